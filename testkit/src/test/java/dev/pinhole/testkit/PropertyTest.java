@@ -21,6 +21,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 import org.opentest4j.TestAbortedException;
 
@@ -122,6 +123,23 @@ class PropertyTest {
 
         assertTrue(failure.replayCommand().startsWith("./mvnw test -Dtest='PropertyTest#"),
                 failure.replayCommand());
+    }
+
+    @RepeatedTest(1)
+    void replayCommandNamesAnyKindOfJUnitTestMethod() {
+        PropertyFailedError failure = assertThrows(PropertyFailedError.class, () -> Property.forAll(Gen.ints(0, 9))
+                .withSettings(CI)
+                .check(n -> assertTrue(n < 0)));
+        assertTrue(failure.replayCommand().contains("-Dtest='PropertyTest#replayCommandNamesAnyKindOfJUnitTestMethod'"),
+                failure.replayCommand());
+    }
+
+    @Test
+    void longScenariosAreCutShortAndByteArraysShownByLength() {
+        assertEquals("byte[1400]", Property.describe(new byte[1400]));
+        assertEquals("[[1, 2], x]", Property.describe(new Object[] {new int[] {1, 2}, "x"}));
+        String described = Property.describe("y".repeat(5000));
+        assertTrue(described.startsWith("y".repeat(2000) + "... (5000 characters in all)"), described);
     }
 
     @Test
