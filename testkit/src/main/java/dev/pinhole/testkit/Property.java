@@ -40,10 +40,14 @@ import org.opentest4j.TestAbortedException;
  * runner prints the seed and the replay command to stderr at once (so a hang while shrinking still
  * leaves them in the log), shrinks greedily within {@link #maxShrinkAttempts} reruns, and throws a
  * {@link PropertyFailedError} naming the seed, the original and shrunk scenario, the shrunk failure, and
- * a one-line replay command such as
- * {@code ./mvnw -pl reliability -am test -Dtest='TransferPropertyTest#bytesArriveInOrder' -Dpinhole.seed=123 -Dsurefire.failIfNoSpecifiedTests=false}.
- * The test is found on the calling thread's stack (see {@link TestLocator}), so call {@code check} from the
- * test method's thread. A JUnit assumption failing inside the check aborts the test, as it would outside.
+ * a one-line replay command such as (wrapped here)
+ * <pre>{@code
+ * ./mvnw -pl reliability -am test -Dtest='TransferPropertyTest#bytesArriveInOrder' -Dpinhole.seed=123
+ *     -Dsurefire.failIfNoSpecifiedTests=false
+ * }</pre>
+ * The test is found on the calling thread's stack (the nearest JUnit test method), so call
+ * {@code check} from the test method's thread. A JUnit assumption failing inside the check aborts the
+ * test, as it would outside.
  *
  * <p>Generators and checks must be deterministic given the scenario: take randomness only from the
  * {@link Gen}'s random source, put any simulator seed into the scenario ({@code Gen.longs(...)} with

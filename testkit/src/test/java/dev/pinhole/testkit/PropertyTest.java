@@ -231,7 +231,8 @@ class PropertyTest {
     void replayingTheReportedSeedReproducesTheOriginalScenarioAndFailure() {
         Property<NetScenario> property = Property.forAll(NetScenario.GEN).shrinkWith(NetScenario.SHRINKER);
         Property.Check<NetScenario> check = s -> assertTrue(s.lossPercent() < 40, "loss " + s.lossPercent());
-        PropertyFailedError first = assertThrows(PropertyFailedError.class, () -> property.withSettings(CI).check(check));
+        PropertyFailedError first = assertThrows(PropertyFailedError.class,
+                () -> property.withSettings(CI).check(check));
 
         List<NetScenario> replayed = new ArrayList<>();
         PropertyFailedError replay = assertThrows(PropertyFailedError.class, () -> property

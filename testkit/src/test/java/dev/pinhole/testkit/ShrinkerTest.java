@@ -16,7 +16,8 @@ class ShrinkerTest {
 
     @Test
     void intsJumpToTargetThenHalveTheDistanceThenStepByOne() {
-        assertEquals(List.of(0, 50, 75, 88, 94, 97, 99), Shrinker.intsToward(0).shrink(100).collect(Collectors.toList()));
+        assertEquals(List.of(0, 50, 75, 88, 94, 97, 99),
+                Shrinker.intsToward(0).shrink(100).collect(Collectors.toList()));
         assertEquals(List.of(0, -50, -75, -88, -94, -97, -99),
                 Shrinker.intsToward(0).shrink(-100).collect(Collectors.toList()));
         assertEquals(List.of(10, 11), Shrinker.intsToward(10).shrink(12).collect(Collectors.toList()));
@@ -26,9 +27,11 @@ class ShrinkerTest {
 
     @Test
     void longsShrinkAcrossTheWholeRangeWithoutOverflow() {
-        List<Long> candidates = Shrinker.longsToward(Long.MIN_VALUE).shrink(Long.MAX_VALUE).collect(Collectors.toList());
+        List<Long> candidates = Shrinker.longsToward(Long.MIN_VALUE).shrink(Long.MAX_VALUE)
+                .collect(Collectors.toList());
         assertEquals(Long.MIN_VALUE, candidates.get(0), "first candidate is the target");
-        assertTrue(candidates.stream().allMatch(c -> c < Long.MAX_VALUE), "every candidate is below the value: " + candidates);
+        assertTrue(candidates.stream().allMatch(c -> c < Long.MAX_VALUE),
+                "every candidate is below the value: " + candidates);
         assertEquals(List.of(0L, 500L, 750L, 875L, 938L, 969L, 985L, 993L, 997L, 999L),
                 Shrinker.longsToward(0).shrink(1000L).collect(Collectors.toList()));
     }
