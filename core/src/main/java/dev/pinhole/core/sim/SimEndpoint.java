@@ -13,7 +13,7 @@ import java.util.Objects;
 /**
  * A UDP socket on a {@link SimHost}: the simulator's {@link DatagramEndpoint}. Its clock is the
  * virtual clock, its timers are events on the simulator's queue, its allocator is
- * {@link Buffers#ALLOCATOR}.
+ * {@link Buffers#ALLOCATOR}, the one the simulator copies datagrams into.
  *
  * <p>{@link #send} returns false only when the datagram is refused locally: the endpoint or the
  * simulator is closed, the destination is not a resolved IPv4 address, or the payload exceeds the
@@ -79,7 +79,7 @@ public final class SimEndpoint implements DatagramEndpoint, AutoCloseable {
 
     @Override
     public ByteBufAllocator allocator() {
-        return Buffers.ALLOCATOR;
+        return host.sim.allocator();
     }
 
     /** The host this endpoint is bound on. */

@@ -6,6 +6,7 @@ import dev.pinhole.core.time.Clock;
 import dev.pinhole.core.time.TimerHandler;
 import dev.pinhole.core.time.TimerService;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -44,6 +45,7 @@ public final class Simulator implements AutoCloseable {
     private static final int RESOLVE_CACHE_LIMIT = 1 << 16;
 
     private final long seed;
+    private final ByteBufAllocator allocator;
     private final EventQueue queue = new EventQueue();
     private final ArrayDeque<Event> pool = new ArrayDeque<>();
     private final Long2ObjectHashMap<Event> scheduledById = new Long2ObjectHashMap<>();
@@ -65,7 +67,13 @@ public final class Simulator implements AutoCloseable {
 
     /** A simulator whose whole run is determined by {@code seed}. */
     public Simulator(long seed) {
+        this(seed, Buffers.ALLOCATOR);
+    }
+
+    /** With another allocator for every buffer the simulator and its endpoints hand out; tests use it to track leaks. */
+    Simulator(long seed, ByteBufAllocator allocator) {
         this.seed = seed;
+        this.allocator = Objects.requireNonNull(allocator, "allocator");
         this.internet = new Network(this, "internet", null);
     }
 
@@ -262,6 +270,10 @@ public final class Simulator implements AutoCloseable {
 
     // ---------------------------------------------------------------- package-private machinery
 
+    ByteBufAllocator allocator() {
+        return allocator;
+    }
+
     CounterSet globalCounters() {
         return counters;
     }
@@ -269,7 +281,7 @@ public final class Simulator implements AutoCloseable {
     /** A new datagram entering the network: copies {@code source}'s readable bytes (the caller releases source). */
     Event newPacket(ByteBuf source, int srcIp, int srcPort, int dstIp, int dstPort) {
         int length = source.readableBytes();
-        ByteBuf copy = Buffers.ALLOCATOR.buffer(length, length);
+        ByteBuf copy = allocator.buffer(length, length);
         copy.writeBytes(source, source.readerIndex(), length);
         Event e = obtain();
         e.kind = Event.PACKET;
