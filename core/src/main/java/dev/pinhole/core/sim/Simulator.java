@@ -70,8 +70,11 @@ public final class Simulator implements AutoCloseable {
         this(seed, Buffers.ALLOCATOR);
     }
 
-    /** With another allocator for every buffer the simulator and its endpoints hand out; tests use it to track leaks. */
-    Simulator(long seed, ByteBufAllocator allocator) {
+    /**
+     * A simulator whose in-flight copies and endpoints' {@code allocator()} use {@code allocator}:
+     * a {@link CountingAllocator} makes leak checks exact and large scenario suites fast.
+     */
+    public Simulator(long seed, ByteBufAllocator allocator) {
         this.seed = seed;
         this.allocator = Objects.requireNonNull(allocator, "allocator");
         this.internet = new Network(this, "internet", null);
