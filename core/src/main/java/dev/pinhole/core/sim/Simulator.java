@@ -81,6 +81,7 @@ public final class Simulator implements AutoCloseable {
     private long inFlight;
     private long eventsProcessed;
     private SimTracer tracer;
+    private boolean dispatching;
     private boolean closed;
 
     /** A simulator whose whole run is determined by {@code seed}. */
@@ -163,15 +164,29 @@ public final class Simulator implements AutoCloseable {
         return true;
     }
 
-    /** Processes the next event, advancing the clock to its time; false if nothing is scheduled. */
+    /**
+     * Processes the next event, advancing the clock to its time; false if nothing is scheduled.
+     *
+     * @throws IllegalStateException if called from inside an event (a receiver, timer or action)
+     */
     public boolean step() {
-        requireOpen();
+        requireRunnable();
         Event e = queue.poll();
         if (e == null) {
             return false;
         }
         nowNs = e.timeNs;
         eventsProcessed++;
+        dispatching = true;
+        try {
+            dispatch(e);
+        } finally {
+            dispatching = false;
+        }
+        return true;
+    }
+
+    private void dispatch(Event e) {
         switch (e.kind) {
             case Event.TASK -> {
                 Runnable task = e.task;
@@ -192,15 +207,18 @@ public final class Simulator implements AutoCloseable {
                 link.exit.accept(e);
             }
         }
-        return true;
     }
 
-    /** Processes every event up to and including {@code nowNs() + durationNs}, then sets the clock there. */
+    /**
+     * Processes every event up to and including {@code nowNs() + durationNs}, then sets the clock there.
+     *
+     * @throws IllegalStateException if called from inside an event
+     */
     public void runFor(long durationNs) {
         if (durationNs < 0) {
             throw new IllegalArgumentException("durationNs must not be negative, was " + durationNs);
         }
-        requireOpen();
+        requireRunnable();
         long endNs = saturatedAdd(nowNs, durationNs);
         for (Event next = queue.peek(); next != null && next.timeNs <= endNs; next = queue.peek()) {
             step();
@@ -214,12 +232,13 @@ public final class Simulator implements AutoCloseable {
      * made {@code done} true; on timeout it is set to the deadline.
      *
      * @return whether {@code done} holds
+     * @throws IllegalStateException if called from inside an event
      */
     public boolean runUntil(BooleanSupplier done, long timeoutNs) {
         if (timeoutNs < 0) {
             throw new IllegalArgumentException("timeoutNs must not be negative, was " + timeoutNs);
         }
-        requireOpen();
+        requireRunnable();
         if (done.getAsBoolean()) {
             return true;
         }
@@ -340,7 +359,7 @@ public final class Simulator implements AutoCloseable {
         }
         if (tracer != null) {
             tracer.dropped(nowNs, cause, address(packet.srcIp, packet.srcPort), address(packet.dstIp, packet.dstPort),
-                    packet.data.readableBytes());
+                    packet.data);
         }
         packet.data.release();
         inFlight--;
@@ -357,7 +376,7 @@ public final class Simulator implements AutoCloseable {
         host.delivered++;
         host.bytesDelivered += bytes;
         if (tracer != null) {
-            tracer.delivered(nowNs, from, address(packet.dstIp, packet.dstPort), bytes);
+            tracer.delivered(nowNs, from, address(packet.dstIp, packet.dstPort), data);
         }
         inFlight--;
         recycle(packet);
@@ -375,19 +394,19 @@ public final class Simulator implements AutoCloseable {
         host.bytesSent += bytes;
     }
 
-    void traceSent(int srcIp, int srcPort, int dstIp, int dstPort, int bytes) {
+    void traceSent(int srcIp, int srcPort, int dstIp, int dstPort, ByteBuf datagram) {
         if (tracer != null) {
-            tracer.sent(nowNs, address(srcIp, srcPort), address(dstIp, dstPort), bytes);
+            tracer.sent(nowNs, address(srcIp, srcPort), address(dstIp, dstPort), datagram);
         }
     }
 
     /** Counts and traces a datagram {@code send} refused before it entered the network. */
-    void reject(CounterSet host, InetSocketAddress from, InetSocketAddress to, int bytes) {
+    void reject(CounterSet host, InetSocketAddress from, InetSocketAddress to, ByteBuf datagram) {
         counters.drop(DropCause.SEND_REJECTED);
         host.drop(DropCause.SEND_REJECTED);
         if (tracer != null) {
-            tracer.sent(nowNs, from, to, bytes);
-            tracer.dropped(nowNs, DropCause.SEND_REJECTED, from, to, bytes);
+            tracer.sent(nowNs, from, to, datagram);
+            tracer.dropped(nowNs, DropCause.SEND_REJECTED, from, to, datagram);
         }
     }
 
@@ -428,6 +447,13 @@ public final class Simulator implements AutoCloseable {
     void requireOpen() {
         if (closed) {
             throw new IllegalStateException("the simulator is closed");
+        }
+    }
+
+    private void requireRunnable() {
+        requireOpen();
+        if (dispatching) {
+            throw new IllegalStateException("the simulator cannot be run from inside one of its own events");
         }
     }
 
