@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.testkit.Gen;
+import dev.pinhole.testkit.Property;
+import dev.pinhole.testkit.Shrinker;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.io.ByteArrayOutputStream;
@@ -19,26 +22,51 @@ import org.junit.jupiter.api.Test;
 class ReassemblyPropertyTest {
     private static final int MAX_STEPS = 1_000_000;
 
+    /**
+     * @param length     stream length in bytes
+     * @param window     receive window
+     * @param chunkSize  storage chunk size (small ones wrap the ring often)
+     * @param maxSegment largest segment the sender sends
+     * @param seed       stream content and the order of sends, resends, deliveries and reads
+     */
+    record Scenario(int length, int window, int chunkSize, int maxSegment, long seed) {
+    }
+
+    static final Gen<Scenario> SCENARIOS = r -> new Scenario(
+            r.nextInt(4) == 0 ? r.nextInt(16) : r.nextInt(20_000),
+            1 + r.nextInt(r.nextBoolean() ? 64 : 8192),
+            1 + r.nextInt(r.nextBoolean() ? 16 : 4096),
+            1 + r.nextInt(1 + r.nextInt(1500)),
+            r.nextLong());
+
+    static final Shrinker<Scenario> SHRINKER = Shrinker.byFields(Scenario.class)
+            .field(Scenario::length, Shrinker.intsToward(0),
+                    (s, v) -> new Scenario(v, s.window(), s.chunkSize(), s.maxSegment(), s.seed()))
+            .field(Scenario::window, Shrinker.intsToward(1),
+                    (s, v) -> new Scenario(s.length(), v, s.chunkSize(), s.maxSegment(), s.seed()))
+            .field(Scenario::chunkSize, Shrinker.intsToward(1),
+                    (s, v) -> new Scenario(s.length(), s.window(), v, s.maxSegment(), s.seed()))
+            .field(Scenario::maxSegment, Shrinker.intsToward(1),
+                    (s, v) -> new Scenario(s.length(), s.window(), s.chunkSize(), v, s.seed()));
+
     private record Segment(long offset, int length, boolean fin) {
     }
 
     @Test
     void anySegmentationReorderingAndDuplicationReassemblesTheOriginalBytes() {
-        Scenarios.run("reassembly", ReassemblyPropertyTest::scenario);
+        Property.forAll(SCENARIOS).shrinkWith(SHRINKER).check(ReassemblyPropertyTest::reassemble);
     }
 
-    private static void scenario(long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        byte[] data = new byte[random.nextInt(4) == 0 ? random.nextInt(16) : random.nextInt(20_000)];
+    private static void reassemble(Scenario scenario) {
+        SplittableRandom random = new SplittableRandom(scenario.seed());
+        byte[] data = new byte[scenario.length()];
         random.nextBytes(data);
-        int window = 1 + random.nextInt(random.nextBoolean() ? 64 : 8192);
-        int chunkSize = 1 + random.nextInt(random.nextBoolean() ? 16 : 4096);
-        int maxSegment = 1 + random.nextInt(1 + random.nextInt(1500));
+        int window = scenario.window();
         TrackingAllocator allocator = new TrackingAllocator();
         ByteArrayOutputStream delivered = new ByteArrayOutputStream();
         List<Segment> network = new ArrayList<>();
         long newBytes = 0;
-        try (ReceiveBuffer receiver = new ReceiveBuffer(allocator, window, chunkSize)) {
+        try (ReceiveBuffer receiver = new ReceiveBuffer(allocator, window, scenario.chunkSize())) {
             long limit = window;
             long sent = 0;
             boolean finSent = false;
@@ -49,7 +77,7 @@ class ReassemblyPropertyTest {
                     case 0, 1 -> {
                         // The sender sends new data within the receiver's limit, sometimes twice.
                         int length = (int) Math.min(Math.min(data.length - sent, limit - sent),
-                                1 + random.nextInt(maxSegment));
+                                1 + random.nextInt(scenario.maxSegment()));
                         boolean fin = sent + length == data.length;
                         if (length > 0 || (fin && !finSent)) {
                             Segment segment = new Segment(sent, length, fin);
@@ -65,7 +93,7 @@ class ReassemblyPropertyTest {
                         // A resend of an arbitrary range of what was sent: overlaps and duplicates.
                         if (sent > 0) {
                             long start = random.nextLong(sent);
-                            int length = (int) Math.min(sent - start, 1 + random.nextInt(maxSegment));
+                            int length = (int) Math.min(sent - start, 1 + random.nextInt(scenario.maxSegment()));
                             network.add(new Segment(start, length, finSent && start + length == data.length));
                         }
                     }
@@ -84,7 +112,7 @@ class ReassemblyPropertyTest {
                         byte[] into = new byte[1 + random.nextInt(2 * window)];
                         int n = random.nextBoolean()
                                 ? receiver.read(into, 0, into.length)
-                                : readThroughByteBuf(receiver, into);
+                                : receiver.read(Unpooled.wrappedBuffer(into).clear());
                         if (n > 0) {
                             delivered.write(into, 0, n);
                         }
@@ -92,22 +120,15 @@ class ReassemblyPropertyTest {
                             limit = receiver.maxDataToAdvertise();
                             receiver.onMaxDataSent(limit);
                         }
-                        assertTrue(receiver.allocatedBytes() < window + 2L * Math.min(chunkSize, window),
-                                "storage " + receiver.allocatedBytes() + " beyond window " + window);
+                        assertTrue(receiver.allocatedBytes() < window + 2L * Math.min(scenario.chunkSize(), window),
+                                "storage " + receiver.allocatedBytes() + " beyond the window and two chunks");
                     }
                 }
             }
             assertEquals(-1, receiver.read(new byte[1], 0, 1), "end of stream after the last byte");
         }
-        assertArrayEquals(data, delivered.toByteArray(), "delivered bytes (window " + window + ", chunk "
-                + chunkSize + ", max segment " + maxSegment + ")");
+        assertArrayEquals(data, delivered.toByteArray(), "delivered bytes");
         assertEquals(data.length, newBytes, "every byte counted as new exactly once");
         allocator.assertAllReleased();
-    }
-
-    private static int readThroughByteBuf(ReceiveBuffer receiver, byte[] into) {
-        ByteBuf dst = Unpooled.wrappedBuffer(into).clear();
-        int n = receiver.read(dst);
-        return n;
     }
 }

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.reliability.wire.Frames;
+import dev.pinhole.testkit.Gen;
+import dev.pinhole.testkit.Property;
+import dev.pinhole.testkit.Shrinker;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.io.ByteArrayOutputStream;
@@ -21,6 +24,42 @@ import org.junit.jupiter.api.Test;
  */
 class StreamTransferPropertyTest {
     private static final int MAX_STEPS = 2_000_000;
+
+    /**
+     * @param length       bytes the application writes
+     * @param sendCapacity send buffer capacity
+     * @param window       receive window
+     * @param sendChunk    send buffer storage chunk size
+     * @param receiveChunk receive buffer storage chunk size
+     * @param lossPercent  chance that a packet or a MAX_DATA frame is lost
+     * @param seed         content and the order of every event
+     */
+    record Scenario(int length, int sendCapacity, int window, int sendChunk, int receiveChunk, int lossPercent,
+                    long seed) {
+    }
+
+    static final Gen<Scenario> SCENARIOS = r -> new Scenario(
+            r.nextInt(4) == 0 ? r.nextInt(8) : r.nextInt(12_000),
+            1 + r.nextInt(r.nextBoolean() ? 100 : 6000),
+            1 + r.nextInt(r.nextBoolean() ? 100 : 6000),
+            1 + r.nextInt(64),
+            1 + r.nextInt(64),
+            r.nextInt(40),
+            r.nextLong());
+
+    static final Shrinker<Scenario> SHRINKER = Shrinker.byFields(Scenario.class)
+            .field(Scenario::length, Shrinker.intsToward(0), (s, v) -> new Scenario(v, s.sendCapacity(), s.window(),
+                    s.sendChunk(), s.receiveChunk(), s.lossPercent(), s.seed()))
+            .field(Scenario::sendCapacity, Shrinker.intsToward(1), (s, v) -> new Scenario(s.length(), v, s.window(),
+                    s.sendChunk(), s.receiveChunk(), s.lossPercent(), s.seed()))
+            .field(Scenario::window, Shrinker.intsToward(1), (s, v) -> new Scenario(s.length(), s.sendCapacity(), v,
+                    s.sendChunk(), s.receiveChunk(), s.lossPercent(), s.seed()))
+            .field(Scenario::sendChunk, Shrinker.intsToward(1), (s, v) -> new Scenario(s.length(), s.sendCapacity(),
+                    s.window(), v, s.receiveChunk(), s.lossPercent(), s.seed()))
+            .field(Scenario::receiveChunk, Shrinker.intsToward(1), (s, v) -> new Scenario(s.length(),
+                    s.sendCapacity(), s.window(), s.sendChunk(), v, s.lossPercent(), s.seed()))
+            .field(Scenario::lossPercent, Shrinker.intsToward(0), (s, v) -> new Scenario(s.length(),
+                    s.sendCapacity(), s.window(), s.sendChunk(), s.receiveChunk(), v, s.seed()));
 
     /** One packet with one STREAM frame, as the sender tracks it until it is acked or declared lost. */
     private static final class Packet {
@@ -42,24 +81,23 @@ class StreamTransferPropertyTest {
 
     @Test
     void lossDuplicationAndReorderingStillDeliverExactlyTheWrittenBytes() {
-        Scenarios.run("stream transfer", StreamTransferPropertyTest::scenario);
+        Property.forAll(SCENARIOS).shrinkWith(SHRINKER).check(StreamTransferPropertyTest::transfer);
     }
 
-    private static void scenario(long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        byte[] data = new byte[random.nextInt(4) == 0 ? random.nextInt(8) : random.nextInt(12_000)];
+    private static void transfer(Scenario scenario) {
+        SplittableRandom random = new SplittableRandom(scenario.seed());
+        byte[] data = new byte[scenario.length()];
         random.nextBytes(data);
-        int sendCapacity = 1 + random.nextInt(random.nextBoolean() ? 100 : 6000);
-        int window = 1 + random.nextInt(random.nextBoolean() ? 100 : 6000);
-        int lossPercent = random.nextInt(40);
+        int sendCapacity = scenario.sendCapacity();
+        int window = scenario.window();
+        int lossPercent = scenario.lossPercent();
         TrackingAllocator allocator = new TrackingAllocator();
         ByteArrayOutputStream delivered = new ByteArrayOutputStream();
         List<Packet> sentPackets = new ArrayList<>();
         List<Packet> network = new ArrayList<>();
-        String setting = "(" + data.length + " bytes, send capacity " + sendCapacity + ", window " + window
-                + ", loss " + lossPercent + "%)";
-        try (SendBuffer sender = new SendBuffer(allocator, sendCapacity, window, 1 + random.nextInt(64));
-             ReceiveBuffer receiver = new ReceiveBuffer(allocator, window, 1 + random.nextInt(64))) {
+        String setting = scenario.toString();
+        try (SendBuffer sender = new SendBuffer(allocator, sendCapacity, window, scenario.sendChunk());
+             ReceiveBuffer receiver = new ReceiveBuffer(allocator, window, scenario.receiveChunk())) {
             int written = 0;
             int steps = 0;
             while (!(sender.isAllAcked() && receiver.finished())) {
