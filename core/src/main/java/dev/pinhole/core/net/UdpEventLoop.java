@@ -454,6 +454,9 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
     private boolean receiveBatch() {
         final int capacity = maxDatagramSize + 1;
         for (int i = 0; i < receiveBatchSize; i++) {
+            if (closed) {
+                return false; // a receiver closed the loop: deliver nothing more
+            }
             final ByteBuf buffer = spareReadBuffer != null
                 ? spareReadBuffer : Buffers.ALLOCATOR.directBuffer(capacity, capacity);
             spareReadBuffer = null;

@@ -598,6 +598,35 @@ class UdpEventLoopTest {
     }
 
     @Test
+    void receiverThatClosesTheLoopGetsNoFurtherDatagramsFromTheSameBatch() throws Exception {
+        UdpEventLoop loop = started();
+        AtomicInteger deliveries = new AtomicInteger();
+        CountDownLatch insideBlocker = new CountDownLatch(1);
+        CountDownLatch releaseBlocker = new CountDownLatch(1);
+        loop.execute(() -> {
+            loop.receiver((datagram, from) -> {
+                deliveries.incrementAndGet();
+                loop.close();
+            });
+            insideBlocker.countDown();
+            awaitUninterruptibly(releaseBlocker);
+        });
+        await(insideBlocker, "the loop enters the blocking task");
+        try (DatagramChannel sender = DatagramChannel.open()) {
+            sender.bind(new InetSocketAddress(LOOPBACK, 0));
+            for (int i = 0; i < 3; i++) {
+                sender.send(StandardCharsets.UTF_8.encode("queued-" + i), loop.localAddress()); // all wait in the socket
+            }
+        }
+
+        releaseBlocker.countDown();
+        awaitCondition(loop::isClosed, "the receiver closes the loop");
+        loop.close();
+
+        assertEquals(1, deliveries.get(), "datagrams read after close() must not be delivered");
+    }
+
+    @Test
     void closeIsIdempotentAndWorksBeforeStart() throws Exception {
         UdpEventLoop neverStarted = builder().build();
         InetSocketAddress address = neverStarted.localAddress();
