@@ -71,7 +71,7 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Failures</h2>
  * A receiver, task or timer handler that throws a {@link RuntimeException} is counted, logged at most
- * once per {@value #LOG_INTERVAL_SECONDS} s, and the loop carries on. I/O errors on send and receive are
+ * once per 10 s, and the loop carries on. I/O errors on send and receive are
  * counted the same way, never thrown. (On Linux an unconnected UDP socket never reports ICMP port
  * unreachable, so a send to a closed port simply succeeds.) An {@link Error} ends the loop: it logs
  * the error and closes itself.
@@ -169,7 +169,8 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
         this.channel = openedChannel;
         this.selector = openedSelector;
         this.threadName = builder.threadName != null ? builder.threadName : "pinhole-udp-" + localAddress.getPort();
-        if (grantedReceiveBufferBytes < builder.receiveBufferBytes || grantedSendBufferBytes < builder.sendBufferBytes) {
+        if (grantedReceiveBufferBytes < builder.receiveBufferBytes
+            || grantedSendBufferBytes < builder.sendBufferBytes) {
             LOG.info("UDP socket {}: asked for {} B receive and {} B send buffers, the OS granted {} B and {} B "
                     + "(on Linux raise net.core.rmem_max and net.core.wmem_max)", localAddress,
                 builder.receiveBufferBytes, builder.sendBufferBytes, grantedReceiveBufferBytes, grantedSendBufferBytes);
@@ -233,7 +234,8 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
                 written = channel.send(payload, destination);
             } catch (IOException | UnresolvedAddressException | UnsupportedAddressTypeException e) {
                 counters.increment(LoopCounters.SEND_ERRORS);
-                failureLog.warn("UDP send from " + localAddress + " to " + destination + " failed", e, clock.nanoTime());
+                failureLog.warn("UDP send from " + localAddress + " to " + destination + " failed", e,
+                    clock.nanoTime());
                 return false;
             }
             if (written == 0) {
@@ -564,7 +566,8 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
                 parkNs = Math.min(parkNs * 2, MAX_PARK_NS);
             }
             if (closed) {
-                throw new RejectedExecutionException("event loop " + threadName + " closed while waiting for queue space");
+                throw new RejectedExecutionException(
+                    "event loop " + threadName + " closed while waiting for queue space");
             }
             if (Thread.currentThread().isInterrupted()) {
                 throw new RejectedExecutionException("interrupted while waiting for space in the task queue of "
@@ -713,7 +716,10 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
             return this;
         }
 
-        /** The largest datagram sent or received, in bytes, at most {@value #MAX_UDP_PAYLOAD}. Default 2048. */
+        /**
+         * The largest datagram sent or received, in bytes, at most {@value UdpEventLoop#MAX_UDP_PAYLOAD}.
+         * Default 2048.
+         */
         public Builder maxDatagramSize(int bytes) {
             this.maxDatagramSize = requireRange("maxDatagramSize", bytes, 1, MAX_UDP_PAYLOAD);
             return this;

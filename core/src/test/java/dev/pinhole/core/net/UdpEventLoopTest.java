@@ -615,7 +615,8 @@ class UdpEventLoopTest {
         try (DatagramChannel sender = DatagramChannel.open()) {
             sender.bind(new InetSocketAddress(LOOPBACK, 0));
             for (int i = 0; i < 3; i++) {
-                sender.send(StandardCharsets.UTF_8.encode("queued-" + i), loop.localAddress()); // all wait in the socket
+                // All three wait in the socket until the loop is released.
+                sender.send(StandardCharsets.UTF_8.encode("queued-" + i), loop.localAddress());
             }
         }
 
