@@ -14,7 +14,7 @@ import java.util.List;
  * who LOCALPORT SERVER...        SEEN server mapped (per server), LOCAL port
  * unsolicited SERVER             FROM-OTHER true|false, FROM-SAME true|false
  * ttl SERVER TTL N               TTL-SET t, TTL-RESET t, ARRIVED k (of N PINGs sent with TTL)
- * count SERVER N SIZE            ARRIVED k (of N PINGs of SIZE bytes)
+ * count SERVER N SIZE [TRIES]    ARRIVED k (of N PINGs of SIZE bytes; COUNT is tried TRIES times)
  * blast SERVER N SIZE            RECEIVED k (of N datagrams the server blasted at us)
  * </pre>
  *
@@ -34,7 +34,8 @@ public final class LabClient {
             case "who" -> who(Integer.parseInt(args[1]), Arrays.copyOfRange(args, 2, args.length));
             case "unsolicited" -> unsolicited(Udp.parse(args[1]));
             case "ttl" -> ttl(Udp.parse(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
-            case "count" -> count(Udp.parse(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+            case "count" -> count(Udp.parse(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]),
+                    args.length > 4 ? Integer.parseInt(args[4]) : REQUEST_ATTEMPTS);
             case "blast" -> blast(Udp.parse(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
             default -> throw new IllegalArgumentException("unknown mode " + mode);
         };
@@ -91,30 +92,34 @@ public final class LabClient {
             }
             TtlSocketOption.set(udp.channel(), ttl);
             System.out.println("TTL-SET " + TtlSocketOption.get(udp.channel()));
+            String token = "ttl-" + udp.localPort();
             for (int i = 0; i < count; i++) {
-                udp.send("PING ttl " + i, server);
+                udp.send("PING " + token + " " + i, server);
             }
             TtlSocketOption.reset(udp.channel());
             System.out.println("TTL-RESET " + TtlSocketOption.get(udp.channel()));
-            return printCount(udp, server, "ttl");
+            return printCount(udp, server, token, REQUEST_ATTEMPTS);
         }
     }
 
-    private static boolean count(InetSocketAddress server, int count, int size) throws IOException {
+    private static boolean count(InetSocketAddress server, int count, int size, int attempts) throws IOException {
         try (Udp udp = Udp.bind(0)) {
+            // The port makes the token unique among the clients of one server.
+            String token = "count-" + udp.localPort();
             int unsent = 0;
             for (int i = 0; i < count; i++) {
-                if (!udp.send("PING count " + i, size, server)) {
+                if (!udp.send("PING " + token + " " + i, size, server)) {
                     unsent++;
                 }
             }
             System.out.println("UNSENT " + unsent);
-            return printCount(udp, server, "count");
+            return printCount(udp, server, token, attempts);
         }
     }
 
-    private static boolean printCount(Udp udp, InetSocketAddress server, String token) throws IOException {
-        Udp.Received r = udp.request("COUNT " + token, server, "COUNT " + token + " ", REQUEST_ATTEMPTS,
+    private static boolean printCount(Udp udp, InetSocketAddress server, String token, int attempts)
+            throws IOException {
+        Udp.Received r = udp.request("COUNT " + token, server, "COUNT " + token + " ", attempts,
                 REQUEST_TIMEOUT_MS, LabClient::ignore);
         if (r == null) {
             System.out.println("NO-REPLY " + Udp.format(server));

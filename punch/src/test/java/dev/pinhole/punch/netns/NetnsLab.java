@@ -124,6 +124,8 @@ public final class NetnsLab implements AutoCloseable {
     private final Map<String, Integer> lossPercentByNat = new TreeMap<>();
     private final Set<String> rateLimitedNats = ConcurrentHashMap.newKeySet();
     private final AtomicInteger processNumber = new AtomicInteger();
+    private final int failAfterCommands;
+    private int commandsRun;
     private final long buildNanos;
     private long teardownNanos = -1;
     private boolean closed;
@@ -160,8 +162,15 @@ public final class NetnsLab implements AutoCloseable {
         private final Map<String, NatMapping> nats = new LinkedHashMap<>();
         private final Map<String, String> privateHosts = new LinkedHashMap<>();
         private final List<String> publicHosts = new ArrayList<>();
+        private int failAfterCommands = -1;
 
         private Builder() {}
+
+        /** For the fixture's own test: the build fails after {@code commands} setup commands. */
+        Builder failAfterCommands(int commands) {
+            this.failAfterCommands = commands;
+            return this;
+        }
 
         /** Adds a NAT whose WAN side is linked to the router. */
         public Builder nat(String name, NatMapping mapping) {
@@ -216,6 +225,7 @@ public final class NetnsLab implements AutoCloseable {
     private NetnsLab(NetnsEnvironment.Tools tools, Builder description) throws IOException {
         long start = System.nanoTime();
         this.tools = tools;
+        this.failAfterCommands = description.failAfterCommands;
         this.runId = NetnsEnvironment.namespacePrefix(LAB_NUMBER.incrementAndGet());
         this.logDirectory = Files.createDirectories(logRoot().resolve(runId.substring(0, runId.length() - 1)));
         OPEN.add(this);
@@ -444,6 +454,9 @@ public final class NetnsLab implements AutoCloseable {
     /** Runs a setup or impairment command and records it in setup.sh. */
     private String command(List<String> command) throws IOException {
         synchronized (setupScript) {
+            if (commandsRun++ == failAfterCommands) {
+                throw new IOException("failure injected after " + failAfterCommands + " commands");
+            }
             setupScript.append(shellLine(command)).append('\n');
         }
         return NetnsEnvironment.run(command);
@@ -649,10 +662,10 @@ public final class NetnsLab implements AutoCloseable {
                     .append("    type filter hook forward priority 0; policy accept;\n");
             for (Map.Entry<String, Integer> e : lossPercentByNat.entrySet()) {
                 String link = linkName(nodes.get(e.getKey()));
-                rules.append("    iifname \"").append(link).append("\" numgen random mod 100 < ")
-                        .append(e.getValue()).append(" drop\n");
-                rules.append("    oifname \"").append(link).append("\" numgen random mod 100 < ")
-                        .append(e.getValue()).append(" drop\n");
+                // numgen yields 0..99, and nft rejects the constant 100 in "< 100": total loss drops unconditionally.
+                String match = e.getValue() == 100 ? "" : "numgen random mod 100 < " + e.getValue() + " ";
+                rules.append("    iifname \"").append(link).append("\" ").append(match).append("drop\n");
+                rules.append("    oifname \"").append(link).append("\" ").append(match).append("drop\n");
             }
             rules.append("  }\n}\n");
             Path file = logDirectory.resolve("impair-" + processNumber.incrementAndGet() + ".nft");
