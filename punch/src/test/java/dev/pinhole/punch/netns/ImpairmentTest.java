@@ -11,6 +11,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Loss (nft) and rate limits (tc tbf) on the link between nat-a and the router. */
+@RequiresNetnsLab
 class ImpairmentTest {
     private static final int PORT = 3478;
     private static NetnsLab lab;

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
  * Filtering of the lab's NATs (RFC 4787 section 5): conntrack lets in only datagrams from the exact
  * address and port an inside host sent to (address-and-port-dependent filtering).
  */
+@RequiresNetnsLab
 class NatFilteringTest {
     private static final int PORT = 3478;
     private static NetnsLab lab;

@@ -11,18 +11,13 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** What a server on the public segment sees of hosts behind the lab's NATs (RFC 4787 section 4.1). */
+@RequiresNetnsLab
 class NatMappingTest {
     private static final int PORT = 3478;
     private static final int SECOND_PORT = 3479;
-
-    @BeforeAll
-    static void requireLab() {
-        NetnsLab.assumeAvailable();
-    }
 
     private static NetnsLab lab(NatMapping mapping) throws Exception {
         return NetnsLab.builder()

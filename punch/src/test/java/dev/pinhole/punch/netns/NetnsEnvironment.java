@@ -44,8 +44,12 @@ final class NetnsEnvironment {
 
     private static final long COMMAND_TIMEOUT_SECONDS = 30;
 
+    /** Tried in this order; the system default first, then each backend by name. */
     private static final List<String> IPTABLES_CANDIDATES =
             List.of("iptables", "iptables-nft", "iptables-legacy");
+
+    /** Names the only iptables command to try, e.g. {@code iptables-legacy}, to test one backend. */
+    static final String IPTABLES_PROPERTY = "pinhole.netns.iptables";
 
     /** Absolute paths of the tools the lab runs; {@code nft} and {@code tc} may be null. */
     record Tools(Path ip, Path iptables, Path nft, Path tc, Path sh) {}
@@ -84,14 +88,16 @@ final class NetnsEnvironment {
             return new Probe(null, "no `ip` command (iproute2) on PATH, /usr/sbin or /sbin");
         }
         Set<Path> iptables = new LinkedHashSet<>();
-        for (String candidate : IPTABLES_CANDIDATES) {
+        String forced = System.getProperty(IPTABLES_PROPERTY, "");
+        for (String candidate : forced.isEmpty() ? IPTABLES_CANDIDATES : List.of(forced)) {
             Path found = findTool(candidate);
             if (found != null) {
                 iptables.add(found);
             }
         }
         if (iptables.isEmpty()) {
-            return new Probe(null, "no iptables, iptables-nft or iptables-legacy command");
+            return new Probe(null, "no iptables command (looked for "
+                    + (forced.isEmpty() ? IPTABLES_CANDIDATES : forced) + ")");
         }
         try {
             sweepStale(ip);

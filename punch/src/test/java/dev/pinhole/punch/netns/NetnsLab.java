@@ -57,6 +57,11 @@ import org.junit.jupiter.api.Assumptions;
  * and nft rules, qdiscs and conntrack state with them; a JVM shutdown hook closes labs a test left
  * open.
  *
+ * <p>Use: annotate the test class {@link RequiresNetnsLab} (skips with the reason where labs cannot
+ * run: not root, no iproute2/iptables), build with {@link #builder()} or {@link #twoNats}, start a
+ * server with {@link #java}, and make every wait a bounded request/retry: links are up when
+ * {@code build()} returns, but a process needs time to bind its socket.
+ *
  * <p>Every command the lab runs is recorded as a replayable {@code setup.sh} (and the matching
  * {@code teardown.sh}) in {@link #logDirectory()}, next to the logs of the processes it started.
  */
@@ -86,12 +91,10 @@ public final class NetnsLab implements AutoCloseable {
             "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED");
 
     /**
-     * Options {@link #java(String, Class, String...)} adds for short-lived test mains: they start
-     * faster on a small machine. Tests that measure throughput use
-     * {@link #java(String, List, String, String...)} without them.
+     * Options {@link #java(String, Class, String...)} adds: a small machine runs several lab JVMs at
+     * once, so each gets one GC thread and a bounded heap.
      */
-    public static final List<String> FAST_START_JVM_OPTIONS =
-            List.of("-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xss512k", "-Xmx256m");
+    public static final List<String> DEFAULT_JVM_OPTIONS = List.of("-XX:+UseSerialGC", "-Xmx512m");
 
     private static final AtomicInteger LAB_NUMBER = new AtomicInteger();
     private static final Set<NetnsLab> OPEN = ConcurrentHashMap.newKeySet();
@@ -132,7 +135,8 @@ public final class NetnsLab implements AutoCloseable {
 
     /**
      * Skips the calling test (a JUnit assumption) unless this host can run labs: Linux, root,
-     * iproute2, a working iptables backend, and permission to create namespaces.
+     * iproute2, a working iptables backend, and permission to create namespaces. Prefer
+     * {@link RequiresNetnsLab} on the class, which also covers {@code @BeforeAll}.
      */
     public static void assumeAvailable() {
         NetnsEnvironment.Probe probe = NetnsEnvironment.probe();
@@ -589,13 +593,13 @@ public final class NetnsLab implements AutoCloseable {
     /**
      * Starts {@code mainClass} in a new JVM inside {@code node}'s namespace: this JVM's
      * {@code java}, the test classpath, {@link #REQUIRED_JVM_OPTIONS} and
-     * {@link #FAST_START_JVM_OPTIONS}.
+     * {@link #DEFAULT_JVM_OPTIONS}.
      */
     public LabProcess java(String node, Class<?> mainClass, String... args) throws IOException {
-        return java(node, FAST_START_JVM_OPTIONS, mainClass.getName(), args);
+        return java(node, DEFAULT_JVM_OPTIONS, mainClass.getName(), args);
     }
 
-    /** As {@link #java(String, Class, String...)}, with the given JVM options instead of the fast-start ones. */
+    /** As {@link #java(String, Class, String...)}, with {@code jvmOptions} instead of the default ones. */
     public LabProcess java(String node, List<String> jvmOptions, String mainClass, String... args)
             throws IOException {
         Node target = node(node);

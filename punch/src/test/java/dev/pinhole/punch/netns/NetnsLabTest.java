@@ -11,16 +11,11 @@ import java.net.InetAddress;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The fixture itself: the topology it promises, and that nothing outlives it. */
+@RequiresNetnsLab
 class NetnsLabTest {
-    @BeforeAll
-    static void requireLab() {
-        NetnsLab.assumeAvailable();
-    }
-
     private static NetnsEnvironment.Tools tools() {
         return NetnsEnvironment.probe().tools();
     }

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
  * TTL, and a router discards a datagram it would have to forward with TTL 0 (RFC 791 section 3.2,
  * RFC 1812 section 5.3.1).
  */
+@RequiresNetnsLab
 class TtlSocketOptionTest {
     private static final int PORT = 3478;
     private static final int DATAGRAMS = 5;

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
  * MASQUERADE NATs with the router between them, introduced by the {@link LabServer} (see
  * {@link PunchPeer} for the exchange).
  */
+@RequiresNetnsLab
 class UdpPunchTest {
     private static final int PORT = 3478;
     private static final int TRIALS = 5;
