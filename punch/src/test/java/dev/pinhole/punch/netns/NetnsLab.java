@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -519,8 +520,8 @@ public final class NetnsLab implements AutoCloseable {
     }
 
     /** The NAT a private host sits behind, or empty for the router, NATs and public hosts. */
-    public java.util.Optional<String> natOf(String host) {
-        return java.util.Optional.ofNullable(node(host).nat());
+    public Optional<String> natOf(String host) {
+        return Optional.ofNullable(node(host).nat());
     }
 
     /** The namespace name of a node, for tests that run {@code ip netns exec} themselves. */
@@ -557,8 +558,8 @@ public final class NetnsLab implements AutoCloseable {
     }
 
     /** How long {@link #close()} took, or empty while the lab is open. */
-    public java.util.Optional<Duration> teardownTime() {
-        return teardownNanos < 0 ? java.util.Optional.empty() : java.util.Optional.of(Duration.ofNanos(teardownNanos));
+    public Optional<Duration> teardownTime() {
+        return teardownNanos < 0 ? Optional.empty() : Optional.of(Duration.ofNanos(teardownNanos));
     }
 
     /**
