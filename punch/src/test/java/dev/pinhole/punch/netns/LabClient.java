@@ -2,6 +2,7 @@ package dev.pinhole.punch.netns;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.PortUnreachableException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -16,6 +17,7 @@ import java.util.List;
  * ttl SERVER TTL N               TTL-SET t, TTL-RESET t, ARRIVED k (of N PINGs sent with TTL)
  * count SERVER N SIZE [TRIES]    ARRIVED k (of N PINGs of SIZE bytes; COUNT is tried TRIES times)
  * blast SERVER N SIZE            RECEIVED k (of N datagrams the server blasted at us)
+ * knock LOCALPORT TARGET         LOCAL port, REFUSED true|false (TARGET answered with ICMP port unreachable)
  * </pre>
  *
  * Exit code 0 when the conversation completed, 1 when the server never answered.
@@ -37,6 +39,7 @@ public final class LabClient {
             case "count" -> count(Udp.parse(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]),
                     args.length > 4 ? Integer.parseInt(args[4]) : REQUEST_ATTEMPTS);
             case "blast" -> blast(Udp.parse(args[1]), Integer.parseInt(args[2]), Integer.parseInt(args[3]));
+            case "knock" -> knock(Integer.parseInt(args[1]), Udp.parse(args[2]));
             default -> throw new IllegalArgumentException("unknown mode " + mode);
         };
         System.exit(completed ? 0 : 1);
@@ -148,6 +151,33 @@ public final class LabClient {
                     });
             System.out.println("RECEIVED " + received[0]);
             return sync != null;
+        }
+    }
+
+    /**
+     * Sends to an address where nobody listens until its ICMP port unreachable comes back (a
+     * connected socket reports it). The error proves the datagram crossed every NAT on the way and
+     * that each recorded it in conntrack: the host that answers confirms an entry before it looks
+     * for a socket.
+     */
+    private static boolean knock(int localPort, InetSocketAddress target) throws IOException {
+        try (Udp udp = Udp.bind(localPort)) {
+            System.out.println("LOCAL " + udp.localPort());
+            udp.channel().connect(target);
+            boolean refused = false;
+            for (int attempt = 0; attempt < REQUEST_ATTEMPTS && !refused; attempt++) {
+                try {
+                    udp.send("KNOCK", target);
+                    Udp.Received r = udp.receive(REQUEST_TIMEOUT_MS);
+                    if (r != null) {
+                        System.out.println("UNEXPECTED " + Udp.format(r.from()) + " " + r.text());
+                    }
+                } catch (PortUnreachableException e) {
+                    refused = true;
+                }
+            }
+            System.out.println("REFUSED " + refused);
+            return refused;
         }
     }
 

@@ -4,6 +4,7 @@ import static dev.pinhole.punch.netns.LabAssertions.assertCompletes;
 import static dev.pinhole.punch.netns.LabAssertions.intValue;
 import static dev.pinhole.punch.netns.LabAssertions.seen;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetSocketAddress;
@@ -110,6 +111,53 @@ class NatMappingTest {
             InetSocketAddress expected = new InetSocketAddress(lab.address("server2"), intValue(lab, direct, "LOCAL"));
             assertEquals(expected, seen(direct).get(server),
                     () -> "no NAT on the path: the server should see the host's own address\n" + lab.processLogs());
+        }
+    }
+
+    /**
+     * Linux's endpoint-independent mapping holds only until a clash. When an inbound datagram has
+     * already claimed the reply tuple an outgoing flow needs (the simultaneous-punch trap, see
+     * {@link TtlSocketOption}), conntrack remaps that flow to a random port; and because NAT reuses
+     * the mapping of the newest flow from the same inside socket, every later destination of that
+     * socket gets the random port too, while the server it registered with still sees the old one.
+     * A failed punch therefore poisons its socket's mapping for as long as the stale entries live
+     * (30 s unreplied, refreshed by our own retries): retry from a fresh socket.
+     */
+    @Test
+    void afterAClashTheNatGivesNewDestinationsTheRemappedPort() throws Exception {
+        try (NetnsLab lab = NetnsLab.builder()
+                .nat("nat-a", NatMapping.ENDPOINT_INDEPENDENT).privateHost("alice", "nat-a")
+                .nat("nat-b", NatMapping.ENDPOINT_INDEPENDENT).privateHost("bob", "nat-b")
+                .publicHost("server").publicHost("server2")
+                .build()) {
+            startServers(lab);
+            String server = Udp.format(lab.socketAddress("server", PORT));
+            String server2 = Udp.format(lab.socketAddress("server2", PORT));
+            String bobPort = "45000";
+            InetSocketAddress bobMapped = new InetSocketAddress(lab.address("nat-b"), Integer.parseInt(bobPort));
+
+            LabProcess registered = lab.java("bob", LabClient.class, "who", bobPort, server);
+            assertCompletes(lab, registered);
+            assertEquals(bobMapped, seen(registered).get(server),
+                    () -> "before any clash the server should see bob's own port\n" + lab.processLogs());
+
+            // alice's datagram reaches nat-b first, unsolicited: nat-b records it (and refuses it).
+            LabProcess alice = lab.java("alice", LabClient.class, "knock", "0", Udp.format(bobMapped));
+            assertCompletes(lab, alice);
+            String aliceMapped = lab.address("nat-a").getHostAddress() + ":" + intValue(lab, alice, "LOCAL");
+            // bob now writes to alice from the same port: its reply tuple is taken, so nat-b remaps it.
+            LabProcess clash = lab.java("bob", LabClient.class, "knock", bobPort, aliceMapped);
+            assertCompletes(lab, clash);
+
+            LabProcess after = lab.java("bob", LabClient.class, "who", bobPort, server, server2);
+            assertCompletes(lab, after);
+            Map<String, InetSocketAddress> seen = seen(after);
+            assertEquals(bobMapped, seen.get(server),
+                    () -> "the existing flow to the server should keep its mapping\n" + lab.processLogs());
+            assertEquals(lab.address("nat-b"), seen.get(server2).getAddress());
+            assertNotEquals(bobMapped.getPort(), seen.get(server2).getPort(),
+                    () -> "a new destination should get the clash's random port, not bob's own; saw " + seen
+                            + "\n" + lab.processLogs());
         }
     }
 

@@ -131,7 +131,7 @@ public final class NetnsLab implements AutoCloseable {
     private final int failAfterCommands;
     private int commandsRun;
     private final long buildNanos;
-    private long teardownNanos = -1;
+    private volatile long teardownNanos = -1;
     private boolean closed;
 
     /**

@@ -57,6 +57,11 @@ class NetnsLabTest {
                     () -> "nat-b should masquerade with --random-fully: " + natB);
             assertTrue(lab.run("nat-a", "ip", "-o", "link", "show", "master", "lan").contains("to-carol"),
                     "carol should be a port of nat-a's LAN bridge");
+
+            LabProcess addresses = lab.exec("bob", List.of("ip", "-o", "-4", "addr", "show"));
+            assertEquals(0, addresses.awaitExit(LabAssertions.EXIT_LIMIT), addresses::output);
+            assertTrue(addresses.output().contains("10.0.2.2/24") && !addresses.output().contains("10.0.1."),
+                    () -> "exec should run in bob's namespace and capture its output, got " + addresses.output());
         }
     }
 

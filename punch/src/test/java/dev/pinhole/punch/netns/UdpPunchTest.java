@@ -4,8 +4,8 @@ import static dev.pinhole.punch.netns.LabAssertions.assertCompletes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -17,23 +17,29 @@ import org.junit.jupiter.api.Test;
 class UdpPunchTest {
     private static final int PORT = 3478;
     private static final int TRIALS = 5;
-    private static NetnsLab lab;
 
-    @BeforeAll
-    static void buildLab() throws Exception {
+    /**
+     * A fresh lab per test: a failed naive punch leaves conntrack state that remaps the failing
+     * socket's port, and a later trial that happened to get the same ephemeral port would inherit it
+     * (see NatMappingTest#afterAClashTheNatGivesNewDestinationsTheRemappedPort).
+     */
+    private NetnsLab lab;
+
+    @BeforeEach
+    void buildLab() throws Exception {
         lab = NetnsLab.twoNats(NatMapping.ENDPOINT_INDEPENDENT, NatMapping.ENDPOINT_INDEPENDENT);
         lab.java("server", LabServer.class, Integer.toString(PORT));
     }
 
-    @AfterAll
-    static void tearDown() throws Exception {
+    @AfterEach
+    void tearDown() throws Exception {
         if (lab != null) {
             lab.close();
         }
     }
 
     /** Runs the trials on both sides; returns how many connected in both directions. */
-    private static int punch(String sessionPrefix, char mode) throws Exception {
+    private int punch(String sessionPrefix, char mode) throws Exception {
         String server = Udp.format(lab.socketAddress("server", PORT));
         String modes = String.valueOf(mode).repeat(TRIALS);
         LabProcess alice = lab.java("alice", PunchPeer.class, server, "a", sessionPrefix, modes);
