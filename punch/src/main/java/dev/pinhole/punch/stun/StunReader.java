@@ -199,6 +199,9 @@ public final class StunReader {
     /** Length and value checks of the attributes whose format this codec knows. */
     private boolean validValue(int type, int value, int length) {
         if (StunAttributeType.isAddress(type)) {
+            if (length != IPV4_ADDRESS_VALUE_LENGTH && length != IPV6_ADDRESS_VALUE_LENGTH) {
+                return false;
+            }
             int family = buffer.getUnsignedByte(value + ADDRESS_FAMILY_OFFSET);
             return (length == IPV4_ADDRESS_VALUE_LENGTH && family == FAMILY_IPV4)
                 || (length == IPV6_ADDRESS_VALUE_LENGTH && family == FAMILY_IPV6);
