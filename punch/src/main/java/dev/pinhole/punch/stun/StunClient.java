@@ -114,14 +114,20 @@ public final class StunClient implements DatagramReceiver {
 
     /**
      * A Binding request (RFC 8489 §3) as a future. Completes on the event loop with
-     * {@link BindingOutcome.Success}, {@link BindingOutcome.ErrorResponse} or
-     * {@link BindingOutcome.Failed}; never exceptionally for network reasons.
+     * {@link BindingOutcome.Success}, {@link BindingOutcome.ErrorResponse},
+     * {@link BindingOutcome.OwnRequestReceived} or {@link BindingOutcome.Failed}; never
+     * exceptionally for network reasons. Cancelling the future cancels the transaction.
      */
     public CompletableFuture<BindingOutcome> binding(InetSocketAddress server, BindingRequest options) {
         BindingHandler handler = new BindingHandler(options);
         StunTransaction transaction = request(server, StunMessageType.METHOD_BINDING, options,
             options.timing() != null ? options.timing() : defaults, handler);
         handler.transaction = transaction;
+        handler.future.whenComplete((outcome, failure) -> {
+            if (handler.future.isCancelled()) {
+                transaction.cancel();
+            }
+        });
         return handler.future;
     }
 
