@@ -43,7 +43,11 @@ public final class Coturn implements AutoCloseable {
     public static final String PASSWORD = "secret";
     public static final String REALM = "pinhole.test";
 
-    private static final long READY_TIMEOUT_MS = 20_000;
+    /** coturn answers within a second of starting; an attempt that takes longer has lost its port and is retried. */
+    private static final long READY_TIMEOUT_MS = 8_000;
+    /** Ports for coturn come from below Linux's ephemeral range (32768 and up), where other sockets appear unasked. */
+    private static final int FIRST_PORT = 12_000;
+    private static final int PORT_PAIRS = 10_000;
     private static final int LOG_LINES_KEPT = 200;
 
     private final Process process;
@@ -82,7 +86,10 @@ public final class Coturn implements AutoCloseable {
             if (coturn.awaitReady()) {
                 return coturn;
             }
-            failures.add("port " + port + ": " + coturn.logTail());
+            String failure = "port " + port + (process.isAlive() ? " (still running)" : " (exited " + process.exitValue()
+                + ")") + ": " + coturn.logTail();
+            System.err.println("coturn attempt " + (attempt + 1) + " not ready: " + failure);
+            failures.add(failure);
             coturn.close();
         }
         throw new IllegalStateException("coturn did not become ready in 3 attempts: " + failures);
@@ -166,7 +173,7 @@ public final class Coturn implements AutoCloseable {
     /** A port P such that P and P + 1 are free for UDP and TCP on 127.0.0.1 and 127.0.0.2. */
     private static int freePortPair(SecureRandom random) {
         for (int attempt = 0; attempt < 200; attempt++) {
-            int port = 20_000 + 2 * random.nextInt(10_000);
+            int port = FIRST_PORT + 2 * random.nextInt(PORT_PAIRS);
             if (free(port) && free(port + 1)) {
                 return port;
             }
