@@ -1,13 +1,19 @@
 package dev.pinhole.punch.relay.turn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.core.net.UdpEventLoop;
 import dev.pinhole.punch.relay.turn.RealNode.Got;
+import dev.pinhole.punch.stun.BindingOutcome;
+import dev.pinhole.punch.stun.StunBindingServer;
+import dev.pinhole.punch.stun.StunClient;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -126,6 +132,27 @@ class TurnCoturnInteropTest {
 
             assertEquals(TurnError.ALLOCATION_MISMATCH, e.error(), e.getMessage());
             assertEquals(437, e.code(), "code");
+        }
+    }
+
+    @Test
+    void aStunClientOnTheRelayedEndpointIsSeenAtTheRelayedAddress() throws Exception {
+        try (RealNode node = RealNode.start("turn-stun-over-relay");
+             UdpEventLoop stunPeer = UdpEventLoop.builder().bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
+                 .threadName("turn-stun-peer").daemon(true).build().start()) {
+            stunPeer.submit(() -> StunBindingServer.basic(stunPeer, null).listen()).get(RealNode.TIMEOUT_S, TimeUnit.SECONDS);
+            TurnAllocation allocation = node.allocate(coturn.config());
+
+            BindingOutcome outcome = node.call(() -> {
+                RelayedEndpoint endpoint = allocation.asEndpoint();
+                StunClient overRelay = new StunClient(endpoint);
+                endpoint.receiver(overRelay);
+                return overRelay.binding(stunPeer.localAddress());
+            });
+
+            BindingOutcome.Success success = assertInstanceOf(BindingOutcome.Success.class, outcome, "outcome");
+            assertEquals(allocation.relayedAddress(), success.mappedAddress(), "the STUN server saw the relayed address");
+            assertEquals(stunPeer.localAddress(), success.source(), "and answered as the peer");
         }
     }
 
