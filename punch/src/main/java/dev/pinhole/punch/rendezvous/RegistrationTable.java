@@ -16,11 +16,11 @@ import org.agrona.collections.Object2ObjectHashMap;
 final class RegistrationTable {
     private final int capacity;
     private final long lifetimeNs;
-    private final TreeMap<String, Registration> byName = new TreeMap<>();
-    private final Object2ObjectHashMap<InetSocketAddress, Registration> byAddress;
+    private final TreeMap<String, Entry> byName = new TreeMap<>();
+    private final Object2ObjectHashMap<InetSocketAddress, Entry> byAddress;
     /** Least recently refreshed at the head. */
-    private Registration oldest;
-    private Registration newest;
+    private Entry oldest;
+    private Entry newest;
 
     RegistrationTable(int capacity, long lifetimeNs) {
         this.capacity = capacity;
@@ -40,16 +40,16 @@ final class RegistrationTable {
         return byName.size() >= capacity;
     }
 
-    Registration byName(String name) {
+    Entry byName(String name) {
         return byName.get(name);
     }
 
-    Registration byAddress(InetSocketAddress address) {
+    Entry byAddress(InetSocketAddress address) {
         return byAddress.get(address);
     }
 
     /** Adds {@code registration}, whose name and address no entry may hold (remove those first). */
-    void add(Registration registration, long nowNs) {
+    void add(Entry registration, long nowNs) {
         if (byName.containsKey(registration.name) || byAddress.containsKey(registration.address)) {
             throw new IllegalStateException("name or address already registered: " + registration);
         }
@@ -62,7 +62,7 @@ final class RegistrationTable {
         append(registration);
     }
 
-    void remove(Registration registration) {
+    void remove(Entry registration) {
         if (byName.get(registration.name) == registration) {
             byName.remove(registration.name);
             byAddress.remove(registration.address);
@@ -71,7 +71,7 @@ final class RegistrationTable {
     }
 
     /** Marks a refresh: the registration lives another lifetime from {@code nowNs}. */
-    void refresh(Registration registration, long nowNs) {
+    void refresh(Entry registration, long nowNs) {
         registration.lastRefreshNs = nowNs;
         if (registration != newest) {
             unlink(registration);
@@ -95,13 +95,13 @@ final class RegistrationTable {
     }
 
     /** Registrations whose names sort after {@code after} (exclusive; null from the start), in name order. */
-    Iterator<Registration> after(String after) {
-        NavigableMap<String, Registration> tail = after == null ? byName : byName.tailMap(after, false);
+    Iterator<Entry> after(String after) {
+        NavigableMap<String, Entry> tail = after == null ? byName : byName.tailMap(after, false);
         return tail.values().iterator();
     }
 
     /** All registrations in name order. */
-    Iterable<Registration> inNameOrder() {
+    Iterable<Entry> inNameOrder() {
         return byName.values();
     }
 
@@ -113,7 +113,7 @@ final class RegistrationTable {
         newest = null;
     }
 
-    private void append(Registration registration) {
+    private void append(Entry registration) {
         registration.older = newest;
         registration.newer = null;
         if (newest != null) {
@@ -125,7 +125,7 @@ final class RegistrationTable {
         }
     }
 
-    private void unlink(Registration registration) {
+    private void unlink(Entry registration) {
         if (registration.older != null) {
             registration.older.newer = registration.newer;
         } else {
@@ -145,7 +145,7 @@ final class RegistrationTable {
      * attribute values so that a refresh compares them in place) and what the server observed (its
      * source address, the server-reflexive candidate).
      */
-    static final class Registration {
+    static final class Entry {
         final String name;
         final byte[] nameBytes;
         final long clientId;
@@ -155,10 +155,10 @@ final class RegistrationTable {
         /** NAT-PROFILE value as received, or null. */
         final byte[] natProfile;
         long lastRefreshNs;
-        Registration older;
-        Registration newer;
+        Entry older;
+        Entry newer;
 
-        Registration(String name, byte[] nameBytes, long clientId, InetSocketAddress address, byte[][] hostCandidates,
+        Entry(String name, byte[] nameBytes, long clientId, InetSocketAddress address, byte[][] hostCandidates,
                      byte[] natProfile) {
             this.name = name;
             this.nameBytes = nameBytes;
@@ -170,7 +170,7 @@ final class RegistrationTable {
 
         @Override
         public String toString() {
-            return "Registration[" + name + " at " + address + ", " + hostCandidates.length + " host candidates]";
+            return "Entry[" + name + " at " + address + ", " + hostCandidates.length + " host candidates]";
         }
     }
 }

@@ -19,7 +19,7 @@ import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.DatagramReceiver;
 import dev.pinhole.core.time.TimerHandler;
 import dev.pinhole.core.time.TimerService;
-import dev.pinhole.punch.rendezvous.RegistrationTable.Registration;
+import dev.pinhole.punch.rendezvous.RegistrationTable.Entry;
 import dev.pinhole.punch.stun.StunAttributeType;
 import dev.pinhole.punch.stun.StunBindingServer;
 import dev.pinhole.punch.stun.StunClass;
@@ -220,7 +220,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
 
     /** The source address {@code name} registered from, or null. */
     public InetSocketAddress registeredAddress(String name) {
-        Registration registration = table.byName(name);
+        Entry registration = table.byName(name);
         return registration == null ? null : registration.address;
     }
 
@@ -440,7 +440,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             return;
         }
         long clientId = reader.buffer().getLong(reader.attributeValueIndex(clientIdAt));
-        Registration atAddress = table.byAddress(sender);
+        Entry atAddress = table.byAddress(sender);
         if (atAddress != null && unchanged(atAddress, clientId)) {
             refreshes++;
             table.refresh(atAddress, nowNs);
@@ -453,7 +453,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "invalid peer name: " + nameProblem(nameAt));
             return;
         }
-        Registration holder = table.byName(name);
+        Entry holder = table.byName(name);
         if (holder != null && holder.clientId != clientId && !holder.address.equals(sender)) {
             nameConflicts++;
             sendError(RendezvousProtocol.ERROR_NAME_TAKEN, "name '" + name + "' is registered by another client;"
@@ -479,14 +479,14 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             hosts[i] = copyValue(hostAt[i]);
         }
         byte[] nat = natAt == StunReader.NO_ATTRIBUTE ? null : copyValue(natAt);
-        table.add(new Registration(name, copyValue(nameAt), clientId, sender, hosts, nat), nowNs);
+        table.add(new Entry(name, copyValue(nameAt), clientId, sender, hosts, nat), nowNs);
         registered++;
         armExpiryTimer();
         sendRegisterSuccess();
     }
 
     /** Whether the REGISTER being handled repeats {@code registration} exactly (compared in place). */
-    private boolean unchanged(Registration registration, long clientId) {
+    private boolean unchanged(Entry registration, long clientId) {
         if (registration.clientId != clientId || !reader.attributeValueEquals(nameAt, registration.nameBytes)
             || hostCount != registration.hostCandidates.length) {
             return false;
@@ -529,11 +529,11 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         int reserved = attributeSize(PeerNames.MAX_NAME_BYTES) + trailerSize();
         int size = StunHeader.HEADER_LENGTH + attributeSize(4);
         int listed = 0;
-        Registration last = null;
-        Iterator<Registration> names = table.after(after);
+        Entry last = null;
+        Iterator<Entry> names = table.after(after);
         boolean more = false;
         while (names.hasNext()) {
-            Registration next = names.next();
+            Entry next = names.next();
             int nameSize = attributeSize(next.nameBytes.length);
             if (listed == config.maxNamesPerPage() || size + nameSize + reserved > budget) {
                 more = true;
@@ -558,11 +558,11 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             sendConnectSuccess(repeat.introductionId);
             return;
         }
-        Registration requester = requireRegisteredSender("CONNECT");
+        Entry requester = requireRegisteredSender("CONNECT");
         if (requester == null) {
             return;
         }
-        Registration target = requireTarget("CONNECT");
+        Entry target = requireTarget("CONNECT");
         if (target == null) {
             return;
         }
@@ -595,7 +595,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     }
 
     /** Starts the INTRODUCTION to {@code recipient} about {@code peer}. */
-    private void introduce(Relay relay, Registration recipient, Registration peer, Credentials local,
+    private void introduce(Relay relay, Entry recipient, Entry peer, Credentials local,
                            Credentials remote, int role) {
         byte[] reflexive = serverReflexiveCandidate(peer);
         String localText = local.ufrag() + ":" + local.password();
@@ -624,7 +624,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
      * The PEER-CANDIDATE of {@code peer}'s observed address, or null if a host candidate already has
      * that address (no NAT: RFC 8445 §5.1.3 drops such a redundant candidate).
      */
-    private static byte[] serverReflexiveCandidate(Registration peer) {
+    private static byte[] serverReflexiveCandidate(Entry peer) {
         byte[] candidate = new byte[RendezvousAttributes.PEER_CANDIDATE_PREFIX_BYTES
             + RendezvousAttributes.MAX_HOST_CANDIDATE_BYTES];
         candidate[0] = (byte) RendezvousProtocol.CANDIDATE_SERVER_REFLEXIVE;
@@ -655,7 +655,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             finishAndSend(beginResponse(StunClass.SUCCESS_RESPONSE));
             return;
         }
-        Registration from = requireRegisteredSender("MESSAGE");
+        Entry from = requireRegisteredSender("MESSAGE");
         if (from == null) {
             return;
         }
@@ -664,7 +664,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "MESSAGE needs MESSAGE-TEXT");
             return;
         }
-        Registration to = requireTarget("MESSAGE");
+        Entry to = requireTarget("MESSAGE");
         if (to == null) {
             return;
         }
@@ -693,8 +693,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         return relay != null && relay.requestIdLow == reader.transactionIdLow() ? relay : null;
     }
 
-    private Registration requireRegisteredSender(String method) {
-        Registration registration = table.byAddress(sender);
+    private Entry requireRegisteredSender(String method) {
+        Entry registration = table.byAddress(sender);
         if (registration == null) {
             sendError(RendezvousProtocol.ERROR_NOT_REGISTERED, method + " from " + sender
                 + ", which is not registered: REGISTER first");
@@ -702,7 +702,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         return registration;
     }
 
-    private Registration requireTarget(String method) {
+    private Entry requireTarget(String method) {
         if (nameAt == StunReader.NO_ATTRIBUTE) {
             badRequests++;
             sendError(RendezvousProtocol.ERROR_BAD_REQUEST, method + " needs PEER-NAME");
@@ -714,14 +714,14 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "invalid peer name: " + nameProblem(nameAt));
             return null;
         }
-        Registration target = table.byName(name);
+        Entry target = table.byName(name);
         if (target == null) {
             peerNotFound++;
             ByteBuf out = beginResponse(StunClass.ERROR_RESPONSE);
             writer.addErrorCode(RendezvousProtocol.ERROR_PEER_NOT_FOUND, "peer '" + name + "' is not registered");
             writer.addUInt32(ATTR_PEER_COUNT, table.size());
             if (table.size() <= RendezvousProtocol.MAX_NAMES_IN_NOT_FOUND) {
-                for (Registration registration : table.inNameOrder()) {
+                for (Entry registration : table.inNameOrder()) {
                     writer.addBytes(ATTR_PEER_NAME, registration.nameBytes);
                 }
             }
