@@ -335,8 +335,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
                 && reader.verifyMessageIntegritySha256(key) == StunParseResult.OK;
             if (!authenticated) {
                 unauthenticated++;
-                sendError(RendezvousProtocol.ERROR_UNAUTHENTICATED,
-                    "Unauthenticated: MESSAGE-INTEGRITY-SHA256 with the shared secret's key is required");
+                // RFC 8489's reason phrase; short, because the answer must fit the unauthenticated request.
+                sendError(RendezvousProtocol.ERROR_UNAUTHENTICATED, "Unauthorized");
                 return;
             }
             sign = true;
