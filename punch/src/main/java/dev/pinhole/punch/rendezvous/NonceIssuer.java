@@ -49,6 +49,7 @@ final class NonceIssuer {
     private final byte[] carried = new byte[TOKEN_BYTES];
     private final byte[] digest = new byte[32];
     private final byte[] text = new byte[NONCE_CHARS];
+    private final byte[] received = new byte[NONCE_CHARS];
     private final byte[] portBytes = new byte[2];
 
     NonceIssuer(RandomGenerator random) {
@@ -130,11 +131,12 @@ final class NonceIssuer {
 
     /** Decodes 24 base64url characters into {@link #carried}; false if any is outside the alphabet. */
     private boolean decode(ByteBuf buf, int index) {
+        buf.getBytes(index, received, 0, NONCE_CHARS);
         int out = 0;
         for (int group = 0; group < NONCE_CHARS; group += 4) {
             int bits = 0;
             for (int i = 0; i < 4; i++) {
-                int c = buf.getUnsignedByte(index + group + i);
+                int c = received[group + i] & 0xFF;
                 int value = c < DECODE.length ? DECODE[c] : -1;
                 if (value < 0) {
                     return false;
