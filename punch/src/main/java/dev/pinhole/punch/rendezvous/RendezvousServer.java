@@ -38,6 +38,7 @@ import dev.pinhole.punch.traversal.Credentials;
 import io.netty.buffer.ByteBuf;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Objects;
@@ -95,6 +96,14 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     static final long SERVER_REFLEXIVE_PRIORITY =
         Candidate.priority(CandidateType.SERVER_REFLEXIVE, Candidate.MAX_LOCAL_PREFERENCE, Candidate.COMPONENT_ID);
     private static final int MAX_SCANNED_HOST_CANDIDATES = RendezvousProtocol.MAX_HOST_CANDIDATES + 1;
+    /**
+     * How long a CONNECT or MESSAGE is remembered by its transaction id, so that a retransmission of it
+     * (its response was lost) is answered again instead of starting a second introduction: 40 s covers a
+     * client transaction on RFC 8489 §6.2.1's default schedule (39.5 s).
+     */
+    static final long RELAY_MEMORY_NS = 40_000_000_000L;
+    /** Remembered requests per allowed outbound request (each remembered one is at most 40 s old). */
+    private static final int RELAY_MEMORY_FACTOR = 4;
 
     private final DatagramEndpoint endpoint;
     private final RendezvousServerConfig config;
@@ -109,6 +118,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private final RandomGenerator random;
     /** Requests that started outbound work (CONNECT, MESSAGE), by their transaction id's first 64 bits. */
     private final Long2ObjectHashMap<Relay> relays = new Long2ObjectHashMap<>();
+    /** The same relays in order of creation, which is their order of expiry. */
+    private final ArrayDeque<Relay> relaysByAge = new ArrayDeque<>();
     private final TimerHandler expiryHandler = this::onExpiryTimer;
     private final int[] unknown = new int[StunReader.MAX_UNKNOWN_RECORDED];
     private final int[] hostAt = new int[MAX_SCANNED_HOST_CANDIDATES];
@@ -254,6 +265,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         closed = true;
         outbound.close();
         relays.clear();
+        relaysByAge.clear();
         if (expiryTimerId != TimerService.NO_TIMER) {
             endpoint.timers().cancel(expiryTimerId);
             expiryTimerId = TimerService.NO_TIMER;
@@ -571,7 +583,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "cannot CONNECT to yourself ('" + target.name + "')");
             return;
         }
-        if (outbound.pendingCount() + 2 > config.maxOutboundRequests()) {
+        if (outbound.pendingCount() + 2 > config.maxOutboundRequests() || !roomForRelay()) {
             serverFull++;
             sendError(RendezvousProtocol.ERROR_SERVER_FULL, "server busy: too many introductions in progress");
             return;
@@ -580,8 +592,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         long introductionId = random.nextLong();
         Credentials requesterCredentials = Credentials.random(random);
         Credentials targetCredentials = Credentials.random(random);
-        Relay relay = new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), introductionId, 2);
-        relays.put(relay.requestIdHigh, relay);
+        Relay relay = remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), introductionId, nowNs));
         // Both in the same turn of the loop, so both peers start checking at the same moment (± path delay).
         introduce(relay, requester, target, requesterCredentials, targetCredentials, RendezvousProtocol.ROLE_CONTROLLING);
         introduce(relay, target, requester, targetCredentials, requesterCredentials, RendezvousProtocol.ROLE_CONTROLLED);
@@ -617,7 +628,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
                 w.addBytes(ATTR_NAT_PROFILE, peer.natProfile);
             }
             signAndFingerprint(w);
-        }, new OutboundHandler(relay, recipient.address, true));
+        }, new OutboundHandler(recipient.address, true));
     }
 
     /**
@@ -668,20 +679,19 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         if (to == null) {
             return;
         }
-        if (outbound.pendingCount() + 1 > config.maxOutboundRequests()) {
+        if (outbound.pendingCount() + 1 > config.maxOutboundRequests() || !roomForRelay()) {
             serverFull++;
             sendError(RendezvousProtocol.ERROR_SERVER_FULL, "server busy: too many messages in flight");
             return;
         }
         byte[] text = copyValue(textAt);
-        Relay relay = new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), 0, 1);
-        relays.put(relay.requestIdHigh, relay);
+        remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), 0, nowNs));
         messagesForwarded++;
         outbound.request(to.address, RendezvousProtocol.METHOD_MESSAGE, w -> {
             w.addBytes(ATTR_PEER_NAME, from.nameBytes);
             w.addBytes(ATTR_MESSAGE_TEXT, text);
             signAndFingerprint(w);
-        }, new OutboundHandler(relay, to.address, false));
+        }, new OutboundHandler(to.address, false));
         finishAndSend(beginResponse(StunClass.SUCCESS_RESPONSE));
     }
 
@@ -730,16 +740,31 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         return target;
     }
 
-    private void onOutboundEnded(Relay relay, boolean introduction, boolean acknowledged) {
+    /** Whether another request can be remembered, after forgetting those older than {@link #RELAY_MEMORY_NS}. */
+    private boolean roomForRelay() {
+        for (Relay oldest = relaysByAge.peekFirst(); oldest != null && nowNs - oldest.createdNs >= RELAY_MEMORY_NS;
+             oldest = relaysByAge.peekFirst()) {
+            relaysByAge.pollFirst();
+            if (relays.get(oldest.requestIdHigh) == oldest) {
+                relays.remove(oldest.requestIdHigh);
+            }
+        }
+        return relaysByAge.size() < RELAY_MEMORY_FACTOR * config.maxOutboundRequests();
+    }
+
+    private Relay remember(Relay relay) {
+        relays.put(relay.requestIdHigh, relay);
+        relaysByAge.addLast(relay);
+        return relay;
+    }
+
+    private void onOutboundEnded(boolean introduction, boolean acknowledged) {
         if (introduction) {
             if (acknowledged) {
                 introductionsAcked++;
             } else {
                 introductionsUnacked++;
             }
-        }
-        if (--relay.outstanding == 0 && relays.get(relay.requestIdHigh) == relay) {
-            relays.remove(relay.requestIdHigh);
         }
     }
 
@@ -866,29 +891,31 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         armExpiryTimer();
     }
 
-    /** Outbound work one request started: one MESSAGE or the two INTRODUCTIONs of a CONNECT. */
+    /**
+     * A CONNECT or MESSAGE that started outbound requests, remembered by its transaction id for
+     * {@link #RELAY_MEMORY_NS}.
+     */
     private static final class Relay {
         final long requestIdHigh;
         final int requestIdLow;
+        /** The INTRODUCTION-ID of a CONNECT; 0 for a MESSAGE. */
         final long introductionId;
-        int outstanding;
+        final long createdNs;
 
-        Relay(long requestIdHigh, int requestIdLow, long introductionId, int outstanding) {
+        Relay(long requestIdHigh, int requestIdLow, long introductionId, long createdNs) {
             this.requestIdHigh = requestIdHigh;
             this.requestIdLow = requestIdLow;
             this.introductionId = introductionId;
-            this.outstanding = outstanding;
+            this.createdNs = createdNs;
         }
     }
 
     /** Accepts a peer's acknowledgement of an INTRODUCTION or MESSAGE: from the peer's address, signed if we sign. */
     private final class OutboundHandler implements StunResponseHandler {
-        private final Relay relay;
         private final InetSocketAddress peer;
         private final boolean introduction;
 
-        OutboundHandler(Relay relay, InetSocketAddress peer, boolean introduction) {
-            this.relay = relay;
+        OutboundHandler(InetSocketAddress peer, boolean introduction) {
             this.peer = peer;
             this.introduction = introduction;
         }
@@ -902,13 +929,13 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
                 || response.verifyMessageIntegritySha256(key) != StunParseResult.OK)) {
                 return false;
             }
-            onOutboundEnded(relay, introduction, response.messageClass() == StunClass.SUCCESS_RESPONSE);
+            onOutboundEnded(introduction, response.messageClass() == StunClass.SUCCESS_RESPONSE);
             return true;
         }
 
         @Override
         public void onFailure(StunTransactionFailure failure, long now) {
-            onOutboundEnded(relay, introduction, false);
+            onOutboundEnded(introduction, false);
         }
     }
 

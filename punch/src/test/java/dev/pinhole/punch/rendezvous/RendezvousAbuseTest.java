@@ -7,13 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.net.DatagramEndpoint;
-import dev.pinhole.core.net.DatagramReceiver;
-import dev.pinhole.core.time.Clock;
-import dev.pinhole.core.time.TimerService;
 import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
 import dev.pinhole.punch.stun.StunAttributeType;
-import dev.pinhole.punch.stun.StunClass;
 import dev.pinhole.punch.stun.StunKey;
 import dev.pinhole.punch.stun.StunMessageType;
 import dev.pinhole.punch.stun.StunParseResult;
@@ -21,13 +16,9 @@ import dev.pinhole.punch.stun.StunReader;
 import dev.pinhole.punch.stun.StunWriter;
 import dev.pinhole.punch.stun.TrackedEndpoint;
 import dev.pinhole.punch.traversal.Introduction;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,12 +42,13 @@ class RendezvousAbuseTest {
 
     @Test
     void withTheSameSecretEverythingWorksAndEveryServerMessageIsSigned() {
-        List<byte[]> sent = new ArrayList<>();
         RendezvousServerConfig config = RendezvousServerConfig.builder().secret("correct horse")
             .random(net.sim.random("server")).build();
         net.serverEndpoint = net.serverHost.bind(RendezvousSim.SERVER_PORT);
-        net.server = RendezvousServer.listen(new TappedEndpoint(
-            new TrackedEndpoint(net.serverEndpoint, net.allocator), sent), config);
+        InterceptingEndpoint tap = new InterceptingEndpoint(new TrackedEndpoint(net.serverEndpoint, net.allocator),
+            (bytes, to) -> false);
+        List<byte[]> sent = tap.sent;
+        net.server = RendezvousServer.listen(tap, config);
         Peer alice = net.peerBehindNat("alice", dev.pinhole.core.sim.NatConfig.FULL_CONE, b -> b.secret("correct horse"));
         Peer bob = net.peerBehindNat("bob", dev.pinhole.core.sim.NatConfig.FULL_CONE, b -> b.secret("correct horse"));
         net.register(alice);
@@ -333,53 +325,5 @@ class RendezvousAbuseTest {
 
         assertEquals(4, net.server.stats().trackedSources(), "never more than the cap");
         assertEquals(6, net.server.stats().sourceEvictions(), "six forgotten to make room");
-    }
-
-    /** An endpoint that records a copy of every datagram sent through it. */
-    private static final class TappedEndpoint implements DatagramEndpoint {
-        private final DatagramEndpoint delegate;
-        private final List<byte[]> sent;
-
-        TappedEndpoint(DatagramEndpoint delegate, List<byte[]> sent) {
-            this.delegate = delegate;
-            this.sent = sent;
-        }
-
-        @Override
-        public InetSocketAddress localAddress() {
-            return delegate.localAddress();
-        }
-
-        @Override
-        public boolean send(ByteBuf datagram, InetSocketAddress destination) {
-            sent.add(ByteBufUtil.getBytes(datagram));
-            return delegate.send(datagram, destination);
-        }
-
-        @Override
-        public void receiver(DatagramReceiver receiver) {
-            delegate.receiver(receiver);
-        }
-
-        @Override
-        public Clock clock() {
-            return delegate.clock();
-        }
-
-        @Override
-        public TimerService timers() {
-            return delegate.timers();
-        }
-
-        @Override
-        public ByteBufAllocator allocator() {
-            return delegate.allocator();
-        }
-    }
-
-    static boolean isRequest(byte[] message) {
-        StunReader reader = new StunReader();
-        return reader.wrap(Unpooled.wrappedBuffer(message)) == StunParseResult.OK
-            && reader.messageClass() == StunClass.REQUEST;
     }
 }

@@ -10,6 +10,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pinhole.core.sim.LinkConfig;
 import dev.pinhole.core.sim.NatConfig;
 import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
+import dev.pinhole.punch.stun.StunClass;
+import dev.pinhole.punch.stun.StunMessageType;
+import dev.pinhole.punch.stun.TrackedEndpoint;
 import dev.pinhole.punch.traversal.Candidate;
 import dev.pinhole.punch.traversal.CandidateType;
 import dev.pinhole.punch.traversal.Introduction;
@@ -204,6 +207,35 @@ class RendezvousConnectTest {
                     "a retransmitted CONNECT does not start a second introduction, seed " + seed);
             }
         }
+    }
+
+    @Test
+    void aConnectRetransmittedAfterItsIntroductionsWereAckedDoesNotIntroduceAgain() {
+        // The CONNECT success response is lost; both INTRODUCTIONs arrive and are acknowledged at once, so
+        // the client's retransmission of the CONNECT (at 500 ms) finds the introduction already finished.
+        int connectSuccess = StunMessageType.of(RendezvousProtocol.METHOD_CONNECT, StunClass.SUCCESS_RESPONSE);
+        boolean[] droppedOne = {false};
+        net.serverEndpoint = net.serverHost.bind(RendezvousSim.SERVER_PORT);
+        InterceptingEndpoint lossy = new InterceptingEndpoint(new TrackedEndpoint(net.serverEndpoint, net.allocator),
+            (bytes, to) -> {
+                boolean drop = !droppedOne[0] && ((bytes[0] & 0xFF) << 8 | (bytes[1] & 0xFF)) == connectSuccess;
+                droppedOne[0] |= drop;
+                return drop;
+            });
+        net.server = RendezvousServer.listen(lossy, RendezvousServerConfig.builder().random(net.sim.random("s")).build());
+        Peer alice = net.peerBehindNat("alice");
+        Peer bob = net.peerBehindNat("bob");
+        net.register(alice);
+        net.register(bob);
+
+        Introduction forAlice = net.await(alice.client().connect("bob"), 5 * SECOND);
+        net.run(45 * SECOND);
+
+        assertEquals(1, lossy.dropped, "the first CONNECT response was lost");
+        assertEquals("bob", forAlice.peerName(), "alice was introduced");
+        assertEquals(1, bob.listener().introductions.size(), "bob was introduced once, not twice");
+        assertEquals(1, net.server.stats().connects(), "one introduction");
+        assertEquals(0, alice.client().stats().unexpectedIntroductions(), "no second introduction reached alice");
     }
 
     @Test
