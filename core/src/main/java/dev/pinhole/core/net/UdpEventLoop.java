@@ -403,7 +403,7 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
         try {
             while (!closed) {
                 counters.increment(LoopCounters.WAKE_UPS);
-                counters.add(LoopCounters.TASKS_RUN, tasks.drain(runTask, tasks.capacity()));
+                tasks.drain(runTask, tasks.capacity());
                 counters.add(LoopCounters.TIMERS_FIRED, timers.poll(clock.nanoTime()));
                 final boolean mayHaveMoreDatagrams = receiveBatch();
                 if (!mayHaveMoreDatagrams && !closed) {
@@ -509,6 +509,7 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
             rejectQueued(task); // close() was called by an earlier task of this batch or by another thread
             return;
         }
+        counters.increment(LoopCounters.TASKS_RUN);
         try {
             task.run();
         } catch (RuntimeException e) {
