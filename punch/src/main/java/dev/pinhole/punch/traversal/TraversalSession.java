@@ -1,6 +1,7 @@
 package dev.pinhole.punch.traversal;
 
 import dev.pinhole.core.net.DatagramEndpoint;
+import dev.pinhole.core.net.DatagramReceiver;
 import dev.pinhole.core.time.TimerService;
 import dev.pinhole.punch.stun.StunAttributeType;
 import dev.pinhole.punch.stun.StunClass;
@@ -90,6 +91,7 @@ public final class TraversalSession {
     private final SocketTtl socketTtl;
     private final ProbeSockets probeSockets;
     private final TraversalListener listener;
+    private final DatagramReceiver passThrough;
     private final IceMessages messages;
     private final StunReader reader = new StunReader();
     private final TimerService timers;
@@ -164,6 +166,7 @@ public final class TraversalSession {
         this.socketTtl = b.socketTtl;
         this.probeSockets = b.probeSockets;
         this.listener = b.listener;
+        this.passThrough = b.passThrough;
         this.timers = endpoint.timers();
         this.messages = new IceMessages(endpoint.allocator(), introduction.local(), introduction.remote());
         this.role = introduction.role();
@@ -1001,7 +1004,11 @@ public final class TraversalSession {
                 LocalSocket socket = new LocalSocket(sockets.size(), extra, extra.localAddress(), true,
                         main.ipv4Priority, main.ipv6Priority);
                 sockets.add(socket);
-                extra.receiver((datagram, sender) -> receive(socket, datagram, sender));
+                extra.receiver((datagram, sender) -> {
+                    if (!receive(socket, datagram, sender) && passThrough != null && !socket.closed) {
+                        passThrough.onDatagram(datagram, sender);
+                    }
+                });
                 CandidatePair pair = addPair(socket, easyTarget, PathOrigin.BIRTHDAY, 0, true,
                         Candidate.priority(CandidateType.SERVER_REFLEXIVE, 0, Candidate.COMPONENT_ID));
                 if (pair == null) {
@@ -1181,6 +1188,7 @@ public final class TraversalSession {
         private SocketTtl socketTtl = SocketTtl.NONE;
         private ProbeSockets probeSockets = ProbeSockets.NONE;
         private TraversalListener listener;
+        private DatagramReceiver passThrough;
 
         private Builder(DatagramEndpoint endpoint, Introduction introduction, List<Candidate> localCandidates) {
             this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
@@ -1211,6 +1219,16 @@ public final class TraversalSession {
         /** Extra sockets for the hard side of birthday probing; without them this side never plays it. */
         public Builder probeSockets(ProbeSockets probeSockets) {
             this.probeSockets = Objects.requireNonNull(probeSockets, "probeSockets");
+            return this;
+        }
+
+        /**
+         * Receives the datagrams that arrive on a birthday-probing socket and are not traversal's (the
+         * transport's packets once the path runs over that socket). The session stays that socket's
+         * receiver, to answer checks and keepalives, and passes the rest on.
+         */
+        public Builder passThrough(DatagramReceiver receiver) {
+            this.passThrough = Objects.requireNonNull(receiver, "receiver");
             return this;
         }
 
