@@ -35,6 +35,7 @@ final class CandidatePair {
     long nextRetryNs;
     long rtoNs;
     long succeededNs = -1;
+    long firstCheckNs = -1;
     InetSocketAddress mapped;
 
     boolean triggeredQueued;

@@ -20,7 +20,9 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import java.util.random.RandomGenerator;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
@@ -78,6 +80,8 @@ public final class TraversalSession {
 
     /** Bound on candidate pairs, so a flood of authenticated sources cannot grow memory without limit. */
     static final int MAX_PAIRS = 1024;
+    /** Pairs listed one by one in a failure message; the rest are counted by verdict. */
+    static final int MAX_REPORTED_PAIRS = 24;
     private static final long NONE = Long.MAX_VALUE;
     private static final long MISSING_PROBE = -1L;
     private static final int RANDOM_PORT_ATTEMPTS = 32;
@@ -122,6 +126,7 @@ public final class TraversalSession {
     private long timerId = TimerService.NO_TIMER;
     private long timerAtNs = NONE;
     private boolean primed;
+    private boolean lastSlotTriggered;
     private int pairCount;
     private CandidatePair nominating;
     private long nominationTxHigh;
@@ -312,10 +317,21 @@ public final class TraversalSession {
         };
     }
 
-    /** Predicted ports of a sequentially allocating, endpoint-dependent peer NAT: mapped port + k·δ. */
+    /**
+     * Predicted ports of a sequentially allocating, endpoint-dependent peer NAT: mapped port + k·δ. Needed
+     * only when our own side would not accept the peer's checks from its new port anyway: a public address,
+     * or a NAT known to filter by address at most, lets them in and peer-reflexive learning does the rest.
+     */
     private void addPredictedPairs() {
         NatProfile peer = introduction.peerNat();
+        NatProfile local = introduction.localNat();
         if (!peer.predictable() || peerReflexive == null || sameNat) {
+            return;
+        }
+        boolean weAdmitNewPorts = local.mapping() == NatProfile.Mapping.NO_NAT
+                || (!local.endpointDependentMapping() && (local.filtering() == NatProfile.Filtering.ENDPOINT_INDEPENDENT
+                        || local.filtering() == NatProfile.Filtering.ADDRESS_DEPENDENT));
+        if (weAdmitNewPorts) {
             return;
         }
         int step = peer.portStep();
@@ -495,6 +511,17 @@ public final class TraversalSession {
     }
 
     private CandidatePair nextCheck(long nowNs) {
+        if (lastSlotTriggered && nominating == null) {
+            // Triggered checks go first (RFC 8445 §6.1.4.2), but not every slot: two NATs with
+            // endpoint-dependent mapping and open filtering answer each check from a new port, each answer
+            // teaches a new peer-reflexive candidate, and an endless triggered queue would starve the pairs
+            // the peer told us about.
+            lastSlotTriggered = false;
+            CandidatePair ordinary = nextOrdinary(nowNs);
+            if (ordinary != null) {
+                return ordinary;
+            }
+        }
         for (CandidatePair p = triggered.pollFirst(); p != null; p = triggered.pollFirst()) {
             p.triggeredQueued = false;
             if (p == nominating) {
@@ -502,12 +529,18 @@ public final class TraversalSession {
             }
             if (!p.valid()) {
                 newTransaction(p);
+                lastSlotTriggered = true;
                 return p;
             }
         }
         if (nominating != null) {
             return nominating.nextRetryNs <= nowNs ? nominating : null;
         }
+        return nextOrdinary(nowNs);
+    }
+
+    /** The next waiting pair in check order, else the pair whose retransmission is most overdue. */
+    private CandidatePair nextOrdinary(long nowNs) {
         CandidatePair due = null;
         for (CandidatePair p : checkList) {
             if (p.state == CandidatePair.State.WAITING) {
@@ -572,6 +605,9 @@ public final class TraversalSession {
         p.socket.endpoint.send(check, p.remote);
         p.checksSent++;
         checksSent++;
+        if (p.firstCheckNs < 0) {
+            p.firstCheckNs = nowNs;
+        }
         if (p.state == CandidatePair.State.WAITING) {
             p.state = CandidatePair.State.IN_PROGRESS;
         }
@@ -867,16 +903,22 @@ public final class TraversalSession {
         return nominationReadyNs(best);
     }
 
+    /**
+     * The controlling side nominates {@code best} once what could still beat it had its chance: a check from
+     * the peer on the same pair (both directions), and every higher-priority pair still being checked, each
+     * given the grace period from its own first check (so one that has gone unanswered that long no longer
+     * holds nomination up). It never waits longer than the grace period after {@code best} became valid.
+     */
     private long nominationReadyNs(CandidatePair best) {
-        boolean higherPending = false;
+        long grace = config.nominationGraceNs();
+        long latest = best.succeededNs + grace;
+        long ready = best.requestsReceived > 0 ? best.succeededNs : latest;
         for (CandidatePair p : checkList) {
             if (p.pending() && p.priority > best.priority) {
-                higherPending = true;
-                break;
+                ready = Math.max(ready, p.firstCheckNs < 0 ? latest : p.firstCheckNs + grace);
             }
         }
-        boolean both = best.requestsReceived > 0;
-        return both && !higherPending ? best.succeededNs : best.succeededNs + config.nominationGraceNs();
+        return Math.min(ready, latest);
     }
 
     private void maybeNominate(long nowNs) {
@@ -1135,8 +1177,29 @@ public final class TraversalSession {
                 .append(nl)
                 .append("  ").append(explain()).append(nl);
         s.append("  pairs tried (").append(checkList.size()).append("):").append(nl);
+        List<CandidatePair> listed = new ArrayList<>();
         for (CandidatePair p : checkList) {
-            s.append("    ").append(p.report()).append(nl);
+            if (p.origin != PathOrigin.PEER_REFLEXIVE) {
+                listed.add(p);
+            }
+        }
+        for (CandidatePair p : checkList) {
+            if (p.origin == PathOrigin.PEER_REFLEXIVE) {
+                listed.add(p);
+            }
+        }
+        Map<String, Integer> rest = new TreeMap<>();
+        for (int i = 0; i < listed.size(); i++) {
+            CandidatePair p = listed.get(i);
+            if (i < MAX_REPORTED_PAIRS) {
+                s.append("    ").append(p.report()).append(nl);
+            } else {
+                rest.merge(p.origin + ": " + p.verdict().replaceAll("[0-9]+", "n"), 1, Integer::sum);
+            }
+        }
+        if (!rest.isEmpty()) {
+            s.append("    and ").append(listed.size() - MAX_REPORTED_PAIRS).append(" more:").append(nl);
+            rest.forEach((verdict, count) -> s.append("      ").append(count).append(" x ").append(verdict).append(nl));
         }
         if (birthday == Birthday.EASY) {
             s.append("  birthday probing: ").append(probesSent).append(" probes to random ports of ")
@@ -1162,6 +1225,9 @@ public final class TraversalSession {
     private String explain() {
         NatProfile local = introduction.localNat();
         NatProfile peer = introduction.peerNat();
+        if (bestValid() != null) {
+            return "some pairs worked but nomination did not complete before the deadline (USE-CANDIDATE checks lost?)";
+        }
         if (local.endpointDependentMapping() && peer.endpointDependentMapping()) {
             return "both NATs map each destination to a new port (endpoint-dependent mapping): neither side can "
                     + "tell the other where to send, and prediction needs sequential ports on both";
