@@ -69,11 +69,16 @@ final class SimWorld implements AutoCloseable {
 
     /** Gathers both peers' candidates (unless done), introduces them and starts both sessions. */
     void introduce(Peer controlling, Peer controlled, TraversalConfig config) {
-        controlling.gather();
-        controlled.gather();
-        runUntil(() -> controlling.gathered.isDone() && controlled.gathered.isDone(), 30 * SECOND);
-        controlling.start(controlled, Role.CONTROLLING, config);
-        controlled.start(controlling, Role.CONTROLLED, config);
+        introduce(controlling, Role.CONTROLLING, controlled, Role.CONTROLLED, config);
+    }
+
+    /** As the rendezvous server would, but with the roles given (a misbehaving server may give both one role). */
+    void introduce(Peer a, Role roleA, Peer b, Role roleB, TraversalConfig config) {
+        a.gather();
+        b.gather();
+        runUntil(() -> a.gathered.isDone() && b.gathered.isDone(), 30 * SECOND);
+        a.start(b, roleA, config);
+        b.start(a, roleB, config);
     }
 
     /** Runs until both sessions have an outcome (or the timeout); true if both connected. */
@@ -125,10 +130,12 @@ final class SimWorld implements AutoCloseable {
         CompletableFuture<GatheredCandidates> gathered;
         NatProfile.Filtering knownFiltering = NatProfile.Filtering.UNKNOWN;
         ProbeSockets sockets;
+        SocketTtl ttl = SocketTtl.NONE;
         TraversalSession session;
         TraversalPath path;
         TraversalFailedException failure;
         long connectedAtNs = -1;
+        long failedAtNs = -1;
 
         Peer(SimWorld world, String name, SimHost host) {
             this.world = world;
@@ -187,6 +194,7 @@ final class SimWorld implements AutoCloseable {
                     .config(config)
                     .random(world.sim.random("traversal/" + name))
                     .probeSockets(sockets)
+                    .socketTtl(ttl)
                     .passThrough((datagram, sender) -> {
                         if (datagram.readableBytes() > 0 && datagram.getByte(datagram.readerIndex()) == DATA) {
                             onData(datagram);
@@ -216,6 +224,7 @@ final class SimWorld implements AutoCloseable {
         @Override
         public void onFailed(TraversalFailedException failed) {
             failure = failed;
+            failedAtNs = world.sim.nowNs();
         }
 
         @Override
