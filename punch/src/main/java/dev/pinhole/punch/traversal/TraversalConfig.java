@@ -19,8 +19,8 @@ package dev.pinhole.punch.traversal;
  * @param predictionWindow       W: how many predicted ports (mapped port + k·step, k = 1..W) are checked
  *                               for a peer whose NAT allocates ports in sequence
  * @param birthdaySockets        N: sockets the endpoint-dependent ("hard") side opens for birthday probing
- * @param birthdayProbeIntervalNs gap between two birthday probes of the easy side, and between the first
- *                               checks of the hard side's sockets
+ * @param birthdayProbeIntervalNs gap between two birthday probes of the easy side, and between two
+ *                               refreshes of the hard side's sockets (their first checks go out at once)
  * @param birthdayMaxProbes      probes the easy side sends at most
  * @param birthdayRefreshNs      how often each hard-side socket re-sends its check (losses, mapping refresh)
  * @param birthdayDelayNs        how long to wait for ordinary checks before probing when the easy side's

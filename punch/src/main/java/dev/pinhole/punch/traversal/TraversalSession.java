@@ -992,7 +992,6 @@ public final class TraversalSession {
         } else {
             CandidatePair next = nextBirthdayPair(nowNs);
             if (next != null) {
-                newTransactionIfNone(next);
                 sendCheck(next, nowNs);
                 nextBirthdayNs = nowNs + config.birthdayProbeIntervalNs();
             } else {
@@ -1001,17 +1000,11 @@ public final class TraversalSession {
         }
     }
 
-    private void newTransactionIfNone(CandidatePair p) {
-        if (!p.hasTx) {
-            newTransaction(p);
-        }
-    }
-
     private CandidatePair nextBirthdayPair(long nowNs) {
         int n = birthdayPairs.size();
         for (int i = 0; i < n; i++) {
             CandidatePair p = birthdayPairs.get((birthdayCursor + i) % n);
-            if (!p.valid() && (p.checksSent == 0 || p.nextRetryNs <= nowNs)) {
+            if (!p.valid() && p.nextRetryNs <= nowNs) {
                 birthdayCursor = (birthdayCursor + i + 1) % n;
                 return p;
             }
@@ -1056,7 +1049,10 @@ public final class TraversalSession {
                 if (pair == null) {
                     break;
                 }
+                // All N mappings at once: every probe the easy side sends before they exist is wasted.
+                sendCheck(pair, nowNs);
             }
+            nextBirthdayNs = earliestBirthdayRetry();
             if (birthdayPairs.isEmpty()) {
                 birthdayRunning = false;
                 birthdayDone = true;
