@@ -146,7 +146,10 @@ public final class RendezvousClient implements AutoCloseable {
 
     /**
      * A client that has {@code endpoint} to itself: it installs the receiver that offers every datagram
-     * to its own {@link StunClient} (responses) and then to {@link #handle} (the server's requests).
+     * to its own {@link StunClient} (responses) and then to {@link #handle} (the server's requests). Call it
+     * on the endpoint's event loop, or on a {@code UdpEventLoop} before the loop starts. A node whose socket
+     * also carries connectivity checks and transport packets builds the client on its shared
+     * {@link StunClient} instead and offers datagrams in this order: traversal, STUN client, this client.
      */
     public static RendezvousClient listen(DatagramEndpoint endpoint, InetSocketAddress server,
                                           RendezvousClientConfig config) {
