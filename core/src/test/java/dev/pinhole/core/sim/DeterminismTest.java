@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.time.TimerHandler;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,13 +32,15 @@ class DeterminismTest {
             List<String> trace = new ArrayList<>();
             sim.tracer(new SimTracer() {
                 @Override
-                public void delivered(long nowNs, InetSocketAddress from, InetSocketAddress to, int bytes) {
-                    trace.add(nowNs + " D " + from + ">" + to + " " + bytes);
+                public void delivered(long nowNs, InetSocketAddress from, InetSocketAddress to, ByteBuf datagram) {
+                    trace.add(nowNs + " D " + from + ">" + to + " " + datagram.readableBytes()
+                            + " #" + ByteBufUtil.hashCode(datagram));
                 }
 
                 @Override
-                public void dropped(long nowNs, DropCause cause, InetSocketAddress from, InetSocketAddress to, int bytes) {
-                    trace.add(nowNs + " X " + cause + " " + from + ">" + to + " " + bytes);
+                public void dropped(long nowNs, DropCause cause, InetSocketAddress from, InetSocketAddress to,
+                        ByteBuf datagram) {
+                    trace.add(nowNs + " X " + cause + " " + from + ">" + to + " " + datagram.readableBytes());
                 }
             });
             LinkConfig lossy = LinkConfig.builder().delay(20 * MS).jitter(15 * MS).loss(0.05)

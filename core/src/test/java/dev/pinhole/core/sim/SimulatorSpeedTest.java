@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Measures the simulator's speed and prints it; asserts only functional outcomes (never timing).
- * Uses the public constructor, i.e. the pooled allocator the other modules' tests will use.
+ * The simulator's own speed is measured on a {@link CountingAllocator}; one test shows the cost of
+ * the pooled allocator under the paranoid leak detection the build runs tests with.
  */
 class SimulatorSpeedTest {
 
@@ -26,7 +27,8 @@ class SimulatorSpeedTest {
     /** A 100-byte ping every 50 ms answered by a pong, over 20 ms links, for 10,000 simulated seconds. */
     @Test
     void smallPingPongScenarioRunsThousandsOfSimulatedSecondsPerSecond() {
-        try (Simulator sim = new Simulator(11)) {
+        CountingAllocator allocator = new CountingAllocator();
+        try (Simulator sim = new Simulator(11, allocator)) {
             LinkConfig link = LinkConfig.builder().delay(20 * MS).jitter(2 * MS).loss(0.01).build();
             SimEndpoint server = sim.internet().addHost("198.51.100.1", link).bind(3478);
             Nat nat = sim.internet().addNat("203.0.113.5", NatConfig.PORT_RESTRICTED_CONE);
@@ -54,22 +56,34 @@ class SimulatorSpeedTest {
                     "about 96 % of pings answered (1 % loss on each of four links): " + pongs[0] + " of " + pings);
             assertEquals(1, nat.counters().mappingsCreated(), "one mapping, refreshed throughout");
         }
+        assertEquals(0, allocator.liveBuffers(), "no buffer leaked");
     }
 
     /**
-     * 40 bulk transfers of 4 MB each, through a NAT on a lossy 20 Mbit/s path, paced at 16 Mbit/s,
-     * every datagram acknowledged; the load of the reliability module's scenario tests.
+     * Bulk transfers of 4 MB each, through a NAT on a lossy 20 Mbit/s path, paced at 16 Mbit/s,
+     * every datagram acknowledged: the load of the reliability module's scenario tests. Run on the
+     * pooled allocator (leak-tracked under paranoid detection) and on a {@link CountingAllocator}.
      */
     @Test
-    void bulkTransfersMoveMegabytesQuickly() {
-        int scenarios = 40;
+    void bulkTransfersOnThePooledAllocator() {
+        bulkTransfers(3, false);
+    }
+
+    @Test
+    void bulkTransfersOnACountingAllocatorLeakNothing() {
+        bulkTransfers(40, true);
+    }
+
+    private static void bulkTransfers(int scenarios, boolean countingAllocator) {
+        String label = countingAllocator ? "counting allocator" : "pooled allocator";
         int bytesPerScenario = 4 * 1024 * 1024;
         int payload = 1200;
         long totalEvents = 0;
         long totalSimulated = 0;
         long start = System.nanoTime();
         for (int s = 0; s < scenarios; s++) {
-            try (Simulator sim = new Simulator(1000 + s)) {
+            CountingAllocator counting = new CountingAllocator();
+            try (Simulator sim = countingAllocator ? new Simulator(1000 + s, counting) : new Simulator(1000 + s)) {
                 LinkConfig wan = LinkConfig.builder().delay(15 * MS).jitter(5 * MS).loss(0.01)
                         .bandwidth(20_000_000, 64 * 1024).build();
                 SimEndpoint receiver = sim.internet().addHost("198.51.100.1", wan).bind(3478);
@@ -101,14 +115,16 @@ class SimulatorSpeedTest {
                     }
                 });
                 sim.runUntil(() -> sim.pendingEvents() == 0, 60 * SECOND);
-                assertTrue(acks[0] > packets * 0.95, "about 96 % acknowledged (1 % loss on each of four links): " + acks[0] + " of " + packets);
+                assertTrue(acks[0] > packets * 0.95,
+                        "about 96 % acknowledged (1 % loss on each of four links): " + acks[0] + " of " + packets);
                 totalEvents += sim.eventsProcessed();
                 totalSimulated += sim.nowNs();
             }
+            assertEquals(0, counting.liveBuffers(), "no buffer leaked (seed " + (1000 + s) + ")");
         }
         long wall = System.nanoTime() - start;
-        report(scenarios + " bulk transfers of 4 MB", totalEvents, totalSimulated, wall);
-        System.out.printf(Locale.ROOT, "[sim speed] projected for 1000 such scenarios: %.0f s on one core%n",
-                wall / 1e9 * 1000 / scenarios);
+        report(scenarios + " bulk transfers of 4 MB, " + label, totalEvents, totalSimulated, wall);
+        System.out.printf(Locale.ROOT, "[sim speed] projected for 1000 such scenarios (%s): %.0f s on one core%n",
+                label, wall / 1e9 * 1000 / scenarios);
     }
 }

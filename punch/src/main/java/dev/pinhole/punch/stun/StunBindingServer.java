@@ -15,10 +15,11 @@ import java.util.Objects;
  * for RFC 3489-era clients that read only that). With four, on two IP addresses × two ports
  * (primary IP and port, primary IP and alternate port, alternate IP and primary port, alternate
  * IP and port), it also honours CHANGE-REQUEST by answering from the endpoint whose IP and/or
- * port differ from the one the request arrived on, and adds OTHER-ADDRESS (the endpoint differing
- * in both) and RESPONSE-ORIGIN (the endpoint the response leaves from). A request it cannot serve
- * (unknown comprehension-required attributes, CHANGE-REQUEST without alternate addresses, or
- * RESPONSE-PORT, which it does not implement) gets 420 with UNKNOWN-ATTRIBUTES.
+ * port differ from the one the request arrived on, adds OTHER-ADDRESS (the endpoint differing
+ * in both) and RESPONSE-ORIGIN (the endpoint the response leaves from), and honours RESPONSE-PORT
+ * (RFC 5780 §7.5, used to measure binding lifetimes) by answering to that port of the request's
+ * source IP. A request it cannot serve (unknown comprehension-required attributes, or
+ * CHANGE-REQUEST or RESPONSE-PORT without alternate addresses) gets 420 with UNKNOWN-ATTRIBUTES.
  *
  * <p><b>Amplification bound.</b> A spoofed request makes a STUN server send to a victim, and RFC
  * 5780 responses (up to four addresses) are larger than the smallest request (20 bytes). This
@@ -29,8 +30,8 @@ import java.util.Objects;
  * the 3× limit QUIC applies to unvalidated addresses (RFC 9000 §8.1). A request with FINGERPRINT
  * (28 bytes) thus receives every IPv4 attribute (76 bytes); Pinhole's discovery client adds
  * SOFTWARE so that IPv6 responses fit the RFC 5780 attributes too. Error responses obey the same
- * bound. Responses from the alternate endpoints go to the request's source only, never elsewhere
- * (RESPONSE-PORT is refused), so the server reflects at most 3× to any address.
+ * bound. Responses always go to the request's source IP address (RESPONSE-PORT can only change the
+ * port), so the server reflects at most 3× towards any address.
  *
  * <p>All endpoints must belong to the same event loop; every method runs on it. Malformed
  * datagrams are counted and dropped, nothing is thrown out of {@link #handle}.
@@ -48,8 +49,7 @@ public final class StunBindingServer {
     private final InetSocketAddress[][] addresses = new InetSocketAddress[2][2];
     private final boolean rfc5780;
     private final byte[] software;
-    private final StunReader reader = new StunReader(
-        type -> type != StunAttributeType.RESPONSE_PORT && StunAttributeType.isKnownComprehensionRequired(type));
+    private final StunReader reader;
     private final StunWriter writer = new StunWriter();
     private final int[] unknown = new int[StunReader.MAX_UNKNOWN_RECORDED];
     private final long[] malformed = new long[StunParseResult.values().length];
@@ -66,6 +66,9 @@ public final class StunBindingServer {
         endpoints[ALTERNATE][PRIMARY] = alternateIp;
         endpoints[ALTERNATE][ALTERNATE] = alternateBoth;
         this.rfc5780 = alternatePort != null;
+        // Without alternate addresses RESPONSE-PORT is unsupported, so it is answered like any unknown attribute.
+        this.reader = rfc5780 ? new StunReader() : new StunReader(
+            type -> type != StunAttributeType.RESPONSE_PORT && StunAttributeType.isKnownComprehensionRequired(type));
         this.software = software == null ? null : software.getBytes(StandardCharsets.UTF_8);
         if (this.software != null && this.software.length > StunAttributeType.MAX_TEXT_BYTES) {
             throw new IllegalArgumentException("SOFTWARE is limited to 763 bytes");
@@ -185,6 +188,17 @@ public final class StunBindingServer {
             sendUnknownAttributes(receivedOn, sender, 1, requestLength, fingerprint);
             return true;
         }
+        InetSocketAddress destination = sender;
+        int responsePortAt = reader.findAttribute(StunAttributeType.RESPONSE_PORT);
+        if (responsePortAt != StunReader.NO_ATTRIBUTE) {
+            // RFC 5780 §7.5: a 16-bit port, then two bytes of padding.
+            int port = reader.buffer().getUnsignedShort(reader.attributeValueIndex(responsePortAt));
+            if (port == 0) {
+                malformed[StunParseResult.BAD_ATTRIBUTE_VALUE.ordinal()]++;
+                return true;
+            }
+            destination = new InetSocketAddress(sender.getAddress(), port);
+        }
         int fromIp = (change & StunAttributeType.CHANGE_IP_FLAG) != 0 ? ipIndex ^ 1 : ipIndex;
         int fromPort = (change & StunAttributeType.CHANGE_PORT_FLAG) != 0 ? portIndex ^ 1 : portIndex;
         DatagramEndpoint from = endpoints[fromIp][fromPort];
@@ -243,7 +257,7 @@ public final class StunBindingServer {
         if (from != receivedOn) {
             changedOriginResponses++;
         }
-        if (!from.send(response, sender)) {
+        if (!from.send(response, destination)) {
             sendFailures++;
         }
         return true;

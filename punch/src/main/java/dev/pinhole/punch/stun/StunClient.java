@@ -113,6 +113,30 @@ public final class StunClient implements DatagramReceiver {
     }
 
     /**
+     * Waits for responses to a request that was sent from elsewhere but answered here: RFC 5780
+     * §4.6 sends a request from one socket with RESPONSE-PORT naming another. The returned
+     * transaction sends nothing and has no timer; it ends when {@code handler} accepts a response
+     * or when it is cancelled, which the caller must do when it stops waiting.
+     *
+     * @throws IllegalStateException if the client is closed or already waits for an id with the
+     *     same first 64 bits
+     */
+    public StunTransaction expectResponse(TransactionId id, int method, StunResponseHandler handler) {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(handler, "handler");
+        if (closed) {
+            throw new IllegalStateException("the STUN client is closed");
+        }
+        if (pending.containsKey(id.high())) {
+            throw new IllegalStateException("a transaction with id " + id + " is already pending");
+        }
+        StunTransaction transaction = new StunTransaction(this, id, method, null, defaults, handler, null,
+            endpoint.clock().nanoTime());
+        pending.put(id.high(), transaction);
+        return transaction;
+    }
+
+    /**
      * A Binding request (RFC 8489 §3) as a future. Completes on the event loop with
      * {@link BindingOutcome.Success}, {@link BindingOutcome.ErrorResponse},
      * {@link BindingOutcome.OwnRequestReceived} or {@link BindingOutcome.Failed}; never

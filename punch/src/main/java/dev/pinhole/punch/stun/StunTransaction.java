@@ -50,6 +50,7 @@ public final class StunTransaction {
         return method;
     }
 
+    /** Where the request goes; null for a transaction that only waits ({@link StunClient#expectResponse}). */
     public InetSocketAddress destination() {
         return destination;
     }

@@ -10,10 +10,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.sim.SimHost;
+import dev.pinhole.core.sim.CountingAllocator;
 import dev.pinhole.core.sim.Simulator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
@@ -28,7 +31,8 @@ class StunBindingServerTest {
     private static final InetSocketAddress ALT_BOTH = address("198.51.100.11", 3479);
 
     private final TrackingAllocator allocator = new TrackingAllocator();
-    private final Simulator sim = new Simulator(11);
+    private final CountingAllocator simAllocator = new CountingAllocator();
+    private final Simulator sim = new Simulator(11, simAllocator);
     private StunBindingServer server;
     private TrackedEndpoint primaryEndpoint;
     private StunClient client;
@@ -36,6 +40,7 @@ class StunBindingServerTest {
     @AfterEach
     void closeAndCheckBuffers() {
         sim.close();
+        assertEquals(0, simAllocator.liveBuffers(), "simulator buffers alive of " + simAllocator.allocatedBuffers());
         assertEquals(0, allocator.live(), "buffers alive of " + allocator.allocated() + " allocated");
     }
 
@@ -84,14 +89,36 @@ class StunBindingServerTest {
     }
 
     @Test
+    void responsePortSendsTheAnswerToAnotherPortOfTheSameAddress() {
+        rfc5780ServerAndPublicClient();
+        List<InetSocketAddress> mappedSeenAtOtherPort = new ArrayList<>();
+        StunReader reader = new StunReader();
+        sim.internet().host("192.0.2.20").bind(5001).receiver((datagram, sender) -> {
+            assertEquals(StunParseResult.OK, reader.wrap(datagram), "a STUN response arrives at port 5001");
+            mappedSeenAtOtherPort.add(reader.xorMappedAddress());
+        });
+        CompletableFuture<BindingOutcome> outcome = new CompletableFuture<>();
+        client.request(PRIMARY, StunMessageType.METHOD_BINDING,
+            w -> w.addUInt32(StunAttributeType.RESPONSE_PORT, 5001 << 16).addFingerprint(), errorCatcher(outcome));
+        sim.runFor(SECOND / 10);
+        assertEquals(List.of(address("192.0.2.20", 5000)), mappedSeenAtOtherPort,
+            "the response went to port 5001 and names the request's source, port 5000");
+        assertFalse(outcome.isDone(), "nothing came back to the requesting port");
+        client.close();
+    }
+
+    @Test
     void unsupportedRequestsGet420AndIndicationsAndOtherMethodsAreLeftAlone() {
         rfc5780ServerAndPublicClient();
+        InetSocketAddress basic = address("198.51.100.20", 3478);
+        StunBindingServer.basic(new TrackedEndpoint(sim.internet().addHost("198.51.100.20").bind(3478), allocator), null)
+            .listen();
         CompletableFuture<BindingOutcome> responsePort = new CompletableFuture<>();
-        client.request(PRIMARY, StunMessageType.METHOD_BINDING,
+        client.request(basic, StunMessageType.METHOD_BINDING,
             w -> w.addUInt32(StunAttributeType.RESPONSE_PORT, 0x1234_0000), errorCatcher(responsePort));
         assertTrue(sim.runUntil(responsePort::isDone, SECOND), "answered");
         assertEquals(420, ((BindingOutcome.ErrorResponse) responsePort.join()).code(),
-            "RESPONSE-PORT is not implemented, so it is an unknown attribute here");
+            "RESPONSE-PORT is unknown to a server without alternate addresses");
 
         TrackedEndpoint notTheServers = new TrackedEndpoint(sim.internet().host("198.51.100.10").bind(9), allocator);
         ByteBuf indication = allocator.buffer();

@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.core.net.DatagramDemultiplexer;
+import dev.pinhole.core.net.PacketKind;
 import dev.pinhole.core.sim.Nat;
 import dev.pinhole.core.sim.NatConfig;
 import dev.pinhole.core.sim.SimEndpoint;
 import dev.pinhole.core.sim.SimHost;
+import dev.pinhole.core.sim.CountingAllocator;
 import dev.pinhole.core.sim.Simulator;
 import io.netty.buffer.ByteBuf;
 import java.net.InetAddress;
@@ -27,7 +30,8 @@ class StunClientSimTest {
     private static final long SECOND = 1_000_000_000L;
     private static final long SEED = 0x5EEDL;
 
-    private final Simulator sim = new Simulator(SEED);
+    private final CountingAllocator simAllocator = new CountingAllocator();
+    private final Simulator sim = new Simulator(SEED, simAllocator);
     private final TrackingAllocator allocator = new TrackingAllocator();
     private final SimHost serverHost = sim.internet().addHost("198.51.100.10");
     private final InetSocketAddress serverAddress = address("198.51.100.10", 3478);
@@ -35,6 +39,7 @@ class StunClientSimTest {
     @AfterEach
     void closeAndCheckBuffers() {
         sim.close();
+        assertEquals(0, simAllocator.liveBuffers(), "simulator buffers alive of " + simAllocator.allocatedBuffers());
         assertEquals(0, allocator.live(), "buffers still alive of " + allocator.allocated() + " allocated (seed " + SEED + ")");
     }
 
@@ -292,6 +297,41 @@ class StunClientSimTest {
         assertEquals(1, client.pendingCount(), "the real transaction is still pending");
         client.close();
         assertEquals(0, client.pendingCount(), "close() ends it and frees its request");
+    }
+
+    @Test
+    void clientAndResponderShareOneSocketBehindTheDemultiplexer() {
+        // Two peers, each with one socket on which a client and a Binding responder live side by side
+        // (as in ICE connectivity checks): the demultiplexer hands STUN to the client first, and what
+        // the client does not consume (requests from the other peer) to the responder.
+        List<StunClient> clients = new ArrayList<>();
+        List<DatagramDemultiplexer> demuxes = new ArrayList<>();
+        List<InetSocketAddress> addresses = List.of(address("192.0.2.20", 5000), address("192.0.2.21", 6000));
+        for (InetSocketAddress address : addresses) {
+            TrackedEndpoint endpoint = tracked(sim.internet().addHost(address.getAddress().getHostAddress())
+                .bind(address.getPort()));
+            StunClient client = new StunClient(endpoint, StunTransactionConfig.DEFAULT, sim.random("peer" + address));
+            StunBindingServer responder = StunBindingServer.basic(endpoint, null);
+            DatagramDemultiplexer demux = new DatagramDemultiplexer();
+            demux.route(PacketKind.STUN, (datagram, sender) -> {
+                if (!client.handle(datagram, sender)) {
+                    responder.handle(datagram, sender, endpoint);
+                }
+            });
+            endpoint.receiver(demux);
+            clients.add(client);
+            demuxes.add(demux);
+        }
+        CompletableFuture<BindingOutcome> aToB = clients.get(0).binding(addresses.get(1));
+        CompletableFuture<BindingOutcome> bToA = clients.get(1).binding(addresses.get(0));
+
+        assertTrue(sim.runUntil(() -> aToB.isDone() && bToA.isDone(), SECOND), "both checks answered");
+
+        assertEquals(addresses.get(0), ((BindingOutcome.Success) aToB.join()).mappedAddress(), "B saw A's address");
+        assertEquals(addresses.get(1), ((BindingOutcome.Success) bToA.join()).mappedAddress(), "A saw B's address");
+        for (DatagramDemultiplexer demux : demuxes) {
+            assertEquals(2, demux.count(PacketKind.STUN), "one request and one response per peer");
+        }
     }
 
     // ---- helpers -------------------------------------------------------------------------------
