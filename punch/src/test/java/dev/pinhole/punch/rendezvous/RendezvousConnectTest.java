@@ -19,6 +19,7 @@ import dev.pinhole.punch.traversal.CandidateType;
 import dev.pinhole.punch.traversal.Introduction;
 import dev.pinhole.punch.traversal.NatProfile;
 import dev.pinhole.punch.traversal.Role;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -302,9 +303,9 @@ class RendezvousConnectTest {
         int[] largest = {0};
         net.sim.tracer(new SimTracer() {
             @Override
-            public void sent(long nowNs, InetSocketAddress from, InetSocketAddress to, int bytes) {
+            public void sent(long nowNs, InetSocketAddress from, InetSocketAddress to, ByteBuf datagram) {
                 if (from.equals(net.serverAddress)) {
-                    largest[0] = Math.max(largest[0], bytes);
+                    largest[0] = Math.max(largest[0], datagram.readableBytes());
                 }
             }
         });
