@@ -14,6 +14,7 @@ import dev.pinhole.core.sim.SimTracer;
 import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
 import dev.pinhole.punch.stun.StunClass;
 import dev.pinhole.punch.stun.StunMessageType;
+import dev.pinhole.punch.stun.TrackedEndpoint;
 import dev.pinhole.punch.traversal.Candidate;
 import dev.pinhole.punch.traversal.CandidateType;
 import dev.pinhole.punch.traversal.Introduction;
@@ -238,6 +239,29 @@ class RendezvousConnectTest {
         assertEquals(1, bob.listener().introductions.size(), "bob was introduced once, not twice");
         assertEquals(1, net.server.stats().connects(), "one introduction");
         assertEquals(0, alice.client().stats().unexpectedIntroductions(), "no second introduction reached alice");
+    }
+
+    @Test
+    void anAcceptedConnectWhoseIntroductionNeverArrivesFailsAfterTheIntroductionTimeout() {
+        int introduction = StunMessageType.of(RendezvousProtocol.METHOD_INTRODUCTION, StunClass.REQUEST);
+        Peer[] alice = new Peer[1];
+        net.serverEndpoint = net.serverHost.bind(RendezvousSim.SERVER_PORT);
+        InterceptingEndpoint lossy = new InterceptingEndpoint(new TrackedEndpoint(net.serverEndpoint, net.allocator),
+            (bytes, to) -> ((bytes[0] & 0xFF) << 8 | (bytes[1] & 0xFF)) == introduction
+                && to.equals(alice[0].mappedTowards(net.serverAddress)));
+        net.server = RendezvousServer.listen(lossy, RendezvousServerConfig.builder().random(net.sim.random("s")).build());
+        alice[0] = net.peerBehindNat("alice");
+        Peer bob = net.peerBehindNat("bob");
+        net.register(alice[0]);
+        net.register(bob);
+
+        long startNs = net.sim.nowNs();
+        Throwable failure = net.awaitFailure(alice[0].client().connect("bob"), 30 * SECOND);
+
+        assertInstanceOf(RendezvousException.class, failure);
+        assertTrue(failure.getMessage().contains("INTRODUCTION did not arrive within 10000 ms"), failure.getMessage());
+        assertEquals(10 * SECOND, net.sim.nowNs() - startNs, "10 s after the CONNECT was accepted (no delay here)");
+        assertEquals(5, lossy.dropped, "the server tried 5 times (RTO 500 ms, Rc 5)");
     }
 
     @Test
