@@ -98,11 +98,18 @@ final class RelaySimFixture implements AutoCloseable {
     }
 
     RelaySimFixture(long seed, TurnServerConfig config, TurnAuthenticator authenticator) {
+        this(seed, config, authenticator, endpoint -> endpoint);
+    }
+
+    /** {@code wrap} may put a recording endpoint between the server and its listening socket. */
+    RelaySimFixture(long seed, TurnServerConfig config, TurnAuthenticator authenticator,
+                    java.util.function.Function<SimEndpoint, dev.pinhole.core.net.DatagramEndpoint> wrap) {
         this.seed = seed;
         sim = new Simulator(seed, allocator);
         serverHost = sim.internet().addHost("198.51.100.1", LINK);
         listening = serverHost.bind(3478);
-        server = new TurnServer(listening, () -> serverHost.bind(0), authenticator, config, sim.random("server")).listen();
+        server = new TurnServer(wrap.apply(listening), () -> serverHost.bind(0), authenticator, config,
+            sim.random("server")).listen();
     }
 
     /** A node behind its own NAT of the given behaviour (public IPs 203.0.113.1, .2, ...). */
