@@ -43,8 +43,9 @@ import org.agrona.collections.Int2ObjectHashMap;
  *       MESSAGE-INTEGRITY held), 441 when a request on an allocation carries another user's name.</li>
  *   <li>Allocate (RFC 8656 §7.2): REQUESTED-TRANSPORT UDP; 437 for a second allocation on a 5-tuple
  *       (a retransmitted Allocate gets its original answer again), 486 beyond the per-user quota, 508
- *       beyond the server's cap or when no relay socket can be had; 420 for DONT-FRAGMENT, 508 for
- *       EVEN-PORT and RESERVATION-TOKEN, 440 for another address family, 442 for another transport.</li>
+ *       beyond the server's cap or when no relay socket can be had; EVEN-PORT without reservation is
+ *       honoured from the socket pool; 420 for DONT-FRAGMENT, 508 for EVEN-PORT with R and for
+ *       RESERVATION-TOKEN, 440 for another address family, 442 for another transport.</li>
  *   <li>Refresh (§8): lifetime clamped to [default, max]; 0 deletes.</li>
  *   <li>CreatePermission (§10, one or more XOR-PEER-ADDRESS, 300 s) and ChannelBind (§11, 600 s,
  *       which also installs the permission); a channel number stays tied to its peer until 5 minutes
@@ -102,6 +103,19 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     /** RFC 8656 §18.8: REQUESTED-ADDRESS-FAMILY 0x01 IPv4, 0x02 IPv6 in the first byte. */
     static final int FAMILY_IPV4 = 1;
     static final int FAMILY_IPV6 = 2;
+    /**
+     * Channel numbers accepted: RFC 8656 §12 allows 0x4000–0x4FFF and reserves 0x5000–0xFFFF to
+     * avoid DTLS-SRTP on multiplexed sockets (RFC 7983), but RFC 5766 allowed up to 0x7FFF and
+     * RFC 5766 clients (coturn's own test client among them) still pick numbers there. The
+     * server's listening socket carries only TURN, so it accepts the older range; Pinhole's client
+     * binds 0x4000–0x4FFF only.
+     */
+    static final int MAX_CHANNEL_RFC5766 = 0x7FFF;
+    /** First bytes of ChannelData: 0x40 to 0x7F over the RFC 5766 channel range. */
+    private static final int FIRST_CHANNEL_BYTE = ChannelData.MIN_CHANNEL >>> 8;
+    private static final int LAST_CHANNEL_BYTE_RFC5766 = MAX_CHANNEL_RFC5766 >>> 8;
+    /** RFC 8656 §18.6: the R flag of EVEN-PORT asks to reserve the next port as well. */
+    static final int EVEN_PORT_R_BIT = 0x80;
 
     private static final long NS_PER_SECOND = 1_000_000_000L;
     private static final int ALLOCATE_SUCCESS = StunMessageType.of(StunMessageType.METHOD_ALLOCATE, StunClass.SUCCESS_RESPONSE);
@@ -274,7 +288,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             int first = datagram.getUnsignedByte(datagram.readerIndex());
             if (first < 4) {
                 onStun(datagram, sender);
-            } else if (first >= 0x40 && first <= 0x4F) {
+            } else if (first >= FIRST_CHANNEL_BYTE && first <= LAST_CHANNEL_BYTE_RFC5766) {
                 onChannelData(datagram, sender);
             } else {
                 increment(TurnServerCounter.MALFORMED_NOT_TURN);
@@ -446,8 +460,11 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             finishAndSend(out, key, sender);
             return;
         }
-        if (reader.hasAttribute(StunAttributeType.EVEN_PORT) || reader.hasAttribute(StunAttributeType.RESERVATION_TOKEN)) {
-            // RFC 8656 §7.2: port parity and reservations this server cannot honour are 508.
+        int evenPortAt = reader.findAttribute(StunAttributeType.EVEN_PORT);
+        boolean evenPort = evenPortAt != StunReader.NO_ATTRIBUTE;
+        if (reader.hasAttribute(StunAttributeType.RESERVATION_TOKEN)
+            || evenPort && (reader.buffer().getUnsignedByte(reader.attributeValueIndex(evenPortAt)) & EVEN_PORT_R_BIT) != 0) {
+            // RFC 8656 §7.2: this server reserves no ports, and a request it cannot honour is 508.
             increment(TurnServerCounter.CAPACITY_REJECTIONS);
             sendError(sender, method, 508, "Insufficient Capacity", key);
             return;
@@ -470,7 +487,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             sendError(sender, method, 508, "Insufficient Capacity", key);
             return;
         }
-        RelaySlot slot = takeSlot();
+        RelaySlot slot = takeSlot(evenPort);
         if (slot == null) {
             increment(TurnServerCounter.CAPACITY_REJECTIONS);
             sendError(sender, method, 508, "Insufficient Capacity", key);
@@ -599,6 +616,10 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         sendSuccess(sender, method, key);
     }
 
+    private static boolean isChannel(int number) {
+        return number >= ChannelData.MIN_CHANNEL && number <= MAX_CHANNEL_RFC5766;
+    }
+
     private static boolean containsIp(List<InetSocketAddress> peers, InetAddress ip) {
         for (InetSocketAddress p : peers) {
             if (p.getAddress().equals(ip)) {
@@ -634,7 +655,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         int peerAt = reader.findAttribute(StunAttributeType.XOR_PEER_ADDRESS);
         InetSocketAddress peer = peerAt == StunReader.NO_ATTRIBUTE ? null : reader.xorAddress(peerAt);
         int number = channelAt == StunReader.NO_ATTRIBUTE ? 0 : (int) (reader.uint32(channelAt) >>> 16);
-        if (peer == null || !ChannelData.isValidChannel(number)) {
+        if (peer == null || !isChannel(number)) {
             increment(TurnServerCounter.BAD_REQUESTS);
             sendError(sender, method, 400, "Bad Request", key);
             return;
@@ -698,7 +719,9 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
 
     private void onChannelData(ByteBuf datagram, InetSocketAddress sender) {
         int start = datagram.readerIndex();
-        if (ChannelData.check(datagram) != ChannelData.Result.OK) {
+        // RFC 8656 §12.6 checks, over the RFC 5766 channel range (see MAX_CHANNEL_RFC5766).
+        if (datagram.readableBytes() < ChannelData.HEADER_LENGTH || !isChannel(ChannelData.channel(datagram, start))
+            || ChannelData.dataLength(datagram, start) > datagram.readableBytes() - ChannelData.HEADER_LENGTH) {
             increment(TurnServerCounter.MALFORMED_CHANNEL_DATA);
             return;
         }
@@ -760,7 +783,8 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             ByteBuf out;
             if (channel != null && channel.expiresAtNs > nowNs) {
                 out = listening.allocator().buffer(ChannelData.HEADER_LENGTH + length);
-                ChannelData.writeHeader(out, channel.number, length);
+                out.writeShort(channel.number);
+                out.writeShort(length);
                 out.writeBytes(datagram, datagram.readerIndex(), length);
             } else {
                 out = dataIndication(permission.ip, peer.getPort(), datagram, length);
@@ -834,27 +858,38 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         return allocation;
     }
 
-    private RelaySlot takeSlot() {
-        RelaySlot slot = freeSlots.pollFirst();
-        if (slot != null) {
-            return slot;
+    /**
+     * A free relay socket, opening one if the pool has none (up to {@code maxAllocations}); with
+     * {@code evenPort}, one whose port is even (RFC 8656 §14.6 EVEN-PORT): odd ones opened on the way
+     * stay in the pool for later allocations.
+     */
+    private RelaySlot takeSlot(boolean evenPort) {
+        for (java.util.Iterator<RelaySlot> free = freeSlots.iterator(); free.hasNext(); ) {
+            RelaySlot slot = free.next();
+            if (!evenPort || (slot.relayed.getPort() & 1) == 0) {
+                free.remove();
+                return slot;
+            }
         }
-        if (slots.size() >= config.maxAllocations()) {
-            return null;
+        while (slots.size() < config.maxAllocations()) {
+            DatagramEndpoint endpoint;
+            try {
+                endpoint = relaySockets.open();
+            } catch (IOException | RuntimeException e) {
+                return null;
+            }
+            InetSocketAddress local = endpoint.localAddress();
+            InetSocketAddress relayed = config.externalIp() != null
+                ? new InetSocketAddress(config.externalIp(), local.getPort()) : local;
+            RelaySlot created = new RelaySlot(endpoint, relayed);
+            endpoint.receiver((datagram, peer) -> onPeerDatagram(created, datagram, peer));
+            slots.add(created);
+            if (!evenPort || (local.getPort() & 1) == 0) {
+                return created;
+            }
+            freeSlots.addLast(created);
         }
-        DatagramEndpoint endpoint;
-        try {
-            endpoint = relaySockets.open();
-        } catch (IOException | RuntimeException e) {
-            return null;
-        }
-        InetSocketAddress local = endpoint.localAddress();
-        InetSocketAddress relayed = config.externalIp() != null
-            ? new InetSocketAddress(config.externalIp(), local.getPort()) : local;
-        RelaySlot created = new RelaySlot(endpoint, relayed);
-        endpoint.receiver((datagram, peer) -> onPeerDatagram(created, datagram, peer));
-        slots.add(created);
-        return created;
+        return null;
     }
 
     private void delete(Allocation allocation) {
