@@ -26,7 +26,6 @@ import org.junit.jupiter.api.Test;
 class TurnutilsUclientInteropTest {
     private static final long TIMEOUT_S = 120;
     private static final Pattern LOST = Pattern.compile("Total lost packets (\\d+)");
-    private static final Pattern RECEIVED = Pattern.compile("Total receive packets (\\d+)|tot_recv_msgs=(\\d+)");
 
     @Test
     void coturnClientRelaysThroughTheBuiltInRelayWithStaticCredentials() throws Exception {
