@@ -83,6 +83,12 @@ public final class RestCredentials implements TurnAuthenticator {
         return sign(mac, username);
     }
 
+    /** The peer name after the expiry: fresh credentials of one peer share its allocation quota. */
+    @Override
+    public String quotaKey(String username) {
+        return username.substring(username.indexOf(SEPARATOR) + 1);
+    }
+
     private String sign(Mac hmac, String username) {
         byte[] digest = hmac.doFinal(username.getBytes(StandardCharsets.UTF_8));
         return Base64.getEncoder().encodeToString(digest);

@@ -20,6 +20,15 @@ public interface TurnAuthenticator {
      */
     String password(String username);
 
+    /**
+     * Whose quota an allocation under {@code username} counts against ({@code maxAllocationsPerUser}).
+     * The username itself by default; {@link RestCredentials} strip the expiry, so that fresh
+     * credentials for the same peer share its quota.
+     */
+    default String quotaKey(String username) {
+        return username;
+    }
+
     /** Fixed {@code username -> password} accounts (copied). */
     static TurnAuthenticator staticUsers(Map<String, String> passwords) {
         Map<String, String> copy = Map.copyOf(Objects.requireNonNull(passwords, "passwords"));

@@ -476,7 +476,8 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             sendError(sender, method, 440, "Address Family not Supported", key);
             return;
         }
-        int[] userCount = perUser.get(requestUser);
+        String quotaKey = authenticator.quotaKey(requestUser);
+        int[] userCount = perUser.get(quotaKey);
         if (userCount != null && userCount[0] >= config.maxAllocationsPerUser()) {
             increment(TurnServerCounter.QUOTA_REJECTIONS);
             sendError(sender, method, 486, "Allocation Quota Reached", key);
@@ -493,13 +494,13 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             sendError(sender, method, 508, "Insufficient Capacity", key);
             return;
         }
-        Allocation allocation = new Allocation(sender, requestUser, requestPassword, key, slot,
+        Allocation allocation = new Allocation(sender, requestUser, quotaKey, requestPassword, key, slot,
             reader.transactionIdHigh(), reader.transactionIdLow(), config, nowNs);
         allocation.expiresAtNs = nowNs + grantedLifetimeNs();
         slot.allocation = allocation;
         byClient.put(sender, allocation);
         allocations.add(allocation);
-        perUser.computeIfAbsent(requestUser, u -> new int[1])[0]++;
+        perUser.computeIfAbsent(quotaKey, u -> new int[1])[0]++;
         increment(TurnServerCounter.ALLOCATIONS_CREATED);
         armSweep(nowNs);
         sendAllocateSuccess(allocation, sender, nowNs);
@@ -895,9 +896,9 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     private void delete(Allocation allocation) {
         byClient.remove(allocation.client);
         allocations.remove(allocation);
-        int[] count = perUser.get(allocation.username);
+        int[] count = perUser.get(allocation.quotaKey);
         if (count != null && --count[0] <= 0) {
-            perUser.remove(allocation.username);
+            perUser.remove(allocation.quotaKey);
         }
         allocation.slot.allocation = null;
         freeSlots.addLast(allocation.slot);
@@ -1065,6 +1066,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     private static final class Allocation {
         final InetSocketAddress client;
         final String username;
+        final String quotaKey;
         final String password;
         final StunKey key;
         final RelaySlot slot;
@@ -1077,10 +1079,11 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         long expiresAtNs;
         long lastActivityNs;
 
-        Allocation(InetSocketAddress client, String username, String password, StunKey key, RelaySlot slot,
+        Allocation(InetSocketAddress client, String username, String quotaKey, String password, StunKey key, RelaySlot slot,
                    long allocateIdHigh, int allocateIdLow, TurnServerConfig config, long nowNs) {
             this.client = client;
             this.username = username;
+            this.quotaKey = quotaKey;
             this.password = password;
             this.key = key;
             this.slot = slot;

@@ -40,6 +40,26 @@ class RestCredentialsTest {
     }
 
     @Test
+    void freshCredentialsOfOnePeerShareItsAllocationQuota() {
+        RestCredentials credentials = new RestCredentials(SECRET, () -> NOW);
+        TurnServerConfig config = TurnServerConfig.builder().maxAllocations(10, 1).build();
+        try (RelaySimFixture f = new RelaySimFixture(8, config, credentials)) {
+            Node a = f.behindNat(NatConfig.SYMMETRIC);
+            TurnCredentials first = credentials.issue("alice", NOW + 600);
+            a.allocate(a.config(first.username(), first.password()));
+            Node b = f.behindNat(NatConfig.SYMMETRIC);
+            TurnCredentials second = credentials.issue("alice", NOW + 1200);
+            TurnAllocation again = b.startAllocation(b.config(second.username(), second.password()));
+            assertEquals(TurnError.ALLOCATION_QUOTA_REACHED,
+                RelaySimFixture.failure(f.await(again.allocated(), 10 * SECOND)).error(), "alice's second allocation");
+            Node c = f.behindNat(NatConfig.SYMMETRIC);
+            TurnCredentials bob = credentials.issue("bob", NOW + 600);
+            c.allocate(c.config(bob.username(), bob.password()));
+            assertEquals(2, f.server.allocationCount(), "allocations of alice and bob");
+        }
+    }
+
+    @Test
     void nodeAllocatesWithIssuedCredentialsAndIsRefusedOnceTheyExpired() {
         AtomicLong unixSeconds = new AtomicLong(NOW);
         RestCredentials credentials = new RestCredentials(SECRET, unixSeconds::get);
