@@ -55,9 +55,13 @@ import org.agrona.collections.Int2ObjectHashMap;
  *       peer IP without a permission is never relayed (§9); nor is anything for an unknown,
  *       unauthenticated or expired allocation.</li>
  *   <li>Binding requests (RFC 8489 §6.3) are answered with XOR-MAPPED-ADDRESS, as every TURN server does.</li>
+ *   <li>Peers refused with 403: wildcard, multicast, link-local, port 0, loopback (unless allowed), and the
+ *       server's own listening address (no TURN inside TURN).</li>
  * </ul>
- * Not implemented: TCP/TLS/DTLS, TCP relaying (RFC 6062), dual-stack and IPv6 relayed addresses over
- * an IPv4 relay socket, SHA-256 password algorithms, ALTERNATE-SERVER, mobility, DONT-FRAGMENT, ICMP.
+ * Not implemented: TCP/TLS/DTLS, TCP relaying (RFC 6062), IPv6 and dual-stack relayed addresses, SHA-256
+ * password algorithms, ALTERNATE-SERVER, mobility, DONT-FRAGMENT, ICMP. Datagrams between two
+ * allocations of this server go out of one relay socket and into the other through the network (no
+ * internal shortcut), so both allocations' permissions and rate limits apply as for any peer.
  *
  * <h2>Bounds</h2>
  * Memory is bounded by the configuration: at most {@code maxAllocations} allocations and as many relay
@@ -617,6 +621,17 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         sendSuccess(sender, method, key);
     }
 
+    /**
+     * Whether {@code peer} is this server's own listening address: relaying to it would let a client
+     * talk TURN to the server from a relayed address (an allocation inside an allocation), so it is
+     * no peer.
+     */
+    private boolean isListeningAddress(InetSocketAddress peer) {
+        InetSocketAddress own = listening.localAddress();
+        return peer.getPort() == own.getPort() && (peer.getAddress().equals(own.getAddress())
+            || peer.getAddress().equals(config.externalIp()) || own.getAddress().isAnyLocalAddress());
+    }
+
     private static boolean isChannel(int number) {
         return number >= ChannelData.MIN_CHANNEL && number <= MAX_CHANNEL_RFC5766;
     }
@@ -639,7 +654,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             return false;
         }
         if (ip.isAnyLocalAddress() || ip.isMulticastAddress() || ip.isLinkLocalAddress() || peer.getPort() == 0
-            || ip.isLoopbackAddress() && !config.allowLoopbackPeers()) {
+            || ip.isLoopbackAddress() && !config.allowLoopbackPeers() || isListeningAddress(peer)) {
             increment(TurnServerCounter.FORBIDDEN_PEERS);
             sendError(sender, method, 403, "Forbidden", key);
             return false;
@@ -710,7 +725,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             return;
         }
         Permission permission = allocation.permissions.get(peer.getAddress());
-        if (permission == null || permission.expiresAtNs <= nowNs) {
+        if (permission == null || permission.expiresAtNs <= nowNs || isListeningAddress(peer)) {
             increment(TurnServerCounter.DROPPED_NO_PERMISSION);
             return;
         }

@@ -267,14 +267,16 @@ class TurnServerProtocolSimTest {
     }
 
     @Test
-    void loopbackPeersAreForbiddenUnlessAllowed() {
+    void loopbackPeersAndTheServersOwnAddressAreForbidden() {
         try (RelaySimFixture f = new RelaySimFixture(SEED, TurnServerConfig.defaults())) {
             Node a = f.behindNat(NatConfig.SYMMETRIC);
             TurnAllocation allocation = a.allocate();
             TurnException e = failure(f.await(allocation.createPermission(new InetSocketAddress("127.0.0.1", 5000)),
                 5 * SECOND));
             assertEquals(TurnError.FORBIDDEN, e.error(), "permission for a loopback peer");
-            assertEquals(1, f.count(TurnServerCounter.FORBIDDEN_PEERS), "403s");
+            TurnException own = failure(f.await(allocation.createPermission(f.server.address()), 5 * SECOND));
+            assertEquals(TurnError.FORBIDDEN, own.error(), "permission for the server's own listening address");
+            assertEquals(2, f.count(TurnServerCounter.FORBIDDEN_PEERS), "403s");
         }
     }
 
