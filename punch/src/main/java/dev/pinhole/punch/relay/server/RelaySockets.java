@@ -1,7 +1,11 @@
 package dev.pinhole.punch.relay.server;
 
 import dev.pinhole.core.net.DatagramEndpoint;
+import dev.pinhole.core.net.UdpEventLoop;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Objects;
 
 /**
  * Opens the UDP sockets that become relayed transport addresses (RFC 8656 §2.2: each allocation has
@@ -23,4 +27,20 @@ public interface RelaySockets {
      * @throws IOException if no socket can be opened (the Allocate is answered 508 Insufficient Capacity)
      */
     DatagramEndpoint open() throws IOException;
+
+    /**
+     * Relay sockets on ephemeral ports of {@code relayIp}, added to {@code loop} (the loop of the
+     * server's listening socket) with {@link UdpEventLoop#openSocket}.
+     *
+     * @throws IllegalArgumentException if {@code relayIp} is the wildcard address: peers must be told a real one
+     */
+    static RelaySockets onLoop(UdpEventLoop loop, InetAddress relayIp) {
+        Objects.requireNonNull(loop, "loop");
+        Objects.requireNonNull(relayIp, "relayIp");
+        if (relayIp.isAnyLocalAddress()) {
+            throw new IllegalArgumentException("relay sockets need a specific IP, not " + relayIp.getHostAddress()
+                + ": it is the address peers send to (behind a 1:1 NAT, also set TurnServerConfig.externalIp)");
+        }
+        return () -> loop.openSocket(new InetSocketAddress(relayIp, 0));
+    }
 }

@@ -101,7 +101,7 @@ class TurnServerLoopbackTest {
         UdpEventLoop serverLoop = UdpEventLoop.builder().bind(new InetSocketAddress(LOOPBACK, 0)).threadName("relay")
             .daemon(true).build();
         TurnServerConfig config = TurnServerConfig.builder().allowLoopbackPeers(true).build();
-        TurnServer server = new TurnServer(serverLoop, () -> serverLoop.openSocket(new InetSocketAddress(LOOPBACK, 0)),
+        TurnServer server = new TurnServer(serverLoop, RelaySockets.onLoop(serverLoop, LOOPBACK),
             TurnAuthenticator.staticUsers(java.util.Map.of("alice", "a-secret", "bob", "b-secret")), config).listen();
         serverLoop.start();
         try (serverLoop; Node a = new Node("node-a"); Node b = new Node("node-b")) {

@@ -166,6 +166,30 @@ class TurnServerProtocolSimTest {
     }
 
     @Test
+    void allocationChurnStaysWithinTheSocketPoolAndLeavesNothingBehind() {
+        TurnServerConfig config = TurnServerConfig.builder().maxAllocations(3, 3).build();
+        try (RelaySimFixture f = new RelaySimFixture(SEED, config)) {
+            for (int round = 0; round < 20; round++) {
+                RawTurnClient client = raw(f, 7000 + round);
+                client.challenge();
+                assertEquals(0, RawTurnClient.code(client.allocate(client.newId(), USER, PASSWORD), USER, client.realm,
+                    PASSWORD), "Allocate in round " + round);
+                assertEquals(0, RawTurnClient.code(client.exchange(client.request(StunMessageType.METHOD_CREATE_PERMISSION,
+                    client.newId(), w -> w.addXorAddress(StunAttributeType.XOR_PEER_ADDRESS,
+                        new InetSocketAddress("192.0.2.99", 9)), USER, PASSWORD)), USER, client.realm, PASSWORD),
+                    "CreatePermission in round " + round);
+                StunReader deleted = client.exchange(client.request(StunMessageType.METHOD_REFRESH, client.newId(),
+                    w -> w.addUInt32(StunAttributeType.LIFETIME, 0), USER, PASSWORD));
+                assertEquals(0, deleted.uint32(deleted.findAttribute(StunAttributeType.LIFETIME)), "LIFETIME 0 granted");
+            }
+            assertEquals(0, f.server.allocationCount(), "allocations after 20 allocate-and-delete rounds");
+            assertEquals(0, f.server.permissionCount(), "permissions left behind");
+            assertEquals(1, f.server.relaySocketCount(), "one relay socket served every round");
+            assertEquals(20, f.count(TurnServerCounter.ALLOCATIONS_DELETED), "deletions");
+        }
+    }
+
+    @Test
     void clientRefreshesKeepAnActiveAllocationForHoursAndLifetimeZeroDeletesIt() {
         try (RelaySimFixture f = new RelaySimFixture(SEED, TurnServerConfig.defaults())) {
             Node a = f.behindNat(NatConfig.SYMMETRIC);
