@@ -69,9 +69,9 @@ class TraversalSessionSimTest {
     void peersBehindOneHairpinningCarrierNatWithUnreachableHostsConnectOverReflexivePairs() {
         try (SimWorld world = new SimWorld(3)) {
             Nat carrier = world.nat("203.0.113.1", NatConfig.PORT_RESTRICTED_CONE);
-            SimWorld.Peer a = world.peer("alice", carrier.inside().addNat("100.64.0.1", NatConfig.LINUX_MASQUERADE)
+            SimWorld.Peer a = world.peer("alice", carrier.inside().addNat("100.64.0.1", Scenario.HOME_NAT)
                     .inside(), "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", carrier.inside().addNat("100.64.0.2", NatConfig.LINUX_MASQUERADE)
+            SimWorld.Peer b = world.peer("bob", carrier.inside().addNat("100.64.0.2", Scenario.HOME_NAT)
                     .inside(), "10.0.0.2");
             world.introduce(a, b, TraversalConfig.DEFAULT);
             assertConnected(world, a, b);
@@ -85,9 +85,9 @@ class TraversalSessionSimTest {
     void withoutHairpinningPeersBehindOneCarrierNatNeedARelay() {
         try (SimWorld world = new SimWorld(4)) {
             Nat carrier = world.nat("203.0.113.1", NatConfig.PORT_RESTRICTED_CONE.withHairpinning(false));
-            SimWorld.Peer a = world.peer("alice", carrier.inside().addNat("100.64.0.1", NatConfig.LINUX_MASQUERADE)
+            SimWorld.Peer a = world.peer("alice", carrier.inside().addNat("100.64.0.1", Scenario.HOME_NAT)
                     .inside(), "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", carrier.inside().addNat("100.64.0.2", NatConfig.LINUX_MASQUERADE)
+            SimWorld.Peer b = world.peer("bob", carrier.inside().addNat("100.64.0.2", Scenario.HOME_NAT)
                     .inside(), "10.0.0.2");
             world.introduce(a, b, TraversalConfig.DEFAULT);
             world.runToOutcome(a, b, 30 * SECOND);
