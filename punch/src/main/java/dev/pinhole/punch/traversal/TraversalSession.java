@@ -656,6 +656,7 @@ public final class TraversalSession {
             } finally {
                 socketTtl.restore();
             }
+            nextSlotNs = Math.max(nextSlotNs, endpoint.clock().nanoTime() + config.primingWaitNs());
         } catch (IOException e) {
             // Priming is an optimisation against one NAT implementation's behaviour; without it the checks
             // still run, and the failure report names the pairs.

@@ -355,7 +355,11 @@ class TraversalSessionSimTest {
                 assertTrue(trace.get(1 + i).startsWith("indication "), "priming datagram " + i + ": " + trace);
             }
             assertEquals("restore", trace.get(1 + remote.size()), "TTL restored right after priming: " + trace);
-            assertTrue(trace.get(2 + remote.size()).startsWith("check "), "then the checks: " + trace);
+            int firstCheck = 0;
+            while (!trace.get(firstCheck).startsWith("check ")) {
+                firstCheck++;
+            }
+            assertTrue(firstCheck > 1 + remote.size(), "checks only after priming: " + trace);
             assertEquals(remote.size(), a.session.stats().primingSent());
         }
     }
