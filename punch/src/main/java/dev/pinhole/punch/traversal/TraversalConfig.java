@@ -64,8 +64,11 @@ public record TraversalConfig(
     public static final long DEFAULT_INITIAL_CHECK_RTO_NS = 200_000_000L;
     /** Doubling stops at 1 s: punching needs steady retries through the deadline (LAB.md's conntrack trap). */
     public static final long DEFAULT_MAX_CHECK_RTO_NS = 1_000_000_000L;
-    /** Four Ta plus a LAN round trip: a working host pair is checked first and answers well within it. */
-    public static final long DEFAULT_NOMINATION_GRACE_NS = 250_000_000L;
+    /**
+     * Three Ta: host pairs are checked first, and a LAN answers within a few milliseconds, so a host pair
+     * that has not answered 150 ms after its first check is not coming.
+     */
+    public static final long DEFAULT_NOMINATION_GRACE_NS = 150_000_000L;
     /** RFC 8445 §11: "Tr ... SHOULD be configurable and SHOULD have a default of 15 seconds". */
     public static final long DEFAULT_KEEPALIVE_INTERVAL_NS = 15_000_000_000L;
     /** Pinhole: eight predicted ports cover the few mappings a side creates between measuring and punching. */

@@ -76,7 +76,7 @@ record Scenario(Topology topology, NatConfig a, NatConfig b, double lossRate, lo
             switch (topology) {
                 case DIFFERENT_NATS -> {
                     alice = world.peer("alice", realm(world, "203.0.113.1", a), a == null ? "192.0.2.1" : "10.0.0.2");
-                    bob = world.peer("bob", realm(world, "203.0.113.2", b), b == null ? "192.0.2.2" : "10.0.0.2");
+                    bob = world.peer("bob", realm(world, "203.0.113.2", b), b == null ? "192.0.2.2" : "10.0.1.2");
                 }
                 case SAME_LAN -> {
                     Network lan = realm(world, "203.0.113.1", a);
