@@ -1256,7 +1256,9 @@ public final class TraversalSession {
                     + "port prediction and birthday probing did not find the new port in time";
         }
         if (requestsReceived == 0 && responsesReceived == 0) {
-            return "no check crossed in either direction: a firewall may block UDP, or the peer is not running";
+            return "no check crossed in either direction: a firewall may block UDP, or the peer is not running"
+                    + (socketTtl == SocketTtl.NONE ? "; between Linux NATs an unprimed simultaneous punch hits the "
+                            + "conntrack clash (give the session a SocketTtl to prime)" : "");
         }
         return "checks crossed only in one direction";
     }
