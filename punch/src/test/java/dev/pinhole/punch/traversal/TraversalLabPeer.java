@@ -17,9 +17,10 @@ import java.util.concurrent.TimeoutException;
  * One peer of a real-NAT traversal trial in the netns lab, a test main: a {@link TraversalSession} on the
  * real driver ({@link UdpEventLoop}), introduced through the lab's text rendezvous ({@code LabServer}:
  * {@code REG} until {@code PEER}, then {@code READY} until {@code GO}, from the session's own socket, so the
- * address the server reports is the peer's real mapping). After {@code GO} both start their sessions; with
- * {@code P} they prime first (TTL 2, then {@link TraversalConfig#primingWaitNs}). A connected pair then
- * exchanges data datagrams until each side has heard the other and knows the other heard it.
+ * address the server reports is the peer's real mapping). On {@code PEER} each side starts its session with
+ * {@link TraversalSession.Builder#holdChecks()}: with {@code P} it primes (TTL 2) at once; on {@code GO},
+ * which the server sends once both are READY, it releases the checks. A connected pair then exchanges data
+ * datagrams until each side has heard the other and knows the other heard it.
  *
  * <p>Arguments: {@code SERVER(ip:port) ROLE(a|b) SESSION P|N}. Prints one line:
  * {@code RESULT CONNECTED origin=.. remote=.. ms=..} or {@code RESULT FAILED <reason>}.
@@ -108,9 +109,10 @@ public final class TraversalLabPeer {
         if (words.length >= 3 && words[0].equals("PEER") && words[1].equals(session) && peer == null) {
             String[] hostPort = words[2].split(":");
             peer = new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1]));
+            startTraversal(); // primes now; checks wait for GO, which comes once both sides are READY
         } else if (words.length >= 2 && words[0].equals("GO") && words[1].equals(session) && !go && peer != null) {
             go = true;
-            startTraversal();
+            traversal.releaseChecks();
         }
     }
 
@@ -131,6 +133,7 @@ public final class TraversalLabPeer {
                 role.equals("a") ? Role.CONTROLLING : Role.CONTROLLED, NatProfile.UNKNOWN, NatProfile.UNKNOWN);
         traversal = TraversalSession.builder(loop, introduction, localCandidates)
                 .socketTtl(prime ? channelTtl(loop) : SocketTtl.NONE)
+                .holdChecks()
                 .listener(new TraversalListener() {
                     @Override
                     public void onConnected(TraversalPath connected) {

@@ -365,6 +365,28 @@ class TraversalSessionSimTest {
     }
 
     @Test
+    void heldChecksWaitForReleaseAndTheDeadlineCountsFromThere() {
+        try (SimWorld world = new SimWorld(19)) {
+            SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.PORT_RESTRICTED_CONE).inside(),
+                    "10.0.0.2");
+            SimWorld.Peer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE).inside(),
+                    "10.0.0.3");
+            a.holdChecks = true;
+            b.holdChecks = true;
+            world.introduce(a, b, TraversalConfig.DEFAULT);
+            world.sim.runFor(30 * SECOND);
+            assertEquals(0, a.session.stats().checksSent(), "no check before release");
+            assertNull(a.failure, "no deadline before release");
+            long released = world.sim.nowNs();
+            a.session.releaseChecks();
+            b.session.releaseChecks();
+            assertConnected(world, a, b);
+            assertTrue(a.path.elapsedNs() < SECOND, "elapsed counts from the release: " + a.path.elapsedNs());
+            assertTrue(a.connectedAtNs - released < SECOND);
+        }
+    }
+
+    @Test
     void aFailingTtlHookOnlySkipsPriming() {
         try (SimWorld world = new SimWorld(16)) {
             SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.PORT_RESTRICTED_CONE).inside(),
