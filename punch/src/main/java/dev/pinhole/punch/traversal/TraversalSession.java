@@ -134,7 +134,6 @@ public final class TraversalSession {
     private long nextSlotNs;
     private long timerId = TimerService.NO_TIMER;
     private long timerAtNs = NONE;
-    private boolean primed;
     private boolean lastSlotTriggered;
     private int pairCount;
     private CandidatePair nominating;
@@ -289,8 +288,8 @@ public final class TraversalSession {
     }
 
     /**
-     * Lets a session built with {@link Builder#holdChecks()} start checking. It has primed already (or will
-     * on the next turn of the loop); the deadline counts from now. Call it when the rendezvous reports that
+     * Lets a session built with {@link Builder#holdChecks()} start checking. It primed when it started; the
+     * deadline counts from now. Call it when the rendezvous reports that
      * the peer has primed too, so that no full check can reach the peer's NAT before the peer's own priming
      * left it (LAB.md). Idempotent; ignored once the session ended.
      */
@@ -322,7 +321,12 @@ public final class TraversalSession {
 
     // ------------------------------------------------------------------ setup
 
+    /**
+     * Primes right away, on the caller's turn of the loop, so that a caller holding the checks can tell the
+     * rendezvous "primed" as soon as {@code start()} returns; then arms the first check.
+     */
     private void start() {
+        prime();
         arm(startNs);
     }
 
@@ -485,7 +489,7 @@ public final class TraversalSession {
             return NONE;
         }
         if (held) {
-            return primed ? NONE : startNs;
+            return NONE;
         }
         long wake = deadlineNs;
         long due = nextCheckDueNs(nowNs);
@@ -512,11 +516,8 @@ public final class TraversalSession {
                 sendKeepalive(nowNs);
             }
         } else if (state == State.CHECKING) {
-            if (!primed) {
-                prime();
-            }
             if (held) {
-                return; // primed; releaseChecks() re-arms the timer
+                return; // releaseChecks() re-arms the timer
             }
             if (nowNs >= deadlineNs) {
                 fail(nowNs);
@@ -678,7 +679,6 @@ public final class TraversalSession {
 
     /** LAB.md's priming: one low-TTL datagram to every remote address, in check order, before the first check. */
     private void prime() {
-        primed = true;
         if (socketTtl == SocketTtl.NONE) {
             return;
         }
@@ -1347,8 +1347,9 @@ public final class TraversalSession {
         }
 
         /**
-         * Prime at once but send no check until {@link TraversalSession#releaseChecks()}: for a rendezvous
-         * that synchronises the two sides after both primed, the robust form of LAB.md's priming (without
+         * Prime at once (inside {@link #start()}) but send no check until
+         * {@link TraversalSession#releaseChecks()}: for a rendezvous that synchronises the two sides after both
+         * primed, the robust form of LAB.md's priming (without
          * it, {@link TraversalConfig#primingWaitNs} is all the skew between the sides that priming survives).
          * Checks from the peer are answered meanwhile.
          */
@@ -1372,7 +1373,12 @@ public final class TraversalSession {
             return this;
         }
 
-        /** Creates the session and arms its first timer; the first check goes out on the next loop turn. */
+        /**
+         * Creates the session, sends the priming datagrams if there is a {@link SocketTtl}, and arms its first
+         * timer: the first check goes out on the next loop turn (after {@link TraversalConfig#primingWaitNs}
+         * when primed), or on {@link TraversalSession#releaseChecks()} with {@link #holdChecks()}. Call it on
+         * the endpoint's event loop.
+         */
         public TraversalSession start() {
             Objects.requireNonNull(listener, "listener");
             if (random == null) {

@@ -49,6 +49,9 @@ public final class TraversalLabPeer {
     private boolean heardPeer;
     private boolean peerHeardUs;
     private long exchangeStartNs;
+    private long startedNs;
+    private long peerAtNs;
+    private long goAtNs;
 
     private TraversalLabPeer(UdpEventLoop loop, InetSocketAddress server, String role, String session,
             boolean prime) {
@@ -80,6 +83,7 @@ public final class TraversalLabPeer {
     }
 
     private void start() {
+        startedNs = loop.clock().nanoTime();
         loop.receiver(this::onDatagram);
         rendezvous(loop.clock().nanoTime(), 0);
     }
@@ -107,11 +111,13 @@ public final class TraversalLabPeer {
         }
         String[] words = datagram.toString(StandardCharsets.US_ASCII).trim().split(" ");
         if (words.length >= 3 && words[0].equals("PEER") && words[1].equals(session) && peer == null) {
+            peerAtNs = loop.clock().nanoTime();
             String[] hostPort = words[2].split(":");
             peer = new InetSocketAddress(hostPort[0], Integer.parseInt(hostPort[1]));
             startTraversal(); // primes now; checks wait for GO, which comes once both sides are READY
         } else if (words.length >= 2 && words[0].equals("GO") && words[1].equals(session) && !go && peer != null) {
             go = true;
+            goAtNs = loop.clock().nanoTime();
             traversal.releaseChecks();
         }
     }
@@ -144,7 +150,9 @@ public final class TraversalLabPeer {
 
                     @Override
                     public void onFailed(TraversalFailedException failure) {
-                        result.complete("FAILED " + failure.getMessage().replace(System.lineSeparator(), " | "));
+                        result.complete("FAILED " + failure.getMessage().replace(System.lineSeparator(), " | ")
+                                + " | " + traversal.stats() + " | peer at +" + (peerAtNs - startedNs) / MS
+                                + " ms, go at +" + (goAtNs - startedNs) / MS + " ms");
                     }
                 })
                 .start();

@@ -51,9 +51,24 @@ class TraversalNetnsTest {
             LabProcess bob = lab.java("bob", TraversalLabPeer.class, server, "b", session, mode);
             assertEquals(0, alice.awaitExit(EXIT_LIMIT), () -> "alice exits cleanly\n" + lab.processLogs());
             assertEquals(0, bob.awaitExit(EXIT_LIMIT), () -> "bob exits cleanly\n" + lab.processLogs());
-            results.add(new String[] {result(alice), result(bob)});
+            String a = result(alice);
+            String b = result(bob);
+            if (!a.startsWith("RESULT CONNECTED") || !b.startsWith("RESULT CONNECTED")) {
+                b += System.lineSeparator() + "conntrack nat-a:" + System.lineSeparator() + conntrack("nat-a")
+                        + "conntrack nat-b:" + System.lineSeparator() + conntrack("nat-b");
+            }
+            results.add(new String[] {a, b});
         }
         return results;
+    }
+
+    /** The NAT's UDP connection-tracking table, for diagnosing a failed trial. */
+    private String conntrack(String nat) {
+        try {
+            return lab.run(nat, "conntrack", "-L", "-p", "udp");
+        } catch (java.io.IOException e) {
+            return "(conntrack unavailable: " + e.getMessage() + ")" + System.lineSeparator();
+        }
     }
 
     private String result(LabProcess process) {
