@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.punch.netns.LabProcess;
+import dev.pinhole.punch.netns.LabServer;
 import dev.pinhole.punch.netns.NatMapping;
 import dev.pinhole.punch.netns.NetnsLab;
 import dev.pinhole.punch.netns.RequiresNetnsLab;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +33,7 @@ class TraversalNetnsTest {
     @BeforeEach
     void buildLab() throws Exception {
         lab = NetnsLab.twoNats(NatMapping.ENDPOINT_INDEPENDENT, NatMapping.ENDPOINT_INDEPENDENT);
-        lab.java("server", dev.pinhole.punch.netns.LabServer.class, Integer.toString(PORT));
+        lab.java("server", LabServer.class, Integer.toString(PORT));
     }
 
     @AfterEach
@@ -66,7 +68,7 @@ class TraversalNetnsTest {
     private String conntrack(String nat) {
         try {
             return lab.run(nat, "conntrack", "-L", "-p", "udp");
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return "(conntrack unavailable: " + e.getMessage() + ")" + System.lineSeparator();
         }
     }
