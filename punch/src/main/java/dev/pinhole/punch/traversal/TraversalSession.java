@@ -127,12 +127,13 @@ public final class TraversalSession {
 
     private Role role;
     private State state = State.CHECKING;
-    private final long startNs;
-    private final long deadlineNs;
+    private long startNs;
+    private long deadlineNs;
+    /** Checks wait for {@link #releaseChecks()}: priming is done, the peer may not have primed yet. */
+    private boolean held;
     private long nextSlotNs;
     private long timerId = TimerService.NO_TIMER;
     private long timerAtNs = NONE;
-    private boolean primed;
     private boolean lastSlotTriggered;
     private int pairCount;
     private CandidatePair nominating;
@@ -185,6 +186,7 @@ public final class TraversalSession {
         this.tieBreaker = random.nextLong();
         this.startNs = endpoint.clock().nanoTime();
         this.deadlineNs = startNs + config.deadlineNs();
+        this.held = b.holdChecks;
         this.nextSlotNs = startNs;
 
         long v4 = 0;
@@ -200,6 +202,14 @@ public final class TraversalSession {
             } else if (c.type() == CandidateType.SERVER_REFLEXIVE && ownReflexive == null) {
                 ownReflexive = c.address();
             }
+        }
+        InetAddress bound = endpoint.localAddress().getAddress();
+        long defaultHost = Candidate.priority(CandidateType.HOST, Candidate.MAX_LOCAL_PREFERENCE, Candidate.COMPONENT_ID);
+        if (v4 == 0 && (bound instanceof Inet4Address || bound.isAnyLocalAddress())) {
+            v4 = defaultHost; // the caller listed no IPv4 host candidate, but the socket sends IPv4
+        }
+        if (v6 == 0 && !(bound instanceof Inet4Address)) {
+            v6 = defaultHost;
         }
         this.main = new LocalSocket(0, endpoint, endpoint.localAddress(), false, v4, v6);
         sockets.add(main);
@@ -278,6 +288,25 @@ public final class TraversalSession {
     }
 
     /**
+     * Lets a session built with {@link Builder#holdChecks()} start checking. It primed when it started; the
+     * deadline counts from now. Call it when the rendezvous reports that
+     * the peer has primed too, so that no full check can reach the peer's NAT before the peer's own priming
+     * left it (LAB.md). Idempotent; ignored once the session ended.
+     */
+    public void releaseChecks() {
+        if (!held || state != State.CHECKING) {
+            return;
+        }
+        held = false;
+        long nowNs = endpoint.clock().nanoTime();
+        startNs = nowNs;
+        deadlineNs = nowNs + config.deadlineNs();
+        nextSlotNs = Math.max(nextSlotNs, nowNs);
+        planBirthday();
+        arm(nowNs);
+    }
+
+    /**
      * Stops the session: no more checks or keepalives, the timer is cancelled and the birthday sockets are
      * closed, except the one that carries the selected path, which now belongs to the caller. Idempotent.
      */
@@ -292,7 +321,12 @@ public final class TraversalSession {
 
     // ------------------------------------------------------------------ setup
 
+    /**
+     * Primes right away, on the caller's turn of the loop, so that a caller holding the checks can tell the
+     * rendezvous "primed" as soon as {@code start()} returns; then arms the first check.
+     */
     private void start() {
+        prime();
         arm(startNs);
     }
 
@@ -454,6 +488,9 @@ public final class TraversalSession {
         if (state != State.CHECKING) {
             return NONE;
         }
+        if (held) {
+            return NONE;
+        }
         long wake = deadlineNs;
         long due = nextCheckDueNs(nowNs);
         if (due != NONE) {
@@ -479,12 +516,12 @@ public final class TraversalSession {
                 sendKeepalive(nowNs);
             }
         } else if (state == State.CHECKING) {
+            if (held) {
+                return; // releaseChecks() re-arms the timer
+            }
             if (nowNs >= deadlineNs) {
                 fail(nowNs);
                 return;
-            }
-            if (!primed) {
-                prime();
             }
             birthdayTick(nowNs);
             if (nowNs >= nextSlotNs) {
@@ -642,7 +679,6 @@ public final class TraversalSession {
 
     /** LAB.md's priming: one low-TTL datagram to every remote address, in check order, before the first check. */
     private void prime() {
-        primed = true;
         if (socketTtl == SocketTtl.NONE) {
             return;
         }
@@ -656,6 +692,7 @@ public final class TraversalSession {
             } finally {
                 socketTtl.restore();
             }
+            nextSlotNs = Math.max(nextSlotNs, endpoint.clock().nanoTime() + config.primingWaitNs());
         } catch (IOException e) {
             // Priming is an optimisation against one NAT implementation's behaviour; without it the checks
             // still run, and the failure report names the pairs.
@@ -1255,7 +1292,9 @@ public final class TraversalSession {
                     + "port prediction and birthday probing did not find the new port in time";
         }
         if (requestsReceived == 0 && responsesReceived == 0) {
-            return "no check crossed in either direction: a firewall may block UDP, or the peer is not running";
+            return "no check crossed in either direction: a firewall may block UDP, or the peer is not running"
+                    + (socketTtl == SocketTtl.NONE ? "; between Linux NATs an unprimed simultaneous punch hits the "
+                            + "conntrack clash (give the session a SocketTtl to prime)" : "");
         }
         return "checks crossed only in one direction";
     }
@@ -1273,6 +1312,7 @@ public final class TraversalSession {
         private ProbeSockets probeSockets = ProbeSockets.NONE;
         private TraversalListener listener;
         private DatagramReceiver passThrough;
+        private boolean holdChecks;
 
         private Builder(DatagramEndpoint endpoint, Introduction introduction, List<Candidate> localCandidates) {
             this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
@@ -1307,6 +1347,18 @@ public final class TraversalSession {
         }
 
         /**
+         * Prime at once (inside {@link #start()}) but send no check until
+         * {@link TraversalSession#releaseChecks()}: for a rendezvous that synchronises the two sides after both
+         * primed, the robust form of LAB.md's priming (without
+         * it, {@link TraversalConfig#primingWaitNs} is all the skew between the sides that priming survives).
+         * Checks from the peer are answered meanwhile.
+         */
+        public Builder holdChecks() {
+            this.holdChecks = true;
+            return this;
+        }
+
+        /**
          * Receives the datagrams that arrive on a birthday-probing socket and are not traversal's (the
          * transport's packets once the path runs over that socket). The session stays that socket's
          * receiver, to answer checks and keepalives, and passes the rest on.
@@ -1321,7 +1373,12 @@ public final class TraversalSession {
             return this;
         }
 
-        /** Creates the session and arms its first timer; the first check goes out on the next loop turn. */
+        /**
+         * Creates the session, sends the priming datagrams if there is a {@link SocketTtl}, and arms its first
+         * timer: the first check goes out on the next loop turn (after {@link TraversalConfig#primingWaitNs}
+         * when primed), or on {@link TraversalSession#releaseChecks()} with {@link #holdChecks()}. Call it on
+         * the endpoint's event loop.
+         */
         public TraversalSession start() {
             Objects.requireNonNull(listener, "listener");
             if (random == null) {
