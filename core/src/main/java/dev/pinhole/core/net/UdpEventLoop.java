@@ -214,6 +214,25 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
     }
 
     /**
+     * Sends the following datagrams of the primary socket with IP TTL (IPv6 hop limit) {@code ttl}, until
+     * {@link #restoreUnicastTtl()}. Hole punching between Linux NATs "primes" its own NAT with a datagram
+     * that dies at the next router (LAB.md; {@link UnicastTtl}). Loop thread only; {@link #send} is
+     * synchronous, so the TTL applies to exactly the datagrams sent in between.
+     *
+     * @throws IllegalStateException if the JVM lacks {@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED}
+     */
+    public void unicastTtl(int ttl) throws IOException {
+        checkOwner("unicastTtl");
+        UnicastTtl.set(primary.channel, ttl);
+    }
+
+    /** Returns the primary socket to the system's default TTL. Loop thread only. */
+    public void restoreUnicastTtl() throws IOException {
+        checkOwner("restoreUnicastTtl");
+        UnicastTtl.reset(primary.channel);
+    }
+
+    /**
      * Opens one more UDP socket served by this loop's thread, with the same clock, timers, buffer sizes
      * and datagram limit. For servers that must answer from several addresses on one thread, such as an
      * RFC 5780 STUN server (two IPs times two ports, RFC 5780 §6); a peer node keeps to one socket

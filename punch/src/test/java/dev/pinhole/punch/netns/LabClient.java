@@ -1,5 +1,6 @@
 package dev.pinhole.punch.netns;
 
+import dev.pinhole.core.net.UnicastTtl;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.PortUnreachableException;
@@ -93,14 +94,14 @@ public final class LabClient {
                 System.out.println("NO-REPLY " + Udp.format(server));
                 return false;
             }
-            TtlSocketOption.set(udp.channel(), ttl);
-            System.out.println("TTL-SET " + TtlSocketOption.get(udp.channel()));
+            UnicastTtl.set(udp.channel(), ttl);
+            System.out.println("TTL-SET " + UnicastTtl.get(udp.channel()));
             String token = "ttl-" + udp.localPort();
             for (int i = 0; i < count; i++) {
                 udp.send("PING " + token + " " + i, server);
             }
-            TtlSocketOption.reset(udp.channel());
-            System.out.println("TTL-RESET " + TtlSocketOption.get(udp.channel()));
+            UnicastTtl.reset(udp.channel());
+            System.out.println("TTL-RESET " + UnicastTtl.get(udp.channel()));
             return printCount(udp, server, token, REQUEST_ATTEMPTS);
         }
     }

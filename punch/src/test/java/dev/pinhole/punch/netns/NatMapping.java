@@ -1,5 +1,6 @@
 package dev.pinhole.punch.netns;
 
+import dev.pinhole.core.net.UnicastTtl;
 import java.util.List;
 
 /**
@@ -11,7 +12,7 @@ public enum NatMapping {
     /**
      * Plain {@code MASQUERADE}: one mapping per inside socket whatever the destination
      * (endpoint-independent mapping), keeping the inside port when it is free. A plain UDP punch
-     * between two of these works (with a TTL-primed first packet; see {@link TtlSocketOption}).
+     * between two of these works (with a TTL-primed first packet; see {@link UnicastTtl}).
      */
     ENDPOINT_INDEPENDENT(List.of()),
 

@@ -1,5 +1,6 @@
 package dev.pinhole.punch.netns;
 
+import dev.pinhole.core.net.UnicastTtl;
 import static dev.pinhole.punch.netns.LabAssertions.assertCompletes;
 import static dev.pinhole.punch.netns.LabAssertions.intValue;
 import static dev.pinhole.punch.netns.LabAssertions.seen;
@@ -117,7 +118,7 @@ class NatMappingTest {
     /**
      * Linux's endpoint-independent mapping holds only until a clash. When an inbound datagram has
      * already claimed the reply tuple an outgoing flow needs (the simultaneous-punch trap, see
-     * {@link TtlSocketOption}), conntrack remaps that flow to a random port; and because NAT reuses
+     * {@link UnicastTtl}), conntrack remaps that flow to a random port; and because NAT reuses
      * the mapping of the newest flow from the same inside socket, every later destination of that
      * socket gets the random port too, while the server it registered with still sees the old one.
      * A failed punch therefore poisons its socket's mapping for as long as the stale entries live

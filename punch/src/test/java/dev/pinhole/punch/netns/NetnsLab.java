@@ -1,5 +1,6 @@
 package dev.pinhole.punch.netns;
 
+import dev.pinhole.core.net.UnicastTtl;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.Inet4Address;
@@ -86,7 +87,7 @@ public final class NetnsLab implements AutoCloseable {
     private static final String CLASS_PATH = System.getProperty("java.class.path");
     private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
 
-    /** What every lab JVM needs: Agrona's export, and sun.nio.ch for {@link TtlSocketOption}. */
+    /** What every lab JVM needs: Agrona's export, and sun.nio.ch for {@link UnicastTtl}. */
     public static final List<String> REQUIRED_JVM_OPTIONS = List.of(
             "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
             "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED");

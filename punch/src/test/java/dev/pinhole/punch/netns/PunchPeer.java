@@ -1,5 +1,6 @@
 package dev.pinhole.punch.netns;
 
+import dev.pinhole.core.net.UnicastTtl;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.LinkedHashSet;
@@ -8,7 +9,7 @@ import java.util.Set;
 /**
  * One side of a simultaneous UDP hole punch, a test main (nothing from Pinhole's punch code).
  * Arguments: {@code SERVER ROLE(a|b) SESSION-PREFIX MODES}, where MODES has one letter per trial:
- * {@code P} primes (a first packet with TTL {@value #PRIME_TTL}, see {@link TtlSocketOption}),
+ * {@code P} primes (a first packet with TTL {@value #PRIME_TTL}, see {@link UnicastTtl}),
  * {@code N} punches naively. Each trial uses a fresh socket:
  *
  * <ol>
@@ -62,9 +63,9 @@ public final class PunchPeer {
             }
             InetSocketAddress peer = Udp.parse(peerReply.text().split(" ")[2]);
             if (prime) {
-                TtlSocketOption.set(udp.channel(), PRIME_TTL);
+                UnicastTtl.set(udp.channel(), PRIME_TTL);
                 udp.send("PRIME " + session + " " + role, peer);
-                TtlSocketOption.reset(udp.channel());
+                UnicastTtl.reset(udp.channel());
             }
             if (udp.request("READY " + session + " " + role, server, "GO " + session, RENDEZVOUS_ATTEMPTS,
                     RENDEZVOUS_TIMEOUT_MS, PunchPeer::ignore) == null) {
@@ -93,7 +94,7 @@ public final class PunchPeer {
                         heard = true;
                         acked |= r.text().endsWith("heard=1");
                     } else {
-                        // The peer's NAT gave this flow another port: the clash described in TtlSocketOption.
+                        // The peer's NAT gave this flow another port: the clash described in UnicastTtl.
                         strangers.add(Udp.format(r.from()));
                     }
                 }

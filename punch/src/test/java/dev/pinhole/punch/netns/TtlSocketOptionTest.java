@@ -1,5 +1,6 @@
 package dev.pinhole.punch.netns;
 
+import dev.pinhole.core.net.UnicastTtl;
 import static dev.pinhole.punch.netns.LabAssertions.assertCompletes;
 import static dev.pinhole.punch.netns.LabAssertions.intValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,12 +10,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link TtlSocketOption} on a real path: alice - nat-a - router - server. Each hop decrements the
+ * {@link UnicastTtl} on a real path: alice - nat-a - router - server. Each hop decrements the
  * TTL, and a router discards a datagram it would have to forward with TTL 0 (RFC 791 section 3.2,
  * RFC 1812 section 5.3.1).
  */
 @RequiresNetnsLab
-class TtlSocketOptionTest {
+class UnicastTtlTest {
     private static final int PORT = 3478;
     private static final int DATAGRAMS = 5;
     /** Linux's net.ipv4.ip_default_ttl in a fresh namespace. */

@@ -1,7 +1,7 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.core.net.UnicastTtl;
 import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.punch.netns.TtlSocketOption;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.lang.reflect.Field;
@@ -201,12 +201,12 @@ public final class TraversalLabPeer {
         return new SocketTtl() {
             @Override
             public void setTtl(int ttl) throws IOException {
-                TtlSocketOption.set(channel, ttl);
+                UnicastTtl.set(channel, ttl);
             }
 
             @Override
             public void restore() throws IOException {
-                TtlSocketOption.reset(channel);
+                UnicastTtl.reset(channel);
             }
         };
     }

@@ -1,5 +1,6 @@
 package dev.pinhole.punch.netns;
 
+import dev.pinhole.core.net.UnicastTtl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,11 +17,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@link TtlSocketOption} in a fresh JVM (no namespaces, no root), so that the JVM options are
+ * {@link UnicastTtl} in a fresh JVM (no namespaces, no root), so that the JVM options are
  * exactly those under test and not Surefire's.
  */
 @EnabledOnOs(OS.LINUX)
-class TtlSocketOptionJvmTest {
+class UnicastTtlJvmTest {
     /** Linux's net.ipv4.ip_default_ttl unless an administrator changed it. */
     private static final int DEFAULT_TTL = 64;
 

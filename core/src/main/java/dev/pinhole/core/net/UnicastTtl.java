@@ -1,4 +1,4 @@
-package dev.pinhole.punch.netns;
+package dev.pinhole.core.net;
 
 import java.io.FileDescriptor;
 import java.io.IOException;
@@ -27,7 +27,7 @@ import java.util.Locale;
  * <p>How: {@code sun.nio.ch.Net.setIntOption0} through reflection, which needs
  * {@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED}. The level and option numbers are Linux's.
  */
-public final class TtlSocketOption {
+public final class UnicastTtl {
     /** {@code IPPROTO_IP} (Linux {@code <netinet/in.h>}). */
     private static final int IPPROTO_IP = 0;
     /** {@code IP_TTL} (Linux {@code <linux/in.h>}). */
@@ -41,9 +41,9 @@ public final class TtlSocketOption {
     /** The largest TTL an IPv4 header can carry (RFC 791 section 3.1). */
     private static final int MAX_TTL = 255;
 
-    static final String ADD_OPENS = "--add-opens java.base/sun.nio.ch=ALL-UNNAMED";
+    public static final String ADD_OPENS = "--add-opens java.base/sun.nio.ch=ALL-UNNAMED";
 
-    private TtlSocketOption() {}
+    private UnicastTtl() {}
 
     /** Sets the TTL (hop limit) of the unicast datagrams {@code channel} sends from now on. */
     public static void set(DatagramChannel channel, int ttl) throws IOException {
@@ -112,7 +112,7 @@ public final class TtlSocketOption {
 
         private static Reflection lookUp() {
             if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
-                throw new UnsupportedOperationException("TtlSocketOption uses Linux option numbers; this is "
+                throw new UnsupportedOperationException("UnicastTtl uses Linux option numbers; this is "
                         + System.getProperty("os.name"));
             }
             try {
@@ -132,7 +132,7 @@ public final class TtlSocketOption {
                 throw new IllegalStateException("setting the unicast TTL needs the JVM option " + ADD_OPENS, e);
             } catch (ReflectiveOperationException e) {
                 throw new IllegalStateException("this JDK (" + Runtime.version()
-                        + ") lacks the sun.nio.ch internals TtlSocketOption uses", e);
+                        + ") lacks the sun.nio.ch internals UnicastTtl uses", e);
             }
         }
 
