@@ -42,6 +42,10 @@ public interface CongestionController {
      */
     void onCongestionEvent(long nowNs, long largestLostSentTimeNs);
 
-    /** Persistent congestion was established (RFC 9002 §7.6): collapse to the minimum window. */
+    /**
+     * Persistent congestion was established (RFC 9002 §7.6): collapse to the minimum window and end any
+     * recovery period. Call it after {@link #onCongestionEvent} for the same lost packets, in the order
+     * of RFC 9002 §B.8, so that the slow-start threshold has been lowered first.
+     */
     void onPersistentCongestion(long nowNs);
 }

@@ -1,0 +1,17 @@
+package dev.pinhole.reliability.cc;
+
+/** The congestion control algorithms a connection can be configured with. */
+public enum CongestionControl {
+    /** RFC 9002 §7 and Appendix B: NewReno, QUIC's reference algorithm. */
+    NEW_RENO,
+    /** RFC 9438: CUBIC, the default of Linux TCP; better on long fat paths. The default here. */
+    CUBIC;
+
+    /** Creates a controller for datagrams of at most {@code maxDatagramSize} bytes. */
+    public CongestionController create(int maxDatagramSize) {
+        return switch (this) {
+            case NEW_RENO -> new NewRenoCongestionController(maxDatagramSize);
+            case CUBIC -> new CubicCongestionController(maxDatagramSize);
+        };
+    }
+}
