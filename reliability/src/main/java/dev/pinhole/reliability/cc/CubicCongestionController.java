@@ -100,7 +100,8 @@ public final class CubicCongestionController extends LossBasedCongestionControll
             alpha = 1;
         }
 
-        if (cubicWindowBytes(elapsedNs) < renoEstimateBytes) {
+        double tSeconds = elapsedNs / NANOS_PER_SECOND;
+        if (cubicWindowBytes(tSeconds) < renoEstimateBytes) {
             // §4.3: Reno-friendly region, "cwnd SHOULD be set to W_est at each reception of a new ACK".
             // Never lower: W_est can trail a window the cubic increase (which looks one RTT ahead) grew.
             congestionWindowBytes = Math.max(window, (long) renoEstimateBytes);
@@ -109,7 +110,7 @@ public final class CubicCongestionController extends LossBasedCongestionControll
 
         // §4.2: target = W_cubic(t + RTT) clamped to [cwnd, 1.5 * cwnd]; §4.4/§4.5: in the concave and
         // convex regions "cwnd MUST be incremented by (target - cwnd) / cwnd for each received new ACK".
-        double cubicTarget = cubicWindowBytes(elapsedNs + Math.max(0, smoothedRttNs));
+        double cubicTarget = cubicWindowBytes(tSeconds + Math.max(0, smoothedRttNs) / NANOS_PER_SECOND);
         long maxTarget = window * TARGET_LIMIT_NUMERATOR / TARGET_LIMIT_DENOMINATOR;
         long target;
         if (cubicTarget <= window) {
@@ -124,9 +125,9 @@ public final class CubicCongestionController extends LossBasedCongestionControll
         avoidanceRemainder = numerator % window;
     }
 
-    /** §4.2, Figure 1: W_cubic(t) = C * (t - K)^3 + W_max, in bytes, for t in nanoseconds. */
-    private double cubicWindowBytes(long elapsedNs) {
-        double offsetSeconds = elapsedNs / NANOS_PER_SECOND - kSeconds;
+    /** §4.2, Figure 1: W_cubic(t) = C * (t - K)^3 + W_max, in bytes, for t in seconds. */
+    private double cubicWindowBytes(double tSeconds) {
+        double offsetSeconds = tSeconds - kSeconds;
         return C * offsetSeconds * offsetSeconds * offsetSeconds * maxDatagramSize + maxWindowBytes;
     }
 
