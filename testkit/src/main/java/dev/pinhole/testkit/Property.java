@@ -1,5 +1,6 @@
 package dev.pinhole.testkit;
 
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Objects;
 import java.util.Optional;
@@ -39,10 +40,14 @@ import org.opentest4j.TestAbortedException;
  * runner prints the seed and the replay command to stderr at once (so a hang while shrinking still
  * leaves them in the log), shrinks greedily within {@link #maxShrinkAttempts} reruns, and throws a
  * {@link PropertyFailedError} naming the seed, the original and shrunk scenario, the shrunk failure, and
- * a one-line replay command such as
- * {@code ./mvnw -pl reliability -am test -Dtest='TransferPropertyTest#bytesArriveInOrder' -Dpinhole.seed=123 -Dsurefire.failIfNoSpecifiedTests=false}.
- * The test is found on the calling thread's stack (see {@link TestLocator}), so call {@code check} from the
- * test method's thread. A JUnit assumption failing inside the check aborts the test, as it would outside.
+ * a one-line replay command such as (wrapped here)
+ * <pre>{@code
+ * ./mvnw -pl reliability -am test -Dtest='TransferPropertyTest#bytesArriveInOrder' -Dpinhole.seed=123
+ *     -Dsurefire.failIfNoSpecifiedTests=false
+ * }</pre>
+ * The test is found on the calling thread's stack (the nearest JUnit test method), so call
+ * {@code check} from the test method's thread. A JUnit assumption failing inside the check aborts the
+ * test, as it would outside.
  *
  * <p>Generators and checks must be deterministic given the scenario: take randomness only from the
  * {@link Gen}'s random source, put any simulator seed into the scenario ({@code Gen.longs(...)} with
@@ -57,6 +62,9 @@ public final class Property<T> {
 
     /** Default bound on reruns while shrinking one failure. */
     public static final int DEFAULT_MAX_SHRINK_ATTEMPTS = 500;
+
+    /** Longer scenario descriptions are cut: a report must stay readable in a CI log. */
+    private static final int MAX_SCENARIO_CHARS = 2000;
 
     /** SplitMix64's increment (2^64 / golden ratio): consecutive indexes give well-spread seeds. */
     private static final long GOLDEN_GAMMA = 0x9E3779B97F4A7C15L;
@@ -184,7 +192,7 @@ public final class Property<T> {
         String where = settings.replaySeed().isPresent()
                 ? "replaying seed " + seed
                 : "scenario " + (index + 1) + " of " + count + ", seed " + seed;
-        System.err.println("[pinhole] property failed at " + where + ": " + original + System.lineSeparator()
+        System.err.println("[pinhole] property failed at " + where + ": " + describe(original) + System.lineSeparator()
                 + "[pinhole] replay: " + replay);
         System.err.flush();
 
@@ -192,9 +200,9 @@ public final class Property<T> {
         String nl = System.lineSeparator();
         StringBuilder message = new StringBuilder()
                 .append("Property failed at ").append(where).append(nl)
-                .append("  original scenario: ").append(original).append(nl)
+                .append("  original scenario: ").append(describe(original)).append(nl)
                 .append("  original failure:  ").append(originalFailure).append(nl)
-                .append("  shrunk scenario:   ").append(shrunk.scenario()).append(nl)
+                .append("  shrunk scenario:   ").append(describe(shrunk.scenario())).append(nl)
                 .append("  shrunk failure:    ").append(shrunk.failure()).append(nl)
                 .append("  shrinking:         ").append(shrunk.steps()).append(" steps in ")
                 .append(shrunk.attempts()).append(" reruns")
@@ -254,6 +262,22 @@ public final class Property<T> {
         } catch (Throwable failure) {
             return failure;
         }
+    }
+
+    /** A scenario for a report: arrays by content (bytes by length), and cut short if very long. */
+    static String describe(Object scenario) {
+        String text;
+        if (scenario instanceof byte[] bytes) {
+            text = "byte[" + bytes.length + "]";
+        } else if (scenario instanceof Object[] array) {
+            text = Arrays.deepToString(array);
+        } else {
+            text = String.valueOf(scenario);
+        }
+        if (text.length() <= MAX_SCENARIO_CHARS) {
+            return text;
+        }
+        return text.substring(0, MAX_SCENARIO_CHARS) + "... (" + text.length() + " characters in all)";
     }
 
     static String replayCommand(Optional<String> module, Optional<TestLocator.TestMethod> test, long seed) {

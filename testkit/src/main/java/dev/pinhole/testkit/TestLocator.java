@@ -2,7 +2,9 @@ package dev.pinhole.testkit;
 
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Method;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.platform.commons.annotation.Testable;
 
 /**
@@ -49,7 +51,23 @@ final class TestLocator {
             return false;
         }
         for (Annotation annotation : method.getAnnotations()) {
-            if (annotation.annotationType().isAnnotationPresent(Testable.class)) {
+            if (isTestable(annotation.annotationType(), new HashSet<>())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@code @Testable} directly or through meta-annotations ({@code @RepeatedTest} is a {@code @TestTemplate}). */
+    private static boolean isTestable(Class<? extends Annotation> type, Set<Class<?>> visited) {
+        if (type == Testable.class) {
+            return true;
+        }
+        if (!visited.add(type) || type.getName().startsWith("java.lang.annotation.")) {
+            return false;
+        }
+        for (Annotation meta : type.getAnnotations()) {
+            if (isTestable(meta.annotationType(), visited)) {
                 return true;
             }
         }
