@@ -524,9 +524,6 @@ public final class Connection {
         }
         boolean wasClosing = state == State.CLOSING;
         setCloseReason(why);
-        if (!why.graceful()) {
-            receiver.discard();
-        }
         // RFC 9000 §10.2.2: drain for three PTOs, sending nothing.
         state = State.DRAINING;
         closeFramePending = false;
@@ -535,7 +532,6 @@ public final class Connection {
 
     private void protocolError(long nowNs, long code, String reason) {
         enterClosing(nowNs, code, reason, new CloseReason.ProtocolError(code, reason));
-        receiver.discard();
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -716,8 +712,12 @@ public final class Connection {
                 pendingControl |= CF_MAX_DATA;
             }
         }
-        if (n < 0 && state == State.ESTABLISHED) {
-            afterInput(lastReceivedNs);
+        if (n < 0) {
+            if (state == State.ESTABLISHED) {
+                afterInput(lastReceivedNs);
+            } else if (isTerminated()) {
+                receiver.release();
+            }
         }
         return n;
     }
@@ -760,7 +760,6 @@ public final class Connection {
             return;
         }
         resetCode = code;
-        receiver.discard();
         enterClosing(nowNs, TransportErrors.APPLICATION_ABORT, "aborted by the application with code " + code,
                 new CloseReason.LocalAbort(code));
     }
@@ -778,16 +777,66 @@ public final class Connection {
     private void terminate(CloseReason why) {
         setCloseReason(why);
         state = State.CLOSED;
-        if (!why.graceful()) {
-            receiver.discard();
-        }
     }
 
     private void setCloseReason(CloseReason why) {
+        // No stream data goes out after the connection ended, in any way.
+        sender.release();
         if (closeReason == null) {
             closeReason = why;
             events |= EVENT_CLOSED;
+            if (!why.graceful()) {
+                // Data is lost anyway after an abnormal end: reads fail at once.
+                receiver.release();
+            }
         }
+    }
+
+    /** Refuses a just-created server connection: CONNECTION_CLOSE with CONNECTION_REFUSED goes out. */
+    void refuse(long nowNs) {
+        enterClosing(nowNs, TransportErrors.CONNECTION_REFUSED, "accept backlog full",
+                new CloseReason.Refused("accept backlog full"));
+    }
+
+    /**
+     * Ends the connection at once because its endpoint shuts down: a CONNECTION_CLOSE is sent if the
+     * connection was open, and the state becomes {@link State#CLOSED}.
+     */
+    void shutdown(long nowNs, PacketSink sink) {
+        if (state == State.ESTABLISHED) {
+            enterClosing(nowNs, TransportErrors.APPLICATION_ABORT, "endpoint shut down",
+                    new CloseReason.ClosedLocally(" because its transport endpoint was closed"));
+        }
+        if (state == State.CLOSING && closeFramePending) {
+            closeFramePending = false;
+            sendClose(nowNs, sink);
+        }
+        if (closeReason == null) {
+            setCloseReason(new CloseReason.ClosedLocally(" because its transport endpoint was closed"));
+        }
+        state = State.CLOSED;
+    }
+
+    /** Releases all buffers (pooled memory); reads return -1 afterwards. Idempotent. */
+    public void release() {
+        sender.release();
+        receiver.release();
+    }
+
+    /**
+     * For a terminated connection: releases its buffers unless the application may still read data
+     * that arrived before a graceful end. Returns true if released.
+     */
+    boolean releaseIfDone() {
+        if (!isTerminated()) {
+            return false;
+        }
+        sender.release();
+        if (receiver.released() || !closeReason.graceful() || closeRequested || receiver.finished()) {
+            receiver.release();
+            return true;
+        }
+        return false;
     }
 
     // ------------------------------------------------------------------------------------------------
