@@ -163,7 +163,7 @@ public final class Connection {
     private long resetCode = -1;
     private boolean closeFramePending;
     private long closeDeadlineNs = NO_DEADLINE;
-    private long closingPacketsReceived;
+    private long lastCloseSentNs;
     private boolean closeRequested;
     private long lingerDeadlineNs = NO_DEADLINE;
 
@@ -343,9 +343,9 @@ public final class Connection {
     }
 
     private void onPacketWhileClosing(long nowNs, ByteBuf packet) {
-        // RFC 9000 §10.2.1: answer with CONNECTION_CLOSE again, at a rate that halves with every answer.
-        closingPacketsReceived++;
-        if (Long.bitCount(closingPacketsReceived) == 1) {
+        // RFC 9000 §10.2.1: answer with CONNECTION_CLOSE again, rate-limited to two per PTO. The peer's
+        // probes are at least a PTO apart, so each of them is answered.
+        if (nowNs - lastCloseSentNs >= rtt.probeTimeoutNs(peerMaxAckDelayNs()) / 2) {
             closeFramePending = true;
         }
         int payloadStart = packet.readerIndex() + PacketHeader.HEADER_LENGTH;
@@ -588,7 +588,7 @@ public final class Connection {
             // RFC 9002 §6.2.4: one ack-eliciting probe, even beyond the congestion window.
             probesPending = 1;
         }
-        if (keepAliveNs > 0 && nowNs >= keepAliveDeadlineNs()) {
+        if (keepAliveDue() && nowNs >= keepAliveDeadlineNs()) {
             pendingControl |= CF_PING;
         }
         if (candidate != null) {
@@ -612,6 +612,11 @@ public final class Connection {
         // RFC 9000 §10.1: at least three PTOs, so that probes have a chance before the connection gives up.
         long ptoNs = loss == null ? INITIAL_PTO_NS : rtt.probeTimeoutNs(peerMaxAckDelayNs());
         return idleStartNs + Math.max(idleTimeoutNs, CLOSE_PTO_MULTIPLIER * ptoNs);
+    }
+
+    /** A keep-alive PING is only for a quiet connection: nothing in flight and no PING queued yet. */
+    private boolean keepAliveDue() {
+        return keepAliveNs > 0 && loss.ackElicitingInFlight() == 0 && (pendingControl & CF_PING) == 0;
     }
 
     private long keepAliveDeadlineNs() {
@@ -655,7 +660,7 @@ public final class Connection {
         if (idleTimeoutNs > 0) {
             deadline = Math.min(deadline, idleDeadlineNs());
         }
-        if (keepAliveNs > 0) {
+        if (keepAliveDue()) {
             deadline = Math.min(deadline, keepAliveDeadlineNs());
         }
         deadline = Math.min(deadline, ackTracker.ackDeadlineNs());
@@ -770,7 +775,10 @@ public final class Connection {
         closeReasonText = reason;
         state = State.CLOSING;
         closeFramePending = true;
-        closeDeadlineNs = nowNs + closePeriodNs();
+        // RFC 9000 §10.2.1 asks for at least three PTOs. We stay longer, for as long as the peer may keep
+        // probing before it gives up (the connection timeout): if our last ACKs and the CONNECTION_CLOSE
+        // were lost, its next probe gets the CONNECTION_CLOSE again instead of silence.
+        closeDeadlineNs = nowNs + Math.max(closePeriodNs(), connectionTimeoutNs);
     }
 
     /** Ends at once without telling the peer (timeouts: the peer cannot be reached anyway). */
@@ -899,6 +907,7 @@ public final class Connection {
     }
 
     private void sendClose(long nowNs, PacketSink sink) {
+        lastCloseSentNs = nowNs;
         ByteBuf buf = sink.allocator().ioBuffer(maxDatagramSize);
         PacketHeader.write(buf, PacketHeader.TYPE_SHORT, remoteCid, sentLog.nextPacketNumber());
         sentLog.skip();
@@ -1095,10 +1104,13 @@ public final class Connection {
 
     private int writeControlFrames(ByteBuf buf, int limit) {
         int written = 0;
-        if ((pendingControl & CF_CONFIRM) != 0 && !confirmed) {
+        // Protocol sketch, handshake step 3: every packet carries CONFIRM until the server acknowledges one.
+        // The pending bit only asks for a packet when there is nothing else to carry it.
+        if (!confirmed) {
             Frames.writeConfirm(buf, localCid, localParams, cookie, 0);
             written |= CF_CONFIRM;
         }
+        pendingControl &= ~CF_CONFIRM;
         if ((pendingControl & CF_MAX_DATA) != 0 && limit - buf.writerIndex() > 9) {
             Frames.writeMaxData(buf, receiver.maxData());
             receiver.onMaxDataSent();

@@ -305,7 +305,7 @@ public final class TransportEndpoint implements DatagramReceiver {
     /** Flushes {@code entry}'s connection, tells its handler of events, and re-arms or forgets it. */
     private void service(Entry entry, long nowNs) {
         Connection connection = entry.connection;
-        connection.flush(nowNs, sink);
+        // Events first, so that data the handler writes in answer rides in the packets flushed next.
         for (int round = 0; round < 4; round++) {
             int events = connection.pollEvents();
             if (events == 0) {
@@ -314,6 +314,11 @@ public final class TransportEndpoint implements DatagramReceiver {
             if (entry.handler != null) {
                 entry.handler.onEvents(connection, events);
             }
+        }
+        connection.flush(nowNs, sink);
+        int late = connection.pollEvents();
+        if (late != 0 && entry.handler != null) {
+            entry.handler.onEvents(connection, late);
             connection.flush(nowNs, sink);
         }
         if (connection.isTerminated()) {

@@ -32,16 +32,40 @@ final class SimTransfer implements AutoCloseable {
     final TransportEndpoint server;
     final Side clientSide;
     final Side serverSide;
+    /** Received packets, when -Dpinhole.packetLog=N asks for the last N of them on failure. */
+    final PacketLog log;
 
-    SimTransfer(long seed, TransportConfig config, LinkConfig clientLink, LinkConfig serverLink,
+    /**
+     * @param uplink   impairments of the client-to-server direction (the client host's uplink)
+     * @param downlink impairments of the server-to-client direction (the client host's downlink); the
+     *                 server host's own link is perfect
+     */
+    SimTransfer(long seed, TransportConfig config, LinkConfig uplink, LinkConfig downlink,
                 byte[] clientPayload, byte[] serverPayload, int maxWriteChunk, int maxReadChunk, long readBytesPerMs) {
         sim = new Simulator(seed);
-        clientHost = sim.internet().addHost(CLIENT_IP, clientLink);
-        serverHost = sim.internet().addHost(SERVER_IP, serverLink);
+        clientHost = sim.internet().addHost(CLIENT_IP, uplink);
+        clientHost.downlink(downlink);
+        serverHost = sim.internet().addHost(SERVER_IP, LinkConfig.PERFECT);
         clientSocket = clientHost.bind(0);
         serverSocket = serverHost.bind(SERVER_PORT);
-        client = TransportEndpoint.attach(clientSocket, config, sim.random("test/client-transport"));
-        server = TransportEndpoint.attach(serverSocket, config, sim.random("test/server-transport"));
+        String logLines = System.getProperty("pinhole.packetLog");
+        log = logLines == null ? null : new PacketLog(Integer.parseInt(logLines));
+        client = TransportEndpoint.create(log == null ? clientSocket : new LoggingEndpoint(clientSocket, log, "C=>"),
+                config, sim.random("test/client-transport"));
+        server = TransportEndpoint.create(log == null ? serverSocket : new LoggingEndpoint(serverSocket, log, "S=>"),
+                config, sim.random("test/server-transport"));
+        clientSocket.receiver((datagram, from) -> {
+            if (log != null) {
+                log.record(sim.nowNs(), "S->C", datagram);
+            }
+            client.onDatagram(datagram, from);
+        });
+        serverSocket.receiver((datagram, from) -> {
+            if (log != null) {
+                log.record(sim.nowNs(), "C->S", datagram);
+            }
+            server.onDatagram(datagram, from);
+        });
         clientSide = new Side("client", clientPayload, serverPayload.length, maxWriteChunk, maxReadChunk,
                 readBytesPerMs, sim.random("test/client-app"));
         serverSide = new Side("server", serverPayload, clientPayload.length, maxWriteChunk, maxReadChunk,
@@ -66,7 +90,24 @@ final class SimTransfer implements AutoCloseable {
 
     /** Runs until both connections are terminated or {@code timeoutNs} of virtual time passed. */
     boolean runToCompletion(long timeoutNs) {
-        return sim.runUntil(this::bothTerminated, timeoutNs);
+        return sim.runUntil(() -> {
+            checkTimeAdvances();
+            return bothTerminated();
+        }, timeoutNs);
+    }
+
+    private long lastEventNs = -1;
+    private int eventsAtSameTime;
+
+    /** Fails fast when events keep firing without virtual time moving: a timer re-armed in the past. */
+    void checkTimeAdvances() {
+        if (sim.nowNs() != lastEventNs) {
+            lastEventNs = sim.nowNs();
+            eventsAtSameTime = 0;
+        } else if (++eventsAtSameTime > 200_000) {
+            throw new AssertionError("virtual time stuck at " + lastEventNs + " ns: a deadline in the past keeps"
+                    + " firing; client " + clientSide + "; server " + serverSide);
+        }
     }
 
     boolean bothTerminated() {
