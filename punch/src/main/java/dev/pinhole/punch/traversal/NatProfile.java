@@ -1,5 +1,6 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.punch.nat.NatBehavior;
 import java.util.Objects;
 
 /**
@@ -8,7 +9,11 @@ import java.util.Objects;
  * traversal can choose its tactics: port prediction for sequentially allocating endpoint-dependent NATs,
  * birthday probing against random ones, and an error message that names both behaviours.
  *
- * <p>This is a value the traversal session reads, not a discovery procedure; NAT discovery fills it in.
+ * <p>This is a value the traversal session reads, not a discovery procedure. RFC 5780 discovery
+ * ({@link dev.pinhole.punch.nat.NatBehaviorDiscovery}) gives mapping and filtering ({@link #from(NatBehavior)});
+ * {@link CandidateGatherer} measures mapping and port allocation from consecutive mappings. The enums add
+ * to punch/nat's {@code NatMapping} a {@link Mapping#NO_NAT} value, and a port-allocation measurement that
+ * RFC 5780 does not define.
  *
  * @param mapping        RFC 4787 §4.1 mapping behaviour, or {@link Mapping#NO_NAT} when the reflexive
  *                       address equals the local one
@@ -36,6 +41,42 @@ public record NatProfile(Mapping mapping, Filtering filtering, PortAllocation po
         if (Math.abs(portStep) > 65_535) {
             throw new IllegalArgumentException("port step must be within +-65535, was " + portStep);
         }
+    }
+
+    /** Mapping and filtering as RFC 5780 discovery measured them; port allocation unknown. */
+    public static NatProfile from(NatBehavior behavior) {
+        if (behavior.udpBlocked() || behavior.mappedAddress() == null) {
+            return UNKNOWN;
+        }
+        if (!behavior.behindNat()) {
+            return NO_NAT;
+        }
+        Mapping mapping = switch (behavior.mapping()) {
+            case ENDPOINT_INDEPENDENT -> Mapping.ENDPOINT_INDEPENDENT;
+            case ADDRESS_DEPENDENT -> Mapping.ADDRESS_DEPENDENT;
+            case ADDRESS_AND_PORT_DEPENDENT -> Mapping.ADDRESS_AND_PORT_DEPENDENT;
+            case UNKNOWN -> Mapping.UNKNOWN;
+        };
+        Filtering filtering = switch (behavior.filtering()) {
+            case ENDPOINT_INDEPENDENT -> Filtering.ENDPOINT_INDEPENDENT;
+            case ADDRESS_DEPENDENT -> Filtering.ADDRESS_DEPENDENT;
+            case ADDRESS_AND_PORT_DEPENDENT -> Filtering.ADDRESS_AND_PORT_DEPENDENT;
+            case UNKNOWN -> Filtering.UNKNOWN;
+        };
+        return new NatProfile(mapping, filtering, PortAllocation.UNKNOWN, 0);
+    }
+
+    public NatProfile withFiltering(Filtering value) {
+        return new NatProfile(mapping, value, portAllocation, portStep);
+    }
+
+    public NatProfile withMapping(Mapping value) {
+        return new NatProfile(value, filtering, portAllocation, portStep);
+    }
+
+    /** This profile with a measured port allocation (and step, for {@link PortAllocation#SEQUENTIAL}). */
+    public NatProfile withPortAllocation(PortAllocation value, int step) {
+        return new NatProfile(mapping, filtering, value, step);
     }
 
     /** The NAT gives each destination its own external port: a plain punch cannot reach it. */
