@@ -85,11 +85,12 @@ import org.agrona.collections.Long2ObjectHashMap;
  * Binding to the Binding responder, responses to the server's own outbound transactions, then for
  * requests: unknown comprehension-required attributes (420), shared secret (401), nonce (438), and the
  * method. Every answer to a request that passed neither the secret nor the nonce is checked against the
- * request's size before it is sent, in one place ({@link #finishAndSend}). Tables are bounded by
+ * request's size before it is sent, in one place. Tables are bounded by
  * {@link RendezvousServerConfig}. A refresh of an unchanged registration compares the request with the
  * stored attribute bytes in place and allocates nothing of its own.
  *
- * <p>Confined to the endpoint's event loop; nothing is thrown out of {@link #onDatagram} for any input.
+ * <p>Confined to the endpoint's event loop: create it there (or, on a {@code UdpEventLoop}, before the loop
+ * starts), and call every method there. Nothing is thrown out of {@link #onDatagram} for any input.
  */
 public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     /** Priority the server gives the server-reflexive candidates it reports (RFC 8445 §5.1.2.1). */

@@ -16,7 +16,8 @@ package dev.pinhole.punch.rendezvous;
  * @param peerNotFound           404 answers to CONNECT or MESSAGE
  * @param introductionsSent      INTRODUCTION requests started (two per introduction)
  * @param introductionsAcked     INTRODUCTIONs a peer acknowledged
- * @param introductionsUnacked   INTRODUCTIONs given up after the retransmission schedule
+ * @param introductionsUnacked   INTRODUCTIONs not acknowledged: given up after the retransmission schedule,
+ *                               or refused by the peer with an error response
  * @param messagesForwarded      MESSAGE requests relayed to their recipient
  * @param unauthenticated        401 answers and requests dropped for failing the shared secret
  * @param staleNonces            438 answers: no valid nonce for the source address
