@@ -1,0 +1,299 @@
+package dev.pinhole.punch.node;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pinhole.core.sim.CountingAllocator;
+import dev.pinhole.core.sim.Nat;
+import dev.pinhole.core.sim.NatConfig;
+import dev.pinhole.core.sim.SimEndpoint;
+import dev.pinhole.core.sim.SimHost;
+import dev.pinhole.core.sim.Simulator;
+import dev.pinhole.punch.PathKind;
+import dev.pinhole.punch.rendezvous.PeerNotFoundException;
+import dev.pinhole.punch.rendezvous.RendezvousClientConfig;
+import dev.pinhole.punch.rendezvous.RendezvousServer;
+import dev.pinhole.punch.rendezvous.RendezvousServerConfig;
+import dev.pinhole.punch.traversal.HostAddresses;
+import dev.pinhole.punch.traversal.NatProfile;
+import dev.pinhole.punch.traversal.TraversalConfig;
+import dev.pinhole.punch.traversal.TraversalFailedException;
+import dev.pinhole.reliability.TransportConfig;
+import dev.pinhole.reliability.connection.Connection;
+import dev.pinhole.reliability.connection.ConnectionHandler;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link NodeCore} on the deterministic simulator: a rendezvous server (also an RFC 5780 STUN server) on the
+ * public internet, two nodes behind simulated NATs, registration, introduction, hole punching and a
+ * reliable transfer checked byte for byte. Every buffer comes from a {@link CountingAllocator}, and none
+ * may be live after the nodes and the simulator closed. Failure messages carry the seed.
+ */
+class NodeCoreSimTest {
+    private static final long MS = 1_000_000L;
+    private static final long SECOND = 1_000_000_000L;
+
+    @Test
+    void nodesBehindPortRestrictedAndFullConeNatsPunchAndTransferBothWaysByteExact() throws Exception {
+        long seed = 0x5EED_0001L;
+        try (World world = new World(seed)) {
+            Node alice = world.node("alice", "203.0.113.1", NatConfig.PORT_RESTRICTED_CONE, "10.0.0.2");
+            Node bob = world.node("bob", "203.0.113.2", NatConfig.FULL_CONE, "10.1.0.2");
+            world.register(alice, bob);
+
+            CompletableFuture<PeerLink> connecting = alice.core.connect("bob");
+            world.sim.runUntil(() -> connecting.isDone() && !bob.incoming.isEmpty(), 60 * SECOND);
+            assertTrue(connecting.isDone(), "seed " + seed + ": alice's connect to bob should complete");
+            PeerLink aliceLink = connecting.get();
+            assertEquals(1, bob.incoming.size(), "seed " + seed + ": bob should accept one connection");
+            PeerLink bobLink = bob.incoming.get(0);
+            assertEquals("bob", aliceLink.peerName(), "alice's link names bob");
+            assertEquals("alice", bobLink.peerName(), "bob's link names alice");
+            assertEquals(PathKind.DIRECT, aliceLink.path().kind(), "a direct path: " + aliceLink.path());
+            assertEquals(aliceLink.path().remote().getAddress(), InetAddress.getByName("203.0.113.2"),
+                    "alice sends to bob's NAT: " + aliceLink.path());
+            assertEquals(bobLink.path().remote().getAddress(), InetAddress.getByName("203.0.113.1"),
+                    "bob sends to alice's NAT: " + bobLink.path());
+
+            byte[] toBob = bytes(seed, 3 * 1024 * 1024 + 17);
+            byte[] toAlice = bytes(seed + 1, 200_000);
+            Pump alicePump = new Pump(toBob);
+            Pump bobPump = new Pump(toAlice);
+            aliceLink.handler(alicePump);
+            bobLink.handler(bobPump);
+            alicePump.start(aliceLink);
+            bobPump.start(bobLink);
+            world.sim.runUntil(() -> alicePump.finished && bobPump.finished, 120 * SECOND);
+
+            assertTrue(bobPump.finished, "seed " + seed + ": bob should read alice's stream to its end, read "
+                    + bobPump.received + " of " + toBob.length);
+            assertTrue(alicePump.finished, "seed " + seed + ": alice should read bob's stream to its end, read "
+                    + alicePump.received + " of " + toAlice.length);
+            assertArrayEquals(sha256(toBob), bobPump.digest(), "seed " + seed + ": SHA-256 of what bob read");
+            assertArrayEquals(sha256(toAlice), alicePump.digest(), "seed " + seed + ": SHA-256 of what alice read");
+            assertEquals(toBob.length, bobPump.received, "bytes bob read");
+            assertEquals(toAlice.length, alicePump.received, "bytes alice read");
+        }
+    }
+
+    @Test
+    void symmetricNatsOnBothSidesFailWithBothBehavioursNamedAndARelayNeeded() throws Exception {
+        long seed = 0x5EED_0002L;
+        try (World world = new World(seed)) {
+            Node alice = world.node("alice", "203.0.113.1", NatConfig.SYMMETRIC, "10.0.0.2");
+            Node bob = world.node("bob", "203.0.113.2", NatConfig.SYMMETRIC, "10.1.0.2");
+            world.register(alice, bob);
+
+            CompletableFuture<PeerLink> connecting = alice.core.connect("bob");
+            world.sim.runUntil(() -> connecting.isDone() && bob.core.incomingFailed() == 1, 60 * SECOND);
+
+            assertTrue(connecting.isDone(), "seed " + seed + ": connect should end");
+            ExecutionException thrown = assertThrows(ExecutionException.class,
+                    connecting::get, "seed " + seed + ": symmetric against symmetric cannot be punched");
+            TraversalFailedException failure = assertInstanceOf(TraversalFailedException.class, thrown.getCause(),
+                    "the failure is a traversal failure");
+            assertEquals(NatProfile.Mapping.ADDRESS_AND_PORT_DEPENDENT, failure.localNat().mapping(),
+                    "alice's NAT behaviour as measured: " + failure.getMessage());
+            assertEquals(NatProfile.Mapping.ADDRESS_AND_PORT_DEPENDENT, failure.peerNat().mapping(),
+                    "bob's NAT behaviour as alice was told: " + failure.getMessage());
+            assertTrue(failure.getMessage().contains("ADDRESS_AND_PORT_DEPENDENT"),
+                    "the message names the behaviour: " + failure.getMessage());
+            assertTrue(failure.getMessage().toLowerCase(Locale.ROOT).contains("relay"),
+                    "the message says a relay is needed: " + failure.getMessage());
+            assertEquals(1, bob.core.incomingFailed(), "bob's side of the traversal failed too");
+            assertTrue(bob.incoming.isEmpty(), "bob accepted nothing");
+        }
+    }
+
+    @Test
+    void connectToAPeerThatRegistersLaterSucceedsAndToAnAbsentOneListsTheRegistered() throws Exception {
+        long seed = 0x5EED_0003L;
+        try (World world = new World(seed)) {
+            Node alice = world.node("alice", "203.0.113.1", NatConfig.PORT_RESTRICTED_CONE, "10.0.0.2");
+            Node bob = world.node("bob", "203.0.113.2", NatConfig.PORT_RESTRICTED_CONE, "10.1.0.2");
+            world.register(alice);
+
+            CompletableFuture<PeerLink> absent = alice.core.connect("carol");
+            CompletableFuture<PeerLink> connecting = alice.core.connect("bob");
+            // Bob registers 2 virtual seconds after alice began asking for him.
+            world.sim.scheduleAfter(2 * SECOND, bob.core::start);
+            world.sim.runUntil(() -> connecting.isDone() && absent.isDone() && !bob.incoming.isEmpty(), 90 * SECOND);
+
+            assertTrue(connecting.isDone(), "seed " + seed + ": connect to bob should complete");
+            assertEquals("bob", connecting.get().peerName(), "connected to bob");
+            assertEquals("alice", bob.incoming.get(0).peerName(), "bob accepted alice");
+            ExecutionException thrown = assertThrows(ExecutionException.class,
+                    absent::get, "carol never registers");
+            PeerNotFoundException notFound = assertInstanceOf(PeerNotFoundException.class, thrown.getCause(),
+                    "not found: " + thrown.getCause());
+            assertTrue(notFound.getMessage().contains("alice") && notFound.getMessage().contains("bob"),
+                    "the message lists the registered names: " + notFound.getMessage());
+        }
+    }
+
+    // ------------------------------------------------------------------ harness
+
+    /** Writes its source, finishes, and reads the peer's stream to the end into a SHA-256 digest. */
+    private static final class Pump implements ConnectionHandler {
+        private final byte[] source;
+        private final byte[] chunk = new byte[16 * 1024];
+        private final MessageDigest sha;
+        private int written;
+        private boolean finishSent;
+        long received;
+        boolean finished;
+        private byte[] digest;
+
+        Pump(byte[] source) {
+            this.source = source;
+            try {
+                this.sha = MessageDigest.getInstance("SHA-256");
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        void start(PeerLink link) {
+            onEvents(link.connection(), Connection.EVENT_WRITABLE | Connection.EVENT_READABLE);
+            link.wake();
+        }
+
+        @Override
+        public void onEvents(Connection connection, int events) {
+            if (connection.state() != Connection.State.ESTABLISHED && !finished) {
+                if ((events & Connection.EVENT_CLOSED) == 0) {
+                    return;
+                }
+            }
+            while (written < source.length && connection.writableBytes() > 0) {
+                written += connection.write(source, written, source.length - written);
+            }
+            if (written == source.length && !finishSent && connection.state() == Connection.State.ESTABLISHED) {
+                connection.finish();
+                finishSent = true;
+            }
+            while (!finished) {
+                int n = connection.read(chunk, 0, chunk.length);
+                if (n > 0) {
+                    sha.update(chunk, 0, n);
+                    received += n;
+                } else {
+                    if (n < 0) {
+                        finished = true;
+                        digest = sha.digest();
+                    }
+                    break;
+                }
+            }
+        }
+
+        byte[] digest() {
+            return digest;
+        }
+    }
+
+    private static final class Node {
+        final NodeCore core;
+        final SimEndpoint endpoint;
+        final List<PeerLink> incoming = new ArrayList<>();
+
+        Node(SimEndpoint endpoint, NodeSettings settings, Simulator sim, String name) {
+            this.endpoint = endpoint;
+            this.core = new NodeCore(endpoint, settings, sim.random("node/" + name), new NodeCore.Listener() {
+                @Override
+                public void onIncoming(PeerLink link) {
+                    incoming.add(link);
+                }
+            });
+        }
+    }
+
+    /** The public internet with the rendezvous server on 198.51.100.10 and .11 (RFC 5780 alternates). */
+    private static final class World implements AutoCloseable {
+        final long seed;
+        final CountingAllocator allocator = new CountingAllocator();
+        final Simulator sim;
+        final RendezvousServer server;
+        final InetSocketAddress rendezvous = address("198.51.100.10", 3478);
+        final List<InetSocketAddress> stunServers =
+                List.of(rendezvous, address("198.51.100.10", 3479), address("198.51.100.11", 3478));
+        final List<Node> nodes = new ArrayList<>();
+
+        World(long seed) {
+            this.seed = seed;
+            this.sim = new Simulator(seed, allocator);
+            SimHost primary = sim.internet().addHost("198.51.100.10");
+            SimHost alternate = sim.internet().addHost("198.51.100.11");
+            server = RendezvousServer.listenRfc5780(primary.bind(3478), primary.bind(3479), alternate.bind(3478),
+                    alternate.bind(3479), RendezvousServerConfig.builder().random(sim.random("server")).build());
+        }
+
+        Node node(String name, String natIp, NatConfig natConfig, String privateIp) {
+            Nat nat = sim.internet().addNat(natIp, natConfig);
+            SimEndpoint endpoint = nat.inside().addHost(privateIp).bind(4000);
+            NodeSettings settings = new NodeSettings(name, rendezvous, stunServers, HostAddresses.of(List.of()),
+                    RendezvousClientConfig.builder().random(sim.random("rendezvous/" + name)).build(),
+                    TraversalConfig.DEFAULT, TransportConfig.DEFAULT, 30 * SECOND);
+            Node node = new Node(endpoint, settings, sim, name);
+            nodes.add(node);
+            return node;
+        }
+
+        void register(Node... toRegister) {
+            List<CompletableFuture<?>> started = new ArrayList<>();
+            for (Node node : toRegister) {
+                started.add(node.core.start());
+            }
+            sim.runUntil(() -> started.stream().allMatch(CompletableFuture::isDone), 60 * SECOND);
+            for (CompletableFuture<?> f : started) {
+                assertTrue(f.isDone() && !f.isCompletedExceptionally(), "seed " + seed + ": registration " + f);
+            }
+        }
+
+        @Override
+        public void close() {
+            for (Node node : nodes) {
+                node.core.close();
+            }
+            server.close();
+            sim.runFor(100 * MS);
+            sim.close();
+            assertEquals(0, allocator.liveBuffers(), "seed " + seed + ": live buffers after close");
+        }
+    }
+
+    private static byte[] bytes(long seed, int length) {
+        byte[] data = new byte[length];
+        SplittableRandom random = new SplittableRandom(seed);
+        for (int i = 0; i < length; i++) {
+            data[i] = (byte) random.nextInt(256);
+        }
+        return data;
+    }
+
+    private static byte[] sha256(byte[] data) throws NoSuchAlgorithmException {
+        return MessageDigest.getInstance("SHA-256").digest(data);
+    }
+
+    private static InetSocketAddress address(String ip, int port) {
+        try {
+            return new InetSocketAddress(InetAddress.getByName(ip), port);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException(ip, e);
+        }
+    }
+}
