@@ -196,11 +196,9 @@ final class SimTransfer implements AutoCloseable {
         private void scheduleReadTick() {
             readTickId = sim.scheduleAfter(MS, () -> {
                 readTickId = -1;
-                if (connection.isTerminated() && connection.readableBytes() == 0) {
-                    return;
-                }
                 readSome(connection, readBytesPerMs);
-                if (!eof && connection.closeReason() == null || connection.readableBytes() > 0) {
+                boolean more = connection.closeReason() == null || connection.closeReason().graceful();
+                if (!eof && more) {
                     scheduleReadTick();
                 }
                 TransportEndpoint owner = connection.role() == Connection.Role.CLIENT ? client : server;
