@@ -9,6 +9,7 @@ package dev.pinhole.punch.rendezvous;
  * @param refreshes              REGISTER requests that only refreshed an unchanged registration
  * @param expired                registrations removed after missing their refreshes
  * @param replaced               registrations that gave way to a newer one of the same client or address
+ * @param deregistered           registrations ended early by their client (REGISTER with lifetime 0)
  * @param nameConflicts          409 answers: the name was held by another client
  * @param serverFull             508 answers: a table was full
  * @param lists                  LIST_PEERS pages sent
@@ -40,6 +41,7 @@ public record RendezvousServerStats(
     long refreshes,
     long expired,
     long replaced,
+    long deregistered,
     long nameConflicts,
     long serverFull,
     long lists,

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pinhole.core.sim.LinkConfig;
 import dev.pinhole.core.sim.NatConfig;
 import dev.pinhole.core.sim.SimEndpoint;
+import dev.pinhole.core.sim.SimTracer;
 import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
 import dev.pinhole.punch.stun.StunClass;
 import dev.pinhole.punch.stun.StunMessageType;
@@ -149,7 +150,7 @@ class RendezvousConnectTest {
         Peer bob = net.peerBehindNat("bob");
         net.register(alice);
         net.register(bob);
-        bob.client().close();
+        bob.crash();
         net.run(46 * SECOND);
 
         Throwable failure = net.awaitFailure(alice.client().connect("bob"), 5 * SECOND);
@@ -299,7 +300,7 @@ class RendezvousConnectTest {
             first = first == null ? peer : first;
         }
         int[] largest = {0};
-        net.sim.tracer(new dev.pinhole.core.sim.SimTracer() {
+        net.sim.tracer(new SimTracer() {
             @Override
             public void sent(long nowNs, InetSocketAddress from, InetSocketAddress to, int bytes) {
                 if (from.equals(net.serverAddress)) {

@@ -171,6 +171,12 @@ final class RendezvousSim implements AutoCloseable {
     }
 
     record Peer(String name, SimEndpoint endpoint, RendezvousClient client, Nat nat, RecordingListener listener) {
+        /** The process dies: its socket goes first, so nothing (no deregistration) reaches the server. */
+        void crash() {
+            endpoint.close();
+            client.close();
+        }
+
         /** The NAT's mapping of this peer's socket towards the server, or its own address if public. */
         InetSocketAddress mappedTowards(InetSocketAddress destination) {
             return nat == null ? endpoint.localAddress() : nat.mappingOf(endpoint.localAddress(), destination).orElseThrow();
