@@ -10,12 +10,15 @@ import dev.pinhole.punch.rendezvous.PeerNotFoundException;
 import dev.pinhole.punch.rendezvous.RendezvousAuthenticationException;
 import dev.pinhole.punch.rendezvous.RendezvousServer;
 import dev.pinhole.punch.rendezvous.RendezvousServerConfig;
+import dev.pinhole.reliability.ConnectionException;
+import dev.pinhole.reliability.ConnectionResetException;
 import dev.pinhole.reliability.ConnectionStats;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -152,6 +155,47 @@ class PinholeNodeLoopbackTest {
                     toAlice.shutdownOutput();
                     assertEquals("bob", toBob.peerName(), "connected to bob");
                 }
+            }
+        }
+    }
+
+    @Test
+    void anAbortReachesThePeerWithItsCodeAndAcceptTimesOutWhenNobodyConnects() throws Exception {
+        try (PinholeNode alice = node("alice").build(); PinholeNode bob = node("bob").build()) {
+            SocketTimeoutException idle = assertThrows(SocketTimeoutException.class,
+                    () -> bob.accept(Duration.ofMillis(1)), "nobody connects to bob");
+            assertTrue(idle.getMessage().contains("bob"), "the timeout names the node: " + idle.getMessage());
+
+            Future<PeerConnection> accepted = threads.submit(() -> bob.accept());
+            PeerConnection toBob = alice.connect("bob");
+            try (PeerConnection toAlice = accepted.get(FAILSAFE_SECONDS, TimeUnit.SECONDS)) {
+                toBob.outputStream().write(1);
+                assertEquals(1, toAlice.inputStream().read(), "the byte before the abort arrives");
+                toBob.abort(7);
+                ConnectionResetException reset = assertThrows(ConnectionResetException.class,
+                        () -> toAlice.inputStream().read(), "alice aborted");
+                assertEquals(7, reset.code(), "the abort's code reaches bob: " + reset.getMessage());
+                assertTrue(reset.byPeer(), "bob learns the peer aborted: " + reset.getMessage());
+                assertThrows(IOException.class, () -> toBob.outputStream().write(2), "alice's side is closed");
+            }
+        }
+    }
+
+    @Test
+    void closingANodeEndsItsPeersConnectionWithAnError() throws Exception {
+        try (PinholeNode bob = node("bob").build()) {
+            Future<PeerConnection> accepted = threads.submit(() -> bob.accept());
+            PinholeNode alice = node("alice").build();
+            PeerConnection toBob = alice.connect("bob");
+            try (PeerConnection toAlice = accepted.get(FAILSAFE_SECONDS, TimeUnit.SECONDS)) {
+                alice.close();
+                alice.close();
+                ConnectionException ended = assertThrows(ConnectionException.class,
+                        () -> toAlice.inputStream().read(), "alice's node is gone");
+                assertTrue(ended.getMessage() != null && !ended.getMessage().isEmpty(), "a message says why");
+                assertThrows(IOException.class, () -> alice.connect("bob"), "a closed node cannot connect");
+                assertThrows(IOException.class, () -> toBob.outputStream().write(1),
+                        "a closed node's connections are closed");
             }
         }
     }
