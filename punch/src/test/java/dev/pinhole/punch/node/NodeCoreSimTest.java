@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.sim.CountingAllocator;
+import dev.pinhole.core.sim.LinkConfig;
 import dev.pinhole.core.sim.Nat;
 import dev.pinhole.core.sim.NatConfig;
 import dev.pinhole.core.sim.SimEndpoint;
@@ -145,6 +146,74 @@ class NodeCoreSimTest {
         }
     }
 
+    /**
+     * Seeded scenarios: NAT pairs that direct checks can cross (cone NATs of every filtering, Linux
+     * MASQUERADE, and a symmetric NAT facing a full cone, which the peer-reflexive answer crosses) with
+     * impaired access links (delay, jitter, loss, duplication, reordering); every one must register, punch and
+     * carry both streams byte for byte. A failure names its seed, which replays it alone.
+     */
+    @Test
+    void seededScenariosOverImpairedLinksAndVariousNatsAllConnectAndTransferIntact() throws Exception {
+        NatConfig[][] pairs = {
+            {NatConfig.FULL_CONE, NatConfig.FULL_CONE},
+            {NatConfig.RESTRICTED_CONE, NatConfig.PORT_RESTRICTED_CONE},
+            {NatConfig.PORT_RESTRICTED_CONE, NatConfig.PORT_RESTRICTED_CONE},
+            {NatConfig.LINUX_MASQUERADE, NatConfig.FULL_CONE},
+            {NatConfig.SYMMETRIC, NatConfig.FULL_CONE},
+            {NatConfig.FULL_CONE, NatConfig.SYMMETRIC},
+        };
+        for (long seed = 1; seed <= 18; seed++) {
+            runScenario(seed, pairs[(int) (seed % pairs.length)]);
+        }
+    }
+
+    private static void runScenario(long seed, NatConfig[] nats) throws Exception {
+        SplittableRandom random = new SplittableRandom(seed * 0x9E3779B97F4A7C15L);
+        LinkConfig access = LinkConfig.builder()
+                .delay((5 + random.nextInt(40)) * MS)
+                .jitter(random.nextInt(5) * MS)
+                .loss(random.nextInt(4) / 100.0)
+                .duplication(random.nextInt(2) / 100.0)
+                .reordering(random.nextInt(3) / 100.0, 3 * MS)
+                .build();
+        String scenario = "seed " + seed + " (" + nats[0] + " vs " + nats[1] + ", access " + access + ")";
+        try (World world = new World(seed)) {
+            Node alice = world.node("alice", "203.0.113.1", nats[0], "10.0.0.2", access);
+            Node bob = world.node("bob", "203.0.113.2", nats[1], "10.1.0.2", access);
+            world.register(alice, bob);
+            CompletableFuture<PeerLink> connecting = alice.core.connect("bob");
+            world.sim.runUntil(() -> connecting.isDone() && !bob.incoming.isEmpty(), 60 * SECOND);
+            assertTrue(connecting.isDone() && !connecting.isCompletedExceptionally() && !bob.incoming.isEmpty(),
+                    scenario + ": should connect, got " + connecting + " and " + bob.incoming.size() + " accepted"
+                    + (connecting.isCompletedExceptionally() ? ": " + failureOf(connecting) : ""));
+            byte[] toBob = bytes(seed, 256 * 1024 + (int) seed);
+            byte[] toAlice = bytes(~seed, 64 * 1024);
+            Pump alicePump = new Pump(toBob);
+            Pump bobPump = new Pump(toAlice);
+            connecting.get().handler(alicePump);
+            bob.incoming.get(0).handler(bobPump);
+            alicePump.start(connecting.get());
+            bobPump.start(bob.incoming.get(0));
+            world.sim.runUntil(() -> alicePump.finished && bobPump.finished, 300 * SECOND);
+            assertTrue(alicePump.finished && bobPump.finished, scenario + ": both streams should end; bob read "
+                    + bobPump.received + " of " + toBob.length + ", alice " + alicePump.received + " of " + toAlice.length);
+            assertArrayEquals(sha256(toBob), bobPump.digest(), scenario + ": SHA-256 of what bob read");
+            assertArrayEquals(sha256(toAlice), alicePump.digest(), scenario + ": SHA-256 of what alice read");
+        }
+    }
+
+    private static String failureOf(CompletableFuture<?> future) {
+        try {
+            future.get();
+            return "no failure";
+        } catch (ExecutionException e) {
+            return String.valueOf(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "interrupted";
+        }
+    }
+
     // ------------------------------------------------------------------ harness
 
     /** Writes its source, finishes, and reads the peer's stream to the end into a SHA-256 digest. */
@@ -243,8 +312,12 @@ class NodeCoreSimTest {
         }
 
         Node node(String name, String natIp, NatConfig natConfig, String privateIp) {
+            return node(name, natIp, natConfig, privateIp, LinkConfig.PERFECT);
+        }
+
+        Node node(String name, String natIp, NatConfig natConfig, String privateIp, LinkConfig access) {
             Nat nat = sim.internet().addNat(natIp, natConfig);
-            SimEndpoint endpoint = nat.inside().addHost(privateIp).bind(4000);
+            SimEndpoint endpoint = nat.inside().addHost(privateIp, access).bind(4000);
             NodeSettings settings = new NodeSettings(name, rendezvous, stunServers, HostAddresses.of(List.of()),
                     RendezvousClientConfig.builder().random(sim.random("rendezvous/" + name)).build(),
                     TraversalConfig.DEFAULT, TransportConfig.DEFAULT, 30 * SECOND);
