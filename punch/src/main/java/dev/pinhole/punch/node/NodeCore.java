@@ -31,8 +31,10 @@ import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -114,6 +116,10 @@ public final class NodeCore {
     /** Accepted connections not yet matched to a traversal, by remote address. */
     private final Map<InetSocketAddress, PeerLink> unmatched = new HashMap<>();
     private final Set<CompletableFuture<PeerLink>> pendingConnects = new HashSet<>();
+    /** Transports on birthday-probing sockets that carry a nominated path (DESIGN.md principle 2's exception). */
+    private final Map<DatagramEndpoint, TransportEndpoint> extraTransports = new IdentityHashMap<>();
+    /** Birthday sockets that carry a nominated path: the session handed them over, we close them. */
+    private final Set<DatagramEndpoint> heldProbeSockets = Collections.newSetFromMap(new IdentityHashMap<>());
     private GatheredCandidates gathered;
     private Registration registration;
     private boolean closed;
@@ -140,7 +146,7 @@ public final class NodeCore {
             }
         });
         this.transport = TransportEndpoint.create(endpoint, settings.transportConfig(), random);
-        this.transport.listen(this::onAccept);
+        this.transport.listen(connection -> onAccept(transport, connection));
         demux.route(PacketKind.STUN, this::onStun);
         demux.route(PacketKind.TRANSPORT, transport);
         endpoint.receiver(demux);
@@ -247,14 +253,14 @@ public final class NodeCore {
         startTraversal(introduction, endpoint.clock().nanoTime(), null);
     }
 
-    private ConnectionHandler onAccept(Connection connection) {
+    private ConnectionHandler onAccept(TransportEndpoint acceptedOn, Connection connection) {
         if (closed) {
             return null;
         }
         InetSocketAddress remote = connection.remoteAddress();
         long nowNs = endpoint.clock().nanoTime();
-        PeerLink link = new PeerLink(this, transport, null,
-                new PathInfo(PathKind.DIRECT, endpoint.localAddress(), remote, "unmatched"), nowNs);
+        PeerLink link = new PeerLink(this, acceptedOn, null, new PathInfo(PathKind.DIRECT,
+                acceptedOn.datagramEndpoint().localAddress(), remote, "unmatched"), nowNs);
         link.connection(connection);
         link.established(nowNs);
         Traversal traversal = expected.remove(remote);
@@ -299,8 +305,26 @@ public final class NodeCore {
         traversal.session = TraversalSession.builder(endpoint, introduction, gathered.candidates())
                 .config(settings.traversalConfig())
                 .random(random)
+                .socketTtl(settings.socketTtl())
+                .probeSockets(settings.probeSockets())
+                .passThrough(traversal::onProbeSocketDatagram)
                 .listener(traversal)
                 .start();
+    }
+
+    /** The transport for a nominated path's socket: the main one, or one created for a birthday socket. */
+    private TransportEndpoint transportFor(DatagramEndpoint socket) {
+        if (socket == endpoint) {
+            return transport;
+        }
+        TransportEndpoint extra = extraTransports.get(socket);
+        if (extra == null) {
+            TransportEndpoint created = TransportEndpoint.create(socket, settings.transportConfig(), random);
+            created.listen(connection -> onAccept(created, connection));
+            extraTransports.put(socket, created);
+            extra = created;
+        }
+        return extra;
     }
 
     /** The connection of {@code link} ended: stop the traversal's keepalives. */
@@ -341,17 +365,21 @@ public final class NodeCore {
         @Override
         public void onConnected(TraversalPath nominated) {
             path = nominated;
+            if (nominated.endpoint() != endpoint) {
+                heldProbeSockets.add(nominated.endpoint());
+            }
             if (outgoing != null) {
                 if (outgoing.isDone()) {
                     close();
                     return;
                 }
                 // We asked for the introduction, so we open the transport connection on the nominated pair.
-                PeerLink opened = new PeerLink(NodeCore.this, transport, introduction.peerName(), pathInfo(), startNs);
+                TransportEndpoint onSocket = transportFor(nominated.endpoint());
+                PeerLink opened = new PeerLink(NodeCore.this, onSocket, introduction.peerName(), pathInfo(), startNs);
                 opened.traversal = this;
                 opened.established = outgoing;
                 link = opened;
-                opened.connection(transport.connect(nominated.remote(), opened));
+                opened.connection(onSocket.connect(nominated.remote(), opened));
                 return;
             }
             PeerLink held = unmatched.remove(nominated.remote());
@@ -381,6 +409,17 @@ public final class NodeCore {
             }
         }
 
+        /**
+         * A datagram on one of this traversal's birthday sockets that is not a check: once a path on that
+         * socket is nominated, the transport's packets (first byte 128–191) go to its transport.
+         */
+        void onProbeSocketDatagram(ByteBuf datagram, InetSocketAddress sender) {
+            if (path != null && path.endpoint() != endpoint && !closed
+                    && DatagramDemultiplexer.classify(datagram) == PacketKind.TRANSPORT) {
+                transportFor(path.endpoint()).onDatagram(datagram, sender);
+            }
+        }
+
         PathInfo pathInfo() {
             return new PathInfo(path.origin() == PathOrigin.RELAYED
                     ? PathKind.RELAYED : PathKind.DIRECT, path.localBase(), path.remote(), describe(path));
@@ -393,7 +432,24 @@ public final class NodeCore {
             closed = true;
             session.close();
             traversals.remove(this);
+            if (path != null && path.endpoint() != endpoint) {
+                // The session handed the path's birthday socket to us; close it and its transport on the next
+                // turn, never from inside that transport's own callback.
+                DatagramEndpoint socket = path.endpoint();
+                endpoint.timers().schedule(endpoint.clock().nanoTime(), (firedNs, id) -> closeProbeSocket(socket));
+            }
         }
+    }
+
+    private void closeProbeSocket(DatagramEndpoint socket) {
+        if (!heldProbeSockets.remove(socket)) {
+            return;
+        }
+        TransportEndpoint extra = extraTransports.remove(socket);
+        if (extra != null) {
+            extra.close();
+        }
+        settings.probeSockets().close(socket);
     }
 
     private static String describe(TraversalPath path) {
@@ -460,6 +516,9 @@ public final class NodeCore {
         }
         expected.clear();
         unmatched.clear();
+        for (DatagramEndpoint socket : new ArrayList<>(heldProbeSockets)) {
+            closeProbeSocket(socket);
+        }
         rendezvous.close();
         stun.close();
         transport.close();
