@@ -6,6 +6,7 @@ import dev.pinhole.core.net.PacketKind;
 import dev.pinhole.punch.PathInfo;
 import dev.pinhole.punch.PathKind;
 import dev.pinhole.punch.rendezvous.PeerList;
+import dev.pinhole.punch.rendezvous.PeerNames;
 import dev.pinhole.punch.rendezvous.PeerNotFoundException;
 import dev.pinhole.punch.rendezvous.Registration;
 import dev.pinhole.punch.rendezvous.RendezvousClient;
@@ -205,6 +206,10 @@ public final class NodeCore {
         CompletableFuture<PeerLink> result = new CompletableFuture<>();
         if (closed) {
             result.completeExceptionally(new IOException("the node is closed"));
+            return result;
+        }
+        if (PeerNames.normalize(peerName).equals(PeerNames.normalize(settings.name()))) {
+            result.completeExceptionally(new IOException("'" + peerName + "' is this node's own name; connect to another peer"));
             return result;
         }
         long startNs = endpoint.clock().nanoTime();

@@ -25,9 +25,11 @@ import dev.pinhole.punch.traversal.ProbeSockets;
 import dev.pinhole.punch.traversal.SocketTtl;
 import dev.pinhole.punch.traversal.TraversalConfig;
 import dev.pinhole.punch.traversal.TraversalFailedException;
+import dev.pinhole.reliability.ConnectionResetException;
 import dev.pinhole.reliability.TransportConfig;
 import dev.pinhole.reliability.connection.Connection;
 import dev.pinhole.reliability.connection.ConnectionHandler;
+import dev.pinhole.reliability.connection.TransportEndpoint;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -124,6 +126,43 @@ class NodeCoreSimTest {
             world.sim.runUntil(() -> alicePump.finished && bobPump.finished, 120 * SECOND);
             assertArrayEquals(sha256(toBob), bobPump.digest(), "seed " + seed + ": SHA-256 of what bob read");
             assertArrayEquals(sha256(toAlice), alicePump.digest(), "seed " + seed + ": SHA-256 of what alice read");
+        }
+    }
+
+    @Test
+    void aConnectionFromAnAddressNoIntroductionLedToIsAbortedAndNeverAccepted() throws Exception {
+        long seed = 0x5EED_0005L;
+        try (World world = new World(seed)) {
+            Node alice = world.node("alice", "203.0.113.1", NatConfig.FULL_CONE, "10.0.0.2");
+            world.register(alice);
+            InetSocketAddress alicePublic = alice.core.registration().observedAddress();
+            // A stranger on the internet who learnt alice's public address opens a transport connection.
+            SimEndpoint strangerSocket = world.sim.internet().addHost("198.51.100.66").bind(5000);
+            TransportEndpoint stranger = TransportEndpoint.attach(strangerSocket, TransportConfig.DEFAULT,
+                    world.sim.random("stranger"));
+            int[] events = {0};
+            Connection intrusion = stranger.connect(alicePublic, (c, e) -> events[0] |= e);
+            world.sim.runUntil(() -> intrusion.isTerminated(), 60 * SECOND);
+
+            assertTrue(intrusion.isTerminated(), "seed " + seed + ": the stranger's connection should end, is "
+                    + intrusion);
+            assertTrue(intrusion.closeReason().toException(alicePublic) instanceof ConnectionResetException reset
+                    && reset.code() == NodeCore.UNMATCHED_ABORT_CODE, "aborted with the unmatched code: "
+                    + intrusion.closeReason());
+            assertEquals(1, alice.core.unmatchedAborted(), "alice aborted one unmatched connection");
+            assertTrue(alice.incoming.isEmpty(), "alice accepted nothing");
+            stranger.close();
+        }
+    }
+
+    @Test
+    void connectingToItsOwnNameFailsWithAnExplanation() throws Exception {
+        try (World world = new World(0x5EED_0006L)) {
+            Node alice = world.node("alice", "203.0.113.1", NatConfig.FULL_CONE, "10.0.0.2");
+            world.register(alice);
+            ExecutionException thrown = assertThrows(ExecutionException.class, () -> alice.core.connect("alice").get(),
+                    "connecting to itself");
+            assertTrue(thrown.getCause().getMessage().contains("own name"), "says why: " + thrown.getCause());
         }
     }
 
