@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -188,8 +189,13 @@ class PinholeNodeLoopbackTest {
             PinholeNode alice = node("alice").build();
             PeerConnection toBob = alice.connect("bob");
             try (PeerConnection toAlice = accepted.get(FAILSAFE_SECONDS, TimeUnit.SECONDS)) {
+                Future<Integer> blockedRead = threads.submit(() -> toBob.inputStream().read());
                 alice.close();
                 alice.close();
+                ExecutionException unblocked = assertThrows(ExecutionException.class,
+                        () -> blockedRead.get(FAILSAFE_SECONDS, TimeUnit.SECONDS), "a read blocked on alice's side");
+                assertTrue(unblocked.getCause() instanceof IOException && unblocked.getCause().getMessage() != null,
+                        "ends with an IOException that says why: " + unblocked.getCause());
                 ConnectionException ended = assertThrows(ConnectionException.class,
                         () -> toAlice.inputStream().read(), "alice's node is gone");
                 assertTrue(ended.getMessage() != null && !ended.getMessage().isEmpty(), "a message says why");

@@ -2,6 +2,8 @@ package dev.pinhole.punch.node;
 
 import dev.pinhole.punch.PathInfo;
 import dev.pinhole.punch.PeerConnection;
+import dev.pinhole.reliability.ConnectionClosedException;
+import dev.pinhole.reliability.ConnectionException;
 import dev.pinhole.reliability.ConnectionStats;
 import dev.pinhole.reliability.TransportConfig;
 import dev.pinhole.reliability.connection.CloseReason;
@@ -117,18 +119,20 @@ public final class BlockingPeerConnection implements PeerConnection, ConnectionH
 
     @Override
     public void onEvents(Connection c, int events) {
-        if ((events & (Connection.EVENT_READABLE | Connection.EVENT_CLOSED)) != 0) {
-            pull();
-        }
-        if ((events & (Connection.EVENT_WRITABLE | Connection.EVENT_ESTABLISHED)) != 0) {
-            push();
-        }
         if ((events & Connection.EVENT_CLOSED) != 0) {
+            // Before pulling: a reader must never see the end of the stream an abnormal end leaves behind
+            // without also seeing why the connection ended.
             synchronized (lock) {
                 ended = true;
                 endReason = c.closeReason();
                 lock.notifyAll();
             }
+        }
+        if ((events & (Connection.EVENT_READABLE | Connection.EVENT_CLOSED)) != 0) {
+            pull();
+        }
+        if ((events & (Connection.EVENT_WRITABLE | Connection.EVENT_ESTABLISHED)) != 0) {
+            push();
         }
     }
 
@@ -272,7 +276,9 @@ public final class BlockingPeerConnection implements PeerConnection, ConnectionH
             throw new IOException("the output to " + peerName + " was shut down");
         }
         if (ended) {
-            throw endReason.toException(connection.remoteAddress());
+            ConnectionException why = endReason.toException(connection.remoteAddress());
+            throw why != null ? why : new ConnectionClosedException("the connection to " + peerName
+                    + " has ended: both sides finished their streams", connection.remoteAddress());
         }
     }
 

@@ -119,6 +119,8 @@ public final class NodeCore {
     private final Set<CompletableFuture<PeerLink>> pendingConnects = new HashSet<>();
     /** Transports on birthday-probing sockets that carry a nominated path (DESIGN.md principle 2's exception). */
     private final Map<DatagramEndpoint, TransportEndpoint> extraTransports = new IdentityHashMap<>();
+    /** Links whose connection has not ended, told when {@link #close} ends them. */
+    private final Set<PeerLink> links = Collections.newSetFromMap(new IdentityHashMap<>());
     /** Birthday sockets that carry a nominated path: the session handed them over, we close them. */
     private final Set<DatagramEndpoint> heldProbeSockets = Collections.newSetFromMap(new IdentityHashMap<>());
     private GatheredCandidates gathered;
@@ -270,12 +272,14 @@ public final class NodeCore {
         link.established(nowNs);
         Traversal traversal = expected.remove(remote);
         if (traversal != null) {
+            links.add(link);
             deliver(link, traversal);
             return link;
         }
         if (unmatched.size() >= MAX_UNMATCHED_CONNECTIONS || unmatched.containsKey(remote)) {
             return null;
         }
+        links.add(link);
         unmatched.put(remote, link);
         endpoint.timers().schedule(nowNs + settings.traversalConfig().deadlineNs(), (firedNs, id) -> {
             if (unmatched.get(remote) == link) {
@@ -334,6 +338,7 @@ public final class NodeCore {
 
     /** The connection of {@code link} ended: stop the traversal's keepalives. */
     void onLinkClosed(PeerLink link) {
+        links.remove(link);
         Traversal traversal = link.traversal;
         if (traversal != null) {
             traversal.close();
@@ -384,6 +389,7 @@ public final class NodeCore {
                 opened.traversal = this;
                 opened.established = outgoing;
                 link = opened;
+                links.add(opened);
                 opened.connection(onSocket.connect(nominated.remote(), opened));
                 return;
             }
@@ -527,6 +533,15 @@ public final class NodeCore {
         rendezvous.close();
         stun.close();
         transport.close();
+        // The transport ended every connection without telling their handlers: tell them, so that blocked
+        // application calls return.
+        for (PeerLink link : new ArrayList<>(links)) {
+            Connection connection = link.connection();
+            if (connection != null && connection.closeReason() != null) {
+                link.onEvents(connection, Connection.EVENT_CLOSED);
+            }
+        }
+        links.clear();
     }
 
     private static Throwable unwrap(Throwable error) {
