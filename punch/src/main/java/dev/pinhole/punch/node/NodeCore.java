@@ -31,6 +31,7 @@ import dev.pinhole.reliability.connection.TransportEndpoint;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -117,6 +118,8 @@ public final class NodeCore {
     /** Accepted connections not yet matched to a traversal, by remote address. */
     private final Map<InetSocketAddress, PeerLink> unmatched = new HashMap<>();
     private final Set<CompletableFuture<PeerLink>> pendingConnects = new HashSet<>();
+    /** Normalised names of the peers a connect is running for. */
+    private final Set<String> connectingTo = new HashSet<>();
     /** Transports on birthday-probing sockets that carry a nominated path (DESIGN.md principle 2's exception). */
     private final Map<DatagramEndpoint, TransportEndpoint> extraTransports = new IdentityHashMap<>();
     /** Links whose connection has not ended, told when {@link #close} ends them. */
@@ -210,13 +213,30 @@ public final class NodeCore {
             result.completeExceptionally(new IOException("the node is closed"));
             return result;
         }
-        if (PeerNames.normalize(peerName).equals(PeerNames.normalize(settings.name()))) {
+        String key;
+        try {
+            key = PeerNames.normalize(peerName);
+        } catch (IllegalArgumentException e) {
+            result.completeExceptionally(new IOException("'" + peerName + "' is not a valid peer name: " + e.getMessage()));
+            return result;
+        }
+        if (key.equals(Normalizer.normalize(settings.name(), Normalizer.Form.NFC))) {
             result.completeExceptionally(new IOException("'" + peerName + "' is this node's own name; connect to another peer"));
             return result;
         }
+        if (connectingTo.contains(key)) {
+            // The rendezvous client would hand both calls one introduction, hence one traversal's credentials.
+            result.completeExceptionally(new IOException("a connection to '" + peerName
+                    + "' is already being opened; wait for it before opening another"));
+            return result;
+        }
         long startNs = endpoint.clock().nanoTime();
+        connectingTo.add(key);
         pendingConnects.add(result);
-        result.whenComplete((link, error) -> pendingConnects.remove(result));
+        result.whenComplete((link, error) -> {
+            pendingConnects.remove(result);
+            connectingTo.remove(key);
+        });
         askForIntroduction(peerName, startNs, startNs + settings.connectTimeoutNs(), result);
         return result;
     }

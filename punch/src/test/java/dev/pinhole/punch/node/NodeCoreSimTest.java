@@ -156,13 +156,23 @@ class NodeCoreSimTest {
     }
 
     @Test
-    void connectingToItsOwnNameFailsWithAnExplanation() throws Exception {
+    void connectingToItselfToAnInvalidNameOrTwiceToOnePeerFailsWithAnExplanation() throws Exception {
         try (World world = new World(0x5EED_0006L)) {
             Node alice = world.node("alice", "203.0.113.1", NatConfig.FULL_CONE, "10.0.0.2");
             world.register(alice);
             ExecutionException thrown = assertThrows(ExecutionException.class, () -> alice.core.connect("alice").get(),
                     "connecting to itself");
             assertTrue(thrown.getCause().getMessage().contains("own name"), "says why: " + thrown.getCause());
+            ExecutionException invalid = assertThrows(ExecutionException.class, () -> alice.core.connect("").get(),
+                    "an empty name");
+            assertTrue(invalid.getCause().getMessage().contains("not a valid peer name"), "says why: "
+                    + invalid.getCause());
+            CompletableFuture<PeerLink> first = alice.core.connect("bob");
+            ExecutionException twice = assertThrows(ExecutionException.class, () -> alice.core.connect("bob").get(),
+                    "a second connect to bob while the first runs");
+            assertTrue(twice.getCause().getMessage().contains("already being opened"), "says why: " + twice.getCause());
+            world.sim.runUntil(first::isDone, 60 * SECOND);
+            assertInstanceOf(PeerNotFoundException.class, failureCause(first), "bob never registers");
         }
     }
 
@@ -277,6 +287,11 @@ class NodeCoreSimTest {
             assertArrayEquals(sha256(toBob), bobPump.digest(), scenario + ": SHA-256 of what bob read");
             assertArrayEquals(sha256(toAlice), alicePump.digest(), scenario + ": SHA-256 of what alice read");
         }
+    }
+
+    private static Throwable failureCause(CompletableFuture<?> future) {
+        ExecutionException e = assertThrows(ExecutionException.class, future::get, "the future failed");
+        return e.getCause();
     }
 
     private static String failureOf(CompletableFuture<?> future) {
