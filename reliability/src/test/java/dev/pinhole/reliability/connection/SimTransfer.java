@@ -79,12 +79,14 @@ final class SimTransfer implements AutoCloseable {
         server = TransportEndpoint.create(new TestEndpoint(serverSocket, allocator, log, "S=>"), config,
                 sim.random("test/server-transport"));
         clientSocket.receiver((datagram, from) -> {
+            clientSide.lastDatagramNs = sim.nowNs();
             if (log != null) {
                 log.record(sim.nowNs(), "S->C", datagram);
             }
             client.onDatagram(datagram, from);
         });
         serverSocket.receiver((datagram, from) -> {
+            serverSide.lastDatagramNs = sim.nowNs();
             if (log != null) {
                 log.record(sim.nowNs(), "C->S", datagram);
             }
@@ -169,6 +171,8 @@ final class SimTransfer implements AutoCloseable {
         long maxReceiveBuffered;
         CloseReason closeReason;
         long closedAtNs = -1;
+        /** When the last datagram arrived for this side. */
+        long lastDatagramNs = -1;
         ConnectionStats finalStats;
         private long readTickId = -1;
 
