@@ -78,6 +78,10 @@ final class SimTransfer implements AutoCloseable {
                 sim.random("test/client-transport"));
         server = TransportEndpoint.create(new TestEndpoint(serverSocket, allocator, log, "S=>"), config,
                 sim.random("test/server-transport"));
+        clientSide = new Side("client", clientPayload, serverPayload.length, maxWriteChunk, maxReadChunk,
+                readBytesPerMs, sim.random("test/client-app"));
+        serverSide = new Side("server", serverPayload, clientPayload.length, maxWriteChunk, maxReadChunk,
+                readBytesPerMs, sim.random("test/server-app"));
         clientSocket.receiver((datagram, from) -> {
             clientSide.lastDatagramNs = sim.nowNs();
             if (log != null) {
@@ -92,10 +96,6 @@ final class SimTransfer implements AutoCloseable {
             }
             server.onDatagram(datagram, from);
         });
-        clientSide = new Side("client", clientPayload, serverPayload.length, maxWriteChunk, maxReadChunk,
-                readBytesPerMs, sim.random("test/client-app"));
-        serverSide = new Side("server", serverPayload, clientPayload.length, maxWriteChunk, maxReadChunk,
-                readBytesPerMs, sim.random("test/server-app"));
         server.listen(connection -> {
             if (serverSide.connection != null) {
                 return null;
