@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.agrona.DeadlineTimerWheel;
 import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.collections.LongObjConsumer;
 
 /**
  * The real driver's {@link TimerService}: Agrona's {@link DeadlineTimerWheel} plus the two things the
@@ -27,11 +28,15 @@ import org.agrona.collections.Long2ObjectHashMap;
  * starts with room for {@value #INITIAL_TIMERS_PER_TICK} timers per spoke, growing when needed.
  *
  * <h2>Earliest deadline</h2>
- * {@link #nextDeadlineNs()} is tracked as a lower bound that is exact most of the time: scheduling
- * lowers it in O(1); firing or cancelling the earliest timer leaves it stale, and the next call of
- * {@code nextDeadlineNs()} recomputes it with one {@link DeadlineTimerWheel#forEach} pass, O(spokes ×
- * timers per spoke) (4,096 array slots, a few microseconds, at the default size). The event loop asks
- * only when it is about to sleep, so under load, when it does not sleep, the scan does not run.
+ * The wheel cannot say when its next timer is due, so {@link #nextDeadlineNs()} is tracked here as a
+ * lower bound that is exact most of the time: scheduling lowers it in O(1); firing or cancelling the
+ * earliest timer leaves it stale, and the next call of {@code nextDeadlineNs()} recomputes it with one
+ * pass over the pending timers' id map, O(pending timers) (measured for a whole schedule + poll +
+ * nextDeadlineNs turn: about 0.4 µs with 10 other timers pending, 3.5 µs with 1,000). A pass over the
+ * wheel ({@link DeadlineTimerWheel#forEach}) would cost O(spokes × slots per spoke), 4,096 slots even
+ * for one timer. The event loop asks only when it is about to
+ * sleep, so under load, when it does not sleep, no pass runs. While {@link #poll} catches up after a
+ * late wake-up, the bound lets it jump over empty ticks instead of walking them.
  *
  * <h2>Identity and re-entrancy</h2>
  * The wheel reuses its slot ids as soon as a timer fires, so this service hands out its own ids from
@@ -65,7 +70,7 @@ public final class WheelTimerService implements TimerService {
     private final ArrayDeque<Timer> recycled = new ArrayDeque<>();
     private final Consumer<? super RuntimeException> handlerFailure;
     private final DeadlineTimerWheel.TimerHandler expiry = this::onExpiry;
-    private final DeadlineTimerWheel.TimerConsumer lowerMinimum = this::lowerMinimum;
+    private final LongObjConsumer<Timer> lowerMinimum = this::lowerMinimum;
 
     private long lastId;
     /** Lower bound of every pending deadline, relative to originNs; exact when minimumExact. */
@@ -263,21 +268,15 @@ public final class WheelTimerService implements TimerService {
     private long exactMinimumRelNs() {
         if (!minimumExact) {
             minimumRelNs = Long.MAX_VALUE;
-            wheel.forEach(lowerMinimum);
-            for (int i = 0, n = scheduledDuringPoll.size(); i < n; i++) {
-                final Timer timer = scheduledDuringPoll.get(i);
-                if (timer.handler != null) {
-                    lowerMinimum(timer.relDeadlineNs, 0);
-                }
-            }
+            timersById.forEachLong(lowerMinimum); // includes timers parked during a poll
             minimumExact = true;
         }
         return minimumRelNs;
     }
 
-    private void lowerMinimum(long relDeadlineNs, long ignoredTimerId) {
-        if (relDeadlineNs < minimumRelNs) {
-            minimumRelNs = relDeadlineNs;
+    private void lowerMinimum(long ignoredTimerId, Timer timer) {
+        if (timer.relDeadlineNs < minimumRelNs) {
+            minimumRelNs = timer.relDeadlineNs;
         }
     }
 
