@@ -7,7 +7,15 @@ import io.netty.buffer.ByteBufAllocator;
  * Byte storage addressed by absolute stream offset, as a ring of fixed-size chunks taken from a
  * (pooled) allocator when first written and given back once the owner no longer needs the offsets
  * below some point. Holds any {@code capacity} consecutive offsets starting at or above the release
- * point, so memory stays within {@code capacity} plus one chunk however the stream advances.
+ * point; since such a window touches at most {@code ceil(capacity / chunkSize) + 1} chunks, memory
+ * stays below {@code capacity + 2 * chunkSize} however the stream advances (the chunk size is capped
+ * at the capacity).
+ *
+ * <p>Up to {@link #SPARE_CHUNKS} chunks given back below the window are kept and reused for the next
+ * chunks the window needs: a steadily moving stream then takes nothing from the allocator (Netty
+ * 4.2's pooled allocator creates a new buffer object on every call), and an idle ring holds at most
+ * two chunks more than its data needs. Spares fill only on release and are drawn first, so the total
+ * never exceeds the slot count.
  *
  * <p>Offsets outside the window are a bug of the owner and throw {@link IllegalArgumentException}.
  */
@@ -15,6 +23,14 @@ final class ChunkRing {
     private final ByteBufAllocator allocator;
     private final int chunkSize;
     private final ByteBuf[] slots;
+    /**
+     * Released chunks kept for reuse. Two, because a stream whose readers and writers meet exactly at
+     * a chunk boundary drops to zero chunks in use and then needs two again.
+     */
+    static final int SPARE_CHUNKS = 2;
+
+    private final ByteBuf[] spares = new ByteBuf[SPARE_CHUNKS];
+    private int spareCount;
     /** The lowest chunk number that may still hold data: chunk n covers [n * chunkSize, (n+1) * chunkSize). */
     private long lowestChunk;
     private int allocatedChunks;
@@ -26,9 +42,9 @@ final class ChunkRing {
                     + " and " + chunkSize);
         }
         this.allocator = allocator;
-        this.chunkSize = chunkSize;
+        this.chunkSize = Math.min(chunkSize, capacity);
         // One extra chunk: the window's first offset need not be chunk-aligned.
-        this.slots = new ByteBuf[(int) ((capacity + (long) chunkSize - 1) / chunkSize) + 1];
+        this.slots = new ByteBuf[(int) ((capacity + (long) this.chunkSize - 1) / this.chunkSize) + 1];
     }
 
     /** Copies {@code len} bytes of {@code src} from {@code srcIndex} to stream offset {@code offset}. */
@@ -91,15 +107,19 @@ final class ChunkRing {
         while ((lowestChunk + 1) * chunkSize <= offset) {
             final int slot = slotOf(lowestChunk);
             if (slots[slot] != null) {
-                slots[slot].release();
+                if (spareCount < SPARE_CHUNKS) {
+                    spares[spareCount++] = slots[slot];
+                } else {
+                    slots[slot].release();
+                    allocatedChunks--;
+                }
                 slots[slot] = null;
-                allocatedChunks--;
             }
             lowestChunk++;
         }
     }
 
-    /** Bytes currently held from the allocator. */
+    /** Bytes currently held from the allocator, spare chunks included. */
     long allocatedBytes() {
         return (long) allocatedChunks * chunkSize;
     }
@@ -112,6 +132,10 @@ final class ChunkRing {
                 slots[i] = null;
             }
         }
+        while (spareCount > 0) {
+            spares[--spareCount].release();
+            spares[spareCount] = null;
+        }
         allocatedChunks = 0;
         closed = true;
     }
@@ -123,9 +147,14 @@ final class ChunkRing {
             if (!allocate) {
                 throw new IllegalArgumentException("offset " + offset + " was never written");
             }
-            chunk = allocator.buffer(chunkSize, chunkSize);
+            if (spareCount > 0) {
+                chunk = spares[--spareCount];
+                spares[spareCount] = null;
+            } else {
+                chunk = allocator.buffer(chunkSize, chunkSize);
+                allocatedChunks++;
+            }
             slots[slot] = chunk;
-            allocatedChunks++;
         }
         return chunk;
     }

@@ -26,7 +26,8 @@ import io.netty.buffer.ByteBufAllocator;
  *       last advertisement, so a MAX_DATA update is sent neither per packet nor too late.</li>
  * </ul>
  * Memory is bounded by the window: a ring of chunks from the given (pooled) allocator covering
- * [readOffset, readOffset + window), plus the set of received ranges. Single-threaded; {@link #close()}
+ * [readOffset, readOffset + window), less than the window plus two chunks, plus the set of received
+ * ranges. Single-threaded; {@link #close()}
  * releases all storage.
  */
 public final class ReceiveBuffer implements AutoCloseable {
