@@ -27,6 +27,11 @@ import org.agrona.collections.Long2ObjectHashMap;
  * ({@link DropCause#FILTERED}); otherwise the destination is rewritten to the internal endpoint and
  * the datagram is routed in the inside realm, which may hold a further NAT (chained NATs).
  *
+ * <p>With {@link NatConfig#conntrackClash()}, an inbound datagram refused for any of those reasons
+ * leaves an unreplied entry (source, external port) for 30 s, and an outbound flow to that source
+ * which would leave from that port is given a flow-specific mapping on another, random port, as
+ * Linux's connection tracking does.
+ *
  * <p>State is bounded: each mapping holds one external port, so there are at most as many
  * mappings as ports in the range; expired mappings give their port back when it is next needed.
  */
@@ -37,6 +42,10 @@ public final class Nat {
     private static final int PERMIT_SWEEP_THRESHOLD = 64;
     /** Mapping-behaviour key of endpoint-independent mappings: one per internal endpoint. */
     private static final long ANY_DESTINATION = -1L;
+    /** Marks the key of a per-flow mapping a conntrack clash forced (above the 48 bits of an endpoint key). */
+    private static final long CLASH_FLOW = 1L << 62;
+    /** Unreplied conntrack entries kept before the first sweep of expired ones. */
+    private static final int UNREPLIED_SWEEP_THRESHOLD = 256;
 
     final Link uplink;
     final Link downlink;
@@ -52,6 +61,9 @@ public final class Nat {
     private final Long2ObjectHashMap<Long2ObjectHashMap<Mapping>> byInternal = new Long2ObjectHashMap<>();
     /** external port -> the latest mapping that held it (possibly expired, kept to tell expired from never-mapped). */
     private final Int2ObjectHashMap<Mapping> byExternalPort = new Int2ObjectHashMap<>();
+    /** Conntrack clash: (remote endpoint, external port) of unadmitted inbound datagrams -> expiry. */
+    private final Long2LongHashMap unreplied = new Long2LongHashMap(16, 0.65f, Long.MIN_VALUE);
+    private int unrepliedSweepThreshold = UNREPLIED_SWEEP_THRESHOLD;
     private int sequentialCursor;
 
     Nat(Simulator sim, Network outside, int externalIp, NatConfig config, LinkConfig outsideLink) {
@@ -133,8 +145,13 @@ public final class Nat {
             return Optional.empty();
         }
         Long2ObjectHashMap<Mapping> mappings = byInternal.get(internalKey);
-        Mapping m = mappings == null ? null
-                : mappings.get(destinationKey(Ipv4.keyIp(destinationKey), Ipv4.keyPort(destinationKey)));
+        if (mappings == null) {
+            return Optional.empty();
+        }
+        Mapping m = mappings.get(CLASH_FLOW | destinationKey);
+        if (m == null || m.expiresAtNs <= sim.nowNs()) {
+            m = mappings.get(destinationKey(Ipv4.keyIp(destinationKey), Ipv4.keyPort(destinationKey)));
+        }
         if (m == null || m.expiresAtNs <= sim.nowNs()) {
             return Optional.empty();
         }
@@ -156,6 +173,7 @@ public final class Nat {
             }
         }
         byInternal.clear();
+        unreplied.clear();
     }
 
     @Override
@@ -168,11 +186,26 @@ public final class Nat {
         long nowNs = sim.nowNs();
         long internalKey = Ipv4.endpointKey(packet.srcIp, packet.srcPort);
         long destinationKey = destinationKey(packet.dstIp, packet.dstPort);
-        Long2ObjectHashMap<Mapping> mappings = byInternal.get(internalKey);
-        Mapping m = mappings == null ? null : mappings.get(destinationKey);
-        if (m != null && m.expiresAtNs <= nowNs) {
-            forget(m);
-            m = null;
+        Mapping m = liveMapping(internalKey, destinationKey, nowNs);
+        if (config.conntrackClash()) {
+            long flowKey = CLASH_FLOW | Ipv4.endpointKey(packet.dstIp, packet.dstPort);
+            Mapping flow = liveMapping(internalKey, flowKey, nowNs);
+            if (flow == null) {
+                int wanted = m != null ? m.externalPort : allocatePort(packet.srcPort, nowNs);
+                if (wanted >= 0 && clashes(packet.dstIp, packet.dstPort, wanted, nowNs)) {
+                    int port = allocateNonClashingPort(packet.dstIp, packet.dstPort, nowNs);
+                    if (port < 0) {
+                        sim.drop(packet, DropCause.PORT_EXHAUSTED, counters);
+                        return;
+                    }
+                    flow = create(internalKey, flowKey, packet, port);
+                } else if (m == null && wanted >= 0) {
+                    m = create(internalKey, destinationKey, packet, wanted);
+                }
+            }
+            if (flow != null) {
+                m = flow;
+            }
         }
         if (m == null) {
             int port = allocatePort(packet.srcPort, nowNs);
@@ -180,16 +213,7 @@ public final class Nat {
                 sim.drop(packet, DropCause.PORT_EXHAUSTED, counters);
                 return;
             }
-            m = new Mapping(internalKey, destinationKey, packet.srcIp, packet.srcPort, port);
-            byExternalPort.put(port, m);
-            mappings = byInternal.get(internalKey);
-            if (mappings == null) {
-                mappings = new Long2ObjectHashMap<>();
-                byInternal.put(internalKey, mappings);
-            }
-            mappings.put(destinationKey, m);
-            counters.mappingsCreated++;
-            sim.globalCounters().mappingsCreated++;
+            m = create(internalKey, destinationKey, packet, port);
         }
         long expiresAtNs = nowNs + config.mappingTimeoutNs();
         m.expiresAtNs = expiresAtNs;
@@ -208,28 +232,37 @@ public final class Nat {
             }
             counters.hairpinned++;
             sim.globalCounters().hairpinned++;
-            inbound(packet);
+            inbound(packet, false);
             return;
         }
         uplink.enter(packet);
     }
 
-    /** A datagram to the external address, from the outside link or hairpinned (RFC 4787 §5). */
+    /** A datagram arriving on the outside link. */
     void inbound(Event packet) {
+        inbound(packet, true);
+    }
+
+    /** A datagram to the external address, from the outside link or hairpinned (RFC 4787 §5). */
+    private void inbound(Event packet, boolean fromOutside) {
         long nowNs = sim.nowNs();
         Mapping m = byExternalPort.get(packet.dstPort);
+        DropCause refused = null;
         if (m == null) {
-            sim.drop(packet, DropCause.NO_MAPPING, counters);
-            return;
-        }
-        if (m.expiresAtNs <= nowNs) {
-            sim.drop(packet, DropCause.MAPPING_EXPIRED, counters);
-            return;
+            refused = DropCause.NO_MAPPING;
+        } else if (m.expiresAtNs <= nowNs) {
+            refused = DropCause.MAPPING_EXPIRED;
         }
         boolean filtersByEndpoint = config.filtering() != FilteringBehavior.ENDPOINT_INDEPENDENT;
         long permitKey = filtersByEndpoint ? permitKey(packet.srcIp, packet.srcPort) : 0;
-        if (filtersByEndpoint && !m.permits(permitKey, nowNs)) {
-            sim.drop(packet, DropCause.FILTERED, counters);
+        if (refused == null && filtersByEndpoint && !m.permits(permitKey, nowNs)) {
+            refused = DropCause.FILTERED;
+        }
+        if (refused != null) {
+            if (fromOutside && config.conntrackClash()) {
+                recordUnreplied(packet.srcIp, packet.srcPort, packet.dstPort, nowNs);
+            }
+            sim.drop(packet, refused, counters);
             return;
         }
         if (config.inboundRefresh()) {
@@ -245,6 +278,68 @@ public final class Nat {
         packet.dstIp = m.internalIp;
         packet.dstPort = m.internalPort;
         inside.routeInbound(packet, counters);
+    }
+
+    /** The live mapping under (internal endpoint, key), or null; an expired one is forgotten. */
+    private Mapping liveMapping(long internalKey, long key, long nowNs) {
+        Long2ObjectHashMap<Mapping> mappings = byInternal.get(internalKey);
+        Mapping m = mappings == null ? null : mappings.get(key);
+        if (m != null && m.expiresAtNs <= nowNs) {
+            forget(m);
+            return null;
+        }
+        return m;
+    }
+
+    private Mapping create(long internalKey, long key, Event packet, int port) {
+        Mapping m = new Mapping(internalKey, key, packet.srcIp, packet.srcPort, port);
+        byExternalPort.put(port, m);
+        Long2ObjectHashMap<Mapping> mappings = byInternal.get(internalKey);
+        if (mappings == null) {
+            mappings = new Long2ObjectHashMap<>();
+            byInternal.put(internalKey, mappings);
+        }
+        mappings.put(key, m);
+        counters.mappingsCreated++;
+        sim.globalCounters().mappingsCreated++;
+        return m;
+    }
+
+    private static long unrepliedKey(int remoteIp, int remotePort, int externalPort) {
+        return (Ipv4.endpointKey(remoteIp, remotePort) << 16) | externalPort;
+    }
+
+    /** Conntrack clash: an unadmitted inbound datagram leaves an unreplied entry that blocks its port. */
+    private void recordUnreplied(int remoteIp, int remotePort, int externalPort, long nowNs) {
+        unreplied.put(unrepliedKey(remoteIp, remotePort, externalPort), nowNs + NatConfig.CONNTRACK_UNREPLIED_TIMEOUT_NS);
+        if (unreplied.size() > unrepliedSweepThreshold) {
+            Long2LongHashMap.EntryIterator it = unreplied.entrySet().iterator();
+            while (it.hasNext()) {
+                it.next();
+                if (it.getLongValue() <= nowNs) {
+                    it.remove();
+                }
+            }
+            unrepliedSweepThreshold = Math.max(UNREPLIED_SWEEP_THRESHOLD, 2 * unreplied.size());
+        }
+    }
+
+    private boolean clashes(int remoteIp, int remotePort, int externalPort, long nowNs) {
+        return unreplied.get(unrepliedKey(remoteIp, remotePort, externalPort)) > nowNs;
+    }
+
+    /** A random free port whose flow to the remote does not clash (Linux picks pseudo-randomly too). */
+    private int allocateNonClashingPort(int remoteIp, int remotePort, long nowNs) {
+        int min = config.minPort();
+        int range = config.maxPort() - min + 1;
+        int start = min + random.nextInt(range);
+        for (int i = 0; i < range; i++) {
+            int candidate = min + (start - min + i) % range;
+            if (!clashes(remoteIp, remotePort, candidate, nowNs) && claimable(candidate, nowNs)) {
+                return candidate;
+            }
+        }
+        return -1;
     }
 
     /** RFC 4787 §4.1: which part of the destination selects the mapping. */

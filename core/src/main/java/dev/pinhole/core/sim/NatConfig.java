@@ -26,7 +26,17 @@ import java.util.Objects;
  *       must be ready for. Filtering permissions (the destinations a mapping has sent to) expire on
  *       the same timer, each refreshed by datagrams to its own destination.</li>
  * </ul>
- * Port parity and contiguity (§4.2.2, §4.2.3), ICMP and fragments are not modelled.
+ * <ul>
+ *   <li>{@code conntrackClash}: the Linux connection-tracking trap measured with MASQUERADE NATs in network namespaces. An inbound datagram
+ *       from R to external port x' that is not admitted (no mapping, expired, filtered) still leaves an
+ *       unreplied conntrack entry for (R, x'), alive for {@link #CONNTRACK_UNREPLIED_TIMEOUT_NS} and
+ *       refreshed by every further such datagram. A later outbound flow to R that would use x'
+ *       clashes with it, so that flow alone gets another, random port, which R's side has not
+ *       seen; datagrams from R to x' keep being dropped. Simultaneous hole punching therefore fails
+ *       when the peer's first datagram reaches this NAT before ours has left it.</li>
+ * </ul>
+ * Port parity and contiguity (§4.2.2, §4.2.3), ICMP, fragments and TTL are not modelled, nor is
+ * Linux's shorter timeout for flows that never saw a reply.
  *
  * @param mapping           mapping behaviour, RFC 4787 §4.1
  * @param filtering         filtering behaviour, RFC 4787 §5
@@ -38,6 +48,8 @@ import java.util.Objects;
  * @param inboundRefresh    whether inbound datagrams refresh a mapping (REQ-6 a)
  * @param minPort           lowest external port the NAT allocates
  * @param maxPort           highest external port the NAT allocates
+ * @param conntrackClash    whether unadmitted inbound datagrams block their port for outbound flows
+ *                          to their source, as Linux conntrack does (see above)
  */
 public record NatConfig(
         MappingBehavior mapping,
@@ -48,18 +60,21 @@ public record NatConfig(
         long mappingTimeoutNs,
         boolean inboundRefresh,
         int minPort,
-        int maxPort) {
+        int maxPort,
+        boolean conntrackClash) {
 
     /** RFC 4787 REQ-5: "A NAT UDP mapping timer MUST NOT expire in less than two minutes". */
     public static final long DEFAULT_MAPPING_TIMEOUT_NS = 120_000_000_000L;
     /** RFC 4787 REQ-3 b): external ports for ordinary traffic come from the non-privileged range. */
     public static final int DEFAULT_MIN_PORT = 1024;
     public static final int DEFAULT_MAX_PORT = 65_535;
+    /** Linux {@code nf_conntrack_udp_timeout}: 30 s for a UDP flow that has seen no reply. */
+    public static final long CONNTRACK_UNREPLIED_TIMEOUT_NS = 30_000_000_000L;
 
     /** RFC 3489's "full cone": endpoint-independent mapping and filtering; sequential ports; hairpinning. */
     public static final NatConfig FULL_CONE = new NatConfig(MappingBehavior.ENDPOINT_INDEPENDENT,
             FilteringBehavior.ENDPOINT_INDEPENDENT, PortAllocation.SEQUENTIAL, 1, true,
-            DEFAULT_MAPPING_TIMEOUT_NS, false, DEFAULT_MIN_PORT, DEFAULT_MAX_PORT);
+            DEFAULT_MAPPING_TIMEOUT_NS, false, DEFAULT_MIN_PORT, DEFAULT_MAX_PORT, false);
     /** RFC 3489's "restricted cone": endpoint-independent mapping, address-dependent filtering. */
     public static final NatConfig RESTRICTED_CONE = FULL_CONE.withFiltering(FilteringBehavior.ADDRESS_DEPENDENT);
     /** RFC 3489's "port restricted cone": endpoint-independent mapping, address-and-port-dependent filtering. */
@@ -71,16 +86,17 @@ public record NatConfig(
      */
     public static final NatConfig SYMMETRIC = new NatConfig(MappingBehavior.ADDRESS_AND_PORT_DEPENDENT,
             FilteringBehavior.ADDRESS_AND_PORT_DEPENDENT, PortAllocation.RANDOM, 1, false,
-            DEFAULT_MAPPING_TIMEOUT_NS, false, DEFAULT_MIN_PORT, DEFAULT_MAX_PORT);
+            DEFAULT_MAPPING_TIMEOUT_NS, false, DEFAULT_MIN_PORT, DEFAULT_MAX_PORT, false);
     /**
-     * Linux {@code iptables -j MASQUERADE}, as measured for LAB.md: endpoint-independent mapping with
+     * Linux {@code iptables -j MASQUERADE}, as measured in network namespaces: endpoint-independent mapping with
      * port preservation, address-and-port-dependent filtering, no hairpinning without extra rules,
-     * and conntrack refreshing on both directions. Conntrack's 30 s timeout for flows that saw no
-     * reply is not modelled; the 120 s timeout of established flows applies to all.
+     * conntrack refreshing on both directions, and the conntrack clash that defeats a naive
+     * simultaneous punch. Conntrack's 30 s timeout for flows that saw no reply is not modelled for
+     * mappings; the 120 s timeout of established flows applies to all.
      */
     public static final NatConfig LINUX_MASQUERADE = new NatConfig(MappingBehavior.ENDPOINT_INDEPENDENT,
             FilteringBehavior.ADDRESS_AND_PORT_DEPENDENT, PortAllocation.PRESERVING, 1, false,
-            DEFAULT_MAPPING_TIMEOUT_NS, true, DEFAULT_MIN_PORT, DEFAULT_MAX_PORT);
+            DEFAULT_MAPPING_TIMEOUT_NS, true, DEFAULT_MIN_PORT, DEFAULT_MAX_PORT, true);
 
     public NatConfig {
         Objects.requireNonNull(mapping, "mapping");
@@ -101,43 +117,48 @@ public record NatConfig(
 
     public NatConfig withMapping(MappingBehavior mapping) {
         return new NatConfig(mapping, filtering, portAllocation, portStep, hairpinning, mappingTimeoutNs,
-                inboundRefresh, minPort, maxPort);
+                inboundRefresh, minPort, maxPort, conntrackClash);
     }
 
     public NatConfig withFiltering(FilteringBehavior filtering) {
         return new NatConfig(mapping, filtering, portAllocation, portStep, hairpinning, mappingTimeoutNs,
-                inboundRefresh, minPort, maxPort);
+                inboundRefresh, minPort, maxPort, conntrackClash);
     }
 
     public NatConfig withPortAllocation(PortAllocation portAllocation) {
         return new NatConfig(mapping, filtering, portAllocation, portStep, hairpinning, mappingTimeoutNs,
-                inboundRefresh, minPort, maxPort);
+                inboundRefresh, minPort, maxPort, conntrackClash);
     }
 
     /** Sequential allocation with the given increment between consecutive new mappings. */
     public NatConfig withSequentialPorts(int portStep) {
         return new NatConfig(mapping, filtering, PortAllocation.SEQUENTIAL, portStep, hairpinning,
-                mappingTimeoutNs, inboundRefresh, minPort, maxPort);
+                mappingTimeoutNs, inboundRefresh, minPort, maxPort, conntrackClash);
     }
 
     public NatConfig withHairpinning(boolean hairpinning) {
         return new NatConfig(mapping, filtering, portAllocation, portStep, hairpinning, mappingTimeoutNs,
-                inboundRefresh, minPort, maxPort);
+                inboundRefresh, minPort, maxPort, conntrackClash);
     }
 
     public NatConfig withMappingTimeoutNs(long mappingTimeoutNs) {
         return new NatConfig(mapping, filtering, portAllocation, portStep, hairpinning, mappingTimeoutNs,
-                inboundRefresh, minPort, maxPort);
+                inboundRefresh, minPort, maxPort, conntrackClash);
     }
 
     public NatConfig withInboundRefresh(boolean inboundRefresh) {
         return new NatConfig(mapping, filtering, portAllocation, portStep, hairpinning, mappingTimeoutNs,
-                inboundRefresh, minPort, maxPort);
+                inboundRefresh, minPort, maxPort, conntrackClash);
+    }
+
+    public NatConfig withConntrackClash(boolean conntrackClash) {
+        return new NatConfig(mapping, filtering, portAllocation, portStep, hairpinning, mappingTimeoutNs,
+                inboundRefresh, minPort, maxPort, conntrackClash);
     }
 
     public NatConfig withPortRange(int minPort, int maxPort) {
         return new NatConfig(mapping, filtering, portAllocation, portStep, hairpinning, mappingTimeoutNs,
-                inboundRefresh, minPort, maxPort);
+                inboundRefresh, minPort, maxPort, conntrackClash);
     }
 
     /** RFC 4787 §4.1: which destinations share one external mapping of an internal endpoint X:x. */

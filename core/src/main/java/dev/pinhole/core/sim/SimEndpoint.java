@@ -48,12 +48,12 @@ public final class SimEndpoint implements DatagramEndpoint, AutoCloseable {
             sim.countSent(host.counters, bytes);
             long key = closed || sim.isClosed() || bytes > Ipv4.MAX_UDP_PAYLOAD_BYTES ? -1 : sim.resolve(destination);
             if (key < 0) {
-                sim.reject(host.counters, localAddress, destination, bytes);
+                sim.reject(host.counters, localAddress, destination, datagram);
                 return false;
             }
             int dstIp = Ipv4.keyIp(key);
             int dstPort = Ipv4.keyPort(key);
-            sim.traceSent(host.ip, port, dstIp, dstPort, bytes);
+            sim.traceSent(host.ip, port, dstIp, dstPort, datagram);
             Event packet = sim.newPacket(datagram, host.ip, port, dstIp, dstPort);
             host.uplink.enter(packet);
             return true;

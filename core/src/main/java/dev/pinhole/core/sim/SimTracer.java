@@ -1,5 +1,6 @@
 package dev.pinhole.core.sim;
 
+import io.netty.buffer.ByteBuf;
 import java.net.InetSocketAddress;
 
 /**
@@ -8,18 +9,19 @@ import java.net.InetSocketAddress;
  *
  * <p>Addresses are as the datagram carries them at that point: {@code sent} sees the sender's local
  * address, {@code delivered} the (translated) source the receiver sees, {@code dropped} whatever the
- * headers held where it died.
+ * headers held where it died. The datagram's payload is lent for the call: read it with absolute
+ * getters ({@code getByte(readerIndex() + i)}); never change its indexes, retain or release it.
  */
 public interface SimTracer {
     /** A datagram passed to {@code send}. */
-    default void sent(long nowNs, InetSocketAddress from, InetSocketAddress to, int bytes) {
+    default void sent(long nowNs, InetSocketAddress from, InetSocketAddress to, ByteBuf datagram) {
     }
 
     /** A datagram handed to a receiver. */
-    default void delivered(long nowNs, InetSocketAddress from, InetSocketAddress to, int bytes) {
+    default void delivered(long nowNs, InetSocketAddress from, InetSocketAddress to, ByteBuf datagram) {
     }
 
     /** A datagram dropped, and why. */
-    default void dropped(long nowNs, DropCause cause, InetSocketAddress from, InetSocketAddress to, int bytes) {
+    default void dropped(long nowNs, DropCause cause, InetSocketAddress from, InetSocketAddress to, ByteBuf datagram) {
     }
 }

@@ -35,9 +35,27 @@ import org.agrona.collections.Object2LongHashMap;
  * {@link #runUntil}. An exception thrown by one of them propagates out of that call (in a
  * simulation it is a bug to report, not a condition to survive); the simulator stays consistent.
  *
+ * <pre>{@code
+ * try (Simulator sim = new Simulator(seed, new CountingAllocator())) {
+ *     SimHost server = sim.internet().addHost("198.51.100.10");
+ *     Nat nat = sim.internet().addNat("203.0.113.5", NatConfig.PORT_RESTRICTED_CONE);
+ *     SimHost alice = nat.inside().addHost("10.0.0.2", LinkConfig.builder().delay(20_000_000).loss(0.01).build());
+ *     DatagramEndpoint ep = alice.bind(4000);
+ *     sim.schedule(2_000_000_000L, () -> alice.link(LinkConfig.BLACKHOLE));
+ *     boolean done = sim.runUntil(() -> transferComplete(), 60_000_000_000L);
+ * }
+ * }</pre>
+ *
  * <p><b>Buffers.</b> {@code send} copies the datagram and releases the caller's buffer. A datagram
  * dropped in the network is released when dropped; a delivered one is lent to the receiver and
  * released when the receiver returns. {@link #close()} releases whatever is still in flight.
+ *
+ * <p><b>Speed.</b> Events are a binary heap keyed by (time, sequence) of pooled event objects; a
+ * datagram keeps one event object from send to delivery, and nothing on the per-datagram path
+ * allocates except the datagram's buffer copy. Under {@code -Dio.netty.leakDetection.level=paranoid}
+ * every pooled buffer records stack traces, which makes runs on the default allocator about ten
+ * times slower; scenario suites should run on a {@link CountingAllocator}, whose exact live count
+ * replaces GC-driven leak detection.
  */
 public final class Simulator implements AutoCloseable {
     private static final long MISSING_KEY = -1L;
@@ -63,6 +81,7 @@ public final class Simulator implements AutoCloseable {
     private long inFlight;
     private long eventsProcessed;
     private SimTracer tracer;
+    private boolean dispatching;
     private boolean closed;
 
     /** A simulator whose whole run is determined by {@code seed}. */
@@ -70,8 +89,11 @@ public final class Simulator implements AutoCloseable {
         this(seed, Buffers.ALLOCATOR);
     }
 
-    /** With another allocator for every buffer the simulator and its endpoints hand out; tests use it to track leaks. */
-    Simulator(long seed, ByteBufAllocator allocator) {
+    /**
+     * A simulator whose in-flight copies and endpoints' {@code allocator()} use {@code allocator}:
+     * a {@link CountingAllocator} makes leak checks exact and large scenario suites fast.
+     */
+    public Simulator(long seed, ByteBufAllocator allocator) {
         this.seed = seed;
         this.allocator = Objects.requireNonNull(allocator, "allocator");
         this.internet = new Network(this, "internet", null);
@@ -142,15 +164,29 @@ public final class Simulator implements AutoCloseable {
         return true;
     }
 
-    /** Processes the next event, advancing the clock to its time; false if nothing is scheduled. */
+    /**
+     * Processes the next event, advancing the clock to its time; false if nothing is scheduled.
+     *
+     * @throws IllegalStateException if called from inside an event (a receiver, timer or action)
+     */
     public boolean step() {
-        requireOpen();
+        requireRunnable();
         Event e = queue.poll();
         if (e == null) {
             return false;
         }
         nowNs = e.timeNs;
         eventsProcessed++;
+        dispatching = true;
+        try {
+            dispatch(e);
+        } finally {
+            dispatching = false;
+        }
+        return true;
+    }
+
+    private void dispatch(Event e) {
         switch (e.kind) {
             case Event.TASK -> {
                 Runnable task = e.task;
@@ -171,15 +207,18 @@ public final class Simulator implements AutoCloseable {
                 link.exit.accept(e);
             }
         }
-        return true;
     }
 
-    /** Processes every event up to and including {@code nowNs() + durationNs}, then sets the clock there. */
+    /**
+     * Processes every event up to and including {@code nowNs() + durationNs}, then sets the clock there.
+     *
+     * @throws IllegalStateException if called from inside an event
+     */
     public void runFor(long durationNs) {
         if (durationNs < 0) {
             throw new IllegalArgumentException("durationNs must not be negative, was " + durationNs);
         }
-        requireOpen();
+        requireRunnable();
         long endNs = saturatedAdd(nowNs, durationNs);
         for (Event next = queue.peek(); next != null && next.timeNs <= endNs; next = queue.peek()) {
             step();
@@ -193,12 +232,13 @@ public final class Simulator implements AutoCloseable {
      * made {@code done} true; on timeout it is set to the deadline.
      *
      * @return whether {@code done} holds
+     * @throws IllegalStateException if called from inside an event
      */
     public boolean runUntil(BooleanSupplier done, long timeoutNs) {
         if (timeoutNs < 0) {
             throw new IllegalArgumentException("timeoutNs must not be negative, was " + timeoutNs);
         }
-        requireOpen();
+        requireRunnable();
         if (done.getAsBoolean()) {
             return true;
         }
@@ -319,7 +359,7 @@ public final class Simulator implements AutoCloseable {
         }
         if (tracer != null) {
             tracer.dropped(nowNs, cause, address(packet.srcIp, packet.srcPort), address(packet.dstIp, packet.dstPort),
-                    packet.data.readableBytes());
+                    packet.data);
         }
         packet.data.release();
         inFlight--;
@@ -336,7 +376,7 @@ public final class Simulator implements AutoCloseable {
         host.delivered++;
         host.bytesDelivered += bytes;
         if (tracer != null) {
-            tracer.delivered(nowNs, from, address(packet.dstIp, packet.dstPort), bytes);
+            tracer.delivered(nowNs, from, address(packet.dstIp, packet.dstPort), data);
         }
         inFlight--;
         recycle(packet);
@@ -354,19 +394,19 @@ public final class Simulator implements AutoCloseable {
         host.bytesSent += bytes;
     }
 
-    void traceSent(int srcIp, int srcPort, int dstIp, int dstPort, int bytes) {
+    void traceSent(int srcIp, int srcPort, int dstIp, int dstPort, ByteBuf datagram) {
         if (tracer != null) {
-            tracer.sent(nowNs, address(srcIp, srcPort), address(dstIp, dstPort), bytes);
+            tracer.sent(nowNs, address(srcIp, srcPort), address(dstIp, dstPort), datagram);
         }
     }
 
     /** Counts and traces a datagram {@code send} refused before it entered the network. */
-    void reject(CounterSet host, InetSocketAddress from, InetSocketAddress to, int bytes) {
+    void reject(CounterSet host, InetSocketAddress from, InetSocketAddress to, ByteBuf datagram) {
         counters.drop(DropCause.SEND_REJECTED);
         host.drop(DropCause.SEND_REJECTED);
         if (tracer != null) {
-            tracer.sent(nowNs, from, to, bytes);
-            tracer.dropped(nowNs, DropCause.SEND_REJECTED, from, to, bytes);
+            tracer.sent(nowNs, from, to, datagram);
+            tracer.dropped(nowNs, DropCause.SEND_REJECTED, from, to, datagram);
         }
     }
 
@@ -407,6 +447,13 @@ public final class Simulator implements AutoCloseable {
     void requireOpen() {
         if (closed) {
             throw new IllegalStateException("the simulator is closed");
+        }
+    }
+
+    private void requireRunnable() {
+        requireOpen();
+        if (dispatching) {
+            throw new IllegalStateException("the simulator cannot be run from inside one of its own events");
         }
     }
 

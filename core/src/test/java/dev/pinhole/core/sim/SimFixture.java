@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A simulator on a {@link TrackingAllocator}, with the helpers the simulator's tests share. Closing
+ * A simulator on a {@link CountingAllocator}, with the helpers the simulator's tests share. Closing
  * it closes the simulator and fails if any buffer is still alive, or if datagrams are unaccounted for.
  */
 final class SimFixture implements AutoCloseable {
@@ -18,7 +18,7 @@ final class SimFixture implements AutoCloseable {
     static final long SECOND = 1_000_000_000L;
 
     final long seed;
-    final TrackingAllocator allocator = new TrackingAllocator();
+    final CountingAllocator allocator = new CountingAllocator();
     final Simulator sim;
 
     SimFixture(long seed) {
@@ -33,7 +33,7 @@ final class SimFixture implements AutoCloseable {
                 "every datagram is delivered, dropped or in flight (seed " + seed + "): " + c);
         sim.close();
         assertEquals(0, sim.inFlight(), "nothing in flight after close (seed " + seed + ")");
-        assertEquals(0, allocator.live(), "buffers alive after close, of " + allocator.allocated()
+        assertEquals(0, allocator.liveBuffers(), "buffers alive after close, of " + allocator.allocatedBuffers()
                 + " allocated (seed " + seed + ")");
     }
 

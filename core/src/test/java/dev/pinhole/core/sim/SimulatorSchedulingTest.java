@@ -145,4 +145,13 @@ class SimulatorSchedulingTest {
         sim.runFor(SECOND);
         assertEquals(List.of("next"), log);
     }
+
+    @Test
+    void runningTheSimulatorFromInsideAnEventIsRefused() {
+        sim.schedule(1, () -> sim.runFor(SECOND));
+        assertThrows(IllegalStateException.class, () -> sim.runFor(SECOND));
+        sim.schedule(sim.nowNs() + 1, () -> log.add("still runs"));
+        sim.runFor(SECOND);
+        assertEquals(List.of("still runs"), log);
+    }
 }
