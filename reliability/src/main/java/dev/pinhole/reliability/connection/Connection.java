@@ -1228,6 +1228,11 @@ public final class Connection {
         return receiver.finReceived();
     }
 
+    /** How many times the peer moved to a new address that was then validated (RFC 9000 §9). */
+    public long pathsValidated() {
+        return pathsValidated;
+    }
+
     /** Received datagrams that were malformed or not for this state, dropped. */
     public long malformedPackets() {
         return malformedPackets;
