@@ -13,6 +13,7 @@ import dev.pinhole.punch.rendezvous.RendezvousServerConfig;
 import dev.pinhole.reliability.ConnectionException;
 import dev.pinhole.reliability.ConnectionResetException;
 import dev.pinhole.reliability.ConnectionStats;
+import dev.pinhole.reliability.TransportConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -178,6 +179,25 @@ class PinholeNodeLoopbackTest {
                 assertEquals(7, reset.code(), "the abort's code reaches bob: " + reset.getMessage());
                 assertTrue(reset.byPeer(), "bob learns the peer aborted: " + reset.getMessage());
                 assertThrows(IOException.class, () -> toBob.outputStream().write(2), "alice's side is closed");
+            }
+        }
+    }
+
+    @Test
+    void aReadTimeoutFromTheTransportConfigEndsAWaitingReadWithSocketTimeoutException() throws Exception {
+        TransportConfig impatient = TransportConfig.builder().readTimeout(Duration.ofMillis(20)).build();
+        try (PinholeNode alice = node("alice").build();
+             PinholeNode bob = node("bob").transportConfig(impatient).build()) {
+            Future<PeerConnection> accepted = threads.submit(() -> bob.accept());
+            try (PeerConnection toBob = alice.connect("bob");
+                 PeerConnection toAlice = accepted.get(FAILSAFE_SECONDS, TimeUnit.SECONDS)) {
+                SocketTimeoutException timeout = assertThrows(SocketTimeoutException.class,
+                        () -> toAlice.inputStream().read(), "alice sends nothing");
+                assertTrue(timeout.getMessage().contains("alice"), "names the peer: " + timeout.getMessage());
+                toBob.outputStream().write(42);
+                toBob.shutdownOutput();
+                assertEquals(42, toAlice.inputStream().read(), "the connection still works after a timeout");
+                toAlice.shutdownOutput();
             }
         }
     }
