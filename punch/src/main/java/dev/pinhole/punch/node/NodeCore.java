@@ -217,11 +217,13 @@ public final class NodeCore {
         try {
             key = PeerNames.normalize(peerName);
         } catch (IllegalArgumentException e) {
-            result.completeExceptionally(new IOException("'" + peerName + "' is not a valid peer name: " + e.getMessage()));
+            result.completeExceptionally(
+                    new IOException("'" + peerName + "' is not a valid peer name: " + e.getMessage()));
             return result;
         }
         if (key.equals(Normalizer.normalize(settings.name(), Normalizer.Form.NFC))) {
-            result.completeExceptionally(new IOException("'" + peerName + "' is this node's own name; connect to another peer"));
+            result.completeExceptionally(
+                    new IOException("'" + peerName + "' is this node's own name; connect to another peer"));
             return result;
         }
         if (connectingTo.contains(key)) {
@@ -241,7 +243,8 @@ public final class NodeCore {
         return result;
     }
 
-    private void askForIntroduction(String peerName, long startNs, long deadlineNs, CompletableFuture<PeerLink> result) {
+    private void askForIntroduction(String peerName, long startNs, long deadlineNs,
+            CompletableFuture<PeerLink> result) {
         if (result.isDone()) {
             return;
         }

@@ -112,7 +112,8 @@ class NodeCoreSimTest {
                     + (connecting.isCompletedExceptionally() ? ": " + failureOf(connecting) : ""));
             PeerLink aliceLink = connecting.get();
             PeerLink bobLink = bob.incoming.get(0);
-            assertEquals("birthday probe", aliceLink.path().via(), "alice hit one of bob's mappings: " + aliceLink.path());
+            assertEquals("birthday probe", aliceLink.path().via(),
+                    "alice hit one of bob's mappings: " + aliceLink.path());
             assertTrue(bobLink.path().local().getPort() != 4000,
                     "bob's end of the path is one of his extra sockets: " + bobLink.path());
 
@@ -321,7 +322,8 @@ class NodeCoreSimTest {
             bobPump.start(bob.incoming.get(0));
             world.sim.runUntil(() -> alicePump.finished && bobPump.finished, 300 * SECOND);
             assertTrue(alicePump.finished && bobPump.finished, scenario + ": both streams should end; bob read "
-                    + bobPump.received + " of " + toBob.length + ", alice " + alicePump.received + " of " + toAlice.length);
+                    + bobPump.received + " of " + toBob.length + ", alice " + alicePump.received + " of "
+                    + toAlice.length);
             assertArrayEquals(sha256(toBob), bobPump.digest(), scenario + ": SHA-256 of what bob read");
             assertArrayEquals(sha256(toAlice), alicePump.digest(), scenario + ": SHA-256 of what alice read");
         }
