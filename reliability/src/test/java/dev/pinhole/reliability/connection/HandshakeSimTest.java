@@ -108,13 +108,13 @@ class HandshakeSimTest {
     @Test
     void initialsCreateNoServerState() {
         RawPeer peer = new RawPeer("198.51.100.1", 5000);
-        for (int i = 0; i < 1000; i++) {
+        for (int i = 0; i < 200; i++) {
             long cid = 1000 + i;
             sim.schedule(i * MS, () -> peer.sendInitial(cid));
         }
         sim.runFor(2 * SECOND);
-        assertEquals(1000, peer.replies, "every INITIAL answered");
-        assertEquals(1000, server.counters().initialsAnswered(), "server counted the answers");
+        assertEquals(200, peer.replies, "every INITIAL answered");
+        assertEquals(200, server.counters().initialsAnswered(), "server counted the answers");
         assertEquals(0, server.connectionCount(), "server holds no connection for INITIALs alone");
         assertTrue(accepted.isEmpty(), "nothing accepted");
     }
