@@ -174,7 +174,7 @@ class ReliableTransportLoopbackTest {
         // Goodput on a shared machine says little; the event loops' CPU time per packet says more.
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         for (ThreadInfo info : threads.dumpAllThreads(false, false)) {
-            if (info.getThreadName().startsWith("pinhole-transport")) {
+            if (info.getThreadName().startsWith("pinhole-udp")) {
                 System.out.printf(Locale.ROOT, "[pinhole] loopback: event loop %s used %.2f s CPU%n",
                         info.getThreadName(), threads.getThreadCpuTime(info.getThreadId()) / 1e9);
             }
