@@ -80,7 +80,6 @@ public final class ReliableTransport implements Closeable {
         UdpEventLoop loop = UdpEventLoop.builder()
                 .bind(local)
                 .maxDatagramSize(Math.max(config.maxDatagramSize(), UdpEventLoop.DEFAULT_MAX_DATAGRAM_SIZE))
-                .threadName("pinhole-transport-" + local.getPort())
                 .daemon(true)
                 .build();
         try {

@@ -11,6 +11,9 @@ import dev.pinhole.core.net.UdpEventLoop;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
@@ -168,6 +171,14 @@ class ReliableTransportLoopbackTest {
         ConnectionStats stats = c.stats();
         c.close();
         s.close();
+        // Goodput on a shared machine says little; the event loops' CPU time per packet says more.
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        for (ThreadInfo info : threads.dumpAllThreads(false, false)) {
+            if (info.getThreadName().startsWith("pinhole-udp")) {
+                System.out.printf(Locale.ROOT, "[pinhole] loopback: event loop %s used %.2f s CPU%n",
+                        info.getThreadName(), threads.getThreadCpuTime(info.getThreadId()) / 1e9);
+            }
+        }
         System.out.printf(Locale.ROOT, "[pinhole] loopback: %d MiB in %.2f s = %.1f MB/s (%.2f Gbit/s), %s%n",
                 total >> 20, elapsedNs / 1e9, total / (elapsedNs / 1e9) / 1e6, total * 8 / (elapsedNs / 1e9) / 1e9,
                 stats);

@@ -16,8 +16,10 @@ import dev.pinhole.reliability.TransportConfig;
 import java.time.Duration;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Transfers over simulated paths, each a fixed scenario that names one behaviour. */
+@ExtendWith(SampledLeakDetection.class)
 class ConnectionSimTest {
 
     private static byte[] payload(long seed, int size) {

@@ -140,11 +140,15 @@ final class SimTransfer implements AutoCloseable {
         return clientSide.terminated() && serverSide.terminated();
     }
 
+    /** Closes both endpoints and the simulator; fails if the transports left any buffer unreleased. */
     @Override
     public void close() {
         client.close();
         server.close();
         sim.close();
+        if (leakedBytes() != 0) {
+            throw new AssertionError("transport buffers not released after close: " + leakedBytes() + " bytes");
+        }
     }
 
     /** Bytes of transport buffers not released. */

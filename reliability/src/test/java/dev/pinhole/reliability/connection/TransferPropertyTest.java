@@ -6,37 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pinhole.core.sim.SimCounters;
 import dev.pinhole.reliability.TransportConfig;
 import dev.pinhole.testkit.Property;
-import io.netty.util.ResourceLeakDetector;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Seeded transfer scenarios over impaired simulated paths (loss, bursts, duplication, reordering,
  * delay with jitter, bandwidth limits), both directions at once. A failure prints its seed and the
  * replay command, and shrinks.
  */
+@ExtendWith(SampledLeakDetection.class)
 class TransferPropertyTest {
-    /**
-     * Netty's paranoid leak detection records a stack trace at every buffer access, which makes these
-     * thousands of simulated transfers some fifty times slower. The transports here allocate from an
-     * exactly counted allocator instead ({@link SimTransfer#leakedBytes()} must be 0 after each
-     * scenario, a stronger check than a report at garbage collection); the simulator's own buffers keep
-     * Netty's sampling detector meanwhile.
-     */
-    private static ResourceLeakDetector.Level previousLeakLevel;
-
-    @BeforeAll
-    static void sampleLeakDetection() {
-        previousLeakLevel = ResourceLeakDetector.getLevel();
-        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.SIMPLE);
-    }
-
-    @AfterAll
-    static void restoreLeakDetection() {
-        ResourceLeakDetector.setLevel(previousLeakLevel);
-    }
-
     private static final long VIRTUAL_TIMEOUT_NS = 3_600 * SimTransfer.SECOND;
     /** Retransmitted stream bytes may be at most this many datagrams' worth per datagram lost or reordered. */
     private static final int RETRANSMIT_FACTOR = 2;
