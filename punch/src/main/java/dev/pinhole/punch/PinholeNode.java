@@ -1,6 +1,9 @@
 package dev.pinhole.punch;
 
 import dev.pinhole.core.net.UdpEventLoop;
+import dev.pinhole.core.net.UnicastTtl;
+import dev.pinhole.punch.traversal.ProbeSockets;
+import dev.pinhole.punch.traversal.SocketTtl;
 import dev.pinhole.punch.node.BlockingPeerConnection;
 import dev.pinhole.punch.node.NodeCore;
 import dev.pinhole.punch.node.NodeSettings;
@@ -98,12 +101,25 @@ public final class PinholeNode implements Closeable {
             rendezvousConfig.secret(b.secret);
         }
         List<InetSocketAddress> stunServers = b.stunServers.isEmpty() ? List.of(b.rendezvous) : b.stunServers;
+        this.incoming = new ArrayBlockingQueue<>(transportConfig.acceptBacklog());
+        this.loop = UdpEventLoop.builder().bind(b.bind).threadName("pinhole-" + b.name).build();
+        // Priming against the Linux conntrack clash (LAB.md) needs a unicast TTL, which needs
+        // --add-opens java.base/sun.nio.ch=ALL-UNNAMED; without it the node punches unprimed.
+        SocketTtl socketTtl = UnicastTtl.available() ? new SocketTtl() {
+            @Override
+            public void setTtl(int ttl) throws IOException {
+                loop.unicastTtl(ttl);
+            }
+
+            @Override
+            public void restore() throws IOException {
+                loop.restoreUnicastTtl();
+            }
+        } : SocketTtl.NONE;
         this.settings = new NodeSettings(b.name, b.rendezvous, stunServers,
                 HostAddresses.system(HostAddresses.Filter.DEFAULT), rendezvousConfig.build(),
                 TraversalConfig.DEFAULT.withDeadlineNs(b.traversalTimeout.toNanos()), transportConfig,
-                b.connectTimeout.toNanos());
-        this.incoming = new ArrayBlockingQueue<>(transportConfig.acceptBacklog());
-        this.loop = UdpEventLoop.builder().bind(b.bind).threadName("pinhole-" + b.name).build();
+                b.connectTimeout.toNanos(), socketTtl, ProbeSockets.NONE);
         try {
             this.core = new NodeCore(loop, settings, new SecureRandom(), new NodeCore.Listener() {
                 @Override

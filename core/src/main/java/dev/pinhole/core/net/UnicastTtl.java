@@ -45,6 +45,19 @@ public final class UnicastTtl {
 
     private UnicastTtl() {}
 
+    /**
+     * Whether this JVM can set a unicast TTL: Linux, and {@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED}
+     * (or the manifest's {@code Add-Opens: java.base/sun.nio.ch}) given.
+     */
+    public static boolean available() {
+        try {
+            Reflection.get();
+            return true;
+        } catch (IllegalStateException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
     /** Sets the TTL (hop limit) of the unicast datagrams {@code channel} sends from now on. */
     public static void set(DatagramChannel channel, int ttl) throws IOException {
         if (ttl < 1 || ttl > MAX_TTL) {
