@@ -6,6 +6,7 @@ import dev.pinhole.core.net.PacketKind;
 import dev.pinhole.punch.PathInfo;
 import dev.pinhole.punch.PathKind;
 import dev.pinhole.punch.rendezvous.PeerList;
+import dev.pinhole.punch.rendezvous.PeerNames;
 import dev.pinhole.punch.rendezvous.PeerNotFoundException;
 import dev.pinhole.punch.rendezvous.Registration;
 import dev.pinhole.punch.rendezvous.RendezvousClient;
@@ -30,9 +31,12 @@ import dev.pinhole.reliability.connection.TransportEndpoint;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.text.Normalizer;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -114,6 +118,14 @@ public final class NodeCore {
     /** Accepted connections not yet matched to a traversal, by remote address. */
     private final Map<InetSocketAddress, PeerLink> unmatched = new HashMap<>();
     private final Set<CompletableFuture<PeerLink>> pendingConnects = new HashSet<>();
+    /** Normalised names of the peers a connect is running for. */
+    private final Set<String> connectingTo = new HashSet<>();
+    /** Transports on birthday-probing sockets that carry a nominated path (DESIGN.md principle 2's exception). */
+    private final Map<DatagramEndpoint, TransportEndpoint> extraTransports = new IdentityHashMap<>();
+    /** Links whose connection has not ended, told when {@link #close} ends them. */
+    private final Set<PeerLink> links = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Birthday sockets that carry a nominated path: the session handed them over, we close them. */
+    private final Set<DatagramEndpoint> heldProbeSockets = Collections.newSetFromMap(new IdentityHashMap<>());
     private GatheredCandidates gathered;
     private Registration registration;
     private boolean closed;
@@ -140,7 +152,7 @@ public final class NodeCore {
             }
         });
         this.transport = TransportEndpoint.create(endpoint, settings.transportConfig(), random);
-        this.transport.listen(this::onAccept);
+        this.transport.listen(connection -> onAccept(transport, connection));
         demux.route(PacketKind.STUN, this::onStun);
         demux.route(PacketKind.TRANSPORT, transport);
         endpoint.receiver(demux);
@@ -201,9 +213,30 @@ public final class NodeCore {
             result.completeExceptionally(new IOException("the node is closed"));
             return result;
         }
+        String key;
+        try {
+            key = PeerNames.normalize(peerName);
+        } catch (IllegalArgumentException e) {
+            result.completeExceptionally(new IOException("'" + peerName + "' is not a valid peer name: " + e.getMessage()));
+            return result;
+        }
+        if (key.equals(Normalizer.normalize(settings.name(), Normalizer.Form.NFC))) {
+            result.completeExceptionally(new IOException("'" + peerName + "' is this node's own name; connect to another peer"));
+            return result;
+        }
+        if (connectingTo.contains(key)) {
+            // The rendezvous client would hand both calls one introduction, hence one traversal's credentials.
+            result.completeExceptionally(new IOException("a connection to '" + peerName
+                    + "' is already being opened; wait for it before opening another"));
+            return result;
+        }
         long startNs = endpoint.clock().nanoTime();
+        connectingTo.add(key);
         pendingConnects.add(result);
-        result.whenComplete((link, error) -> pendingConnects.remove(result));
+        result.whenComplete((link, error) -> {
+            pendingConnects.remove(result);
+            connectingTo.remove(key);
+        });
         askForIntroduction(peerName, startNs, startNs + settings.connectTimeoutNs(), result);
         return result;
     }
@@ -247,24 +280,26 @@ public final class NodeCore {
         startTraversal(introduction, endpoint.clock().nanoTime(), null);
     }
 
-    private ConnectionHandler onAccept(Connection connection) {
+    private ConnectionHandler onAccept(TransportEndpoint acceptedOn, Connection connection) {
         if (closed) {
             return null;
         }
         InetSocketAddress remote = connection.remoteAddress();
         long nowNs = endpoint.clock().nanoTime();
-        PeerLink link = new PeerLink(this, transport, null,
-                new PathInfo(PathKind.DIRECT, endpoint.localAddress(), remote, "unmatched"), nowNs);
+        PeerLink link = new PeerLink(this, acceptedOn, null, new PathInfo(PathKind.DIRECT,
+                acceptedOn.datagramEndpoint().localAddress(), remote, "unmatched"), nowNs);
         link.connection(connection);
         link.established(nowNs);
         Traversal traversal = expected.remove(remote);
         if (traversal != null) {
+            links.add(link);
             deliver(link, traversal);
             return link;
         }
         if (unmatched.size() >= MAX_UNMATCHED_CONNECTIONS || unmatched.containsKey(remote)) {
             return null;
         }
+        links.add(link);
         unmatched.put(remote, link);
         endpoint.timers().schedule(nowNs + settings.traversalConfig().deadlineNs(), (firedNs, id) -> {
             if (unmatched.get(remote) == link) {
@@ -299,12 +334,31 @@ public final class NodeCore {
         traversal.session = TraversalSession.builder(endpoint, introduction, gathered.candidates())
                 .config(settings.traversalConfig())
                 .random(random)
+                .socketTtl(settings.socketTtl())
+                .probeSockets(settings.probeSockets())
+                .passThrough(traversal::onProbeSocketDatagram)
                 .listener(traversal)
                 .start();
     }
 
+    /** The transport for a nominated path's socket: the main one, or one created for a birthday socket. */
+    private TransportEndpoint transportFor(DatagramEndpoint socket) {
+        if (socket == endpoint) {
+            return transport;
+        }
+        TransportEndpoint extra = extraTransports.get(socket);
+        if (extra == null) {
+            TransportEndpoint created = TransportEndpoint.create(socket, settings.transportConfig(), random);
+            created.listen(connection -> onAccept(created, connection));
+            extraTransports.put(socket, created);
+            extra = created;
+        }
+        return extra;
+    }
+
     /** The connection of {@code link} ended: stop the traversal's keepalives. */
     void onLinkClosed(PeerLink link) {
+        links.remove(link);
         Traversal traversal = link.traversal;
         if (traversal != null) {
             traversal.close();
@@ -341,17 +395,22 @@ public final class NodeCore {
         @Override
         public void onConnected(TraversalPath nominated) {
             path = nominated;
+            if (nominated.endpoint() != endpoint) {
+                heldProbeSockets.add(nominated.endpoint());
+            }
             if (outgoing != null) {
                 if (outgoing.isDone()) {
                     close();
                     return;
                 }
                 // We asked for the introduction, so we open the transport connection on the nominated pair.
-                PeerLink opened = new PeerLink(NodeCore.this, transport, introduction.peerName(), pathInfo(), startNs);
+                TransportEndpoint onSocket = transportFor(nominated.endpoint());
+                PeerLink opened = new PeerLink(NodeCore.this, onSocket, introduction.peerName(), pathInfo(), startNs);
                 opened.traversal = this;
                 opened.established = outgoing;
                 link = opened;
-                opened.connection(transport.connect(nominated.remote(), opened));
+                links.add(opened);
+                opened.connection(onSocket.connect(nominated.remote(), opened));
                 return;
             }
             PeerLink held = unmatched.remove(nominated.remote());
@@ -381,6 +440,17 @@ public final class NodeCore {
             }
         }
 
+        /**
+         * A datagram on one of this traversal's birthday sockets that is not a check: once a path on that
+         * socket is nominated, the transport's packets (first byte 128–191) go to its transport.
+         */
+        void onProbeSocketDatagram(ByteBuf datagram, InetSocketAddress sender) {
+            if (path != null && path.endpoint() != endpoint && !closed
+                    && DatagramDemultiplexer.classify(datagram) == PacketKind.TRANSPORT) {
+                transportFor(path.endpoint()).onDatagram(datagram, sender);
+            }
+        }
+
         PathInfo pathInfo() {
             return new PathInfo(path.origin() == PathOrigin.RELAYED
                     ? PathKind.RELAYED : PathKind.DIRECT, path.localBase(), path.remote(), describe(path));
@@ -393,7 +463,24 @@ public final class NodeCore {
             closed = true;
             session.close();
             traversals.remove(this);
+            if (path != null && path.endpoint() != endpoint) {
+                // The session handed the path's birthday socket to us; close it and its transport on the next
+                // turn, never from inside that transport's own callback.
+                DatagramEndpoint socket = path.endpoint();
+                endpoint.timers().schedule(endpoint.clock().nanoTime(), (firedNs, id) -> closeProbeSocket(socket));
+            }
         }
+    }
+
+    private void closeProbeSocket(DatagramEndpoint socket) {
+        if (!heldProbeSockets.remove(socket)) {
+            return;
+        }
+        TransportEndpoint extra = extraTransports.remove(socket);
+        if (extra != null) {
+            extra.close();
+        }
+        settings.probeSockets().close(socket);
     }
 
     private static String describe(TraversalPath path) {
@@ -460,9 +547,21 @@ public final class NodeCore {
         }
         expected.clear();
         unmatched.clear();
+        for (DatagramEndpoint socket : new ArrayList<>(heldProbeSockets)) {
+            closeProbeSocket(socket);
+        }
         rendezvous.close();
         stun.close();
         transport.close();
+        // The transport ended every connection without telling their handlers: tell them, so that blocked
+        // application calls return.
+        for (PeerLink link : new ArrayList<>(links)) {
+            Connection connection = link.connection();
+            if (connection != null && connection.closeReason() != null) {
+                link.onEvents(connection, Connection.EVENT_CLOSED);
+            }
+        }
+        links.clear();
     }
 
     private static Throwable unwrap(Throwable error) {

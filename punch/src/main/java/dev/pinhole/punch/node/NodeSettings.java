@@ -2,6 +2,8 @@ package dev.pinhole.punch.node;
 
 import dev.pinhole.punch.rendezvous.RendezvousClientConfig;
 import dev.pinhole.punch.traversal.HostAddresses;
+import dev.pinhole.punch.traversal.ProbeSockets;
+import dev.pinhole.punch.traversal.SocketTtl;
 import dev.pinhole.punch.traversal.TraversalConfig;
 import dev.pinhole.reliability.TransportConfig;
 import java.net.InetSocketAddress;
@@ -22,10 +24,14 @@ import java.util.Objects;
  * @param transportConfig  the reliable transport's settings
  * @param connectTimeoutNs how long {@link NodeCore#connect} keeps asking the server for a peer that is not
  *                         registered yet
+ * @param socketTtl        the driver's TTL hook for priming against the Linux conntrack clash (LAB.md);
+ *                         {@link SocketTtl#NONE} sends no priming datagrams
+ * @param probeSockets     the driver's extra sockets for the hard side of birthday probing;
+ *                         {@link ProbeSockets#NONE} never plays that side
  */
 public record NodeSettings(String name, InetSocketAddress rendezvous, List<InetSocketAddress> stunServers,
         HostAddresses hosts, RendezvousClientConfig rendezvousConfig, TraversalConfig traversalConfig,
-        TransportConfig transportConfig, long connectTimeoutNs) {
+        TransportConfig transportConfig, long connectTimeoutNs, SocketTtl socketTtl, ProbeSockets probeSockets) {
 
     public NodeSettings {
         Objects.requireNonNull(name, "name");
@@ -35,8 +41,18 @@ public record NodeSettings(String name, InetSocketAddress rendezvous, List<InetS
         Objects.requireNonNull(rendezvousConfig, "rendezvousConfig");
         Objects.requireNonNull(traversalConfig, "traversalConfig");
         Objects.requireNonNull(transportConfig, "transportConfig");
+        Objects.requireNonNull(socketTtl, "socketTtl");
+        Objects.requireNonNull(probeSockets, "probeSockets");
         if (connectTimeoutNs < 0) {
             throw new IllegalArgumentException("connect timeout must not be negative, was " + connectTimeoutNs + " ns");
         }
+    }
+
+    /** Settings without driver hooks: no priming, no birthday sockets. */
+    public NodeSettings(String name, InetSocketAddress rendezvous, List<InetSocketAddress> stunServers,
+            HostAddresses hosts, RendezvousClientConfig rendezvousConfig, TraversalConfig traversalConfig,
+            TransportConfig transportConfig, long connectTimeoutNs) {
+        this(name, rendezvous, stunServers, hosts, rendezvousConfig, traversalConfig, transportConfig,
+                connectTimeoutNs, SocketTtl.NONE, ProbeSockets.NONE);
     }
 }

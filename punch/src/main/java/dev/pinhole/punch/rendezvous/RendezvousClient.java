@@ -31,6 +31,7 @@ import dev.pinhole.punch.stun.StunResponseHandler;
 import dev.pinhole.punch.stun.StunTransaction;
 import dev.pinhole.punch.stun.StunTransactionFailure;
 import dev.pinhole.punch.stun.StunWriter;
+import dev.pinhole.punch.stun.TransactionId;
 import dev.pinhole.punch.traversal.Candidate;
 import dev.pinhole.punch.traversal.CandidateType;
 import dev.pinhole.punch.traversal.Credentials;
@@ -146,7 +147,10 @@ public final class RendezvousClient implements AutoCloseable {
 
     /**
      * A client that has {@code endpoint} to itself: it installs the receiver that offers every datagram
-     * to its own {@link StunClient} (responses) and then to {@link #handle} (the server's requests).
+     * to its own {@link StunClient} (responses) and then to {@link #handle} (the server's requests). Call it
+     * on the endpoint's event loop, or on a {@code UdpEventLoop} before the loop starts. A node whose socket
+     * also carries connectivity checks and transport packets builds the client on its shared
+     * {@link StunClient} instead and offers datagrams in this order: traversal, STUN client, this client.
      */
     public static RendezvousClient listen(DatagramEndpoint endpoint, InetSocketAddress server,
                                           RendezvousClientConfig config) {
@@ -679,8 +683,9 @@ public final class RendezvousClient implements AutoCloseable {
     // ---- closing ----------------------------------------------------------------------------------
 
     /**
-     * Stops refreshing and fails every pending request with a {@link RendezvousException}. The server
-     * forgets the registration after its lifetime (45 s by default). Closes the {@link StunClient} only if
+     * Stops refreshing, tells the server to end the registration (one REGISTER with lifetime 0, not
+     * retransmitted: if it is lost, the registration expires after its lifetime, 45 s by default), and
+     * fails every pending request with a {@link RendezvousException}. Closes the {@link StunClient} only if
      * {@link #listen} created it.
      */
     @Override
@@ -690,6 +695,9 @@ public final class RendezvousClient implements AutoCloseable {
         }
         closed = true;
         cancelRefreshTimer();
+        if (registration != null && registerBody != null && nonce != null) {
+            sendDeregistration();
+        }
         RendezvousException cause = new RendezvousException("the rendezvous client was closed");
         for (Call call : new ArrayList<>(active)) {
             call.cancel();
@@ -702,6 +710,19 @@ public final class RendezvousClient implements AutoCloseable {
         if (ownsStunClient) {
             stun.close();
         }
+    }
+
+    /** REGISTER with REGISTRATION-LIFETIME 0, sent once (the client is going away; nobody waits for the answer). */
+    private void sendDeregistration() {
+        ByteBuf out = endpoint.allocator().buffer(256);
+        writer.begin(out, StunMessageType.of(RendezvousProtocol.METHOD_REGISTER, StunClass.REQUEST),
+            TransactionId.random(config.random()));
+        for (Attribute attribute : registerBody) {
+            writer.addBytes(attribute.type(), attribute.value());
+        }
+        writer.addUInt32(ATTR_REGISTRATION_LIFETIME, 0);
+        writer.addBytes(StunAttributeType.NONCE, nonce);
+        finishAndSend(out);
     }
 
     private void requireOpen() {

@@ -91,7 +91,10 @@ public final class RendezvousProtocol {
     public static final int ATTR_PEER_COUNT = 0xE109;
     /** 32 bits, milliseconds: how often the client should refresh its registration. */
     public static final int ATTR_REFRESH_INTERVAL = 0xE10A;
-    /** 32 bits, milliseconds: how long the registration lives without a refresh. */
+    /**
+     * 32 bits, milliseconds: how long the registration lives without a refresh. In a REGISTER request, 0
+     * ends the registration now (a clean close).
+     */
     public static final int ATTR_REGISTRATION_LIFETIME = 0xE10B;
     /** 64 bits: identifies one introduction; both peers' INTRODUCTIONs and the CONNECT response carry it. */
     public static final int ATTR_INTRODUCTION_ID = 0xE10C;

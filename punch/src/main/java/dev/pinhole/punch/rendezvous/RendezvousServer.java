@@ -58,6 +58,9 @@ import org.agrona.collections.Long2ObjectHashMap;
  * its NAT profile; the server adds the source address it observed (the server-reflexive candidate) and
  * answers with that address, the refresh interval and the lifetime. Refreshes are the same request
  * every interval (15 s by default); a registration expires after three intervals without one (45 s).
+ * A REGISTER with REGISTRATION-LIFETIME 0 from the registration's own address and client id ends it at
+ * once (as a TURN Refresh with LIFETIME 0 does, RFC 8656 §7): a client that closes cleanly frees its
+ * name for its next start instead of holding it for 45 s.
  * Because every refresh carries everything, a restarted server is repopulated by the next round of
  * refreshes (each first gets 438 for its old nonce, then registers with the new one).
  *
@@ -85,11 +88,12 @@ import org.agrona.collections.Long2ObjectHashMap;
  * Binding to the Binding responder, responses to the server's own outbound transactions, then for
  * requests: unknown comprehension-required attributes (420), shared secret (401), nonce (438), and the
  * method. Every answer to a request that passed neither the secret nor the nonce is checked against the
- * request's size before it is sent, in one place ({@link #finishAndSend}). Tables are bounded by
+ * request's size before it is sent, in one place. Tables are bounded by
  * {@link RendezvousServerConfig}. A refresh of an unchanged registration compares the request with the
  * stored attribute bytes in place and allocates nothing of its own.
  *
- * <p>Confined to the endpoint's event loop; nothing is thrown out of {@link #onDatagram} for any input.
+ * <p>Confined to the endpoint's event loop: create it there (or, on a {@code UdpEventLoop}, before the loop
+ * starts), and call every method there. Nothing is thrown out of {@link #onDatagram} for any input.
  */
 public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     /** Priority the server gives the server-reflexive candidates it reports (RFC 8445 §5.1.2.1). */
@@ -139,6 +143,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private int natAt;
     private int listAfterAt;
     private int textAt;
+    private int lifetimeAt;
     private int hostCount;
     private boolean badAttribute;
 
@@ -146,6 +151,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private long refreshes;
     private long expired;
     private long replaced;
+    private long deregistered;
     private long nameConflicts;
     private long serverFull;
     private long lists;
@@ -245,7 +251,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         for (long count : malformed) {
             malformedTotal += count;
         }
-        return new RendezvousServerStats(table.size(), registered, refreshes, expired, replaced, nameConflicts,
+        return new RendezvousServerStats(table.size(), registered, refreshes, expired, replaced, deregistered,
+            nameConflicts,
             serverFull, lists, connects, peerNotFound, introductionsSent, introductionsAcked, introductionsUnacked,
             messagesForwarded, unauthenticated, staleNonces, rateLimited, malformedTotal, badRequests, unknownMethods,
             amplificationDrops, responsesSent, sendFailures, ignored,
@@ -389,6 +396,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         natAt = StunReader.NO_ATTRIBUTE;
         listAfterAt = StunReader.NO_ATTRIBUTE;
         textAt = StunReader.NO_ATTRIBUTE;
+        lifetimeAt = StunReader.NO_ATTRIBUTE;
         hostCount = 0;
         badAttribute = false;
         for (int at = reader.firstAttribute(); at != StunReader.NO_ATTRIBUTE; at = reader.nextAttribute(at)) {
@@ -417,6 +425,12 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
                     if (natAt == StunReader.NO_ATTRIBUTE) {
                         natAt = at;
                         badAttribute |= length > RendezvousProtocol.MAX_NAT_PROFILE_BYTES;
+                    }
+                }
+                case ATTR_REGISTRATION_LIFETIME -> {
+                    if (lifetimeAt == StunReader.NO_ATTRIBUTE) {
+                        lifetimeAt = at;
+                        badAttribute |= length != 4;
                     }
                 }
                 case ATTR_LIST_AFTER -> {
@@ -453,6 +467,17 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         }
         long clientId = reader.buffer().getLong(reader.attributeValueIndex(clientIdAt));
         Entry atAddress = table.byAddress(sender);
+        if (lifetimeAt != StunReader.NO_ATTRIBUTE && reader.uint32(lifetimeAt) == 0) {
+            // Deregistration: only the holder, from its own address, may end its registration early.
+            if (atAddress != null && atAddress.clientId == clientId) {
+                table.remove(atAddress);
+                deregistered++;
+            }
+            ByteBuf out = beginResponse(StunClass.SUCCESS_RESPONSE);
+            writer.addUInt32(ATTR_REGISTRATION_LIFETIME, 0);
+            finishAndSend(out);
+            return;
+        }
         if (atAddress != null && unchanged(atAddress, clientId)) {
             refreshes++;
             table.refresh(atAddress, nowNs);

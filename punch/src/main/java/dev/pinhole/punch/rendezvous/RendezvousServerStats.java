@@ -9,6 +9,7 @@ package dev.pinhole.punch.rendezvous;
  * @param refreshes              REGISTER requests that only refreshed an unchanged registration
  * @param expired                registrations removed after missing their refreshes
  * @param replaced               registrations that gave way to a newer one of the same client or address
+ * @param deregistered           registrations ended early by their client (REGISTER with lifetime 0)
  * @param nameConflicts          409 answers: the name was held by another client
  * @param serverFull             508 answers: a table was full
  * @param lists                  LIST_PEERS pages sent
@@ -16,7 +17,8 @@ package dev.pinhole.punch.rendezvous;
  * @param peerNotFound           404 answers to CONNECT or MESSAGE
  * @param introductionsSent      INTRODUCTION requests started (two per introduction)
  * @param introductionsAcked     INTRODUCTIONs a peer acknowledged
- * @param introductionsUnacked   INTRODUCTIONs given up after the retransmission schedule
+ * @param introductionsUnacked   INTRODUCTIONs not acknowledged: given up after the retransmission schedule,
+ *                               or refused by the peer with an error response
  * @param messagesForwarded      MESSAGE requests relayed to their recipient
  * @param unauthenticated        401 answers and requests dropped for failing the shared secret
  * @param staleNonces            438 answers: no valid nonce for the source address
@@ -39,6 +41,7 @@ public record RendezvousServerStats(
     long refreshes,
     long expired,
     long replaced,
+    long deregistered,
     long nameConflicts,
     long serverFull,
     long lists,

@@ -26,6 +26,8 @@ final class StunCrypto {
     private final byte[] header = new byte[StunHeader.HEADER_LENGTH];
     private final byte[] digest = new byte[HMAC_SHA256_LENGTH];
     private byte[] copy = new byte[256];
+    private StunKey sha1Key;
+    private StunKey sha256Key;
 
     StunCrypto() {
         try {
@@ -42,11 +44,19 @@ final class StunCrypto {
      */
     void hmac(boolean sha256, StunKey key, ByteBuf buf, int messageStart, int end, int lengthField) {
         Mac mac = sha256 ? hmacSha256 : hmacSha1;
-        SecretKeySpec spec = sha256 ? key.hmacSha256() : key.hmacSha1();
-        try {
-            mac.init(spec);
-        } catch (InvalidKeyException e) {
-            throw new IllegalStateException("an HMAC accepts any non-empty key", e);
+        // doFinal leaves a Mac initialised with its key, so a run of messages under one key skips init.
+        if ((sha256 ? sha256Key : sha1Key) != key) {
+            SecretKeySpec spec = sha256 ? key.hmacSha256() : key.hmacSha1();
+            try {
+                mac.init(spec);
+            } catch (InvalidKeyException e) {
+                throw new IllegalStateException("an HMAC accepts any non-empty key", e);
+            }
+            if (sha256) {
+                sha256Key = key;
+            } else {
+                sha1Key = key;
+            }
         }
         buf.getBytes(messageStart, header, 0, StunHeader.HEADER_LENGTH);
         header[StunHeader.MESSAGE_LENGTH_OFFSET] = (byte) (lengthField >>> 8);
@@ -56,9 +66,8 @@ final class StunCrypto {
         int length = end - from;
         if (buf.hasArray()) {
             mac.update(buf.array(), buf.arrayOffset() + from, length);
-        } else if (buf.nioBufferCount() == 1) {
-            mac.update(buf.internalNioBuffer(from, length));
         } else {
+            // Mac.update(ByteBuffer) allocates a temporary array for direct buffers; copy into ours instead.
             byte[] bytes = copyOf(buf, from, length);
             mac.update(bytes, 0, length);
         }

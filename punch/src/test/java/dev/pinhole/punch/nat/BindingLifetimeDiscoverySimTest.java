@@ -9,6 +9,7 @@ import dev.pinhole.core.sim.Nat;
 import dev.pinhole.core.sim.NatConfig;
 import dev.pinhole.core.sim.SimEndpoint;
 import dev.pinhole.core.sim.SimHost;
+import dev.pinhole.core.sim.CountingAllocator;
 import dev.pinhole.core.sim.Simulator;
 import dev.pinhole.punch.stun.StunBindingServer;
 import dev.pinhole.punch.stun.StunClient;
@@ -27,7 +28,8 @@ class BindingLifetimeDiscoverySimTest {
     private static final BindingLifetimeDiscovery.Options FAST =
         new BindingLifetimeDiscovery.Options(5 * SECOND, 120 * SECOND, SECOND, null);
 
-    private final Simulator sim = new Simulator(0x71FEL);
+    private final CountingAllocator simAllocator = new CountingAllocator();
+    private final Simulator sim = new Simulator(0x71FEL, simAllocator);
     private final TrackingAllocator allocator = new TrackingAllocator();
     private StunClient x;
     private StunClient y;
@@ -36,6 +38,7 @@ class BindingLifetimeDiscoverySimTest {
     void closeAndCheckBuffers() {
         assertEquals(0, x.pendingCount() + y.pendingCount(), "no transaction left behind");
         sim.close();
+        assertEquals(0, simAllocator.liveBuffers(), "simulator buffers alive of " + simAllocator.allocatedBuffers());
         assertEquals(0, allocator.live(), "buffers alive of " + allocator.allocated());
     }
 

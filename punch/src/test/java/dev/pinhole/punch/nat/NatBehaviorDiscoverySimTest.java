@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.DatagramEndpoint;
+import dev.pinhole.core.sim.CountingAllocator;
 import dev.pinhole.core.sim.LinkConfig;
 import dev.pinhole.core.sim.Nat;
 import dev.pinhole.core.sim.NatConfig;
@@ -48,6 +49,7 @@ class NatBehaviorDiscoverySimTest {
         final long seed;
         final Simulator sim;
         final TrackingAllocator allocator = new TrackingAllocator();
+        final CountingAllocator simAllocator = new CountingAllocator();
         final StunBindingServer server;
         Nat nat;
         SimEndpoint clientEndpoint;
@@ -55,7 +57,7 @@ class NatBehaviorDiscoverySimTest {
 
         World(long seed, boolean rfc5780) {
             this.seed = seed;
-            this.sim = new Simulator(seed);
+            this.sim = new Simulator(seed, simAllocator);
             SimHost ip1 = sim.internet().addHost("198.51.100.10");
             if (rfc5780) {
                 SimHost ip2 = sim.internet().addHost("198.51.100.11");
@@ -94,6 +96,7 @@ class NatBehaviorDiscoverySimTest {
         public void close() {
             assertEquals(0, client.pendingCount(), "no transaction left behind (seed " + seed + ")");
             sim.close();
+            assertEquals(0, simAllocator.liveBuffers(), "simulator buffers alive (seed " + seed + ")");
             assertEquals(0, allocator.live(), "buffers alive of " + allocator.allocated() + " (seed " + seed + ")");
         }
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.core.sim.NatConfig;
 import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
 import dev.pinhole.punch.stun.StunAttributeType;
 import dev.pinhole.punch.stun.StunKey;
@@ -23,6 +24,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -49,8 +52,8 @@ class RendezvousAbuseTest {
             (bytes, to) -> false);
         List<byte[]> sent = tap.sent;
         net.server = RendezvousServer.listen(tap, config);
-        Peer alice = net.peerBehindNat("alice", dev.pinhole.core.sim.NatConfig.FULL_CONE, b -> b.secret("correct horse"));
-        Peer bob = net.peerBehindNat("bob", dev.pinhole.core.sim.NatConfig.FULL_CONE, b -> b.secret("correct horse"));
+        Peer alice = net.peerBehindNat("alice", NatConfig.FULL_CONE, b -> b.secret("correct horse"));
+        Peer bob = net.peerBehindNat("bob", NatConfig.FULL_CONE, b -> b.secret("correct horse"));
         net.register(alice);
         net.register(bob);
 
@@ -76,7 +79,7 @@ class RendezvousAbuseTest {
     @Test
     void aWrongSecretIsRefusedWith401AndReportedAsAuthenticationFailure() {
         net.startServer(b -> b.secret("correct horse"));
-        Peer mallory = net.peerBehindNat("mallory", dev.pinhole.core.sim.NatConfig.FULL_CONE, b -> b.secret("battery staple"));
+        Peer mallory = net.peerBehindNat("mallory", NatConfig.FULL_CONE, b -> b.secret("battery staple"));
 
         Throwable failure = net.awaitFailure(mallory.client().register("mallory", List.of()), 5 * SECOND);
 
@@ -100,7 +103,7 @@ class RendezvousAbuseTest {
     @Test
     void aServerWithoutTheSecretIsReportedAsAuthenticationFailureNotAsUnreachable() {
         net.startServer();
-        Peer alice = net.peerBehindNat("alice", dev.pinhole.core.sim.NatConfig.FULL_CONE, b -> b.secret("correct horse"));
+        Peer alice = net.peerBehindNat("alice", NatConfig.FULL_CONE, b -> b.secret("correct horse"));
 
         Throwable failure = net.awaitFailure(alice.client().register("alice", List.of()), 60 * SECOND);
 
@@ -111,8 +114,8 @@ class RendezvousAbuseTest {
 
     @Test
     void keyDerivationIsHmacSha256OfTheLabelUnderTheSecret() throws Exception {
-        javax.crypto.Mac mac = javax.crypto.Mac.getInstance("HmacSHA256");
-        mac.init(new javax.crypto.spec.SecretKeySpec("s3cret".getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec("s3cret".getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
         byte[] expected = mac.doFinal("pinhole rendezvous v1".getBytes(StandardCharsets.UTF_8));
 
         assertEquals(ByteBufUtil.hexDump(expected), ByteBufUtil.hexDump(RendezvousProtocol.deriveKey("s3cret").bytes()),

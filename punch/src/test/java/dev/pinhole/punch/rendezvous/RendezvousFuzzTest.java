@@ -13,6 +13,7 @@ import dev.pinhole.punch.stun.StunWriter;
 import dev.pinhole.punch.stun.TransactionId;
 import dev.pinhole.punch.traversal.Introduction;
 import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -219,13 +220,13 @@ class RendezvousFuzzTest {
         if (random.nextInt(20) == 0) {
             return randomBytes(random, random.nextInt(70));
         }
-        return NAMES[random.nextInt(NAMES.length)].getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        return NAMES[random.nextInt(NAMES.length)].getBytes(StandardCharsets.UTF_8);
     }
 
     private static byte[] plausibleValue(SplittableRandom random, int attribute) {
         return switch (random.nextInt(4)) {
             case 0 -> randomBytes(random, random.nextInt(80));
-            case 1 -> "alice".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            case 1 -> "alice".getBytes(StandardCharsets.UTF_8);
             case 2 -> {
                 byte[] candidate = new byte[RendezvousAttributes.HOST_CANDIDATE_V4_BYTES];
                 RendezvousAttributes.writeHostCandidate(candidate, 0, 1 + random.nextInt(1000),

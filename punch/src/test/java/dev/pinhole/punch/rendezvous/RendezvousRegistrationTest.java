@@ -9,12 +9,17 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.core.sim.LinkConfig;
 import dev.pinhole.core.sim.NatConfig;
 import dev.pinhole.core.sim.SimEndpoint;
 import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
+import dev.pinhole.punch.stun.StunAttributeType;
+import dev.pinhole.punch.stun.StunWriter;
 import dev.pinhole.punch.traversal.Candidate;
 import dev.pinhole.punch.traversal.CandidateType;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -79,7 +84,7 @@ class RendezvousRegistrationTest {
         Peer alice = net.peerBehindNat("alice");
         net.register(alice);
         long lastRefreshNs = net.sim.nowNs();
-        alice.client().close();
+        alice.crash();
 
         net.run(45 * SECOND - 1 * MS);
         assertTrue(net.server.isRegistered("alice"), "alive until 45 s after the last refresh");
@@ -146,10 +151,49 @@ class RendezvousRegistrationTest {
         assertTrue(taken.getMessage().contains("registered by another client"), "says why: " + taken.getMessage());
         assertEquals(alice.mappedTowards(net.serverAddress), net.server.registeredAddress("alice"), "alice keeps it");
 
-        alice.client().close();
+        alice.crash();
         net.run(46 * SECOND);
         Registration second = net.await(impostor.client().register("alice", List.of()), 5 * SECOND);
         assertEquals("alice", second.name(), "free after alice's registration expired");
+    }
+
+    @Test
+    void aCleanCloseEndsTheRegistrationAtOnceSoTheNameIsFreeForTheNextStart() {
+        net.startServer();
+        Peer alice = net.peerBehindNat("alice");
+        Peer restarted = net.peerBehindNat("restarted");
+        net.register(alice);
+
+        alice.client().close();
+        net.run(100 * MS);
+
+        assertFalse(net.server.isRegistered("alice"), "deregistered by the close, not after 45 s");
+        assertEquals(1, net.server.stats().deregistered(), "counted");
+        Registration again = net.await(restarted.client().register("alice", List.of()), 5 * SECOND);
+        assertEquals("alice", again.name(), "another client (another address and id) takes the name at once");
+    }
+
+    @Test
+    void onlyTheHolderCanEndARegistration() {
+        net.startServer();
+        Peer alice = net.peerBehindNat("alice");
+        net.register(alice);
+        RawPeer raw = new RawPeer(net.sim.internet().addHost("192.0.2.66").bind(7000), net.serverAddress,
+            net.sim.random("raw"));
+        Consumer<StunWriter> deregister = w -> {
+            w.addString(RendezvousProtocol.ATTR_PEER_NAME, "alice");
+            w.addBytes(RendezvousProtocol.ATTR_CLIENT_ID, new byte[8]);
+            w.addUInt32(RendezvousProtocol.ATTR_REGISTRATION_LIFETIME, 0);
+        };
+        raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, deregister.andThen(
+            w -> w.addBytes(StunAttributeType.PADDING, new byte[128])), null, null, true));
+        net.run(100 * MS);
+        raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, deregister, raw.lastNonce(), null, true));
+        net.run(100 * MS);
+
+        assertEquals(0, raw.lastCode(), "answered like any deregistration, revealing nothing");
+        assertTrue(net.server.isRegistered("alice"), "but alice's registration stands");
+        assertEquals(0, net.server.stats().deregistered(), "nothing ended");
     }
 
     @Test
@@ -180,7 +224,10 @@ class RendezvousRegistrationTest {
         RendezvousClient first = RendezvousClient.listen(socket, net.serverAddress,
             RendezvousClientConfig.builder().random(net.sim.random("first")).build());
         net.await(first.register("alice", List.of()), 5 * SECOND);
+        // The first process dies without a word: its last datagrams never leave the machine.
+        socket.host().uplink(LinkConfig.BLACKHOLE);
         first.close();
+        socket.host().uplink(LinkConfig.PERFECT);
 
         RendezvousClient second = RendezvousClient.listen(socket, net.serverAddress,
             RendezvousClientConfig.builder().random(net.sim.random("second")).build());
@@ -246,7 +293,7 @@ class RendezvousRegistrationTest {
     void hostCandidatesBeyondTheLimitAreRefusedBeforeSending() {
         net.startServer();
         Peer peer = net.peerBehindNat("x");
-        List<Candidate> nine = new java.util.ArrayList<>();
+        List<Candidate> nine = new ArrayList<>();
         for (int i = 0; i < 9; i++) {
             nine.add(Candidate.of(CandidateType.HOST, RendezvousSim.address("10.0.0." + (i + 2), 4000)));
         }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.sim.Nat;
 import dev.pinhole.core.sim.NatConfig;
 import dev.pinhole.core.sim.SimEndpoint;
@@ -72,10 +73,16 @@ final class RendezvousSim implements AutoCloseable {
 
     /** A peer behind its own NAT with external address 203.0.113.(n+1), inside address 10.0.0.2:4000. */
     Peer peerBehindNat(String name, NatConfig natConfig, UnaryOperator<RendezvousClientConfig.Builder> settings) {
+        return peerBehindNat(name, natConfig, settings, UnaryOperator.identity());
+    }
+
+    /** As above, with the client's endpoint wrapped by {@code wrap} (to intercept what it sends). */
+    Peer peerBehindNat(String name, NatConfig natConfig, UnaryOperator<RendezvousClientConfig.Builder> settings,
+                       UnaryOperator<DatagramEndpoint> wrap) {
         natCount++;
         Nat nat = sim.internet().addNat("203.0.113." + natCount, natConfig);
         SimEndpoint endpoint = nat.inside().addHost("10.0.0.2").bind(4000);
-        return peer(name, endpoint, nat, settings);
+        return peer(name, endpoint, nat, settings, wrap);
     }
 
     Peer peerBehindNat(String name) {
@@ -85,13 +92,15 @@ final class RendezvousSim implements AutoCloseable {
     /** A peer with a public address 192.0.2.(n+1):5000. */
     Peer publicPeer(String name, UnaryOperator<RendezvousClientConfig.Builder> settings) {
         SimEndpoint endpoint = sim.internet().addHost("192.0.2." + (peers.size() + 1)).bind(5000);
-        return peer(name, endpoint, null, settings);
+        return peer(name, endpoint, null, settings, UnaryOperator.identity());
     }
 
-    private Peer peer(String name, SimEndpoint endpoint, Nat nat, UnaryOperator<RendezvousClientConfig.Builder> settings) {
+    private Peer peer(String name, SimEndpoint endpoint, Nat nat, UnaryOperator<RendezvousClientConfig.Builder> settings,
+                      UnaryOperator<DatagramEndpoint> wrap) {
         RendezvousClientConfig config = settings.apply(RendezvousClientConfig.builder())
             .random(sim.random("client-" + name + "-" + peers.size())).build();
-        RendezvousClient client = RendezvousClient.listen(new TrackedEndpoint(endpoint, allocator), serverAddress, config);
+        RendezvousClient client = RendezvousClient.listen(wrap.apply(new TrackedEndpoint(endpoint, allocator)),
+            serverAddress, config);
         RecordingListener listener = new RecordingListener(sim);
         client.listener(listener);
         Peer peer = new Peer(name, endpoint, client, nat, listener);
@@ -162,6 +171,12 @@ final class RendezvousSim implements AutoCloseable {
     }
 
     record Peer(String name, SimEndpoint endpoint, RendezvousClient client, Nat nat, RecordingListener listener) {
+        /** The process dies: its socket goes first, so nothing (no deregistration) reaches the server. */
+        void crash() {
+            endpoint.close();
+            client.close();
+        }
+
         /** The NAT's mapping of this peer's socket towards the server, or its own address if public. */
         InetSocketAddress mappedTowards(InetSocketAddress destination) {
             return nat == null ? endpoint.localAddress() : nat.mappingOf(endpoint.localAddress(), destination).orElseThrow();

@@ -2,6 +2,7 @@ package dev.pinhole.punch.stun;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.DatagramReceiver;
@@ -33,6 +34,7 @@ class BindingServerInteropTest {
 
     @Test
     void turnutilsNatdiscoveryFindsNoNatBehindOurRfc5780Server() throws Exception {
+        assumeTrue(Coturn.onPath("turnutils_natdiscovery") != null, Coturn.HOW_TO_ENABLE);
         InetAddress ip1 = InetAddress.getLoopbackAddress();
         InetAddress ip2 = Coturn.loopback2();
         List<UdpEventLoop> loops = new ArrayList<>();

@@ -142,29 +142,30 @@ public final class Coturn implements AutoCloseable {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(READY_TIMEOUT_MS);
         StunWriter writer = new StunWriter();
         StunReader reader = new StunReader();
-        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            // The receive timeout paces the polling; each turn sends one request and waits for its answer.
-            socket.setSoTimeout(100);
-            byte[] receive = new byte[1500];
-            SecureRandom random = new SecureRandom();
-            while (System.nanoTime() < deadline && process.isAlive()) {
+        byte[] receive = new byte[1500];
+        SecureRandom random = new SecureRandom();
+        while (System.nanoTime() < deadline && process.isAlive()) {
+            // A fresh source port each turn: polling from one socket, an attempt occasionally went
+            // unanswered for its whole wait although coturn was up (2 of about 25 runs); with a new
+            // port per request no state coturn keeps about an early request can affect the next.
+            try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                // The receive timeout paces the polling; each turn sends one request and waits for its answer.
+                socket.setSoTimeout(100);
                 TransactionId id = TransactionId.random(random);
                 ByteBuf request = Unpooled.buffer();
                 writer.begin(request, StunMessageType.BINDING_REQUEST, id).addFingerprint().finish();
                 byte[] bytes = new byte[request.readableBytes()];
                 request.readBytes(bytes);
                 socket.send(new DatagramPacket(bytes, bytes.length, primary()));
-                try {
-                    DatagramPacket packet = new DatagramPacket(receive, receive.length);
-                    socket.receive(packet);
-                    ByteBuf response = Unpooled.wrappedBuffer(receive, 0, packet.getLength());
-                    if (reader.wrap(response) == StunParseResult.OK && reader.hasTransactionId(id)
-                        && reader.messageType() == StunMessageType.BINDING_SUCCESS_RESPONSE) {
-                        return true;
-                    }
-                } catch (SocketTimeoutException notYet) {
-                    // not listening yet: ask again
+                DatagramPacket packet = new DatagramPacket(receive, receive.length);
+                socket.receive(packet);
+                ByteBuf response = Unpooled.wrappedBuffer(receive, 0, packet.getLength());
+                if (reader.wrap(response) == StunParseResult.OK && reader.hasTransactionId(id)
+                    && reader.messageType() == StunMessageType.BINDING_SUCCESS_RESPONSE) {
+                    return true;
                 }
+            } catch (SocketTimeoutException notYet) {
+                // not listening yet: ask again
             }
         }
         return false;

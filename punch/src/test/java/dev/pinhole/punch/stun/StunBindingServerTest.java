@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.sim.SimHost;
+import dev.pinhole.core.sim.CountingAllocator;
 import dev.pinhole.core.sim.Simulator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -30,7 +31,8 @@ class StunBindingServerTest {
     private static final InetSocketAddress ALT_BOTH = address("198.51.100.11", 3479);
 
     private final TrackingAllocator allocator = new TrackingAllocator();
-    private final Simulator sim = new Simulator(11);
+    private final CountingAllocator simAllocator = new CountingAllocator();
+    private final Simulator sim = new Simulator(11, simAllocator);
     private StunBindingServer server;
     private TrackedEndpoint primaryEndpoint;
     private StunClient client;
@@ -38,6 +40,7 @@ class StunBindingServerTest {
     @AfterEach
     void closeAndCheckBuffers() {
         sim.close();
+        assertEquals(0, simAllocator.liveBuffers(), "simulator buffers alive of " + simAllocator.allocatedBuffers());
         assertEquals(0, allocator.live(), "buffers alive of " + allocator.allocated() + " allocated");
     }
 

@@ -11,6 +11,7 @@ import dev.pinhole.core.sim.Nat;
 import dev.pinhole.core.sim.NatConfig;
 import dev.pinhole.core.sim.SimEndpoint;
 import dev.pinhole.core.sim.SimHost;
+import dev.pinhole.core.sim.CountingAllocator;
 import dev.pinhole.core.sim.Simulator;
 import io.netty.buffer.ByteBuf;
 import java.net.InetAddress;
@@ -29,7 +30,8 @@ class StunClientSimTest {
     private static final long SECOND = 1_000_000_000L;
     private static final long SEED = 0x5EEDL;
 
-    private final Simulator sim = new Simulator(SEED);
+    private final CountingAllocator simAllocator = new CountingAllocator();
+    private final Simulator sim = new Simulator(SEED, simAllocator);
     private final TrackingAllocator allocator = new TrackingAllocator();
     private final SimHost serverHost = sim.internet().addHost("198.51.100.10");
     private final InetSocketAddress serverAddress = address("198.51.100.10", 3478);
@@ -37,6 +39,7 @@ class StunClientSimTest {
     @AfterEach
     void closeAndCheckBuffers() {
         sim.close();
+        assertEquals(0, simAllocator.liveBuffers(), "simulator buffers alive of " + simAllocator.allocatedBuffers());
         assertEquals(0, allocator.live(), "buffers still alive of " + allocator.allocated() + " allocated (seed " + SEED + ")");
     }
 

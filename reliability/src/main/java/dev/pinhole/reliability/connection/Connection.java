@@ -83,7 +83,9 @@ public final class Connection {
     static final int INITIAL_PADDED_SIZE = TransportConfig.MIN_DATAGRAM_SIZE;
     /** Packets sent in one flush before yielding the event loop to other work. */
     static final int MAX_PACKETS_PER_FLUSH = 128;
-    private static final int MAX_INITIAL_ATTEMPTS = 32;
+    private static final int MAX_INITIAL_ATTEMPTS = 256;
+    /** The longest pause between INITIAL retransmissions (4 s). */
+    static final long MAX_INITIAL_RETRY_NS = 4_000_000_000L;
     private static final int CHALLENGE_HISTORY = 4;
     /** Pause after the socket refused a datagram (its send buffer was full). */
     private static final long SEND_BLOCKED_BACKOFF_NS = RttEstimator.GRANULARITY_NS;
@@ -899,8 +901,9 @@ public final class Connection {
         Frames.writeHello(buf, localCid, localParams);
         Frames.writePadding(buf, INITIAL_PADDED_SIZE - buf.writerIndex());
         initialSentNs[initialAttempts] = nowNs;
-        // RFC 9002 §6.2.2/§6.2.4: the initial PTO, doubled for every attempt.
-        nextInitialNs = nowNs + (INITIAL_PTO_NS << Math.min(initialAttempts, 16));
+        // RFC 9002 §6.2.2/§6.2.4: the initial PTO, doubled for every attempt, here capped so that a lossy
+        // start still gets a try every few seconds until the handshake timeout.
+        nextInitialNs = nowNs + Math.min(INITIAL_PTO_NS << Math.min(initialAttempts, 16), MAX_INITIAL_RETRY_NS);
         initialAttempts++;
         packetsSent++;
         sink.send(buf, remote);
@@ -1223,6 +1226,11 @@ public final class Connection {
     /** True once the peer's FIN arrived (its data may still be unread). */
     public boolean finReceived() {
         return receiver.finReceived();
+    }
+
+    /** How many times the peer moved to a new address that was then validated (RFC 9000 §9). */
+    public long pathsValidated() {
+        return pathsValidated;
     }
 
     /** Received datagrams that were malformed or not for this state, dropped. */

@@ -23,6 +23,10 @@ public final class LossDetector {
     public static final long GRANULARITY_NS = RttEstimator.GRANULARITY_NS;
     /** RFC 9002 §7.6.1 kPersistentCongestionThreshold. */
     public static final int PERSISTENT_CONGESTION_THRESHOLD = 3;
+    /** The packet threshold never grows beyond this many packets; the time threshold still applies. */
+    public static final int MAX_PACKET_THRESHOLD = 1024;
+    /** The time threshold never grows beyond 2 RTT (16 eighths). */
+    public static final int MAX_TIME_THRESHOLD_EIGHTHS = 16;
     /** {@link #timerDeadlineNs()} when no timer is needed. */
     public static final long NO_DEADLINE = Long.MAX_VALUE;
     /** The backoff exponent stops growing here so that the PTO cannot overflow (2^16 PTOs is hours). */
@@ -66,6 +70,11 @@ public final class LossDetector {
     /** Since when ack-eliciting packets have been outstanding without any newly acknowledged; NO_DEADLINE if none are. */
     private long awaitingAckSinceNs = NO_DEADLINE;
 
+    /** kPacketThreshold, raised by spurious losses (see {@link #detectSpuriousLosses}). */
+    private int packetThreshold = PACKET_THRESHOLD;
+    /** kTimeThreshold in eighths of an RTT: 9, raised by spurious losses up to 16. */
+    private int timeThresholdEighths = TIME_THRESHOLD_NUMERATOR;
+    private long spuriousLosses;
     private long packetsLost;
     private long bytesLost;
     private long probesSent;
@@ -96,7 +105,7 @@ public final class LossDetector {
             if (oldest.inFlight) {
                 congestion.onCongestionEvent(nowNs, oldest.sentTimeNs);
             }
-            sent.trim();
+            sent.trim(Long.MAX_VALUE);
         }
         return sent.track(nowNs);
     }
@@ -146,7 +155,9 @@ public final class LossDetector {
                 return false;
             }
         }
+        long largestAckedBefore = largestAcked;
         largestAcked = Math.max(largestAcked, ackLargest);
+        detectSpuriousLosses(ranges, rangeCount, largestAckedBefore);
 
         // §A.7 DetectAndRemoveAckedPackets, remembering what the RTT sample and the CC need.
         long largestNewlyAcked = -1;
@@ -171,6 +182,7 @@ public final class LossDetector {
             }
         }
         if (newlyAckedCount == 0) {
+            sent.trim(keepLostSinceNs(nowNs));
             return true;
         }
 
@@ -217,11 +229,45 @@ public final class LossDetector {
                 listener.onPacketAcked(packet);
             }
         }
-        sent.trim();
+        sent.trim(keepLostSinceNs(nowNs));
 
         ptoCount = 0;
         awaitingAckSinceNs = ackElicitingInFlight > 0 ? nowNs : NO_DEADLINE;
         return true;
+    }
+
+    /**
+     * RFC 9002 §6.1 lets the thresholds adapt to reordering. A packet declared lost and acknowledged
+     * afterwards was only late: its frames were sent again for nothing. Then (as RACK, RFC 8985, does)
+     * raise the packet threshold to the reordering distance seen, and, if the time threshold declared it,
+     * the time threshold by 1/8 RTT, up to 2 RTT. The frames are forgotten now (no second retransmission);
+     * congestion control already reacted and is not undone.
+     */
+    private void detectSpuriousLosses(long[] ranges, int rangeCount, long largestAckedBefore) {
+        long lowest = sent.lowestOutstanding();
+        for (int i = 0; i < rangeCount; i++) {
+            long high = ranges[2 * i];
+            long low = Math.max(ranges[2 * i + 1], lowest);
+            for (long pn = high; pn >= low; pn--) {
+                SentPacket packet = sent.slotOf(pn);
+                if (packet == null || packet.state != SentPacket.State.LOST) {
+                    continue;
+                }
+                spuriousLosses++;
+                long distance = Math.max(largestAckedBefore, largestAcked) - pn;
+                packetThreshold = (int) Math.max(packetThreshold, Math.min(distance + 1, MAX_PACKET_THRESHOLD));
+                if (packet.lostByTime) {
+                    timeThresholdEighths = Math.min(timeThresholdEighths + 1, MAX_TIME_THRESHOLD_EIGHTHS);
+                }
+                packet.state = SentPacket.State.ACKED;
+                listener.onPacketAcked(packet);
+            }
+        }
+    }
+
+    /** Lost packets are kept for spurious-loss detection for two RTTs plus the peer's ack delay. */
+    private long keepLostSinceNs(long nowNs) {
+        return nowNs - 2 * Math.max(rtt.smoothedRttNs(), rtt.latestRttNs()) - peerMaxAckDelayNs;
     }
 
     private SentPacket ackedSlot(long pn) {
@@ -248,7 +294,7 @@ public final class LossDetector {
             return;
         }
         long lossDelayNs = Math.max(rtt.latestRttNs(), rtt.smoothedRttNs())
-                * TIME_THRESHOLD_NUMERATOR / TIME_THRESHOLD_DENOMINATOR;
+                * timeThresholdEighths / TIME_THRESHOLD_DENOMINATOR;
         lossDelayNs = Math.max(lossDelayNs, GRANULARITY_NS);
         long lostSendTimeNs = nowNs - lossDelayNs;
 
@@ -274,7 +320,10 @@ public final class LossDetector {
             if (packet.state != SentPacket.State.OUTSTANDING) {
                 continue;
             }
-            if (packet.sentTimeNs <= lostSendTimeNs || largestAcked >= pn + PACKET_THRESHOLD) {
+            boolean byTime = packet.sentTimeNs <= lostSendTimeNs;
+            if (byTime || largestAcked >= pn + packetThreshold) {
+                packet.lostByTime = byTime;
+                packet.lostTimeNs = nowNs;
                 if (packet.inFlight) {
                     anyInFlightLost = true;
                     largestLostSentTimeNs = Math.max(largestLostSentTimeNs, packet.sentTimeNs);
@@ -332,7 +381,7 @@ public final class LossDetector {
         }
         if (lossTimeNs != NO_DEADLINE) {
             detectAndRemoveLostPackets(nowNs);
-            sent.trim();
+            sent.trim(keepLostSinceNs(nowNs));
             return TimeoutAction.NONE;
         }
         // §6.2.4: the PTO fired; the probe is sent by the owner, and the next PTO is twice as long.
@@ -377,6 +426,16 @@ public final class LossDetector {
 
     public long probesSent() {
         return probesSent;
+    }
+
+    /** Packets declared lost that were acknowledged later (they had only been reordered or delayed). */
+    public long spuriousLosses() {
+        return spuriousLosses;
+    }
+
+    /** The current packet reordering threshold (3 until spurious losses raise it). */
+    public int packetThreshold() {
+        return packetThreshold;
     }
 
     public RttEstimator rtt() {

@@ -31,6 +31,9 @@ public final class SentPacket {
     boolean streamFin;
     int controlFrames;
     long ackLargest = NO_ACK;
+    /** When the packet was declared lost, and whether by the time threshold (else the packet threshold). */
+    long lostTimeNs;
+    boolean lostByTime;
 
     SentPacket() {
     }
@@ -48,6 +51,8 @@ public final class SentPacket {
         streamFin = false;
         controlFrames = 0;
         ackLargest = NO_ACK;
+        lostTimeNs = 0;
+        lostByTime = false;
     }
 
     public long packetNumber() {

@@ -25,6 +25,7 @@ public final class SentPacketLog {
     private long lowest;
     private long next;
     private int tracked;
+    private long keepLostSinceNs = Long.MIN_VALUE;
 
     public SentPacketLog() {
         this(INITIAL_CAPACITY);
@@ -67,11 +68,19 @@ public final class SentPacketLog {
         return tracked == 0 || next - lowest < MAX_CAPACITY;
     }
 
+    /** Forgets everything below the next packet number that is not outstanding (no packet is). */
+    private void skipToNextIfIdle() {
+        if (tracked == 0 && next - lowest >= slots.length) {
+            lowest = next - slots.length + 1;
+        }
+    }
+
     /**
      * Records the packet numbered {@link #nextPacketNumber()} as sent at {@code sentTimeNs} and returns
      * its slot for the caller to fill in (size, flags, contents). Requires {@link #canTrack()}.
      */
     public SentPacket track(long sentTimeNs) {
+        skipToNextIfIdle();
         if (next - lowest >= slots.length) {
             if (!grow()) {
                 throw new IllegalStateException("sent packet log full: " + tracked + " packets outstanding from "
@@ -90,11 +99,7 @@ public final class SentPacketLog {
 
     /** Consumes the next packet number for a packet that is not tracked (not ack-eliciting) and returns it. */
     public long skip() {
-        long packetNumber = next++;
-        if (tracked == 0) {
-            lowest = next;
-        }
-        return packetNumber;
+        return next++;
     }
 
     /** The outstanding packet with this number, or null if it is not outstanding (or was never tracked). */
@@ -131,21 +136,31 @@ public final class SentPacketLog {
     }
 
     /**
-     * Advances {@link #lowestOutstanding()} past acknowledged, lost and untracked numbers. Their slots
-     * need no clearing: {@link #track} resets a slot before reuse and lookups check number and state.
+     * Advances {@link #lowestOutstanding()} past acknowledged and untracked numbers, and past lost
+     * packets declared lost before {@code keepLostSinceNs}: lost packets are kept a while so that a late
+     * acknowledgement can reveal a spurious loss (reordering). Slots need no clearing: {@link #track}
+     * resets a slot before reuse and lookups check number and state.
      */
-    void trim() {
-        if (tracked == 0) {
-            lowest = next;
-            return;
-        }
-        while (lowest < next && outstanding(lowest) == null) {
+    void trim(long keepLostSinceNs) {
+        this.keepLostSinceNs = keepLostSinceNs;
+        while (lowest < next) {
+            SentPacket slot = slots[(int) lowest & mask];
+            if (slot.packetNumber == lowest) {
+                if (slot.state == SentPacket.State.OUTSTANDING || slot.state == SentPacket.State.NEWLY_ACKED
+                        || (slot.state == SentPacket.State.LOST && slot.lostTimeNs >= keepLostSinceNs)) {
+                    return;
+                }
+            }
             lowest++;
         }
     }
 
     private boolean grow() {
-        trim();
+        trim(keepLostSinceNs);
+        if (next - lowest >= slots.length && slots.length >= MAX_CAPACITY) {
+            // Out of room: forget the lost packets kept for spurious-loss detection first.
+            trim(Long.MAX_VALUE);
+        }
         if (next - lowest < slots.length) {
             return true;
         }
@@ -159,7 +174,7 @@ public final class SentPacketLog {
         SentPacket[] grown = new SentPacket[capacity];
         int newMask = capacity - 1;
         for (SentPacket slot : slots) {
-            if (slot.state == SentPacket.State.OUTSTANDING) {
+            if (slot.state != SentPacket.State.EMPTY && slot.packetNumber >= lowest && slot.packetNumber < next) {
                 grown[(int) slot.packetNumber & newMask] = slot;
             }
         }

@@ -3,10 +3,17 @@ package dev.pinhole.reliability.connection;
 import static dev.pinhole.reliability.connection.SimTransfer.MS;
 import static dev.pinhole.reliability.connection.SimTransfer.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.sim.LinkConfig;
+import dev.pinhole.core.sim.NatConfig;
+import dev.pinhole.reliability.ConnectionException;
+import dev.pinhole.reliability.ConnectionTimeoutException;
+import dev.pinhole.reliability.IdleTimeoutException;
 import dev.pinhole.reliability.TransportConfig;
+import java.time.Duration;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -57,5 +64,78 @@ class ConnectionSimTest {
             assertTrue(t.runToCompletion(120 * SECOND), "both sides terminate: " + t.clientSide + " / " + t.serverSide);
             assertTransferred(t, up, down);
         }
+    }
+
+    @Test
+    void blackholeMidTransferEndsBothSidesWithConnectionTimeout() {
+        byte[] up = payload(5, 50_000_000);
+        LinkConfig link = LinkConfig.builder().delay(20 * MS).bandwidth(20_000_000, 256 * 1024).build();
+        try (SimTransfer t = new SimTransfer(44, TransportConfig.DEFAULT, link, link, up, new byte[0], 65536, 65536, 0)) {
+            t.start();
+            long deathNs = 3 * SECOND;
+            t.sim.schedule(deathNs, () -> t.clientHost.link(LinkConfig.BLACKHOLE));
+            assertTrue(t.runToCompletion(120 * SECOND), "both sides give up: " + t.clientSide + " / " + t.serverSide);
+
+            // The sender had data outstanding: it fails exactly connectionTimeout (10 s) after the last
+            // acknowledgement arrived (packets queued on the link still arrive after the path died).
+            assertInstanceOf(ConnectionTimeoutException.class, exception(t.clientSide),
+                    "sender fails with ConnectionTimeoutException: " + t.clientSide);
+            assertEquals(t.clientSide.lastDatagramNs + 10 * SECOND, t.clientSide.closedAtNs,
+                    "sender gives up 10 s after the last acknowledgement");
+            assertTrue(t.clientSide.lastDatagramNs - deathNs < 200 * MS, "the last acknowledgement came right after"
+                    + " the path died, at " + t.clientSide.lastDatagramNs);
+            assertTrue(exception(t.clientSide).getMessage().startsWith("no acknowledgement from /203.0.113.7:4433 for 10.0 s"),
+                    "message says what happened: " + exception(t.clientSide).getMessage());
+
+            // The receiver only acknowledged: after 15 s of silence it sends a keep-alive PING, which goes
+            // unacknowledged for connectionTimeout: it fails 25 s after the last packet arrived.
+            assertInstanceOf(ConnectionTimeoutException.class, exception(t.serverSide),
+                    "receiver fails with ConnectionTimeoutException: " + t.serverSide);
+            assertEquals(t.serverSide.lastDatagramNs + 25 * SECOND, t.serverSide.closedAtNs,
+                    "receiver gives up 15 s + 10 s after the last packet arrived");
+        }
+    }
+
+    @Test
+    void receiverWithoutKeepAliveEndsWithIdleTimeout() {
+        byte[] up = payload(6, 50_000_000);
+        LinkConfig link = LinkConfig.builder().delay(20 * MS).bandwidth(20_000_000, 256 * 1024).build();
+        TransportConfig config = TransportConfig.builder().keepAliveInterval(Duration.ZERO).build();
+        try (SimTransfer t = new SimTransfer(45, config, link, link, up, new byte[0], 65536, 65536, 0)) {
+            t.start();
+            long deathNs = 3 * SECOND;
+            t.sim.schedule(deathNs, () -> t.clientHost.link(LinkConfig.BLACKHOLE));
+            assertTrue(t.runToCompletion(120 * SECOND), "both sides give up: " + t.clientSide + " / " + t.serverSide);
+            assertInstanceOf(IdleTimeoutException.class, exception(t.serverSide),
+                    "a receiver that never sends ack-eliciting packets ends at the idle timeout: " + t.serverSide);
+            assertEquals(t.serverSide.lastDatagramNs + 30 * SECOND, t.serverSide.closedAtNs,
+                    "idle timeout 30 s after the last packet arrived");
+        }
+    }
+
+    @Test
+    void natRebindingMidTransferIsValidatedAndTransferCompletes() {
+        byte[] up = payload(7, 3_000_000);
+        byte[] down = payload(8, 3_000_000);
+        LinkConfig link = LinkConfig.builder().delay(15 * MS).bandwidth(10_000_000, 128 * 1024).build();
+        try (SimTransfer t = new SimTransfer(46, TransportConfig.DEFAULT, link, link, NatConfig.PORT_RESTRICTED_CONE,
+                up, down, 65536, 65536, 0)) {
+            t.start();
+            long[] before = new long[1];
+            t.sim.schedule(1 * SECOND, () -> {
+                before[0] = t.serverSide.connection.remoteAddress().getPort();
+                t.nat.clearMappings();
+            });
+            assertTrue(t.runToCompletion(120 * SECOND), "transfer ends: " + t.clientSide + " / " + t.serverSide);
+            assertTransferred(t, up, down);
+            assertEquals(1, t.serverSide.connection.pathsValidated(), "server validated the client's new address once");
+            assertTrue(t.serverSide.connection.remoteAddress().getPort() != before[0],
+                    "server sends to the new NAT port, not the old " + before[0]);
+        }
+    }
+
+    private static ConnectionException exception(SimTransfer.Side side) {
+        assertNotNull(side.closeReason, side.name + " closed");
+        return side.closeReason.toException(side.connection.remoteAddress());
     }
 }

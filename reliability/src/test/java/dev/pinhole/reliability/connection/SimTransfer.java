@@ -1,11 +1,14 @@
 package dev.pinhole.reliability.connection;
 
 import dev.pinhole.core.sim.LinkConfig;
+import dev.pinhole.core.sim.Nat;
+import dev.pinhole.core.sim.NatConfig;
 import dev.pinhole.core.sim.SimEndpoint;
 import dev.pinhole.core.sim.SimHost;
 import dev.pinhole.core.sim.Simulator;
 import dev.pinhole.reliability.ConnectionStats;
 import dev.pinhole.reliability.TransportConfig;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
 import java.util.random.RandomGenerator;
@@ -19,11 +22,14 @@ import java.util.random.RandomGenerator;
 final class SimTransfer implements AutoCloseable {
     static final String CLIENT_IP = "198.51.100.1";
     static final String SERVER_IP = "203.0.113.7";
+    static final String NAT_IP = "198.51.100.99";
+    static final String PRIVATE_CLIENT_IP = "10.0.0.2";
     static final int SERVER_PORT = 4433;
     static final long MS = 1_000_000L;
     static final long SECOND = 1_000_000_000L;
 
     final Simulator sim;
+    final Nat nat;
     final SimHost clientHost;
     final SimHost serverHost;
     final SimEndpoint clientSocket;
@@ -32,6 +38,11 @@ final class SimTransfer implements AutoCloseable {
     final TransportEndpoint server;
     final Side clientSide;
     final Side serverSide;
+    /**
+     * Every buffer the transports allocate comes from here, without Netty's leak-aware wrapper, and is
+     * counted exactly: {@link #leakedBytes()} must be 0 after {@link #close()}.
+     */
+    final UnpooledByteBufAllocator allocator = new UnpooledByteBufAllocator(false, true);
     /** Received packets, when -Dpinhole.packetLog=N asks for the last N of them on failure. */
     final PacketLog log;
 
@@ -42,34 +53,49 @@ final class SimTransfer implements AutoCloseable {
      */
     SimTransfer(long seed, TransportConfig config, LinkConfig uplink, LinkConfig downlink,
                 byte[] clientPayload, byte[] serverPayload, int maxWriteChunk, int maxReadChunk, long readBytesPerMs) {
+        this(seed, config, uplink, downlink, null, clientPayload, serverPayload, maxWriteChunk, maxReadChunk,
+                readBytesPerMs);
+    }
+
+    /** As above, with the client on a private network behind a NAT of this behaviour (null: no NAT). */
+    SimTransfer(long seed, TransportConfig config, LinkConfig uplink, LinkConfig downlink, NatConfig natConfig,
+                byte[] clientPayload, byte[] serverPayload, int maxWriteChunk, int maxReadChunk, long readBytesPerMs) {
         sim = new Simulator(seed);
-        clientHost = sim.internet().addHost(CLIENT_IP, uplink);
+        if (natConfig == null) {
+            nat = null;
+            clientHost = sim.internet().addHost(CLIENT_IP, uplink);
+        } else {
+            nat = sim.internet().addNat(NAT_IP, natConfig);
+            clientHost = nat.inside().addHost(PRIVATE_CLIENT_IP, uplink);
+        }
         clientHost.downlink(downlink);
         serverHost = sim.internet().addHost(SERVER_IP, LinkConfig.PERFECT);
         clientSocket = clientHost.bind(0);
         serverSocket = serverHost.bind(SERVER_PORT);
         String logLines = System.getProperty("pinhole.packetLog");
         log = logLines == null ? null : new PacketLog(Integer.parseInt(logLines));
-        client = TransportEndpoint.create(log == null ? clientSocket : new LoggingEndpoint(clientSocket, log, "C=>"),
-                config, sim.random("test/client-transport"));
-        server = TransportEndpoint.create(log == null ? serverSocket : new LoggingEndpoint(serverSocket, log, "S=>"),
-                config, sim.random("test/server-transport"));
+        client = TransportEndpoint.create(new TestEndpoint(clientSocket, allocator, log, "C=>"), config,
+                sim.random("test/client-transport"));
+        server = TransportEndpoint.create(new TestEndpoint(serverSocket, allocator, log, "S=>"), config,
+                sim.random("test/server-transport"));
+        clientSide = new Side("client", clientPayload, serverPayload.length, maxWriteChunk, maxReadChunk,
+                readBytesPerMs, sim.random("test/client-app"));
+        serverSide = new Side("server", serverPayload, clientPayload.length, maxWriteChunk, maxReadChunk,
+                readBytesPerMs, sim.random("test/server-app"));
         clientSocket.receiver((datagram, from) -> {
+            clientSide.lastDatagramNs = sim.nowNs();
             if (log != null) {
                 log.record(sim.nowNs(), "S->C", datagram);
             }
             client.onDatagram(datagram, from);
         });
         serverSocket.receiver((datagram, from) -> {
+            serverSide.lastDatagramNs = sim.nowNs();
             if (log != null) {
                 log.record(sim.nowNs(), "C->S", datagram);
             }
             server.onDatagram(datagram, from);
         });
-        clientSide = new Side("client", clientPayload, serverPayload.length, maxWriteChunk, maxReadChunk,
-                readBytesPerMs, sim.random("test/client-app"));
-        serverSide = new Side("server", serverPayload, clientPayload.length, maxWriteChunk, maxReadChunk,
-                readBytesPerMs, sim.random("test/server-app"));
         server.listen(connection -> {
             if (serverSide.connection != null) {
                 return null;
@@ -121,6 +147,11 @@ final class SimTransfer implements AutoCloseable {
         sim.close();
     }
 
+    /** Bytes of transport buffers not released. */
+    long leakedBytes() {
+        return allocator.metric().usedHeapMemory() + allocator.metric().usedDirectMemory();
+    }
+
     /** One application: writes its payload, reads the peer's, records what happened. */
     final class Side implements ConnectionHandler {
         final String name;
@@ -140,6 +171,8 @@ final class SimTransfer implements AutoCloseable {
         long maxReceiveBuffered;
         CloseReason closeReason;
         long closedAtNs = -1;
+        /** When the last datagram arrived for this side. */
+        long lastDatagramNs = -1;
         ConnectionStats finalStats;
         private long readTickId = -1;
 
@@ -185,11 +218,9 @@ final class SimTransfer implements AutoCloseable {
         private void scheduleReadTick() {
             readTickId = sim.scheduleAfter(MS, () -> {
                 readTickId = -1;
-                if (connection.isTerminated() && connection.readableBytes() == 0) {
-                    return;
-                }
                 readSome(connection, readBytesPerMs);
-                if (!eof && connection.closeReason() == null || connection.readableBytes() > 0) {
+                boolean more = connection.closeReason() == null || connection.closeReason().graceful();
+                if (!eof && more) {
                     scheduleReadTick();
                 }
                 TransportEndpoint owner = connection.role() == Connection.Role.CLIENT ? client : server;

@@ -24,6 +24,7 @@ record TransferScenario(long simSeed, Path uplink, Path downlink, int clientByte
                 double duplicationPercent, double reorderPercent, int reorderDelayMs, int bandwidthMbps,
                 int queueKiB) {
 
+        static final double BURST_LOSS = 0.8;
         static final Path CLEAN = new Path(0, 0, 0, 0, 0, 0, 0, 0, 0, 64);
 
         LinkConfig toLinkConfig() {
@@ -34,7 +35,9 @@ record TransferScenario(long simSeed, Path uplink, Path downlink, int clientByte
                     .duplication(duplicationPercent / 100)
                     .reordering(reorderPercent / 100, reorderDelayMs * SimTransfer.MS);
             if (burstEnterPercent > 0) {
-                b.gilbertElliott(burstEnterPercent / 100, burstExitPercent / 100, 1.0, 0.0);
+                // Bursts lose most, not all: the chain steps per datagram, not per unit of time, so with
+                // sparse traffic (handshake retries, backed-off probes) a total burst could last minutes.
+                b.gilbertElliott(burstEnterPercent / 100, burstExitPercent / 100, BURST_LOSS, 0.0);
             }
             if (bandwidthMbps > 0) {
                 b.bandwidth(bandwidthMbps * 1_000_000L, queueKiB * 1024);

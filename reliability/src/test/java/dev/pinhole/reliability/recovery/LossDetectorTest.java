@@ -245,4 +245,43 @@ class LossDetectorTest {
         assertEquals(List.of(last, first), acked, "both tracked packets acknowledged");
         assertEquals(0, log.outstandingCount(), "log empty");
     }
+
+    @Test
+    void spuriousLossRaisesPacketThresholdToReorderingDistance() {
+        for (int i = 0; i < 10; i++) {
+            send(i * 1000L);
+        }
+        ack(20 * MS, 0, 9, 5);
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L), lost, "0-4 lost by the packet threshold of 3");
+        ack(21 * MS, 0, 9, 0);
+        assertEquals(5, detector.spuriousLosses(), "all five arrived after all: spurious losses");
+        assertEquals(10, detector.packetThreshold(), "threshold raised to the reordering distance 9 plus one");
+        assertTrue(acked.containsAll(List.of(0L, 1L, 2L, 3L, 4L)), "their frames count as delivered: " + acked);
+
+        lost.clear();
+        for (int i = 10; i < 30; i++) {
+            send(22 * MS + i * 1000L);
+        }
+        ack(40 * MS, 0, 29, 20);
+        assertEquals(List.of(10L, 11L, 12L, 13L, 14L, 15L, 16L, 17L, 18L, 19L), lost,
+                "only packets 10 or more below the largest are lost now");
+    }
+
+    @Test
+    void spuriousTimeThresholdLossWidensTimeThreshold() {
+        send(0);
+        send(10 * MS);
+        ack(110 * MS, 0, 1, 1);
+        long deadlineNs = detector.timerDeadlineNs();
+        detector.onTimeout(deadlineNs);
+        assertEquals(List.of(0L), lost, "packet 0 lost by the time threshold");
+        ack(deadlineNs + MS, 0, 1, 0);
+        assertEquals(1, detector.spuriousLosses(), "then acknowledged: spurious");
+        send(200 * MS);
+        send(210 * MS);
+        ack(310 * MS, 0, 3, 3);
+        long rttNs = Math.max(rtt.latestRttNs(), rtt.smoothedRttNs());
+        assertEquals(200 * MS + rttNs * 10 / 8, detector.timerDeadlineNs(),
+                "the time threshold is 10/8 RTT after one spurious time-threshold loss");
+    }
 }

@@ -8,14 +8,20 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.net.InetSocketAddress;
 
-/** A debugging aid: a {@link DatagramEndpoint} that records what is sent through it in a {@link PacketLog}. */
-final class LoggingEndpoint implements DatagramEndpoint {
+/**
+ * A simulated endpoint as the transport under test sees it: it hands out buffers from an allocator
+ * the test counts exactly (so that a leak is an assertion failure, not a GC-time report), and can
+ * record every datagram sent in a {@link PacketLog}.
+ */
+final class TestEndpoint implements DatagramEndpoint {
     private final DatagramEndpoint inner;
+    private final ByteBufAllocator allocator;
     private final PacketLog log;
     private final String direction;
 
-    LoggingEndpoint(DatagramEndpoint inner, PacketLog log, String direction) {
+    TestEndpoint(DatagramEndpoint inner, ByteBufAllocator allocator, PacketLog log, String direction) {
         this.inner = inner;
+        this.allocator = allocator;
         this.log = log;
         this.direction = direction;
     }
@@ -27,7 +33,9 @@ final class LoggingEndpoint implements DatagramEndpoint {
 
     @Override
     public boolean send(ByteBuf datagram, InetSocketAddress destination) {
-        log.record(inner.clock().nanoTime(), direction, datagram);
+        if (log != null) {
+            log.record(inner.clock().nanoTime(), direction, datagram);
+        }
         return inner.send(datagram, destination);
     }
 
@@ -48,6 +56,6 @@ final class LoggingEndpoint implements DatagramEndpoint {
 
     @Override
     public ByteBufAllocator allocator() {
-        return inner.allocator();
+        return allocator;
     }
 }
