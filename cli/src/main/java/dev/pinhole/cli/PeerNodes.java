@@ -1,11 +1,11 @@
 package dev.pinhole.cli;
 
-/** Opens {@link PeerNode}s on the Pinhole node facade. */
+/** Opens the {@link PeerNode}s the commands use. */
 final class PeerNodes {
     private PeerNodes() {
     }
 
     static PeerNode open(PeerNode.Options options) throws CliException {
-        throw new CliException(ExitCodes.INTERNAL, "this build lacks the node facade (PinholeNode)");
+        return CoreNode.open(options);
     }
 }
