@@ -89,7 +89,7 @@ final class RendezvousCommand implements Callable<Integer> {
             String other = alt == null ? null : Addresses.format(loops.get(3).localAddress());
             System.out.println("pinhole rendezvous: listening on " + where
                     + (other == null ? "" : " (RFC 5780 other address " + other + ")")
-                    + (secret == null ? "" : ", shared secret required"));
+                    + (secret == null ? "" : " (shared secret required)"));
             if (json) {
                 System.out.println(Json.object().put("event", "listening").put("address", where)
                         .put("other_address", other).put("secret", secret != null).put("relay", false));

@@ -80,9 +80,15 @@ final class CliProcess implements AutoCloseable {
     String awaitLine(Predicate<String> matches, String what) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAX_WAIT_S);
         while (true) {
-            String line = stdout.poll(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            // Short slices so that an exited process is noticed at once.
+            String line = stdout.poll(100, TimeUnit.MILLISECONDS);
             if (line == null) {
                 if (!process.isAlive() && stdout.isEmpty()) {
+                    outReader.join(TimeUnit.SECONDS.toMillis(10));
+                    if (!stdout.isEmpty()) {
+                        continue;
+                    }
+                    errReader.join(TimeUnit.SECONDS.toMillis(10));
                     fail("expected " + what + " from '" + description + "', but it exited with "
                             + process.exitValue() + "; stdout " + stdoutSeen + ", stderr:\n" + stderr);
                 }

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class RendezvousProcessTest {
     private static String listeningAddress(CliProcess server) throws InterruptedException {
         String line = server.awaitLine(l -> l.contains("listening on "), "the ready line");
-        return line.substring(line.indexOf("listening on ") + "listening on ".length()).split(" ")[0];
+        return line.substring(line.indexOf("listening on ") + "listening on ".length()).split("[ ,]")[0];
     }
 
     @Test
