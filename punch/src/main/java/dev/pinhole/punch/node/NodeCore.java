@@ -293,7 +293,9 @@ public final class NodeCore {
         Traversal traversal = expected.remove(remote);
         if (traversal != null) {
             links.add(link);
-            deliver(link, traversal);
+            // Hand it over on the next turn: the transport has not yet processed the connection's first packet
+            // nor installed the handler we return, so the owner must not touch the connection from in here.
+            endpoint.timers().schedule(nowNs, (firedNs, id) -> deliver(link, traversal));
             return link;
         }
         if (unmatched.size() >= MAX_UNMATCHED_CONNECTIONS || unmatched.containsKey(remote)) {
@@ -313,6 +315,9 @@ public final class NodeCore {
     }
 
     private void deliver(PeerLink link, Traversal traversal) {
+        if (closed) {
+            return;
+        }
         link.bind(traversal.introduction.peerName(), traversal.pathInfo(), traversal);
         traversal.link = link;
         listener.onIncoming(link);

@@ -24,6 +24,8 @@ public final class PeerLink implements ConnectionHandler {
     private long establishedNs = -1;
     private ConnectionHandler handler;
     private int pendingEvents;
+    /** True while the transport is calling {@link #onEvents}: it flushes the connection afterwards. */
+    private boolean inCallback;
     /** Completed with this link once the handshake completes (outgoing links only). */
     CompletableFuture<PeerLink> established;
     /** The traversal that found the path; closed when the connection ends. */
@@ -85,7 +87,10 @@ public final class PeerLink implements ConnectionHandler {
         if (events != 0 && value != null) {
             value.onEvents(connection, events);
         }
-        wake();
+        if (!inCallback) {
+            // Inside onEvents the transport flushes when the callback returns; waking it there would re-enter it.
+            wake();
+        }
     }
 
     /**
@@ -103,6 +108,18 @@ public final class PeerLink implements ConnectionHandler {
 
     @Override
     public void onEvents(Connection c, int events) {
+        boolean outer = !inCallback;
+        inCallback = true;
+        try {
+            dispatch(c, events);
+        } finally {
+            if (outer) {
+                inCallback = false;
+            }
+        }
+    }
+
+    private void dispatch(Connection c, int events) {
         if (connection == null) {
             connection = c;
         }
