@@ -32,7 +32,7 @@ import picocli.CommandLine.Option;
         description = {"Runs a rendezvous server and two peers (alice, bob) on loopback in this process;"
             + " alice sends bob a generated file of --size bytes over a punched, reliable UDP connection.",
             "Prints the path, the time to connect, goodput, retransmissions and the SHA-256 both verified."})
-final class DemoCommand implements Callable<Integer> {
+final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
     private static final long RECEIVER_WAIT_S = 60;
 
     @Option(names = "--size", paramLabel = "BYTES", defaultValue = "256MiB", converter = Sizes.class,
@@ -52,6 +52,11 @@ final class DemoCommand implements Callable<Integer> {
 
     @Mixin
     Main.Verbosity verbosity;
+
+    @Override
+    public boolean json() {
+        return json;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -96,7 +101,6 @@ final class DemoCommand implements Callable<Integer> {
                 } catch (IOException | InterruptedException e) {
                     progress.close();
                     CliException failure = Failures.toCli("sending from alice to bob", e);
-                    failJson(failure);
                     throw failure;
                 }
                 progress.close();
@@ -105,7 +109,6 @@ final class DemoCommand implements Callable<Integer> {
                     got = received.get(RECEIVER_WAIT_S, TimeUnit.SECONDS);
                 } catch (ExecutionException e) {
                     CliException failure = Failures.toCli("receiving at bob", e);
-                    failJson(failure);
                     throw failure;
                 }
                 if (!got.summary().sha256().equals(sent.summary().sha256())) {
@@ -117,12 +120,6 @@ final class DemoCommand implements Callable<Integer> {
             }
         } finally {
             deleteTree(outDir);
-        }
-    }
-
-    private void failJson(CliException failure) {
-        if (json) {
-            System.out.println(Json.object().put("ok", false).put("error", failure.getMessage()));
         }
     }
 

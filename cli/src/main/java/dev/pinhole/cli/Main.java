@@ -35,6 +35,13 @@ public final class Main implements Callable<Integer> {
             return ExitCodes.USAGE;
         });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            Object command = cmd.getCommand();
+            if (command instanceof JsonOutput j && j.json()) {
+                CliException failure = Failures.toCli("running " + cmd.getCommandName(), ex);
+                out.println(Json.object().put("ok", false).put("exit_code", failure.exitCode())
+                        .put("error", failure.getMessage()));
+                out.flush();
+            }
             if (ex instanceof CliException cli) {
                 err.println("pinhole: " + cli.getMessage());
                 if (verbose && cli.getCause() != null) {
@@ -73,6 +80,11 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
         new CommandLine(this).usage(System.out);
         return 0;
+    }
+
+    /** A command with a --json flag: its failures are also printed as {@code {"ok":false,...}} on stdout. */
+    interface JsonOutput {
+        boolean json();
     }
 
     /** {@code -v}: debug logging; read from the raw arguments before parsing (see configureLogging). */

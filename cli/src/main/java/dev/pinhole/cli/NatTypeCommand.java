@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
         description = "Measures this host's NAT mapping and filtering behaviour (RFC 5780, named as in"
             + " RFC 4787) against a STUN server with an alternate address (pinhole rendezvous --alt, coturn"
             + " with two listening IPs).")
-final class NatTypeCommand implements Callable<Integer> {
+final class NatTypeCommand implements Callable<Integer>, Main.JsonOutput {
     /** Whole discovery: test I to III with their retransmissions (RFC 8489 Rc=7, Rm=16 is 39.5 s). */
     private static final long DISCOVERY_TIMEOUT_S = 60;
 
@@ -41,6 +41,11 @@ final class NatTypeCommand implements Callable<Integer> {
     Main.Verbosity verbosity;
 
     @Override
+    public boolean json() {
+        return json;
+    }
+
+    @Override
     public Integer call() throws Exception {
         try (UdpEventLoop loop = Loops.bind(bind, "nat-type")) {
             loop.start();
@@ -56,10 +61,6 @@ final class NatTypeCommand implements Callable<Integer> {
                 throw new CliException(ExitCodes.INTERNAL, "NAT discovery did not finish: " + e, e);
             }
             if (behavior.udpBlocked()) {
-                if (json) {
-                    System.out.println(Json.object().put("ok", false).put("server", Addresses.format(stun))
-                            .put("error", "no answer from " + Addresses.format(stun) + " (UDP blocked or server down)"));
-                }
                 throw new CliException(ExitCodes.RENDEZVOUS_UNREACHABLE, "no answer from the STUN server "
                         + Addresses.format(stun) + ": UDP is blocked on the way or the server is down");
             }

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
         description = "Registers NAME at the rendezvous server and receives files into --out. Each file is"
             + " written as .NAME.pinhole-partial and renamed only after its SHA-256 matches the sender's; an"
             + " interrupted transfer resumes from the partial file on the next send.")
-final class ReceiveCommand implements Callable<Integer> {
+final class ReceiveCommand implements Callable<Integer>, Main.JsonOutput {
     @Option(names = "--id", required = true, paramLabel = "NAME", description = "Your name at the rendezvous server.")
     String id;
 
@@ -46,6 +46,11 @@ final class ReceiveCommand implements Callable<Integer> {
 
     @Mixin
     Main.Verbosity verbosity;
+
+    @Override
+    public boolean json() {
+        return json;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -90,12 +95,13 @@ final class ReceiveCommand implements Callable<Integer> {
                     progress.close();
                     CliException failure = Failures.toCli("receiving from '" + connection.peerName() + "'", e);
                     if (once) {
-                        if (json) {
-                            System.out.println(Json.object().put("ok", false).put("error", failure.getMessage()));
-                        }
                         throw failure;
                     }
                     System.err.println("pinhole: " + failure.getMessage());
+                    if (json) {
+                        System.out.println(Json.object().put("ok", false).put("exit_code", failure.exitCode())
+                                .put("error", failure.getMessage()));
+                    }
                 }
             }
         }

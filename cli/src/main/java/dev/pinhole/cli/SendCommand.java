@@ -19,7 +19,7 @@ import picocli.CommandLine.Parameters;
         description = "Registers NAME, waits for PEER to register (up to --timeout), punches a direct path,"
             + " sends FILE (a file or a directory tree) and exits 0 only after the receiver confirmed the"
             + " SHA-256 of what it wrote.")
-final class SendCommand implements Callable<Integer> {
+final class SendCommand implements Callable<Integer>, Main.JsonOutput {
     @Parameters(index = "0", paramLabel = "FILE", description = "File or directory to send.")
     Path file;
 
@@ -49,6 +49,11 @@ final class SendCommand implements Callable<Integer> {
 
     @Mixin
     Main.Verbosity verbosity;
+
+    @Override
+    public boolean json() {
+        return json;
+    }
 
     @Override
     public Integer call() throws Exception {

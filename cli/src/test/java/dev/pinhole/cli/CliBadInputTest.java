@@ -104,4 +104,20 @@ class CliBadInputTest {
             assertOneCleanLine(p, ExitCodes.RENDEZVOUS_UNREACHABLE);
         }
     }
+
+    @Test
+    void unreachableRendezvousServerIsReportedAsJsonAndOneLine() throws Exception {
+        int closedPort;
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            closedPort = s.getLocalPort();
+        }
+        Path file = Files.writeString(dir.resolve("f.txt"), "x");
+        try (CliProcess p = CliProcess.start("send", file.toString(), "--id", "a", "--to", "b",
+                "--rendezvous", "127.0.0.1:" + closedPort, "--bind", "127.0.0.1:0", "--json")) {
+            String json = p.awaitLine(JsonLine::isJsonObject, "the JSON failure line");
+            assertEquals("false", JsonLine.field(json, "ok"), json);
+            assertEquals(String.valueOf(ExitCodes.RENDEZVOUS_UNREACHABLE), JsonLine.field(json, "exit_code"), json);
+            assertOneCleanLine(p, ExitCodes.RENDEZVOUS_UNREACHABLE);
+        }
+    }
 }
