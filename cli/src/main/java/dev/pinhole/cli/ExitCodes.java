@@ -34,7 +34,8 @@ public final class ExitCodes {
               7  local file problem (missing file, unreadable or unwritable directory)
               8  address in use (cannot bind the local port)
              70  internal error
-            130  interrupted (Ctrl-C)""";
+            130  interrupted (Ctrl-C)
+            """;
 
     private ExitCodes() {
     }
