@@ -13,6 +13,7 @@ import dev.pinhole.punch.rendezvous.RendezvousServerConfig;
 import dev.pinhole.reliability.ConnectionException;
 import dev.pinhole.reliability.ConnectionResetException;
 import dev.pinhole.reliability.ConnectionStats;
+import dev.pinhole.reliability.TransportConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -183,6 +184,26 @@ class PinholeNodeLoopbackTest {
     }
 
     @Test
+    void aReadTimeoutFromTheTransportConfigEndsAWaitingReadWithSocketTimeoutException() throws Exception {
+        TransportConfig impatient = TransportConfig.builder().readTimeout(Duration.ofMillis(20)).build();
+        try (PinholeNode alice = node("alice").build();
+             PinholeNode bob = node("bob").transportConfig(impatient).build()) {
+            Future<PeerConnection> accepted = threads.submit(() -> bob.accept());
+            try (PeerConnection toBob = alice.connect("bob");
+                 PeerConnection toAlice = accepted.get(FAILSAFE_SECONDS, TimeUnit.SECONDS)) {
+                SocketTimeoutException timeout = assertThrows(SocketTimeoutException.class,
+                        () -> toAlice.inputStream().read(), "alice sends nothing");
+                assertTrue(timeout.getMessage().contains("alice"), "names the peer: " + timeout.getMessage());
+                toBob.outputStream().write(42);
+                toBob.shutdownOutput();
+                assertEquals(42, readRetryingTimeouts(toAlice.inputStream()),
+                        "the connection still works after a timeout");
+                toAlice.shutdownOutput();
+            }
+        }
+    }
+
+    @Test
     void closingANodeEndsItsPeersConnectionWithAnError() throws Exception {
         try (PinholeNode bob = node("bob").build()) {
             Future<PeerConnection> accepted = threads.submit(() -> bob.accept());
@@ -202,6 +223,20 @@ class PinholeNodeLoopbackTest {
                 assertThrows(IOException.class, () -> alice.connect("bob"), "a closed node cannot connect");
                 assertThrows(IOException.class, () -> toBob.outputStream().write(1),
                         "a closed node's connections are closed");
+            }
+        }
+    }
+
+    /** One byte, however many read timeouts pass first (each wait ends early when data arrives). */
+    private static int readRetryingTimeouts(InputStream in) throws IOException {
+        long failsafeNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(FAILSAFE_SECONDS);
+        while (true) {
+            try {
+                return in.read();
+            } catch (SocketTimeoutException e) {
+                if (System.nanoTime() > failsafeNs) {
+                    throw e;
+                }
             }
         }
     }

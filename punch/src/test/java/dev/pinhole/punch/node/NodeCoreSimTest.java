@@ -36,6 +36,7 @@ import java.net.UnknownHostException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -173,6 +174,43 @@ class NodeCoreSimTest {
             assertTrue(twice.getCause().getMessage().contains("already being opened"), "says why: " + twice.getCause());
             world.sim.runUntil(first::isDone, 60 * SECOND);
             assertInstanceOf(PeerNotFoundException.class, failureCause(first), "bob never registers");
+        }
+    }
+
+    @Test
+    void twoPeersConnectingToEachOtherAtOnceGetTwoIndependentConnections() throws Exception {
+        long seed = 0x5EED_0007L;
+        try (World world = new World(seed)) {
+            Node alice = world.node("alice", "203.0.113.1", NatConfig.PORT_RESTRICTED_CONE, "10.0.0.2");
+            Node bob = world.node("bob", "203.0.113.2", NatConfig.RESTRICTED_CONE, "10.1.0.2");
+            world.register(alice, bob);
+
+            CompletableFuture<PeerLink> aliceToBob = alice.core.connect("bob");
+            CompletableFuture<PeerLink> bobToAlice = bob.core.connect("alice");
+            world.sim.runUntil(() -> aliceToBob.isDone() && bobToAlice.isDone()
+                    && alice.incoming.size() == 1 && bob.incoming.size() == 1, 60 * SECOND);
+            assertTrue(aliceToBob.isDone() && !aliceToBob.isCompletedExceptionally(), "seed " + seed
+                    + ": alice's connect, " + aliceToBob + (aliceToBob.isCompletedExceptionally()
+                    ? ": " + failureOf(aliceToBob) : ""));
+            assertTrue(bobToAlice.isDone() && !bobToAlice.isCompletedExceptionally(), "seed " + seed
+                    + ": bob's connect, " + bobToAlice + (bobToAlice.isCompletedExceptionally()
+                    ? ": " + failureOf(bobToAlice) : ""));
+            assertEquals(1, alice.incoming.size(), "alice accepted bob's connection");
+            assertEquals(1, bob.incoming.size(), "bob accepted alice's connection");
+
+            // Each of the two connections carries its own stream.
+            Pump[] pumps = {new Pump(bytes(1, 70_000)), new Pump(bytes(2, 50_000)), new Pump(bytes(3, 30_000)),
+                new Pump(bytes(4, 20_000))};
+            PeerLink[] links = {aliceToBob.get(), bob.incoming.get(0), bobToAlice.get(), alice.incoming.get(0)};
+            for (int i = 0; i < 4; i++) {
+                links[i].handler(pumps[i]);
+                pumps[i].start(links[i]);
+            }
+            world.sim.runUntil(() -> Arrays.stream(pumps).allMatch(p -> p.finished), 120 * SECOND);
+            assertArrayEquals(sha256(bytes(1, 70_000)), pumps[1].digest(), "bob read alice's stream on her connection");
+            assertArrayEquals(sha256(bytes(2, 50_000)), pumps[0].digest(), "alice read bob's answer on her connection");
+            assertArrayEquals(sha256(bytes(3, 30_000)), pumps[3].digest(), "alice read bob's stream on his connection");
+            assertArrayEquals(sha256(bytes(4, 20_000)), pumps[2].digest(), "bob read alice's answer on his connection");
         }
     }
 

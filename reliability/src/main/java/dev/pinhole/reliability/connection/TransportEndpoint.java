@@ -420,6 +420,10 @@ public final class TransportEndpoint implements DatagramReceiver {
         List<Entry> entries = new ArrayList<>(connections.values());
         for (Entry entry : entries) {
             entry.connection.shutdown(nowNs, sink);
+            int events = entry.connection.pollEvents();
+            if (events != 0 && entry.handler != null) {
+                entry.handler.onEvents(entry.connection, events);
+            }
             forget(entry);
         }
         for (Connection connection : new ArrayList<>(unreleased)) {

@@ -1,6 +1,7 @@
 package dev.pinhole.reliability.recovery;
 
 import dev.pinhole.reliability.cc.CongestionController;
+import java.util.Arrays;
 
 /**
  * Loss detection of RFC 9002 §6 and Appendix A for the one packet number space a Pinhole connection
@@ -27,6 +28,8 @@ public final class LossDetector {
     public static final int MAX_PACKET_THRESHOLD = 1024;
     /** The time threshold never grows beyond 2 RTT (16 eighths). */
     public static final int MAX_TIME_THRESHOLD_EIGHTHS = 16;
+    /** How many packets between two lost ones {@link #ackedBetween} inspects before assuming one was acked. */
+    private static final int MAX_PERSISTENT_GAP_CHECK = 1024;
     /** {@link #timerDeadlineNs()} when no timer is needed. */
     public static final long NO_DEADLINE = Long.MAX_VALUE;
     /** The backoff exponent stops growing here so that the PTO cannot overflow (2^16 PTOs is hours). */
@@ -75,6 +78,8 @@ public final class LossDetector {
     /** kTimeThreshold in eighths of an RTT: 9, raised by spurious losses up to 16. */
     private int timeThresholdEighths = TIME_THRESHOLD_NUMERATOR;
     private long spuriousLosses;
+    private SentPacket[] newlyAcked = new SentPacket[64];
+    private int newlyAckedCount;
     private long packetsLost;
     private long bytesLost;
     private long probesSent;
@@ -101,11 +106,11 @@ public final class LossDetector {
     public SentPacket newPacket(long nowNs) {
         while (!sent.canTrack()) {
             SentPacket oldest = sent.oldestOutstanding();
-            declareLost(oldest);
+            declareLost(oldest, nowNs);
             if (oldest.inFlight) {
                 congestion.onCongestionEvent(nowNs, oldest.sentTimeNs);
             }
-            sent.trim(Long.MAX_VALUE);
+            sent.forgetLost(Long.MAX_VALUE);
         }
         return sent.track(nowNs);
     }
@@ -159,37 +164,46 @@ public final class LossDetector {
         largestAcked = Math.max(largestAcked, ackLargest);
         detectSpuriousLosses(ranges, rangeCount, largestAckedBefore);
 
-        // §A.7 DetectAndRemoveAckedPackets, remembering what the RTT sample and the CC need.
-        long largestNewlyAcked = -1;
-        long largestNewlyAckedSentTimeNs = 0;
-        boolean newlyAckedAckEliciting = false;
-        int newlyAckedCount = 0;
-        long lowest = sent.lowestOutstanding();
-        for (int i = 0; i < rangeCount; i++) {
+        // §A.7 DetectAndRemoveAckedPackets. Newly acknowledged are (1) outstanding packets at or below the
+        // previous largest acknowledged that the ranges now cover (holes filled), found by walking the
+        // outstanding list, and (2) packets above it, found by number. Both in increasing order.
+        newlyAckedCount = 0;
+        int rangeIndex = rangeCount - 1;
+        for (SentPacket p = sent.oldestOutstanding(); p != null && p.packetNumber <= largestAckedBefore; p = p.next) {
+            while (rangeIndex >= 0 && ranges[2 * rangeIndex] < p.packetNumber) {
+                rangeIndex--;
+            }
+            if (rangeIndex < 0) {
+                break;
+            }
+            if (p.packetNumber >= ranges[2 * rangeIndex + 1]) {
+                addNewlyAcked(p);
+            }
+        }
+        for (int i = rangeCount - 1; i >= 0; i--) {
             long high = ranges[2 * i];
-            long low = Math.max(ranges[2 * i + 1], lowest);
-            for (long pn = high; pn >= low; pn--) {
+            long low = Math.max(ranges[2 * i + 1], largestAckedBefore + 1);
+            for (long pn = low; pn <= high; pn++) {
                 SentPacket packet = sent.outstanding(pn);
-                if (packet == null) {
-                    continue;
+                if (packet != null) {
+                    addNewlyAcked(packet);
                 }
-                if (newlyAckedCount == 0) {
-                    largestNewlyAcked = pn;
-                    largestNewlyAckedSentTimeNs = packet.sentTimeNs;
-                }
-                newlyAckedCount++;
-                newlyAckedAckEliciting |= packet.ackEliciting;
             }
         }
         if (newlyAckedCount == 0) {
-            sent.trim(keepLostSinceNs(nowNs));
+            sent.forgetLost(keepLostSinceNs(nowNs));
             return true;
         }
 
         // §5.1: an RTT sample only if the largest acknowledged is newly acknowledged and at least one
         // newly acknowledged packet was ack-eliciting; the peer's ack delay counts at most max_ack_delay (§5.3).
-        if (largestNewlyAcked == ackLargest && newlyAckedAckEliciting) {
-            long latestRttNs = nowNs - largestNewlyAckedSentTimeNs;
+        SentPacket largestNewlyAcked = newlyAcked[newlyAckedCount - 1];
+        boolean newlyAckedAckEliciting = false;
+        for (int i = 0; i < newlyAckedCount; i++) {
+            newlyAckedAckEliciting |= newlyAcked[i].ackEliciting;
+        }
+        if (largestNewlyAcked.packetNumber == ackLargest && newlyAckedAckEliciting) {
+            long latestRttNs = nowNs - largestNewlyAcked.sentTimeNs;
             rtt.onSample(latestRttNs, Math.min(Math.max(ackDelayNs, 0), peerMaxAckDelayNs));
             if (firstRttSampleTimeNs == NO_DEADLINE) {
                 firstRttSampleTimeNs = nowNs;
@@ -197,82 +211,80 @@ public final class LossDetector {
         }
 
         // Remove the newly acknowledged packets; losses are detected before the CC hears of the acks (§A.7).
-        for (int i = 0; i < rangeCount; i++) {
-            long high = ranges[2 * i];
-            long low = Math.max(ranges[2 * i + 1], lowest);
-            for (long pn = high; pn >= low; pn--) {
-                SentPacket packet = sent.outstanding(pn);
-                if (packet == null) {
-                    continue;
-                }
-                sent.markAcked(packet);
-                removeFromFlight(packet);
-            }
+        for (int i = 0; i < newlyAckedCount; i++) {
+            SentPacket packet = newlyAcked[i];
+            sent.markAcked(packet);
+            removeFromFlight(packet);
         }
 
         detectAndRemoveLostPackets(nowNs);
 
         long smoothedRttNs = rtt.smoothedRttNs();
-        for (int i = 0; i < rangeCount; i++) {
-            long high = ranges[2 * i];
-            long low = Math.max(ranges[2 * i + 1], lowest);
-            for (long pn = high; pn >= low; pn--) {
-                SentPacket packet = ackedSlot(pn);
-                if (packet == null) {
-                    continue;
-                }
-                if (packet.inFlight) {
-                    congestion.onPacketAcked(nowNs, packet.sentTimeNs, packet.sizeBytes, packet.appLimited,
-                            smoothedRttNs);
-                }
-                packet.state = SentPacket.State.ACKED;
-                listener.onPacketAcked(packet);
+        for (int i = 0; i < newlyAckedCount; i++) {
+            SentPacket packet = newlyAcked[i];
+            if (packet.inFlight) {
+                congestion.onPacketAcked(nowNs, packet.sentTimeNs, packet.sizeBytes, packet.appLimited,
+                        smoothedRttNs);
             }
+            listener.onPacketAcked(packet);
+            newlyAcked[i] = null;
         }
-        sent.trim(keepLostSinceNs(nowNs));
+        newlyAckedCount = 0;
+        sent.forgetLost(keepLostSinceNs(nowNs));
 
         ptoCount = 0;
         awaitingAckSinceNs = ackElicitingInFlight > 0 ? nowNs : NO_DEADLINE;
         return true;
     }
 
+    private void addNewlyAcked(SentPacket packet) {
+        if (newlyAckedCount == newlyAcked.length) {
+            newlyAcked = Arrays.copyOf(newlyAcked, newlyAckedCount * 2);
+        }
+        newlyAcked[newlyAckedCount++] = packet;
+    }
+
     /**
      * RFC 9002 §6.1 lets the thresholds adapt to reordering. A packet declared lost and acknowledged
      * afterwards was only late: its frames were sent again for nothing. Then (as RACK, RFC 8985, does)
      * raise the packet threshold to the reordering distance seen, and, if the time threshold declared it,
-     * the time threshold by 1/8 RTT, up to 2 RTT. The frames are forgotten now (no second retransmission);
-     * congestion control already reacted and is not undone.
+     * the time threshold by 1/8 RTT, up to 2 RTT. Its frames count as delivered now (no second
+     * retransmission); congestion control already reacted and is not undone.
      */
     private void detectSpuriousLosses(long[] ranges, int rangeCount, long largestAckedBefore) {
-        long lowest = sent.lowestOutstanding();
-        for (int i = 0; i < rangeCount; i++) {
-            long high = ranges[2 * i];
-            long low = Math.max(ranges[2 * i + 1], lowest);
-            for (long pn = high; pn >= low; pn--) {
-                SentPacket packet = sent.slotOf(pn);
-                if (packet == null || packet.state != SentPacket.State.LOST) {
-                    continue;
-                }
+        SentPacket p = sent.oldestLost();
+        while (p != null) {
+            SentPacket following = p.next;
+            if (covered(ranges, rangeCount, p.packetNumber)) {
                 spuriousLosses++;
-                long distance = Math.max(largestAckedBefore, largestAcked) - pn;
+                long distance = Math.max(largestAckedBefore, largestAcked) - p.packetNumber;
                 packetThreshold = (int) Math.max(packetThreshold, Math.min(distance + 1, MAX_PACKET_THRESHOLD));
-                if (packet.lostByTime) {
+                if (p.lostByTime) {
                     timeThresholdEighths = Math.min(timeThresholdEighths + 1, MAX_TIME_THRESHOLD_EIGHTHS);
                 }
-                packet.state = SentPacket.State.ACKED;
-                listener.onPacketAcked(packet);
+                sent.markLostAcked(p);
+                listener.onPacketAcked(p);
+            }
+            p = following;
+        }
+    }
+
+    /** Whether the ranges (largest first) contain {@code packetNumber}. */
+    private static boolean covered(long[] ranges, int rangeCount, long packetNumber) {
+        for (int i = 0; i < rangeCount; i++) {
+            if (packetNumber > ranges[2 * i]) {
+                return false;
+            }
+            if (packetNumber >= ranges[2 * i + 1]) {
+                return true;
             }
         }
+        return false;
     }
 
     /** Lost packets are kept for spurious-loss detection for two RTTs plus the peer's ack delay. */
     private long keepLostSinceNs(long nowNs) {
         return nowNs - 2 * Math.max(rtt.smoothedRttNs(), rtt.latestRttNs()) - peerMaxAckDelayNs;
-    }
-
-    private SentPacket ackedSlot(long pn) {
-        SentPacket packet = sent.slotOf(pn);
-        return packet != null && packet.state == SentPacket.State.NEWLY_ACKED ? packet : null;
     }
 
     private void removeFromFlight(SentPacket packet) {
@@ -307,39 +319,30 @@ public final class LossDetector {
         boolean persistent = false;
         long spanStartNs = NO_DEADLINE;
 
-        long end = Math.min(largestAcked, sent.nextPacketNumber() - 1);
-        for (long pn = sent.lowestOutstanding(); pn <= end; pn++) {
-            SentPacket packet = sent.slotOf(pn);
-            if (packet == null) {
-                continue;
-            }
-            if (packet.state == SentPacket.State.ACKED || packet.state == SentPacket.State.NEWLY_ACKED) {
-                spanStartNs = NO_DEADLINE;
-                continue;
-            }
-            if (packet.state != SentPacket.State.OUTSTANDING) {
-                continue;
-            }
-            boolean byTime = packet.sentTimeNs <= lostSendTimeNs;
-            if (byTime || largestAcked >= pn + packetThreshold) {
-                packet.lostByTime = byTime;
-                packet.lostTimeNs = nowNs;
-                if (packet.inFlight) {
+        SentPacket previousLost = null;
+        SentPacket p = sent.oldestOutstanding();
+        while (p != null && p.packetNumber <= largestAcked) {
+            SentPacket following = p.next;
+            boolean byTime = p.sentTimeNs <= lostSendTimeNs;
+            if (byTime || largestAcked >= p.packetNumber + packetThreshold) {
+                p.lostByTime = byTime;
+                if (p.inFlight) {
                     anyInFlightLost = true;
-                    largestLostSentTimeNs = Math.max(largestLostSentTimeNs, packet.sentTimeNs);
+                    largestLostSentTimeNs = Math.max(largestLostSentTimeNs, p.sentTimeNs);
                 }
-                if (packet.ackEliciting && firstRttSampleTimeNs != NO_DEADLINE
-                        && packet.sentTimeNs > firstRttSampleTimeNs) {
-                    if (spanStartNs == NO_DEADLINE) {
-                        spanStartNs = packet.sentTimeNs;
-                    } else if (packet.sentTimeNs - spanStartNs > persistentDurationNs) {
+                if (p.ackEliciting && firstRttSampleTimeNs != NO_DEADLINE && p.sentTimeNs > firstRttSampleTimeNs) {
+                    if (spanStartNs == NO_DEADLINE || ackedBetween(previousLost, p)) {
+                        spanStartNs = p.sentTimeNs;
+                    } else if (p.sentTimeNs - spanStartNs > persistentDurationNs) {
                         persistent = true;
                     }
+                    previousLost = p;
                 }
-                declareLost(packet);
+                declareLost(p, nowNs);
             } else {
-                lossTimeNs = Math.min(lossTimeNs, packet.sentTimeNs + lossDelayNs);
+                lossTimeNs = Math.min(lossTimeNs, p.sentTimeNs + lossDelayNs);
             }
+            p = following;
         }
         if (anyInFlightLost) {
             congestion.onCongestionEvent(nowNs, largestLostSentTimeNs);
@@ -349,8 +352,28 @@ public final class LossDetector {
         }
     }
 
-    private void declareLost(SentPacket packet) {
-        sent.markLost(packet);
+    /**
+     * §7.6.2: whether a packet sent between two lost ones was acknowledged, which denies persistent
+     * congestion. Looks at the slots in between; a long stretch counts as acknowledged (conservative).
+     */
+    private boolean ackedBetween(SentPacket earlier, SentPacket later) {
+        if (earlier == null) {
+            return false;
+        }
+        long gap = later.packetNumber - earlier.packetNumber;
+        if (gap > MAX_PERSISTENT_GAP_CHECK) {
+            return true;
+        }
+        for (long pn = earlier.packetNumber + 1; pn < later.packetNumber; pn++) {
+            if (sent.acknowledged(pn)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void declareLost(SentPacket packet, long nowNs) {
+        sent.markLost(packet, nowNs);
         removeFromFlight(packet);
         packetsLost++;
         bytesLost += packet.sizeBytes;
@@ -381,7 +404,7 @@ public final class LossDetector {
         }
         if (lossTimeNs != NO_DEADLINE) {
             detectAndRemoveLostPackets(nowNs);
-            sent.trim(keepLostSinceNs(nowNs));
+            sent.forgetLost(keepLostSinceNs(nowNs));
             return TimeoutAction.NONE;
         }
         // §6.2.4: the PTO fired; the probe is sent by the owner, and the next PTO is twice as long.

@@ -15,8 +15,7 @@ public final class SentPacket {
     /** Marks {@link #ackLargest} when the packet carried no ACK frame. */
     public static final long NO_ACK = -1L;
 
-    /** NEWLY_ACKED marks packets acknowledged by the ACK being processed, until their acks are reported. */
-    enum State { EMPTY, OUTSTANDING, NEWLY_ACKED, ACKED, LOST }
+    enum State { EMPTY, OUTSTANDING, ACKED, LOST }
 
     State state = State.EMPTY;
     long packetNumber;
@@ -34,6 +33,9 @@ public final class SentPacket {
     /** When the packet was declared lost, and whether by the time threshold (else the packet threshold). */
     long lostTimeNs;
     boolean lostByTime;
+    /** Neighbours in the log's outstanding or recently-lost list, in packet-number order. */
+    SentPacket previous;
+    SentPacket next;
 
     SentPacket() {
     }
@@ -53,6 +55,8 @@ public final class SentPacket {
         ackLargest = NO_ACK;
         lostTimeNs = 0;
         lostByTime = false;
+        previous = null;
+        next = null;
     }
 
     public long packetNumber() {

@@ -5,14 +5,20 @@ package dev.pinhole.reliability.recovery;
  * reusable {@link SentPacket} slots indexed by packet number (slot = number mod capacity), so that
  * sending and acknowledging allocate nothing in the steady state.
  *
- * <p>The log also numbers packets: packet numbers start at 0 and each packet gets the next one, as RFC
- * 9000 §12.3 requires (never reused, strictly increasing). Packets that are not ack-eliciting (ACK-only)
+ * <p>Besides the ring, two intrusive lists link slots in packet-number order: the outstanding packets,
+ * and the packets recently declared lost (kept a while so that a late acknowledgement reveals a
+ * spurious loss). Acknowledgement processing and loss detection walk these lists instead of the ring,
+ * so their cost grows with the number of packets still in question (holes below the largest
+ * acknowledged, recent losses), not with the window.
+ *
+ * <p>The log also numbers packets: numbers start at 0 and each packet gets the next one, as RFC 9000
+ * §12.3 requires (never reused, strictly increasing). Packets that are not ack-eliciting (ACK-only)
  * take a number but no slot: RFC 9002 §A.1 tracks them only to prune ACK ranges, which our bounded ACK
  * tracker does not need, and leaving them out keeps a pure receiver's log empty.
  *
- * <p>The ring grows (doubling) when a new packet would overwrite a slot still in use, up to
- * {@link #MAX_CAPACITY}; beyond that {@link #canTrack()} is false and the sender must wait for
- * acknowledgements or losses before sending more ack-eliciting packets.
+ * <p>The ring grows (doubling) when a new packet would overwrite a slot still listed, up to
+ * {@link #MAX_CAPACITY}; beyond that {@link #canTrack()} is false until acknowledgements or losses free
+ * the oldest slots.
  */
 public final class SentPacketLog {
     /** Ring size limit: 2^18 packets, about 300 MiB of 1200-byte packets, far beyond any window we allow. */
@@ -21,11 +27,13 @@ public final class SentPacketLog {
 
     private SentPacket[] slots;
     private int mask;
-    /** Every tracked packet number is at least this; numbers below it are acknowledged, lost or untracked. */
-    private long lowest;
     private long next;
-    private int tracked;
-    private long keepLostSinceNs = Long.MIN_VALUE;
+
+    private SentPacket outstandingHead;
+    private SentPacket outstandingTail;
+    private int outstandingCount;
+    private SentPacket lostHead;
+    private SentPacket lostTail;
 
     public SentPacketLog() {
         this(INITIAL_CAPACITY);
@@ -53,26 +61,26 @@ public final class SentPacketLog {
         return next;
     }
 
-    /** The smallest packet number that may still be outstanding. */
-    public long lowestOutstanding() {
-        return lowest;
+    /** How many packets are outstanding (sent, ack-eliciting, neither acknowledged nor lost). */
+    public int outstandingCount() {
+        return outstandingCount;
     }
 
-    /** How many packets are tracked (sent, ack-eliciting, neither acknowledged nor lost). */
-    public int outstandingCount() {
-        return tracked;
+    /** The smallest packet number still listed (outstanding or recently lost), or the next number. */
+    private long lowestListed() {
+        long lowest = next;
+        if (outstandingHead != null) {
+            lowest = outstandingHead.packetNumber;
+        }
+        if (lostHead != null && lostHead.packetNumber < lowest) {
+            lowest = lostHead.packetNumber;
+        }
+        return lowest;
     }
 
     /** Whether {@link #track} can record one more packet now. */
     public boolean canTrack() {
-        return tracked == 0 || next - lowest < MAX_CAPACITY;
-    }
-
-    /** Forgets everything below the next packet number that is not outstanding (no packet is). */
-    private void skipToNextIfIdle() {
-        if (tracked == 0 && next - lowest >= slots.length) {
-            lowest = next - slots.length + 1;
-        }
+        return outstandingHead == null || next - outstandingHead.packetNumber < MAX_CAPACITY;
     }
 
     /**
@@ -80,11 +88,12 @@ public final class SentPacketLog {
      * its slot for the caller to fill in (size, flags, contents). Requires {@link #canTrack()}.
      */
     public SentPacket track(long sentTimeNs) {
-        skipToNextIfIdle();
-        if (next - lowest >= slots.length) {
-            if (!grow()) {
-                throw new IllegalStateException("sent packet log full: " + tracked + " packets outstanding from "
-                        + lowest + " to " + next);
+        if (next - lowestListed() >= slots.length && !grow()) {
+            // Out of room even at the largest ring: give up the spurious-loss memory first.
+            forgetLost(Long.MAX_VALUE);
+            if (next - lowestListed() >= slots.length) {
+                throw new IllegalStateException("sent packet log full: " + outstandingCount
+                        + " packets outstanding from " + outstandingHead.packetNumber + " to " + next);
             }
         }
         long packetNumber = next++;
@@ -93,7 +102,14 @@ public final class SentPacketLog {
         slot.state = SentPacket.State.OUTSTANDING;
         slot.packetNumber = packetNumber;
         slot.sentTimeNs = sentTimeNs;
-        tracked++;
+        slot.previous = outstandingTail;
+        if (outstandingTail == null) {
+            outstandingHead = slot;
+        } else {
+            outstandingTail.next = slot;
+        }
+        outstandingTail = slot;
+        outstandingCount++;
         return slot;
     }
 
@@ -104,66 +120,101 @@ public final class SentPacketLog {
 
     /** The outstanding packet with this number, or null if it is not outstanding (or was never tracked). */
     public SentPacket outstanding(long packetNumber) {
-        if (packetNumber < lowest || packetNumber >= next) {
+        if (packetNumber >= next || next - packetNumber > slots.length) {
             return null;
         }
         SentPacket slot = slots[(int) packetNumber & mask];
         return slot.packetNumber == packetNumber && slot.state == SentPacket.State.OUTSTANDING ? slot : null;
     }
 
-    /** The slot holding this packet number in any state but empty, or null. */
-    SentPacket slotOf(long packetNumber) {
-        if (packetNumber < lowest || packetNumber >= next) {
-            return null;
+    /** Whether the packet with this number was acknowledged (as far as the ring still remembers). */
+    boolean acknowledged(long packetNumber) {
+        if (packetNumber >= next || next - packetNumber > slots.length) {
+            return false;
         }
         SentPacket slot = slots[(int) packetNumber & mask];
-        return slot.packetNumber == packetNumber && slot.state != SentPacket.State.EMPTY ? slot : null;
+        return slot.packetNumber == packetNumber && slot.state == SentPacket.State.ACKED;
     }
 
-    /** The oldest outstanding packet, or null if none. */
+    /** The oldest outstanding packet, or null if none; follow {@link SentPacket#next} for the others. */
     public SentPacket oldestOutstanding() {
-        return tracked == 0 ? null : outstanding(lowest);
+        return outstandingHead;
     }
 
+    /** The oldest packet kept as recently lost, or null; follow {@link SentPacket#next} for the others. */
+    SentPacket oldestLost() {
+        return lostHead;
+    }
+
+    /** Unlinks an outstanding packet that was acknowledged. */
     void markAcked(SentPacket packet) {
-        packet.state = SentPacket.State.NEWLY_ACKED;
-        tracked--;
+        unlinkOutstanding(packet);
+        packet.state = SentPacket.State.ACKED;
     }
 
-    void markLost(SentPacket packet) {
+    /** Moves an outstanding packet to the recently-lost list. */
+    void markLost(SentPacket packet, long nowNs) {
+        unlinkOutstanding(packet);
         packet.state = SentPacket.State.LOST;
-        tracked--;
+        packet.lostTimeNs = nowNs;
+        packet.previous = lostTail;
+        if (lostTail == null) {
+            lostHead = packet;
+        } else {
+            lostTail.next = packet;
+        }
+        lostTail = packet;
     }
 
-    /**
-     * Advances {@link #lowestOutstanding()} past acknowledged and untracked numbers, and past lost
-     * packets declared lost before {@code keepLostSinceNs}: lost packets are kept a while so that a late
-     * acknowledgement can reveal a spurious loss (reordering). Slots need no clearing: {@link #track}
-     * resets a slot before reuse and lookups check number and state.
-     */
-    void trim(long keepLostSinceNs) {
-        this.keepLostSinceNs = keepLostSinceNs;
-        while (lowest < next) {
-            SentPacket slot = slots[(int) lowest & mask];
-            if (slot.packetNumber == lowest) {
-                if (slot.state == SentPacket.State.OUTSTANDING || slot.state == SentPacket.State.NEWLY_ACKED
-                        || (slot.state == SentPacket.State.LOST && slot.lostTimeNs >= keepLostSinceNs)) {
-                    return;
-                }
-            }
-            lowest++;
+    /** Removes a recently-lost packet that turned out to be acknowledged after all. */
+    void markLostAcked(SentPacket packet) {
+        unlinkLost(packet);
+        packet.state = SentPacket.State.ACKED;
+    }
+
+    /** Stops remembering packets declared lost before {@code keepLostSinceNs}. */
+    void forgetLost(long keepLostSinceNs) {
+        while (lostHead != null && lostHead.lostTimeNs < keepLostSinceNs) {
+            SentPacket packet = lostHead;
+            unlinkLost(packet);
+            packet.state = SentPacket.State.EMPTY;
         }
     }
 
+    private void unlinkOutstanding(SentPacket packet) {
+        if (packet.previous == null) {
+            outstandingHead = packet.next;
+        } else {
+            packet.previous.next = packet.next;
+        }
+        if (packet.next == null) {
+            outstandingTail = packet.previous;
+        } else {
+            packet.next.previous = packet.previous;
+        }
+        packet.previous = null;
+        packet.next = null;
+        outstandingCount--;
+    }
+
+    private void unlinkLost(SentPacket packet) {
+        if (packet.previous == null) {
+            lostHead = packet.next;
+        } else {
+            packet.previous.next = packet.next;
+        }
+        if (packet.next == null) {
+            lostTail = packet.previous;
+        } else {
+            packet.next.previous = packet.previous;
+        }
+        packet.previous = null;
+        packet.next = null;
+    }
+
+    /** Doubles the ring until the listed span fits; false at {@link #MAX_CAPACITY}. */
     private boolean grow() {
-        trim(keepLostSinceNs);
-        if (next - lowest >= slots.length && slots.length >= MAX_CAPACITY) {
-            // Out of room: forget the lost packets kept for spurious-loss detection first.
-            trim(Long.MAX_VALUE);
-        }
-        if (next - lowest < slots.length) {
-            return true;
-        }
+        long lowest = lowestListed();
         int capacity = slots.length;
         while (capacity < MAX_CAPACITY && next - lowest >= capacity) {
             capacity *= 2;
@@ -173,10 +224,11 @@ public final class SentPacketLog {
         }
         SentPacket[] grown = new SentPacket[capacity];
         int newMask = capacity - 1;
-        for (SentPacket slot : slots) {
-            if (slot.state != SentPacket.State.EMPTY && slot.packetNumber >= lowest && slot.packetNumber < next) {
-                grown[(int) slot.packetNumber & newMask] = slot;
-            }
+        for (SentPacket p = outstandingHead; p != null; p = p.next) {
+            grown[(int) p.packetNumber & newMask] = p;
+        }
+        for (SentPacket p = lostHead; p != null; p = p.next) {
+            grown[(int) p.packetNumber & newMask] = p;
         }
         for (int i = 0; i < capacity; i++) {
             if (grown[i] == null) {

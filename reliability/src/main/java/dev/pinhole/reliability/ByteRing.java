@@ -1,4 +1,4 @@
-package dev.pinhole.reliability.blocking;
+package dev.pinhole.reliability;
 
 import java.io.InterruptedIOException;
 import java.util.concurrent.locks.LockSupport;
