@@ -18,6 +18,11 @@ final class Failures {
     private Failures() {
     }
 
+    /** The library's multi-line explanations (traversal reports) joined into the one line the CLI prints. */
+    static String oneLine(String message) {
+        return message.strip().replaceAll("\\s*\\R\\s*", "; ").replace(".;", ";");
+    }
+
     static Throwable unwrap(Throwable t) {
         Throwable e = t;
         while ((e instanceof ExecutionException || e instanceof CompletionException
@@ -53,8 +58,7 @@ final class Failures {
         }
         if (t instanceof TraversalFailedException traversal) {
             return new CliException(ExitCodes.TRAVERSAL_FAILED, "NAT traversal failed: " + message
-                    + " (our NAT " + traversal.localNat() + ", peer's NAT " + traversal.peerNat()
-                    + ", " + traversal.pairs().size() + " candidate pairs tried)", t);
+                    + (message.contains("pairs tried") ? "" : " (" + traversal.pairs().size() + " candidate pairs tried)"), t);
         }
         if (t instanceof TransferException transfer) {
             int code = switch (transfer.kind()) {

@@ -39,17 +39,17 @@ public final class Main implements Callable<Integer> {
             if (command instanceof JsonOutput j && j.json()) {
                 CliException failure = Failures.toCli("running " + cmd.getCommandName(), ex);
                 out.println(Json.object().put("ok", false).put("exit_code", failure.exitCode())
-                        .put("error", failure.getMessage()));
+                        .put("error", Failures.oneLine(failure.getMessage())));
                 out.flush();
             }
             if (ex instanceof CliException cli) {
-                err.println("pinhole: " + cli.getMessage());
+                err.println("pinhole: " + Failures.oneLine(cli.getMessage()));
                 if (verbose && cli.getCause() != null) {
                     cli.getCause().printStackTrace(err);
                 }
                 return cli.exitCode();
             }
-            err.println("pinhole: internal error: " + ex + (verbose ? "" : " (run with -v for details)"));
+            err.println("pinhole: internal error: " + Failures.oneLine(String.valueOf(ex)) + (verbose ? "" : " (run with -v for details)"));
             if (verbose) {
                 ex.printStackTrace(err);
             }

@@ -97,10 +97,10 @@ final class ReceiveCommand implements Callable<Integer>, Main.JsonOutput {
                     if (once) {
                         throw failure;
                     }
-                    System.err.println("pinhole: " + failure.getMessage());
+                    System.err.println("pinhole: " + Failures.oneLine(failure.getMessage()));
                     if (json) {
                         System.out.println(Json.object().put("ok", false).put("exit_code", failure.exitCode())
-                                .put("error", failure.getMessage()));
+                                .put("error", Failures.oneLine(failure.getMessage())));
                     }
                 }
             }
