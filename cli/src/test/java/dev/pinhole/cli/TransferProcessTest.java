@@ -80,4 +80,30 @@ class TransferProcessTest {
             }
         }
     }
+
+    @Test
+    void sendResumesFromThePartialFileTheReceiverKept() throws Exception {
+        byte[] content = new byte[2_000_000];
+        new SplittableRandom(0x2E5).nextBytes(content);
+        Path file = Files.write(dir.resolve("resume.bin"), content);
+        Path out = Files.createDirectory(dir.resolve("out"));
+        int kept = 1_234_567;
+        Files.write(out.resolve(".resume.bin.pinhole-partial"), java.util.Arrays.copyOf(content, kept));
+        try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0")) {
+            String address = listeningAddress(server);
+            try (CliProcess receiver = CliProcess.start("receive", "--id", "erin", "--rendezvous", address,
+                    "--out", out.toString(), "--once", "--json", "--bind", "127.0.0.1:0")) {
+                receiver.awaitLine(l -> l.contains("\"registered\""), "erin's registration");
+                try (CliProcess sender = CliProcess.start("send", file.toString(), "--id", "frank", "--to", "erin",
+                        "--rendezvous", address, "--json", "--bind", "127.0.0.1:0")) {
+                    String sent = sender.awaitLine(JsonLine::isJsonObject, "the sender's summary");
+                    assertEquals(0, sender.exitCode(), sender.describe());
+                    assertEquals(0, receiver.exitCode(), receiver.describe());
+                    assertEquals(String.valueOf(kept), JsonLine.field(sent, "resumed_bytes"), sent);
+                    assertEquals(String.valueOf(content.length - kept), JsonLine.field(sent, "bytes_on_wire"), sent);
+                    assertArrayEquals(content, Files.readAllBytes(out.resolve("resume.bin")), "resumed file");
+                }
+            }
+        }
+    }
 }
