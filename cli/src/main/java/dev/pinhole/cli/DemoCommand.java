@@ -40,7 +40,8 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
     long size;
 
     @Option(names = "--loss", paramLabel = "FRACTION", defaultValue = "0",
-            description = "Drop this fraction of datagrams on both peers' sockets, e.g. 0.05 (default: 0).")
+            description = "Drop this fraction of the transport's datagrams on both peers' sockets, in both"
+                + " directions, e.g. 0.05 (default: 0). Rendezvous and STUN datagrams are not dropped.")
     double loss;
 
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1",

@@ -7,6 +7,7 @@ public final class ExitCodes {
     public static final int TRANSFER_FAILED = 1;
     /** Bad command line: unknown option, bad address syntax, bad number. */
     public static final int USAGE = 2;
+    /** No answer from the rendezvous (or STUN) server, or it refused the registration. */
     public static final int RENDEZVOUS_UNREACHABLE = 3;
     public static final int PEER_NOT_FOUND = 4;
     public static final int TRAVERSAL_FAILED = 5;
@@ -27,7 +28,7 @@ public final class ExitCodes {
               0  success
               1  transfer failed (refused by the receiver, SHA-256 mismatch, protocol error)
               2  bad command line (unknown option, bad HOST:PORT, bad number)
-              3  rendezvous server unreachable
+              3  rendezvous server unreachable, or it refused us (name taken, wrong secret)
               4  peer not found at the rendezvous server (the registered names are listed)
               5  NAT traversal failed (the reason is printed)
               6  transfer interrupted (connection lost or timed out)

@@ -71,6 +71,8 @@ public final class Main implements Callable<Integer> {
         }
         System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "debug" : "warn");
         System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+        // Netty's own start-up details are noise even in -v; its warnings still show.
+        System.setProperty("org.slf4j.simpleLogger.log.io.netty", "warn");
         System.setProperty("org.slf4j.simpleLogger.showDateTime", "true");
         System.setProperty("org.slf4j.simpleLogger.dateTimeFormat", "HH:mm:ss.SSS");
         System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
