@@ -14,7 +14,8 @@ class RendezvousProcessTest {
 
     @Test
     void natTypeAgainstOurRfc5780ServerSeesNoNatOnLoopback() throws Exception {
-        try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0", "--alt", "127.0.0.2:0")) {
+        try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0", "--alt", "127.0.0.2:0",
+                "--no-relay")) {
             String address = listeningAddress(server);
             try (CliProcess nat = CliProcess.start("nat-type", "--stun", address, "--json")) {
                 String json = nat.awaitLine(JsonLine::isJsonObject, "a JSON line");

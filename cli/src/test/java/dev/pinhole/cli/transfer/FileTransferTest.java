@@ -267,7 +267,8 @@ class FileTransferTest {
     void garbageInsteadOfAGreetingIsAProtocolError() throws Exception {
         try (Pipe pipe = Pipe.open()) {
             Future<TransferSummary> received = receiveAsync(pipe, false);
-            DataOutputStream out = new DataOutputStream(pipe.a().getOutputStream());
+            // Buffered: one write at flush, before the receiver can fail and close its end.
+            DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(pipe.a().getOutputStream()));
             out.writeBytes("GET / HTTP/1.1\r\n\r\n");
             out.flush();
             assertEquals(TransferException.Kind.PROTOCOL, receiverFailure(received).kind(), "kind for garbage");
@@ -278,7 +279,8 @@ class FileTransferTest {
     void oversizedPathLengthIsRejectedBeforeReadingIt() throws Exception {
         try (Pipe pipe = Pipe.open()) {
             Future<TransferSummary> received = receiveAsync(pipe, false);
-            DataOutputStream out = new DataOutputStream(pipe.a().getOutputStream());
+            // Buffered: one write at flush, before the receiver can fail and close its end.
+            DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(pipe.a().getOutputStream()));
             out.writeInt(TransferProtocol.MAGIC);
             out.writeByte(TransferProtocol.VERSION);
             out.writeInt(1);
