@@ -78,9 +78,12 @@ public final class Main implements Callable<Integer> {
         System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
     }
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
-        new CommandLine(this).usage(System.out);
+        spec.commandLine().usage(spec.commandLine().getOut());
         return 0;
     }
 
