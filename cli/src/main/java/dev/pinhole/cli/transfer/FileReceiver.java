@@ -111,8 +111,8 @@ public final class FileReceiver {
                 reply(out, TransferProtocol.REPLY_EXISTS, "a file named " + path + " exists where a directory should go");
                 return;
             }
-            Files.createDirectories(target);
             SafePaths.checkInside(outDir, target);
+            Files.createDirectories(target);
         } catch (TransferException e) {
             reply(out, TransferProtocol.REPLY_REJECTED, e.getMessage());
             throw e;
@@ -132,8 +132,8 @@ public final class FileReceiver {
         Path parent = target.getParent();
         Path partial = parent.resolve(TransferProtocol.partialName(target.getFileName().toString()));
         try {
-            Files.createDirectories(parent);
             SafePaths.checkInside(outDir, parent);
+            Files.createDirectories(parent);
         } catch (TransferException e) {
             reply(out, TransferProtocol.REPLY_REJECTED, e.getMessage());
             throw e;

@@ -33,10 +33,18 @@ final class SafePaths {
         return resolved;
     }
 
-    /** Checks that an existing directory is inside the root even after following symbolic links. */
-    static void checkInside(Path root, Path existing) throws IOException {
-        if (!existing.toRealPath().startsWith(root)) {
-            throw refused(root.relativize(existing).toString(), "it leads out of the output directory through a link");
+    /**
+     * Checks that {@code path} stays inside the root even after following symbolic links: its nearest
+     * existing ancestor (itself if it exists) must really be inside. Called before creating directories,
+     * so that a link inside the output directory cannot make us create anything outside it.
+     */
+    static void checkInside(Path root, Path path) throws IOException {
+        Path existing = path;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null || !existing.toRealPath().startsWith(root)) {
+            throw refused(root.relativize(path).toString(), "it leads out of the output directory through a link");
         }
     }
 

@@ -174,6 +174,23 @@ class FileTransferTest {
     }
 
     @Test
+    void symbolicLinkInTheOutputDirectoryCannotLeadOutOfIt() throws Exception {
+        Path outside = Files.createDirectories(src.resolve("outside"));
+        Files.createSymbolicLink(dst.resolve("link"), outside);
+        try (Pipe pipe = Pipe.open()) {
+            Future<TransferSummary> received = receiveAsync(pipe, false);
+            SendEntry entry = SendEntry.file("link/new-dir/evil", 3, () -> new ByteArrayInputStream(new byte[3]));
+            TransferException e = assertThrows(TransferException.class, () -> send(pipe, List.of(entry)),
+                    "a path through a link out of the output directory must be refused");
+            assertEquals(TransferException.Kind.REFUSED, e.kind(), "sender's failure kind: " + e.getMessage());
+            assertEquals(TransferException.Kind.PROTOCOL, receiverFailure(received).kind(), "receiver's kind");
+        }
+        try (Stream<Path> left = Files.list(outside)) {
+            assertEquals(0, left.count(), "nothing created outside the output directory");
+        }
+    }
+
+    @Test
     void corruptedDataLeavesNeitherTheFinalFileNorAPartialOne() throws Exception {
         byte[] content = randomBytes(300_000, SEED + 2);
         Path file = Files.write(src.resolve("c.bin"), content);
