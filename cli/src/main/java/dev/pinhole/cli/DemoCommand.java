@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -90,7 +91,7 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
                     try (PeerConnection connection = bob.accept()) {
                         return Transfers.receive(connection, receiver, TransferListener.NONE);
                     } catch (Exception e) {
-                        throw new java.util.concurrent.CompletionException(e);
+                        throw new CompletionException(e);
                     }
                 }, r -> new Thread(r, "demo-bob").start());
                 Progress progress = new Progress("alice -> bob", json, System.err);

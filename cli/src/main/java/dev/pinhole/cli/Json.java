@@ -1,5 +1,6 @@
 package dev.pinhole.cli;
 
+import java.util.List;
 import java.util.Locale;
 
 /** One JSON object on one line, written by hand (the CLI takes no JSON dependency). */
@@ -51,7 +52,7 @@ public final class Json {
     }
 
     /** A list of strings. */
-    public Json put(String key, java.util.List<String> values) {
+    public Json put(String key, List<String> values) {
         key(key).sb.append('[');
         for (int i = 0; i < values.size(); i++) {
             if (i > 0) {

@@ -3,8 +3,8 @@ package dev.pinhole.cli;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** Entry point of the {@code pinhole} command. */
 @Command(name = "pinhole", mixinStandardHelpOptions = true, version = "pinhole 0.1.0-SNAPSHOT",

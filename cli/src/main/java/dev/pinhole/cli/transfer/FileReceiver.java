@@ -4,6 +4,7 @@ import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -186,7 +187,7 @@ public final class FileReceiver {
             while (remaining > 0) {
                 int n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
                 if (n < 0) {
-                    throw new java.io.EOFException();
+                    throw new EOFException();
                 }
                 digest.update(buffer, 0, n);
                 if (channel != null) {

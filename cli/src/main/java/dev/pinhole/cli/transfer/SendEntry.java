@@ -3,6 +3,7 @@ package dev.pinhole.cli.transfer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -65,9 +66,9 @@ public record SendEntry(String path, boolean directory, long size, Content conte
             for (Path p : (Iterable<Path>) walk.sorted()::iterator) {
                 String relative = source.relativize(p).toString().replace(p.getFileSystem().getSeparator(), "/");
                 String name = relative.isEmpty() ? base : base + "/" + relative;
-                if (Files.isDirectory(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
                     entries.add(directory(name));
-                } else if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
                     entries.add(fileEntry(name, p));
                 }
             }

@@ -1,5 +1,6 @@
 package dev.pinhole.cli.transfer;
 
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
@@ -27,7 +28,7 @@ public record TransferSummary(List<FileResult> files, long bytes, long bytesOnWi
         } else {
             var digest = Digests.sha256();
             for (FileResult f : files) {
-                digest.update((f.sha256() + "  " + f.path() + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                digest.update((f.sha256() + "  " + f.path() + "\n").getBytes(StandardCharsets.UTF_8));
             }
             hash = Wire.hex(digest.digest());
         }

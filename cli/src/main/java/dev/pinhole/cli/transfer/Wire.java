@@ -5,6 +5,7 @@ import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.HexFormat;
 
 /** Reading and writing the protocol's fields with the bounds of {@link TransferProtocol}. */
@@ -15,7 +16,7 @@ final class Wire {
     static void writeString(DataOutputStream out, String s, int maxBytes) throws IOException {
         byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
         if (bytes.length > maxBytes) {
-            bytes = java.util.Arrays.copyOf(bytes, maxBytes);
+            bytes = Arrays.copyOf(bytes, maxBytes);
         }
         out.writeShort(bytes.length);
         out.write(bytes);
