@@ -60,6 +60,14 @@ import java.util.concurrent.TimeoutException;
  * share the socket, so the NAT mapping the server saw is the one the peer reaches (DESIGN.md principle 2).
  * The protocol runs on the loop thread; the calls here block the calling thread only.
  *
+ * <h2>Which connection is whose</h2>
+ * The transport's handshake carries no name: an accepted connection belongs to the introduction whose
+ * traversal nominated the connection's source address. That pair was validated with the introduction's
+ * fresh credentials (RFC 8445 MESSAGE-INTEGRITY) and the handshake cookie proves the source owns the
+ * address, so the name is the introduced peer's. A connection from any other address is never returned by
+ * {@link #accept}; it is aborted once the traversal deadline passes. (Neither step authenticates against an
+ * on-path attacker; the transport has no encryption yet, docs/protocol.md §10.)
+ *
  * <h2>Errors</h2>
  * All checked {@link IOException}s that say what to do:
  * {@link dev.pinhole.punch.rendezvous.RendezvousUnreachableException} (the server's address and how long

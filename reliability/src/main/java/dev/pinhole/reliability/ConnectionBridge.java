@@ -27,6 +27,8 @@ final class ConnectionBridge implements ConnectionHandler {
     final ByteRing outbound = new ByteRing(RING_BYTES);
     final ByteRing inbound = new ByteRing(RING_BYTES);
     final CompletableFuture<Void> established = new CompletableFuture<>();
+    /** Completed when the peer acknowledged everything written, FIN included. */
+    final CompletableFuture<Void> outputAcknowledged = new CompletableFuture<>();
     /** Completed when the connection ended, with its close reason. */
     final CompletableFuture<CloseReason> ended = new CompletableFuture<>();
 
@@ -161,6 +163,9 @@ final class ConnectionBridge implements ConnectionHandler {
         }
         if ((events & Connection.EVENT_PATH_CHANGED) != 0) {
             peer = c.remoteAddress();
+        }
+        if ((events & Connection.EVENT_OUTPUT_ACKNOWLEDGED) != 0) {
+            outputAcknowledged.complete(null);
         }
         pump();
     }

@@ -100,9 +100,11 @@ public final class ReliableConnection implements Closeable {
     /**
      * Closes gracefully: ends the outgoing stream, stops reading (data still arriving is discarded), and
      * waits up to {@link TransportConfig#closeTimeout()} for the peer to acknowledge everything written.
+     * The connection then lingers in the background until the peer has finished its stream too (or the
+     * close timeout passed), and ends with CONNECTION_CLOSE.
      *
      * @throws ConnectionException if written data could not be delivered (the connection failed or
-     *     the close timeout passed first), unless that failure was already thrown by a read or write
+     *     the close timeout passed first), unless a read or write already threw that failure
      */
     @Override
     public void close() throws IOException {
@@ -111,18 +113,20 @@ public final class ReliableConnection implements Closeable {
         }
         closed = true;
         bridge.requestClose();
-        CloseReason reason;
+        CloseReason reason = null;
         try {
-            reason = bridge.ended.get(config.closeTimeout().toMillis() + 2_000, TimeUnit.MILLISECONDS);
+            CompletableFuture.anyOf(bridge.outputAcknowledged, bridge.ended)
+                    .get(config.closeTimeout().toMillis() + 2_000, TimeUnit.MILLISECONDS);
+            reason = bridge.ended.getNow(null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while closing the connection to " + remoteAddress());
         } catch (ExecutionException | TimeoutException e) {
-            reason = null;
+            reason = bridge.ended.getNow(null);
         } finally {
             transport.forget(this);
         }
-        if (reason != null && !reason.graceful() && !failureReported
+        if (reason != null && !reason.graceful() && !failureReported && !bridge.outputAcknowledged.isDone()
                 && !(reason instanceof CloseReason.LocalAbort)) {
             throw reason.toException(remoteAddress());
         }

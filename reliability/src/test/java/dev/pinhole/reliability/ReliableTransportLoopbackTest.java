@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.core.net.DatagramDemultiplexer;
+import dev.pinhole.core.net.PacketKind;
+import dev.pinhole.core.net.UdpEventLoop;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -178,4 +181,36 @@ class ReliableTransportLoopbackTest {
         }
     }
 
+
+    @Test
+    void sharesASocketThroughTheDemultiplexer() throws Exception {
+        DatagramDemultiplexer demux = new DatagramDemultiplexer();
+        try (UdpEventLoop loop = UdpEventLoop.builder().bind(ANY_LOOPBACK).build()) {
+            loop.receiver(demux);
+            loop.start();
+            try (ReliableTransport shared = ReliableTransport.on(loop, loop::execute, TransportConfig.DEFAULT)) {
+                loop.submit(() -> {
+                    demux.route(PacketKind.TRANSPORT, shared.datagramReceiver());
+                    return null;
+                }).get(10, TimeUnit.SECONDS);
+                shared.listen();
+                CompletableFuture<ReliableConnection> accepted = CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return shared.accept(Duration.ofSeconds(30));
+                    } catch (IOException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                try (ReliableConnection c = client.connect(loop.localAddress())) {
+                    ReliableConnection s = get(accepted);
+                    c.outputStream().write("through the demux".getBytes(StandardCharsets.UTF_8));
+                    c.shutdownOutput();
+                    assertArrayEquals("through the demux".getBytes(StandardCharsets.UTF_8),
+                            s.inputStream().readAllBytes(), "bytes arrive through the shared socket");
+                    s.close();
+                }
+                assertTrue(demux.count(PacketKind.TRANSPORT) > 0, "the demultiplexer routed transport packets");
+            }
+        }
+    }
 }

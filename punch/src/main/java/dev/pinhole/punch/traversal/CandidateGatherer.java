@@ -68,8 +68,15 @@ public final class CandidateGatherer {
         List<InetSocketAddress> mapped = new ArrayList<>();
         CompletableFuture<Void> chain = CompletableFuture.completedFuture(null);
         BindingRequest request = BindingRequest.DEFAULT.withTiming(timing);
-        for (InetSocketAddress server : servers) {
+        for (int i = 0; i < servers.size(); i++) {
+            InetSocketAddress server = servers.get(i);
+            boolean last = i == servers.size() - 1;
             chain = chain.thenCompose(ignored -> client.binding(server, request))
+                    .thenCompose(outcome -> last && !(outcome instanceof BindingOutcome.Success) && servers.size() > 1
+                            // The last query's mapping is the base port prediction counts from. Unanswered, it
+                            // may still have created a mapping the peer would then miscount by one: ask again
+                            // (the same destination reuses that mapping, so the answer tells its port).
+                            ? client.binding(server, request) : CompletableFuture.completedFuture(outcome))
                     .thenAccept(outcome -> mapped.add(
                             outcome instanceof BindingOutcome.Success success ? success.mappedAddress() : null));
         }

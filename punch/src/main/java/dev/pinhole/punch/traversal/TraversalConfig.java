@@ -31,6 +31,9 @@ package dev.pinhole.punch.traversal;
  * @param primingTtl             IP TTL of the priming datagrams sent before the checks when a
  *                               {@link SocketTtl} hook is given (LAB.md: 2 passes one's own NAT and dies
  *                               at the next router)
+ * @param primingWaitNs          wait between priming and the first check: the skew between the two sides'
+ *                               introductions that priming tolerates (the peer must have primed before our
+ *                               first full check reaches its NAT)
  */
 public record TraversalConfig(
         long paceNs,
@@ -47,7 +50,8 @@ public record TraversalConfig(
         long birthdayDelayNs,
         int birthdayMinPort,
         int birthdayMaxPort,
-        int primingTtl) {
+        int primingTtl,
+        long primingWaitNs) {
 
     /** RFC 8445 §14.2: "Ta ... the default value is 50 ms". */
     public static final long DEFAULT_PACE_NS = 50_000_000L;
@@ -60,8 +64,11 @@ public record TraversalConfig(
     public static final long DEFAULT_INITIAL_CHECK_RTO_NS = 200_000_000L;
     /** Doubling stops at 1 s: punching needs steady retries through the deadline (LAB.md's conntrack trap). */
     public static final long DEFAULT_MAX_CHECK_RTO_NS = 1_000_000_000L;
-    /** Four Ta plus a LAN round trip: a working host pair is checked first and answers well within it. */
-    public static final long DEFAULT_NOMINATION_GRACE_NS = 250_000_000L;
+    /**
+     * Three Ta: host pairs are checked first, and a LAN answers within a few milliseconds, so a host pair
+     * that has not answered 150 ms after its first check is not coming.
+     */
+    public static final long DEFAULT_NOMINATION_GRACE_NS = 150_000_000L;
     /** RFC 8445 §11: "Tr ... SHOULD be configurable and SHOULD have a default of 15 seconds". */
     public static final long DEFAULT_KEEPALIVE_INTERVAL_NS = 15_000_000_000L;
     /** Pinhole: eight predicted ports cover the few mappings a side creates between measuring and punching. */
@@ -78,12 +85,15 @@ public record TraversalConfig(
     public static final int DEFAULT_BIRTHDAY_MAX_PORT = 65_535;
     /** LAB.md: TTL 2 leaves the local NAT and dies one router later. */
     public static final int DEFAULT_PRIMING_TTL = 2;
+    /** Pinhole: introductions reach both sides within 100 ms of each other on ordinary paths. */
+    public static final long DEFAULT_PRIMING_WAIT_NS = 100_000_000L;
 
     public static final TraversalConfig DEFAULT = new TraversalConfig(DEFAULT_PACE_NS, DEFAULT_DEADLINE_NS,
             DEFAULT_INITIAL_CHECK_RTO_NS, DEFAULT_MAX_CHECK_RTO_NS, DEFAULT_NOMINATION_GRACE_NS,
             DEFAULT_KEEPALIVE_INTERVAL_NS, DEFAULT_PREDICTION_WINDOW, DEFAULT_BIRTHDAY_SOCKETS,
             DEFAULT_BIRTHDAY_PROBE_INTERVAL_NS, DEFAULT_BIRTHDAY_MAX_PROBES, DEFAULT_BIRTHDAY_REFRESH_NS,
-            DEFAULT_BIRTHDAY_DELAY_NS, DEFAULT_BIRTHDAY_MIN_PORT, DEFAULT_BIRTHDAY_MAX_PORT, DEFAULT_PRIMING_TTL);
+            DEFAULT_BIRTHDAY_DELAY_NS, DEFAULT_BIRTHDAY_MIN_PORT, DEFAULT_BIRTHDAY_MAX_PORT, DEFAULT_PRIMING_TTL,
+            DEFAULT_PRIMING_WAIT_NS);
 
     public TraversalConfig {
         positive("paceNs", paceNs);
@@ -118,6 +128,9 @@ public record TraversalConfig(
         if (primingTtl < 1 || primingTtl > 255) {
             throw new IllegalArgumentException("primingTtl must be in [1, 255], was " + primingTtl);
         }
+        if (primingWaitNs < 0) {
+            throw new IllegalArgumentException("primingWaitNs must not be negative, was " + primingWaitNs);
+        }
     }
 
     /** Ports the easy side may probe: R in the birthday formula. */
@@ -128,50 +141,56 @@ public record TraversalConfig(
     public TraversalConfig withPaceNs(long value) {
         return new TraversalConfig(value, deadlineNs, initialCheckRtoNs, maxCheckRtoNs, nominationGraceNs,
                 keepaliveIntervalNs, predictionWindow, birthdaySockets, birthdayProbeIntervalNs, birthdayMaxProbes,
-                birthdayRefreshNs, birthdayDelayNs, birthdayMinPort, birthdayMaxPort, primingTtl);
+                birthdayRefreshNs, birthdayDelayNs, birthdayMinPort, birthdayMaxPort, primingTtl, primingWaitNs);
     }
 
     public TraversalConfig withDeadlineNs(long value) {
         return new TraversalConfig(paceNs, value, initialCheckRtoNs, maxCheckRtoNs, nominationGraceNs,
                 keepaliveIntervalNs, predictionWindow, birthdaySockets, birthdayProbeIntervalNs, birthdayMaxProbes,
-                birthdayRefreshNs, birthdayDelayNs, birthdayMinPort, birthdayMaxPort, primingTtl);
+                birthdayRefreshNs, birthdayDelayNs, birthdayMinPort, birthdayMaxPort, primingTtl, primingWaitNs);
     }
 
     public TraversalConfig withNominationGraceNs(long value) {
         return new TraversalConfig(paceNs, deadlineNs, initialCheckRtoNs, maxCheckRtoNs, value,
                 keepaliveIntervalNs, predictionWindow, birthdaySockets, birthdayProbeIntervalNs, birthdayMaxProbes,
-                birthdayRefreshNs, birthdayDelayNs, birthdayMinPort, birthdayMaxPort, primingTtl);
+                birthdayRefreshNs, birthdayDelayNs, birthdayMinPort, birthdayMaxPort, primingTtl, primingWaitNs);
     }
 
     public TraversalConfig withKeepaliveIntervalNs(long value) {
         return new TraversalConfig(paceNs, deadlineNs, initialCheckRtoNs, maxCheckRtoNs, nominationGraceNs,
                 value, predictionWindow, birthdaySockets, birthdayProbeIntervalNs, birthdayMaxProbes,
-                birthdayRefreshNs, birthdayDelayNs, birthdayMinPort, birthdayMaxPort, primingTtl);
+                birthdayRefreshNs, birthdayDelayNs, birthdayMinPort, birthdayMaxPort, primingTtl, primingWaitNs);
     }
 
     public TraversalConfig withPredictionWindow(int value) {
         return new TraversalConfig(paceNs, deadlineNs, initialCheckRtoNs, maxCheckRtoNs, nominationGraceNs,
                 keepaliveIntervalNs, value, birthdaySockets, birthdayProbeIntervalNs, birthdayMaxProbes,
-                birthdayRefreshNs, birthdayDelayNs, birthdayMinPort, birthdayMaxPort, primingTtl);
+                birthdayRefreshNs, birthdayDelayNs, birthdayMinPort, birthdayMaxPort, primingTtl, primingWaitNs);
     }
 
     /** Birthday probing with {@code sockets} hard-side sockets and {@code maxProbes} easy-side probes. */
     public TraversalConfig withBirthday(int sockets, int maxProbes, long probeIntervalNs) {
         return new TraversalConfig(paceNs, deadlineNs, initialCheckRtoNs, maxCheckRtoNs, nominationGraceNs,
                 keepaliveIntervalNs, predictionWindow, sockets, probeIntervalNs, maxProbes,
-                birthdayRefreshNs, birthdayDelayNs, birthdayMinPort, birthdayMaxPort, primingTtl);
+                birthdayRefreshNs, birthdayDelayNs, birthdayMinPort, birthdayMaxPort, primingTtl, primingWaitNs);
     }
 
     public TraversalConfig withBirthdayDelayNs(long value) {
         return new TraversalConfig(paceNs, deadlineNs, initialCheckRtoNs, maxCheckRtoNs, nominationGraceNs,
                 keepaliveIntervalNs, predictionWindow, birthdaySockets, birthdayProbeIntervalNs, birthdayMaxProbes,
-                birthdayRefreshNs, value, birthdayMinPort, birthdayMaxPort, primingTtl);
+                birthdayRefreshNs, value, birthdayMinPort, birthdayMaxPort, primingTtl, primingWaitNs);
     }
 
     public TraversalConfig withBirthdayPortRange(int minPort, int maxPort) {
         return new TraversalConfig(paceNs, deadlineNs, initialCheckRtoNs, maxCheckRtoNs, nominationGraceNs,
                 keepaliveIntervalNs, predictionWindow, birthdaySockets, birthdayProbeIntervalNs, birthdayMaxProbes,
-                birthdayRefreshNs, birthdayDelayNs, minPort, maxPort, primingTtl);
+                birthdayRefreshNs, birthdayDelayNs, minPort, maxPort, primingTtl, primingWaitNs);
+    }
+
+    public TraversalConfig withPrimingWaitNs(long value) {
+        return new TraversalConfig(paceNs, deadlineNs, initialCheckRtoNs, maxCheckRtoNs, nominationGraceNs,
+                keepaliveIntervalNs, predictionWindow, birthdaySockets, birthdayProbeIntervalNs, birthdayMaxProbes,
+                birthdayRefreshNs, birthdayDelayNs, birthdayMinPort, birthdayMaxPort, primingTtl, value);
     }
 
     private static void positive(String name, long value) {

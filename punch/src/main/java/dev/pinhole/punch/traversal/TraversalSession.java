@@ -127,8 +127,10 @@ public final class TraversalSession {
 
     private Role role;
     private State state = State.CHECKING;
-    private final long startNs;
-    private final long deadlineNs;
+    private long startNs;
+    private long deadlineNs;
+    /** Checks wait for {@link #releaseChecks()}: priming is done, the peer may not have primed yet. */
+    private boolean held;
     private long nextSlotNs;
     private long timerId = TimerService.NO_TIMER;
     private long timerAtNs = NONE;
@@ -185,6 +187,7 @@ public final class TraversalSession {
         this.tieBreaker = random.nextLong();
         this.startNs = endpoint.clock().nanoTime();
         this.deadlineNs = startNs + config.deadlineNs();
+        this.held = b.holdChecks;
         this.nextSlotNs = startNs;
 
         long v4 = 0;
@@ -200,6 +203,14 @@ public final class TraversalSession {
             } else if (c.type() == CandidateType.SERVER_REFLEXIVE && ownReflexive == null) {
                 ownReflexive = c.address();
             }
+        }
+        InetAddress bound = endpoint.localAddress().getAddress();
+        long defaultHost = Candidate.priority(CandidateType.HOST, Candidate.MAX_LOCAL_PREFERENCE, Candidate.COMPONENT_ID);
+        if (v4 == 0 && (bound instanceof Inet4Address || bound.isAnyLocalAddress())) {
+            v4 = defaultHost; // the caller listed no IPv4 host candidate, but the socket sends IPv4
+        }
+        if (v6 == 0 && !(bound instanceof Inet4Address)) {
+            v6 = defaultHost;
         }
         this.main = new LocalSocket(0, endpoint, endpoint.localAddress(), false, v4, v6);
         sockets.add(main);
@@ -275,6 +286,25 @@ public final class TraversalSession {
         return new TraversalStats(checksSent, responsesSent, requestsReceived, responsesReceived, badIntegrity,
                 malformed, nonSymmetric, roleConflicts, peerReflexiveLearnt, primingSent, probesSent, socketsOpened,
                 keepalivesSent, keepalivesReceived);
+    }
+
+    /**
+     * Lets a session built with {@link Builder#holdChecks()} start checking. It has primed already (or will
+     * on the next turn of the loop); the deadline counts from now. Call it when the rendezvous reports that
+     * the peer has primed too, so that no full check can reach the peer's NAT before the peer's own priming
+     * left it (LAB.md). Idempotent; ignored once the session ended.
+     */
+    public void releaseChecks() {
+        if (!held || state != State.CHECKING) {
+            return;
+        }
+        held = false;
+        long nowNs = endpoint.clock().nanoTime();
+        startNs = nowNs;
+        deadlineNs = nowNs + config.deadlineNs();
+        nextSlotNs = Math.max(nextSlotNs, nowNs);
+        planBirthday();
+        arm(nowNs);
     }
 
     /**
@@ -454,6 +484,9 @@ public final class TraversalSession {
         if (state != State.CHECKING) {
             return NONE;
         }
+        if (held) {
+            return primed ? NONE : startNs;
+        }
         long wake = deadlineNs;
         long due = nextCheckDueNs(nowNs);
         if (due != NONE) {
@@ -479,12 +512,15 @@ public final class TraversalSession {
                 sendKeepalive(nowNs);
             }
         } else if (state == State.CHECKING) {
+            if (!primed) {
+                prime();
+            }
+            if (held) {
+                return; // primed; releaseChecks() re-arms the timer
+            }
             if (nowNs >= deadlineNs) {
                 fail(nowNs);
                 return;
-            }
-            if (!primed) {
-                prime();
             }
             birthdayTick(nowNs);
             if (nowNs >= nextSlotNs) {
@@ -656,6 +692,7 @@ public final class TraversalSession {
             } finally {
                 socketTtl.restore();
             }
+            nextSlotNs = Math.max(nextSlotNs, endpoint.clock().nanoTime() + config.primingWaitNs());
         } catch (IOException e) {
             // Priming is an optimisation against one NAT implementation's behaviour; without it the checks
             // still run, and the failure report names the pairs.
@@ -1255,7 +1292,9 @@ public final class TraversalSession {
                     + "port prediction and birthday probing did not find the new port in time";
         }
         if (requestsReceived == 0 && responsesReceived == 0) {
-            return "no check crossed in either direction: a firewall may block UDP, or the peer is not running";
+            return "no check crossed in either direction: a firewall may block UDP, or the peer is not running"
+                    + (socketTtl == SocketTtl.NONE ? "; between Linux NATs an unprimed simultaneous punch hits the "
+                            + "conntrack clash (give the session a SocketTtl to prime)" : "");
         }
         return "checks crossed only in one direction";
     }
@@ -1273,6 +1312,7 @@ public final class TraversalSession {
         private ProbeSockets probeSockets = ProbeSockets.NONE;
         private TraversalListener listener;
         private DatagramReceiver passThrough;
+        private boolean holdChecks;
 
         private Builder(DatagramEndpoint endpoint, Introduction introduction, List<Candidate> localCandidates) {
             this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
@@ -1303,6 +1343,17 @@ public final class TraversalSession {
         /** Extra sockets for the hard side of birthday probing; without them this side never plays it. */
         public Builder probeSockets(ProbeSockets probeSockets) {
             this.probeSockets = Objects.requireNonNull(probeSockets, "probeSockets");
+            return this;
+        }
+
+        /**
+         * Prime at once but send no check until {@link TraversalSession#releaseChecks()}: for a rendezvous
+         * that synchronises the two sides after both primed, the robust form of LAB.md's priming (without
+         * it, {@link TraversalConfig#primingWaitNs} is all the skew between the sides that priming survives).
+         * Checks from the peer are answered meanwhile.
+         */
+        public Builder holdChecks() {
+            this.holdChecks = true;
             return this;
         }
 

@@ -14,11 +14,13 @@ import dev.pinhole.core.sim.SimTracer;
 import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
 import dev.pinhole.punch.stun.StunClass;
 import dev.pinhole.punch.stun.StunMessageType;
+import dev.pinhole.punch.stun.TrackedEndpoint;
 import dev.pinhole.punch.traversal.Candidate;
 import dev.pinhole.punch.traversal.CandidateType;
 import dev.pinhole.punch.traversal.Introduction;
 import dev.pinhole.punch.traversal.NatProfile;
 import dev.pinhole.punch.traversal.Role;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -240,6 +242,29 @@ class RendezvousConnectTest {
     }
 
     @Test
+    void anAcceptedConnectWhoseIntroductionNeverArrivesFailsAfterTheIntroductionTimeout() {
+        int introduction = StunMessageType.of(RendezvousProtocol.METHOD_INTRODUCTION, StunClass.REQUEST);
+        Peer[] alice = new Peer[1];
+        net.serverEndpoint = net.serverHost.bind(RendezvousSim.SERVER_PORT);
+        InterceptingEndpoint lossy = new InterceptingEndpoint(new TrackedEndpoint(net.serverEndpoint, net.allocator),
+            (bytes, to) -> ((bytes[0] & 0xFF) << 8 | (bytes[1] & 0xFF)) == introduction
+                && to.equals(alice[0].mappedTowards(net.serverAddress)));
+        net.server = RendezvousServer.listen(lossy, RendezvousServerConfig.builder().random(net.sim.random("s")).build());
+        alice[0] = net.peerBehindNat("alice");
+        Peer bob = net.peerBehindNat("bob");
+        net.register(alice[0]);
+        net.register(bob);
+
+        long startNs = net.sim.nowNs();
+        Throwable failure = net.awaitFailure(alice[0].client().connect("bob"), 30 * SECOND);
+
+        assertInstanceOf(RendezvousException.class, failure);
+        assertTrue(failure.getMessage().contains("INTRODUCTION did not arrive within 10000 ms"), failure.getMessage());
+        assertEquals(10 * SECOND, net.sim.nowNs() - startNs, "10 s after the CONNECT was accepted (no delay here)");
+        assertEquals(5, lossy.dropped, "the server tried 5 times (RTO 500 ms, Rc 5)");
+    }
+
+    @Test
     void theServerGivesUpOnAPeerThatNeverAcknowledgesButStillIntroducesTheRequester() {
         net.startServer();
         Peer alice = net.peerBehindNat("alice");
@@ -302,9 +327,9 @@ class RendezvousConnectTest {
         int[] largest = {0};
         net.sim.tracer(new SimTracer() {
             @Override
-            public void sent(long nowNs, InetSocketAddress from, InetSocketAddress to, int bytes) {
+            public void sent(long nowNs, InetSocketAddress from, InetSocketAddress to, ByteBuf datagram) {
                 if (from.equals(net.serverAddress)) {
-                    largest[0] = Math.max(largest[0], bytes);
+                    largest[0] = Math.max(largest[0], datagram.readableBytes());
                 }
             }
         });

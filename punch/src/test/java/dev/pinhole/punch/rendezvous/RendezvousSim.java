@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.pinhole.core.net.DatagramEndpoint;
+import dev.pinhole.core.sim.CountingAllocator;
 import dev.pinhole.core.sim.Nat;
 import dev.pinhole.core.sim.NatConfig;
 import dev.pinhole.core.sim.SimEndpoint;
@@ -26,8 +27,9 @@ import java.util.function.UnaryOperator;
 
 /**
  * A rendezvous server at 198.51.100.10:3478 on a seeded {@link Simulator}, and peers behind simulated
- * NATs or on the public internet, every buffer allocated through a {@link TrackingAllocator} so that
- * {@link #close()} proves none leaked. Failure messages carry the seed.
+ * NATs or on the public internet. Protocol code allocates through a {@link TrackingAllocator} and the
+ * simulator through a {@link CountingAllocator}, so that {@link #close()} proves no buffer leaked. Failure
+ * messages carry the seed.
  */
 final class RendezvousSim implements AutoCloseable {
     static final long MS = 1_000_000L;
@@ -38,6 +40,8 @@ final class RendezvousSim implements AutoCloseable {
     final long seed;
     final Simulator sim;
     final TrackingAllocator allocator = new TrackingAllocator();
+    /** The simulator's own copies of datagrams in flight: counted too, and no leak-detection stack traces. */
+    final CountingAllocator simAllocator = new CountingAllocator();
     final SimHost serverHost;
     final InetSocketAddress serverAddress = address(SERVER_IP, SERVER_PORT);
     final List<Peer> peers = new ArrayList<>();
@@ -48,7 +52,7 @@ final class RendezvousSim implements AutoCloseable {
 
     RendezvousSim(long seed) {
         this.seed = seed;
-        this.sim = new Simulator(seed);
+        this.sim = new Simulator(seed, simAllocator);
         this.serverHost = sim.internet().addHost(SERVER_IP);
     }
 
@@ -156,6 +160,8 @@ final class RendezvousSim implements AutoCloseable {
         }
         sim.close();
         assertEquals(0, allocator.live(), "buffers still alive of " + allocator.allocated() + " allocated (seed " + seed + ")");
+        assertEquals(0, simAllocator.liveBuffers(), "simulator buffers still alive of " + simAllocator.allocatedBuffers()
+            + " (seed " + seed + ")");
     }
 
     void assertTrueSeeded(boolean condition, String message) {

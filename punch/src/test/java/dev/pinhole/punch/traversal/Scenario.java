@@ -27,6 +27,13 @@ record Scenario(Topology topology, NatConfig a, NatConfig b, double lossRate, lo
     static final long ACCESS_DELAY_NS = 10 * MS;
     /** Virtual time a run may take after the introduction: the deadline plus room for the final exchange. */
     static final long RUN_LIMIT_NS = 30 * SECOND;
+    /**
+     * The home NATs of {@link Topology#SAME_CARRIER}: endpoint-independent mapping with port preservation,
+     * address-and-port-dependent filtering, like Linux MASQUERADE but without its conntrack clash, which the
+     * simulator can trigger but priming (real networks only: the simulator has no TTL) would prevent.
+     */
+    static final NatConfig HOME_NAT = NatConfig.PORT_RESTRICTED_CONE
+            .withPortAllocation(NatConfig.PortAllocation.PRESERVING).withHairpinning(false);
 
     enum Topology {
         /** Each peer behind its own NAT (or on a public address), both NATs on the internet. */
@@ -34,9 +41,9 @@ record Scenario(Topology topology, NatConfig a, NatConfig b, double lossRate, lo
         /** Both peers in one LAN behind one NAT: host candidates reach each other. */
         SAME_LAN,
         /**
-         * Each peer behind its own home NAT (endpoint-independent mapping, address-and-port-dependent
-         * filtering), both home NATs behind one carrier NAT: host candidates are unreachable (and equal: both
-         * peers are 10.0.0.2), reflexive addresses share the carrier's IP, so only hairpinning joins them.
+         * Each peer behind its own home NAT ({@link #HOME_NAT}), both home NATs behind one carrier NAT:
+         * host candidates are unreachable (and equal: both peers are 10.0.0.2), reflexive addresses share
+         * the carrier's IP, so only hairpinning joins them.
          */
         SAME_CARRIER
     }
@@ -69,7 +76,7 @@ record Scenario(Topology topology, NatConfig a, NatConfig b, double lossRate, lo
             switch (topology) {
                 case DIFFERENT_NATS -> {
                     alice = world.peer("alice", realm(world, "203.0.113.1", a), a == null ? "192.0.2.1" : "10.0.0.2");
-                    bob = world.peer("bob", realm(world, "203.0.113.2", b), b == null ? "192.0.2.2" : "10.0.0.2");
+                    bob = world.peer("bob", realm(world, "203.0.113.2", b), b == null ? "192.0.2.2" : "10.0.1.2");
                 }
                 case SAME_LAN -> {
                     Network lan = realm(world, "203.0.113.1", a);
@@ -78,7 +85,7 @@ record Scenario(Topology topology, NatConfig a, NatConfig b, double lossRate, lo
                 }
                 case SAME_CARRIER -> {
                     Nat carrier = world.nat("203.0.113.1", Objects.requireNonNull(a, "carrier NAT"));
-                    NatConfig home = NatConfig.LINUX_MASQUERADE;
+                    NatConfig home = HOME_NAT;
                     Nat homeA = carrier.inside().addNat("100.64.0.1", home);
                     Nat homeB = carrier.inside().addNat("100.64.0.2", home);
                     alice = world.peer("alice", homeA.inside(), "10.0.0.2");

@@ -140,6 +140,7 @@ final class SimWorld implements AutoCloseable {
         NatProfile.Filtering knownFiltering = NatProfile.Filtering.UNKNOWN;
         ProbeSockets sockets;
         SocketTtl ttl = SocketTtl.NONE;
+        boolean holdChecks;
         TraversalSession session;
         TraversalPath path;
         TraversalFailedException failure;
@@ -199,7 +200,12 @@ final class SimWorld implements AutoCloseable {
         void start(Peer peer, Role role, TraversalConfig config) {
             Introduction introduction = new Introduction(peer.name, peer.gathered.join().candidates(), credentials,
                     peer.credentials, role, peer.profile(), profile());
-            session = TraversalSession.builder(endpoint, introduction, gathered.join().candidates())
+            TraversalSession.Builder builder = TraversalSession.builder(endpoint, introduction,
+                    gathered.join().candidates());
+            if (holdChecks) {
+                builder.holdChecks();
+            }
+            session = builder
                     .config(config)
                     .random(world.sim.random("traversal/" + name))
                     .probeSockets(sockets)

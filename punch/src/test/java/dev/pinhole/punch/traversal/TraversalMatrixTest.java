@@ -12,9 +12,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -52,7 +56,7 @@ class TraversalMatrixTest {
             return "public";
         }
         return shortName(c.mapping().name()) + "M/" + shortName(c.filtering().name()) + "F/"
-                + c.portAllocation().name().substring(0, 3).toLowerCase(java.util.Locale.ROOT);
+                + c.portAllocation().name().substring(0, 3).toLowerCase(Locale.ROOT);
     }
 
     private static String shortName(String behaviour) {
@@ -125,6 +129,11 @@ class TraversalMatrixTest {
             }
         }
         write("different-nats.md", gridTable(sides, grid) + System.lineSeparator() + summary(cells));
+        write("different-nats-grouped.md", groupedTable(sides, grid));
+        Cell symmetric = grid[sides.size() - 1][sides.size() - 1];
+        if (symmetric.outcome().failureA() != null) {
+            write("failure-example.txt", symmetric.outcome().failureA().getMessage());
+        }
         assertAllMatch(cells);
     }
 
@@ -188,6 +197,61 @@ class TraversalMatrixTest {
             s.append(System.lineSeparator());
         }
         return s.toString();
+    }
+
+    /**
+     * The grid with NATs that behave alike merged: an endpoint-independent NAT's port allocation never
+     * matters, and port preservation is sequential allocation for a NAT that maps per destination. A merged
+     * cell shows the range of times, or every distinct outcome when its members differ.
+     */
+    private static String groupedTable(List<NatConfig> sides, Cell[][] grid) {
+        Map<String, List<Integer>> groups = new LinkedHashMap<>();
+        for (int i = 0; i < sides.size(); i++) {
+            groups.computeIfAbsent(groupLabel(sides.get(i)), k -> new ArrayList<>()).add(i);
+        }
+        List<String> labels = new ArrayList<>(groups.keySet());
+        StringBuilder s = new StringBuilder("| row controls \\ column |");
+        for (String label : labels) {
+            s.append(' ').append(label).append(" |");
+        }
+        s.append(System.lineSeparator()).append("|---|").append("---|".repeat(labels.size()))
+                .append(System.lineSeparator());
+        for (String row : labels) {
+            s.append("| **").append(row).append("** |");
+            for (String column : labels) {
+                TreeSet<String> kinds = new TreeSet<>();
+                long min = Long.MAX_VALUE;
+                long max = -1;
+                for (int i : groups.get(row)) {
+                    for (int j : groups.get(column)) {
+                        Cell c = grid[i][j];
+                        if (c.outcome().connected()) {
+                            kinds.add(c.code().substring(c.code().indexOf(' ') + 1));
+                            min = Math.min(min, c.outcome().connectNs() / MS);
+                            max = Math.max(max, c.outcome().connectNs() / MS);
+                        } else {
+                            kinds.add("relay");
+                        }
+                    }
+                }
+                String times = max < 0 ? "" : (min == max ? min + " " : min + "-" + max + " ");
+                s.append(' ').append(kinds.equals(Set.of("relay")) ? "relay"
+                        : times + String.join("/", kinds)).append(" |");
+            }
+            s.append(System.lineSeparator());
+        }
+        return s.toString();
+    }
+
+    private static String groupLabel(NatConfig c) {
+        if (c == null) {
+            return "public";
+        }
+        String label = label(c);
+        if (c.mapping() == MappingBehavior.ENDPOINT_INDEPENDENT) {
+            return label.substring(0, label.lastIndexOf('/'));
+        }
+        return c.portAllocation() == PortAllocation.RANDOM ? label : label.substring(0, label.lastIndexOf('/')) + "/seq";
     }
 
     private static String listTable(String what, List<Cell> cells) {

@@ -69,9 +69,9 @@ class TraversalSessionSimTest {
     void peersBehindOneHairpinningCarrierNatWithUnreachableHostsConnectOverReflexivePairs() {
         try (SimWorld world = new SimWorld(3)) {
             Nat carrier = world.nat("203.0.113.1", NatConfig.PORT_RESTRICTED_CONE);
-            SimWorld.Peer a = world.peer("alice", carrier.inside().addNat("100.64.0.1", NatConfig.LINUX_MASQUERADE)
+            SimWorld.Peer a = world.peer("alice", carrier.inside().addNat("100.64.0.1", Scenario.HOME_NAT)
                     .inside(), "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", carrier.inside().addNat("100.64.0.2", NatConfig.LINUX_MASQUERADE)
+            SimWorld.Peer b = world.peer("bob", carrier.inside().addNat("100.64.0.2", Scenario.HOME_NAT)
                     .inside(), "10.0.0.2");
             world.introduce(a, b, TraversalConfig.DEFAULT);
             assertConnected(world, a, b);
@@ -85,9 +85,9 @@ class TraversalSessionSimTest {
     void withoutHairpinningPeersBehindOneCarrierNatNeedARelay() {
         try (SimWorld world = new SimWorld(4)) {
             Nat carrier = world.nat("203.0.113.1", NatConfig.PORT_RESTRICTED_CONE.withHairpinning(false));
-            SimWorld.Peer a = world.peer("alice", carrier.inside().addNat("100.64.0.1", NatConfig.LINUX_MASQUERADE)
+            SimWorld.Peer a = world.peer("alice", carrier.inside().addNat("100.64.0.1", Scenario.HOME_NAT)
                     .inside(), "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", carrier.inside().addNat("100.64.0.2", NatConfig.LINUX_MASQUERADE)
+            SimWorld.Peer b = world.peer("bob", carrier.inside().addNat("100.64.0.2", Scenario.HOME_NAT)
                     .inside(), "10.0.0.2");
             world.introduce(a, b, TraversalConfig.DEFAULT);
             world.runToOutcome(a, b, 30 * SECOND);
@@ -355,8 +355,34 @@ class TraversalSessionSimTest {
                 assertTrue(trace.get(1 + i).startsWith("indication "), "priming datagram " + i + ": " + trace);
             }
             assertEquals("restore", trace.get(1 + remote.size()), "TTL restored right after priming: " + trace);
-            assertTrue(trace.get(2 + remote.size()).startsWith("check "), "then the checks: " + trace);
+            int firstCheck = 0;
+            while (!trace.get(firstCheck).startsWith("check ")) {
+                firstCheck++;
+            }
+            assertTrue(firstCheck > 1 + remote.size(), "checks only after priming: " + trace);
             assertEquals(remote.size(), a.session.stats().primingSent());
+        }
+    }
+
+    @Test
+    void heldChecksWaitForReleaseAndTheDeadlineCountsFromThere() {
+        try (SimWorld world = new SimWorld(19)) {
+            SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.PORT_RESTRICTED_CONE).inside(),
+                    "10.0.0.2");
+            SimWorld.Peer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE).inside(),
+                    "10.0.0.3");
+            a.holdChecks = true;
+            b.holdChecks = true;
+            world.introduce(a, b, TraversalConfig.DEFAULT);
+            world.sim.runFor(30 * SECOND);
+            assertEquals(0, a.session.stats().checksSent(), "no check before release");
+            assertNull(a.failure, "no deadline before release");
+            long released = world.sim.nowNs();
+            a.session.releaseChecks();
+            b.session.releaseChecks();
+            assertConnected(world, a, b);
+            assertTrue(a.path.elapsedNs() < SECOND, "elapsed counts from the release: " + a.path.elapsedNs());
+            assertTrue(a.connectedAtNs - released < SECOND);
         }
     }
 

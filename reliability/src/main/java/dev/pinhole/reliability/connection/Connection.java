@@ -59,6 +59,8 @@ public final class Connection {
     public static final int EVENT_CLOSED = 1 << 3;
     /** Event bit: the peer's address changed and the new path was validated. */
     public static final int EVENT_PATH_CHANGED = 1 << 4;
+    /** Event bit: the peer acknowledged the end of the stream and every byte before it. */
+    public static final int EVENT_OUTPUT_ACKNOWLEDGED = 1 << 5;
 
     // Control frames a packet carried, as SentPacket.controlFrames bits.
     static final int CF_PING = 1;
@@ -170,6 +172,7 @@ public final class Connection {
     private long lingerDeadlineNs = NO_DEADLINE;
 
     private int events;
+    private boolean outputAcknowledgedReported;
 
     // Statistics.
     private long packetsSent;
@@ -402,6 +405,10 @@ public final class Connection {
             }
             if (sender.bytesAcked() != ackedBefore) {
                 events |= EVENT_WRITABLE;
+            }
+            if (!outputAcknowledgedReported && sender.finishRequested() && sender.allAcked()) {
+                outputAcknowledgedReported = true;
+                events |= EVENT_OUTPUT_ACKNOWLEDGED;
             }
         }
 

@@ -138,4 +138,43 @@ class ConnectionSimTest {
         assertNotNull(side.closeReason, side.name + " closed");
         return side.closeReason.toException(side.connection.remoteAddress());
     }
+
+    @Test
+    void zeroWindowDoesNotDeadlockWhileTheReaderPauses() {
+        byte[] up = payload(9, 1_000_000);
+        LinkConfig link = LinkConfig.builder().delay(25 * MS).loss(0.05).build();
+        TransportConfig config = TransportConfig.builder().receiveWindow(TransportConfig.MIN_WINDOW_BYTES).build();
+        try (SimTransfer t = new SimTransfer(47, config, link, link, up, new byte[0], 65536, 65536, 0)) {
+            t.serverSide.readFromNs = 90 * SECOND;
+            t.start();
+            assertTrue(t.runToCompletion(600 * SECOND), "transfer ends: " + t.clientSide + " / " + t.serverSide);
+            assertTransferred(t, up, new byte[0]);
+            assertTrue(t.clientSide.closedAtNs > 90 * SECOND, "nothing could finish before the reader resumed");
+            assertTrue(t.serverSide.maxReceiveBuffered <= TransportConfig.MIN_WINDOW_BYTES + 16 * 1024,
+                    "receiver buffered at most one window: " + t.serverSide.maxReceiveBuffered);
+        }
+    }
+
+    @Test
+    void keepAliveHoldsAnIdleConnectionOpen() {
+        LinkConfig link = LinkConfig.builder().delay(30 * MS).build();
+        byte[] up = payload(10, 1000);
+        byte[] down = payload(11, 2000);
+        try (SimTransfer t = new SimTransfer(48, TransportConfig.DEFAULT, link, link, up, down, 65536, 65536, 0)) {
+            t.clientSide.holdOutput = true;
+            t.serverSide.holdOutput = true;
+            t.start();
+            t.sim.runFor(300 * SECOND);
+            assertEquals(Connection.State.ESTABLISHED, t.clientSide.connection.state(),
+                    "client connection still open after 5 idle minutes: " + t.clientSide);
+            assertEquals(Connection.State.ESTABLISHED, t.serverSide.connection.state(),
+                    "server connection still open after 5 idle minutes: " + t.serverSide);
+            long packets = t.clientSide.connection.stats().packetsSent() + t.serverSide.connection.stats().packetsSent();
+            assertTrue(packets <= 60, "keep-alives are sparse (one PING and its ACK per 15 s): " + packets + " packets");
+            t.clientSide.releaseOutput();
+            t.serverSide.releaseOutput();
+            assertTrue(t.runToCompletion(60 * SECOND), "transfer ends: " + t.clientSide + " / " + t.serverSide);
+            assertTransferred(t, up, down);
+        }
+    }
 }

@@ -175,6 +175,10 @@ final class SimTransfer implements AutoCloseable {
         long lastDatagramNs = -1;
         ConnectionStats finalStats;
         private long readTickId = -1;
+        /** The application reads nothing before this time (virtual ns). */
+        long readFromNs;
+        /** The application writes nothing (and does not finish) until {@link #releaseOutput()}. */
+        boolean holdOutput;
 
         Side(String name, byte[] payload, int expectedLength, int maxWriteChunk, int maxReadChunk,
              long readBytesPerMs, RandomGenerator random) {
@@ -200,7 +204,15 @@ final class SimTransfer implements AutoCloseable {
                 writeSome(c);
             }
             if ((events & Connection.EVENT_READABLE) != 0) {
-                if (readBytesPerMs <= 0) {
+                if (sim.nowNs() < readFromNs) {
+                    if (readTickId < 0) {
+                        readTickId = sim.schedule(readFromNs, () -> {
+                            readTickId = -1;
+                            readSome(connection, Long.MAX_VALUE);
+                            owner().wake(connection);
+                        });
+                    }
+                } else if (readBytesPerMs <= 0) {
                     readSome(c, Long.MAX_VALUE);
                 } else if (readTickId < 0) {
                     scheduleReadTick();
@@ -223,13 +235,23 @@ final class SimTransfer implements AutoCloseable {
                 if (!eof && more) {
                     scheduleReadTick();
                 }
-                TransportEndpoint owner = connection.role() == Connection.Role.CLIENT ? client : server;
-                owner.wake(connection);
+                owner().wake(connection);
             });
         }
 
+        TransportEndpoint owner() {
+            return connection.role() == Connection.Role.CLIENT ? client : server;
+        }
+
+        /** Lets a side that was holding its output write and finish now. */
+        void releaseOutput() {
+            holdOutput = false;
+            writeSome(connection);
+            owner().wake(connection);
+        }
+
         private void writeSome(Connection c) {
-            if (c.state() != Connection.State.ESTABLISHED || c.closeReason() != null) {
+            if (holdOutput || c.state() != Connection.State.ESTABLISHED || c.closeReason() != null) {
                 return;
             }
             while (written < payload.length) {
