@@ -3,8 +3,10 @@ package dev.pinhole.cli;
 import dev.pinhole.cli.transfer.FileReceiver;
 import dev.pinhole.cli.transfer.SendEntry;
 import dev.pinhole.cli.transfer.TransferListener;
+import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
 import dev.pinhole.punch.PeerConnection;
+import dev.pinhole.punch.PinholeNode;
 import dev.pinhole.punch.rendezvous.RendezvousServer;
 import dev.pinhole.punch.rendezvous.RendezvousServerConfig;
 import java.io.IOException;
@@ -20,6 +22,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,6 +38,8 @@ import picocli.CommandLine.Option;
             "Prints the path, the time to connect, goodput, retransmissions and the SHA-256 both verified."})
 final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
     private static final long RECEIVER_WAIT_S = 60;
+    /** How long alice waits for bob to register (both register before she connects). */
+    private static final long CONNECT_TIMEOUT_MS = 10_000;
 
     @Option(names = "--size", paramLabel = "BYTES", defaultValue = "256MiB", converter = Sizes.class,
             description = "Size of the generated file, e.g. 8MiB, 1GiB (default: ${DEFAULT-VALUE}).")
@@ -83,9 +88,10 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
                         loss > 0 ? String.format(Locale.ROOT, " with %.1f%% datagram loss", loss * 100) : "");
             }
             InetSocketAddress any = new InetSocketAddress(loopback, 0);
-            try (PeerNode bob = PeerNodes.open(new PeerNode.Options("bob", rendezvous, null, any, 10_000, loss, seed * 31 + 1));
-                 PeerNode alice = PeerNodes.open(new PeerNode.Options("alice", rendezvous, null, any, 10_000, loss,
-                         seed * 31 + 2))) {
+            try (PinholeNode bob = Loops.openNode("bob", rendezvous, null, any, CONNECT_TIMEOUT_MS,
+                    lossy(seed * 31 + 1));
+                 PinholeNode alice = Loops.openNode("alice", rendezvous, null, any, CONNECT_TIMEOUT_MS,
+                         lossy(seed * 31 + 2))) {
                 FileReceiver receiver = new FileReceiver(outDir, false);
                 CompletableFuture<TransferReport> received = CompletableFuture.supplyAsync(() -> {
                     try (PeerConnection connection = bob.accept()) {
@@ -100,7 +106,7 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
                     String name = "demo-" + size + ".bin";
                     sent = Transfers.send("demo", connection,
                             List.of(SendEntry.file(name, size, () -> new GeneratedContent(seed, size))), progress);
-                } catch (IOException | InterruptedException e) {
+                } catch (IOException e) {
                     progress.close();
                     CliException failure = Failures.toCli("sending from alice to bob", e);
                     throw failure;
@@ -123,6 +129,11 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
         } finally {
             deleteTree(outDir);
         }
+    }
+
+    /** Each peer's socket as its protocol sees it: with --loss, a {@link LossyEndpoint} seeded per peer. */
+    private UnaryOperator<DatagramEndpoint> lossy(long lossSeed) {
+        return loss > 0 ? endpoint -> new LossyEndpoint(endpoint, loss, lossSeed) : UnaryOperator.identity();
     }
 
     static String humanSize(long bytes) {

@@ -1,6 +1,8 @@
 package dev.pinhole.cli;
 
+import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
+import dev.pinhole.punch.PinholeNode;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -8,8 +10,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.function.UnaryOperator;
 
-/** Shared helpers of the commands: binding sockets and reading secrets, with errors a user can act on. */
+/**
+ * Shared helpers of the commands: binding sockets, starting nodes and reading secrets, with errors a user
+ * can act on.
+ */
 final class Loops {
     private Loops() {
     }
@@ -18,12 +25,54 @@ final class Loops {
     static UdpEventLoop bind(InetSocketAddress address, String threadName) throws CliException {
         try {
             return UdpEventLoop.builder().bind(address).threadName(threadName).daemon(true).build();
-        } catch (BindException e) {
-            throw new CliException(ExitCodes.PORT_IN_USE, "cannot listen on " + Addresses.format(address) + ": "
-                    + e.getMessage() + " (is another process using the port, or is the address not on this host?)", e);
         } catch (IOException e) {
-            throw new CliException(ExitCodes.PORT_IN_USE, "cannot open a UDP socket on "
-                    + Addresses.format(address) + ": " + e.getMessage(), e);
+            throw bindFailure(address, e);
+        }
+    }
+
+    /** One more socket on {@code loop}'s thread ({@link UdpEventLoop#openSocket}); before the loop starts. */
+    static DatagramEndpoint openSocket(UdpEventLoop loop, InetSocketAddress address) throws CliException {
+        try {
+            return loop.openSocket(address);
+        } catch (IOException e) {
+            throw bindFailure(address, e);
+        }
+    }
+
+    private static CliException bindFailure(InetSocketAddress address, IOException e) {
+        if (e instanceof BindException) {
+            return new CliException(ExitCodes.PORT_IN_USE, "cannot listen on " + Addresses.format(address) + ": "
+                    + e.getMessage() + " (is another process using the port, or is the address not on this host?)", e);
+        }
+        return new CliException(ExitCodes.PORT_IN_USE, "cannot open a UDP socket on " + Addresses.format(address)
+                + ": " + e.getMessage(), e);
+    }
+
+    /**
+     * A started {@link PinholeNode}, registered at the rendezvous server.
+     *
+     * @param secret the shared secret, or null
+     * @param connectTimeoutMs how long connect waits for the peer to register; 0 for the node's default
+     * @param endpointFilter wraps the node's socket (the demo's loss injection), or the identity
+     */
+    static PinholeNode openNode(String name, InetSocketAddress rendezvous, String secret, InetSocketAddress bind,
+                                long connectTimeoutMs, UnaryOperator<DatagramEndpoint> endpointFilter)
+            throws CliException {
+        PinholeNode.Builder builder = PinholeNode.builder().name(name).rendezvous(rendezvous).bind(bind)
+                .endpointFilter(endpointFilter);
+        if (secret != null) {
+            builder.secret(secret);
+        }
+        if (connectTimeoutMs > 0) {
+            builder.connectTimeout(Duration.ofMillis(connectTimeoutMs));
+        }
+        try {
+            return builder.build();
+        } catch (BindException e) {
+            throw new CliException(ExitCodes.PORT_IN_USE, "cannot listen on " + Addresses.format(bind) + ": "
+                    + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            throw Failures.toCli("registering '" + name + "' at " + Addresses.format(rendezvous), e);
         }
     }
 
@@ -42,16 +91,6 @@ final class Loops {
             throw new CliException(ExitCodes.LOCAL_FILE, "the secret file " + file + " does not exist", e);
         } catch (IOException e) {
             throw new CliException(ExitCodes.LOCAL_FILE, "cannot read the secret file " + file + ": " + e, e);
-        }
-    }
-
-    static void closeAll(Iterable<? extends AutoCloseable> closeables) {
-        for (AutoCloseable c : closeables) {
-            try {
-                c.close();
-            } catch (Exception ignored) {
-                // Shutting down: a second failure adds nothing the user can act on.
-            }
         }
     }
 }

@@ -2,11 +2,13 @@ package dev.pinhole.cli;
 
 import dev.pinhole.cli.transfer.FileReceiver;
 import dev.pinhole.punch.PeerConnection;
+import dev.pinhole.punch.PinholeNode;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -67,7 +69,7 @@ final class ReceiveCommand implements Callable<Integer>, Main.JsonOutput {
             throw new CliException(ExitCodes.LOCAL_FILE, "cannot use output directory " + out + ": " + e, e);
         }
         String secret = Loops.readSecret(secretFile);
-        try (PeerNode node = PeerNodes.open(new PeerNode.Options(id, rendezvous, secret, bind, 0, 0, 0))) {
+        try (PinholeNode node = Loops.openNode(id, rendezvous, secret, bind, 0, UnaryOperator.identity())) {
             if (!json) {
                 System.err.println("pinhole receive: registered as " + id + " at " + Addresses.format(rendezvous)
                         + ", writing to " + out.toAbsolutePath().normalize());
@@ -79,7 +81,7 @@ final class ReceiveCommand implements Callable<Integer>, Main.JsonOutput {
                 PeerConnection connection;
                 try {
                     connection = node.accept();
-                } catch (IOException | InterruptedException e) {
+                } catch (IOException e) {
                     throw Failures.toCli("waiting for a sender", e);
                 }
                 Progress progress = new Progress("receiving", json, System.err);

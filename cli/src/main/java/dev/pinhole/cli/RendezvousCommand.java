@@ -1,12 +1,11 @@
 package dev.pinhole.cli;
 
+import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
 import dev.pinhole.punch.rendezvous.RendezvousServer;
 import dev.pinhole.punch.rendezvous.RendezvousServerConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -54,39 +53,33 @@ final class RendezvousCommand implements Callable<Integer> {
         if (secret != null) {
             config.secret(secret);
         }
-        List<UdpEventLoop> loops = new ArrayList<>();
+        UdpEventLoop loop = Loops.bind(listen, "rendezvous");
         CountDownLatch stopped = new CountDownLatch(1);
         try {
-            UdpEventLoop primary = Loops.bind(listen, "rendezvous");
-            loops.add(primary);
             RendezvousServer server;
+            String other = null;
             if (alt == null) {
-                primary.start();
-                server = onLoop(primary, () -> RendezvousServer.listen(primary, config.build()));
+                loop.start();
+                server = onLoop(loop, () -> RendezvousServer.listen(loop, config.build()));
             } else {
-                if (alt.getAddress().equals(listen.getAddress()) || alt.getPort() == primary.localAddress().getPort()) {
+                int port1 = loop.localAddress().getPort();
+                if (alt.getAddress().equals(listen.getAddress()) || alt.getPort() == port1) {
                     throw new CliException(ExitCodes.USAGE, "--alt must differ from --listen in both IP and port"
                             + " (RFC 5780 needs two addresses and two ports)");
                 }
-                int port1 = primary.localAddress().getPort();
-                UdpEventLoop altPort = Loops.bind(new InetSocketAddress(listen.getAddress(), alt.getPort()),
-                        "rendezvous-alt-port");
-                loops.add(altPort);
-                UdpEventLoop altIp = Loops.bind(new InetSocketAddress(alt.getAddress(), port1), "rendezvous-alt-ip");
-                loops.add(altIp);
-                UdpEventLoop altBoth = Loops.bind(new InetSocketAddress(alt.getAddress(), altPort.localAddress().getPort()),
-                        "rendezvous-alt-both");
-                loops.add(altBoth);
-                LoopBridge ap = new LoopBridge(primary, altPort);
-                LoopBridge ai = new LoopBridge(primary, altIp);
-                LoopBridge ab = new LoopBridge(primary, altBoth);
-                for (UdpEventLoop loop : loops) {
-                    loop.start();
-                }
-                server = onLoop(primary, () -> RendezvousServer.listenRfc5780(primary, ap, ai, ab, config.build()));
+                // RFC 5780 §6: one server answering from IP1:PORT1, IP1:PORT2, IP2:PORT1 and IP2:PORT2, all
+                // four sockets on the loop's one thread.
+                DatagramEndpoint altPort = Loops.openSocket(loop, new InetSocketAddress(listen.getAddress(),
+                        alt.getPort()));
+                int port2 = altPort.localAddress().getPort();
+                DatagramEndpoint altIp = Loops.openSocket(loop, new InetSocketAddress(alt.getAddress(), port1));
+                DatagramEndpoint altBoth = Loops.openSocket(loop, new InetSocketAddress(alt.getAddress(), port2));
+                other = Addresses.format(altBoth.localAddress());
+                loop.start();
+                server = onLoop(loop, () -> RendezvousServer.listenRfc5780(loop, altPort, altIp, altBoth,
+                        config.build()));
             }
             String where = Addresses.format(server.localAddress());
-            String other = alt == null ? null : Addresses.format(loops.get(3).localAddress());
             System.out.println("pinhole rendezvous: listening on " + where
                     + (other == null ? "" : " (RFC 5780 other address " + other + ")")
                     + (secret == null ? "" : " (shared secret required)"));
@@ -96,13 +89,13 @@ final class RendezvousCommand implements Callable<Integer> {
             }
             System.out.flush();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                Loops.closeAll(loops);
+                loop.close();
                 stopped.countDown();
             }, "rendezvous-shutdown"));
             stopped.await();
             return ExitCodes.OK;
         } catch (CliException e) {
-            Loops.closeAll(loops);
+            loop.close();
             throw e;
         }
     }

@@ -2,6 +2,7 @@ package dev.pinhole.cli;
 
 import dev.pinhole.cli.transfer.SendEntry;
 import dev.pinhole.punch.PeerConnection;
+import dev.pinhole.punch.PinholeNode;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -9,6 +10,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.UnaryOperator;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -71,12 +73,12 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
         }
         String secret = Loops.readSecret(secretFile);
         Progress progress = new Progress("sending", json, System.err);
-        try (PeerNode node = PeerNodes.open(new PeerNode.Options(id, rendezvous, secret, bind,
-                timeoutSeconds * 1000, 0, 0))) {
+        try (PinholeNode node = Loops.openNode(id, rendezvous, secret, bind, timeoutSeconds * 1000,
+                UnaryOperator.identity())) {
             PeerConnection connection;
             try {
                 connection = node.connect(to);
-            } catch (IOException | InterruptedException e) {
+            } catch (IOException e) {
                 throw Failures.toCli("connecting to '" + to + "'", e);
             }
             try (connection) {

@@ -1,5 +1,6 @@
 package dev.pinhole.punch;
 
+import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
 import dev.pinhole.core.net.UnicastTtl;
 import dev.pinhole.punch.traversal.ProbeSockets;
@@ -34,6 +35,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.UnaryOperator;
 
 /**
  * A Pinhole node: one UDP socket that registers a name at a rendezvous server and opens reliable byte
@@ -121,7 +123,9 @@ public final class PinholeNode implements Closeable {
                 TraversalConfig.DEFAULT.withDeadlineNs(b.traversalTimeout.toNanos()), transportConfig,
                 b.connectTimeout.toNanos(), socketTtl, ProbeSockets.NONE);
         try {
-            this.core = new NodeCore(loop, settings, new SecureRandom(), new NodeCore.Listener() {
+            DatagramEndpoint endpoint = Objects.requireNonNull(b.endpointFilter.apply(loop),
+                    "endpointFilter returned null");
+            this.core = new NodeCore(endpoint, settings, new SecureRandom(), new NodeCore.Listener() {
                 @Override
                 public void onIncoming(PeerLink link) {
                     accepted(link);
@@ -342,6 +346,7 @@ public final class PinholeNode implements Closeable {
         private Duration keepAlive;
         private TransportConfig transportConfig = TransportConfig.DEFAULT;
         private List<InetSocketAddress> stunServers = List.of();
+        private UnaryOperator<DatagramEndpoint> endpointFilter = UnaryOperator.identity();
 
         private Builder() {
         }
@@ -416,6 +421,19 @@ public final class PinholeNode implements Closeable {
          */
         public Builder stunServers(List<InetSocketAddress> servers) {
             this.stunServers = List.copyOf(servers);
+            return this;
+        }
+
+        /**
+         * Advanced: wraps the node's socket as the protocol code sees it, for tests and loss injection.
+         * Rendezvous, traversal and the transport send through the returned endpoint and receive through
+         * the receiver it installs on the socket; so a wrapper must forward {@code receiver(...)} to the
+         * socket (wrapping the receiver to filter what arrives) and give the socket's clock, timers and
+         * allocator. Everything it does runs on the node's loop thread. Called once, in {@link #build()}.
+         * Default: the identity (the socket itself).
+         */
+        public Builder endpointFilter(UnaryOperator<DatagramEndpoint> filter) {
+            this.endpointFilter = Objects.requireNonNull(filter, "filter");
             return this;
         }
 
