@@ -2,7 +2,6 @@ package dev.pinhole.punch;
 
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.core.net.UnicastTtl;
 import dev.pinhole.punch.traversal.ProbeSockets;
 import dev.pinhole.punch.traversal.SocketTtl;
 import dev.pinhole.punch.node.BlockingPeerConnection;
@@ -107,17 +106,7 @@ public final class PinholeNode implements Closeable {
         this.loop = UdpEventLoop.builder().bind(b.bind).threadName("pinhole-" + b.name).build();
         // Priming against the Linux conntrack clash (LAB.md) needs a unicast TTL, which needs
         // --add-opens java.base/sun.nio.ch=ALL-UNNAMED; without it the node punches unprimed.
-        SocketTtl socketTtl = UnicastTtl.available() ? new SocketTtl() {
-            @Override
-            public void setTtl(int ttl) throws IOException {
-                loop.unicastTtl(ttl);
-            }
-
-            @Override
-            public void restore() throws IOException {
-                loop.restoreUnicastTtl();
-            }
-        } : SocketTtl.NONE;
+        SocketTtl socketTtl = SocketTtl.of(loop);
         this.settings = new NodeSettings(b.name, b.rendezvous, stunServers,
                 HostAddresses.system(HostAddresses.Filter.DEFAULT), rendezvousConfig.build(),
                 TraversalConfig.DEFAULT.withDeadlineNs(b.traversalTimeout.toNanos()), transportConfig,

@@ -1,5 +1,7 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.core.net.UdpEventLoop;
+import dev.pinhole.core.net.UnicastTtl;
 import java.io.IOException;
 
 /**
@@ -31,6 +33,33 @@ public interface SocketTtl {
             return "SocketTtl.NONE";
         }
     };
+
+    /**
+     * The hook for the real driver: sets the TTL of {@code loop}'s socket, or {@link #NONE} when this JVM
+     * cannot (not Linux, or no {@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED}); the session then
+     * punches unprimed and says so if it fails.
+     */
+    static SocketTtl of(UdpEventLoop loop) {
+        if (!UnicastTtl.available()) {
+            return NONE;
+        }
+        return new SocketTtl() {
+            @Override
+            public void setTtl(int ttl) throws IOException {
+                loop.unicastTtl(ttl);
+            }
+
+            @Override
+            public void restore() throws IOException {
+                loop.restoreUnicastTtl();
+            }
+
+            @Override
+            public String toString() {
+                return "SocketTtl.of(" + loop.localAddress() + ")";
+            }
+        };
+    }
 
     /** Sends the following datagrams with IP TTL (IPv6 hop limit) {@code ttl}. */
     void setTtl(int ttl) throws IOException;

@@ -1,12 +1,9 @@
 package dev.pinhole.punch.traversal;
 
-import dev.pinhole.core.net.UnicastTtl;
 import dev.pinhole.core.net.UdpEventLoop;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
-import java.lang.reflect.Field;
 import java.net.InetSocketAddress;
-import java.nio.channels.DatagramChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -24,9 +21,6 @@ import java.util.concurrent.TimeoutException;
  *
  * <p>Arguments: {@code SERVER(ip:port) ROLE(a|b) SESSION P|N}. Prints one line:
  * {@code RESULT CONNECTED origin=.. remote=.. ms=..} or {@code RESULT FAILED <reason>}.
- *
- * <p>The TTL hook reaches the loop's channel by reflection: the driver has no {@link SocketTtl} of its own
- * yet; this is a test-only stopgap.
  */
 public final class TraversalLabPeer {
     private static final long MS = 1_000_000L;
@@ -138,7 +132,7 @@ public final class TraversalLabPeer {
         Introduction introduction = new Introduction(other, peerCandidates, local, remote,
                 role.equals("a") ? Role.CONTROLLING : Role.CONTROLLED, NatProfile.UNKNOWN, NatProfile.UNKNOWN);
         traversal = TraversalSession.builder(loop, introduction, localCandidates)
-                .socketTtl(prime ? channelTtl(loop) : SocketTtl.NONE)
+                .socketTtl(prime ? SocketTtl.of(loop) : SocketTtl.NONE)
                 .holdChecks()
                 .listener(new TraversalListener() {
                     @Override
@@ -187,28 +181,6 @@ public final class TraversalLabPeer {
         String clean = session.replaceAll("[^A-Za-z0-9]", "");
         return new Credentials("lab" + who + clean.substring(0, Math.min(8, clean.length())),
                 "labPassword" + who + "0123456789abcdef");
-    }
-
-    private static SocketTtl channelTtl(UdpEventLoop loop) {
-        DatagramChannel channel;
-        try {
-            Field field = UdpEventLoop.class.getDeclaredField("channel");
-            field.setAccessible(true);
-            channel = (DatagramChannel) field.get(loop);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot reach the event loop's channel for the TTL hook", e);
-        }
-        return new SocketTtl() {
-            @Override
-            public void setTtl(int ttl) throws IOException {
-                UnicastTtl.set(channel, ttl);
-            }
-
-            @Override
-            public void restore() throws IOException {
-                UnicastTtl.reset(channel);
-            }
-        };
     }
 
     private void sendText(String text, InetSocketAddress to) {
