@@ -1,0 +1,306 @@
+package dev.pinhole.reliability;
+
+import dev.pinhole.core.net.DatagramEndpoint;
+import dev.pinhole.core.net.DatagramReceiver;
+import dev.pinhole.core.net.UdpEventLoop;
+import dev.pinhole.reliability.connection.Connection;
+import dev.pinhole.reliability.connection.TransportEndpoint;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Reliable connections over one UDP socket: opens connections to known addresses and accepts
+ * connections from peers. Thread-safe; blocking calls have timeouts from the {@link TransportConfig}.
+ *
+ * <pre>{@code
+ * // Server
+ * try (ReliableTransport server = ReliableTransport.bind(new InetSocketAddress(4433), TransportConfig.DEFAULT)) {
+ *     ReliableConnection c = server.accept(Duration.ofMinutes(1));
+ *     c.inputStream().transferTo(System.out);
+ * }
+ * // Client
+ * try (ReliableTransport client = ReliableTransport.bind(new InetSocketAddress(0), TransportConfig.DEFAULT);
+ *      ReliableConnection c = client.connect(new InetSocketAddress("203.0.113.7", 4433))) {
+ *     c.outputStream().write("hello".getBytes(StandardCharsets.UTF_8));
+ * }
+ * }</pre>
+ *
+ * <p>All protocol work happens on one event-loop thread ({@link UdpEventLoop}); application threads
+ * only copy bytes into and out of bounded buffers. To share a socket with hole punching, create the
+ * transport {@link #on(DatagramEndpoint, Executor, TransportConfig) on} an existing endpoint and route
+ * Pinhole packets (first byte 128..191) to {@link #datagramReceiver()}.
+ */
+public final class ReliableTransport implements Closeable {
+    /** Extra wall-clock time a blocking call waits beyond the protocol's own timeout for the loop to answer. */
+    private static final long LOOP_GRACE_MS = 2_000;
+
+    private final Executor loop;
+    private final UdpEventLoop ownedLoop;
+    private final TransportEndpoint endpoint;
+    private final TransportConfig config;
+    private final BlockingQueue<ReliableConnection> acceptQueue;
+    private final Set<ReliableConnection> open = ConcurrentHashMap.newKeySet();
+    private volatile boolean listening;
+    private volatile boolean closed;
+
+    private ReliableTransport(Executor loop, UdpEventLoop ownedLoop, TransportEndpoint endpoint, TransportConfig config) {
+        this.loop = loop;
+        this.ownedLoop = ownedLoop;
+        this.endpoint = endpoint;
+        this.config = config;
+        this.acceptQueue = new ArrayBlockingQueue<>(config.acceptBacklog());
+    }
+
+    /**
+     * Binds a new UDP socket at {@code local} (port 0 for any) with its own event-loop thread, which
+     * {@link #close()} stops.
+     *
+     * @throws java.net.BindException if the address is in use
+     */
+    public static ReliableTransport bind(InetSocketAddress local, TransportConfig config) throws IOException {
+        Objects.requireNonNull(local, "local");
+        Objects.requireNonNull(config, "config");
+        UdpEventLoop loop = UdpEventLoop.builder()
+                .bind(local)
+                .maxDatagramSize(Math.max(config.maxDatagramSize(), UdpEventLoop.DEFAULT_MAX_DATAGRAM_SIZE))
+                .threadName("pinhole-transport-" + local.getPort())
+                .daemon(true)
+                .build();
+        try {
+            TransportEndpoint endpoint = TransportEndpoint.attach(loop, config, new SecureRandom());
+            ReliableTransport transport = new ReliableTransport(loop::execute, loop, endpoint, config);
+            loop.start();
+            return transport;
+        } catch (RuntimeException e) {
+            loop.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A transport on a running {@link UdpEventLoop} someone else owns, installed as the loop's only
+     * receiver. {@link #close()} leaves the loop running.
+     */
+    public static ReliableTransport on(UdpEventLoop loop, TransportConfig config) throws IOException {
+        Objects.requireNonNull(loop, "loop");
+        Objects.requireNonNull(config, "config");
+        TransportEndpoint endpoint = TransportEndpoint.create(loop, config, new SecureRandom());
+        ReliableTransport transport = new ReliableTransport(loop::execute, null, endpoint, config);
+        transport.await(transport.onLoop(() -> {
+            loop.receiver(endpoint);
+            return null;
+        }), "install the transport on " + loop.localAddress());
+        return transport;
+    }
+
+    /**
+     * A transport on an endpoint whose event loop runs tasks given to {@code loopExecutor}; it is not
+     * installed as a receiver: route the endpoint's Pinhole packets (first byte 128..191, e.g. with core's
+     * {@code DatagramDemultiplexer} and {@code PacketKind.TRANSPORT}) to {@link #datagramReceiver()}.
+     */
+    public static ReliableTransport on(DatagramEndpoint endpoint, Executor loopExecutor, TransportConfig config) {
+        Objects.requireNonNull(endpoint, "endpoint");
+        Objects.requireNonNull(loopExecutor, "loopExecutor");
+        Objects.requireNonNull(config, "config");
+        return new ReliableTransport(loopExecutor, null,
+                TransportEndpoint.create(endpoint, config, new SecureRandom()), config);
+    }
+
+    /** Where the endpoint's Pinhole packets must go when this transport shares a socket. */
+    public DatagramReceiver datagramReceiver() {
+        return endpoint;
+    }
+
+    public InetSocketAddress localAddress() {
+        return endpoint.datagramEndpoint().localAddress();
+    }
+
+    public TransportConfig config() {
+        return config;
+    }
+
+    /**
+     * Opens a connection to {@code remote} and waits for the handshake (one round trip; at most
+     * {@link TransportConfig#handshakeTimeout()}).
+     *
+     * @throws HandshakeFailedException if no Pinhole endpoint answered in time, or it refused
+     */
+    public ReliableConnection connect(InetSocketAddress remote) throws IOException {
+        Objects.requireNonNull(remote, "remote");
+        checkOpen();
+        ConnectionBridge bridge = new ConnectionBridge(loop, endpoint, remote);
+        ReliableConnection connection = new ReliableConnection(this, bridge, config);
+        open.add(connection);
+        await(onLoop(() -> {
+            bridge.attach(endpoint.connect(remote, bridge));
+            return null;
+        }), "open a connection to " + remote);
+        try {
+            bridge.established.get(config.handshakeTimeout().toMillis() + LOOP_GRACE_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            bridge.requestAbort(0);
+            open.remove(connection);
+            throw new InterruptedIOException("interrupted while connecting to " + remote);
+        } catch (ExecutionException e) {
+            open.remove(connection);
+            throw asIOException(e.getCause(), remote);
+        } catch (TimeoutException e) {
+            bridge.requestAbort(0);
+            open.remove(connection);
+            throw new HandshakeFailedException("the event loop did not complete the handshake with " + remote
+                    + " in time", remote);
+        }
+        return connection;
+    }
+
+    /**
+     * Waits up to {@code timeout} for a peer to open a connection. The first call starts accepting;
+     * until then, INITIALs are not answered.
+     *
+     * @throws SocketTimeoutException if none arrived in time
+     */
+    public ReliableConnection accept(Duration timeout) throws IOException {
+        checkOpen();
+        startListening();
+        try {
+            ReliableConnection accepted = acceptQueue.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            if (accepted == null) {
+                checkOpen();
+                throw new SocketTimeoutException("no connection to " + localAddress() + " within " + timeout);
+            }
+            return accepted;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while accepting on " + localAddress());
+        }
+    }
+
+    /** Starts answering handshakes so that {@link #accept} finds connections waiting (up to the backlog). */
+    public void listen() throws IOException {
+        checkOpen();
+        startListening();
+    }
+
+    private void startListening() throws IOException {
+        if (listening) {
+            return;
+        }
+        listening = true;
+        await(onLoop(() -> {
+            endpoint.listen(this::onAccept);
+            return null;
+        }), "start accepting on " + localAddress());
+    }
+
+    /** Loop thread: a peer opened a connection. */
+    private ConnectionBridge onAccept(Connection connection) {
+        if (closed || acceptQueue.remainingCapacity() == 0) {
+            return null;
+        }
+        ConnectionBridge bridge = new ConnectionBridge(loop, endpoint, connection.remoteAddress());
+        bridge.attach(connection);
+        ReliableConnection accepted = new ReliableConnection(this, bridge, config);
+        open.add(accepted);
+        acceptQueue.offer(accepted);
+        return bridge;
+    }
+
+    void forget(ReliableConnection connection) {
+        open.remove(connection);
+    }
+
+    <T> CompletableFuture<T> onLoop(Callable<T> task) {
+        CompletableFuture<T> future = new CompletableFuture<>();
+        try {
+            loop.execute(() -> {
+                try {
+                    future.complete(task.call());
+                } catch (Exception | LinkageError e) {
+                    future.completeExceptionally(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            future.completeExceptionally(e);
+        }
+        return future;
+    }
+
+    private <T> T await(CompletableFuture<T> future, String what) throws IOException {
+        try {
+            return future.get(LOOP_GRACE_MS * 5, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting to " + what);
+        } catch (ExecutionException e) {
+            throw new IOException("could not " + what + ": " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IOException("could not " + what + ": the event loop did not answer within "
+                    + LOOP_GRACE_MS * 5 + " ms");
+        }
+    }
+
+    private static IOException asIOException(Throwable cause, InetSocketAddress remote) {
+        if (cause instanceof IOException io) {
+            return io;
+        }
+        return new IOException("connection to " + remote + " failed: " + cause, cause);
+    }
+
+    private void checkOpen() throws IOException {
+        if (closed) {
+            throw new IOException("transport on " + localAddress() + " is closed");
+        }
+    }
+
+    /**
+     * Closes the transport: open connections are aborted (their peers see the connection end), waiting
+     * accepts fail, and the event loop stops if this transport created it. Close connections first to
+     * deliver their data.
+     */
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            onLoop(() -> {
+                endpoint.close();
+                return null;
+            }).get(LOOP_GRACE_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // The loop is gone or stuck; closing it below is all that is left.
+        } finally {
+            open.clear();
+            acceptQueue.clear();
+            if (ownedLoop != null) {
+                ownedLoop.close();
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ReliableTransport{" + localAddress() + (closed ? ", closed" : "") + "}";
+    }
+}

@@ -1,0 +1,249 @@
+package dev.pinhole.reliability.connection;
+
+import static dev.pinhole.reliability.connection.SimTransfer.MS;
+import static dev.pinhole.reliability.connection.SimTransfer.SECOND;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pinhole.core.sim.LinkConfig;
+import dev.pinhole.core.sim.SimEndpoint;
+import dev.pinhole.core.sim.SimHost;
+import dev.pinhole.core.sim.Simulator;
+import dev.pinhole.reliability.HandshakeFailedException;
+import dev.pinhole.reliability.TransportConfig;
+import dev.pinhole.reliability.wire.AckRanges;
+import dev.pinhole.reliability.wire.FrameReader;
+import dev.pinhole.reliability.wire.FrameVisitor;
+import dev.pinhole.reliability.wire.Frames;
+import dev.pinhole.reliability.wire.PacketHeader;
+import dev.pinhole.reliability.wire.TransportParameters;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The stateless handshake against a hand-driven peer: what a server keeps (nothing) for INITIALs, and
+ * which CONFIRMs create a connection.
+ */
+class HandshakeSimTest {
+    private static final TransportParameters CLIENT_PARAMS = new TransportParameters(1200, 1 << 20, 30_000, 25);
+
+    private final Simulator sim = new Simulator(7);
+    private final UnpooledByteBufAllocator allocator = new UnpooledByteBufAllocator(false, true);
+    private final SimHost serverHost = sim.internet().addHost("203.0.113.7",
+            LinkConfig.builder().delay(10 * MS).build());
+    private final SimEndpoint serverSocket = serverHost.bind(4433);
+    private final TransportEndpoint server = TransportEndpoint.attach(
+            new TestEndpoint(serverSocket, allocator, null, "S=>"), TransportConfig.DEFAULT, sim.random("server"));
+    private final List<Connection> accepted = new ArrayList<>();
+    private final InetSocketAddress serverAddress = new InetSocketAddress(serverHost.address(), 4433);
+
+    {
+        serverSocket.receiver(server);
+        server.listen(connection -> {
+            accepted.add(connection);
+            return (c, events) -> { };
+        });
+    }
+
+    @AfterEach
+    void close() {
+        server.close();
+        sim.close();
+        assertEquals(0, allocator.metric().usedHeapMemory() + allocator.metric().usedDirectMemory(),
+                "server released every buffer");
+    }
+
+    /** A raw peer that sends hand-made packets and keeps the HELLO_REPLY it gets. */
+    private final class RawPeer {
+        final SimEndpoint socket;
+        long serverCid;
+        final byte[] cookie = new byte[Frames.COOKIE_LENGTH];
+        int replies;
+
+        RawPeer(String ip, int port) {
+            socket = sim.internet().addHost(ip, LinkConfig.builder().delay(10 * MS).build()).bind(port);
+            socket.receiver((datagram, from) -> {
+                PacketHeader header = new PacketHeader().wrap(datagram, datagram.readerIndex());
+                if (!PacketHeader.isValid(datagram) || header.type() != PacketHeader.TYPE_HANDSHAKE) {
+                    return;
+                }
+                ByteBuf payload = datagram.slice(datagram.readerIndex() + PacketHeader.HEADER_LENGTH,
+                        datagram.readableBytes() - PacketHeader.HEADER_LENGTH);
+                new FrameReader().read(payload, new IgnoringVisitor() {
+                    @Override
+                    public void onHelloReply(long cid, TransportParameters params, ByteBuf cookieBytes) {
+                        serverCid = cid;
+                        cookieBytes.getBytes(cookieBytes.readerIndex(), cookie);
+                        replies++;
+                    }
+                });
+            });
+        }
+
+        void sendInitial(long clientCid) {
+            ByteBuf packet = Unpooled.buffer(1200);
+            PacketHeader.write(packet, PacketHeader.TYPE_INITIAL, 0, 0);
+            Frames.writeHello(packet, clientCid, CLIENT_PARAMS);
+            Frames.writePadding(packet, 1200 - packet.writerIndex());
+            socket.send(packet, serverAddress);
+        }
+
+        void sendConfirm(long serverCid, long clientCid, byte[] cookieBytes) {
+            ByteBuf packet = Unpooled.buffer(1200);
+            PacketHeader.write(packet, PacketHeader.TYPE_SHORT, serverCid, 0);
+            Frames.writeConfirm(packet, clientCid, CLIENT_PARAMS, cookieBytes, 0);
+            Frames.writePing(packet);
+            socket.send(packet, serverAddress);
+        }
+    }
+
+    @Test
+    void initialsCreateNoServerState() {
+        RawPeer peer = new RawPeer("198.51.100.1", 5000);
+        for (int i = 0; i < 200; i++) {
+            long cid = 1000 + i;
+            sim.schedule(i * MS, () -> peer.sendInitial(cid));
+        }
+        sim.runFor(2 * SECOND);
+        assertEquals(200, peer.replies, "every INITIAL answered");
+        assertEquals(200, server.counters().initialsAnswered(), "server counted the answers");
+        assertEquals(0, server.connectionCount(), "server holds no connection for INITIALs alone");
+        assertTrue(accepted.isEmpty(), "nothing accepted");
+    }
+
+    @Test
+    void initialSmallerThan1200BytesIsNotAnswered() {
+        RawPeer peer = new RawPeer("198.51.100.1", 5000);
+        ByteBuf packet = Unpooled.buffer(100);
+        PacketHeader.write(packet, PacketHeader.TYPE_INITIAL, 0, 0);
+        Frames.writeHello(packet, 42, CLIENT_PARAMS);
+        peer.socket.send(packet, serverAddress);
+        sim.runFor(SECOND);
+        assertEquals(0, peer.replies, "a short INITIAL could make the server amplify; no answer");
+        assertEquals(1, server.counters().initialsIgnored(), "counted as ignored");
+    }
+
+    @Test
+    void validConfirmCreatesConnection() {
+        RawPeer peer = new RawPeer("198.51.100.1", 5000);
+        peer.sendInitial(77);
+        sim.runFor(100 * MS);
+        assertEquals(1, peer.replies, "HELLO_REPLY received");
+        peer.sendConfirm(peer.serverCid, 77, peer.cookie);
+        sim.runFor(100 * MS);
+        assertEquals(1, accepted.size(), "the CONFIRM with the cookie created one connection");
+        assertEquals(77, accepted.get(0).remoteCid(), "connection sends to the client's id");
+    }
+
+    @Test
+    void forgedCookieIsDroppedAndCounted() {
+        RawPeer peer = new RawPeer("198.51.100.1", 5000);
+        peer.sendInitial(77);
+        sim.runFor(100 * MS);
+        byte[] forged = peer.cookie.clone();
+        forged[3] ^= 1;
+        peer.sendConfirm(peer.serverCid, 77, forged);
+        peer.sendConfirm(0x1234_5678L, 77, peer.cookie);
+        peer.sendConfirm(peer.serverCid, 78, peer.cookie);
+        sim.runFor(100 * MS);
+        assertTrue(accepted.isEmpty(), "no connection from a flipped bit, another server id or another client id");
+        assertEquals(3, server.counters().invalidCookie(), "three invalid cookies counted");
+        assertEquals(0, server.connectionCount(), "no state");
+    }
+
+    @Test
+    void cookieFromAnotherAddressIsDropped() {
+        RawPeer peer = new RawPeer("198.51.100.1", 5000);
+        RawPeer thief = new RawPeer("198.51.100.2", 5000);
+        peer.sendInitial(77);
+        sim.runFor(100 * MS);
+        thief.sendConfirm(peer.serverCid, 77, peer.cookie);
+        sim.runFor(100 * MS);
+        assertTrue(accepted.isEmpty(), "a cookie proves only the address it was sent to");
+        assertEquals(1, server.counters().invalidCookie(), "counted");
+    }
+
+    @Test
+    void expiredCookieIsDropped() {
+        RawPeer peer = new RawPeer("198.51.100.1", 5000);
+        peer.sendInitial(77);
+        sim.runFor(100 * MS);
+        // Valid in its own 10 s bucket and the next: 20 s later it has expired whatever the phase.
+        sim.runFor(20 * SECOND);
+        peer.sendConfirm(peer.serverCid, 77, peer.cookie);
+        sim.runFor(100 * MS);
+        assertTrue(accepted.isEmpty(), "an expired cookie creates nothing");
+        assertEquals(1, server.counters().invalidCookie(), "counted");
+    }
+
+    @Test
+    void malformedDatagramsAreCountedNotThrown() {
+        RawPeer peer = new RawPeer("198.51.100.1", 5000);
+        byte[][] garbage = {
+            {}, {(byte) 0x80}, {(byte) 0x88, 1, 2, 3}, new byte[13], new byte[1500],
+        };
+        garbage[3][0] = (byte) 0x88;
+        garbage[4][0] = (byte) 0x88;
+        for (int i = 5; i < 1500; i++) {
+            garbage[4][i] = (byte) (i * 31);
+        }
+        for (byte[] bytes : garbage) {
+            peer.socket.send(Unpooled.wrappedBuffer(bytes), serverAddress);
+        }
+        sim.runFor(SECOND);
+        assertEquals(0, server.connectionCount(), "no state from garbage");
+        long counted = server.counters().malformed() + server.counters().unknownConnection();
+        assertEquals(serverHost.counters().delivered(), counted, "every datagram delivered counted as malformed or"
+                + " unknown: " + server.counters().malformed() + " malformed, " + server.counters().unknownConnection()
+                + " unknown, " + serverHost.counters().delivered() + " delivered");
+    }
+
+    @Test
+    void clientGivesUpWithHandshakeFailedWhenNobodyAnswers() {
+        SimEndpoint clientSocket = sim.internet().addHost("198.51.100.1").bind(0);
+        TransportEndpoint client = TransportEndpoint.attach(new TestEndpoint(clientSocket, allocator, null, "C=>"),
+                TransportConfig.DEFAULT, sim.random("client"));
+        clientSocket.receiver(client);
+        CloseReason[] reason = new CloseReason[1];
+        long[] closedAt = new long[1];
+        Connection connection = client.connect(new InetSocketAddress(serverHost.address(), 9999), (c, events) -> {
+            if ((events & Connection.EVENT_CLOSED) != 0) {
+                reason[0] = c.closeReason();
+                closedAt[0] = sim.nowNs();
+            }
+        });
+        sim.runFor(20 * SECOND);
+        assertNotNull(reason[0], "client connection ended");
+        assertEquals(10 * SECOND, closedAt[0], "ends exactly at the 10 s handshake timeout");
+        HandshakeFailedException e = assertInstanceOf(HandshakeFailedException.class,
+                reason[0].toException(connection.remoteAddress()));
+        assertTrue(e.getMessage().contains("no handshake reply from /203.0.113.7:9999 within 10.0 s after 4 attempts"),
+                "message names the address, the time and the attempts: " + e.getMessage());
+        client.close();
+    }
+
+    /** A visitor that ignores every frame; tests override what they look for. */
+    private static class IgnoringVisitor implements FrameVisitor {
+        @Override public void onPadding(int n) { }
+        @Override public void onPing() { }
+        @Override public void onAck(long largest, long ackDelayMicros, AckRanges ranges) { }
+        @Override public void onStream(long offset, ByteBuf data, boolean fin) { }
+        @Override public void onMaxData(long maxData) { }
+        @Override public void onDataBlocked(long limit) { }
+        @Override public void onReset(long errorCode) { }
+        @Override public void onConnectionClose(long errorCode, String reason) { }
+        @Override public void onPathChallenge(long data) { }
+        @Override public void onPathResponse(long data) { }
+        @Override public void onHello(long clientCid, TransportParameters params) { }
+        @Override public void onHelloReply(long serverCid, TransportParameters params, ByteBuf cookie) { }
+        @Override public void onConfirm(long clientCid, TransportParameters params, ByteBuf cookie, long bucket) { }
+    }
+}
