@@ -55,7 +55,7 @@ public class PinholeGoodput {
         @Param({"0", "0.01", "0.05"})
         public double loss;
 
-        @Param({"CUBIC"})
+        @Param({"CUBIC", "NEW_RENO"})
         public CongestionControl congestionControl;
 
         UdpEventLoop senderLoop;
