@@ -35,7 +35,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Each side has its own {@link UdpEventLoop} thread. The data sender's loop is wrapped in a
  * {@link LossyEndpoint}, which drops the fraction {@code loss} of the datagrams the sender sends
- * (data and its acknowledgements of the reverse direction); the receiver's acknowledgements are not
+ * (its data packets and whatever else it sends); the receiver's acknowledgements are not
  * dropped. The datagram size is the transport's default, 1200 bytes.
  */
 @BenchmarkMode(Mode.Throughput)
