@@ -1,5 +1,7 @@
 package dev.pinhole.benchmarks;
 
+import dev.pinhole.core.net.UdpEventLoop;
+import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -26,7 +28,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The ceilings Pinhole's goodput is compared with, measured in the same run: a raw
  * {@link DatagramChannel} blast at the same datagram size (no protocol can beat it on this machine)
- * and Java TCP over {@link SocketChannel}.
+ * and Java TCP over {@link SocketChannel}; and, between the two, Pinhole's own {@link UdpEventLoop}
+ * blasting datagrams without any protocol, the ceiling of a sender built on the event loop.
  *
  * <p>Each benchmark has a background thread that writes as fast as it can; the measured thread
  * receives. The {@code bytes} aux counter is the goodput in bytes per second.
@@ -95,6 +98,60 @@ public class Baselines {
         }
     }
 
+    /**
+     * A {@link UdpEventLoop} sends pooled buffers of {@code datagramSize} bytes as fast as its thread can,
+     * {@value #BURST_DATAGRAMS} per task, the task queueing itself again so that the loop still gets to its
+     * timers and socket between bursts, as a transport's loop does. The buffers are not filled: this is
+     * the cost of the loop, the pool and the system call, without the protocol's copy.
+     */
+    @State(Scope.Benchmark)
+    public static class LoopBlast {
+        static final int BURST_DATAGRAMS = 64;
+
+        @Param({"1200"})
+        public int datagramSize;
+
+        DatagramChannel receiver;
+        ByteBuffer receiveBuffer;
+        UdpEventLoop loop;
+        volatile boolean running = true;
+
+        @Setup(Level.Trial)
+        public void start() throws IOException {
+            receiver = DatagramChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+            receiver.setOption(StandardSocketOptions.SO_RCVBUF, 4 << 20);
+            receiveBuffer = ByteBuffer.allocateDirect(65536);
+            InetSocketAddress destination = (InetSocketAddress) receiver.getLocalAddress();
+            loop = UdpEventLoop.builder()
+                    .bind(new InetSocketAddress("127.0.0.1", 0))
+                    .threadName("loop-blaster")
+                    .daemon(true)
+                    .build()
+                    .start();
+            loop.execute(new Runnable() {
+                @Override
+                public void run() {
+                    if (!running) {
+                        return;
+                    }
+                    for (int i = 0; i < BURST_DATAGRAMS; i++) {
+                        ByteBuf datagram = loop.allocator().directBuffer(datagramSize, datagramSize);
+                        datagram.writerIndex(datagramSize);
+                        loop.send(datagram, destination);
+                    }
+                    loop.execute(this);
+                }
+            });
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() throws IOException {
+            running = false;
+            loop.close();
+            receiver.close();
+        }
+    }
+
     @State(Scope.Benchmark)
     public static class Tcp {
         @Param({"65536"})
@@ -147,6 +204,13 @@ public class Baselines {
         udp.receiveBuffer.clear();
         udp.receiver.receive(udp.receiveBuffer);
         received.bytes += udp.receiveBuffer.position();
+    }
+
+    @Benchmark
+    public void eventLoopBlast(LoopBlast blast, Received received) throws IOException {
+        blast.receiveBuffer.clear();
+        blast.receiver.receive(blast.receiveBuffer);
+        received.bytes += blast.receiveBuffer.position();
     }
 
     @Benchmark
