@@ -1,5 +1,6 @@
 package dev.pinhole.benchmarks;
 
+import dev.pinhole.core.net.LossyEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
 import dev.pinhole.reliability.ConnectionStats;
 import dev.pinhole.reliability.ReliableConnection;
@@ -81,7 +82,7 @@ public class PinholeGoodput {
                     .threadName("pinhole-bench-sender")
                     .daemon(true)
                     .build();
-            lossySender = new LossyEndpoint(senderLoop, loss, LOSS_SEED);
+            lossySender = new LossyEndpoint(senderLoop, loss, LOSS_SEED, false);
             sender = ReliableTransport.on(lossySender, senderLoop::execute, config);
             // Before start() the building thread may install the receiver; Pinhole owns the whole socket here,
             // so no demultiplexer is needed in front of it.

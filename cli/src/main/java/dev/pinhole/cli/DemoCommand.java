@@ -1,5 +1,6 @@
 package dev.pinhole.cli;
 
+import dev.pinhole.core.net.LossyEndpoint;
 import dev.pinhole.cli.transfer.FileReceiver;
 import dev.pinhole.cli.transfer.SendEntry;
 import dev.pinhole.cli.transfer.TransferListener;
@@ -133,7 +134,7 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
 
     /** Each peer's socket as its protocol sees it: with --loss, a {@link LossyEndpoint} seeded per peer. */
     private UnaryOperator<DatagramEndpoint> lossy(long lossSeed) {
-        return loss > 0 ? endpoint -> new LossyEndpoint(endpoint, loss, lossSeed) : UnaryOperator.identity();
+        return loss > 0 ? endpoint -> new LossyEndpoint(endpoint, loss, lossSeed, true) : UnaryOperator.identity();
     }
 
     static String humanSize(long bytes) {

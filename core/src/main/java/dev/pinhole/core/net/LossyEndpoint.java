@@ -1,7 +1,5 @@
-package dev.pinhole.cli;
+package dev.pinhole.core.net;
 
-import dev.pinhole.core.net.DatagramEndpoint;
-import dev.pinhole.core.net.DatagramReceiver;
 import dev.pinhole.core.time.Clock;
 import dev.pinhole.core.time.TimerService;
 import io.netty.buffer.ByteBuf;
@@ -10,21 +8,32 @@ import java.net.InetSocketAddress;
 import java.util.SplittableRandom;
 
 /**
- * An endpoint that drops a fraction of the Pinhole transport packets it sends and receives (first byte
- * 128-191, the RFC 7983-style range of DESIGN.md), so the demo can show recovery from loss. STUN and
- * rendezvous datagrams pass untouched: the loss models the data path, not the introduction. Confined to
- * the wrapped endpoint's event loop, like the endpoint.
+ * An endpoint that loses a seeded random fraction of the Pinhole transport packets it sends (and, if
+ * asked, receives): the loss injection of {@code pinhole demo --loss} and of the goodput benchmarks. Only
+ * the transport's first-byte range (128–191, {@link PacketKind#TRANSPORT}) is touched: STUN and
+ * rendezvous datagrams pass, so the loss models the data path, not the introduction. A dropped datagram
+ * is released and reported as sent ({@code true}), as a loss further along the path would look. Confined
+ * to the wrapped endpoint's event loop, like the endpoint.
  */
-final class LossyEndpoint implements DatagramEndpoint {
-    private static final int TRANSPORT_FIRST_BYTE_MIN = 128;
-    private static final int TRANSPORT_FIRST_BYTE_MAX = 191;
+public final class LossyEndpoint implements DatagramEndpoint {
 
     private final DatagramEndpoint inner;
     private final double lossFraction;
+    private final boolean dropReceived;
     private final SplittableRandom random;
     private long dropped;
 
-    LossyEndpoint(DatagramEndpoint inner, double lossFraction, long seed) {
+    /**
+     * @param lossFraction the chance in [0, 1] that one transport packet is dropped, independently of the others
+     * @param seed         seed of the drop decisions, so a run can be repeated
+     * @param dropReceived whether received transport packets are dropped too (both directions of the path),
+     *                     or only those sent
+     */
+    public LossyEndpoint(DatagramEndpoint inner, double lossFraction, long seed, boolean dropReceived) {
+        if (!(lossFraction >= 0 && lossFraction <= 1)) {
+            throw new IllegalArgumentException("loss fraction must be in [0, 1], got " + lossFraction);
+        }
+        this.dropReceived = dropReceived;
         this.inner = inner;
         this.lossFraction = lossFraction;
         this.random = new SplittableRandom(seed);
@@ -34,8 +43,7 @@ final class LossyEndpoint implements DatagramEndpoint {
         if (!datagram.isReadable()) {
             return false;
         }
-        int first = datagram.getUnsignedByte(datagram.readerIndex());
-        if (first < TRANSPORT_FIRST_BYTE_MIN || first > TRANSPORT_FIRST_BYTE_MAX) {
+        if (DatagramDemultiplexer.classify(datagram) != PacketKind.TRANSPORT) {
             return false;
         }
         if (random.nextDouble() < lossFraction) {
@@ -45,7 +53,8 @@ final class LossyEndpoint implements DatagramEndpoint {
         return false;
     }
 
-    long dropped() {
+    /** Transport packets dropped so far; read it on the event loop, or after the loop has stopped. */
+    public long dropped() {
         return dropped;
     }
 
@@ -67,7 +76,7 @@ final class LossyEndpoint implements DatagramEndpoint {
     @Override
     public void receiver(DatagramReceiver receiver) {
         inner.receiver((datagram, sender) -> {
-            if (!drop(datagram)) {
+            if (!(dropReceived && drop(datagram))) {
                 receiver.onDatagram(datagram, sender);
             }
         });

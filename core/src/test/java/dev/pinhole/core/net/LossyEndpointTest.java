@@ -1,4 +1,4 @@
-package dev.pinhole.cli;
+package dev.pinhole.core.net;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,7 +8,7 @@ import dev.pinhole.core.sim.Simulator;
 import io.netty.buffer.ByteBuf;
 import org.junit.jupiter.api.Test;
 
-/** The demo's loss injection, on the deterministic simulator. */
+/** Loss injection for the demo and the benchmarks, on the deterministic simulator. */
 class LossyEndpointTest {
     private static final long SEED = 0x1055L;
     private static final int DATAGRAMS = 10_000;
@@ -17,8 +17,8 @@ class LossyEndpointTest {
         try (Simulator sim = new Simulator(SEED)) {
             SimEndpoint a = sim.internet().addHost("198.51.100.1").bind(4000);
             SimEndpoint b = sim.internet().addHost("198.51.100.2").bind(4000);
-            LossyEndpoint lossyA = new LossyEndpoint(a, loss, SEED);
-            LossyEndpoint lossyB = new LossyEndpoint(b, loss, SEED + 1);
+            LossyEndpoint lossyA = new LossyEndpoint(a, loss, SEED, true);
+            LossyEndpoint lossyB = new LossyEndpoint(b, loss, SEED + 1, true);
             int[] received = new int[1];
             lossyB.receiver((datagram, from) -> received[0]++);
             lossyA.receiver((datagram, from) -> {
@@ -40,6 +40,17 @@ class LossyEndpointTest {
                 + " arrived, " + dropped + " dropped (seed " + SEED + ")");
         // Two 5 % stages lose 9.75 %; the binomial standard deviation at 10 000 is about 30.
         assertTrue(dropped > 800 && dropped < 1150, "dropped " + dropped + " of " + DATAGRAMS + " (seed " + SEED + ")");
+    }
+
+    @Test
+    void rejectsLossFractionsOutsideZeroToOne() {
+        try (Simulator sim = new Simulator(SEED)) {
+            SimEndpoint a = sim.internet().addHost("198.51.100.1").bind(4000);
+            for (double bad : new double[] {-0.1, 1.5, Double.NaN}) {
+                org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                        () -> new LossyEndpoint(a, bad, SEED, false), "loss fraction " + bad);
+            }
+        }
     }
 
     @Test
