@@ -39,7 +39,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The real driver of a node: one non-blocking UDP socket and one event-loop thread that owns every piece
+ * The real driver of a node: one non-blocking UDP socket (servers may add more with {@link #openSocket})
+ * and one event-loop thread that owns every piece
  * of protocol state of the node (DESIGN.md principles 2 and 3).
  *
  * <h2>Threading</h2>
@@ -99,7 +100,9 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
     private static final long MIN_PARK_NS = TimeUnit.MICROSECONDS.toNanos(10);
     private static final long MAX_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
 
-    private final DatagramChannel channel;
+    private final Socket primary;
+    /** The primary socket first, then those {@link #openSocket} added; replaced, never mutated. */
+    private volatile Socket[] sockets;
     private final Selector selector;
     private final InetSocketAddress localAddress;
     private final int grantedReceiveBufferBytes;
@@ -127,9 +130,10 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
     private boolean resourcesReleased;
 
     /** Loop thread only (or the building thread before start). */
-    private DatagramReceiver receiver;
     /** A read buffer left over from a read that found no datagram; loop thread only. */
     private ByteBuf spareReadBuffer;
+    private final int requestedReceiveBufferBytes;
+    private final int requestedSendBufferBytes;
 
     private UdpEventLoop(Builder builder) throws IOException {
         Platform.requireAgronaAccess();
@@ -140,34 +144,22 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
         this.tasks = new ManyToOneConcurrentArrayQueue<>(builder.taskQueueCapacity);
         this.timers = new WheelTimerService(clock.nanoTime(), this::onTimerFailure);
 
-        DatagramChannel openedChannel = null;
-        Selector openedSelector = null;
+        this.requestedReceiveBufferBytes = builder.receiveBufferBytes;
+        this.requestedSendBufferBytes = builder.sendBufferBytes;
+        this.selector = Selector.open();
+        final DatagramChannel openedChannel;
         try {
-            openedChannel = openChannel(builder.bindAddress);
-            openedChannel.setOption(StandardSocketOptions.SO_RCVBUF, builder.receiveBufferBytes);
-            openedChannel.setOption(StandardSocketOptions.SO_SNDBUF, builder.sendBufferBytes);
-            try {
-                openedChannel.bind(builder.bindAddress);
-            } catch (BindException e) {
-                final BindException withAddress = new BindException(
-                    "cannot bind a UDP socket to " + builder.bindAddress + ": " + e.getMessage()
-                        + " (is another process using the port?)");
-                withAddress.initCause(e);
-                throw withAddress;
-            }
-            openedChannel.configureBlocking(false);
-            openedSelector = Selector.open();
-            openedChannel.register(openedSelector, SelectionKey.OP_READ);
+            openedChannel = openChannel(builder.bindAddress, selector, builder.receiveBufferBytes,
+                builder.sendBufferBytes);
             this.localAddress = (InetSocketAddress) openedChannel.getLocalAddress();
             this.grantedReceiveBufferBytes = openedChannel.getOption(StandardSocketOptions.SO_RCVBUF);
             this.grantedSendBufferBytes = openedChannel.getOption(StandardSocketOptions.SO_SNDBUF);
         } catch (IOException | RuntimeException e) {
-            closeQuietly(openedSelector);
-            closeQuietly(openedChannel);
+            closeQuietly(selector);
             throw e;
         }
-        this.channel = openedChannel;
-        this.selector = openedSelector;
+        this.primary = new Socket(openedChannel, localAddress);
+        this.sockets = new Socket[] {primary};
         this.threadName = builder.threadName != null ? builder.threadName : "pinhole-udp-" + localAddress.getPort();
         if (grantedReceiveBufferBytes < builder.receiveBufferBytes
             || grantedSendBufferBytes < builder.sendBufferBytes) {
@@ -213,47 +205,56 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
 
     @Override
     public boolean send(ByteBuf datagram, InetSocketAddress destination) {
-        Objects.requireNonNull(datagram, "datagram");
-        try {
-            checkOwner("send");
-            Objects.requireNonNull(destination, "destination");
-            final int length = datagram.readableBytes();
-            if (length > maxDatagramSize) {
-                counters.increment(LoopCounters.SEND_DROPS_OVERSIZE);
-                return false;
-            }
-            if (closed) {
-                counters.increment(LoopCounters.SEND_ERRORS);
-                return false;
-            }
-            final ByteBuffer payload = datagram.nioBufferCount() == 1
-                ? datagram.internalNioBuffer(datagram.readerIndex(), length)
-                : datagram.nioBuffer();
-            final int written;
-            try {
-                written = channel.send(payload, destination);
-            } catch (IOException | UnresolvedAddressException | UnsupportedAddressTypeException e) {
-                counters.increment(LoopCounters.SEND_ERRORS);
-                failureLog.warn("UDP send from " + localAddress + " to " + destination + " failed", e,
-                    clock.nanoTime());
-                return false;
-            }
-            if (written == 0) {
-                counters.increment(LoopCounters.SEND_DROPS_BUFFER_FULL);
-                return false;
-            }
-            counters.increment(LoopCounters.DATAGRAMS_SENT);
-            counters.add(LoopCounters.BYTES_SENT, written);
-            return true;
-        } finally {
-            datagram.release();
-        }
+        return primary.send(datagram, destination);
     }
 
     @Override
     public void receiver(DatagramReceiver receiver) {
-        checkOwner("receiver");
-        this.receiver = receiver;
+        primary.receiver(receiver);
+    }
+
+    /**
+     * Sends the following datagrams of the primary socket with IP TTL (IPv6 hop limit) {@code ttl}, until
+     * {@link #restoreUnicastTtl()}. Hole punching between Linux NATs "primes" its own NAT with a datagram
+     * that dies at the next router (LAB.md; {@link UnicastTtl}). Loop thread only; {@link #send} is
+     * synchronous, so the TTL applies to exactly the datagrams sent in between.
+     *
+     * @throws IllegalStateException if the JVM lacks {@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED}
+     */
+    public void unicastTtl(int ttl) throws IOException {
+        checkOwner("unicastTtl");
+        UnicastTtl.set(primary.channel, ttl);
+    }
+
+    /** Returns the primary socket to the system's default TTL. Loop thread only. */
+    public void restoreUnicastTtl() throws IOException {
+        checkOwner("restoreUnicastTtl");
+        UnicastTtl.reset(primary.channel);
+    }
+
+    /**
+     * Opens one more UDP socket served by this loop's thread, with the same clock, timers, buffer sizes
+     * and datagram limit. For servers that must answer from several addresses on one thread, such as an
+     * RFC 5780 STUN server (two IPs times two ports, RFC 5780 §6); a peer node keeps to one socket
+     * (DESIGN.md principle 2). The socket closes with the loop. Call it before {@link #start()} or on
+     * the loop thread.
+     *
+     * @throws java.net.BindException if the address is taken, with the address in the message
+     */
+    public DatagramEndpoint openSocket(InetSocketAddress bindAddress) throws IOException {
+        Objects.requireNonNull(bindAddress, "bindAddress");
+        checkOwner("openSocket");
+        if (closed) {
+            throw new IllegalStateException("event loop " + threadName + " is closed");
+        }
+        final DatagramChannel opened = openChannel(bindAddress, selector, requestedReceiveBufferBytes,
+            requestedSendBufferBytes);
+        final Socket socket = new Socket(opened, (InetSocketAddress) opened.getLocalAddress());
+        final Socket[] current = sockets;
+        final Socket[] grown = java.util.Arrays.copyOf(current, current.length + 1);
+        grown[current.length] = socket;
+        sockets = grown;
+        return socket;
     }
 
     @Override
@@ -411,7 +412,10 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
                 counters.increment(LoopCounters.WAKE_UPS);
                 tasks.drain(runTask, tasks.capacity());
                 counters.add(LoopCounters.TIMERS_FIRED, timers.poll(clock.nanoTime()));
-                final boolean mayHaveMoreDatagrams = receiveBatch();
+                boolean mayHaveMoreDatagrams = false;
+                for (Socket socket : sockets) {
+                    mayHaveMoreDatagrams |= socket.receiveBatch();
+                }
                 if (!mayHaveMoreDatagrams && !closed) {
                     sleepUntilWork();
                 }
@@ -449,67 +453,6 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
             }
         } finally {
             sleeping.lazySet(false);
-        }
-    }
-
-    /** Reads up to receiveBatchSize datagrams; returns true if the batch was full (more may wait). */
-    private boolean receiveBatch() {
-        final int capacity = maxDatagramSize + 1;
-        for (int i = 0; i < receiveBatchSize; i++) {
-            if (closed) {
-                return false; // a receiver closed the loop: deliver nothing more
-            }
-            final ByteBuf buffer = spareReadBuffer != null
-                ? spareReadBuffer : Buffers.ALLOCATOR.directBuffer(capacity, capacity);
-            spareReadBuffer = null;
-            final ByteBuffer target = buffer.internalNioBuffer(0, capacity);
-            final int startPosition = target.position();
-            final SocketAddress sender;
-            try {
-                sender = channel.receive(target);
-            } catch (IOException e) {
-                spareReadBuffer = buffer;
-                counters.increment(LoopCounters.RECEIVE_ERRORS);
-                failureLog.warn("UDP receive on " + localAddress + " failed", e, clock.nanoTime());
-                return false;
-            }
-            if (sender == null) {
-                spareReadBuffer = buffer;
-                return false;
-            }
-            final int length = target.position() - startPosition;
-            if (length > maxDatagramSize) {
-                spareReadBuffer = buffer; // truncated by the OS to our capacity: larger than allowed
-                counters.increment(LoopCounters.RECEIVE_DROPS_OVERSIZE);
-                continue;
-            }
-            buffer.setIndex(0, length);
-            counters.increment(LoopCounters.DATAGRAMS_RECEIVED);
-            counters.add(LoopCounters.BYTES_RECEIVED, length);
-            deliver(buffer, (InetSocketAddress) sender);
-        }
-        return true;
-    }
-
-    private void deliver(ByteBuf datagram, InetSocketAddress sender) {
-        final DatagramReceiver current = receiver;
-        try {
-            if (current == null) {
-                counters.increment(LoopCounters.RECEIVE_DROPS_NO_RECEIVER);
-            } else {
-                current.onDatagram(datagram, sender);
-            }
-        } catch (RuntimeException e) {
-            counters.increment(LoopCounters.RECEIVER_EXCEPTIONS);
-            failureLog.warn("datagram receiver on " + localAddress + " threw", e, clock.nanoTime());
-        } finally {
-            try {
-                datagram.release();
-            } catch (IllegalReferenceCountException e) {
-                counters.increment(LoopCounters.RECEIVER_EXCEPTIONS);
-                failureLog.warn("datagram receiver on " + localAddress
-                    + " released a buffer it was only lent", e, clock.nanoTime());
-            }
         }
     }
 
@@ -605,17 +548,40 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
             spareReadBuffer = null;
         }
         closeQuietly(selector);
-        closeQuietly(channel);
+        for (Socket socket : sockets) {
+            closeQuietly(socket.channel);
+        }
     }
 
-    private static DatagramChannel openChannel(InetSocketAddress bindAddress) throws IOException {
+    /** Opens, sizes, binds and registers a non-blocking channel; closes it again on any failure. */
+    private static DatagramChannel openChannel(InetSocketAddress bindAddress, Selector selector,
+                                               int receiveBufferBytes, int sendBufferBytes) throws IOException {
+        final DatagramChannel channel;
         if (bindAddress.getAddress() instanceof Inet4Address) {
-            return DatagramChannel.open(StandardProtocolFamily.INET);
+            channel = DatagramChannel.open(StandardProtocolFamily.INET);
+        } else if (bindAddress.getAddress() instanceof Inet6Address && !bindAddress.getAddress().isAnyLocalAddress()) {
+            channel = DatagramChannel.open(StandardProtocolFamily.INET6);
+        } else {
+            channel = DatagramChannel.open(); // wildcard: dual-stack where the OS offers it
         }
-        if (bindAddress.getAddress() instanceof Inet6Address && !bindAddress.getAddress().isAnyLocalAddress()) {
-            return DatagramChannel.open(StandardProtocolFamily.INET6);
+        try {
+            channel.setOption(StandardSocketOptions.SO_RCVBUF, receiveBufferBytes);
+            channel.setOption(StandardSocketOptions.SO_SNDBUF, sendBufferBytes);
+            try {
+                channel.bind(bindAddress);
+            } catch (BindException e) {
+                final BindException withAddress = new BindException("cannot bind a UDP socket to " + bindAddress
+                    + ": " + e.getMessage() + " (is another process using the port?)");
+                withAddress.initCause(e);
+                throw withAddress;
+            }
+            channel.configureBlocking(false);
+            channel.register(selector, SelectionKey.OP_READ);
+            return channel;
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(channel);
+            throw e;
         }
-        return DatagramChannel.open(); // wildcard: dual-stack where the OS offers it
     }
 
     private static long saturatedDelay(long deadlineNs, long nowNs) {
@@ -634,6 +600,144 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
             closeable.close();
         } catch (IOException e) {
             LOG.debug("closing {} failed", closeable, e);
+        }
+    }
+
+    /** One UDP socket of this loop: the primary one, or one {@link #openSocket} added. */
+    private final class Socket implements DatagramEndpoint {
+        private final DatagramChannel channel;
+        private final InetSocketAddress localAddress;
+        private DatagramReceiver receiver;
+
+        Socket(DatagramChannel channel, InetSocketAddress localAddress) {
+            this.channel = channel;
+            this.localAddress = localAddress;
+        }
+
+        @Override
+        public InetSocketAddress localAddress() {
+            return localAddress;
+        }
+
+        @Override
+        public boolean send(ByteBuf datagram, InetSocketAddress destination) {
+            Objects.requireNonNull(datagram, "datagram");
+            try {
+                checkOwner("send");
+                Objects.requireNonNull(destination, "destination");
+                final int length = datagram.readableBytes();
+                if (length > maxDatagramSize) {
+                    counters.increment(LoopCounters.SEND_DROPS_OVERSIZE);
+                    return false;
+                }
+                if (closed) {
+                    counters.increment(LoopCounters.SEND_ERRORS);
+                    return false;
+                }
+                final ByteBuffer payload = datagram.nioBufferCount() == 1
+                    ? datagram.internalNioBuffer(datagram.readerIndex(), length)
+                    : datagram.nioBuffer();
+                final int written;
+                try {
+                    written = channel.send(payload, destination);
+                } catch (IOException | UnresolvedAddressException | UnsupportedAddressTypeException e) {
+                    counters.increment(LoopCounters.SEND_ERRORS);
+                    failureLog.warn("UDP send from " + localAddress + " to " + destination + " failed", e,
+                        clock.nanoTime());
+                    return false;
+                }
+                if (written == 0) {
+                    counters.increment(LoopCounters.SEND_DROPS_BUFFER_FULL);
+                    return false;
+                }
+                counters.increment(LoopCounters.DATAGRAMS_SENT);
+                counters.add(LoopCounters.BYTES_SENT, written);
+                return true;
+            } finally {
+                datagram.release();
+            }
+        }
+
+        @Override
+        public void receiver(DatagramReceiver receiver) {
+            checkOwner("receiver");
+            this.receiver = receiver;
+        }
+
+        @Override
+        public Clock clock() {
+            return clock;
+        }
+
+        @Override
+        public TimerService timers() {
+            return timers;
+        }
+
+        @Override
+        public ByteBufAllocator allocator() {
+            return Buffers.ALLOCATOR;
+        }
+
+        /** Reads up to receiveBatchSize datagrams; returns true if the batch was full (more may wait). */
+        private boolean receiveBatch() {
+            final int capacity = maxDatagramSize + 1;
+            for (int i = 0; i < receiveBatchSize; i++) {
+                if (closed) {
+                    return false; // a receiver closed the loop: deliver nothing more
+                }
+                final ByteBuf buffer = spareReadBuffer != null
+                    ? spareReadBuffer : Buffers.ALLOCATOR.directBuffer(capacity, capacity);
+                spareReadBuffer = null;
+                final ByteBuffer target = buffer.internalNioBuffer(0, capacity);
+                final int startPosition = target.position();
+                final SocketAddress sender;
+                try {
+                    sender = channel.receive(target);
+                } catch (IOException e) {
+                    spareReadBuffer = buffer;
+                    counters.increment(LoopCounters.RECEIVE_ERRORS);
+                    failureLog.warn("UDP receive on " + localAddress + " failed", e, clock.nanoTime());
+                    return false;
+                }
+                if (sender == null) {
+                    spareReadBuffer = buffer;
+                    return false;
+                }
+                final int length = target.position() - startPosition;
+                if (length > maxDatagramSize) {
+                    spareReadBuffer = buffer; // truncated by the OS to our capacity: larger than allowed
+                    counters.increment(LoopCounters.RECEIVE_DROPS_OVERSIZE);
+                    continue;
+                }
+                buffer.setIndex(0, length);
+                counters.increment(LoopCounters.DATAGRAMS_RECEIVED);
+                counters.add(LoopCounters.BYTES_RECEIVED, length);
+                deliver(buffer, (InetSocketAddress) sender);
+            }
+            return true;
+        }
+
+        private void deliver(ByteBuf datagram, InetSocketAddress sender) {
+            final DatagramReceiver current = receiver;
+            try {
+                if (current == null) {
+                    counters.increment(LoopCounters.RECEIVE_DROPS_NO_RECEIVER);
+                } else {
+                    current.onDatagram(datagram, sender);
+                }
+            } catch (RuntimeException e) {
+                counters.increment(LoopCounters.RECEIVER_EXCEPTIONS);
+                failureLog.warn("datagram receiver on " + localAddress + " threw", e, clock.nanoTime());
+            } finally {
+                try {
+                    datagram.release();
+                } catch (IllegalReferenceCountException e) {
+                    counters.increment(LoopCounters.RECEIVER_EXCEPTIONS);
+                    failureLog.warn("datagram receiver on " + localAddress
+                        + " released a buffer it was only lent", e, clock.nanoTime());
+                }
+            }
         }
     }
 

@@ -147,6 +147,34 @@ class UdpEventLoopTest {
     }
 
     @Test
+    void anAddedSocketIsServedByTheSameThreadAndAnswersFromItsOwnAddress() throws Exception {
+        UdpEventLoop server = builder().build();
+        loops.add(server);
+        DatagramEndpoint second = server.openSocket(new InetSocketAddress(LOOPBACK, 0));
+        assertFalse(second.localAddress().equals(server.localAddress()), "the added socket has its own port");
+        List<String> servedOn = new CopyOnWriteArrayList<>();
+        second.receiver((datagram, sender) -> {
+            servedOn.add(Thread.currentThread().getName());
+            second.send(datagram.retainedDuplicate(), sender); // echo from the added socket
+        });
+        server.start();
+
+        UdpEventLoop client = started();
+        CompletableFuture<InetSocketAddress> echoFrom = new CompletableFuture<>();
+        CompletableFuture<String> echoed = new CompletableFuture<>();
+        await(client.submit(() -> {
+            client.receiver((datagram, sender) -> {
+                echoFrom.complete(sender);
+                echoed.complete(datagram.toString(StandardCharsets.UTF_8));
+            });
+            return client.send(text(client, "to the second socket"), second.localAddress());
+        }));
+        assertEquals("to the second socket", await(echoed));
+        assertEquals(second.localAddress(), await(echoFrom), "the answer comes from the added socket's address");
+        assertEquals(List.of(server.threadName()), servedOn, "served once, on the loop's own thread");
+    }
+
+    @Test
     void socketOptionsReportWhatTheOsGranted() throws Exception {
         UdpEventLoop loop = started(builder().receiveBufferBytes(256 * 1024).sendBufferBytes(128 * 1024));
         assertTrue(loop.receiveBufferBytes() > 0, "granted receive buffer: " + loop.receiveBufferBytes());

@@ -1,0 +1,147 @@
+package dev.pinhole.cli;
+
+import dev.pinhole.cli.transfer.FileReceiver;
+import dev.pinhole.cli.transfer.SendEntry;
+import dev.pinhole.cli.transfer.TransferListener;
+import dev.pinhole.core.net.UdpEventLoop;
+import dev.pinhole.punch.PeerConnection;
+import dev.pinhole.punch.rendezvous.RendezvousServer;
+import dev.pinhole.punch.rendezvous.RendezvousServerConfig;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code pinhole demo}: a rendezvous server and two peers on loopback in one process; one peer sends a
+ * generated file to the other over a punched Pinhole connection, and both verify its SHA-256.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Runs a rendezvous server and two peers (alice, bob) on loopback in this process;"
+            + " alice sends bob a generated file of --size bytes over a punched, reliable UDP connection.",
+            "Prints the path, the time to connect, goodput, retransmissions and the SHA-256 both verified."})
+final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
+    private static final long RECEIVER_WAIT_S = 60;
+
+    @Option(names = "--size", paramLabel = "BYTES", defaultValue = "256MiB", converter = Sizes.class,
+            description = "Size of the generated file, e.g. 8MiB, 1GiB (default: ${DEFAULT-VALUE}).")
+    long size;
+
+    @Option(names = "--loss", paramLabel = "FRACTION", defaultValue = "0",
+            description = "Drop this fraction of the transport's datagrams on both peers' sockets, in both"
+                + " directions, e.g. 0.05 (default: 0). Rendezvous and STUN datagrams are not dropped.")
+    double loss;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
+            description = "Seed of the file content and the loss pattern (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--json", description = "Print the summary as one JSON object.")
+    boolean json;
+
+    @Mixin
+    Main.Verbosity verbosity;
+
+    @Override
+    public boolean json() {
+        return json;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (!(loss >= 0 && loss < 0.5)) {
+            throw new CliException(ExitCodes.USAGE, "--loss must be a fraction in [0, 0.5), got " + loss);
+        }
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        Path outDir;
+        try {
+            outDir = Files.createTempDirectory("pinhole-demo-");
+        } catch (IOException e) {
+            throw new CliException(ExitCodes.LOCAL_FILE, "cannot create a temporary directory: " + e, e);
+        }
+        try (UdpEventLoop serverLoop = Loops.bind(new InetSocketAddress(loopback, 0), "demo-rendezvous")) {
+            serverLoop.start();
+            RendezvousServer server = serverLoop.submit(() -> RendezvousServer.listen(serverLoop,
+                    RendezvousServerConfig.builder().software("pinhole-demo").build())).get(10, TimeUnit.SECONDS);
+            InetSocketAddress rendezvous = server.localAddress();
+            if (!json) {
+                System.out.printf(Locale.ROOT, "pinhole demo: rendezvous on %s; alice sends bob %s%s%n",
+                        Addresses.format(rendezvous), humanSize(size),
+                        loss > 0 ? String.format(Locale.ROOT, " with %.1f%% datagram loss", loss * 100) : "");
+            }
+            InetSocketAddress any = new InetSocketAddress(loopback, 0);
+            try (PeerNode bob = PeerNodes.open(new PeerNode.Options("bob", rendezvous, null, any, 10_000, loss, seed * 31 + 1));
+                 PeerNode alice = PeerNodes.open(new PeerNode.Options("alice", rendezvous, null, any, 10_000, loss,
+                         seed * 31 + 2))) {
+                FileReceiver receiver = new FileReceiver(outDir, false);
+                CompletableFuture<TransferReport> received = CompletableFuture.supplyAsync(() -> {
+                    try (PeerConnection connection = bob.accept()) {
+                        return Transfers.receive(connection, receiver, TransferListener.NONE);
+                    } catch (Exception e) {
+                        throw new CompletionException(e);
+                    }
+                }, r -> new Thread(r, "demo-bob").start());
+                Progress progress = new Progress("alice -> bob", json, System.err);
+                TransferReport sent;
+                try (PeerConnection connection = alice.connect("bob")) {
+                    String name = "demo-" + size + ".bin";
+                    sent = Transfers.send("demo", connection,
+                            List.of(SendEntry.file(name, size, () -> new GeneratedContent(seed, size))), progress);
+                } catch (IOException | InterruptedException e) {
+                    progress.close();
+                    CliException failure = Failures.toCli("sending from alice to bob", e);
+                    throw failure;
+                }
+                progress.close();
+                TransferReport got;
+                try {
+                    got = received.get(RECEIVER_WAIT_S, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    CliException failure = Failures.toCli("receiving at bob", e);
+                    throw failure;
+                }
+                if (!got.summary().sha256().equals(sent.summary().sha256())) {
+                    throw new CliException(ExitCodes.TRANSFER_FAILED, "bob verified " + got.summary().sha256()
+                            + " but alice sent " + sent.summary().sha256());
+                }
+                sent.print(System.out, json);
+                return ExitCodes.OK;
+            }
+        } finally {
+            deleteTree(outDir);
+        }
+    }
+
+    static String humanSize(long bytes) {
+        if (bytes >= 1L << 30 && bytes % (1L << 30) == 0) {
+            return (bytes >> 30) + " GiB";
+        }
+        if (bytes >= 1L << 20) {
+            return String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1L << 20)).replace(".0 ", " ");
+        }
+        return bytes + " bytes";
+    }
+
+    private static void deleteTree(Path root) {
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) walk.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException ignored) {
+            // A leftover file in the temporary directory is harmless.
+        }
+    }
+}

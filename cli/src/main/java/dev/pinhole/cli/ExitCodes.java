@@ -1,0 +1,43 @@
+package dev.pinhole.cli;
+
+/** The exit codes of {@code pinhole}, listed in every command's --help footer. */
+public final class ExitCodes {
+    public static final int OK = 0;
+    /** The transfer ran but did not succeed: refused by the receiver, SHA-256 mismatch, protocol error. */
+    public static final int TRANSFER_FAILED = 1;
+    /** Bad command line: unknown option, bad address syntax, bad number. */
+    public static final int USAGE = 2;
+    /** No answer from the rendezvous (or STUN) server, or it refused the registration. */
+    public static final int RENDEZVOUS_UNREACHABLE = 3;
+    public static final int PEER_NOT_FOUND = 4;
+    public static final int TRAVERSAL_FAILED = 5;
+    /** The connection broke or timed out during the transfer. */
+    public static final int INTERRUPTED = 6;
+    /** A local file or directory is missing, unreadable or unwritable. */
+    public static final int LOCAL_FILE = 7;
+    /** The local address to listen on is in use or cannot be bound. */
+    public static final int PORT_IN_USE = 8;
+    /** Something this program did not expect (a bug): the message says what. */
+    public static final int INTERNAL = 70;
+    /** Stopped by Ctrl-C (128 + SIGINT), as shells report it. */
+    public static final int SIGINT = 130;
+
+    static final String FOOTER = """
+
+            Exit codes:
+              0  success
+              1  transfer failed (refused by the receiver, SHA-256 mismatch, protocol error)
+              2  bad command line (unknown option, bad HOST:PORT, bad number)
+              3  rendezvous server unreachable, or it refused us (name taken, wrong secret)
+              4  peer not found at the rendezvous server (the registered names are listed)
+              5  NAT traversal failed (the reason is printed)
+              6  transfer interrupted (connection lost or timed out)
+              7  local file problem (missing file, unreadable or unwritable directory)
+              8  address in use (cannot bind the local port)
+             70  internal error
+            130  interrupted (Ctrl-C)
+            """;
+
+    private ExitCodes() {
+    }
+}

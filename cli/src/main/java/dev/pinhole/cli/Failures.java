@@ -1,0 +1,85 @@
+package dev.pinhole.cli;
+
+import dev.pinhole.cli.transfer.TransferException;
+import dev.pinhole.punch.rendezvous.PeerNotFoundException;
+import dev.pinhole.punch.rendezvous.RendezvousAuthenticationException;
+import dev.pinhole.punch.rendezvous.RendezvousException;
+import dev.pinhole.punch.rendezvous.RendezvousUnreachableException;
+import dev.pinhole.punch.traversal.TraversalFailedException;
+import dev.pinhole.reliability.ConnectionException;
+import java.io.IOException;
+import java.net.BindException;
+import java.net.SocketTimeoutException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/** Turns what the library throws into one line and an exit code. */
+final class Failures {
+    private Failures() {
+    }
+
+    /** The library's multi-line explanations (traversal reports) joined into the one line the CLI prints. */
+    static String oneLine(String message) {
+        return message.strip().replaceAll("\\s*\\R\\s*", "; ").replace(".;", ";");
+    }
+
+    static Throwable unwrap(Throwable t) {
+        Throwable e = t;
+        while ((e instanceof ExecutionException || e instanceof CompletionException
+                || e.getClass() == RuntimeException.class) && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+
+    static CliException toCli(String doing, Throwable thrown) {
+        Throwable t = unwrap(thrown);
+        if (t instanceof CliException cli) {
+            return cli;
+        }
+        String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        if (t instanceof PeerNotFoundException notFound) {
+            return new CliException(ExitCodes.PEER_NOT_FOUND, "peer '" + notFound.peerName()
+                    + "' is not registered at the rendezvous server; registered: "
+                    + (notFound.registeredNames().isEmpty() ? "(none)" : String.join(", ", notFound.registeredNames()))
+                    + (notFound.registeredCount() > notFound.registeredNames().size()
+                        ? " and " + (notFound.registeredCount() - notFound.registeredNames().size()) + " more" : ""), t);
+        }
+        if (t instanceof RendezvousUnreachableException) {
+            return new CliException(ExitCodes.RENDEZVOUS_UNREACHABLE, message, t);
+        }
+        if (t instanceof RendezvousAuthenticationException) {
+            return new CliException(ExitCodes.RENDEZVOUS_UNREACHABLE, message
+                    + " (do both sides and the server use the same --secret-file?)", t);
+        }
+        if (t instanceof RendezvousException) {
+            return new CliException(ExitCodes.RENDEZVOUS_UNREACHABLE, "rendezvous failed while " + doing + ": "
+                    + message, t);
+        }
+        if (t instanceof TraversalFailedException traversal) {
+            return new CliException(ExitCodes.TRAVERSAL_FAILED, "NAT traversal failed: " + message
+                    + (message.contains("pairs tried") ? "" : " (" + traversal.pairs().size() + " candidate pairs tried)"), t);
+        }
+        if (t instanceof TransferException transfer) {
+            int code = switch (transfer.kind()) {
+                case INTERRUPTED -> ExitCodes.INTERRUPTED;
+                case LOCAL_IO -> ExitCodes.LOCAL_FILE;
+                case PROTOCOL, REFUSED, HASH_MISMATCH -> ExitCodes.TRANSFER_FAILED;
+            };
+            return new CliException(code, message, t);
+        }
+        if (t instanceof ConnectionException || t instanceof SocketTimeoutException) {
+            return new CliException(ExitCodes.INTERRUPTED, "connection lost while " + doing + ": " + message, t);
+        }
+        if (t instanceof BindException) {
+            return new CliException(ExitCodes.PORT_IN_USE, "cannot bind: " + message, t);
+        }
+        if (t instanceof IOException) {
+            return new CliException(ExitCodes.INTERRUPTED, doing + " failed: " + message, t);
+        }
+        if (t instanceof InterruptedException) {
+            return new CliException(ExitCodes.SIGINT, "interrupted while " + doing, t);
+        }
+        return new CliException(ExitCodes.INTERNAL, "internal error while " + doing + ": " + t, t);
+    }
+}

@@ -1,0 +1,93 @@
+package dev.pinhole.cli;
+
+import dev.pinhole.cli.transfer.SendEntry;
+import dev.pinhole.punch.PeerConnection;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code pinhole send}: sends a file or directory to a named peer. */
+@Command(name = "send", mixinStandardHelpOptions = true,
+        description = "Registers NAME, waits for PEER to register (up to --timeout), punches a direct path,"
+            + " sends FILE (a file or a directory tree) and exits 0 only after the receiver confirmed the"
+            + " SHA-256 of what it wrote.")
+final class SendCommand implements Callable<Integer>, Main.JsonOutput {
+    @Parameters(index = "0", paramLabel = "FILE", description = "File or directory to send.")
+    Path file;
+
+    @Option(names = "--id", required = true, paramLabel = "NAME", description = "Your name at the rendezvous server.")
+    String id;
+
+    @Option(names = "--to", required = true, paramLabel = "PEER", description = "The receiver's name.")
+    String to;
+
+    @Option(names = "--rendezvous", required = true, paramLabel = "HOST:PORT", converter = Addresses.class,
+            description = "The rendezvous server.")
+    InetSocketAddress rendezvous;
+
+    @Option(names = "--secret-file", paramLabel = "FILE", description = "The server's shared secret.")
+    Path secretFile;
+
+    @Option(names = "--bind", paramLabel = "IP:PORT", converter = Addresses.class, defaultValue = "0.0.0.0:0",
+            description = "Local UDP address (default: ${DEFAULT-VALUE}).")
+    InetSocketAddress bind;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
+            description = "How long to wait for the peer to register (default: ${DEFAULT-VALUE}).")
+    long timeoutSeconds;
+
+    @Option(names = "--json", description = "Print the summary as one JSON object.")
+    boolean json;
+
+    @Mixin
+    Main.Verbosity verbosity;
+
+    @Override
+    public boolean json() {
+        return json;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+            throw new CliException(ExitCodes.LOCAL_FILE, "no such file or directory: " + file);
+        }
+        if (!Files.isReadable(file)) {
+            throw new CliException(ExitCodes.LOCAL_FILE, "cannot read " + file + ": permission denied");
+        }
+        List<SendEntry> entries;
+        try {
+            entries = SendEntry.fromPath(file);
+        } catch (IOException e) {
+            throw new CliException(ExitCodes.LOCAL_FILE, e.getMessage(), e);
+        }
+        String secret = Loops.readSecret(secretFile);
+        Progress progress = new Progress("sending", json, System.err);
+        try (PeerNode node = PeerNodes.open(new PeerNode.Options(id, rendezvous, secret, bind,
+                timeoutSeconds * 1000, 0, 0))) {
+            PeerConnection connection;
+            try {
+                connection = node.connect(to);
+            } catch (IOException | InterruptedException e) {
+                throw Failures.toCli("connecting to '" + to + "'", e);
+            }
+            try (connection) {
+                TransferReport report = Transfers.send("send", connection, entries, progress);
+                progress.close();
+                report.print(System.out, json);
+            } catch (IOException e) {
+                progress.close();
+                throw Failures.toCli("sending to '" + to + "'", e);
+            }
+        }
+        return ExitCodes.OK;
+    }
+}

@@ -1,0 +1,123 @@
+package dev.pinhole.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad input to real processes: a non-zero exit code and one line on stderr, never a stack trace. */
+class CliBadInputTest {
+    @TempDir
+    Path dir;
+
+    private static void assertOneCleanLine(CliProcess p, int expectedCode) throws InterruptedException {
+        int code = p.exitCode();
+        String err = p.stderr().strip();
+        assertEquals(expectedCode, code, "exit code of " + p.describe());
+        assertEquals(1, err.lines().count(), "exactly one line on stderr from " + p.describe());
+        assertTrue(err.startsWith("pinhole: "), "the line names the program: " + err);
+        assertFalse(err.contains("Exception") || err.contains("\tat "), "no exception or stack trace: " + err);
+    }
+
+    @Test
+    void badAddressSyntaxIsAUsageError() throws Exception {
+        try (CliProcess p = CliProcess.start("send", "x", "--id", "a", "--to", "b", "--rendezvous", "127.0.0.1:99999")) {
+            assertOneCleanLine(p, ExitCodes.USAGE);
+            assertTrue(p.stderr().contains("127.0.0.1:99999"), "the line quotes the bad address: " + p.stderr());
+        }
+        try (CliProcess p = CliProcess.start("rendezvous", "--listen", "localhost")) {
+            assertOneCleanLine(p, ExitCodes.USAGE);
+        }
+    }
+
+    @Test
+    void unknownOptionIsAUsageError() throws Exception {
+        try (CliProcess p = CliProcess.start("demo", "--sise", "1")) {
+            assertOneCleanLine(p, ExitCodes.USAGE);
+        }
+    }
+
+    @Test
+    void missingFileToSendIsALocalFileError() throws Exception {
+        try (CliProcess p = CliProcess.start("send", dir.resolve("absent.bin").toString(), "--id", "a", "--to", "b",
+                "--rendezvous", "127.0.0.1:9")) {
+            assertOneCleanLine(p, ExitCodes.LOCAL_FILE);
+            assertTrue(p.stderr().contains("absent.bin"), "the line names the file: " + p.stderr());
+        }
+    }
+
+    @Test
+    void missingOutputDirectoryIsALocalFileError() throws Exception {
+        try (CliProcess p = CliProcess.start("receive", "--id", "r", "--rendezvous", "127.0.0.1:9",
+                "--out", dir.resolve("nowhere").toString())) {
+            assertOneCleanLine(p, ExitCodes.LOCAL_FILE);
+        }
+    }
+
+    @Test
+    void unwritableOutputDirectoryIsALocalFileError() throws Exception {
+        Path readOnly = Files.createDirectory(dir.resolve("ro"));
+        assertTrue(readOnly.toFile().setWritable(false, false), "could not make the directory read-only");
+        try {
+            // As root, permissions do not bind: a regular file given as --out must then fail just as cleanly.
+            Path out = Files.isWritable(readOnly) ? Files.writeString(dir.resolve("plain-file"), "x") : readOnly;
+            try (CliProcess p = CliProcess.start("receive", "--id", "r", "--rendezvous", "127.0.0.1:9",
+                    "--out", out.toString())) {
+                assertOneCleanLine(p, ExitCodes.LOCAL_FILE);
+            }
+        } finally {
+            readOnly.toFile().setWritable(true, false);
+        }
+    }
+
+    @Test
+    void portInUseIsReported() throws Exception {
+        try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            try (CliProcess p = CliProcess.start("rendezvous", "--listen", "127.0.0.1:" + taken.getLocalPort())) {
+                assertOneCleanLine(p, ExitCodes.PORT_IN_USE);
+            }
+        }
+    }
+
+    @Test
+    void missingSecretFileIsALocalFileError() throws Exception {
+        try (CliProcess p = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0",
+                "--secret-file", dir.resolve("no-secret").toString())) {
+            assertOneCleanLine(p, ExitCodes.LOCAL_FILE);
+        }
+    }
+
+    @Test
+    void unreachableStunServerIsReported() throws Exception {
+        int closedPort;
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            closedPort = s.getLocalPort();
+        }
+        try (CliProcess p = CliProcess.start("nat-type", "--stun", "127.0.0.1:" + closedPort)) {
+            assertOneCleanLine(p, ExitCodes.RENDEZVOUS_UNREACHABLE);
+        }
+    }
+
+    @Test
+    void unreachableRendezvousServerIsReportedAsJsonAndOneLine() throws Exception {
+        int closedPort;
+        try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            closedPort = s.getLocalPort();
+        }
+        Path file = Files.writeString(dir.resolve("f.txt"), "x");
+        try (CliProcess p = CliProcess.start("send", file.toString(), "--id", "a", "--to", "b",
+                "--rendezvous", "127.0.0.1:" + closedPort, "--bind", "127.0.0.1:0", "--json")) {
+            String json = p.awaitLine(JsonLine::isJsonObject, "the JSON failure line");
+            assertEquals("false", JsonLine.field(json, "ok"), json);
+            assertEquals(String.valueOf(ExitCodes.RENDEZVOUS_UNREACHABLE), JsonLine.field(json, "exit_code"), json);
+            assertOneCleanLine(p, ExitCodes.RENDEZVOUS_UNREACHABLE);
+        }
+    }
+}

@@ -1,0 +1,460 @@
+package dev.pinhole.punch;
+
+import dev.pinhole.core.net.UdpEventLoop;
+import dev.pinhole.core.net.UnicastTtl;
+import dev.pinhole.punch.traversal.ProbeSockets;
+import dev.pinhole.punch.traversal.SocketTtl;
+import dev.pinhole.punch.node.BlockingPeerConnection;
+import dev.pinhole.punch.node.NodeCore;
+import dev.pinhole.punch.node.NodeSettings;
+import dev.pinhole.punch.node.PeerLink;
+import dev.pinhole.punch.rendezvous.PeerList;
+import dev.pinhole.punch.rendezvous.RendezvousClientConfig;
+import dev.pinhole.punch.traversal.CandidateGatherer;
+import dev.pinhole.punch.traversal.HostAddresses;
+import dev.pinhole.punch.traversal.TraversalConfig;
+import dev.pinhole.reliability.TransportConfig;
+import dev.pinhole.reliability.cc.CongestionControl;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A Pinhole node: one UDP socket that registers a name at a rendezvous server and opens reliable byte
+ * streams to other nodes by name, punching through the NATs between them.
+ *
+ * <pre>{@code
+ * try (PinholeNode node = PinholeNode.builder()
+ *         .name("alice")
+ *         .rendezvous(new InetSocketAddress("203.0.113.1", 3478))
+ *         .build();
+ *      PeerConnection bob = node.connect("bob")) {
+ *     bob.outputStream().write("hello bob".getBytes(StandardCharsets.UTF_8));
+ *     bob.shutdownOutput();
+ *     System.out.println(new String(bob.inputStream().readAllBytes(), StandardCharsets.UTF_8));
+ * }
+ * }</pre>
+ * and on the other machine {@code node.accept()} returns the connection from alice.
+ *
+ * <h2>What happens</h2>
+ * {@link Builder#build()} binds one UDP socket with one event-loop thread ({@code UdpEventLoop}), gathers
+ * candidates (STUN Binding to the rendezvous server, which also tells this node's public address) and
+ * registers the name; the registration is refreshed every 15 s, which also keeps the NAT mapping open.
+ * {@link #connect} asks the server for an introduction to the peer (asking again while the peer is not
+ * registered, up to the connect timeout); the server introduces both at once, both run RFC 8445-style
+ * connectivity checks on that same socket, and on the nominated pair this node opens a Pinhole transport
+ * connection (docs/protocol.md), which the peer {@link #accept}s. Registration, checks and the stream all
+ * share the socket, so the NAT mapping the server saw is the one the peer reaches (DESIGN.md principle 2).
+ * The protocol runs on the loop thread; the calls here block the calling thread only.
+ *
+ * <h2>Which connection is whose</h2>
+ * The transport's handshake carries no name: an accepted connection belongs to the introduction whose
+ * traversal nominated the connection's source address. That pair was validated with the introduction's
+ * fresh credentials (RFC 8445 MESSAGE-INTEGRITY) and the handshake cookie proves the source owns the
+ * address, so the name is the introduced peer's. A connection from any other address is never returned by
+ * {@link #accept}; it is aborted once the traversal deadline passes. (Neither step authenticates against an
+ * on-path attacker; the transport has no encryption yet, docs/protocol.md §10.)
+ *
+ * <h2>Errors</h2>
+ * All checked {@link IOException}s that say what to do:
+ * {@link dev.pinhole.punch.rendezvous.RendezvousUnreachableException} (the server's address and how long
+ * was waited), {@link dev.pinhole.punch.rendezvous.RendezvousAuthenticationException} (wrong secret),
+ * {@link dev.pinhole.punch.rendezvous.NameTakenException},
+ * {@link dev.pinhole.punch.rendezvous.PeerNotFoundException} (with the registered names),
+ * {@link dev.pinhole.punch.traversal.TraversalFailedException} (both NATs' behaviour, the pairs tried, and
+ * that a relay is needed), {@link dev.pinhole.reliability.HandshakeFailedException}.
+ *
+ * <p>Thread-safe: any thread may connect, accept and list peers at the same time.
+ */
+public final class PinholeNode implements Closeable {
+    /** Added to the protocol's own deadlines before a blocked call gives up waiting for the loop. */
+    private static final long FAILSAFE_MARGIN_NS = TimeUnit.SECONDS.toNanos(5);
+
+    private final String name;
+    private final UdpEventLoop loop;
+    private final NodeCore core;
+    private final NodeSettings settings;
+    private final BlockingQueue<PeerConnection> incoming;
+    private volatile boolean closed;
+
+    private PinholeNode(Builder b) throws IOException {
+        this.name = b.name;
+        TransportConfig transportConfig = b.transportConfig();
+        RendezvousClientConfig.Builder rendezvousConfig = RendezvousClientConfig.builder();
+        if (b.secret != null) {
+            rendezvousConfig.secret(b.secret);
+        }
+        List<InetSocketAddress> stunServers = b.stunServers.isEmpty() ? List.of(b.rendezvous) : b.stunServers;
+        this.incoming = new ArrayBlockingQueue<>(transportConfig.acceptBacklog());
+        this.loop = UdpEventLoop.builder().bind(b.bind).threadName("pinhole-" + b.name).build();
+        // Priming against the Linux conntrack clash (LAB.md) needs a unicast TTL, which needs
+        // --add-opens java.base/sun.nio.ch=ALL-UNNAMED; without it the node punches unprimed.
+        SocketTtl socketTtl = UnicastTtl.available() ? new SocketTtl() {
+            @Override
+            public void setTtl(int ttl) throws IOException {
+                loop.unicastTtl(ttl);
+            }
+
+            @Override
+            public void restore() throws IOException {
+                loop.restoreUnicastTtl();
+            }
+        } : SocketTtl.NONE;
+        this.settings = new NodeSettings(b.name, b.rendezvous, stunServers,
+                HostAddresses.system(HostAddresses.Filter.DEFAULT), rendezvousConfig.build(),
+                TraversalConfig.DEFAULT.withDeadlineNs(b.traversalTimeout.toNanos()), transportConfig,
+                b.connectTimeout.toNanos(), socketTtl, ProbeSockets.NONE);
+        try {
+            this.core = new NodeCore(loop, settings, new SecureRandom(), new NodeCore.Listener() {
+                @Override
+                public void onIncoming(PeerLink link) {
+                    accepted(link);
+                }
+            });
+            loop.start();
+            long waitNs = settings.rendezvousConfig().timing().timeoutNs()
+                    + CandidateGatherer.DEFAULT_TIMING.timeoutNs() * stunServers.size() + FAILSAFE_MARGIN_NS;
+            await(loop.submit(core::start).thenCompose(registered -> registered), waitNs,
+                    "registering '" + b.name + "' at " + b.rendezvous);
+        } catch (IOException | RuntimeException e) {
+            loop.close();
+            throw e;
+        }
+    }
+
+    /** A builder; {@link Builder#name} and {@link Builder#rendezvous} are required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The name this node registered. */
+    public String name() {
+        return name;
+    }
+
+    /** The address the node's socket is bound to (before any NAT). */
+    public InetSocketAddress localAddress() {
+        return loop.localAddress();
+    }
+
+    /**
+     * Opens a reliable stream to the peer registered as {@code peerName}. Waits up to the connect timeout for
+     * the peer to register, then punches (up to the traversal timeout) and runs the transport handshake.
+     *
+     * @throws dev.pinhole.punch.rendezvous.PeerNotFoundException if the peer did not register in time
+     *     (the message lists who is registered)
+     * @throws dev.pinhole.punch.traversal.TraversalFailedException if no direct path could be punched
+     * @throws IOException for the other failures listed in the class comment, or if the node is closed
+     */
+    public PeerConnection connect(String peerName) throws IOException {
+        Objects.requireNonNull(peerName, "peerName");
+        ensureOpen();
+        long waitNs = settings.connectTimeoutNs() + settings.traversalConfig().deadlineNs()
+                + settings.transportConfig().handshakeTimeout().toNanos()
+                + settings.rendezvousConfig().timing().timeoutNs() + FAILSAFE_MARGIN_NS;
+        CompletableFuture<PeerConnection> connected = submit(() -> core.connect(peerName).thenApply(this::wrap));
+        try {
+            return await(connected, waitNs, "connecting to '" + peerName + "'");
+        } catch (IOException e) {
+            // A connection established just after we gave up must not be left open.
+            connected.thenAccept(c -> c.abort(0));
+            throw e;
+        }
+    }
+
+    /** Waits for the next peer that connects to this node. */
+    public PeerConnection accept() throws IOException {
+        while (true) {
+            ensureOpen();
+            PeerConnection next = poll(TimeUnit.SECONDS.toNanos(1));
+            if (next != null) {
+                return next;
+            }
+        }
+    }
+
+    /**
+     * Waits at most {@code timeout} for the next peer that connects to this node.
+     *
+     * @throws SocketTimeoutException if none connected in time
+     */
+    public PeerConnection accept(Duration timeout) throws IOException {
+        long deadlineNs = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            ensureOpen();
+            long leftNs = deadlineNs - System.nanoTime();
+            if (leftNs <= 0) {
+                throw new SocketTimeoutException("no peer connected to '" + name + "' within " + timeout.toMillis()
+                        + " ms");
+            }
+            PeerConnection next = poll(Math.min(leftNs, TimeUnit.SECONDS.toNanos(1)));
+            if (next != null) {
+                return next;
+            }
+        }
+    }
+
+    /** The names registered at the rendezvous server, this node's included, in code-unit order. */
+    public List<String> peers() throws IOException {
+        ensureOpen();
+        List<String> names = new ArrayList<>();
+        String after = null;
+        long waitNs = settings.rendezvousConfig().timing().timeoutNs() + FAILSAFE_MARGIN_NS;
+        do {
+            String from = after;
+            PeerList page = await(submit(() -> core.listPeers(from)), waitNs, "listing peers");
+            names.addAll(page.names());
+            after = page.nextAfter();
+        } while (after != null);
+        return names;
+    }
+
+    /**
+     * Closes every connection (peers hear CONNECTION_CLOSE), stops refreshing the registration (the server
+     * forgets the name after its lifetime, 45 s by default; the protocol has no deregistration) and closes
+     * the socket and its thread. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            loop.submit(() -> {
+                core.close();
+                return null;
+            }).get(FAILSAFE_MARGIN_NS, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {
+            // The loop is gone or stuck: closing it below releases the socket anyway.
+        } finally {
+            loop.close();
+            PeerConnection left;
+            while ((left = incoming.poll()) != null) {
+                left.abort(0);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "PinholeNode{" + name + " " + (closed ? "closed" : loop.localAddress()) + "}";
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    /** On the loop: wraps an established link in a blocking connection and installs it as its handler. */
+    private PeerConnection wrap(PeerLink link) {
+        BlockingPeerConnection connection = new BlockingPeerConnection(link, loop::execute, settings.transportConfig());
+        link.handler(connection);
+        return connection;
+    }
+
+    /** On the loop: a peer connected. Beyond the accept backlog the connection is aborted. */
+    private void accepted(PeerLink link) {
+        PeerConnection connection = wrap(link);
+        if (closed || !incoming.offer(connection)) {
+            connection.abort(0);
+        }
+    }
+
+    private PeerConnection poll(long timeoutNs) throws IOException {
+        try {
+            return incoming.poll(timeoutNs, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while accepting on '" + name + "'");
+        }
+    }
+
+    private <T> CompletableFuture<T> submit(Callable<CompletableFuture<T>> call)
+            throws IOException {
+        try {
+            return loop.submit(call).thenCompose(f -> f);
+        } catch (RejectedExecutionException e) {
+            throw new IOException("node '" + name + "' is closed or overloaded: " + e.getMessage(), e);
+        }
+    }
+
+    private void ensureOpen() throws IOException {
+        if (closed) {
+            throw new IOException("node '" + name + "' is closed");
+        }
+    }
+
+    /** Waits for a loop future and turns its failure into the checked exception the protocol produced. */
+    private static <T> T await(CompletableFuture<T> future, long waitNs, String what) throws IOException {
+        try {
+            return future.get(waitNs, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while " + what);
+        } catch (TimeoutException e) {
+            throw new IOException(what + " did not finish within " + TimeUnit.NANOSECONDS.toSeconds(waitNs)
+                    + " s although every protocol deadline had passed; the event loop may be overloaded", e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            while (cause instanceof CompletionException && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            if (cause instanceof IOException io) {
+                // Re-thrown on the caller's thread, where the stack trace is useful; the message says it all.
+                io.addSuppressed(new Exception("while " + what));
+                throw io;
+            }
+            if (cause instanceof RejectedExecutionException) {
+                throw new IOException(what + " failed: the node is closed", cause);
+            }
+            throw new IOException(what + " failed: " + cause, cause);
+        }
+    }
+
+    /**
+     * Configures a {@link PinholeNode}. Only the name and the rendezvous server are required; every other
+     * setting has the default given at its setter.
+     */
+    public static final class Builder {
+        private String name;
+        private InetSocketAddress rendezvous;
+        private String secret;
+        private InetSocketAddress bind = new InetSocketAddress(0);
+        private Duration connectTimeout = Duration.ofSeconds(30);
+        private Duration traversalTimeout = Duration.ofNanos(TraversalConfig.DEFAULT_DEADLINE_NS);
+        private CongestionControl congestionControl;
+        private Duration keepAlive;
+        private TransportConfig transportConfig = TransportConfig.DEFAULT;
+        private List<InetSocketAddress> stunServers = List.of();
+
+        private Builder() {
+        }
+
+        /** Required: the name to register (NFC-normalised; see the rendezvous protocol for what is allowed). */
+        public Builder name(String name) {
+            this.name = Objects.requireNonNull(name, "name");
+            return this;
+        }
+
+        /** Required: the rendezvous server's address. */
+        public Builder rendezvous(InetSocketAddress address) {
+            this.rendezvous = Objects.requireNonNull(address, "address");
+            return this;
+        }
+
+        /**
+         * The rendezvous server's shared secret: every request and answer then carries
+         * MESSAGE-INTEGRITY-SHA256 (RFC 8489 §14.6). Default: none.
+         */
+        public Builder secret(String secret) {
+            this.secret = Objects.requireNonNull(secret, "secret");
+            return this;
+        }
+
+        /** The local address to bind the node's one socket to. Default: all interfaces, an ephemeral port. */
+        public Builder bind(InetSocketAddress address) {
+            this.bind = Objects.requireNonNull(address, "address");
+            return this;
+        }
+
+        /** How long {@link #connect} waits for the peer to register. Default 30 s; zero asks once. */
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = nonNegative(timeout, "connectTimeout");
+            return this;
+        }
+
+        /** The connectivity checks' deadline (RFC 8445-style). Default 10 s. */
+        public Builder traversalTimeout(Duration timeout) {
+            if (timeout.isZero() || timeout.isNegative()) {
+                throw new IllegalArgumentException("traversalTimeout must be positive, was " + timeout);
+            }
+            this.traversalTimeout = timeout;
+            return this;
+        }
+
+        /** The transport's congestion controller. Default: the transport config's, CUBIC (RFC 9438). */
+        public Builder congestionControl(CongestionControl congestionControl) {
+            this.congestionControl = Objects.requireNonNull(congestionControl, "congestionControl");
+            return this;
+        }
+
+        /**
+         * The interval of the transport's keep-alive PINGs on an idle connection, which keep the NAT mappings
+         * open. Default: the transport config's, 15 s (RFC 8445 §5.1.1.1, RFC 4787 REQ-5).
+         */
+        public Builder keepAlive(Duration interval) {
+            this.keepAlive = nonNegative(interval, "keepAlive");
+            return this;
+        }
+
+        /** Advanced: every transport setting ({@link TransportConfig#DEFAULT} by default). */
+        public Builder transportConfig(TransportConfig config) {
+            this.transportConfig = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /**
+         * Advanced: STUN servers whose answers tell this node's NAT mapping behaviour (two ports of one IP,
+         * then other IPs; the rendezvous server's RFC 5780 alternate addresses qualify). Default: the
+         * rendezvous server alone, which gives the public address but not the behaviour.
+         */
+        public Builder stunServers(List<InetSocketAddress> servers) {
+            this.stunServers = List.copyOf(servers);
+            return this;
+        }
+
+        /**
+         * Binds the socket, starts its thread, gathers candidates and registers the name; returns once the
+         * server confirmed the registration.
+         *
+         * @throws dev.pinhole.punch.rendezvous.RendezvousUnreachableException if the server did not answer
+         * @throws dev.pinhole.punch.rendezvous.RendezvousAuthenticationException if the secrets differ
+         * @throws dev.pinhole.punch.rendezvous.NameTakenException if another node holds the name
+         * @throws IOException if the socket cannot be bound
+         * @throws IllegalStateException if the name or the rendezvous address is missing
+         */
+        public PinholeNode build() throws IOException {
+            if (name == null) {
+                throw new IllegalStateException("a name is required: builder().name(\"alice\")");
+            }
+            if (rendezvous == null) {
+                throw new IllegalStateException("a rendezvous server is required: builder().rendezvous(address)");
+            }
+            return new PinholeNode(this);
+        }
+
+        private TransportConfig transportConfig() {
+            TransportConfig.Builder b = transportConfig.toBuilder();
+            if (congestionControl != null) {
+                b.congestionControl(congestionControl);
+            }
+            if (keepAlive != null) {
+                b.keepAliveInterval(keepAlive);
+            }
+            return b.build();
+        }
+
+        private static Duration nonNegative(Duration value, String what) {
+            if (value.isNegative()) {
+                throw new IllegalArgumentException(what + " must not be negative, was " + value);
+            }
+            return value;
+        }
+    }
+}

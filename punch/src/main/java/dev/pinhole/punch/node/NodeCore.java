@@ -1,0 +1,582 @@
+package dev.pinhole.punch.node;
+
+import dev.pinhole.core.net.DatagramDemultiplexer;
+import dev.pinhole.core.net.DatagramEndpoint;
+import dev.pinhole.core.net.PacketKind;
+import dev.pinhole.punch.PathInfo;
+import dev.pinhole.punch.PathKind;
+import dev.pinhole.punch.rendezvous.PeerList;
+import dev.pinhole.punch.rendezvous.PeerNames;
+import dev.pinhole.punch.rendezvous.PeerNotFoundException;
+import dev.pinhole.punch.rendezvous.Registration;
+import dev.pinhole.punch.rendezvous.RendezvousClient;
+import dev.pinhole.punch.rendezvous.RendezvousListener;
+import dev.pinhole.punch.rendezvous.RendezvousProtocol;
+import dev.pinhole.punch.stun.StunClient;
+import dev.pinhole.punch.stun.StunTransactionConfig;
+import dev.pinhole.punch.traversal.Candidate;
+import dev.pinhole.punch.traversal.CandidateGatherer;
+import dev.pinhole.punch.traversal.CandidateType;
+import dev.pinhole.punch.traversal.GatheredCandidates;
+import dev.pinhole.punch.traversal.Introduction;
+import dev.pinhole.punch.traversal.PathOrigin;
+import dev.pinhole.punch.traversal.Role;
+import dev.pinhole.punch.traversal.TraversalFailedException;
+import dev.pinhole.punch.traversal.TraversalListener;
+import dev.pinhole.punch.traversal.TraversalPath;
+import dev.pinhole.punch.traversal.TraversalSession;
+import dev.pinhole.reliability.connection.Connection;
+import dev.pinhole.reliability.connection.ConnectionHandler;
+import dev.pinhole.reliability.connection.TransportEndpoint;
+import io.netty.buffer.ByteBuf;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.text.Normalizer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.random.RandomGenerator;
+
+/**
+ * The orchestration of one Pinhole node, sans-IO on one {@link DatagramEndpoint} (DESIGN.md principles 1
+ * and 2): the same code runs on the real {@code UdpEventLoop} ({@link dev.pinhole.punch.PinholeNode}) and on
+ * the simulator's endpoints.
+ *
+ * <h2>One socket</h2>
+ * A {@link DatagramDemultiplexer} splits the socket's datagrams by their first byte (RFC 7983 §7):
+ * STUN-kind datagrams are offered first to the running traversal sessions (connectivity checks, their
+ * responses and keepalives), then to the {@link StunClient} (responses to gathering and rendezvous
+ * requests), then to the {@link RendezvousClient} (the server's INTRODUCTION and MESSAGE requests);
+ * Pinhole-kind datagrams (128–191) go to the {@link TransportEndpoint}. So registration, candidate
+ * gathering, hole punching and the reliable stream all use the one NAT mapping the rendezvous server saw.
+ *
+ * <h2>Life of a connection</h2>
+ * <ol>
+ *   <li>{@link #start}: gather candidates (host addresses, and the server-reflexive address from STUN
+ *       Binding requests to the rendezvous server and any other STUN servers, which also measures the NAT's
+ *       mapping behaviour), then register the name with the host candidates and the NAT profile.</li>
+ *   <li>{@link #connect}: ask the server for an introduction. A peer that is not registered yet is asked
+ *       for again every {@value #CONNECT_RETRY_MS} ms until the connect timeout; then the last
+ *       {@link PeerNotFoundException} (which lists the registered names) ends the attempt.</li>
+ *   <li>The server introduces both peers at the same moment; both run a {@link TraversalSession}
+ *       (RFC 8445-style checks). This side asked, so it is CONTROLLING and nominates the pair.</li>
+ *   <li>On nomination the controlling side opens a transport connection to the nominated remote address,
+ *       from the same socket ({@link TransportEndpoint#connect}); the controlled side accepts it.</li>
+ * </ol>
+ *
+ * <h2>Matching an accepted connection to its introduction</h2>
+ * The transport's handshake carries no name. An accepted connection is matched to the controlled
+ * traversal whose nominated remote address is the connection's source address: that pair was validated
+ * with the introduction's short-term credentials (RFC 8445 §7.2.2, MESSAGE-INTEGRITY), and the
+ * transport's cookie proves the connection's source owns that address (docs/protocol.md §4), so the
+ * connection comes from the introduced peer's socket. The handshake may arrive before this side has
+ * nominated (the controlling side nominates first); such a connection is held, at most
+ * {@value #MAX_UNMATCHED_CONNECTIONS} at a time, until a traversal nominates its address or the traversal
+ * deadline passes, and then aborted. Connections from addresses no introduction led to are refused that way.
+ *
+ * <p>Every method runs on the endpoint's event loop; futures complete there; nothing is thread-safe.
+ */
+public final class NodeCore {
+    /** How often {@link #connect} asks again for a peer that has not registered yet. */
+    public static final int CONNECT_RETRY_MS = 500;
+    /** Accepted transport connections waiting for their traversal to nominate; more are refused. */
+    public static final int MAX_UNMATCHED_CONNECTIONS = 16;
+    /** Application error code of the abort an unmatched connection gets. */
+    public static final long UNMATCHED_ABORT_CODE = 0x504E_0001L;
+
+    /** What the node tells its owner without being asked. */
+    public interface Listener {
+        /** A peer connected to us: its introduction, traversal and handshake completed. */
+        void onIncoming(PeerLink link);
+
+        /** A peer's introduction reached us but traversal toward it failed; nothing to accept. */
+        default void onIncomingFailed(String peerName, IOException cause) {
+        }
+    }
+
+    private static final long MS = 1_000_000L;
+
+    private final DatagramEndpoint endpoint;
+    private final NodeSettings settings;
+    private final RandomGenerator random;
+    private final Listener listener;
+    private final DatagramDemultiplexer demux = new DatagramDemultiplexer();
+    private final StunClient stun;
+    private final RendezvousClient rendezvous;
+    private final TransportEndpoint transport;
+    private final List<Traversal> traversals = new ArrayList<>();
+    /** Controlled traversals that nominated a path, by remote address, waiting for the peer's handshake. */
+    private final Map<InetSocketAddress, Traversal> expected = new HashMap<>();
+    /** Accepted connections not yet matched to a traversal, by remote address. */
+    private final Map<InetSocketAddress, PeerLink> unmatched = new HashMap<>();
+    private final Set<CompletableFuture<PeerLink>> pendingConnects = new HashSet<>();
+    /** Normalised names of the peers a connect is running for. */
+    private final Set<String> connectingTo = new HashSet<>();
+    /** Transports on birthday-probing sockets that carry a nominated path (DESIGN.md principle 2's exception). */
+    private final Map<DatagramEndpoint, TransportEndpoint> extraTransports = new IdentityHashMap<>();
+    /** Links whose connection has not ended, told when {@link #close} ends them. */
+    private final Set<PeerLink> links = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** Birthday sockets that carry a nominated path: the session handed them over, we close them. */
+    private final Set<DatagramEndpoint> heldProbeSockets = Collections.newSetFromMap(new IdentityHashMap<>());
+    private GatheredCandidates gathered;
+    private Registration registration;
+    private boolean closed;
+    private long incomingFailed;
+    private long unmatchedAborted;
+
+    /**
+     * A node on {@code endpoint}, installed as its receiver. Nothing is sent before {@link #start}.
+     *
+     * @param random source of transport connection ids and cookie secret, transaction ids and ICE
+     *               tie-breakers: a {@code SecureRandom} in production, a seeded generator in simulations
+     */
+    public NodeCore(DatagramEndpoint endpoint, NodeSettings settings, RandomGenerator random, Listener listener) {
+        this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.random = Objects.requireNonNull(random, "random");
+        this.listener = Objects.requireNonNull(listener, "listener");
+        this.stun = new StunClient(endpoint, StunTransactionConfig.DEFAULT, random);
+        this.rendezvous = new RendezvousClient(stun, settings.rendezvous(), settings.rendezvousConfig());
+        this.rendezvous.listener(new RendezvousListener() {
+            @Override
+            public void onIntroduction(Introduction introduction) {
+                onIntroduced(introduction);
+            }
+        });
+        this.transport = TransportEndpoint.create(endpoint, settings.transportConfig(), random);
+        this.transport.listen(connection -> onAccept(transport, connection));
+        demux.route(PacketKind.STUN, this::onStun);
+        demux.route(PacketKind.TRANSPORT, transport);
+        endpoint.receiver(demux);
+    }
+
+    // ------------------------------------------------------------------ registration
+
+    /**
+     * Gathers this socket's candidates and registers the name with them; completes with the registration
+     * or fails with the rendezvous client's exception (unreachable, name taken, wrong secret).
+     */
+    public CompletableFuture<Registration> start() {
+        List<InetSocketAddress> servers = settings.stunServers().isEmpty()
+                ? List.of(settings.rendezvous()) : settings.stunServers();
+        return CandidateGatherer.gather(stun, settings.hosts(), servers, CandidateGatherer.DEFAULT_TIMING)
+                .thenCompose(candidates -> {
+                    gathered = candidates;
+                    List<Candidate> hosts = new ArrayList<>();
+                    for (Candidate c : candidates.candidates()) {
+                        if (c.type() == CandidateType.HOST && hosts.size() < RendezvousProtocol.MAX_HOST_CANDIDATES) {
+                            hosts.add(c);
+                        }
+                    }
+                    return rendezvous.register(settings.name(), hosts, candidates.nat());
+                })
+                .thenApply(registered -> {
+                    registration = registered;
+                    return registered;
+                });
+    }
+
+    /** The registration, or null before {@link #start} completed. */
+    public Registration registration() {
+        return registration;
+    }
+
+    /** What candidate gathering found, or null before it completed. */
+    public GatheredCandidates gathered() {
+        return gathered;
+    }
+
+    /** One page of the rendezvous server's directory. */
+    public CompletableFuture<PeerList> listPeers(String after) {
+        return after == null ? rendezvous.listPeers() : rendezvous.listPeers(after);
+    }
+
+    // ------------------------------------------------------------------ outgoing
+
+    /**
+     * Connects to {@code peerName}: introduction (waiting up to the connect timeout for the peer to
+     * register), traversal, then the transport handshake on the nominated pair. Completes with the link once
+     * the handshake completed; fails with {@link PeerNotFoundException}, {@link TraversalFailedException},
+     * {@link dev.pinhole.reliability.HandshakeFailedException} or another {@link IOException}.
+     */
+    public CompletableFuture<PeerLink> connect(String peerName) {
+        CompletableFuture<PeerLink> result = new CompletableFuture<>();
+        if (closed) {
+            result.completeExceptionally(new IOException("the node is closed"));
+            return result;
+        }
+        String key;
+        try {
+            key = PeerNames.normalize(peerName);
+        } catch (IllegalArgumentException e) {
+            result.completeExceptionally(
+                    new IOException("'" + peerName + "' is not a valid peer name: " + e.getMessage()));
+            return result;
+        }
+        if (key.equals(Normalizer.normalize(settings.name(), Normalizer.Form.NFC))) {
+            result.completeExceptionally(
+                    new IOException("'" + peerName + "' is this node's own name; connect to another peer"));
+            return result;
+        }
+        if (connectingTo.contains(key)) {
+            // The rendezvous client would hand both calls one introduction, hence one traversal's credentials.
+            result.completeExceptionally(new IOException("a connection to '" + peerName
+                    + "' is already being opened; wait for it before opening another"));
+            return result;
+        }
+        long startNs = endpoint.clock().nanoTime();
+        connectingTo.add(key);
+        pendingConnects.add(result);
+        result.whenComplete((link, error) -> {
+            pendingConnects.remove(result);
+            connectingTo.remove(key);
+        });
+        askForIntroduction(peerName, startNs, startNs + settings.connectTimeoutNs(), result);
+        return result;
+    }
+
+    private void askForIntroduction(String peerName, long startNs, long deadlineNs,
+            CompletableFuture<PeerLink> result) {
+        if (result.isDone()) {
+            return;
+        }
+        CompletableFuture<Introduction> introduced;
+        try {
+            introduced = rendezvous.connect(peerName);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            result.completeExceptionally(new IOException("cannot connect to '" + peerName + "': " + e.getMessage(), e));
+            return;
+        }
+        introduced.whenComplete((introduction, error) -> {
+            if (result.isDone()) {
+                return;
+            }
+            if (error == null) {
+                startTraversal(introduction, startNs, result);
+                return;
+            }
+            Throwable cause = unwrap(error);
+            long nowNs = endpoint.clock().nanoTime();
+            if (cause instanceof PeerNotFoundException && nowNs + CONNECT_RETRY_MS * MS < deadlineNs) {
+                endpoint.timers().schedule(nowNs + CONNECT_RETRY_MS * MS,
+                        (firedNs, id) -> askForIntroduction(peerName, startNs, deadlineNs, result));
+            } else {
+                result.completeExceptionally(cause);
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ incoming
+
+    private void onIntroduced(Introduction introduction) {
+        if (closed || introduction.role() != Role.CONTROLLED) {
+            return;
+        }
+        startTraversal(introduction, endpoint.clock().nanoTime(), null);
+    }
+
+    private ConnectionHandler onAccept(TransportEndpoint acceptedOn, Connection connection) {
+        if (closed) {
+            return null;
+        }
+        InetSocketAddress remote = connection.remoteAddress();
+        long nowNs = endpoint.clock().nanoTime();
+        PeerLink link = new PeerLink(this, acceptedOn, null, new PathInfo(PathKind.DIRECT,
+                acceptedOn.datagramEndpoint().localAddress(), remote, "unmatched"), nowNs);
+        link.connection(connection);
+        link.established(nowNs);
+        Traversal traversal = expected.remove(remote);
+        if (traversal != null) {
+            links.add(link);
+            // Hand it over on the next turn: the transport has not yet processed the connection's first packet
+            // nor installed the handler we return, so the owner must not touch the connection from in here.
+            endpoint.timers().schedule(nowNs, (firedNs, id) -> deliver(link, traversal));
+            return link;
+        }
+        if (unmatched.size() >= MAX_UNMATCHED_CONNECTIONS || unmatched.containsKey(remote)) {
+            return null;
+        }
+        links.add(link);
+        unmatched.put(remote, link);
+        endpoint.timers().schedule(nowNs + settings.traversalConfig().deadlineNs(), (firedNs, id) -> {
+            if (unmatched.get(remote) == link) {
+                unmatched.remove(remote);
+                unmatchedAborted++;
+                connection.abort(firedNs, UNMATCHED_ABORT_CODE);
+                link.wake();
+            }
+        });
+        return link;
+    }
+
+    private void deliver(PeerLink link, Traversal traversal) {
+        if (closed) {
+            return;
+        }
+        link.bind(traversal.introduction.peerName(), traversal.pathInfo(), traversal);
+        traversal.link = link;
+        listener.onIncoming(link);
+    }
+
+    // ------------------------------------------------------------------ traversal
+
+    private void startTraversal(Introduction introduction, long startNs, CompletableFuture<PeerLink> outgoing) {
+        if (gathered == null) {
+            IOException notStarted = new IOException("introduced to '" + introduction.peerName()
+                    + "' before this node's candidates were gathered");
+            if (outgoing != null) {
+                outgoing.completeExceptionally(notStarted);
+            }
+            return;
+        }
+        Traversal traversal = new Traversal(introduction, startNs, outgoing);
+        traversals.add(traversal);
+        traversal.session = TraversalSession.builder(endpoint, introduction, gathered.candidates())
+                .config(settings.traversalConfig())
+                .random(random)
+                .socketTtl(settings.socketTtl())
+                .probeSockets(settings.probeSockets())
+                .passThrough(traversal::onProbeSocketDatagram)
+                .listener(traversal)
+                .start();
+    }
+
+    /** The transport for a nominated path's socket: the main one, or one created for a birthday socket. */
+    private TransportEndpoint transportFor(DatagramEndpoint socket) {
+        if (socket == endpoint) {
+            return transport;
+        }
+        TransportEndpoint extra = extraTransports.get(socket);
+        if (extra == null) {
+            TransportEndpoint created = TransportEndpoint.create(socket, settings.transportConfig(), random);
+            created.listen(connection -> onAccept(created, connection));
+            extraTransports.put(socket, created);
+            extra = created;
+        }
+        return extra;
+    }
+
+    /** The connection of {@code link} ended: stop the traversal's keepalives. */
+    void onLinkClosed(PeerLink link) {
+        links.remove(link);
+        Traversal traversal = link.traversal;
+        if (traversal != null) {
+            traversal.close();
+        }
+    }
+
+    private void onStun(ByteBuf datagram, InetSocketAddress sender) {
+        for (int i = 0; i < traversals.size(); i++) {
+            if (traversals.get(i).session.onDatagram(datagram, sender)) {
+                return;
+            }
+        }
+        if (!stun.handle(datagram, sender)) {
+            rendezvous.handle(datagram, sender);
+        }
+    }
+
+    /** One traversal session and what its outcome leads to. */
+    final class Traversal implements TraversalListener {
+        final Introduction introduction;
+        final long startNs;
+        final CompletableFuture<PeerLink> outgoing;
+        TraversalSession session;
+        TraversalPath path;
+        PeerLink link;
+        private boolean closed;
+
+        Traversal(Introduction introduction, long startNs, CompletableFuture<PeerLink> outgoing) {
+            this.introduction = introduction;
+            this.startNs = startNs;
+            this.outgoing = outgoing;
+        }
+
+        @Override
+        public void onConnected(TraversalPath nominated) {
+            path = nominated;
+            if (nominated.endpoint() != endpoint) {
+                heldProbeSockets.add(nominated.endpoint());
+            }
+            if (outgoing != null) {
+                if (outgoing.isDone()) {
+                    close();
+                    return;
+                }
+                // We asked for the introduction, so we open the transport connection on the nominated pair.
+                TransportEndpoint onSocket = transportFor(nominated.endpoint());
+                PeerLink opened = new PeerLink(NodeCore.this, onSocket, introduction.peerName(), pathInfo(), startNs);
+                opened.traversal = this;
+                opened.established = outgoing;
+                link = opened;
+                links.add(opened);
+                opened.connection(onSocket.connect(nominated.remote(), opened));
+                return;
+            }
+            PeerLink held = unmatched.remove(nominated.remote());
+            if (held != null) {
+                deliver(held, this);
+                return;
+            }
+            expected.put(nominated.remote(), this);
+            long waitNs = settings.transportConfig().handshakeTimeout().toNanos();
+            endpoint.timers().schedule(endpoint.clock().nanoTime() + waitNs, (firedNs, id) -> {
+                if (expected.get(nominated.remote()) == this) {
+                    // The peer never opened the connection (its handshake failed or it gave up).
+                    expected.remove(nominated.remote());
+                    close();
+                }
+            });
+        }
+
+        @Override
+        public void onFailed(TraversalFailedException failure) {
+            close();
+            if (outgoing != null) {
+                outgoing.completeExceptionally(failure);
+            } else {
+                incomingFailed++;
+                listener.onIncomingFailed(introduction.peerName(), failure);
+            }
+        }
+
+        /**
+         * A datagram on one of this traversal's birthday sockets that is not a check: once a path on that
+         * socket is nominated, the transport's packets (first byte 128–191) go to its transport.
+         */
+        void onProbeSocketDatagram(ByteBuf datagram, InetSocketAddress sender) {
+            if (path != null && path.endpoint() != endpoint && !closed
+                    && DatagramDemultiplexer.classify(datagram) == PacketKind.TRANSPORT) {
+                transportFor(path.endpoint()).onDatagram(datagram, sender);
+            }
+        }
+
+        PathInfo pathInfo() {
+            return new PathInfo(path.origin() == PathOrigin.RELAYED
+                    ? PathKind.RELAYED : PathKind.DIRECT, path.localBase(), path.remote(), describe(path));
+        }
+
+        void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            session.close();
+            traversals.remove(this);
+            if (path != null && path.endpoint() != endpoint) {
+                // The session handed the path's birthday socket to us; close it and its transport on the next
+                // turn, never from inside that transport's own callback.
+                DatagramEndpoint socket = path.endpoint();
+                endpoint.timers().schedule(endpoint.clock().nanoTime(), (firedNs, id) -> closeProbeSocket(socket));
+            }
+        }
+    }
+
+    private void closeProbeSocket(DatagramEndpoint socket) {
+        if (!heldProbeSockets.remove(socket)) {
+            return;
+        }
+        TransportEndpoint extra = extraTransports.remove(socket);
+        if (extra != null) {
+            extra.close();
+        }
+        settings.probeSockets().close(socket);
+    }
+
+    private static String describe(TraversalPath path) {
+        return switch (path.origin()) {
+            case HOST -> "host candidate";
+            case SERVER_REFLEXIVE -> "server-reflexive candidate";
+            case PEER_REFLEXIVE -> "peer-reflexive address";
+            case PREDICTED -> "predicted port";
+            case BIRTHDAY -> "birthday probe";
+            case RELAYED -> "relay";
+        };
+    }
+
+    // ------------------------------------------------------------------ state and shutdown
+
+    /** Traversal sessions running (checking, or keeping a nominated pair alive). */
+    public int traversalCount() {
+        return traversals.size();
+    }
+
+    /** Introductions from peers whose traversal failed. */
+    public long incomingFailed() {
+        return incomingFailed;
+    }
+
+    /** Accepted connections that no traversal claimed before the deadline and were aborted. */
+    public long unmatchedAborted() {
+        return unmatchedAborted;
+    }
+
+    public TransportEndpoint transport() {
+        return transport;
+    }
+
+    public RendezvousClient rendezvous() {
+        return rendezvous;
+    }
+
+    public DatagramDemultiplexer demultiplexer() {
+        return demux;
+    }
+
+    public DatagramEndpoint endpoint() {
+        return endpoint;
+    }
+
+    /**
+     * Stops everything: pending connects fail, traversal sessions stop, the registration is no longer
+     * refreshed (the rendezvous protocol has no deregistration: the server forgets the name after its
+     * lifetime, 45 s by default), and every transport connection is aborted (peers hear CONNECTION_CLOSE).
+     * Idempotent.
+     */
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        IOException cause = new IOException("the node was closed");
+        for (CompletableFuture<PeerLink> pending : new ArrayList<>(pendingConnects)) {
+            pending.completeExceptionally(cause);
+        }
+        for (Traversal traversal : new ArrayList<>(traversals)) {
+            traversal.close();
+        }
+        expected.clear();
+        unmatched.clear();
+        for (DatagramEndpoint socket : new ArrayList<>(heldProbeSockets)) {
+            closeProbeSocket(socket);
+        }
+        rendezvous.close();
+        stun.close();
+        transport.close();
+        // The transport ended every connection without telling their handlers: tell them, so that blocked
+        // application calls return.
+        for (PeerLink link : new ArrayList<>(links)) {
+            Connection connection = link.connection();
+            if (connection != null && connection.closeReason() != null) {
+                link.onEvents(connection, Connection.EVENT_CLOSED);
+            }
+        }
+        links.clear();
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        Throwable cause = error;
+        while (cause instanceof CompletionException && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+}

@@ -1,0 +1,912 @@
+package dev.pinhole.punch.rendezvous;
+
+import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_CLIENT_ID;
+import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_HOST_CANDIDATE;
+import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_INTRODUCTION_ID;
+import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_LIST_AFTER;
+import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_LOCAL_CREDENTIALS;
+import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_MESSAGE_TEXT;
+import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_NAT_PROFILE;
+import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_PEER_CANDIDATE;
+import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_PEER_COUNT;
+import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_PEER_NAME;
+import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_REFRESH_INTERVAL;
+import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_REGISTRATION_LIFETIME;
+import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_REMOTE_CREDENTIALS;
+import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_ROLE;
+
+import dev.pinhole.core.net.DatagramEndpoint;
+import dev.pinhole.core.time.TimerHandler;
+import dev.pinhole.core.time.TimerService;
+import dev.pinhole.punch.rendezvous.RendezvousAttributes.WireCandidate;
+import dev.pinhole.punch.stun.StunAttributeType;
+import dev.pinhole.punch.stun.StunClass;
+import dev.pinhole.punch.stun.StunClient;
+import dev.pinhole.punch.stun.StunHeader;
+import dev.pinhole.punch.stun.StunKey;
+import dev.pinhole.punch.stun.StunMessageType;
+import dev.pinhole.punch.stun.StunParseResult;
+import dev.pinhole.punch.stun.StunReader;
+import dev.pinhole.punch.stun.StunResponseHandler;
+import dev.pinhole.punch.stun.StunTransaction;
+import dev.pinhole.punch.stun.StunTransactionFailure;
+import dev.pinhole.punch.stun.StunWriter;
+import dev.pinhole.punch.stun.TransactionId;
+import dev.pinhole.punch.traversal.Candidate;
+import dev.pinhole.punch.traversal.CandidateType;
+import dev.pinhole.punch.traversal.Credentials;
+import dev.pinhole.punch.traversal.Introduction;
+import dev.pinhole.punch.traversal.NatProfile;
+import dev.pinhole.punch.traversal.Role;
+import io.netty.buffer.ByteBuf;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The client side of the rendezvous protocol ({@link RendezvousProtocol}), sans-IO on the
+ * {@link DatagramEndpoint} of a {@link StunClient}: the node's one socket, so that the address the
+ * server observes is the one peers must reach (DESIGN.md principle 2).
+ *
+ * <ul>
+ *   <li>{@link #register} registers a name with the host candidates and NAT profile, then refreshes it
+ *       every {@link Registration#refreshIntervalNs()} (15 s by default, as RFC 8445 §11 keepalives) on
+ *       the same socket, which also keeps the NAT mapping alive. A refresh the server does not recognise
+ *       (it restarted, or the NAT mapping changed) is answered 438 and repeated with the fresh nonce,
+ *       which registers again in full.</li>
+ *   <li>{@link #listPeers} pages through the registered names.</li>
+ *   <li>{@link #connect} asks for an introduction and completes with our {@link Introduction}
+ *       (role controlling) when the server's INTRODUCTION arrives; the peer receives its own at the same
+ *       moment through {@link RendezvousListener#onIntroduction}.</li>
+ *   <li>{@link #sendMessage} relays a short text through the server (the seeds' "send user message").</li>
+ * </ul>
+ * Requests are STUN transactions with the RFC 8489 §6.2.1 schedule of
+ * {@link RendezvousClientConfig#timing()}; failures complete the futures exceptionally with
+ * {@link PeerNotFoundException}, {@link NameTakenException}, {@link RendezvousAuthenticationException},
+ * {@link RendezvousUnreachableException} or another {@link RendezvousException}.
+ *
+ * <p><b>Threading.</b> Every method must be called on the endpoint's event loop, and futures complete
+ * and listeners run there. On a {@code UdpEventLoop}, submit calls with its {@code execute}.
+ *
+ * <p><b>Receiving.</b> INTRODUCTION and MESSAGE requests from the server reach the client through
+ * {@link #handle}, which a node's STUN dispatcher calls for requests the {@link StunClient} did not take;
+ * {@link #listen} sets that up for an endpoint the client has to itself.
+ */
+public final class RendezvousClient implements AutoCloseable {
+    /** Introduction and message ids remembered to recognise retransmissions. */
+    private static final int RECENT_IDS = 64;
+    private static final int MAX_PEER_CANDIDATES = 16;
+
+    private final StunClient stun;
+    private final DatagramEndpoint endpoint;
+    private final InetSocketAddress server;
+    private final RendezvousClientConfig config;
+    private final StunKey key;
+    private final long clientId;
+    private final boolean ownsStunClient;
+    private final StunReader reader = new StunReader();
+    private final StunWriter writer = new StunWriter();
+    private final TimerHandler refreshHandler = this::onRefreshTimer;
+    private final Set<Call> active = new LinkedHashSet<>();
+    private final Map<String, PendingConnect> connects = new HashMap<>();
+    private final long[] recentIds = new long[RECENT_IDS];
+    private int recentCount;
+    private int recentNext;
+    private RendezvousListener listener = new RendezvousListener() { };
+    private byte[] nonce;
+    private boolean closed;
+
+    private List<Attribute> registerBody;
+    private NatProfile localNat = NatProfile.UNKNOWN;
+    private CompletableFuture<Registration> pendingRegistration;
+    private Call registerCall;
+    private Registration registration;
+    private long refreshTimerId = TimerService.NO_TIMER;
+
+    private long registrations;
+    private long reRegistrations;
+    private long staleNonceRetries;
+    private long refreshFailures;
+    private long introductionsReceived;
+    private long duplicateIntroductions;
+    private long unexpectedIntroductions;
+    private long invalidIntroductions;
+    private long unauthenticatedRequests;
+    private long rejectedResponses;
+    private long messagesReceived;
+
+    /**
+     * A client that sends through {@code stun} (shared with the node's other STUN users) to the
+     * rendezvous server at {@code server}. Incoming requests must be passed to {@link #handle}.
+     */
+    public RendezvousClient(StunClient stun, InetSocketAddress server, RendezvousClientConfig config) {
+        this(stun, server, config, false);
+    }
+
+    private RendezvousClient(StunClient stun, InetSocketAddress server, RendezvousClientConfig config,
+                             boolean ownsStunClient) {
+        this.stun = Objects.requireNonNull(stun, "stun");
+        this.endpoint = stun.endpoint();
+        this.server = Objects.requireNonNull(server, "server");
+        this.config = Objects.requireNonNull(config, "config");
+        if (server.isUnresolved()) {
+            throw new IllegalArgumentException("the rendezvous server address must be resolved: " + server);
+        }
+        this.key = config.key();
+        this.clientId = config.random().nextLong();
+        this.ownsStunClient = ownsStunClient;
+    }
+
+    /**
+     * A client that has {@code endpoint} to itself: it installs the receiver that offers every datagram
+     * to its own {@link StunClient} (responses) and then to {@link #handle} (the server's requests). Call it
+     * on the endpoint's event loop, or on a {@code UdpEventLoop} before the loop starts. A node whose socket
+     * also carries connectivity checks and transport packets builds the client on its shared
+     * {@link StunClient} instead and offers datagrams in this order: traversal, STUN client, this client.
+     */
+    public static RendezvousClient listen(DatagramEndpoint endpoint, InetSocketAddress server,
+                                          RendezvousClientConfig config) {
+        StunClient stun = new StunClient(endpoint, config.timing(), config.random());
+        RendezvousClient client = new RendezvousClient(stun, server, config, true);
+        endpoint.receiver((datagram, sender) -> {
+            if (!stun.handle(datagram, sender)) {
+                client.handle(datagram, sender);
+            }
+        });
+        return client;
+    }
+
+    /** Where introductions and messages for this client are reported (replacing any earlier listener). */
+    public RendezvousClient listener(RendezvousListener listener) {
+        this.listener = Objects.requireNonNull(listener, "listener");
+        return this;
+    }
+
+    public InetSocketAddress server() {
+        return server;
+    }
+
+    /** The current registration, or null before the first success. */
+    public Registration registration() {
+        return registration;
+    }
+
+    /** This client's CLIENT-ID, which owns its name at the server. */
+    public long clientId() {
+        return clientId;
+    }
+
+    public RendezvousClientStats stats() {
+        return new RendezvousClientStats(registrations, reRegistrations, staleNonceRetries, refreshFailures,
+            introductionsReceived, duplicateIntroductions, unexpectedIntroductions, invalidIntroductions,
+            unauthenticatedRequests, rejectedResponses, messagesReceived);
+    }
+
+    // ---- registration -----------------------------------------------------------------------------
+
+    /** {@link #register(String, List, NatProfile)} without a NAT profile. */
+    public CompletableFuture<Registration> register(String name, List<Candidate> hostCandidates) {
+        return register(name, hostCandidates, NatProfile.UNKNOWN);
+    }
+
+    /**
+     * Registers {@code name} with this socket's host candidates and the NAT behaviour measured in front of
+     * it, and keeps the registration refreshed until {@link #close()}. Replaces an earlier registration of
+     * this client (a pending one fails).
+     *
+     * @param name           a peer name; normalised to NFC ({@link PeerNames})
+     * @param hostCandidates at most {@value RendezvousProtocol#MAX_HOST_CANDIDATES} local addresses peers
+     *                       on the same network may reach us at (RFC 8445 §5.1.1.1); may be empty
+     * @param natProfile     what NAT discovery measured, passed on to peers; {@link NatProfile#UNKNOWN} if
+     *                       nothing was measured (then not sent)
+     * @throws IllegalArgumentException if the name or a candidate is invalid
+     */
+    public CompletableFuture<Registration> register(String name, List<Candidate> hostCandidates, NatProfile natProfile) {
+        requireOpen();
+        String normalized = PeerNames.normalize(name);
+        if (hostCandidates.size() > RendezvousProtocol.MAX_HOST_CANDIDATES) {
+            throw new IllegalArgumentException("at most " + RendezvousProtocol.MAX_HOST_CANDIDATES
+                + " host candidates can be registered, got " + hostCandidates.size());
+        }
+        List<Attribute> body = new ArrayList<>();
+        body.add(new Attribute(ATTR_PEER_NAME, normalized.getBytes(StandardCharsets.UTF_8)));
+        byte[] id = new byte[RendezvousProtocol.ID_BYTES];
+        RendezvousAttributes.writeLong(id, 0, clientId);
+        body.add(new Attribute(ATTR_CLIENT_ID, id));
+        for (Candidate candidate : hostCandidates) {
+            if (candidate.address().getPort() == 0) {
+                throw new IllegalArgumentException("a host candidate needs a port: " + candidate);
+            }
+            byte[] value = new byte[RendezvousAttributes.MAX_HOST_CANDIDATE_BYTES];
+            int length = RendezvousAttributes.writeHostCandidate(value, 0, candidate.priority(), candidate.address());
+            body.add(new Attribute(ATTR_HOST_CANDIDATE, Arrays.copyOf(value, length)));
+        }
+        NatProfile nat = natProfile == null ? NatProfile.UNKNOWN : natProfile;
+        if (!nat.equals(NatProfile.UNKNOWN)) {
+            body.add(new Attribute(ATTR_NAT_PROFILE, NatProfiles.encode(nat)));
+        }
+        if (pendingRegistration != null && !pendingRegistration.isDone()) {
+            pendingRegistration.completeExceptionally(new RendezvousException("superseded by a newer register()"));
+        }
+        if (registerCall != null) {
+            registerCall.cancel();
+            registerCall = null;
+        }
+        cancelRefreshTimer();
+        registerBody = List.copyOf(body);
+        localNat = nat;
+        registration = null;
+        CompletableFuture<Registration> future = new CompletableFuture<>();
+        pendingRegistration = future;
+        startRegister(false);
+        return future;
+    }
+
+    private void startRegister(boolean refresh) {
+        Call call = new Call(RendezvousProtocol.METHOD_REGISTER, registerBody, null, new Outcome() {
+            @Override
+            public void succeeded(StunReader response, Call self) {
+                onRegistered(response, self, refresh);
+            }
+
+            @Override
+            public void failed(RendezvousException cause, Call self) {
+                onRegisterFailed(cause, self, refresh);
+            }
+        });
+        registerCall = call;
+        call.start();
+    }
+
+    private void onRegistered(StunReader response, Call call, boolean refresh) {
+        if (call != registerCall) {
+            return;
+        }
+        registerCall = null;
+        InetSocketAddress observed = response.xorMappedAddress();
+        long serverIntervalNs = millisAttribute(response, ATTR_REFRESH_INTERVAL);
+        long lifetimeNs = millisAttribute(response, ATTR_REGISTRATION_LIFETIME);
+        if (observed == null || serverIntervalNs <= 0 || lifetimeNs <= 0) {
+            onRegisterFailed(new RendezvousException("the rendezvous server " + server
+                + " accepted REGISTER without XOR-MAPPED-ADDRESS, REFRESH-INTERVAL and REGISTRATION-LIFETIME"),
+                call, refresh);
+            return;
+        }
+        registrations++;
+        if (refresh && call.nonceRetries > 0) {
+            reRegistrations++;
+        }
+        String name = new String(registerBody.get(0).value, StandardCharsets.UTF_8);
+        long intervalNs = Math.min(config.refreshIntervalNs(), serverIntervalNs);
+        registration = new Registration(name, observed, intervalNs, lifetimeNs);
+        armRefreshTimer(intervalNs);
+        if (pendingRegistration != null) {
+            CompletableFuture<Registration> future = pendingRegistration;
+            pendingRegistration = null;
+            future.complete(registration);
+        }
+    }
+
+    private void onRegisterFailed(RendezvousException cause, Call call, boolean refresh) {
+        if (call != registerCall) {
+            return;
+        }
+        registerCall = null;
+        if (!refresh || closed) {
+            CompletableFuture<Registration> future = pendingRegistration;
+            pendingRegistration = null;
+            registerBody = null;
+            if (future != null) {
+                future.completeExceptionally(cause);
+            }
+            return;
+        }
+        refreshFailures++;
+        if (cause instanceof NameTakenException || cause instanceof RendezvousAuthenticationException) {
+            registerBody = null;
+            registration = null;
+            listener.onRegistrationLost(cause);
+            return;
+        }
+        listener.onRefreshFailed(cause);
+        armRefreshTimer(registration != null ? registration.refreshIntervalNs() : config.refreshIntervalNs());
+    }
+
+    private void armRefreshTimer(long delayNs) {
+        cancelRefreshTimer();
+        refreshTimerId = endpoint.timers().schedule(endpoint.clock().nanoTime() + delayNs, refreshHandler);
+    }
+
+    private void cancelRefreshTimer() {
+        if (refreshTimerId != TimerService.NO_TIMER) {
+            endpoint.timers().cancel(refreshTimerId);
+            refreshTimerId = TimerService.NO_TIMER;
+        }
+    }
+
+    private void onRefreshTimer(long nowNs, long timerId) {
+        if (timerId != refreshTimerId || closed || registerBody == null) {
+            return;
+        }
+        refreshTimerId = TimerService.NO_TIMER;
+        if (registerCall == null) {
+            startRegister(true);
+        }
+    }
+
+    // ---- LIST_PEERS -------------------------------------------------------------------------------
+
+    /** The first page of registered names. */
+    public CompletableFuture<PeerList> listPeers() {
+        return listPeers(null);
+    }
+
+    /** The page of names after {@code after} ({@link PeerList#nextAfter()} of the previous page). */
+    public CompletableFuture<PeerList> listPeers(String after) {
+        requireOpen();
+        List<Attribute> body = after == null ? List.of()
+            : List.of(new Attribute(ATTR_LIST_AFTER, PeerNames.normalize(after).getBytes(StandardCharsets.UTF_8)));
+        CompletableFuture<PeerList> future = new CompletableFuture<>();
+        new Call(RendezvousProtocol.METHOD_LIST_PEERS, body, null, new Outcome() {
+            @Override
+            public void succeeded(StunReader response, Call self) {
+                List<String> names = new ArrayList<>();
+                for (int at = response.firstAttribute(); at != StunReader.NO_ATTRIBUTE; at = response.nextAttribute(at)) {
+                    if (response.attributeType(at) == ATTR_PEER_NAME) {
+                        names.add(response.string(at));
+                    }
+                }
+                int countAt = response.findAttribute(ATTR_PEER_COUNT);
+                int count = countAt != StunReader.NO_ATTRIBUTE && response.attributeLength(countAt) == 4
+                    ? (int) Math.min(Integer.MAX_VALUE, response.uint32(countAt)) : names.size();
+                future.complete(new PeerList(names, count, response.findString(ATTR_LIST_AFTER)));
+            }
+
+            @Override
+            public void failed(RendezvousException cause, Call self) {
+                future.completeExceptionally(cause);
+            }
+        }).start();
+        return future;
+    }
+
+    // ---- CONNECT ----------------------------------------------------------------------------------
+
+    /**
+     * Asks the server to introduce us to {@code peerName}. Completes with our introduction (role
+     * {@link Role#CONTROLLING}) when the server's INTRODUCTION arrives; the peer gets its own at the same
+     * moment. A second call for the same peer while one is pending returns the same future.
+     * Fails with {@link PeerNotFoundException} if the peer is not registered.
+     *
+     * @throws IllegalArgumentException if the name is not a valid peer name
+     */
+    public CompletableFuture<Introduction> connect(String peerName) {
+        requireOpen();
+        String name = PeerNames.normalize(peerName);
+        PendingConnect existing = connects.get(name);
+        if (existing != null) {
+            return existing.future;
+        }
+        PendingConnect pending = new PendingConnect(name);
+        if (registration == null) {
+            pending.future.completeExceptionally(new RendezvousException(
+                "cannot connect to '" + name + "' before this client is registered: call register() first"));
+            return pending.future;
+        }
+        connects.put(name, pending);
+        pending.call = new Call(RendezvousProtocol.METHOD_CONNECT,
+            List.of(new Attribute(ATTR_PEER_NAME, name.getBytes(StandardCharsets.UTF_8))), name, new Outcome() {
+                @Override
+                public void succeeded(StunReader response, Call self) {
+                    pending.call = null;
+                    if (!pending.future.isDone()) {
+                        pending.timerId = endpoint.timers().schedule(
+                            endpoint.clock().nanoTime() + config.introductionTimeoutNs(),
+                            (now, id) -> failConnect(pending, new RendezvousException("the rendezvous server "
+                                + server + " accepted CONNECT to '" + name + "' but its INTRODUCTION did not arrive within "
+                                + config.introductionTimeoutNs() / 1_000_000 + " ms")));
+                    }
+                }
+
+                @Override
+                public void failed(RendezvousException cause, Call self) {
+                    pending.call = null;
+                    failConnect(pending, cause);
+                }
+            });
+        pending.future.whenComplete((introduction, failure) -> {
+            if (pending.future.isCancelled()) {
+                failConnect(pending, null);
+            }
+        });
+        pending.call.start();
+        return pending.future;
+    }
+
+    private void failConnect(PendingConnect pending, RendezvousException cause) {
+        if (connects.get(pending.name) == pending) {
+            connects.remove(pending.name);
+        }
+        if (pending.timerId != TimerService.NO_TIMER) {
+            endpoint.timers().cancel(pending.timerId);
+            pending.timerId = TimerService.NO_TIMER;
+        }
+        if (pending.call != null) {
+            pending.call.cancel();
+            pending.call = null;
+        }
+        if (cause != null) {
+            pending.future.completeExceptionally(cause);
+        }
+    }
+
+    // ---- MESSAGE ----------------------------------------------------------------------------------
+
+    /**
+     * Relays {@code text} (at most {@value RendezvousProtocol#MAX_MESSAGE_TEXT_BYTES} bytes of UTF-8)
+     * through the server to {@code peerName}. Completes when the server accepted it for forwarding; the
+     * server retransmits it to the peer until acknowledged, but does not report delivery.
+     */
+    public CompletableFuture<Void> sendMessage(String peerName, String text) {
+        requireOpen();
+        String name = PeerNames.normalize(peerName);
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length == 0 || bytes.length > RendezvousProtocol.MAX_MESSAGE_TEXT_BYTES) {
+            throw new IllegalArgumentException("a message is 1 to " + RendezvousProtocol.MAX_MESSAGE_TEXT_BYTES
+                + " bytes of UTF-8, got " + bytes.length);
+        }
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        new Call(RendezvousProtocol.METHOD_MESSAGE, List.of(
+            new Attribute(ATTR_PEER_NAME, name.getBytes(StandardCharsets.UTF_8)), new Attribute(ATTR_MESSAGE_TEXT, bytes)),
+            name, new Outcome() {
+                @Override
+                public void succeeded(StunReader response, Call self) {
+                    future.complete(null);
+                }
+
+                @Override
+                public void failed(RendezvousException cause, Call self) {
+                    future.completeExceptionally(cause);
+                }
+            }).start();
+        return future;
+    }
+
+    // ---- requests from the server -----------------------------------------------------------------
+
+    /**
+     * Offers a STUN datagram: INTRODUCTION and MESSAGE requests from the server are acknowledged and
+     * delivered. Never throws for any content.
+     *
+     * @return true if it was such a request (consumed, even if it was invalid and answered 400 or failed
+     *     authentication and was dropped); false for anything else, for another handler
+     */
+    public boolean handle(ByteBuf datagram, InetSocketAddress sender) {
+        if (closed || !server.equals(sender)) {
+            return false;
+        }
+        if (reader.wrap(datagram) != StunParseResult.OK || reader.messageClass() != StunClass.REQUEST) {
+            return false;
+        }
+        int method = reader.method();
+        if (method != RendezvousProtocol.METHOD_INTRODUCTION && method != RendezvousProtocol.METHOD_MESSAGE) {
+            return false;
+        }
+        if (key != null && (!reader.hasMessageIntegritySha256()
+            || reader.verifyMessageIntegritySha256(key) != StunParseResult.OK)) {
+            unauthenticatedRequests++;
+            return true;
+        }
+        if (method == RendezvousProtocol.METHOD_INTRODUCTION) {
+            onIntroductionRequest();
+        } else {
+            onMessageRequest();
+        }
+        return true;
+    }
+
+    private void onIntroductionRequest() {
+        int idAt = reader.findAttribute(ATTR_INTRODUCTION_ID);
+        if (idAt == StunReader.NO_ATTRIBUTE || reader.attributeLength(idAt) != RendezvousProtocol.ID_BYTES) {
+            rejectRequest("INTRODUCTION without an 8-byte INTRODUCTION-ID");
+            return;
+        }
+        long id = reader.uint64(idAt);
+        if (seen(id)) {
+            duplicateIntroductions++;
+            acknowledge();
+            return;
+        }
+        Introduction introduction;
+        try {
+            introduction = decodeIntroduction();
+        } catch (IllegalArgumentException e) {
+            rejectRequest("invalid INTRODUCTION: " + e.getMessage());
+            return;
+        }
+        acknowledge();
+        remember(id);
+        introductionsReceived++;
+        PendingConnect pending = connects.get(introduction.peerName());
+        if (introduction.role() == Role.CONTROLLING) {
+            if (pending == null) {
+                unexpectedIntroductions++;
+                return;
+            }
+            failConnect(pending, null);
+            pending.future.complete(introduction);
+        } else {
+            listener.onIntroduction(introduction);
+        }
+    }
+
+    /** Decodes the INTRODUCTION in {@link #reader}; throws IllegalArgumentException saying what is wrong. */
+    private Introduction decodeIntroduction() {
+        String peerName = null;
+        List<Candidate> candidates = new ArrayList<>();
+        Credentials local = null;
+        Credentials remote = null;
+        Role role = null;
+        NatProfile peerNat = NatProfile.UNKNOWN;
+        for (int at = reader.firstAttribute(); at != StunReader.NO_ATTRIBUTE; at = reader.nextAttribute(at)) {
+            int value = reader.attributeValueIndex(at);
+            int length = reader.attributeLength(at);
+            switch (reader.attributeType(at)) {
+                case ATTR_PEER_NAME -> {
+                    byte[] bytes = new byte[length];
+                    reader.copyAttributeValue(at, bytes, 0);
+                    peerName = PeerNames.decode(bytes, 0, length);
+                    if (peerName == null) {
+                        throw new IllegalArgumentException("PEER-NAME is not a valid name");
+                    }
+                }
+                case ATTR_PEER_CANDIDATE -> {
+                    WireCandidate wire = RendezvousAttributes.readPeerCandidate(reader.buffer(), value, length);
+                    if (wire == null) {
+                        throw new IllegalArgumentException("malformed PEER-CANDIDATE");
+                    }
+                    if (candidates.size() == MAX_PEER_CANDIDATES) {
+                        throw new IllegalArgumentException("more than " + MAX_PEER_CANDIDATES + " PEER-CANDIDATEs");
+                    }
+                    candidates.add(new Candidate(candidateType(wire.type()), wire.address(), wire.priority(),
+                        wire.address()));
+                }
+                case ATTR_LOCAL_CREDENTIALS -> local = credentials(reader.string(at));
+                case ATTR_REMOTE_CREDENTIALS -> remote = credentials(reader.string(at));
+                case ATTR_ROLE -> {
+                    if (length != 4) {
+                        throw new IllegalArgumentException("ROLE is 4 bytes");
+                    }
+                    long code = reader.uint32(at);
+                    role = code == RendezvousProtocol.ROLE_CONTROLLING ? Role.CONTROLLING
+                        : code == RendezvousProtocol.ROLE_CONTROLLED ? Role.CONTROLLED : null;
+                    if (role == null) {
+                        throw new IllegalArgumentException("unknown ROLE " + code);
+                    }
+                }
+                case ATTR_NAT_PROFILE -> peerNat = NatProfiles.decode(reader.buffer(), value, length);
+                default -> {
+                    // Unknown comprehension-optional attributes are ignored (RFC 8489 §14).
+                }
+            }
+        }
+        if (peerName == null || local == null || remote == null || role == null) {
+            throw new IllegalArgumentException("PEER-NAME, LOCAL-CREDENTIALS, REMOTE-CREDENTIALS and ROLE are required");
+        }
+        return new Introduction(peerName, candidates, local, remote, role, peerNat, localNat);
+    }
+
+    private static Credentials credentials(String text) {
+        int colon = text.indexOf(':');
+        if (colon < 0) {
+            throw new IllegalArgumentException("credentials are ufrag:password");
+        }
+        return new Credentials(text.substring(0, colon), text.substring(colon + 1));
+    }
+
+    private static CandidateType candidateType(int code) {
+        return switch (code) {
+            case RendezvousProtocol.CANDIDATE_HOST -> CandidateType.HOST;
+            case RendezvousProtocol.CANDIDATE_SERVER_REFLEXIVE -> CandidateType.SERVER_REFLEXIVE;
+            case RendezvousProtocol.CANDIDATE_PEER_REFLEXIVE -> CandidateType.PEER_REFLEXIVE;
+            default -> CandidateType.RELAYED;
+        };
+    }
+
+    private void onMessageRequest() {
+        int nameAt = reader.findAttribute(ATTR_PEER_NAME);
+        int textAt = reader.findAttribute(ATTR_MESSAGE_TEXT);
+        if (nameAt == StunReader.NO_ATTRIBUTE || textAt == StunReader.NO_ATTRIBUTE
+            || reader.attributeLength(textAt) > RendezvousProtocol.MAX_MESSAGE_TEXT_BYTES) {
+            rejectRequest("MESSAGE needs PEER-NAME and MESSAGE-TEXT");
+            return;
+        }
+        long id = reader.transactionIdHigh() ^ reader.transactionIdLow();
+        acknowledge();
+        if (seen(id)) {
+            return;
+        }
+        remember(id);
+        messagesReceived++;
+        listener.onMessage(reader.string(nameAt), reader.string(textAt));
+    }
+
+    private void acknowledge() {
+        ByteBuf out = endpoint.allocator().buffer(64);
+        writer.begin(out, StunMessageType.of(reader.method(), StunClass.SUCCESS_RESPONSE), reader.transactionIdHigh(),
+            reader.transactionIdLow());
+        finishAndSend(out);
+    }
+
+    /** Answers 400 so that the server stops retransmitting a request we cannot use. */
+    private void rejectRequest(String reason) {
+        invalidIntroductions++;
+        ByteBuf out = endpoint.allocator().buffer(128);
+        writer.begin(out, StunMessageType.of(reader.method(), StunClass.ERROR_RESPONSE), reader.transactionIdHigh(),
+            reader.transactionIdLow());
+        writer.addErrorCode(RendezvousProtocol.ERROR_BAD_REQUEST, reason.length() > 120 ? reason.substring(0, 120) : reason);
+        finishAndSend(out);
+    }
+
+    private void finishAndSend(ByteBuf out) {
+        if (key != null) {
+            writer.addMessageIntegritySha256(key);
+        }
+        writer.addFingerprint();
+        writer.finish();
+        endpoint.send(out, server);
+    }
+
+    private boolean seen(long id) {
+        for (int i = 0; i < recentCount; i++) {
+            if (recentIds[i] == id) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void remember(long id) {
+        recentIds[recentNext] = id;
+        recentNext = (recentNext + 1) % RECENT_IDS;
+        recentCount = Math.min(recentCount + 1, RECENT_IDS);
+    }
+
+    // ---- closing ----------------------------------------------------------------------------------
+
+    /**
+     * Stops refreshing, tells the server to end the registration (one REGISTER with lifetime 0, not
+     * retransmitted: if it is lost, the registration expires after its lifetime, 45 s by default), and
+     * fails every pending request with a {@link RendezvousException}. Closes the {@link StunClient} only if
+     * {@link #listen} created it.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        cancelRefreshTimer();
+        if (registration != null && registerBody != null && nonce != null) {
+            sendDeregistration();
+        }
+        RendezvousException cause = new RendezvousException("the rendezvous client was closed");
+        for (Call call : new ArrayList<>(active)) {
+            call.cancel();
+            call.outcome.failed(cause, call);
+        }
+        for (PendingConnect pending : new ArrayList<>(connects.values())) {
+            failConnect(pending, cause);
+        }
+        registerBody = null;
+        if (ownsStunClient) {
+            stun.close();
+        }
+    }
+
+    /** REGISTER with REGISTRATION-LIFETIME 0, sent once (the client is going away; nobody waits for the answer). */
+    private void sendDeregistration() {
+        ByteBuf out = endpoint.allocator().buffer(256);
+        writer.begin(out, StunMessageType.of(RendezvousProtocol.METHOD_REGISTER, StunClass.REQUEST),
+            TransactionId.random(config.random()));
+        for (Attribute attribute : registerBody) {
+            writer.addBytes(attribute.type(), attribute.value());
+        }
+        writer.addUInt32(ATTR_REGISTRATION_LIFETIME, 0);
+        writer.addBytes(StunAttributeType.NONCE, nonce);
+        finishAndSend(out);
+    }
+
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("the rendezvous client is closed");
+        }
+    }
+
+    private static long millisAttribute(StunReader response, int type) {
+        int at = response.findAttribute(type);
+        if (at == StunReader.NO_ATTRIBUTE || response.attributeLength(at) != 4) {
+            return -1;
+        }
+        return response.uint32(at) * 1_000_000L;
+    }
+
+    // ---- one request, repeated after 438 ----------------------------------------------------------
+
+    /** An attribute of a request body. */
+    private record Attribute(int type, byte[] value) {
+        int size() {
+            return StunHeader.ATTRIBUTE_HEADER_LENGTH + StunHeader.padded(value.length);
+        }
+    }
+
+    private interface Outcome {
+        void succeeded(StunReader response, Call call);
+
+        void failed(RendezvousException cause, Call call);
+    }
+
+    /**
+     * One logical request: a STUN transaction, and another with the fresh nonce if the server answers
+     * 438 (at most {@link RendezvousClientConfig#MAX_NONCE_RETRIES} times in a row).
+     */
+    private final class Call implements StunResponseHandler {
+        final int method;
+        final List<Attribute> body;
+        /** The peer name the request is about, for error messages (CONNECT, MESSAGE), or null. */
+        final String subject;
+        final Outcome outcome;
+        int nonceRetries;
+        int authenticationFailures;
+        StunTransaction transaction;
+
+        Call(int method, List<Attribute> body, String subject, Outcome outcome) {
+            this.method = method;
+            this.body = body;
+            this.subject = subject;
+            this.outcome = outcome;
+        }
+
+        void start() {
+            active.add(this);
+            transaction = stun.request(server, method, this::writeRequest, config.timing(), this);
+        }
+
+        void cancel() {
+            active.remove(this);
+            if (transaction != null) {
+                transaction.cancel();
+            }
+        }
+
+        private void writeRequest(StunWriter w) {
+            int size = StunHeader.HEADER_LENGTH;
+            for (Attribute attribute : body) {
+                w.addBytes(attribute.type(), attribute.value());
+                size += attribute.size();
+            }
+            if (nonce != null) {
+                w.addBytes(StunAttributeType.NONCE, nonce);
+            } else {
+                // RFC 5780 §7.6 PADDING, so the server's 438 is no larger than this request.
+                int trailer = (key != null ? StunHeader.ATTRIBUTE_HEADER_LENGTH + 32 : 0)
+                    + StunHeader.ATTRIBUTE_HEADER_LENGTH + 4;
+                int missing = RendezvousProtocol.MIN_UNVALIDATED_REQUEST_BYTES - size - trailer
+                    - StunHeader.ATTRIBUTE_HEADER_LENGTH;
+                if (missing > 0) {
+                    w.addBytes(StunAttributeType.PADDING, new byte[StunHeader.padded(missing)]);
+                }
+            }
+            if (key != null) {
+                w.addMessageIntegritySha256(key);
+            }
+            w.addFingerprint();
+        }
+
+        @Override
+        public boolean onResponse(StunReader response, InetSocketAddress source, long nowNs) {
+            if (!server.equals(source)) {
+                return false;
+            }
+            boolean error = response.messageClass() == StunClass.ERROR_RESPONSE;
+            int code = error ? response.errorCode() : 0;
+            if (key != null) {
+                boolean verified = response.hasMessageIntegritySha256()
+                    && response.verifyMessageIntegritySha256(key) == StunParseResult.OK;
+                // RFC 8489 §9.1.3: a 401 cannot be signed, the server could not authenticate us.
+                if (!verified && !(error && code == RendezvousProtocol.ERROR_UNAUTHENTICATED
+                    && !response.hasMessageIntegritySha256())) {
+                    authenticationFailures++;
+                    rejectedResponses++;
+                    return false;
+                }
+            }
+            int nonceAt = response.findAttribute(StunAttributeType.NONCE);
+            if (nonceAt != StunReader.NO_ATTRIBUTE && response.attributeLength(nonceAt) <= StunAttributeType.MAX_TEXT_BYTES) {
+                byte[] fresh = new byte[response.attributeLength(nonceAt)];
+                response.copyAttributeValue(nonceAt, fresh, 0);
+                nonce = fresh;
+            }
+            if (error && code == RendezvousProtocol.ERROR_STALE_NONCE && nonceAt != StunReader.NO_ATTRIBUTE
+                && nonceRetries < RendezvousClientConfig.MAX_NONCE_RETRIES) {
+                nonceRetries++;
+                staleNonceRetries++;
+                transaction = stun.request(server, method, this::writeRequest, config.timing(), this);
+                return true;
+            }
+            active.remove(this);
+            if (error) {
+                outcome.failed(errorFor(response, code), this);
+            } else {
+                outcome.succeeded(response, this);
+            }
+            return true;
+        }
+
+        @Override
+        public void onFailure(StunTransactionFailure failure, long nowNs) {
+            if (!active.remove(this)) {
+                return;
+            }
+            String methodName = RendezvousProtocol.methodName(method);
+            RendezvousException cause = switch (failure) {
+                case TIMED_OUT -> authenticationFailures > 0
+                    ? new RendezvousAuthenticationException(server, authenticationFailures + " answers to " + methodName
+                        + " failed the MESSAGE-INTEGRITY-SHA256 check (does the server have a different secret, or none?)",
+                        RendezvousException.NO_ERROR_CODE)
+                    : new RendezvousUnreachableException(server, methodName, transaction.requestsSent(),
+                        nowNs - transaction.startNs());
+                case UNKNOWN_ATTRIBUTE_IN_RESPONSE -> new RendezvousException("the rendezvous server " + server
+                    + " answered " + methodName + " with a comprehension-required attribute this client does not know");
+                case CLOSED -> new RendezvousException("the STUN client of this rendezvous client was closed");
+            };
+            outcome.failed(cause, this);
+        }
+
+        private RendezvousException errorFor(StunReader response, int code) {
+            String reason = response.errorReason();
+            reason = reason == null ? "" : reason;
+            switch (code) {
+                case RendezvousProtocol.ERROR_UNAUTHENTICATED:
+                    return new RendezvousAuthenticationException(server, "the server answered 401 (" + reason + ")", code);
+                case RendezvousProtocol.ERROR_NAME_TAKEN:
+                    return new NameTakenException(new String(body.get(0).value(), StandardCharsets.UTF_8), reason);
+                case RendezvousProtocol.ERROR_PEER_NOT_FOUND: {
+                    List<String> names = new ArrayList<>();
+                    for (int at = response.firstAttribute(); at != StunReader.NO_ATTRIBUTE; at = response.nextAttribute(at)) {
+                        if (response.attributeType(at) == ATTR_PEER_NAME) {
+                            names.add(response.string(at));
+                        }
+                    }
+                    int countAt = response.findAttribute(ATTR_PEER_COUNT);
+                    int count = countAt != StunReader.NO_ATTRIBUTE && response.attributeLength(countAt) == 4
+                        ? (int) Math.min(Integer.MAX_VALUE, response.uint32(countAt)) : -1;
+                    return new PeerNotFoundException(subject != null ? subject : "?", names, count);
+                }
+                default:
+                    return new RendezvousException("the rendezvous server " + server + " answered "
+                        + RendezvousProtocol.methodName(method) + " with " + code + " " + reason, code);
+            }
+        }
+    }
+
+    /** A connect() waiting for its CONNECT answer and then its INTRODUCTION. */
+    private static final class PendingConnect {
+        final String name;
+        final CompletableFuture<Introduction> future = new CompletableFuture<>();
+        Call call;
+        long timerId = TimerService.NO_TIMER;
+
+        PendingConnect(String name) {
+            this.name = name;
+        }
+    }
+}

@@ -1,0 +1,35 @@
+package dev.pinhole.punch.rendezvous;
+
+import dev.pinhole.punch.traversal.Introduction;
+
+/**
+ * What a {@link RendezvousClient} tells the application without being asked, on the endpoint's event
+ * loop. Every method has an empty default.
+ */
+public interface RendezvousListener {
+    /**
+     * Another peer asked to be introduced to us (we have role {@link dev.pinhole.punch.traversal.Role#CONTROLLED}):
+     * start connectivity checks now, the peer starts at the same moment. Introductions we asked for
+     * complete {@link RendezvousClient#connect} instead.
+     */
+    default void onIntroduction(Introduction introduction) {
+    }
+
+    /** A registered peer sent us a short text through the server (MESSAGE). */
+    default void onMessage(String fromPeer, String text) {
+    }
+
+    /**
+     * A refresh failed (the server did not answer, or answered with an error); refreshing continues at
+     * the interval unless {@link #onRegistrationLost} follows.
+     */
+    default void onRefreshFailed(RendezvousException cause) {
+    }
+
+    /**
+     * The registration ended and the client stopped refreshing it: another client took the name while
+     * ours had expired, or the server rejects our credentials.
+     */
+    default void onRegistrationLost(RendezvousException cause) {
+    }
+}

@@ -1,0 +1,84 @@
+package dev.pinhole.punch.relay.server;
+
+import static dev.pinhole.punch.relay.server.RelaySimFixture.SECOND;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import dev.pinhole.core.sim.NatConfig;
+import dev.pinhole.punch.relay.server.RelaySimFixture.Node;
+import dev.pinhole.punch.relay.turn.TurnAllocation;
+import dev.pinhole.punch.relay.turn.TurnCredentials;
+import dev.pinhole.punch.relay.turn.TurnError;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** TURN REST API credentials (draft-uberti-behave-turn-rest-00 §2.2), as coturn's --use-auth-secret reads them. */
+class RestCredentialsTest {
+    private static final byte[] SECRET = "pinhole-shared-secret-0123".getBytes(StandardCharsets.US_ASCII);
+    private static final long NOW = 1_699_999_000L;
+
+    @Test
+    void passwordIsBase64OfHmacSha1OfTheUsername() {
+        // Vector computed independently: printf '1700000000:alice' | openssl dgst -sha1 -hmac <secret> -binary | base64
+        RestCredentials credentials = new RestCredentials(SECRET, () -> NOW);
+        assertEquals("ClWRkl1xPQDkPgZxiaW1DXwylr0=", credentials.password("1700000000:alice"), "password");
+        TurnCredentials issued = credentials.issue("alice", 1_700_000_000L);
+        assertEquals("1700000000:alice", issued.username(), "username is expiry:name");
+        assertEquals("ClWRkl1xPQDkPgZxiaW1DXwylr0=", issued.password(), "issued password");
+    }
+
+    @Test
+    void expiredMalformedOrForeignUsernamesHaveNoPassword() {
+        RestCredentials credentials = new RestCredentials(SECRET, () -> NOW);
+        assertNull(credentials.password("1699999000:alice"), "expiry equal to now");
+        assertNull(credentials.password("1600000000:alice"), "expired");
+        assertNull(credentials.password("alice"), "no timestamp");
+        assertNull(credentials.password(":alice"), "empty timestamp");
+        assertNull(credentials.password("17x0000000:alice"), "not a number");
+        assertNull(credentials.password("99999999999999999999999:alice"), "a number too large");
+    }
+
+    @Test
+    void freshCredentialsOfOnePeerShareItsAllocationQuota() {
+        RestCredentials credentials = new RestCredentials(SECRET, () -> NOW);
+        TurnServerConfig config = TurnServerConfig.builder().maxAllocations(10, 1).build();
+        try (RelaySimFixture f = new RelaySimFixture(8, config, credentials)) {
+            Node a = f.behindNat(NatConfig.SYMMETRIC);
+            TurnCredentials first = credentials.issue("alice", NOW + 600);
+            a.allocate(a.config(first.username(), first.password()));
+            Node b = f.behindNat(NatConfig.SYMMETRIC);
+            TurnCredentials second = credentials.issue("alice", NOW + 1200);
+            TurnAllocation again = b.startAllocation(b.config(second.username(), second.password()));
+            assertEquals(TurnError.ALLOCATION_QUOTA_REACHED,
+                RelaySimFixture.failure(f.await(again.allocated(), 10 * SECOND)).error(), "alice's second allocation");
+            Node c = f.behindNat(NatConfig.SYMMETRIC);
+            TurnCredentials bob = credentials.issue("bob", NOW + 600);
+            c.allocate(c.config(bob.username(), bob.password()));
+            assertEquals(2, f.server.allocationCount(), "allocations of alice and bob");
+        }
+    }
+
+    @Test
+    void nodeAllocatesWithIssuedCredentialsAndIsRefusedOnceTheyExpired() {
+        AtomicLong unixSeconds = new AtomicLong(NOW);
+        RestCredentials credentials = new RestCredentials(SECRET, unixSeconds::get);
+        try (RelaySimFixture f = new RelaySimFixture(7, TurnServerConfig.defaults(), credentials)) {
+            Node a = f.behindNat(NatConfig.SYMMETRIC);
+            TurnCredentials issued = credentials.issue("alice", NOW + 3600);
+            TurnAllocation allocation = a.allocate(a.config(issued.username(), issued.password()));
+            assertEquals(TurnAllocation.State.ACTIVE, allocation.state(), "allocated with issued credentials");
+
+            Node b = f.behindNat(NatConfig.SYMMETRIC);
+            unixSeconds.set(NOW + 7200);
+            TurnAllocation late = b.startAllocation(b.config(issued.username(), issued.password()));
+            assertEquals(TurnError.UNAUTHORIZED, RelaySimFixture.failure(f.await(late.allocated(), 10 * SECOND)).error(),
+                "credentials past their expiry");
+            TurnCredentials forged = new TurnCredentials((NOW + 90_000) + ":alice", issued.password());
+            Node c = f.behindNat(NatConfig.SYMMETRIC);
+            TurnAllocation tampered = c.startAllocation(c.config(forged.username(), forged.password()));
+            assertEquals(TurnError.UNAUTHORIZED, RelaySimFixture.failure(f.await(tampered.allocated(), 10 * SECOND)).error(),
+                "a later expiry with the old password");
+        }
+    }
+}

@@ -1,0 +1,254 @@
+package dev.pinhole.punch.rendezvous;
+
+import static dev.pinhole.punch.rendezvous.RendezvousSim.MS;
+import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
+import dev.pinhole.punch.stun.StunAttributeType;
+import dev.pinhole.punch.stun.StunClass;
+import dev.pinhole.punch.stun.StunMessageType;
+import dev.pinhole.punch.stun.StunWriter;
+import dev.pinhole.punch.stun.TransactionId;
+import dev.pinhole.punch.traversal.Introduction;
+import io.netty.buffer.ByteBuf;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Bad input is normal input: seeded batteries of random, truncated, bit-flipped and structurally
+ * plausible-but-wrong datagrams thrown at a running server, over the simulated network and directly.
+ * The server must never throw (the simulator would propagate it), must count what it drops, must keep
+ * every table within its cap, must release every buffer, and must still serve real peers afterwards.
+ */
+class RendezvousFuzzTest {
+    private static final int SEEDS = Integer.getInteger("pinhole.scenarios", 1000) / 50;
+    private static final int DATAGRAMS_PER_SEED = 2000;
+    private static final int MAX_REGISTRATIONS = 12;
+    private static final int MAX_SOURCES = 24;
+    private static final int MAX_OUTBOUND = 6;
+    private static final int[] METHODS = {RendezvousProtocol.METHOD_REGISTER, RendezvousProtocol.METHOD_LIST_PEERS,
+        RendezvousProtocol.METHOD_CONNECT, RendezvousProtocol.METHOD_MESSAGE, RendezvousProtocol.METHOD_INTRODUCTION,
+        StunMessageType.METHOD_BINDING, 0x0EF};
+    private static final int[] ATTRIBUTES = {RendezvousProtocol.ATTR_PEER_NAME, RendezvousProtocol.ATTR_CLIENT_ID,
+        RendezvousProtocol.ATTR_HOST_CANDIDATE, RendezvousProtocol.ATTR_NAT_PROFILE, RendezvousProtocol.ATTR_LIST_AFTER,
+        RendezvousProtocol.ATTR_MESSAGE_TEXT, RendezvousProtocol.ATTR_INTRODUCTION_ID, StunAttributeType.PADDING,
+        StunAttributeType.SOFTWARE, StunAttributeType.CHANGE_REQUEST, 0x0042, 0xC0DE};
+
+    @Test
+    void theServerSurvivesSeededFuzzingOverTheNetworkAndStillServesRealPeers() {
+        long[] reached = new long[4];
+        for (long seed = 1; seed <= Math.max(1, SEEDS); seed++) {
+            fuzzOverTheNetwork(seed, reached);
+        }
+        assertTrue(reached[0] > 0 && reached[1] > 0 && reached[2] > 0 && reached[3] > 0,
+            "the fuzzing reached registration, introduction, listing and their refusals: " + Arrays.toString(reached));
+    }
+
+    private void fuzzOverTheNetwork(long seed, long[] reached) {
+        try (RendezvousSim net = new RendezvousSim(seed)) {
+            net.startServer(b -> b.maxRegistrations(MAX_REGISTRATIONS).maxTrackedSources(MAX_SOURCES)
+                .maxOutboundRequests(MAX_OUTBOUND).rateLimit(200, 400).maxNamesPerPage(5));
+            Peer alice = net.peerBehindNat("alice");
+            Peer bob = net.peerBehindNat("bob");
+            net.register(alice);
+            net.register(bob);
+            SplittableRandom random = new SplittableRandom(seed);
+            List<RawPeer> fuzzers = new ArrayList<>();
+            List<byte[]> nonces = new ArrayList<>();
+            for (int i = 0; i < 2 * MAX_SOURCES; i++) {
+                RawPeer fuzzer = new RawPeer(net.sim.internet().addHost("192.0.2." + (10 + i)).bind(7000 + i),
+                    net.serverAddress, net.sim.random("fuzzer" + i));
+                fuzzer.send(fuzzer.request(RendezvousProtocol.METHOD_LIST_PEERS,
+                    w -> w.addBytes(StunAttributeType.PADDING, new byte[128]), null, null, true));
+                fuzzers.add(fuzzer);
+            }
+            net.run(100 * MS);
+            for (RawPeer fuzzer : fuzzers) {
+                nonces.add(fuzzer.lastNonce());
+            }
+            for (int i = 0; i < DATAGRAMS_PER_SEED; i++) {
+                int who = random.nextInt(fuzzers.size());
+                RawPeer fuzzer = fuzzers.get(who);
+                byte[] datagram = fuzzDatagram(random, nonces.get(who));
+                net.sim.schedule(net.sim.nowNs() + random.nextLong(10 * SECOND), () -> fuzzer.send(datagram));
+            }
+            net.run(30 * SECOND);
+
+            RendezvousServerStats stats = net.server.stats();
+            String context = " (seed " + seed + ", " + stats + ")";
+            assertTrue(stats.malformed() > 0, "malformed datagrams were counted" + context);
+            assertTrue(stats.badRequests() + stats.unknownMethods() > 0, "bad requests were answered" + context);
+            assertTrue(stats.registrations() <= MAX_REGISTRATIONS, "registrations within the cap" + context);
+            assertTrue(stats.trackedSources() <= MAX_SOURCES, "sources within the cap" + context);
+            assertTrue(stats.sourceEvictions() > 0, "more sources than the cap were seen" + context);
+            assertTrue(stats.outboundPending() <= MAX_OUTBOUND, "outbound requests within the cap" + context);
+            reached[0] += stats.registered() - 2;
+            reached[1] += stats.connects();
+            reached[2] += stats.lists();
+            reached[3] += stats.nameConflicts() + stats.serverFull() + stats.peerNotFound();
+
+            // Still serving: alice and bob kept refreshing through all of it and can still be introduced.
+            net.run(60 * SECOND);
+            assertTrue(net.server.isRegistered("alice") && net.server.isRegistered("bob"), "refreshed throughout" + context);
+            Introduction introduction = net.await(alice.client().connect("bob"), 20 * SECOND);
+            assertEquals("bob", introduction.peerName(), "introduced after the fuzzing" + context);
+        }
+    }
+
+    @Test
+    void theServerSurvivesArbitraryBuffersHandedToItDirectly() {
+        for (long seed = 1; seed <= Math.max(1, SEEDS); seed++) {
+            try (RendezvousSim net = new RendezvousSim(seed)) {
+                net.startServer(b -> b.rateLimit(1_000_000, 1_000_000).maxRegistrations(MAX_REGISTRATIONS));
+                SplittableRandom random = new SplittableRandom(seed);
+                byte[] validNonce = null;
+                for (int i = 0; i < DATAGRAMS_PER_SEED; i++) {
+                    byte[] bytes = random.nextInt(4) == 0 ? randomBytes(random, random.nextInt(2000))
+                        : fuzzDatagram(random, validNonce);
+                    ByteBuf buf = net.allocator.buffer(bytes.length + 16);
+                    // Sometimes not at index 0, so the server must honour the reader index.
+                    int offset = random.nextInt(3) == 0 ? random.nextInt(16) : 0;
+                    buf.writerIndex(offset);
+                    buf.readerIndex(offset);
+                    buf.writeBytes(bytes);
+                    try {
+                        net.server.onDatagram(buf, RendezvousSim.address("192.0.2." + (1 + random.nextInt(200)),
+                            1024 + random.nextInt(60000)));
+                    } finally {
+                        buf.release();
+                    }
+                    if (i % 100 == 0) {
+                        net.run(50 * MS);
+                    }
+                }
+                net.run(20 * SECOND);
+                RendezvousServerStats stats = net.server.stats();
+                assertTrue(stats.malformed() > 0, "malformed counted (seed " + seed + ", " + stats + ")");
+                assertTrue(stats.registrations() <= MAX_REGISTRATIONS, "cap held (seed " + seed + ")");
+            }
+        }
+    }
+
+    /**
+     * Half structurally valid requests of the rendezvous methods with random content (names from a small
+     * pool, so that conflicts, renames and introductions happen), half soups of random attributes under a
+     * random method and class; then a third of them truncated, bit-flipped, extended or lying about a length.
+     */
+    static byte[] fuzzDatagram(SplittableRandom random, byte[] nonce) {
+        byte[] message = random.nextBoolean() ? structured(random, nonce) : soup(random, nonce);
+        return switch (random.nextInt(9)) {
+            case 0 -> Arrays.copyOf(message, random.nextInt(message.length + 1));
+            case 1 -> flipBits(random, message);
+            case 2 -> Arrays.copyOf(message, message.length + 1 + random.nextInt(8));
+            case 3 -> {
+                byte[] lying = message.clone();
+                if (lying.length > 24) {
+                    int at = 22 + 4 * random.nextInt((lying.length - 22) / 4);
+                    lying[Math.min(at, lying.length - 1)] = (byte) random.nextInt(256);
+                }
+                yield lying;
+            }
+            default -> message;
+        };
+    }
+
+    private static byte[] structured(SplittableRandom random, byte[] nonce) {
+        int method = METHODS[random.nextInt(4)];
+        Consumer<StunWriter> body = w -> {
+            switch (method) {
+                case RendezvousProtocol.METHOD_REGISTER -> {
+                    w.addBytes(RendezvousProtocol.ATTR_PEER_NAME, poolName(random));
+                    byte[] id = new byte[random.nextInt(10) == 0 ? random.nextInt(12) : 8];
+                    if (id.length > 0) {
+                        id[0] = (byte) random.nextInt(4);
+                    }
+                    w.addBytes(RendezvousProtocol.ATTR_CLIENT_ID, id);
+                    int hosts = random.nextInt(11);
+                    for (int i = 0; i < hosts; i++) {
+                        w.addBytes(RendezvousProtocol.ATTR_HOST_CANDIDATE, plausibleValue(random, RendezvousProtocol.ATTR_HOST_CANDIDATE));
+                    }
+                    if (random.nextBoolean()) {
+                        w.addBytes(RendezvousProtocol.ATTR_NAT_PROFILE, randomBytes(random, random.nextInt(40)));
+                    }
+                }
+                case RendezvousProtocol.METHOD_LIST_PEERS -> {
+                    if (random.nextBoolean()) {
+                        w.addBytes(RendezvousProtocol.ATTR_LIST_AFTER, poolName(random));
+                    }
+                }
+                case RendezvousProtocol.METHOD_CONNECT -> w.addBytes(RendezvousProtocol.ATTR_PEER_NAME, poolName(random));
+                default -> {
+                    w.addBytes(RendezvousProtocol.ATTR_PEER_NAME, poolName(random));
+                    w.addBytes(RendezvousProtocol.ATTR_MESSAGE_TEXT, randomBytes(random, random.nextInt(600)));
+                }
+            }
+        };
+        return RawPeer.message(StunMessageType.of(method, StunClass.REQUEST),
+            new TransactionId(random.nextLong(), random.nextInt()), body, random.nextInt(8) != 0 ? nonce : null, null,
+            random.nextBoolean());
+    }
+
+    private static byte[] soup(SplittableRandom random, byte[] nonce) {
+        int type = StunMessageType.of(METHODS[random.nextInt(METHODS.length)],
+            StunClass.values()[random.nextInt(10) < 7 ? 0 : random.nextInt(4)]);
+        Consumer<StunWriter> body = w -> {
+            int attributes = random.nextInt(7);
+            for (int a = 0; a < attributes; a++) {
+                int attribute = ATTRIBUTES[random.nextInt(ATTRIBUTES.length)];
+                w.addBytes(attribute, plausibleValue(random, attribute));
+            }
+        };
+        return RawPeer.message(type, new TransactionId(random.nextLong(), random.nextInt()), body,
+            random.nextInt(4) != 0 ? nonce : null, null, random.nextInt(3) == 0);
+    }
+
+    private static final String[] NAMES = {"alice", "bob", "carol", "f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7",
+        "f8", "f9", "bad name", "\u00e9t\u00e9", "e\u0301"};
+
+    private static byte[] poolName(SplittableRandom random) {
+        if (random.nextInt(20) == 0) {
+            return new byte[] {(byte) 0xC3, 0x28};
+        }
+        if (random.nextInt(20) == 0) {
+            return randomBytes(random, random.nextInt(70));
+        }
+        return NAMES[random.nextInt(NAMES.length)].getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] plausibleValue(SplittableRandom random, int attribute) {
+        return switch (random.nextInt(4)) {
+            case 0 -> randomBytes(random, random.nextInt(80));
+            case 1 -> "alice".getBytes(StandardCharsets.UTF_8);
+            case 2 -> {
+                byte[] candidate = new byte[RendezvousAttributes.HOST_CANDIDATE_V4_BYTES];
+                RendezvousAttributes.writeHostCandidate(candidate, 0, 1 + random.nextInt(1000),
+                    RendezvousSim.address("10.0.0." + random.nextInt(256), random.nextInt(65536)));
+                yield candidate;
+            }
+            default -> randomBytes(random, attribute == RendezvousProtocol.ATTR_CLIENT_ID ? 8 : random.nextInt(12));
+        };
+    }
+
+    private static byte[] flipBits(SplittableRandom random, byte[] message) {
+        byte[] flipped = message.clone();
+        int flips = 1 + random.nextInt(4);
+        for (int i = 0; i < flips && flipped.length > 0; i++) {
+            int at = random.nextInt(flipped.length);
+            flipped[at] ^= (byte) (1 << random.nextInt(8));
+        }
+        return flipped;
+    }
+
+    private static byte[] randomBytes(SplittableRandom random, int length) {
+        byte[] bytes = new byte[length];
+        random.nextBytes(bytes);
+        return bytes;
+    }
+}

@@ -1,0 +1,64 @@
+package dev.pinhole.punch.rendezvous;
+
+import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pinhole.core.sim.SimEndpoint;
+import dev.pinhole.core.sim.SimHost;
+import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
+import dev.pinhole.punch.stun.BindingOutcome;
+import dev.pinhole.punch.stun.BindingRequest;
+import dev.pinhole.punch.stun.StunClient;
+import dev.pinhole.punch.stun.StunTransactionConfig;
+import dev.pinhole.punch.stun.TrackedEndpoint;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** With alternate addresses the rendezvous server is an RFC 5780 server as well, on the same primary port. */
+class RendezvousRfc5780Test {
+    private static final long SEED = 0xEE05L;
+    private final RendezvousSim net = new RendezvousSim(SEED);
+
+    @AfterEach
+    void close() {
+        net.close();
+    }
+
+    @Test
+    void changeRequestsAreAnsweredFromTheAlternatesWhileRendezvousRunsOnThePrimary() {
+        SimHost alternateHost = net.sim.internet().addHost("198.51.100.11");
+        net.serverEndpoint = net.serverHost.bind(3478);
+        SimEndpoint alternatePort = net.serverHost.bind(3479);
+        SimEndpoint alternateIp = alternateHost.bind(3478);
+        SimEndpoint alternateBoth = alternateHost.bind(3479);
+        net.server = RendezvousServer.listenRfc5780(tracked(net.serverEndpoint), tracked(alternatePort),
+            tracked(alternateIp), tracked(alternateBoth),
+            RendezvousServerConfig.builder().random(net.sim.random("server")).build());
+        SimEndpoint probe = net.sim.internet().addHost("192.0.2.30").bind(5000);
+        StunClient stun = new StunClient(tracked(probe), StunTransactionConfig.DEFAULT, net.sim.random("probe"));
+        probe.receiver(stun);
+        Peer alice = net.peerBehindNat("alice");
+
+        BindingOutcome.Success plain = assertInstanceOf(BindingOutcome.Success.class,
+            net.await(stun.binding(net.serverAddress, BindingRequest.DEFAULT.withSoftware("rfc5780 probe")), 5 * SECOND));
+        BindingOutcome.Success changed = assertInstanceOf(BindingOutcome.Success.class, net.await(stun.binding(
+            net.serverAddress, BindingRequest.DEFAULT.withSoftware("rfc5780 probe").withChangeRequest(true, true)),
+            5 * SECOND));
+        net.register(alice);
+
+        assertEquals(probe.localAddress(), plain.mappedAddress(), "mapped address of a public host");
+        assertEquals(RendezvousSim.address("198.51.100.11", 3479), plain.otherAddress(), "OTHER-ADDRESS");
+        assertEquals(RendezvousSim.address("198.51.100.11", 3479), changed.source(),
+            "CHANGE-REQUEST(ip, port) answered from the other IP and port");
+        assertEquals(changed.source(), changed.responseOrigin(), "RESPONSE-ORIGIN says so");
+        assertTrue(net.server.isRegistered("alice"), "rendezvous on the primary port as usual");
+        assertEquals(2, net.server.stats().bindingResponses(), "both Binding requests answered");
+        stun.close();
+    }
+
+    private TrackedEndpoint tracked(SimEndpoint endpoint) {
+        return new TrackedEndpoint(endpoint, net.allocator);
+    }
+}

@@ -1,0 +1,226 @@
+package dev.pinhole.punch.rendezvous;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.pinhole.core.net.DatagramEndpoint;
+import dev.pinhole.core.sim.CountingAllocator;
+import dev.pinhole.core.sim.Nat;
+import dev.pinhole.core.sim.NatConfig;
+import dev.pinhole.core.sim.SimEndpoint;
+import dev.pinhole.core.sim.SimHost;
+import dev.pinhole.core.sim.Simulator;
+import dev.pinhole.punch.stun.TrackedEndpoint;
+import dev.pinhole.punch.stun.TrackingAllocator;
+import dev.pinhole.punch.traversal.Candidate;
+import dev.pinhole.punch.traversal.CandidateType;
+import dev.pinhole.punch.traversal.Introduction;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.UnaryOperator;
+
+/**
+ * A rendezvous server at 198.51.100.10:3478 on a seeded {@link Simulator}, and peers behind simulated
+ * NATs or on the public internet. Protocol code allocates through a {@link TrackingAllocator} and the
+ * simulator through a {@link CountingAllocator}, so that {@link #close()} proves no buffer leaked. Failure
+ * messages carry the seed.
+ */
+final class RendezvousSim implements AutoCloseable {
+    static final long MS = 1_000_000L;
+    static final long SECOND = 1_000_000_000L;
+    static final String SERVER_IP = "198.51.100.10";
+    static final int SERVER_PORT = 3478;
+
+    final long seed;
+    final Simulator sim;
+    final TrackingAllocator allocator = new TrackingAllocator();
+    /** The simulator's own copies of datagrams in flight: counted too, and no leak-detection stack traces. */
+    final CountingAllocator simAllocator = new CountingAllocator();
+    final SimHost serverHost;
+    final InetSocketAddress serverAddress = address(SERVER_IP, SERVER_PORT);
+    final List<Peer> peers = new ArrayList<>();
+    SimEndpoint serverEndpoint;
+    RendezvousServer server;
+    private int serverGeneration;
+    private int natCount;
+
+    RendezvousSim(long seed) {
+        this.seed = seed;
+        this.sim = new Simulator(seed, simAllocator);
+        this.serverHost = sim.internet().addHost(SERVER_IP);
+    }
+
+    /** Starts a server with the defaults changed by {@code settings}; a seeded random per server instance. */
+    RendezvousServer startServer(UnaryOperator<RendezvousServerConfig.Builder> settings) {
+        RendezvousServerConfig config = settings.apply(RendezvousServerConfig.builder())
+            .random(sim.random("server-" + serverGeneration++)).build();
+        serverEndpoint = serverHost.bind(SERVER_PORT);
+        server = RendezvousServer.listen(new TrackedEndpoint(serverEndpoint, allocator), config);
+        return server;
+    }
+
+    RendezvousServer startServer() {
+        return startServer(b -> b);
+    }
+
+    /** Stops the server and unbinds its port, as a crashed or restarted process would. */
+    void stopServer() {
+        server.close();
+        serverEndpoint.close();
+    }
+
+    /** A peer behind its own NAT with external address 203.0.113.(n+1), inside address 10.0.0.2:4000. */
+    Peer peerBehindNat(String name, NatConfig natConfig, UnaryOperator<RendezvousClientConfig.Builder> settings) {
+        return peerBehindNat(name, natConfig, settings, UnaryOperator.identity());
+    }
+
+    /** As above, with the client's endpoint wrapped by {@code wrap} (to intercept what it sends). */
+    Peer peerBehindNat(String name, NatConfig natConfig, UnaryOperator<RendezvousClientConfig.Builder> settings,
+                       UnaryOperator<DatagramEndpoint> wrap) {
+        natCount++;
+        Nat nat = sim.internet().addNat("203.0.113." + natCount, natConfig);
+        SimEndpoint endpoint = nat.inside().addHost("10.0.0.2").bind(4000);
+        return peer(name, endpoint, nat, settings, wrap);
+    }
+
+    Peer peerBehindNat(String name) {
+        return peerBehindNat(name, NatConfig.PORT_RESTRICTED_CONE, b -> b);
+    }
+
+    /** A peer with a public address 192.0.2.(n+1):5000. */
+    Peer publicPeer(String name, UnaryOperator<RendezvousClientConfig.Builder> settings) {
+        SimEndpoint endpoint = sim.internet().addHost("192.0.2." + (peers.size() + 1)).bind(5000);
+        return peer(name, endpoint, null, settings, UnaryOperator.identity());
+    }
+
+    private Peer peer(String name, SimEndpoint endpoint, Nat nat, UnaryOperator<RendezvousClientConfig.Builder> settings,
+                      UnaryOperator<DatagramEndpoint> wrap) {
+        RendezvousClientConfig config = settings.apply(RendezvousClientConfig.builder())
+            .random(sim.random("client-" + name + "-" + peers.size())).build();
+        RendezvousClient client = RendezvousClient.listen(wrap.apply(new TrackedEndpoint(endpoint, allocator)),
+            serverAddress, config);
+        RecordingListener listener = new RecordingListener(sim);
+        client.listener(listener);
+        Peer peer = new Peer(name, endpoint, client, nat, listener);
+        peers.add(peer);
+        return peer;
+    }
+
+    /** The host candidate of a peer's socket. */
+    static List<Candidate> hostCandidates(Peer peer) {
+        return List.of(Candidate.of(CandidateType.HOST, peer.endpoint().localAddress()));
+    }
+
+    Registration register(Peer peer) {
+        return await(peer.client().register(peer.name(), hostCandidates(peer)), 5 * SECOND);
+    }
+
+    <T> T await(CompletableFuture<T> future, long timeoutNs) {
+        if (!sim.runUntil(future::isDone, timeoutNs)) {
+            fail("no outcome within " + timeoutNs / MS + " ms of virtual time (seed " + seed + ")");
+        }
+        try {
+            return future.join();
+        } catch (CompletionException e) {
+            throw new AssertionError("expected success, failed with " + e.getCause() + " (seed " + seed + ")", e.getCause());
+        }
+    }
+
+    /** Runs until {@code future} fails and returns the cause. */
+    Throwable awaitFailure(CompletableFuture<?> future, long timeoutNs) {
+        if (!sim.runUntil(future::isDone, timeoutNs)) {
+            fail("no outcome within " + timeoutNs / MS + " ms of virtual time (seed " + seed + ")");
+        }
+        try {
+            Object value = future.join();
+            throw new AssertionError("expected a failure, got " + value + " (seed " + seed + ")");
+        } catch (CompletionException e) {
+            return e.getCause();
+        }
+    }
+
+    void run(long durationNs) {
+        sim.runFor(durationNs);
+    }
+
+    /** Closes clients, server and simulator, then asserts that every buffer was released. */
+    @Override
+    public void close() {
+        for (Peer peer : peers) {
+            peer.client().close();
+        }
+        if (server != null) {
+            server.close();
+        }
+        sim.close();
+        assertEquals(0, allocator.live(), "buffers still alive of " + allocator.allocated() + " allocated (seed " + seed + ")");
+        assertEquals(0, simAllocator.liveBuffers(), "simulator buffers still alive of " + simAllocator.allocatedBuffers()
+            + " (seed " + seed + ")");
+    }
+
+    void assertTrueSeeded(boolean condition, String message) {
+        assertTrue(condition, message + " (seed " + seed + ")");
+    }
+
+    static InetSocketAddress address(String ip, int port) {
+        try {
+            return new InetSocketAddress(InetAddress.getByName(ip), port);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException(ip, e);
+        }
+    }
+
+    record Peer(String name, SimEndpoint endpoint, RendezvousClient client, Nat nat, RecordingListener listener) {
+        /** The process dies: its socket goes first, so nothing (no deregistration) reaches the server. */
+        void crash() {
+            endpoint.close();
+            client.close();
+        }
+
+        /** The NAT's mapping of this peer's socket towards the server, or its own address if public. */
+        InetSocketAddress mappedTowards(InetSocketAddress destination) {
+            return nat == null ? endpoint.localAddress() : nat.mappingOf(endpoint.localAddress(), destination).orElseThrow();
+        }
+    }
+
+    /** Records what a client's listener hears, with the virtual time of each introduction. */
+    static final class RecordingListener implements RendezvousListener {
+        final List<Introduction> introductions = new ArrayList<>();
+        final List<Long> introductionTimesNs = new ArrayList<>();
+        final List<String> messages = new ArrayList<>();
+        final List<RendezvousException> refreshFailures = new ArrayList<>();
+        final List<RendezvousException> lost = new ArrayList<>();
+        private final Simulator sim;
+
+        RecordingListener(Simulator sim) {
+            this.sim = sim;
+        }
+
+        @Override
+        public void onIntroduction(Introduction introduction) {
+            introductions.add(introduction);
+            introductionTimesNs.add(sim.nowNs());
+        }
+
+        @Override
+        public void onMessage(String fromPeer, String text) {
+            messages.add(fromPeer + ": " + text);
+        }
+
+        @Override
+        public void onRefreshFailed(RendezvousException cause) {
+            refreshFailures.add(cause);
+        }
+
+        @Override
+        public void onRegistrationLost(RendezvousException cause) {
+            lost.add(cause);
+        }
+    }
+}

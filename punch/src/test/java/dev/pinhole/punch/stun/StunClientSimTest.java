@@ -1,0 +1,366 @@
+package dev.pinhole.punch.stun;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pinhole.core.net.DatagramDemultiplexer;
+import dev.pinhole.core.net.PacketKind;
+import dev.pinhole.core.sim.Nat;
+import dev.pinhole.core.sim.NatConfig;
+import dev.pinhole.core.sim.SimEndpoint;
+import dev.pinhole.core.sim.SimHost;
+import dev.pinhole.core.sim.CountingAllocator;
+import dev.pinhole.core.sim.Simulator;
+import io.netty.buffer.ByteBuf;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** {@link StunClient} transactions on the deterministic simulator: timing, matching, bad responses. */
+class StunClientSimTest {
+    private static final long MS = 1_000_000L;
+    private static final long SECOND = 1_000_000_000L;
+    private static final long SEED = 0x5EEDL;
+
+    private final CountingAllocator simAllocator = new CountingAllocator();
+    private final Simulator sim = new Simulator(SEED, simAllocator);
+    private final TrackingAllocator allocator = new TrackingAllocator();
+    private final SimHost serverHost = sim.internet().addHost("198.51.100.10");
+    private final InetSocketAddress serverAddress = address("198.51.100.10", 3478);
+
+    @AfterEach
+    void closeAndCheckBuffers() {
+        sim.close();
+        assertEquals(0, simAllocator.liveBuffers(), "simulator buffers alive of " + simAllocator.allocatedBuffers());
+        assertEquals(0, allocator.live(), "buffers still alive of " + allocator.allocated() + " allocated (seed " + SEED + ")");
+    }
+
+    private TrackedEndpoint tracked(SimEndpoint endpoint) {
+        return new TrackedEndpoint(endpoint, allocator);
+    }
+
+    private StunClient client(SimEndpoint endpoint) {
+        StunClient client = new StunClient(tracked(endpoint), StunTransactionConfig.DEFAULT, sim.random("stun-client"));
+        endpoint.receiver(client);
+        return client;
+    }
+
+    private <T> T await(CompletableFuture<T> future, long timeoutNs) {
+        assertTrue(sim.runUntil(future::isDone, timeoutNs), "no outcome within " + timeoutNs / MS + " ms (seed " + SEED + ")");
+        return future.join();
+    }
+
+    @Test
+    void bindingThroughANatReportsTheMappingTheNatCreated() {
+        StunBindingServer.basic(tracked(serverHost.bind(3478)), null).listen();
+        Nat nat = sim.internet().addNat("203.0.113.5", NatConfig.PORT_RESTRICTED_CONE);
+        SimEndpoint inside = nat.inside().addHost("10.0.0.2").bind(4000);
+        StunClient client = client(inside);
+
+        BindingOutcome outcome = await(client.binding(serverAddress), 2 * SECOND);
+
+        BindingOutcome.Success success = assertInstanceOf(BindingOutcome.Success.class, outcome);
+        InetSocketAddress expected = nat.mappingOf(inside.localAddress(), serverAddress).orElseThrow();
+        assertEquals(expected, success.mappedAddress(), "mapped address is the NAT's mapping");
+        assertEquals(serverAddress, success.source(), "response came from the server");
+        assertEquals(1, success.requestsSent(), "no loss, one request");
+        assertNull(success.otherAddress(), "a basic server sends no OTHER-ADDRESS");
+        assertEquals(0, client.pendingCount(), "no transaction left");
+    }
+
+    @Test
+    void retransmitsOnTheRfc8489ScheduleAndTimesOutAfter39AndAHalfSeconds() {
+        List<Long> arrivalsNs = new ArrayList<>();
+        serverHost.bind(3478).receiver((datagram, sender) -> arrivalsNs.add(sim.nowNs()));
+        StunClient client = client(sim.internet().addHost("192.0.2.20").bind(5000));
+
+        BindingOutcome outcome = await(client.binding(serverAddress), 60 * SECOND);
+
+        assertEquals(List.of(0L, 500 * MS, 1500 * MS, 3500 * MS, 7500 * MS, 15500 * MS, 31500 * MS), arrivalsNs,
+            "requests at 0, RTO, 3 RTO, 7 RTO, ... (Rc = 7)");
+        BindingOutcome.Failed failed = assertInstanceOf(BindingOutcome.Failed.class, outcome);
+        assertTrue(failed.timedOut(), "timed out, got " + failed);
+        assertEquals(7, failed.requestsSent(), "Rc requests");
+        assertEquals(39500 * MS, failed.elapsedNs(), "gives up Rm x RTO = 8 s after the last request");
+        assertEquals(39500 * MS, StunTransactionConfig.DEFAULT.timeoutNs(), "timeoutNs() agrees with the schedule");
+        assertEquals(6, client.retransmissionCount(), "six retransmissions");
+    }
+
+    @Test
+    void timingIsConfigurablePerRequest() {
+        List<Long> arrivalsNs = new ArrayList<>();
+        serverHost.bind(3478).receiver((datagram, sender) -> arrivalsNs.add(sim.nowNs()));
+        StunClient client = client(sim.internet().addHost("192.0.2.20").bind(5000));
+        StunTransactionConfig fast = new StunTransactionConfig(100 * MS, 3, 4);
+
+        BindingOutcome outcome = await(client.binding(serverAddress, BindingRequest.DEFAULT.withTiming(fast)), 10 * SECOND);
+
+        assertEquals(List.of(0L, 100 * MS, 300 * MS), arrivalsNs, "RTO 100 ms, Rc 3");
+        assertEquals(700 * MS, ((BindingOutcome.Failed) outcome).elapsedNs(), "300 ms + Rm 4 x 100 ms");
+        assertEquals(700 * MS, fast.timeoutNs(), "timeoutNs() agrees");
+    }
+
+    @Test
+    void aLostRequestIsRecoveredByRetransmission() {
+        // The server's endpoint loses the first two requests, then answers.
+        int[] seen = {0};
+        TrackedEndpoint serverSide = tracked(serverHost.bind(3478));
+        StunBindingServer deaf = StunBindingServer.basic(serverSide, null);
+        serverSide.receiver((datagram, sender) -> {
+            if (++seen[0] > 2) {
+                deaf.handle(datagram, sender, serverSide);
+            }
+        });
+        StunClient client = client(sim.internet().addHost("192.0.2.20").bind(5000));
+
+        BindingOutcome outcome = await(client.binding(serverAddress), 10 * SECOND);
+
+        BindingOutcome.Success success = assertInstanceOf(BindingOutcome.Success.class, outcome);
+        assertEquals(3, success.requestsSent(), "third request answered");
+        assertEquals(1500 * MS, success.elapsedNs(), "third request went out at 1.5 s");
+        assertEquals(1, deaf.responseCount(), "one response sent");
+    }
+
+    @Test
+    void manyConcurrentTransactionsOnOneEndpointEachMatchTheirOwnResponse() {
+        int servers = 64;
+        List<InetSocketAddress> addresses = new ArrayList<>();
+        for (int i = 0; i < servers; i++) {
+            StunBindingServer.basic(tracked(serverHost.bind(10_000 + i)), null).listen();
+            addresses.add(address("198.51.100.10", 10_000 + i));
+        }
+        StunClient client = client(sim.internet().addHost("192.0.2.20").bind(5000));
+        List<CompletableFuture<BindingOutcome>> futures = new ArrayList<>();
+        for (InetSocketAddress server : addresses) {
+            futures.add(client.binding(server));
+        }
+        assertEquals(servers, client.pendingCount(), "all pending at once");
+
+        assertTrue(sim.runUntil(() -> futures.stream().allMatch(CompletableFuture::isDone), 2 * SECOND), "all done");
+
+        for (int i = 0; i < servers; i++) {
+            BindingOutcome.Success success = assertInstanceOf(BindingOutcome.Success.class, futures.get(i).join());
+            assertEquals(addresses.get(i), success.source(), "transaction " + i + " matched its own server's response");
+            assertEquals(address("192.0.2.20", 5000), success.mappedAddress(), "no NAT: mapped is local");
+        }
+        assertEquals(0, client.pendingCount(), "none left");
+        assertEquals(0, client.unmatchedResponseCount(), "no response went unmatched");
+    }
+
+    @Test
+    void malformedUnmatchedAndWrongMethodResponsesAreCountedAndDroppedWhileTheRightOneWins() {
+        scriptedServer((request, reply) -> {
+            TransactionId id = request.transactionId();
+            reply.accept("truncated", writer -> writer.begin(buffer, StunMessageType.BINDING_SUCCESS_RESPONSE, id)
+                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, address("1.2.3.4", 0)).finish());
+            reply.accept("other id", writer -> writer.begin(buffer, StunMessageType.BINDING_SUCCESS_RESPONSE,
+                new TransactionId(id.high(), id.low() + 1)).addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS,
+                address("1.2.3.4", 1)).finish());
+            reply.accept("other method", writer -> writer.begin(buffer,
+                StunMessageType.of(StunMessageType.METHOD_ALLOCATE, StunClass.SUCCESS_RESPONSE), id)
+                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, address("1.2.3.4", 2)).finish());
+            reply.accept("no address", writer -> writer.begin(buffer, StunMessageType.BINDING_SUCCESS_RESPONSE, id).finish());
+            reply.accept("right", writer -> writer.begin(buffer, StunMessageType.BINDING_SUCCESS_RESPONSE, id)
+                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, address("1.2.3.4", 3)).finish());
+        });
+        StunClient client = client(sim.internet().addHost("192.0.2.20").bind(5000));
+
+        BindingOutcome outcome = await(client.binding(serverAddress), 2 * SECOND);
+
+        assertEquals(address("1.2.3.4", 3), ((BindingOutcome.Success) outcome).mappedAddress(), "the well-formed one");
+        assertEquals(1, client.malformedCount(StunParseResult.LENGTH_MISMATCH), "truncated response counted");
+        assertEquals(2, client.unmatchedResponseCount(), "other id and other method counted as unmatched");
+        assertEquals(1, client.rejectedResponseCount(), "success without an address rejected by the Binding handler");
+    }
+
+    @Test
+    void integrityProtectedBindingIgnoresAForgedResponseAndAcceptsTheAuthenticOne() {
+        StunKey key = StunKey.shortTerm("s3cret");
+        scriptedServer((request, reply) -> {
+            TransactionId id = request.transactionId();
+            assertTrue(request.verifyIntegrity(key) == StunParseResult.OK, "request authenticated with the key");
+            assertEquals("alice:bob", request.findString(StunAttributeType.USERNAME), "USERNAME");
+            reply.accept("forged", writer -> writer.begin(buffer, StunMessageType.BINDING_SUCCESS_RESPONSE, id)
+                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, address("6.6.6.6", 6))
+                .addMessageIntegrity(StunKey.shortTerm("guess")).addFingerprint().finish());
+            reply.accept("unsigned", writer -> writer.begin(buffer, StunMessageType.BINDING_SUCCESS_RESPONSE, id)
+                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, address("6.6.6.6", 7)).finish());
+            reply.accept("authentic", writer -> writer.begin(buffer, StunMessageType.BINDING_SUCCESS_RESPONSE, id)
+                .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, address("192.0.2.20", 5000))
+                .addMessageIntegrity(key).addFingerprint().finish());
+        });
+        StunClient client = client(sim.internet().addHost("192.0.2.20").bind(5000));
+
+        BindingOutcome outcome = await(client.binding(serverAddress,
+            BindingRequest.DEFAULT.withCredentials("alice:bob", key)), 2 * SECOND);
+
+        assertEquals(address("192.0.2.20", 5000), ((BindingOutcome.Success) outcome).mappedAddress(), "authentic answer");
+        assertEquals(2, client.rejectedResponseCount(), "forged and unsigned responses rejected");
+    }
+
+    @Test
+    void unknownComprehensionRequiredAttributeInAResponseFailsTheTransaction() {
+        scriptedServer((request, reply) -> reply.accept("odd", writer -> writer.begin(buffer,
+            StunMessageType.BINDING_SUCCESS_RESPONSE, request.transactionId())
+            .addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, address("1.2.3.4", 3))
+            .addBytes(0x7ABC, new byte[4]).finish()));
+        StunClient client = client(sim.internet().addHost("192.0.2.20").bind(5000));
+
+        BindingOutcome outcome = await(client.binding(serverAddress), 2 * SECOND);
+
+        assertEquals(StunTransactionFailure.UNKNOWN_ATTRIBUTE_IN_RESPONSE,
+            assertInstanceOf(BindingOutcome.Failed.class, outcome).failure(), "RFC 8489 §6.3.3: transaction failed");
+    }
+
+    @Test
+    void serverAnswers420ForAnUnknownComprehensionRequiredRequestAttribute() {
+        StunBindingServer.basic(tracked(serverHost.bind(3478)), null).listen();
+        StunClient client = client(sim.internet().addHost("192.0.2.20").bind(5000));
+        CompletableFuture<BindingOutcome> outcome = client.binding(serverAddress,
+            BindingRequest.DEFAULT.withChangeRequest(true, true));
+
+        BindingOutcome.ErrorResponse error = assertInstanceOf(BindingOutcome.ErrorResponse.class, await(outcome, SECOND));
+        assertEquals(420, error.code(), "a basic server cannot change address: 420");
+        assertEquals("Unknown Attribute", error.reason(), "reason phrase");
+
+        int[] unknownListed = {-1};
+        client.request(serverAddress, StunMessageType.METHOD_BINDING,
+            writer -> writer.addBytes(0x7777, new byte[] {1, 2}).addFingerprint(), new StunResponseHandler() {
+                @Override
+                public boolean onResponse(StunReader response, InetSocketAddress source, long nowNs) {
+                    int at = response.findAttribute(StunAttributeType.UNKNOWN_ATTRIBUTES);
+                    unknownListed[0] = response.buffer().getUnsignedShort(response.attributeValueIndex(at));
+                    return true;
+                }
+
+                @Override
+                public void onFailure(StunTransactionFailure failure, long nowNs) {
+                }
+            });
+        sim.runFor(SECOND);
+        assertEquals(0x7777, unknownListed[0], "UNKNOWN-ATTRIBUTES lists the type");
+    }
+
+    @Test
+    void closingTheClientFailsPendingTransactionsAndRefusesNewOnes() {
+        serverHost.bind(3478).receiver((datagram, sender) -> { });
+        StunClient client = client(sim.internet().addHost("192.0.2.20").bind(5000));
+        CompletableFuture<BindingOutcome> first = client.binding(serverAddress);
+        CompletableFuture<BindingOutcome> second = client.binding(serverAddress);
+        sim.runFor(2 * SECOND);
+
+        client.close();
+
+        for (CompletableFuture<BindingOutcome> f : List.of(first, second)) {
+            assertEquals(StunTransactionFailure.CLOSED, ((BindingOutcome.Failed) f.join()).failure(), "closed");
+        }
+        assertEquals(0, client.pendingCount(), "nothing pending");
+        try {
+            client.binding(serverAddress);
+            throw new AssertionError("a closed client must refuse requests");
+        } catch (IllegalStateException expected) {
+            // refused
+        }
+        sim.runFor(60 * SECOND);
+        assertEquals(2 * 3, serverHost.counters().delivered(), "no retransmission after close (3 each in 2 s)");
+    }
+
+    @Test
+    void arbitraryDatagramsNeverThrowOutOfHandle() {
+        StunClient client = client(sim.internet().addHost("192.0.2.20").bind(5000));
+        serverHost.bind(3478).receiver((datagram, sender) -> { });
+        client.binding(serverAddress);
+        SplittableRandom random = new SplittableRandom(SEED);
+        ByteBuf datagram = allocator.buffer(256);
+        try {
+            for (int i = 0; i < 10_000; i++) {
+                datagram.clear();
+                byte[] source = i % 2 == 0 ? Rfc5769VectorsTest.IPV4_RESPONSE : Rfc5769VectorsTest.SAMPLE_REQUEST;
+                datagram.writeBytes(source, 0, random.nextInt(source.length + 1));
+                for (int f = random.nextInt(4); f > 0 && datagram.readableBytes() > 0; f--) {
+                    int at = random.nextInt(datagram.readableBytes());
+                    datagram.setByte(at, datagram.getByte(at) ^ (1 + random.nextInt(255)));
+                }
+                client.handle(datagram, serverAddress);
+            }
+        } finally {
+            datagram.release();
+        }
+        assertEquals(1, client.pendingCount(), "the real transaction is still pending");
+        client.close();
+        assertEquals(0, client.pendingCount(), "close() ends it and frees its request");
+    }
+
+    @Test
+    void clientAndResponderShareOneSocketBehindTheDemultiplexer() {
+        // Two peers, each with one socket on which a client and a Binding responder live side by side
+        // (as in ICE connectivity checks): the demultiplexer hands STUN to the client first, and what
+        // the client does not consume (requests from the other peer) to the responder.
+        List<StunClient> clients = new ArrayList<>();
+        List<DatagramDemultiplexer> demuxes = new ArrayList<>();
+        List<InetSocketAddress> addresses = List.of(address("192.0.2.20", 5000), address("192.0.2.21", 6000));
+        for (InetSocketAddress address : addresses) {
+            TrackedEndpoint endpoint = tracked(sim.internet().addHost(address.getAddress().getHostAddress())
+                .bind(address.getPort()));
+            StunClient client = new StunClient(endpoint, StunTransactionConfig.DEFAULT, sim.random("peer" + address));
+            StunBindingServer responder = StunBindingServer.basic(endpoint, null);
+            DatagramDemultiplexer demux = new DatagramDemultiplexer();
+            demux.route(PacketKind.STUN, (datagram, sender) -> {
+                if (!client.handle(datagram, sender)) {
+                    responder.handle(datagram, sender, endpoint);
+                }
+            });
+            endpoint.receiver(demux);
+            clients.add(client);
+            demuxes.add(demux);
+        }
+        CompletableFuture<BindingOutcome> aToB = clients.get(0).binding(addresses.get(1));
+        CompletableFuture<BindingOutcome> bToA = clients.get(1).binding(addresses.get(0));
+
+        assertTrue(sim.runUntil(() -> aToB.isDone() && bToA.isDone(), SECOND), "both checks answered");
+
+        assertEquals(addresses.get(0), ((BindingOutcome.Success) aToB.join()).mappedAddress(), "B saw A's address");
+        assertEquals(addresses.get(1), ((BindingOutcome.Success) bToA.join()).mappedAddress(), "A saw B's address");
+        for (DatagramDemultiplexer demux : demuxes) {
+            assertEquals(2, demux.count(PacketKind.STUN), "one request and one response per peer");
+        }
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    private ByteBuf buffer;
+
+    /** A server whose answers the test writes: for each request, {@code script} sends any responses. */
+    private void scriptedServer(BiConsumer<StunReader, BiConsumer<String, java.util.function.Consumer<StunWriter>>> script) {
+        TrackedEndpoint endpoint = tracked(serverHost.bind(3478));
+        StunReader reader = new StunReader();
+        StunWriter writer = new StunWriter();
+        endpoint.receiver((datagram, sender) -> {
+            assertEquals(StunParseResult.OK, reader.wrap(datagram), "client sent a valid request");
+            script.accept(reader, (name, build) -> {
+                buffer = endpoint.allocator().buffer();
+                build.accept(writer);
+                if (name.equals("truncated")) {
+                    buffer.writerIndex(buffer.writerIndex() - 4);
+                }
+                endpoint.send(buffer, sender);
+            });
+        });
+    }
+
+    static InetSocketAddress address(String ip, int port) {
+        try {
+            return new InetSocketAddress(InetAddress.getByName(ip), port);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException(ip, e);
+        }
+    }
+}
