@@ -33,6 +33,10 @@ import java.util.concurrent.TimeoutException;
  * (peer gone, reset, idle timeout) makes every blocked and later read and write throw the same
  * {@link ConnectionException}. Thread-safe in the usual stream sense: one reader thread and one writer
  * thread at a time.
+ *
+ * <p>Memory: a connection holds at most {@link TransportConfig#sendBufferSize()} bytes written but not
+ * yet acknowledged, {@link TransportConfig#receiveWindow()} bytes received but not yet read, and 1 MiB
+ * in each direction between the application threads and the event loop.
  */
 public final class ReliableConnection implements Closeable {
     private final ReliableTransport transport;
@@ -123,8 +127,6 @@ public final class ReliableConnection implements Closeable {
             throw new InterruptedIOException("interrupted while closing the connection to " + remoteAddress());
         } catch (ExecutionException | TimeoutException e) {
             reason = bridge.ended.getNow(null);
-        } finally {
-            transport.forget(this);
         }
         if (reason != null && !reason.graceful() && !failureReported && !bridge.outputAcknowledged.isDone()
                 && !(reason instanceof CloseReason.LocalAbort)) {

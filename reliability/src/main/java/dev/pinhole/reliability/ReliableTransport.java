@@ -13,12 +13,10 @@ import java.net.SocketTimeoutException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -56,7 +54,6 @@ public final class ReliableTransport implements Closeable {
     private final TransportEndpoint endpoint;
     private final TransportConfig config;
     private final BlockingQueue<ReliableConnection> acceptQueue;
-    private final Set<ReliableConnection> open = ConcurrentHashMap.newKeySet();
     private volatile boolean listening;
     private volatile boolean closed;
 
@@ -146,7 +143,6 @@ public final class ReliableTransport implements Closeable {
         checkOpen();
         ConnectionBridge bridge = new ConnectionBridge(loop, endpoint, remote);
         ReliableConnection connection = new ReliableConnection(this, bridge, config);
-        open.add(connection);
         await(onLoop(() -> {
             bridge.attach(endpoint.connect(remote, bridge));
             return null;
@@ -156,14 +152,11 @@ public final class ReliableTransport implements Closeable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             bridge.requestAbort(0);
-            open.remove(connection);
             throw new InterruptedIOException("interrupted while connecting to " + remote);
         } catch (ExecutionException e) {
-            open.remove(connection);
             throw asIOException(e.getCause(), remote);
         } catch (TimeoutException e) {
             bridge.requestAbort(0);
-            open.remove(connection);
             throw new HandshakeFailedException("the event loop did not complete the handshake with " + remote
                     + " in time", remote);
         }
@@ -217,13 +210,8 @@ public final class ReliableTransport implements Closeable {
         ConnectionBridge bridge = new ConnectionBridge(loop, endpoint, connection.remoteAddress());
         bridge.attach(connection);
         ReliableConnection accepted = new ReliableConnection(this, bridge, config);
-        open.add(accepted);
         acceptQueue.offer(accepted);
         return bridge;
-    }
-
-    void forget(ReliableConnection connection) {
-        open.remove(connection);
     }
 
     <T> CompletableFuture<T> onLoop(Callable<T> task) {
@@ -290,7 +278,6 @@ public final class ReliableTransport implements Closeable {
         } catch (ExecutionException | TimeoutException e) {
             // The loop is gone or stuck; closing it below is all that is left.
         } finally {
-            open.clear();
             acceptQueue.clear();
             if (ownedLoop != null) {
                 ownedLoop.close();

@@ -75,20 +75,19 @@ public final class Connection {
     public static final long NO_DEADLINE = Long.MAX_VALUE;
     /** RFC 9002 §6.2.2: PTO before any RTT sample, 333 ms + 4 * 333/2 ms, used for INITIAL retransmission. */
     static final long INITIAL_PTO_NS = RttEstimator.INITIAL_RTT_NS + 4 * (RttEstimator.INITIAL_RTT_NS / 2);
-    /** RFC 9000 §8.1: before its address is validated, send at most 3 times the bytes received from it. */
-    static final int AMPLIFICATION_FACTOR = 3;
     /** RFC 9000 §8.2.4: abandon path validation after max(3 PTO, 6 * kInitialRtt). */
     static final long PATH_VALIDATION_MIN_NS = 6 * RttEstimator.INITIAL_RTT_NS;
     /** RFC 9000 §10.2: closing and draining last three PTOs. */
     static final int CLOSE_PTO_MULTIPLIER = 3;
     /** RFC 9000 §14: the size INITIAL packets are padded to, so the reply can never be larger. */
     static final int INITIAL_PADDED_SIZE = TransportConfig.MIN_DATAGRAM_SIZE;
+    /** Reported ack delays are capped at a day before conversion (the loss detector caps them further). */
+    private static final long MAX_ACK_DELAY_MICROS = 86_400_000_000L;
     /** Packets sent in one flush before yielding the event loop to other work. */
     static final int MAX_PACKETS_PER_FLUSH = 128;
     private static final int MAX_INITIAL_ATTEMPTS = 256;
     /** The longest pause between INITIAL retransmissions (4 s). */
     static final long MAX_INITIAL_RETRY_NS = 4_000_000_000L;
-    private static final int CHALLENGE_HISTORY = 4;
     /** Pause after the socket refused a datagram (its send buffer was full). */
     private static final long SEND_BLOCKED_BACKOFF_NS = RttEstimator.GRANULARITY_NS;
 
@@ -108,18 +107,7 @@ public final class Connection {
 
     // Paths (RFC 9000 §8-9).
     private InetSocketAddress remote;
-    private InetSocketAddress candidate;
-    private long candidateBytesReceived;
-    private long candidateBytesSent;
-    private boolean challengePending;
-    private long challengeResendNs = NO_DEADLINE;
-    private long candidateDeadlineNs = NO_DEADLINE;
-    private final long[] challenges = new long[CHALLENGE_HISTORY];
-    private int challengeCount;
-    private boolean pathResponsePending;
-    private long pathResponseData;
-    private InetSocketAddress pathResponseTo;
-    private long pathsValidated;
+    private final PathValidator paths = new PathValidator();
 
     // Receiving.
     private final AckTracker ackTracker;
@@ -277,11 +265,9 @@ public final class Connection {
         }
         long packetNumber = PacketNumbers.decode(ackTracker.largestReceived(), header.truncatedPacketNumber());
         boolean newLargest = packetNumber > ackTracker.largestReceived();
-        int payloadStart = packet.readerIndex() + PacketHeader.HEADER_LENGTH;
-        ByteBuf payload = packet.slice(payloadStart, packet.writerIndex() - payloadStart);
         packetNowNs = nowNs;
         packetFrom = from;
-        int result = frameReader.read(payload, frameHandler);
+        int result = readFrames(packet);
         if (result != FrameReader.OK) {
             malformedPackets++;
             return;
@@ -303,20 +289,9 @@ public final class Connection {
         if (from.equals(remote) || state != State.ESTABLISHED) {
             return;
         }
-        if (from.equals(candidate)) {
-            candidateBytesReceived += size;
-            return;
-        }
-        if (!newLargest) {
-            return;
-        }
-        candidate = from;
-        candidateBytesReceived = size;
-        candidateBytesSent = 0;
-        challengePending = true;
-        challengeCount = 0;
-        candidateDeadlineNs = nowNs + Math.max(CLOSE_PTO_MULTIPLIER * rtt.probeTimeoutNs(peerMaxAckDelayNs()),
+        long validationTimeNs = Math.max(CLOSE_PTO_MULTIPLIER * rtt.probeTimeoutNs(peerMaxAckDelayNs()),
                 PATH_VALIDATION_MIN_NS);
+        paths.onPacketFromNewAddress(nowNs, from, size, newLargest, validationTimeNs);
     }
 
     private void onHandshakePacket(long nowNs, ByteBuf packet, InetSocketAddress from) {
@@ -325,12 +300,10 @@ public final class Connection {
             return;
         }
         long attempt = header.truncatedPacketNumber();
-        int payloadStart = packet.readerIndex() + PacketHeader.HEADER_LENGTH;
-        ByteBuf payload = packet.slice(payloadStart, packet.writerIndex() - payloadStart);
         packetNowNs = nowNs;
         packetFrom = from;
         helloReplied = false;
-        int result = frameReader.read(payload, frameHandler);
+        int result = readFrames(packet);
         if (result != FrameReader.OK || !helloReplied) {
             malformedPackets++;
             return;
@@ -353,14 +326,26 @@ public final class Connection {
         if (nowNs - lastCloseSentNs >= rtt.probeTimeoutNs(peerMaxAckDelayNs()) / 2) {
             closeFramePending = true;
         }
-        int payloadStart = packet.readerIndex() + PacketHeader.HEADER_LENGTH;
-        ByteBuf payload = packet.slice(payloadStart, packet.writerIndex() - payloadStart);
         packetNowNs = nowNs;
         closingScan = true;
         try {
-            frameReader.read(payload, frameHandler);
+            readFrames(packet);
         } finally {
             closingScan = false;
+        }
+    }
+
+    /**
+     * Reads the frames after the header by moving the packet's reader index past it for the call (no
+     * slice object per packet); the index is restored afterwards.
+     */
+    private int readFrames(ByteBuf packet) {
+        int readerIndex = packet.readerIndex();
+        packet.readerIndex(readerIndex + PacketHeader.HEADER_LENGTH);
+        try {
+            return frameReader.read(packet, frameHandler);
+        } finally {
+            packet.readerIndex(readerIndex);
         }
     }
 
@@ -399,7 +384,9 @@ public final class Connection {
                 ackPairs[2 * i + 1] = ranges.low(i);
             }
             long ackedBefore = sender.bytesAcked();
-            if (!loss.onAckReceived(packetNowNs, ackPairs, n, ackDelayMicros * 1_000L)) {
+            // Delays beyond a day are nonsense; capping keeps the product from overflowing.
+            long ackDelayNs = Math.min(ackDelayMicros, MAX_ACK_DELAY_MICROS) * 1_000L;
+            if (!loss.onAckReceived(packetNowNs, ackPairs, n, ackDelayNs)) {
                 malformedPackets++;
                 return;
             }
@@ -465,22 +452,20 @@ public final class Connection {
             if (closingScan) {
                 return;
             }
-            // RFC 9000 §8.2.2: answer on the path the challenge came from, without delay.
-            pathResponsePending = true;
-            pathResponseData = data;
-            pathResponseTo = packetFrom;
+            paths.onChallenge(data, packetFrom);
         }
 
         @Override
         public void onPathResponse(long data) {
-            if (closingScan || candidate == null) {
+            if (closingScan) {
                 return;
             }
-            for (int i = 0; i < Math.min(challengeCount, CHALLENGE_HISTORY); i++) {
-                if (challenges[i] == data) {
-                    migrate();
-                    return;
-                }
+            InetSocketAddress validated = paths.onResponse(data);
+            if (validated != null) {
+                // RFC 9000 §9.3: the new address answered; send everything there from now on. The RTT and
+                // congestion state are kept: a NAT rebinding changes the address, not the path.
+                remote = validated;
+                events |= EVENT_PATH_CHANGED;
             }
         }
 
@@ -502,17 +487,6 @@ public final class Connection {
         @Override
         public void onConfirm(long clientCid, TransportParameters params, ByteBuf cookieBytes, long timeBucket) {
         }
-    }
-
-    /** RFC 9000 §9.3: the new address answered the challenge; send everything there from now on. */
-    private void migrate() {
-        remote = candidate;
-        candidate = null;
-        challengePending = false;
-        challengeResendNs = NO_DEADLINE;
-        candidateDeadlineNs = NO_DEADLINE;
-        pathsValidated++;
-        events |= EVENT_PATH_CHANGED;
     }
 
     private void onPeerClose(long nowNs, long errorCode, String reason) {
@@ -600,17 +574,7 @@ public final class Connection {
         if (keepAliveDue() && nowNs >= keepAliveDeadlineNs()) {
             pendingControl |= CF_PING;
         }
-        if (candidate != null) {
-            if (nowNs >= candidateDeadlineNs) {
-                candidate = null;
-                challengePending = false;
-                challengeResendNs = NO_DEADLINE;
-                candidateDeadlineNs = NO_DEADLINE;
-            } else if (nowNs >= challengeResendNs) {
-                challengePending = true;
-                challengeResendNs = NO_DEADLINE;
-            }
-        }
+        paths.onTimeout(nowNs);
         if (nowNs >= pacingDeadlineNs) {
             pacingDeadlineNs = NO_DEADLINE;
         }
@@ -637,8 +601,12 @@ public final class Connection {
         if (since == LossDetector.NO_DEADLINE) {
             return NO_DEADLINE;
         }
-        long timeoutNs = confirmed ? connectionTimeoutNs : Math.max(handshakeDeadlineNs - since, connectionTimeoutNs / 4);
-        return since + timeoutNs;
+        if (!confirmed) {
+            // The server never acknowledged our CONFIRM: give up at the handshake deadline (or, for a
+            // reply that came late, a quarter connection timeout after the first CONFIRM).
+            return Math.max(handshakeDeadlineNs, since + connectionTimeoutNs / 4);
+        }
+        return since + connectionTimeoutNs;
     }
 
     private long peerMaxAckDelayNs() {
@@ -676,10 +644,7 @@ public final class Connection {
         deadline = Math.min(deadline, pacingDeadlineNs);
         deadline = Math.min(deadline, flushAgainNs);
         deadline = Math.min(deadline, lingerDeadlineNs);
-        if (candidate != null) {
-            deadline = Math.min(deadline, Math.min(candidateDeadlineNs, challengeResendNs));
-        }
-        return deadline;
+        return Math.min(deadline, paths.deadlineNs());
     }
 
     // ------------------------------------------------------------------------------------------------
@@ -881,10 +846,10 @@ public final class Connection {
             case ESTABLISHED -> {
             }
         }
-        if (pathResponsePending && !sendPathResponse(nowNs, sink)) {
+        if (paths.responseDue() && !sendPathResponse(nowNs, sink)) {
             return;
         }
-        if (challengePending && candidate != null && !sendPathChallenge(nowNs, sink)) {
+        if (paths.challengeDue() && !sendPathChallenge(nowNs, sink)) {
             return;
         }
         for (int sent = 0; ; sent++) {
@@ -929,37 +894,25 @@ public final class Connection {
         sink.send(buf, remote);
     }
 
-    /** Amplification budget left towards the unvalidated candidate address (RFC 9000 §8.1). */
-    private long candidateBudget() {
-        return AMPLIFICATION_FACTOR * candidateBytesReceived - candidateBytesSent;
-    }
+    private static final int PATH_PACKET_MIN_SIZE = PacketHeader.HEADER_LENGTH + 1 + Frames.PATH_DATA_LENGTH;
 
     private boolean sendPathResponse(long nowNs, PacketSink sink) {
-        InetSocketAddress to = pathResponseTo;
-        int size = Math.max(PacketHeader.HEADER_LENGTH + 1 + Frames.PATH_DATA_LENGTH, 0);
-        if (!to.equals(remote)) {
-            if (!to.equals(candidate) || candidateBudget() < size) {
-                // Not ours to answer beyond the amplification limit; the peer will challenge again.
-                pathResponsePending = false;
-                return true;
-            }
+        InetSocketAddress to = paths.responseTo();
+        long data = paths.takeResponse();
+        if (!to.equals(remote) && (!to.equals(paths.candidate()) || paths.budget() < PATH_PACKET_MIN_SIZE)) {
+            // Not ours to answer beyond the amplification limit; the peer will challenge again.
+            return true;
         }
-        pathResponsePending = false;
-        return sendPathFrame(nowNs, sink, to, CF_PATH_RESPONSE, pathResponseData);
+        return sendPathFrame(nowNs, sink, to, CF_PATH_RESPONSE, data);
     }
 
     private boolean sendPathChallenge(long nowNs, PacketSink sink) {
-        int minSize = PacketHeader.HEADER_LENGTH + 1 + Frames.PATH_DATA_LENGTH;
-        if (candidateBudget() < minSize) {
+        if (paths.budget() < PATH_PACKET_MIN_SIZE) {
             // Wait for more bytes from the candidate to earn budget.
             return true;
         }
-        long data = random.nextLong();
-        challenges[challengeCount % CHALLENGE_HISTORY] = data;
-        challengeCount++;
-        challengePending = false;
-        challengeResendNs = nowNs + rtt.probeTimeoutNs(peerMaxAckDelayNs());
-        return sendPathFrame(nowNs, sink, candidate, CF_PATH_CHALLENGE, data);
+        long data = paths.nextChallenge(nowNs, rtt.probeTimeoutNs(peerMaxAckDelayNs()), random);
+        return sendPathFrame(nowNs, sink, paths.candidate(), CF_PATH_CHALLENGE, data);
     }
 
     /** One packet with a PATH_CHALLENGE or PATH_RESPONSE, padded towards 1200 bytes as budget allows (§8.2.1). */
@@ -972,18 +925,15 @@ public final class Connection {
         } else {
             Frames.writePathResponse(buf, data);
         }
-        int target = TransportConfig.MIN_DATAGRAM_SIZE;
-        if (to.equals(candidate)) {
-            target = (int) Math.min(target, candidateBudget());
+        int target = Math.min(TransportConfig.MIN_DATAGRAM_SIZE, maxDatagramSize);
+        if (to.equals(paths.candidate())) {
+            target = (int) Math.min(target, paths.budget());
         }
-        target = Math.min(target, maxDatagramSize);
         if (buf.writerIndex() < target) {
             Frames.writePadding(buf, target - buf.writerIndex());
         }
         int size = buf.readableBytes();
-        if (to.equals(candidate)) {
-            candidateBytesSent += size;
-        }
+        paths.onSent(to, size);
         SentPacket record = loss.newPacket(nowNs).size(size).ackEliciting(true).controlFrames(frame).appLimited(true);
         loss.onPacketSent(record);
         noteAckElicitingSent(nowNs);
@@ -1237,7 +1187,7 @@ public final class Connection {
 
     /** How many times the peer moved to a new address that was then validated (RFC 9000 §9). */
     public long pathsValidated() {
-        return pathsValidated;
+        return paths.validated();
     }
 
     /** Received datagrams that were malformed or not for this state, dropped. */

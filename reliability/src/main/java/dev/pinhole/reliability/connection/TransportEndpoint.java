@@ -245,9 +245,13 @@ public final class TransportEndpoint implements DatagramReceiver {
 
     private boolean scanPayload(long nowNs, ByteBuf datagram, InetSocketAddress sender) {
         scan.reset(nowNs, sender, header.destinationCid());
-        int start = datagram.readerIndex() + PacketHeader.HEADER_LENGTH;
-        ByteBuf payload = datagram.slice(start, datagram.writerIndex() - start);
-        return reader.read(payload, scan) == FrameReader.OK;
+        int readerIndex = datagram.readerIndex();
+        datagram.readerIndex(readerIndex + PacketHeader.HEADER_LENGTH);
+        try {
+            return reader.read(datagram, scan) == FrameReader.OK;
+        } finally {
+            datagram.readerIndex(readerIndex);
+        }
     }
 
     /** Picks the HELLO or CONFIRM out of a packet for no connection; ignores every other frame. */

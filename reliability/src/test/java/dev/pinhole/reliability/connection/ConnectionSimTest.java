@@ -13,6 +13,7 @@ import dev.pinhole.reliability.ConnectionException;
 import dev.pinhole.reliability.ConnectionTimeoutException;
 import dev.pinhole.reliability.IdleTimeoutException;
 import dev.pinhole.reliability.TransportConfig;
+import dev.pinhole.reliability.cc.CongestionControl;
 import java.time.Duration;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -177,6 +178,28 @@ class ConnectionSimTest {
             t.serverSide.releaseOutput();
             assertTrue(t.runToCompletion(60 * SECOND), "transfer ends: " + t.clientSide + " / " + t.serverSide);
             assertTransferred(t, up, down);
+        }
+    }
+
+    @Test
+    void bulkTransferUsesMostOfABottleneck() {
+        for (CongestionControl cc : CongestionControl.values()) {
+            byte[] up = payload(12, 20_000_000);
+            long bitsPerSecond = 50_000_000L;
+            LinkConfig link = LinkConfig.builder().delay(20 * MS).bandwidth(bitsPerSecond, 256 * 1024).build();
+            TransportConfig config = TransportConfig.builder().congestionControl(cc).build();
+            try (SimTransfer t = new SimTransfer(49, config, link, link, up, new byte[0], 65536, 65536, 0)) {
+                t.start();
+                assertTrue(t.sim.runUntil(() -> t.serverSide.eof, 120 * SECOND), "transfer ends: " + t.serverSide);
+                double seconds = t.sim.nowNs() / 1e9;
+                double goodputBits = up.length * 8 / seconds;
+                System.out.printf(java.util.Locale.ROOT, "[pinhole] sim: %s moved %d MB over a 50 Mbit/s, 40 ms RTT"
+                        + " path in %.2f s of virtual time: goodput %.1f Mbit/s (%.0f%% of the link)%n", cc,
+                        up.length / 1_000_000, seconds, goodputBits / 1e6, 100 * goodputBits / bitsPerSecond);
+                assertTrue(goodputBits >= 0.75 * bitsPerSecond, cc + " goodput " + goodputBits / 1e6
+                        + " Mbit/s is below 75 % of the 50 Mbit/s bottleneck");
+                assertTrue(t.runToCompletion(60 * SECOND), "both sides close: " + t.clientSide + " / " + t.serverSide);
+            }
         }
     }
 }
