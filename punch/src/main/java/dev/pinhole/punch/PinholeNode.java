@@ -256,9 +256,7 @@ public final class PinholeNode implements Closeable {
 
     /** On the loop: wraps an established link in a blocking connection and installs it as its handler. */
     private PeerConnection wrap(PeerLink link) {
-        BlockingPeerConnection connection = new BlockingPeerConnection(link, loop::execute, settings.transportConfig());
-        link.handler(connection);
-        return connection;
+        return BlockingPeerConnection.attach(link, loop.localAddress(), loop::execute, settings.transportConfig());
     }
 
     /** On the loop: a peer connected. Beyond the accept backlog the connection is aborted. */

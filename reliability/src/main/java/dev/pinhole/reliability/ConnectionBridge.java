@@ -3,12 +3,14 @@ package dev.pinhole.reliability;
 import dev.pinhole.reliability.connection.CloseReason;
 import dev.pinhole.reliability.connection.Connection;
 import dev.pinhole.reliability.connection.ConnectionHandler;
-import dev.pinhole.reliability.connection.TransportEndpoint;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * The event-loop half of a {@link ReliableConnection}: moves bytes between the application's two
@@ -33,7 +35,10 @@ final class ConnectionBridge implements ConnectionHandler {
     final CompletableFuture<CloseReason> ended = new CompletableFuture<>();
 
     private final Executor loop;
-    private final TransportEndpoint endpoint;
+    /** Runs the connection after the bridge used it outside a handler callback (flush, re-arm its timer). */
+    private final Consumer<Connection> wake;
+    /** The loop's clock, in nanoseconds. */
+    private final LongSupplier nowNs;
     private final AtomicBoolean pumpScheduled = new AtomicBoolean();
     private final Runnable pumpTask = this::pumpFromApplication;
 
@@ -55,10 +60,20 @@ final class ConnectionBridge implements ConnectionHandler {
     private volatile boolean closeRequested;
     private volatile long abortCode = -1;
 
-    ConnectionBridge(Executor loop, TransportEndpoint endpoint, InetSocketAddress peer) {
+    ConnectionBridge(Executor loop, Consumer<Connection> wake, LongSupplier nowNs, InetSocketAddress peer) {
         this.loop = loop;
-        this.endpoint = endpoint;
+        this.wake = wake;
+        this.nowNs = nowNs;
         this.peer = peer;
+    }
+
+    /** Any thread: runs {@code task} on the loop; the future fails if the loop is gone. */
+    <T> CompletableFuture<T> onLoop(Supplier<T> task) {
+        try {
+            return CompletableFuture.supplyAsync(task, loop);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /** Loop thread only: the connection this bridge serves. */
@@ -149,7 +164,7 @@ final class ConnectionBridge implements ConnectionHandler {
             return;
         }
         pump();
-        endpoint.wake(connection);
+        wake.accept(connection);
     }
 
     @Override
@@ -175,13 +190,13 @@ final class ConnectionBridge implements ConnectionHandler {
         Connection c = connection;
         long code = abortCode;
         if (code >= 0 && c.closeReason() == null) {
-            c.abort(endpoint.datagramEndpoint().clock().nanoTime(), code);
+            c.abort(nowNs.getAsLong(), code);
         }
         if (c.closeReason() == null && c.state() == Connection.State.ESTABLISHED) {
             drainOutbound(c);
             if (closeRequested && !closeStarted && outbound.available() == 0) {
                 closeStarted = true;
-                c.close(endpoint.datagramEndpoint().clock().nanoTime());
+                c.close(nowNs.getAsLong());
             } else if (outputShutdownRequested && !finished && outbound.available() == 0) {
                 finished = true;
                 c.finish();

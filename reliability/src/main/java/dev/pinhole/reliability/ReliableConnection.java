@@ -2,6 +2,7 @@ package dev.pinhole.reliability;
 
 import dev.pinhole.reliability.connection.CloseReason;
 import dev.pinhole.reliability.connection.Connection;
+import dev.pinhole.reliability.connection.ConnectionHandler;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,12 +14,15 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
  * A reliable, ordered, bidirectional byte stream to one peer, with blocking streams for application
- * threads. Made by {@link ReliableTransport#connect} or {@link ReliableTransport#accept}.
+ * threads. Made by {@link ReliableTransport#connect} or {@link ReliableTransport#accept}, or by
+ * {@link #attach} around a connection another component opened (hole punching hands its connections over
+ * this way).
  *
  * <pre>{@code
  * try (ReliableConnection c = transport.connect(new InetSocketAddress("203.0.113.7", 4433))) {
@@ -39,18 +43,54 @@ import java.util.concurrent.TimeoutException;
  * in each direction between the application threads and the event loop.
  */
 public final class ReliableConnection implements Closeable {
-    private final ReliableTransport transport;
     private final ConnectionBridge bridge;
+    private final InetSocketAddress localAddress;
     private final TransportConfig config;
     private final Input input = new Input();
     private final Output output = new Output();
     private volatile boolean closed;
     private volatile boolean failureReported;
 
-    ReliableConnection(ReliableTransport transport, ConnectionBridge bridge, TransportConfig config) {
-        this.transport = transport;
+    ReliableConnection(ConnectionBridge bridge, InetSocketAddress localAddress, TransportConfig config) {
         this.bridge = bridge;
+        this.localAddress = localAddress;
         this.config = config;
+    }
+
+    /**
+     * The component that opened a sans-IO {@link Connection} and runs its event loop, as
+     * {@link #attach} needs it. Every method is called on that event loop.
+     */
+    public interface Owner {
+        /** Installs the handler that hears the connection's events from now on, with those that happened so far. */
+        void handler(ConnectionHandler handler);
+
+        /** Runs the connection after it was used outside a handler callback: flushes it and re-arms its timer. */
+        void wake();
+
+        /** The current time of the event loop's clock. */
+        long nowNs();
+    }
+
+    /**
+     * Gives blocking streams to a connection another component opened on its own event loop, and installs
+     * itself as the connection's handler through {@code owner}. Call on that event loop.
+     *
+     * @param localAddress the address of the socket the connection runs on
+     * @param loop runs tasks on the connection's event loop; when it rejects them the connection fails
+     */
+    public static ReliableConnection attach(Connection connection, Owner owner, InetSocketAddress localAddress,
+            Executor loop, TransportConfig config) {
+        Objects.requireNonNull(connection, "connection");
+        Objects.requireNonNull(owner, "owner");
+        Objects.requireNonNull(loop, "loop");
+        Objects.requireNonNull(config, "config");
+        ConnectionBridge bridge = new ConnectionBridge(loop, c -> owner.wake(), owner::nowNs,
+                connection.remoteAddress());
+        bridge.attach(connection);
+        ReliableConnection attached = new ReliableConnection(bridge, localAddress, config);
+        owner.handler(bridge);
+        return attached;
     }
 
     ConnectionBridge bridge() {
@@ -76,7 +116,7 @@ public final class ReliableConnection implements Closeable {
     }
 
     public InetSocketAddress localAddress() {
-        return transport.localAddress();
+        return localAddress;
     }
 
     /**
@@ -117,6 +157,9 @@ public final class ReliableConnection implements Closeable {
         }
         closed = true;
         bridge.requestClose();
+        // A read or write blocked in another thread stops now, not when the connection ends.
+        bridge.inbound.wakeAll();
+        bridge.outbound.wakeAll();
         CloseReason reason = null;
         try {
             CompletableFuture.anyOf(bridge.outputAcknowledged, bridge.ended)
@@ -136,7 +179,7 @@ public final class ReliableConnection implements Closeable {
 
     /** A snapshot of the connection's counters, taken on its event loop. */
     public ConnectionStats stats() throws IOException {
-        CompletableFuture<ConnectionStats> stats = transport.onLoop(() -> bridge.connection().stats());
+        CompletableFuture<ConnectionStats> stats = bridge.onLoop(() -> bridge.connection().stats());
         try {
             return stats.get(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

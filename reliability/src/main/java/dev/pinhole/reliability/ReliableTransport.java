@@ -141,8 +141,8 @@ public final class ReliableTransport implements Closeable {
     public ReliableConnection connect(InetSocketAddress remote) throws IOException {
         Objects.requireNonNull(remote, "remote");
         checkOpen();
-        ConnectionBridge bridge = new ConnectionBridge(loop, endpoint, remote);
-        ReliableConnection connection = new ReliableConnection(this, bridge, config);
+        ConnectionBridge bridge = newBridge(remote);
+        ReliableConnection connection = new ReliableConnection(bridge, localAddress(), config);
         await(onLoop(() -> {
             bridge.attach(endpoint.connect(remote, bridge));
             return null;
@@ -207,11 +207,15 @@ public final class ReliableTransport implements Closeable {
         if (closed || acceptQueue.remainingCapacity() == 0) {
             return null;
         }
-        ConnectionBridge bridge = new ConnectionBridge(loop, endpoint, connection.remoteAddress());
+        ConnectionBridge bridge = newBridge(connection.remoteAddress());
         bridge.attach(connection);
-        ReliableConnection accepted = new ReliableConnection(this, bridge, config);
+        ReliableConnection accepted = new ReliableConnection(bridge, localAddress(), config);
         acceptQueue.offer(accepted);
         return bridge;
+    }
+
+    private ConnectionBridge newBridge(InetSocketAddress remote) {
+        return new ConnectionBridge(loop, endpoint::wake, endpoint.datagramEndpoint().clock()::nanoTime, remote);
     }
 
     <T> CompletableFuture<T> onLoop(Callable<T> task) {

@@ -11,7 +11,7 @@
  *   <li>{@link dev.pinhole.punch.node.PeerLink}: one connection with its peer's name and path, confined to
  *       the loop.</li>
  *   <li>{@link dev.pinhole.punch.node.BlockingPeerConnection}: blocking streams over a link for application
- *       threads, through bounded staging rings (back-pressure both ways).</li>
+ *       threads: reliability's {@code ReliableConnection} attached to the link, with the peer's name and path.</li>
  * </ul>
  * Nothing here is API: names and signatures may change.
  */
