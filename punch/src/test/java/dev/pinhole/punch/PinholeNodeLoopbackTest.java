@@ -83,6 +83,23 @@ class PinholeNodeLoopbackTest {
     }
 
     @Test
+    void closingAConnectionEndsAReadBlockedOnThisSideAndThePeerReadsEndOfStream() throws Exception {
+        try (PinholeNode alice = node("alice").build(); PinholeNode bob = node("bob").build()) {
+            Future<PeerConnection> accepted = threads.submit(() -> bob.accept(Duration.ofSeconds(FAILSAFE_SECONDS)));
+            PeerConnection toBob = alice.connect("bob");
+            try (PeerConnection toAlice = accepted.get(FAILSAFE_SECONDS, TimeUnit.SECONDS)) {
+                Future<Integer> blockedRead = threads.submit(() -> toBob.inputStream().read());
+                Future<Integer> peerRead = threads.submit(() -> toAlice.inputStream().read());
+                toBob.close();
+                ExecutionException unblocked = assertThrows(ExecutionException.class,
+                        () -> blockedRead.get(FAILSAFE_SECONDS, TimeUnit.SECONDS), "read blocked on alice's side");
+                assertTrue(unblocked.getCause() instanceof IOException, "IOException: " + unblocked.getCause());
+                assertEquals(-1, peerRead.get(FAILSAFE_SECONDS, TimeUnit.SECONDS), "bob reads end of stream");
+            }
+        }
+    }
+
+    @Test
     void connectAndAcceptExchangeMessagesBothWaysAndMegabytesArriveIntact() throws Exception {
         try (PinholeNode alice = node("alice").build(); PinholeNode bob = node("bob").build()) {
             Future<PeerConnection> accepted = threads.submit(() -> bob.accept(Duration.ofSeconds(FAILSAFE_SECONDS)));
