@@ -290,8 +290,10 @@ public final class LossDetector {
     private void removeFromFlight(SentPacket packet) {
         if (packet.inFlight) {
             bytesInFlight -= packet.sizeBytes;
-            if (packet.ackEliciting) {
-                ackElicitingInFlight--;
+            if (packet.ackEliciting && --ackElicitingInFlight == 0) {
+                // Nothing is awaited any more (the last packets may have been declared lost rather than
+                // acknowledged, e.g. a lost PING that nobody resends): no acknowledgement is overdue.
+                awaitingAckSinceNs = NO_DEADLINE;
             }
         }
     }
