@@ -91,8 +91,8 @@ public final class ReliableTransport implements Closeable {
     }
 
     /**
-     * A transport on a running {@link UdpEventLoop} someone else owns, installed as the loop's only
-     * receiver. {@link #close()} leaves the loop running.
+     * A transport on a running (started) {@link UdpEventLoop} someone else owns, installed as the loop's
+     * only receiver. {@link #close()} leaves the loop running.
      */
     public static ReliableTransport on(UdpEventLoop loop, TransportConfig config) throws IOException {
         Objects.requireNonNull(loop, "loop");

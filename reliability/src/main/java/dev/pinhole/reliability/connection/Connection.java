@@ -83,6 +83,8 @@ public final class Connection {
     static final int INITIAL_PADDED_SIZE = TransportConfig.MIN_DATAGRAM_SIZE;
     /** Reported ack delays are capped at a day before conversion (the loss detector caps them further). */
     private static final long MAX_ACK_DELAY_MICROS = 86_400_000_000L;
+    /** Unprompted repetitions of CONNECTION_CLOSE while closing. */
+    private static final int CLOSE_REPEATS = 2;
     /** Packets sent in one flush before yielding the event loop to other work. */
     static final int MAX_PACKETS_PER_FLUSH = 128;
     private static final int MAX_INITIAL_ATTEMPTS = 256;
@@ -156,6 +158,9 @@ public final class Connection {
     private boolean closeFramePending;
     private long closeDeadlineNs = NO_DEADLINE;
     private long lastCloseSentNs;
+    private long closeStartNs;
+    private long closeRepeatNs = NO_DEADLINE;
+    private int closeRepeatsLeft;
     private boolean closeRequested;
     private long lingerDeadlineNs = NO_DEADLINE;
 
@@ -532,6 +537,9 @@ public final class Connection {
             case CLOSING, DRAINING -> {
                 if (nowNs >= closeDeadlineNs) {
                     state = State.CLOSED;
+                } else if (state == State.CLOSING && nowNs >= closeRepeatNs) {
+                    closeFramePending = true;
+                    closeRepeatNs = --closeRepeatsLeft > 0 ? nowNs + 2 * (closeRepeatNs - closeStartNs) : NO_DEADLINE;
                 }
                 return;
             }
@@ -625,7 +633,10 @@ public final class Connection {
                 return NO_DEADLINE;
             }
             case CLOSING, DRAINING -> {
-                return closeFramePending ? Long.MIN_VALUE : closeDeadlineNs;
+                if (closeFramePending) {
+                    return Long.MIN_VALUE;
+                }
+                return state == State.CLOSING ? Math.min(closeDeadlineNs, closeRepeatNs) : closeDeadlineNs;
             }
             case HANDSHAKE -> {
                 return Math.min(nextInitialNs, handshakeDeadlineNs);
@@ -749,6 +760,12 @@ public final class Connection {
         closeReasonText = reason;
         state = State.CLOSING;
         closeFramePending = true;
+        // Beyond answering the peer's packets (RFC 9000 §10.2.1), repeat the CONNECTION_CLOSE twice, one
+        // and three PTOs later: a peer whose last packets we acknowledged only in the lost CONNECTION_CLOSE
+        // would otherwise learn of the end only if one of its backed-off probes gets through.
+        closeStartNs = nowNs;
+        closeRepeatsLeft = CLOSE_REPEATS;
+        closeRepeatNs = nowNs + rtt.probeTimeoutNs(peerMaxAckDelayNs());
         // RFC 9000 §10.2.1 asks for at least three PTOs. We stay longer, for as long as the peer may keep
         // probing before it gives up (the connection timeout): if our last ACKs and the CONNECTION_CLOSE
         // were lost, its next probe gets the CONNECTION_CLOSE again instead of silence.

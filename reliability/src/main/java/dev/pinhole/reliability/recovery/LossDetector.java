@@ -252,10 +252,12 @@ public final class LossDetector {
      * retransmission); congestion control already reacted and is not undone.
      */
     private void detectSpuriousLosses(long[] ranges, int rangeCount, long largestAckedBefore) {
+        long smallest = ranges[2 * rangeCount - 1];
+        long largest = ranges[0];
         SentPacket p = sent.oldestLost();
         while (p != null) {
             SentPacket following = p.next;
-            if (covered(ranges, rangeCount, p.packetNumber)) {
+            if (p.packetNumber >= smallest && p.packetNumber <= largest && covered(ranges, rangeCount, p.packetNumber)) {
                 spuriousLosses++;
                 long distance = Math.max(largestAckedBefore, largestAcked) - p.packetNumber;
                 packetThreshold = (int) Math.max(packetThreshold, Math.min(distance + 1, MAX_PACKET_THRESHOLD));
@@ -269,13 +271,17 @@ public final class LossDetector {
         }
     }
 
-    /** Whether the ranges (largest first) contain {@code packetNumber}. */
+    /** Whether the ranges (largest first, disjoint) contain {@code packetNumber}: a binary search. */
     private static boolean covered(long[] ranges, int rangeCount, long packetNumber) {
-        for (int i = 0; i < rangeCount; i++) {
-            if (packetNumber > ranges[2 * i]) {
-                return false;
-            }
-            if (packetNumber >= ranges[2 * i + 1]) {
+        int low = 0;
+        int high = rangeCount - 1;
+        while (low <= high) {
+            int mid = (low + high) >>> 1;
+            if (packetNumber > ranges[2 * mid]) {
+                high = mid - 1;
+            } else if (packetNumber < ranges[2 * mid + 1]) {
+                low = mid + 1;
+            } else {
                 return true;
             }
         }
@@ -290,8 +296,10 @@ public final class LossDetector {
     private void removeFromFlight(SentPacket packet) {
         if (packet.inFlight) {
             bytesInFlight -= packet.sizeBytes;
-            if (packet.ackEliciting) {
-                ackElicitingInFlight--;
+            if (packet.ackEliciting && --ackElicitingInFlight == 0) {
+                // Nothing is awaited any more (the last packets may have been declared lost rather than
+                // acknowledged, e.g. a lost PING that nobody resends): no acknowledgement is overdue.
+                awaitingAckSinceNs = NO_DEADLINE;
             }
         }
     }

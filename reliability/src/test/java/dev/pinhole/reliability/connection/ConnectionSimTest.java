@@ -14,6 +14,7 @@ import dev.pinhole.reliability.ConnectionTimeoutException;
 import dev.pinhole.reliability.IdleTimeoutException;
 import dev.pinhole.reliability.TransportConfig;
 import dev.pinhole.reliability.cc.CongestionControl;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
@@ -125,11 +126,24 @@ class ConnectionSimTest {
                 up, down, 65536, 65536, 0)) {
             t.start();
             long[] before = new long[1];
+            long[] sentBeforeValidation = new long[1];
+            long[] receivedBeforeValidation = new long[1];
             t.sim.schedule(1 * SECOND, () -> {
                 before[0] = t.serverSide.connection.remoteAddress().getPort();
                 t.nat.clearMappings();
             });
+            // Snapshot the server's traffic with the client's new address when the path is validated,
+            // before the server sends it anything else.
+            t.serverSide.pathChanged = () -> {
+                InetSocketAddress newAddress = t.serverSide.connection.remoteAddress();
+                sentBeforeValidation[0] = t.serverEndpoint.bytesSentTo.getOrDefault(newAddress, 0L);
+                receivedBeforeValidation[0] = t.bytesReceivedFrom.getOrDefault(newAddress, 0L);
+            };
             assertTrue(t.runToCompletion(120 * SECOND), "transfer ends: " + t.clientSide + " / " + t.serverSide);
+            assertTrue(sentBeforeValidation[0] > 0, "server challenged the new address");
+            assertTrue(sentBeforeValidation[0] <= 3 * receivedBeforeValidation[0], "before validation the server"
+                    + " sent at most 3x what it received from the new address (RFC 9000 §8.1): sent "
+                    + sentBeforeValidation[0] + ", received " + receivedBeforeValidation[0]);
             assertTransferred(t, up, down);
             assertEquals(1, t.serverSide.connection.pathsValidated(), "server validated the client's new address once");
             assertTrue(t.serverSide.connection.remoteAddress().getPort() != before[0],

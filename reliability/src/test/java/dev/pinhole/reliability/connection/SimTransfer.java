@@ -36,6 +36,10 @@ final class SimTransfer implements AutoCloseable {
     final SimEndpoint serverSocket;
     final TransportEndpoint client;
     final TransportEndpoint server;
+    /** The server's socket as its transport sees it; counts bytes sent per destination. */
+    final TestEndpoint serverEndpoint;
+    /** Bytes the server received from each source address. */
+    final java.util.Map<InetSocketAddress, Long> bytesReceivedFrom = new java.util.HashMap<>();
     final Side clientSide;
     final Side serverSide;
     /**
@@ -74,10 +78,10 @@ final class SimTransfer implements AutoCloseable {
         serverSocket = serverHost.bind(SERVER_PORT);
         String logLines = System.getProperty("pinhole.packetLog");
         log = logLines == null ? null : new PacketLog(Integer.parseInt(logLines));
+        serverEndpoint = new TestEndpoint(serverSocket, allocator, log, "S=>");
         client = TransportEndpoint.create(new TestEndpoint(clientSocket, allocator, log, "C=>"), config,
                 sim.random("test/client-transport"));
-        server = TransportEndpoint.create(new TestEndpoint(serverSocket, allocator, log, "S=>"), config,
-                sim.random("test/server-transport"));
+        server = TransportEndpoint.create(serverEndpoint, config, sim.random("test/server-transport"));
         clientSide = new Side("client", clientPayload, serverPayload.length, maxWriteChunk, maxReadChunk,
                 readBytesPerMs, sim.random("test/client-app"));
         serverSide = new Side("server", serverPayload, clientPayload.length, maxWriteChunk, maxReadChunk,
@@ -91,6 +95,7 @@ final class SimTransfer implements AutoCloseable {
         });
         serverSocket.receiver((datagram, from) -> {
             serverSide.lastDatagramNs = sim.nowNs();
+            bytesReceivedFrom.merge(from, (long) datagram.readableBytes(), Long::sum);
             if (log != null) {
                 log.record(sim.nowNs(), "C->S", datagram);
             }
@@ -175,6 +180,8 @@ final class SimTransfer implements AutoCloseable {
         long maxReceiveBuffered;
         CloseReason closeReason;
         long closedAtNs = -1;
+        /** Runs when the peer's new address was validated, before anything is sent there. */
+        Runnable pathChanged;
         /** When the last datagram arrived for this side. */
         long lastDatagramNs = -1;
         ConnectionStats finalStats;
@@ -203,6 +210,9 @@ final class SimTransfer implements AutoCloseable {
         public void onEvents(Connection c, int events) {
             if ((events & Connection.EVENT_ESTABLISHED) != 0) {
                 established = true;
+            }
+            if ((events & Connection.EVENT_PATH_CHANGED) != 0 && pathChanged != null) {
+                pathChanged.run();
             }
             if ((events & (Connection.EVENT_ESTABLISHED | Connection.EVENT_WRITABLE)) != 0) {
                 writeSome(c);

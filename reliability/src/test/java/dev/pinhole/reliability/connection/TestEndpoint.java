@@ -31,8 +31,12 @@ final class TestEndpoint implements DatagramEndpoint {
         return inner.localAddress();
     }
 
+    /** Bytes sent so far to each destination. */
+    final java.util.Map<InetSocketAddress, Long> bytesSentTo = new java.util.HashMap<>();
+
     @Override
     public boolean send(ByteBuf datagram, InetSocketAddress destination) {
+        bytesSentTo.merge(destination, (long) datagram.readableBytes(), Long::sum);
         if (log != null) {
             log.record(inner.clock().nanoTime(), direction, datagram);
         }

@@ -86,7 +86,7 @@ record TransferScenario(long simSeed, Path uplink, Path downlink, int clientByte
         if (r.nextInt(5) == 0) {
             loss = Math.min(loss, 15);
             burstEnter = roundTenth(0.5 + r.nextDouble() * 2.5);
-            burstExit = roundTenth(25 + r.nextDouble() * 45);
+            burstExit = roundTenth(40 + r.nextDouble() * 40);
         }
         double dup = r.nextInt(5) == 0 ? roundTenth(r.nextDouble() * 10) : 0;
         double reorder = 0;

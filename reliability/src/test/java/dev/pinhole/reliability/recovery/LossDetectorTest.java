@@ -284,4 +284,17 @@ class LossDetectorTest {
         assertEquals(200 * MS + rttNs * 10 / 8, detector.timerDeadlineNs(),
                 "the time threshold is 10/8 RTT after one spurious time-threshold loss");
     }
+
+    @Test
+    void packetsDeclaredLostLeaveNothingAwaitingAcknowledgement() {
+        send(0);
+        send(10 * MS);
+        ack(110 * MS, 0, 1, 1);
+        assertEquals(110 * MS, detector.awaitingAckSinceNs(), "packet 0 still awaited since the last acknowledgement");
+        detector.onTimeout(detector.timerDeadlineNs());
+        assertEquals(List.of(0L), lost, "packet 0 lost by the time threshold");
+        assertEquals(0, detector.ackElicitingInFlight(), "nothing in flight");
+        assertEquals(LossDetector.NO_DEADLINE, detector.awaitingAckSinceNs(),
+                "with nothing in flight no acknowledgement is overdue, so the connection cannot time out");
+    }
 }
