@@ -5,6 +5,10 @@ import static dev.pinhole.punch.netns.LabAssertions.intValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.testkit.netns.LabProcess;
+import dev.pinhole.testkit.netns.NatMapping;
+import dev.pinhole.testkit.netns.NetnsLab;
+import dev.pinhole.testkit.netns.RequiresNetnsLab;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;

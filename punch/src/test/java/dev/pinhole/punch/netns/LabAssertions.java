@@ -3,6 +3,8 @@ package dev.pinhole.punch.netns;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.pinhole.testkit.netns.LabProcess;
+import dev.pinhole.testkit.netns.NetnsLab;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;

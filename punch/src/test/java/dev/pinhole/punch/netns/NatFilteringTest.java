@@ -4,6 +4,10 @@ import static dev.pinhole.punch.netns.LabAssertions.assertCompletes;
 import static dev.pinhole.punch.netns.LabAssertions.value;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.pinhole.testkit.netns.LabProcess;
+import dev.pinhole.testkit.netns.NatMapping;
+import dev.pinhole.testkit.netns.NetnsLab;
+import dev.pinhole.testkit.netns.RequiresNetnsLab;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,5 @@
 package dev.pinhole.punch.netns;
 
-import dev.pinhole.core.net.UnicastTtl;
 import static dev.pinhole.punch.netns.LabAssertions.assertCompletes;
 import static dev.pinhole.punch.netns.LabAssertions.intValue;
 import static dev.pinhole.punch.netns.LabAssertions.seen;
@@ -8,6 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.core.net.UnicastTtl;
+import dev.pinhole.testkit.netns.LabProcess;
+import dev.pinhole.testkit.netns.NatMapping;
+import dev.pinhole.testkit.netns.NetnsLab;
+import dev.pinhole.testkit.netns.RequiresNetnsLab;
 import java.net.InetSocketAddress;
 import java.util.HashSet;
 import java.util.List;

@@ -6,6 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.testkit.netns.LabProcess;
+import dev.pinhole.testkit.netns.NatMapping;
+import dev.pinhole.testkit.netns.NetnsEnvironment;
+import dev.pinhole.testkit.netns.NetnsLab;
+import dev.pinhole.testkit.netns.RequiresNetnsLab;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.time.Instant;

@@ -1,10 +1,14 @@
 package dev.pinhole.punch.netns;
 
-import dev.pinhole.core.net.UnicastTtl;
 import static dev.pinhole.punch.netns.LabAssertions.assertCompletes;
 import static dev.pinhole.punch.netns.LabAssertions.intValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.pinhole.core.net.UnicastTtl;
+import dev.pinhole.testkit.netns.LabProcess;
+import dev.pinhole.testkit.netns.NatMapping;
+import dev.pinhole.testkit.netns.NetnsLab;
+import dev.pinhole.testkit.netns.RequiresNetnsLab;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

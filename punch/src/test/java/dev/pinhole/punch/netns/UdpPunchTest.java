@@ -3,6 +3,10 @@ package dev.pinhole.punch.netns;
 import static dev.pinhole.punch.netns.LabAssertions.assertCompletes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.pinhole.testkit.netns.LabProcess;
+import dev.pinhole.testkit.netns.NatMapping;
+import dev.pinhole.testkit.netns.NetnsLab;
+import dev.pinhole.testkit.netns.RequiresNetnsLab;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -3,11 +3,11 @@ package dev.pinhole.punch.traversal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.punch.netns.LabProcess;
 import dev.pinhole.punch.netns.LabServer;
-import dev.pinhole.punch.netns.NatMapping;
-import dev.pinhole.punch.netns.NetnsLab;
-import dev.pinhole.punch.netns.RequiresNetnsLab;
+import dev.pinhole.testkit.netns.LabProcess;
+import dev.pinhole.testkit.netns.NatMapping;
+import dev.pinhole.testkit.netns.NetnsLab;
+import dev.pinhole.testkit.netns.RequiresNetnsLab;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

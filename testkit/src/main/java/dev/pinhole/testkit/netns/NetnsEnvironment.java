@@ -1,4 +1,4 @@
-package dev.pinhole.punch.netns;
+package dev.pinhole.testkit.netns;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -28,11 +28,11 @@ import java.util.regex.Pattern;
  * namespace is named {@code phl-<owner pid>-<creation millis, base 36>-<lab number>-<node>}, so a
  * later run can tell whether its owner is still alive.
  */
-final class NetnsEnvironment {
+public final class NetnsEnvironment {
     /** Every namespace a lab creates starts with this prefix; nothing else is ever touched. */
-    static final String NAMESPACE_PREFIX = "phl-";
+    public static final String NAMESPACE_PREFIX = "phl-";
 
-    static final String SKIP_MESSAGE =
+    public static final String SKIP_MESSAGE =
             "needs root and iptables/iproute2: run as root, or run .ci/run which installs them";
 
     /** {@code phl-<pid>-<created millis base 36>-<lab number>-<node>}. */
@@ -52,14 +52,14 @@ final class NetnsEnvironment {
             List.of("iptables", "iptables-nft", "iptables-legacy");
 
     /** Names the only iptables command to try, e.g. {@code iptables-legacy}, to test one backend. */
-    static final String IPTABLES_PROPERTY = "pinhole.netns.iptables";
+    public static final String IPTABLES_PROPERTY = "pinhole.netns.iptables";
 
     /** Absolute paths of the tools the lab runs; {@code nft} and {@code tc} may be null. */
-    record Tools(Path ip, Path iptables, Path nft, Path tc, Path sh) {}
+    public record Tools(Path ip, Path iptables, Path nft, Path tc, Path sh) {}
 
     /** The probe's outcome: the tools, or why the lab cannot run here. */
-    record Probe(Tools tools, String unavailableReason) {
-        boolean available() {
+    public record Probe(Tools tools, String unavailableReason) {
+        public boolean available() {
             return tools != null;
         }
     }
@@ -69,7 +69,7 @@ final class NetnsEnvironment {
     private NetnsEnvironment() {}
 
     /** Probes once per JVM (sweeping stale namespaces of dead runs on the way). */
-    static synchronized Probe probe() {
+    public static synchronized Probe probe() {
         if (probe == null) {
             probe = runProbe();
         }
@@ -144,13 +144,13 @@ final class NetnsEnvironment {
      * The prefix of all namespaces of lab number {@code labNumber} of this JVM. Lab number 0 is the
      * availability probe.
      */
-    static String namespacePrefix(int labNumber) {
+    public static String namespacePrefix(int labNumber) {
         return NAMESPACE_PREFIX + ProcessHandle.current().pid() + "-"
                 + Long.toString(System.currentTimeMillis(), 36) + "-" + labNumber + "-";
     }
 
     /** Names of all network namespaces that start with {@code prefix}. */
-    static List<String> namespacesStartingWith(Path ip, String prefix) throws IOException {
+    public static List<String> namespacesStartingWith(Path ip, String prefix) throws IOException {
         List<String> names = new ArrayList<>();
         for (String line : run(List.of(ip.toString(), "netns", "list")).split("\n")) {
             // Lines look like "name (id: 3)" or just "name".
@@ -166,7 +166,7 @@ final class NetnsEnvironment {
      * Removes lab namespaces created before this JVM started whose owner process is gone: what a
      * killed or crashed run left behind. Namespaces of live runs, even concurrent ones, are kept.
      */
-    static List<String> sweepStale(Path ip) throws IOException {
+    public static List<String> sweepStale(Path ip) throws IOException {
         Instant thisRunStarted = ProcessHandle.current().info().startInstant().orElse(Instant.now());
         List<String> removed = new ArrayList<>();
         for (String name : namespacesStartingWith(ip, NAMESPACE_PREFIX)) {
@@ -206,7 +206,7 @@ final class NetnsEnvironment {
      * it), then deletes it. Its veths, bridges, iptables/nft rules, qdiscs and conntrack table go
      * with it: all of them live inside the namespace.
      */
-    static void deleteNamespace(Path ip, String name) throws IOException {
+    public static void deleteNamespace(Path ip, String name) throws IOException {
         String pids = run(List.of(ip.toString(), "netns", "pids", name));
         for (String pid : pids.split("\\s+")) {
             if (!pid.isEmpty()) {
@@ -216,7 +216,7 @@ final class NetnsEnvironment {
         run(List.of(ip.toString(), "netns", "del", name));
     }
 
-    static void killAndAwait(ProcessHandle process) {
+    public static void killAndAwait(ProcessHandle process) {
         process.descendants().forEach(ProcessHandle::destroyForcibly);
         process.destroyForcibly();
         try {
@@ -234,12 +234,12 @@ final class NetnsEnvironment {
      * @throws IOException if it cannot start, runs longer than {@value #COMMAND_TIMEOUT_SECONDS} s,
      *     or exits non-zero; the message holds the command and its output
      */
-    static String run(List<String> command) throws IOException {
+    public static String run(List<String> command) throws IOException {
         return run(command, null);
     }
 
     /** As {@link #run(List)}, feeding {@code stdin} to the command when it is not null. */
-    static String run(List<String> command, String stdin) throws IOException {
+    public static String run(List<String> command, String stdin) throws IOException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
             if (stdin != null) {

@@ -1,6 +1,5 @@
-package dev.pinhole.punch.netns;
+package dev.pinhole.testkit.netns;
 
-import dev.pinhole.core.net.UnicastTtl;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.Inet4Address;
@@ -87,7 +86,11 @@ public final class NetnsLab implements AutoCloseable {
     private static final String CLASS_PATH = System.getProperty("java.class.path");
     private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
 
-    /** What every lab JVM needs: Agrona's export, and sun.nio.ch for {@link UnicastTtl}. */
+    /**
+     * What every lab JVM needs: Agrona's export, and sun.nio.ch for core's {@code UnicastTtl}, which
+     * sets the small TTL of the priming packet (the testkit does not depend on core, so the option is
+     * spelled out here).
+     */
     public static final List<String> REQUIRED_JVM_OPTIONS = List.of(
             "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
             "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED");
@@ -173,7 +176,7 @@ public final class NetnsLab implements AutoCloseable {
         private Builder() {}
 
         /** For the fixture's own test: the build fails after {@code commands} setup commands. */
-        Builder failAfterCommands(int commands) {
+        public Builder failAfterCommands(int commands) {
             this.failAfterCommands = commands;
             return this;
         }

@@ -1,4 +1,4 @@
-package dev.pinhole.punch.netns;
+package dev.pinhole.testkit.netns;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -6,10 +6,15 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -19,6 +24,9 @@ import java.util.stream.Stream;
  * pipe: lab mains exit when it closes, which happens when the test JVM dies.
  */
 public final class LabProcess extends Process {
+    /** How often {@link #awaitLine} looks whether the process exited while its log stayed quiet. */
+    private static final long EXIT_CHECK_NS = TimeUnit.MILLISECONDS.toNanos(250);
+
     private final String node;
     private final List<String> command;
     private final Path log;
@@ -58,6 +66,46 @@ public final class LabProcess extends Process {
     /** The lines of {@link #output()} that start with {@code prefix}. */
     public List<String> outputLines(String prefix) {
         return output().lines().filter(l -> l.startsWith(prefix)).toList();
+    }
+
+    /**
+     * Waits until the process has printed a line that matches {@code wanted} (its readiness line,
+     * say) and returns that line. The wait is woken by changes to the log file (inotify on Linux),
+     * not by a clock; {@code limit} only guards against a process that never prints it.
+     *
+     * @throws IOException if the process exits, or {@code limit} passes, without printing such a
+     *     line; the message holds its output
+     */
+    public String awaitLine(Predicate<String> wanted, String what, Duration limit)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        try (WatchService watcher = log.getFileSystem().newWatchService()) {
+            log.toAbsolutePath().getParent().register(watcher, StandardWatchEventKinds.ENTRY_MODIFY,
+                    StandardWatchEventKinds.ENTRY_CREATE);
+            while (true) {
+                // Read after registering, so that a line written in between is not missed.
+                boolean exited = !process.isAlive();
+                Optional<String> line = output().lines().filter(wanted).findFirst();
+                if (line.isPresent()) {
+                    return line.get();
+                }
+                if (exited) {
+                    throw new IOException(describe() + " exited with " + process.exitValue() + " before printing "
+                            + what + "; its output:\n" + output());
+                }
+                long leftNs = deadline - System.nanoTime();
+                if (leftNs <= 0) {
+                    throw new IOException(describe() + " did not print " + what + " within " + limit
+                            + "; its output:\n" + output());
+                }
+                // Wakes on a write to any file of the log directory; the bound only lets an exit be noticed.
+                WatchKey key = watcher.poll(Math.min(leftNs, EXIT_CHECK_NS), TimeUnit.NANOSECONDS);
+                for (; key != null; key = watcher.poll()) {
+                    key.pollEvents();
+                    key.reset();
+                }
+            }
+        }
     }
 
     /**

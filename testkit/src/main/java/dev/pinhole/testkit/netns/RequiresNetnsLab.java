@@ -1,4 +1,4 @@
-package dev.pinhole.punch.netns;
+package dev.pinhole.testkit.netns;
 
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;

@@ -1,6 +1,5 @@
-package dev.pinhole.punch.netns;
+package dev.pinhole.testkit.netns;
 
-import dev.pinhole.core.net.UnicastTtl;
 import java.util.List;
 
 /**
@@ -12,7 +11,7 @@ public enum NatMapping {
     /**
      * Plain {@code MASQUERADE}: one mapping per inside socket whatever the destination
      * (endpoint-independent mapping), keeping the inside port when it is free. A plain UDP punch
-     * between two of these works (with a TTL-primed first packet; see {@link UnicastTtl}).
+     * between two of these works (with a TTL-primed first packet: core's {@code UnicastTtl}).
      */
     ENDPOINT_INDEPENDENT(List.of()),
 
@@ -29,7 +28,7 @@ public enum NatMapping {
     }
 
     /** Options appended to {@code -j MASQUERADE}. */
-    List<String> masqueradeOptions() {
+    public List<String> masqueradeOptions() {
         return masqueradeOptions;
     }
 }

@@ -1,0 +1,191 @@
+package dev.pinhole.cli.netns;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pinhole.cli.ExitCodes;
+import dev.pinhole.cli.Main;
+import dev.pinhole.testkit.netns.LabProcess;
+import dev.pinhole.testkit.netns.NatMapping;
+import dev.pinhole.testkit.netns.NetnsLab;
+import dev.pinhole.testkit.netns.RequiresNetnsLab;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The {@code pinhole} CLI as real processes through real Linux NATs ({@link NetnsLab}: iptables
+ * {@code MASQUERADE} in network namespaces, a router between the NATs): {@code rendezvous} on a
+ * public host, {@code receive} and {@code send} behind NATs. The file goes directly between the
+ * two NATed hosts or, where a plain punch cannot work ({@code --random-fully}, RFC 4787 section
+ * 4.1 address-and-port-dependent mapping), {@code send} says that traversal failed and a relay is
+ * needed.
+ */
+@RequiresNetnsLab
+class CliThroughNatsTest {
+    private static final int RENDEZVOUS_PORT = 3478;
+    private static final int FILE_BYTES = 2 * 1024 * 1024;
+    /** Fresh send/receive pairs per lab: one success could be luck. */
+    private static final int REPEATS = 3;
+    /** Guards against a hung process, not expectations of speed: the machine is shared and loaded. */
+    private static final Duration READY_LIMIT = Duration.ofSeconds(60);
+    private static final Duration TRANSFER_LIMIT = Duration.ofSeconds(180);
+    /** {@code send --timeout}: how long the sender waits for the receiver to be registered. */
+    private static final String PEER_WAIT_SECONDS = "90";
+
+    @TempDir
+    Path dir;
+
+    /** What one send/receive pair printed and how it ended. */
+    private record Outcome(int sendExit, String sendSummary, int receiveExit, String receiveSummary,
+                           Path received) {}
+
+    @Test
+    void fileCrossesTwoMasqueradeNatsDirectlyEveryTime() throws Exception {
+        try (NetnsLab lab = NetnsLab.twoNats(NatMapping.ENDPOINT_INDEPENDENT, NatMapping.ENDPOINT_INDEPENDENT)) {
+            withLogsOnFailure(lab, () -> {
+                String rendezvous = startRendezvous(lab);
+                for (int run = 1; run <= REPEATS; run++) {
+                    byte[] content = randomBytes(0xC0FFEE + run);
+                    Path file = Files.write(dir.resolve("two-nats-" + run + ".bin"), content);
+                    Outcome outcome = transfer(lab, "alice", "bob", rendezvous, file, "run" + run);
+                    assertDirectAndIntact(outcome, content, "run " + run + " of " + REPEATS);
+                }
+            });
+        }
+    }
+
+    @Test
+    void fileCrossesBetweenTwoHostsBehindOneNat() throws Exception {
+        try (NetnsLab lab = NetnsLab.builder()
+                .nat("nat-a", NatMapping.ENDPOINT_INDEPENDENT)
+                .privateHost("alice", "nat-a").privateHost("carol", "nat-a")
+                .publicHost("server")
+                .build()) {
+            withLogsOnFailure(lab, () -> {
+                String rendezvous = startRendezvous(lab);
+                byte[] content = randomBytes(0x5A4E);
+                Path file = Files.write(dir.resolve("same-lan.bin"), content);
+                Outcome outcome = transfer(lab, "alice", "carol", rendezvous, file, "lan");
+                assertDirectAndIntact(outcome, content, "two hosts behind one NAT");
+            });
+        }
+    }
+
+    @Test
+    void sendBehindRandomFullyNatSaysTraversalFailedAndARelayIsNeeded() throws Exception {
+        try (NetnsLab lab = NetnsLab.twoNats(NatMapping.ADDRESS_AND_PORT_DEPENDENT, NatMapping.ENDPOINT_INDEPENDENT)) {
+            withLogsOnFailure(lab, () -> {
+                String rendezvous = startRendezvous(lab);
+                byte[] content = randomBytes(0x5E1F);
+                Path file = Files.write(dir.resolve("random-fully.bin"), content);
+                Path out = Files.createDirectory(dir.resolve("out-random-fully"));
+                LabProcess receiver = startReceiver(lab, "bob", rendezvous, out);
+                LabProcess sender = lab.java("alice", Main.class, "send", file.toString(), "--id", "alice",
+                        "--to", "bob", "--rendezvous", rendezvous, "--timeout", PEER_WAIT_SECONDS);
+                int code = sender.awaitExit(TRANSFER_LIMIT);
+                List<String> lines = sender.output().lines().filter(l -> !l.isBlank()).toList();
+                assertEquals(ExitCodes.TRAVERSAL_FAILED, code,
+                        "send behind --random-fully against plain MASQUERADE: expected exit "
+                                + ExitCodes.TRAVERSAL_FAILED + " (traversal failed), got " + code + ": " + lines);
+                assertEquals(1, lines.size(), "one line explains the failure, got: " + lines);
+                String line = lines.get(0);
+                assertTrue(line.startsWith("pinhole: NAT traversal failed"), "names traversal failure: " + line);
+                assertTrue(line.contains("relay"), "says that a relay is needed: " + line);
+                try (var written = Files.list(out)) {
+                    assertEquals(List.of(), written.map(p -> p.getFileName().toString()).toList(),
+                            "nothing arrives when traversal fails; receiver " + receiver.describe());
+                }
+            });
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /** Starts {@code rendezvous} on the public host and returns its address once it says it listens. */
+    private static String startRendezvous(NetnsLab lab) throws Exception {
+        String address = lab.address("server").getHostAddress() + ":" + RENDEZVOUS_PORT;
+        LabProcess server = lab.java("server", Main.class, "rendezvous", "--listen", address);
+        server.awaitLine(l -> l.contains("listening on "), "its 'listening on' line", READY_LIMIT);
+        return address;
+    }
+
+    private static LabProcess startReceiver(NetnsLab lab, String host, String rendezvous, Path out)
+            throws Exception {
+        LabProcess receiver = lab.java(host, Main.class, "receive", "--id", host, "--rendezvous", rendezvous,
+                "--out", out.toString(), "--once", "--json");
+        receiver.awaitLine(l -> l.contains("\"event\":\"registered\""), host + "'s registration", READY_LIMIT);
+        return receiver;
+    }
+
+    /** One fresh send/receive pair: {@code receive --once} on {@code to}, {@code send} on {@code from}. */
+    private Outcome transfer(NetnsLab lab, String from, String to, String rendezvous, Path file, String label)
+            throws Exception {
+        Path out = Files.createDirectory(dir.resolve("out-" + label));
+        LabProcess receiver = startReceiver(lab, to, rendezvous, out);
+        LabProcess sender = lab.java(from, Main.class, "send", file.toString(), "--id", from, "--to", to,
+                "--rendezvous", rendezvous, "--timeout", PEER_WAIT_SECONDS, "--json");
+        int sendExit = sender.awaitExit(TRANSFER_LIMIT);
+        int receiveExit = receiver.awaitExit(TRANSFER_LIMIT);
+        return new Outcome(sendExit, summary(sender), receiveExit, summary(receiver),
+                out.resolve(file.getFileName()));
+    }
+
+    /** The JSON summary line (the one with "ok"), or the whole output when there is none. */
+    private static String summary(LabProcess p) {
+        return p.output().lines().filter(l -> l.startsWith("{") && l.contains("\"ok\":")).findFirst()
+                .orElse("(no summary) " + p.describe() + ":\n" + p.output());
+    }
+
+    private static void assertDirectAndIntact(Outcome o, byte[] content, String what) throws Exception {
+        String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+        assertEquals(ExitCodes.OK, o.sendExit(), what + ": send exit code; summary " + o.sendSummary());
+        assertEquals(ExitCodes.OK, o.receiveExit(), what + ": receive exit code; summary " + o.receiveSummary());
+        for (String summary : List.of(o.sendSummary(), o.receiveSummary())) {
+            assertEquals("true", field(summary, "ok"), what + ": ok in " + summary);
+            assertEquals("direct", field(summary, "path"), what + ": path in " + summary);
+            assertEquals(sha256, field(summary, "sha256"), what + ": sha256 in " + summary);
+            assertEquals(String.valueOf(content.length), field(summary, "bytes"), what + ": bytes in " + summary);
+        }
+        assertTrue(Files.exists(o.received()), what + ": expected the received file " + o.received());
+        assertArrayEquals(content, Files.readAllBytes(o.received()), what + ": received bytes");
+    }
+
+    /** A field of the flat JSON objects the CLI prints (strings, numbers, booleans). */
+    private static String field(String json, String key) {
+        Matcher m = Pattern.compile("\"" + Pattern.quote(key) + "\":(\"((?:[^\"\\\\]|\\\\.)*)\"|[^,}\\]]+)")
+                .matcher(json);
+        assertTrue(m.find(), "expected field " + key + " in " + json);
+        return m.group(2) != null ? m.group(2) : m.group(1);
+    }
+
+    private static byte[] randomBytes(long seed) {
+        byte[] content = new byte[FILE_BYTES];
+        new SplittableRandom(seed).nextBytes(content);
+        return content;
+    }
+
+    private interface LabBody {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code body}; if it fails, prints every process log the lab kept, then rethrows. */
+    private static void withLogsOnFailure(NetnsLab lab, LabBody body) throws Exception {
+        try {
+            body.run();
+        } catch (Exception | AssertionError e) {
+            System.out.println("===== netns lab " + lab.runId() + " process logs (" + lab.logDirectory() + ")\n"
+                    + lab.processLogs());
+            throw e;
+        }
+    }
+}
