@@ -32,7 +32,8 @@ import java.util.stream.Stream;
  * OTHER-ADDRESS is 127.0.0.2 on the alternate port. Ports are picked free on both addresses, for
  * UDP and TCP, and coturn's state files live in a private temporary directory, so concurrent test
  * runs do not clash. Readiness is established by protocol: the server is ready when it answers a
- * STUN Binding request.
+ * STUN Binding request. One fixture serves the STUN/RFC 5780 tests and the TURN tests
+ * ({@link #start(int, String...)} picks the relay port block and adds options such as quotas).
  */
 public final class Coturn implements AutoCloseable {
     /** Printed when coturn is missing: how to enable the tests that need it. */
@@ -48,17 +49,25 @@ public final class Coturn implements AutoCloseable {
     /** Ports for coturn come from below Linux's ephemeral range (32768 and up), where other sockets appear unasked. */
     private static final int FIRST_PORT = 12_000;
     private static final int PORT_PAIRS = 10_000;
+    /** Relay ports come from above Linux's ephemeral range (32768–60999), so test sockets never take one. */
+    private static final int FIRST_RELAY_PORT = 61_000;
+    private static final int RELAY_PORT_SPAN = 4_500;
+    private static final int DEFAULT_RELAY_PORTS = 40;
     private static final int LOG_LINES_KEPT = 200;
 
     private final Process process;
     private final Path workDir;
     private final int port;
+    private final int minRelayPort;
+    private final int maxRelayPort;
     private final Deque<String> log = new ArrayDeque<>();
 
-    private Coturn(Process process, Path workDir, int port) {
+    private Coturn(Process process, Path workDir, int port, int minRelayPort, int maxRelayPort) {
         this.process = process;
         this.workDir = workDir;
         this.port = port;
+        this.minRelayPort = minRelayPort;
+        this.maxRelayPort = maxRelayPort;
         Thread drain = new Thread(this::drainOutput, "coturn-output-" + port);
         drain.setDaemon(true);
         drain.start();
@@ -66,23 +75,34 @@ public final class Coturn implements AutoCloseable {
 
     /** Starts coturn, skipping the calling test (JUnit assumption) when it is not installed. */
     public static Coturn start() throws Exception {
+        return start(DEFAULT_RELAY_PORTS);
+    }
+
+    /**
+     * Starts coturn with a block of {@code relayPorts} relay ports and the {@code extraOptions} (for example
+     * {@code --user-quota=1} or {@code --stale-nonce=1}), skipping the calling test when it is not installed.
+     */
+    public static Coturn start(int relayPorts, String... extraOptions) throws Exception {
         Path turnserver = onPath("turnserver");
         assumeTrue(turnserver != null, HOW_TO_ENABLE);
         SecureRandom random = new SecureRandom();
         List<String> failures = new ArrayList<>();
         for (int attempt = 0; attempt < 3; attempt++) {
             int port = freePortPair(random);
+            int minRelay = freeRelayPorts(random, relayPorts);
+            int maxRelay = minRelay + relayPorts - 1;
             Path workDir = Files.createTempDirectory("pinhole-coturn-");
-            List<String> command = List.of(turnserver.toString(), "-n",
+            List<String> command = new ArrayList<>(List.of(turnserver.toString(), "-n",
                 "--listening-ip=127.0.0.1", "--listening-ip=127.0.0.2",
                 "--listening-port=" + port, "--alt-listening-port=" + (port + 1),
-                "--relay-ip=127.0.0.1", "--min-port=" + (port + 2), "--max-port=" + (port + 41),
+                "--relay-ip=127.0.0.1", "--min-port=" + minRelay, "--max-port=" + maxRelay,
                 "--lt-cred-mech", "--user=" + USER + ":" + PASSWORD, "--realm=" + REALM, "--fingerprint",
                 "--no-tls", "--no-dtls", "--no-cli", "--allow-loopback-peers",
                 "--log-file=stdout", "--simple-log",
-                "--pidfile=" + workDir.resolve("turnserver.pid"), "--userdb=" + workDir.resolve("turndb"));
+                "--pidfile=" + workDir.resolve("turnserver.pid"), "--userdb=" + workDir.resolve("turndb")));
+            command.addAll(List.of(extraOptions));
             Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            Coturn coturn = new Coturn(process, workDir, port);
+            Coturn coturn = new Coturn(process, workDir, port, minRelay, maxRelay);
             if (coturn.awaitReady()) {
                 return coturn;
             }
@@ -107,6 +127,14 @@ public final class Coturn implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    public int minRelayPort() {
+        return minRelayPort;
+    }
+
+    public int maxRelayPort() {
+        return maxRelayPort;
     }
 
     /** The last lines coturn printed, for failure messages. */
@@ -180,6 +208,21 @@ public final class Coturn implements AutoCloseable {
             }
         }
         throw new IllegalStateException("no free port pair found for coturn");
+    }
+
+    /** The first of {@code count} consecutive relay ports, all free, drawn from the block above the ephemeral range. */
+    private static int freeRelayPorts(SecureRandom random, int count) {
+        for (int attempt = 0; attempt < 200; attempt++) {
+            int first = FIRST_RELAY_PORT + random.nextInt(RELAY_PORT_SPAN - count);
+            boolean free = true;
+            for (int p = first; p < first + count && free; p++) {
+                free = free(p);
+            }
+            if (free) {
+                return first;
+            }
+        }
+        throw new IllegalStateException("no " + count + " free relay ports found for coturn");
     }
 
     private static boolean free(int port) {

@@ -1,5 +1,6 @@
 package dev.pinhole.punch.relay.server;
 
+import dev.pinhole.punch.stun.Coturn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -42,7 +43,7 @@ class TurnutilsUclientInteropTest {
     }
 
     private static void run(TurnAuthenticator authenticator, List<String> credentials) throws Exception {
-        Path tool = onPath("turnutils_uclient");
+        Path tool = Coturn.onPath("turnutils_uclient");
         Assumptions.assumeTrue(tool != null, "turnutils_uclient is not installed (Debian package coturn)");
         InetAddress loopback = InetAddress.getLoopbackAddress();
         UdpEventLoop loop = UdpEventLoop.builder().bind(new InetSocketAddress(loopback, 0)).threadName("relay")
@@ -73,19 +74,5 @@ class TurnutilsUclientInteropTest {
             assertTrue(counters.get(TurnServerCounter.ALLOCATIONS_CREATED) >= 2, "allocations: " + counters);
             assertEquals(0L, counters.get(TurnServerCounter.INTERNAL_ERRORS), "internal errors");
         }
-    }
-
-    private static Path onPath(String name) {
-        String path = System.getenv("PATH");
-        if (path == null) {
-            return null;
-        }
-        for (String dir : path.split(File.pathSeparator)) {
-            Path candidate = Path.of(dir, name);
-            if (Files.isExecutable(candidate)) {
-                return candidate;
-            }
-        }
-        return null;
     }
 }
