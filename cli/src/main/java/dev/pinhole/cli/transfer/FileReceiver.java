@@ -70,6 +70,7 @@ public final class FileReceiver {
                 if (kind == TransferProtocol.KIND_END) {
                     out.writeByte(0);
                     out.flush();
+                    awaitSenderFinished(in);
                     return TransferSummary.of(files, onWire);
                 }
                 if (++seen > entryCount) {
@@ -300,6 +301,22 @@ public final class FileReceiver {
             return (MessageDigest) digest.clone();
         } catch (CloneNotSupportedException e) {
             throw new IllegalStateException("SHA-256 digest cannot be cloned", e);
+        }
+    }
+
+    /**
+     * Waits for the sender to end its stream after it read our end-of-session byte, so that both sides
+     * close a connection whose two directions are finished and the sender's close sees a graceful end
+     * rather than our node shutting down under its last FIN. Every file is verified by now: a failure
+     * here (the sender vanished, the read timed out) does not undo the session.
+     */
+    private static void awaitSenderFinished(InputStream in) {
+        try {
+            while (in.read() >= 0) {
+                // A sender of this protocol writes nothing after KIND_END; anything else is discarded.
+            }
+        } catch (IOException ignored) {
+            // See above: the session is complete either way.
         }
     }
 }

@@ -803,8 +803,15 @@ public final class Connection {
      */
     void shutdown(long nowNs, PacketSink sink) {
         if (state == State.ESTABLISHED) {
-            enterClosing(nowNs, TransportErrors.APPLICATION_ABORT, "endpoint shut down",
-                    new CloseReason.ClosedLocally(" because its transport endpoint was closed"));
+            if (closeRequested && sender.finishRequested() && sender.allAcked()) {
+                // The application closed and the peer has everything we wrote: nothing of ours is lost,
+                // and the peer's unread rest was given up by that close. A graceful end, as the linger
+                // would have ended it (NO_ERROR), only sooner.
+                enterClosing(nowNs, TransportErrors.NO_ERROR, "", new CloseReason.Graceful());
+            } else {
+                enterClosing(nowNs, TransportErrors.APPLICATION_ABORT, "endpoint shut down",
+                        new CloseReason.ClosedLocally(" because its transport endpoint was closed"));
+            }
         }
         if (state == State.CLOSING && closeFramePending) {
             closeFramePending = false;
