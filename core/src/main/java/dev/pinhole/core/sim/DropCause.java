@@ -24,5 +24,7 @@ public enum DropCause {
     /** Sent from inside to the NAT's own external address, and the NAT does not hairpin (RFC 4787 §6). */
     HAIRPIN_DISABLED,
     /** The NAT needed a new mapping and had no free external port. */
-    PORT_EXHAUSTED
+    PORT_EXHAUSTED,
+    /** The NAT's firewall blocks the destination ({@link Nat#block}): a network that drops UDP to it. */
+    BLOCKED
 }

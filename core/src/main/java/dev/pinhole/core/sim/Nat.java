@@ -1,12 +1,14 @@
 package dev.pinhole.core.sim;
 
 import dev.pinhole.core.sim.NatConfig.FilteringBehavior;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.random.RandomGenerator;
 import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.collections.IntHashSet;
 import org.agrona.collections.Long2LongHashMap;
 import org.agrona.collections.Long2ObjectHashMap;
 
@@ -65,6 +67,8 @@ public final class Nat {
     private final Long2LongHashMap unreplied = new Long2LongHashMap(16, 0.65f, Long.MIN_VALUE);
     private int unrepliedSweepThreshold = UNREPLIED_SWEEP_THRESHOLD;
     private int sequentialCursor;
+    /** Destination IPs outbound datagrams may not reach ({@link #block}). */
+    private final IntHashSet blockedDestinations = new IntHashSet();
 
     Nat(Simulator sim, Network outside, int externalIp, NatConfig config, LinkConfig outsideLink) {
         this.sim = sim;
@@ -181,9 +185,32 @@ public final class Nat {
         return "Nat{" + Ipv4.format(externalIp) + " in " + outside.name() + ", " + config + "}";
     }
 
+    /**
+     * Blocks or unblocks outbound datagrams to {@code destination} (a firewall rule beside the NAT, as in
+     * networks that drop UDP to some hosts): blocked ones are dropped before any mapping is made, so the
+     * destination's answers cannot come back either. Tests use it to make a direct path impossible, or
+     * possible only from some moment on.
+     */
+    public Nat block(InetAddress destination, boolean blocked) {
+        if (!(destination instanceof Inet4Address v4)) {
+            throw new IllegalArgumentException("the simulator is IPv4-only: " + destination);
+        }
+        int ip = Ipv4.fromInetAddress(v4);
+        if (blocked) {
+            blockedDestinations.add(ip);
+        } else {
+            blockedDestinations.remove(ip);
+        }
+        return this;
+    }
+
     /** A datagram from the inside realm to a destination outside it (RFC 4787 §4.1, §4.3, §6). */
     void outbound(Event packet) {
         long nowNs = sim.nowNs();
+        if (!blockedDestinations.isEmpty() && blockedDestinations.contains(packet.dstIp)) {
+            sim.drop(packet, DropCause.BLOCKED, counters);
+            return;
+        }
         long internalKey = Ipv4.endpointKey(packet.srcIp, packet.srcPort);
         long destinationKey = destinationKey(packet.dstIp, packet.dstPort);
         Mapping m = liveMapping(internalKey, destinationKey, nowNs);

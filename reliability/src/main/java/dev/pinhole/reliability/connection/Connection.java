@@ -20,6 +20,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.random.RandomGenerator;
 
 /**
@@ -109,6 +110,8 @@ public final class Connection {
 
     // Paths (RFC 9000 §8-9).
     private InetSocketAddress remote;
+    /** The address {@link #migrate} moved away from: packets still arriving from it start no validation. */
+    private InetSocketAddress retiredRemote;
     private final PathValidator paths = new PathValidator();
 
     // Receiving.
@@ -291,7 +294,7 @@ public final class Connection {
 
     /** RFC 9000 §9.3: a non-probing packet from a new address, if it is the newest, starts path validation. */
     private void onPacketFrom(long nowNs, InetSocketAddress from, int size, boolean newLargest) {
-        if (from.equals(remote) || state != State.ESTABLISHED) {
+        if (from.equals(remote) || from.equals(retiredRemote) || state != State.ESTABLISHED) {
             return;
         }
         long validationTimeNs = Math.max(CLOSE_PTO_MULTIPLIER * rtt.probeTimeoutNs(peerMaxAckDelayNs()),
@@ -469,6 +472,7 @@ public final class Connection {
             if (validated != null) {
                 // RFC 9000 §9.3: the new address answered; send everything there from now on. The RTT and
                 // congestion state are kept: a NAT rebinding changes the address, not the path.
+                retiredRemote = remote;
                 remote = validated;
                 events |= EVENT_PATH_CHANGED;
             }
@@ -738,6 +742,32 @@ public final class Connection {
             pendingControl |= CF_MAX_DATA;
         }
         afterInput(nowNs);
+    }
+
+    /**
+     * Moves the connection to {@code validatedRemote}, a path the caller has already proved works both ways
+     * (an ICE connectivity check, RFC 8445 §7.2.5, on the same sockets): from now on every packet goes
+     * there. This is the active side of RFC 9000 §9.2 migration; the peer sees our packets arrive from a
+     * new address and validates it (§9.3) before it moves too. Until then its packets keep arriving on the
+     * old path; they are accepted and, unlike packets from any other new address, start no validation back
+     * toward the old path. RTT and congestion state are kept: both are re-learnt within a few round trips,
+     * and a reset would stall a stream that moves precisely because the new path is better.
+     * A PING goes out at once so that the peer learns the new address without waiting for data.
+     *
+     * @return false if the connection is not established (nothing changed)
+     */
+    public boolean migrate(long nowNs, InetSocketAddress validatedRemote) {
+        Objects.requireNonNull(validatedRemote, "validatedRemote");
+        if (state != State.ESTABLISHED) {
+            return false;
+        }
+        if (!validatedRemote.equals(remote)) {
+            retiredRemote = remote;
+            remote = validatedRemote;
+            events |= EVENT_PATH_CHANGED;
+            pendingControl |= CF_PING;
+        }
+        return true;
     }
 
     /** Aborts at once: RESET and CONNECTION_CLOSE go out; the peer's reads and writes fail with {@code code}. */
