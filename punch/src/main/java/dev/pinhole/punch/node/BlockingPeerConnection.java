@@ -25,14 +25,14 @@ import java.util.concurrent.TimeUnit;
 public final class BlockingPeerConnection implements PeerConnection {
     private final ReliableConnection connection;
     private final String peerName;
-    private final PathInfo path;
+    private final PeerLink link;
     private final long connectMillis;
     private final InputStream inputStream;
 
     private BlockingPeerConnection(ReliableConnection connection, PeerLink link) {
         this.connection = connection;
         this.peerName = link.peerName();
-        this.path = link.path();
+        this.link = link;
         this.connectMillis = TimeUnit.NANOSECONDS.toMillis(link.connectNs());
         this.inputStream = new NamedTimeouts(connection.inputStream());
     }
@@ -72,7 +72,7 @@ public final class BlockingPeerConnection implements PeerConnection {
 
     @Override
     public PathInfo path() {
-        return path;
+        return link.path();
     }
 
     @Override
@@ -112,7 +112,7 @@ public final class BlockingPeerConnection implements PeerConnection {
 
     @Override
     public String toString() {
-        return "PeerConnection{" + peerName + " " + path + "}";
+        return "PeerConnection{" + peerName + " " + link.path() + "}";
     }
 
     /** Names the peer in a read timeout: the transport knows only its address. */

@@ -12,6 +12,10 @@ import dev.pinhole.punch.rendezvous.Registration;
 import dev.pinhole.punch.rendezvous.RendezvousClient;
 import dev.pinhole.punch.rendezvous.RendezvousListener;
 import dev.pinhole.punch.rendezvous.RendezvousProtocol;
+import dev.pinhole.punch.relay.turn.TurnAllocation;
+import dev.pinhole.punch.relay.turn.TurnClient;
+import dev.pinhole.punch.relay.turn.TurnConfig;
+import dev.pinhole.punch.relay.turn.TurnException;
 import dev.pinhole.punch.stun.StunClient;
 import dev.pinhole.punch.stun.StunTransactionConfig;
 import dev.pinhole.punch.traversal.Candidate;
@@ -20,6 +24,7 @@ import dev.pinhole.punch.traversal.CandidateType;
 import dev.pinhole.punch.traversal.GatheredCandidates;
 import dev.pinhole.punch.traversal.Introduction;
 import dev.pinhole.punch.traversal.PathOrigin;
+import dev.pinhole.punch.traversal.RelayOffer;
 import dev.pinhole.punch.traversal.Role;
 import dev.pinhole.punch.traversal.TraversalFailedException;
 import dev.pinhole.punch.traversal.TraversalListener;
@@ -35,6 +40,7 @@ import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -91,6 +97,12 @@ public final class NodeCore {
     public static final int MAX_UNMATCHED_CONNECTIONS = 16;
     /** Application error code of the abort an unmatched connection gets. */
     public static final long UNMATCHED_ABORT_CODE = 0x504E_0001L;
+    /**
+     * How long an allocation is kept after its connection moved to a direct path: the peer follows once it
+     * validated our new address (one round trip, RFC 9000 §8.2), and until then its packets come through the
+     * relay. Five seconds covers that even at the PTO backoff of a lossy path.
+     */
+    static final long RELAY_LINGER_NS = 5_000_000_000L;
 
     /** What the node tells its owner without being asked. */
     public interface Listener {
@@ -112,7 +124,12 @@ public final class NodeCore {
     private final StunClient stun;
     private final RendezvousClient rendezvous;
     private final TransportEndpoint transport;
+    /** Sends the transport's datagrams to relayed peers through their allocation, to others directly. */
+    private final PathRouter router;
+    private final NodeRelays relays;
     private final List<Traversal> traversals = new ArrayList<>();
+    /** Relayed candidates that arrived before their introduction, by peer name (bounded). */
+    private final Map<String, Candidate> earlyCandidates = new LinkedHashMap<>();
     /** Controlled traversals that nominated a path, by remote address, waiting for the peer's handshake. */
     private final Map<InetSocketAddress, Traversal> expected = new HashMap<>();
     /** Accepted connections not yet matched to a traversal, by remote address. */
@@ -131,6 +148,8 @@ public final class NodeCore {
     private boolean closed;
     private long incomingFailed;
     private long unmatchedAborted;
+    private long relayedConnections;
+    private long migratedToDirect;
 
     /**
      * A node on {@code endpoint}, installed as its receiver. Nothing is sent before {@link #start}.
@@ -150,10 +169,19 @@ public final class NodeCore {
             public void onIntroduction(Introduction introduction) {
                 onIntroduced(introduction);
             }
+
+            @Override
+            public void onCandidate(String fromPeer, Candidate candidate) {
+                onPeerCandidate(fromPeer, candidate);
+            }
         });
-        this.transport = TransportEndpoint.create(endpoint, settings.transportConfig(), random);
+        this.router = new PathRouter(endpoint);
+        this.transport = TransportEndpoint.create(router, settings.transportConfig(), random);
         this.transport.listen(connection -> onAccept(transport, connection));
-        demux.route(PacketKind.STUN, this::onStun);
+        TurnClient turn = new TurnClient(stun, random);
+        this.relays = new NodeRelays(turn, router, transport, this::onRelayLost);
+        demux.route(PacketKind.STUN, (datagram, sender) -> onStun(turn, datagram, sender));
+        demux.route(PacketKind.CHANNEL_DATA, turn);
         demux.route(PacketKind.TRANSPORT, transport);
         endpoint.receiver(demux);
     }
@@ -289,8 +317,9 @@ public final class NodeCore {
         }
         InetSocketAddress remote = connection.remoteAddress();
         long nowNs = endpoint.clock().nanoTime();
-        PeerLink link = new PeerLink(this, acceptedOn, null, new PathInfo(PathKind.DIRECT,
-                acceptedOn.datagramEndpoint().localAddress(), remote, "unmatched"), nowNs);
+        PeerLink link = new PeerLink(this, acceptedOn, null, router.relayFor(remote) != null
+                ? relayedPath(remote) : new PathInfo(PathKind.DIRECT, endpoint.localAddress(), remote, "unmatched"),
+                nowNs);
         link.connection(connection);
         link.established(nowNs);
         Traversal traversal = expected.remove(remote);
@@ -321,8 +350,11 @@ public final class NodeCore {
         if (closed) {
             return;
         }
-        link.bind(traversal.introduction.peerName(), traversal.pathInfo(), traversal);
+        link.bind(traversal.introduction.peerName(), traversal.pathFor(link.connection().remoteAddress()), traversal);
         traversal.link = link;
+        if (traversal.onRelay && router.relayFor(link.connection().remoteAddress()) != null) {
+            relayedConnections++;
+        }
         listener.onIncoming(link);
     }
 
@@ -347,6 +379,84 @@ public final class NodeCore {
                 .passThrough(traversal::onProbeSocketDatagram)
                 .listener(traversal)
                 .start();
+        traversal.startRelay();
+        Candidate early = earlyCandidates.remove(introduction.peerName());
+        if (early != null) {
+            traversal.onPeerRelayed(early.address());
+        }
+    }
+
+    /** The TURN server this node relays through toward a peer: the rendezvous server's offer, else its own. */
+    private TurnConfig relayConfig(Introduction introduction) {
+        RelaySettings relay = settings.relay();
+        if (!relay.enabled()) {
+            return null;
+        }
+        RelayOffer offer = introduction.relay();
+        if (offer != null) {
+            InetSocketAddress server = offer.server();
+            if (server.getAddress().isAnyLocalAddress()) {
+                // A server on the wildcard address offers its port; its IP is the one we reach it at.
+                server = new InetSocketAddress(settings.rendezvous().getAddress(), server.getPort());
+            }
+            return TurnConfig.of(server, offer.username(), offer.password());
+        }
+        return relay.turnServers().isEmpty() ? null : relay.turnServers().get(0);
+    }
+
+    /** A peer sent us its relayed address through the rendezvous server (trickle). */
+    private void onPeerCandidate(String fromPeer, Candidate candidate) {
+        if (closed || candidate.type() != CandidateType.RELAYED) {
+            return;
+        }
+        for (int i = traversals.size() - 1; i >= 0; i--) {
+            Traversal t = traversals.get(i);
+            if (t.introduction.peerName().equals(fromPeer)) {
+                t.onPeerRelayed(candidate.address());
+                return;
+            }
+        }
+        if (earlyCandidates.size() >= MAX_UNMATCHED_CONNECTIONS) {
+            earlyCandidates.remove(earlyCandidates.keySet().iterator().next());
+        }
+        earlyCandidates.put(fromPeer, candidate);
+    }
+
+    /** A TURN allocation in use is gone: links on it move to a direct path if one was found, or fail. */
+    private void onRelayLost(TurnAllocation allocation, TurnException cause) {
+        for (Traversal t : new ArrayList<>(traversals)) {
+            if (t.relay == allocation) {
+                t.onRelayLost(cause);
+            }
+        }
+    }
+
+    private PathInfo relayedPath(InetSocketAddress remote) {
+        TurnAllocation allocation = router.relayFor(remote);
+        String via = allocation == null ? "relay" : "relay " + allocation.server().getAddress().getHostAddress()
+                + ":" + allocation.server().getPort() + " (TURN)";
+        return new PathInfo(PathKind.RELAYED, endpoint.localAddress(), remote, via);
+    }
+
+    /** The link's connection changed its remote address (migration or rebinding): update its path. */
+    void onPathChanged(PeerLink link) {
+        Connection connection = link.connection();
+        Traversal traversal = link.traversal;
+        if (connection == null || traversal == null) {
+            return;
+        }
+        link.path(traversal.pathFor(connection.remoteAddress()));
+        if (router.relayFor(connection.remoteAddress()) == null) {
+            traversal.leftRelay();
+        }
+    }
+
+    /** The link's handshake completed: a direct path nominated meanwhile takes it over now. */
+    void onEstablished(PeerLink link) {
+        Traversal traversal = link.traversal;
+        if (traversal != null) {
+            traversal.migrateIfDirect();
+        }
     }
 
     /** The transport for a nominated path's socket: the main one, or one created for a birthday socket. */
@@ -373,26 +483,41 @@ public final class NodeCore {
         }
     }
 
-    private void onStun(ByteBuf datagram, InetSocketAddress sender) {
+    private void onStun(TurnClient turn, ByteBuf datagram, InetSocketAddress sender) {
         for (int i = 0; i < traversals.size(); i++) {
             if (traversals.get(i).session.onDatagram(datagram, sender)) {
                 return;
             }
         }
-        if (!stun.handle(datagram, sender)) {
+        if (!stun.handle(datagram, sender) && !turn.handleStun(datagram, sender)) {
             rendezvous.handle(datagram, sender);
         }
     }
 
-    /** One traversal session and what its outcome leads to. */
+    /** One traversal session and what its outcome leads to, including the relay it may fall back to. */
     final class Traversal implements TraversalListener {
         final Introduction introduction;
         final long startNs;
         final CompletableFuture<PeerLink> outgoing;
         TraversalSession session;
+        /** The nominated direct path, once the checks found one. */
         TraversalPath path;
         PeerLink link;
         private boolean closed;
+        /** Our allocation on the relay toward this peer; null if none is offered, configured or left. */
+        TurnAllocation relay;
+        private boolean relayReleased;
+        /** The peer's relayed address, as it sent it through the rendezvous server. */
+        private InetSocketAddress peerRelayed;
+        /** Our allocation admits the peer's relayed address (RFC 8656 §9). */
+        private boolean relayPermitted;
+        /** The fallback delay passed without a direct path. */
+        private boolean relayDue;
+        /** Controlling: a connection was opened on the relay. Controlled: one is accepted from it. */
+        boolean onRelay;
+        /** Where the relay stands, in words, for a failure message. */
+        private String relayState = "not tried";
+        private TraversalFailedException directFailure;
 
         Traversal(Introduction introduction, long startNs, CompletableFuture<PeerLink> outgoing) {
             this.introduction = introduction;
@@ -400,11 +525,125 @@ public final class NodeCore {
             this.outgoing = outgoing;
         }
 
+        /**
+         * Starts the relay beside the checks (issue 5's order): allocate now, so the relay is ready when the
+         * fallback delay passes; tell the peer our relayed address through the rendezvous server; admit its.
+         */
+        void startRelay() {
+            TurnConfig config = relayConfig(introduction);
+            if (config == null) {
+                relayState = settings.relay().enabled()
+                        ? "the rendezvous server offered none and none is configured" : "relaying is switched off";
+                return;
+            }
+            relayState = "allocating on " + config.server();
+            TurnAllocation allocation;
+            try {
+                allocation = relays.acquire(config);
+            } catch (IllegalStateException e) {
+                relayState = "cannot allocate on " + config.server() + ": " + e.getMessage();
+                return;
+            }
+            relay = allocation;
+            long nowNs = endpoint.clock().nanoTime();
+            endpoint.timers().schedule(nowNs + settings.relay().fallbackDelayNs(), (firedNs, id) -> {
+                relayDue = true;
+                tryRelay();
+            });
+            allocation.allocated().whenComplete((active, failure) -> {
+                if (closed || relay != allocation) {
+                    return;
+                }
+                if (failure != null) {
+                    relayState = "the allocation on " + config.server() + " failed: " + unwrap(failure).getMessage();
+                    relay = null;
+                    relayReleased = true;
+                    if (directFailure != null && link == null) {
+                        fail(directFailure);
+                    }
+                    return;
+                }
+                relayState = "waiting for the peer's relayed address";
+                rendezvous.sendCandidate(introduction.peerName(),
+                        Candidate.of(CandidateType.RELAYED, allocation.relayedAddress()))
+                        .whenComplete((sent, error) -> {
+                            if (error != null && !closed && !onRelay) {
+                                relayState = "our relayed address did not reach the peer: " + unwrap(error).getMessage();
+                            }
+                        });
+                tryRelay();
+            });
+        }
+
+        /** The peer's relayed address arrived: admit it on our allocation and route to it through the relay. */
+        void onPeerRelayed(InetSocketAddress address) {
+            TurnAllocation allocation = relay;
+            if (closed || allocation == null || relayReleased || peerRelayed != null) {
+                return;
+            }
+            peerRelayed = address;
+            router.viaRelay(address, allocation);
+            allocation.allocated().thenCompose(active -> active.createPermission(address))
+                    .whenComplete((permitted, failure) -> {
+                        if (closed || relay != allocation) {
+                            return;
+                        }
+                        if (failure != null) {
+                            relayState = "the relay refused a permission for the peer: " + unwrap(failure).getMessage();
+                            return;
+                        }
+                        relayPermitted = true;
+                        relayState = "ready";
+                        tryRelay();
+                    });
+        }
+
+        /**
+         * Starts the connection on the relay once it is ready and, on the controlling side, the fallback delay
+         * passed without a direct path. The controlled side accepts from the relay as soon as it is ready:
+         * when to switch is the controlling side's call.
+         */
+        private void tryRelay() {
+            if (closed || onRelay || link != null || !relayPermitted || relay == null || relayReleased
+                    || relay.state() != TurnAllocation.State.ACTIVE) {
+                return;
+            }
+            if (outgoing != null) {
+                if (!relayDue || path != null || outgoing.isDone()) {
+                    return;
+                }
+                onRelay = true;
+                relayState = "carrying the connection";
+                PeerLink opened = new PeerLink(NodeCore.this, transport, introduction.peerName(),
+                        relayedPath(peerRelayed), startNs);
+                opened.traversal = this;
+                opened.established = outgoing;
+                link = opened;
+                links.add(opened);
+                relayedConnections++;
+                opened.connection(transport.connect(peerRelayed, opened));
+                return;
+            }
+            onRelay = true;
+            relayState = "waiting for the peer's connection through it";
+            PeerLink held = unmatched.remove(peerRelayed);
+            if (held != null) {
+                deliver(held, this);
+                return;
+            }
+            expected.put(peerRelayed, this);
+        }
+
         @Override
         public void onConnected(TraversalPath nominated) {
             path = nominated;
             if (nominated.endpoint() != endpoint) {
                 heldProbeSockets.add(nominated.endpoint());
+            }
+            if (link != null) {
+                // The stream already runs on the relay: move it here (the controlling side moves, the other follows).
+                migrateIfDirect();
+                return;
             }
             if (outgoing != null) {
                 if (outgoing.isDone()) {
@@ -429,7 +668,7 @@ public final class NodeCore {
             expected.put(nominated.remote(), this);
             long waitNs = settings.transportConfig().handshakeTimeout().toNanos();
             endpoint.timers().schedule(endpoint.clock().nanoTime() + waitNs, (firedNs, id) -> {
-                if (expected.get(nominated.remote()) == this) {
+                if (expected.get(nominated.remote()) == this && link == null) {
                     // The peer never opened the connection (its handshake failed or it gave up).
                     expected.remove(nominated.remote());
                     close();
@@ -437,14 +676,88 @@ public final class NodeCore {
             });
         }
 
+        /**
+         * Controlling side: moves a relayed connection to the nominated direct path (the check proved it
+         * both ways, RFC 8445 §7.2.5), keeping connection ids, packet numbers and stream offsets, so no byte
+         * is lost or repeated. Paths on a birthday socket stay relayed: the connection lives on the main one.
+         */
+        void migrateIfDirect() {
+            if (closed || path == null || link == null || outgoing == null || path.endpoint() != endpoint) {
+                return;
+            }
+            Connection connection = link.connection();
+            if (connection == null || connection.remoteAddress().equals(path.remote())) {
+                return;
+            }
+            if (connection.migrate(endpoint.clock().nanoTime(), path.remote())) {
+                link.wake();
+            }
+        }
+
+        /** The connection left the relay: keep the allocation a little, for packets the peer sent before it followed. */
+        void leftRelay() {
+            if (relay == null || relayReleased) {
+                return;
+            }
+            relayReleased = true;
+            migratedToDirect++;
+            relayState = "left for a direct path";
+            TurnAllocation allocation = relay;
+            InetSocketAddress route = peerRelayed;
+            endpoint.timers().schedule(endpoint.clock().nanoTime() + RELAY_LINGER_NS, (firedNs, id) -> {
+                if (route != null) {
+                    router.forget(route);
+                }
+                relays.release(allocation);
+            });
+        }
+
+        /** Our allocation is gone: a relayed stream moves to the direct path if there is one, else it fails. */
+        void onRelayLost(TurnException cause) {
+            relayState = "the relay at " + relay.server() + " went away: " + cause.getMessage();
+            relayReleased = true;
+            if (link != null) {
+                migrateIfDirect();
+            } else if (directFailure != null) {
+                fail(directFailure);
+            }
+        }
+
         @Override
         public void onFailed(TraversalFailedException failure) {
+            directFailure = failure;
+            if (link != null) {
+                // The stream runs on the relay; the checks for a direct path are over.
+                session.close();
+                return;
+            }
+            if (relay != null && !relayReleased) {
+                // The relay is still being set up (or the peer's connection through it is on its way): it gets
+                // one handshake timeout more, then the traversal fails with both stories.
+                session.close();
+                relayDue = true;
+                tryRelay();
+                long waitNs = settings.transportConfig().handshakeTimeout().toNanos();
+                endpoint.timers().schedule(endpoint.clock().nanoTime() + waitNs, (firedNs, id) -> {
+                    if (link == null && !closed) {
+                        fail(failure);
+                    }
+                });
+                return;
+            }
+            fail(failure);
+        }
+
+        private void fail(TraversalFailedException failure) {
             close();
+            TraversalFailedException withRelay = relayState.equals("not tried") ? failure
+                    : new TraversalFailedException(failure.getMessage() + System.lineSeparator() + "Relay: "
+                            + relayState + ".", failure.localNat(), failure.peerNat(), failure.pairs());
             if (outgoing != null) {
-                outgoing.completeExceptionally(failure);
+                outgoing.completeExceptionally(withRelay);
             } else {
                 incomingFailed++;
-                listener.onIncomingFailed(introduction.peerName(), failure);
+                listener.onIncomingFailed(introduction.peerName(), withRelay);
             }
         }
 
@@ -464,6 +777,18 @@ public final class NodeCore {
                     ? PathKind.RELAYED : PathKind.DIRECT, path.localBase(), path.remote(), describe(path));
         }
 
+        /** The path a connection to {@code remote} runs on, as this traversal knows it. */
+        PathInfo pathFor(InetSocketAddress remote) {
+            if (remote.equals(peerRelayed) || router.relayFor(remote) != null) {
+                return relayedPath(remote);
+            }
+            if (path != null && remote.equals(path.remote())) {
+                return pathInfo();
+            }
+            return new PathInfo(PathKind.DIRECT, endpoint.localAddress(), remote,
+                    path == null ? "peer address" : describe(path) + ", then a new address of the peer");
+        }
+
         void close() {
             if (closed) {
                 return;
@@ -471,6 +796,14 @@ public final class NodeCore {
             closed = true;
             session.close();
             traversals.remove(this);
+            expected.values().removeIf(t -> t == this);
+            if (relay != null && !relayReleased) {
+                relayReleased = true;
+                if (peerRelayed != null) {
+                    router.forget(peerRelayed);
+                }
+                relays.release(relay);
+            }
             if (path != null && path.endpoint() != endpoint) {
                 // The session handed the path's birthday socket to us; close it and its transport on the next
                 // turn, never from inside that transport's own callback.
@@ -519,6 +852,21 @@ public final class NodeCore {
         return unmatchedAborted;
     }
 
+    /** Connections that started on a relay. */
+    public long relayedConnections() {
+        return relayedConnections;
+    }
+
+    /** Relayed connections that moved to a direct path. */
+    public long migratedToDirect() {
+        return migratedToDirect;
+    }
+
+    /** TURN allocations being made or in use. */
+    public List<TurnAllocation> relayAllocations() {
+        return relays.allocations();
+    }
+
     public TransportEndpoint transport() {
         return transport;
     }
@@ -559,8 +907,9 @@ public final class NodeCore {
             closeProbeSocket(socket);
         }
         rendezvous.close();
-        stun.close();
         transport.close();
+        relays.close();
+        stun.close();
         // The transport ended every connection without telling their handlers: tell them, so that blocked
         // application calls return.
         for (PeerLink link : new ArrayList<>(links)) {

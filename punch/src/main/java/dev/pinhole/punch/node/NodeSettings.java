@@ -28,10 +28,12 @@ import java.util.Objects;
  *                         {@link SocketTtl#NONE} sends no priming datagrams
  * @param probeSockets     the driver's extra sockets for the hard side of birthday probing;
  *                         {@link ProbeSockets#NONE} never plays that side
+ * @param relay            when and through what the node relays when no direct path is found in time
  */
 public record NodeSettings(String name, InetSocketAddress rendezvous, List<InetSocketAddress> stunServers,
         HostAddresses hosts, RendezvousClientConfig rendezvousConfig, TraversalConfig traversalConfig,
-        TransportConfig transportConfig, long connectTimeoutNs, SocketTtl socketTtl, ProbeSockets probeSockets) {
+        TransportConfig transportConfig, long connectTimeoutNs, SocketTtl socketTtl, ProbeSockets probeSockets,
+        RelaySettings relay) {
 
     public NodeSettings {
         Objects.requireNonNull(name, "name");
@@ -43,6 +45,7 @@ public record NodeSettings(String name, InetSocketAddress rendezvous, List<InetS
         Objects.requireNonNull(transportConfig, "transportConfig");
         Objects.requireNonNull(socketTtl, "socketTtl");
         Objects.requireNonNull(probeSockets, "probeSockets");
+        Objects.requireNonNull(relay, "relay");
         if (connectTimeoutNs < 0) {
             throw new IllegalArgumentException("connect timeout must not be negative, was " + connectTimeoutNs + " ns");
         }
@@ -53,6 +56,20 @@ public record NodeSettings(String name, InetSocketAddress rendezvous, List<InetS
             HostAddresses hosts, RendezvousClientConfig rendezvousConfig, TraversalConfig traversalConfig,
             TransportConfig transportConfig, long connectTimeoutNs) {
         this(name, rendezvous, stunServers, hosts, rendezvousConfig, traversalConfig, transportConfig,
-                connectTimeoutNs, SocketTtl.NONE, ProbeSockets.NONE);
+                connectTimeoutNs, SocketTtl.NONE, ProbeSockets.NONE, RelaySettings.DEFAULT);
+    }
+
+    /** Settings with the default relaying ({@link RelaySettings#DEFAULT}). */
+    public NodeSettings(String name, InetSocketAddress rendezvous, List<InetSocketAddress> stunServers,
+            HostAddresses hosts, RendezvousClientConfig rendezvousConfig, TraversalConfig traversalConfig,
+            TransportConfig transportConfig, long connectTimeoutNs, SocketTtl socketTtl, ProbeSockets probeSockets) {
+        this(name, rendezvous, stunServers, hosts, rendezvousConfig, traversalConfig, transportConfig,
+                connectTimeoutNs, socketTtl, probeSockets, RelaySettings.DEFAULT);
+    }
+
+    /** These settings with {@code value} as the relay settings. */
+    public NodeSettings withRelay(RelaySettings value) {
+        return new NodeSettings(name, rendezvous, stunServers, hosts, rendezvousConfig, traversalConfig,
+                transportConfig, connectTimeoutNs, socketTtl, probeSockets, value);
     }
 }

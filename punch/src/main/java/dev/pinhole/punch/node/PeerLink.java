@@ -20,7 +20,8 @@ public final class PeerLink implements ConnectionHandler {
     private long startNs;
     private Connection connection;
     private String peerName;
-    private PathInfo path;
+    /** Written on the event loop, read by the application's threads. */
+    private volatile PathInfo path;
     private long establishedNs = -1;
     private ConnectionHandler handler;
     private int pendingEvents;
@@ -64,8 +65,13 @@ public final class PeerLink implements ConnectionHandler {
         return peerName;
     }
 
+    /** The path the connection runs on now: it changes when a relayed connection moves to a direct path. */
     public PathInfo path() {
         return path;
+    }
+
+    void path(PathInfo value) {
+        this.path = value;
     }
 
     /**
@@ -125,6 +131,13 @@ public final class PeerLink implements ConnectionHandler {
         }
         if ((events & Connection.EVENT_CLOSED) != 0) {
             core.onLinkClosed(this);
+        }
+        if ((events & Connection.EVENT_PATH_CHANGED) != 0) {
+            core.onPathChanged(this);
+        }
+        if ((events & Connection.EVENT_ESTABLISHED) != 0) {
+            // Not from inside the transport's callback: a migration wakes the connection.
+            transport.datagramEndpoint().timers().schedule(nowNs(), (firedNs, id) -> core.onEstablished(this));
         }
         CompletableFuture<PeerLink> waiting = established;
         if (waiting != null && !waiting.isDone()) {
