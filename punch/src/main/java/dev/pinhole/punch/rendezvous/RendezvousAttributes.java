@@ -2,11 +2,18 @@ package dev.pinhole.punch.rendezvous;
 
 import dev.pinhole.punch.stun.StunAttributeType;
 import dev.pinhole.punch.stun.StunHeader;
+import dev.pinhole.punch.traversal.Candidate;
+import dev.pinhole.punch.traversal.CandidateType;
+import dev.pinhole.punch.traversal.RelayOffer;
 import io.netty.buffer.ByteBuf;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * Encoding of the rendezvous attributes that carry addresses (layouts in {@link RendezvousProtocol}).
@@ -29,7 +36,11 @@ import java.net.UnknownHostException;
  * <pre>
  *   HOST-CANDIDATE  = priority (32) | address (8 or 20 bytes)               : 12 or 24 bytes
  *   PEER-CANDIDATE  = type (8) | 0 (24) | priority (32) | address          : 16 or 28 bytes
+ *   RELAY-OFFER     = address (8 or 20) | ulen (16) | username (ulen) | plen (16) | password (plen)
+ *                     | expiry (64, Unix seconds)                          : 20 + ulen + plen or 32 + ...
  * </pre>
+ * RELAY-OFFER lengths: username and password 1–{@value RelayOffer#MAX_CREDENTIAL_BYTES} bytes of UTF-8
+ * each, and the fields must fill the attribute value exactly; anything else is malformed.
  */
 final class RendezvousAttributes {
     static final int XOR_ADDRESS_V4_BYTES = 8;
@@ -40,6 +51,10 @@ final class RendezvousAttributes {
     /** Type byte and three reserved bytes in front of a HOST-CANDIDATE value. */
     static final int PEER_CANDIDATE_PREFIX_BYTES = 4;
     static final int MAX_HOST_CANDIDATE_BYTES = HOST_CANDIDATE_V6_BYTES;
+    static final int MAX_PEER_CANDIDATE_BYTES = PEER_CANDIDATE_PREFIX_BYTES + MAX_HOST_CANDIDATE_BYTES;
+    /** RELAY-OFFER: the two length fields and the expiry. */
+    static final int RELAY_OFFER_FIXED_BYTES = 2 + 2 + 8;
+    static final int MIN_RELAY_OFFER_BYTES = XOR_ADDRESS_V4_BYTES + RELAY_OFFER_FIXED_BYTES + 2;
 
     private static final int FAMILY_OFFSET = 1;
     private static final int PORT_OFFSET = 2;
@@ -147,6 +162,113 @@ final class RendezvousAttributes {
         }
         InetSocketAddress address = readXorAddress(buf, index + PRIORITY_BYTES, length - PRIORITY_BYTES);
         return new WireCandidate(RendezvousProtocol.CANDIDATE_HOST, buf.getUnsignedInt(index), address);
+    }
+
+    /** Encodes a PEER-CANDIDATE value of {@code candidate}'s type, priority and address. */
+    static byte[] peerCandidate(Candidate candidate) {
+        byte[] value = new byte[MAX_PEER_CANDIDATE_BYTES];
+        value[0] = (byte) candidateCode(candidate.type());
+        int length = PEER_CANDIDATE_PREFIX_BYTES
+            + writeHostCandidate(value, PEER_CANDIDATE_PREFIX_BYTES, candidate.priority(), candidate.address());
+        return Arrays.copyOf(value, length);
+    }
+
+    /** The wire code of a candidate type ({@code RendezvousProtocol.CANDIDATE_*}). */
+    static int candidateCode(CandidateType type) {
+        return switch (type) {
+            case HOST -> RendezvousProtocol.CANDIDATE_HOST;
+            case SERVER_REFLEXIVE -> RendezvousProtocol.CANDIDATE_SERVER_REFLEXIVE;
+            case PEER_REFLEXIVE -> RendezvousProtocol.CANDIDATE_PEER_REFLEXIVE;
+            case RELAYED -> RendezvousProtocol.CANDIDATE_RELAYED;
+        };
+    }
+
+    /** The candidate type of a wire code already checked by {@link #readPeerCandidate}. */
+    static CandidateType candidateType(int code) {
+        return switch (code) {
+            case RendezvousProtocol.CANDIDATE_HOST -> CandidateType.HOST;
+            case RendezvousProtocol.CANDIDATE_SERVER_REFLEXIVE -> CandidateType.SERVER_REFLEXIVE;
+            case RendezvousProtocol.CANDIDATE_PEER_REFLEXIVE -> CandidateType.PEER_REFLEXIVE;
+            default -> CandidateType.RELAYED;
+        };
+    }
+
+    /** A peer's candidate as the recipient uses it: its base is unknown, so it is the address itself. */
+    static Candidate toCandidate(WireCandidate wire) {
+        return new Candidate(candidateType(wire.type()), wire.address(), wire.priority(), wire.address());
+    }
+
+    /** Encodes a RELAY-OFFER value. */
+    static byte[] relayOffer(RelayOffer offer) {
+        byte[] username = offer.username().getBytes(StandardCharsets.UTF_8);
+        byte[] password = offer.password().getBytes(StandardCharsets.UTF_8);
+        int addressLength = xorAddressLength(offer.server());
+        byte[] value = new byte[addressLength + RELAY_OFFER_FIXED_BYTES + username.length + password.length];
+        int at = writeXorAddress(value, 0, offer.server());
+        at = writeLengthPrefixed(value, at, username);
+        at = writeLengthPrefixed(value, at, password);
+        writeLong(value, at, offer.expiresUnixSeconds());
+        return value;
+    }
+
+    private static int writeLengthPrefixed(byte[] out, int at, byte[] field) {
+        out[at] = (byte) (field.length >>> 8);
+        out[at + 1] = (byte) field.length;
+        System.arraycopy(field, 0, out, at + 2, field.length);
+        return at + 2 + field.length;
+    }
+
+    /**
+     * Decodes a RELAY-OFFER value, or returns null if it is not well formed: a bad address family, port 0,
+     * a length field that runs past the value or leaves bytes over, an empty or oversized field, invalid
+     * UTF-8, or a negative expiry.
+     */
+    static RelayOffer readRelayOffer(ByteBuf buf, int index, int length) {
+        if (length < MIN_RELAY_OFFER_BYTES) {
+            return null;
+        }
+        int family = buf.getUnsignedByte(index + FAMILY_OFFSET);
+        int addressLength = family == StunAttributeType.FAMILY_IPV4 ? XOR_ADDRESS_V4_BYTES
+            : family == StunAttributeType.FAMILY_IPV6 ? XOR_ADDRESS_V6_BYTES : -1;
+        if (addressLength < 0 || length < addressLength + RELAY_OFFER_FIXED_BYTES + 2) {
+            return null;
+        }
+        InetSocketAddress server = readXorAddress(buf, index, addressLength);
+        if (server == null || server.getPort() == 0) {
+            return null;
+        }
+        int end = index + length;
+        int at = index + addressLength;
+        int usernameLength = buf.getUnsignedShort(at);
+        at += 2;
+        if (usernameLength == 0 || usernameLength > RelayOffer.MAX_CREDENTIAL_BYTES || at + usernameLength + 2 > end) {
+            return null;
+        }
+        String username = utf8(buf, at, usernameLength);
+        at += usernameLength;
+        int passwordLength = buf.getUnsignedShort(at);
+        at += 2;
+        if (passwordLength == 0 || passwordLength > RelayOffer.MAX_CREDENTIAL_BYTES
+            || at + passwordLength + 8 != end) {
+            return null;
+        }
+        String password = utf8(buf, at, passwordLength);
+        at += passwordLength;
+        long expiry = buf.getLong(at);
+        if (username == null || password == null || expiry < 0) {
+            return null;
+        }
+        return new RelayOffer(server, username, password, expiry);
+    }
+
+    /** Strictly decoded UTF-8, or null if the bytes are not valid UTF-8. */
+    private static String utf8(ByteBuf buf, int index, int length) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT).decode(buf.nioBuffer(index, length)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
     }
 
     static void writeInt(byte[] out, int offset, int value) {

@@ -12,6 +12,7 @@ import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_PEER_COUNT;
 import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_PEER_NAME;
 import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_REFRESH_INTERVAL;
 import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_REGISTRATION_LIFETIME;
+import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_RELAY_OFFER;
 import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_REMOTE_CREDENTIALS;
 import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_ROLE;
 
@@ -33,10 +34,10 @@ import dev.pinhole.punch.stun.StunTransactionFailure;
 import dev.pinhole.punch.stun.StunWriter;
 import dev.pinhole.punch.stun.TransactionId;
 import dev.pinhole.punch.traversal.Candidate;
-import dev.pinhole.punch.traversal.CandidateType;
 import dev.pinhole.punch.traversal.Credentials;
 import dev.pinhole.punch.traversal.Introduction;
 import dev.pinhole.punch.traversal.NatProfile;
+import dev.pinhole.punch.traversal.RelayOffer;
 import dev.pinhole.punch.traversal.Role;
 import io.netty.buffer.ByteBuf;
 import java.net.InetSocketAddress;
@@ -67,6 +68,9 @@ import java.util.concurrent.CompletableFuture;
  *       (role controlling) when the server's INTRODUCTION arrives; the peer receives its own at the same
  *       moment through {@link RendezvousListener#onIntroduction}.</li>
  *   <li>{@link #sendMessage} relays a short text through the server (the seeds' "send user message").</li>
+ *   <li>{@link #sendCandidate} trickles one more candidate to a peer through the server (in practice the
+ *       relayed address allocated with the introduction's {@link RelayOffer}); the peer hears it through
+ *       {@link RendezvousListener#onCandidate}.</li>
  * </ul>
  * Requests are STUN transactions with the RFC 8489 §6.2.1 schedule of
  * {@link RendezvousClientConfig#timing()}; failures complete the futures exceptionally with
@@ -76,7 +80,7 @@ import java.util.concurrent.CompletableFuture;
  * <p><b>Threading.</b> Every method must be called on the endpoint's event loop, and futures complete
  * and listeners run there. On a {@code UdpEventLoop}, submit calls with its {@code execute}.
  *
- * <p><b>Receiving.</b> INTRODUCTION and MESSAGE requests from the server reach the client through
+ * <p><b>Receiving.</b> INTRODUCTION, MESSAGE and CANDIDATE requests from the server reach the client through
  * {@link #handle}, which a node's STUN dispatcher calls for requests the {@link StunClient} did not take;
  * {@link #listen} sets that up for an endpoint the client has to itself.
  */
@@ -122,6 +126,7 @@ public final class RendezvousClient implements AutoCloseable {
     private long unauthenticatedRequests;
     private long rejectedResponses;
     private long messagesReceived;
+    private long candidatesReceived;
 
     /**
      * A client that sends through {@code stun} (shared with the node's other STUN users) to the
@@ -187,7 +192,7 @@ public final class RendezvousClient implements AutoCloseable {
     public RendezvousClientStats stats() {
         return new RendezvousClientStats(registrations, reRegistrations, staleNonceRetries, refreshFailures,
             introductionsReceived, duplicateIntroductions, unexpectedIntroductions, invalidIntroductions,
-            unauthenticatedRequests, rejectedResponses, messagesReceived);
+            unauthenticatedRequests, rejectedResponses, messagesReceived, candidatesReceived);
     }
 
     // ---- registration -----------------------------------------------------------------------------
@@ -480,11 +485,47 @@ public final class RendezvousClient implements AutoCloseable {
         return future;
     }
 
+    // ---- CANDIDATE (trickle) ----------------------------------------------------------------------
+
+    /**
+     * Sends {@code candidate} (any type; in practice a {@link dev.pinhole.punch.traversal.CandidateType#RELAYED}
+     * one) through the server to {@code peerName}, whose listener gets it through
+     * {@link RendezvousListener#onCandidate}. Completes when the server accepted it for forwarding; the
+     * server retransmits it to the peer until acknowledged, but does not report delivery. Fails with
+     * {@link PeerNotFoundException} if the peer is not registered.
+     *
+     * @throws IllegalArgumentException if the name is invalid or the candidate has port 0
+     */
+    public CompletableFuture<Void> sendCandidate(String peerName, Candidate candidate) {
+        requireOpen();
+        String name = PeerNames.normalize(peerName);
+        Objects.requireNonNull(candidate, "candidate");
+        if (candidate.address().getPort() == 0) {
+            throw new IllegalArgumentException("a candidate needs a port: " + candidate);
+        }
+        CompletableFuture<Void> future = new CompletableFuture<>();
+        new Call(RendezvousProtocol.METHOD_CANDIDATE, List.of(
+            new Attribute(ATTR_PEER_NAME, name.getBytes(StandardCharsets.UTF_8)),
+            new Attribute(ATTR_PEER_CANDIDATE, RendezvousAttributes.peerCandidate(candidate))),
+            name, new Outcome() {
+                @Override
+                public void succeeded(StunReader response, Call self) {
+                    future.complete(null);
+                }
+
+                @Override
+                public void failed(RendezvousException cause, Call self) {
+                    future.completeExceptionally(cause);
+                }
+            }).start();
+        return future;
+    }
+
     // ---- requests from the server -----------------------------------------------------------------
 
     /**
-     * Offers a STUN datagram: INTRODUCTION and MESSAGE requests from the server are acknowledged and
-     * delivered. Never throws for any content.
+     * Offers a STUN datagram: INTRODUCTION, MESSAGE and CANDIDATE requests from the server are
+     * acknowledged and delivered. Never throws for any content.
      *
      * @return true if it was such a request (consumed, even if it was invalid and answered 400 or failed
      *     authentication and was dropped); false for anything else, for another handler
@@ -497,7 +538,8 @@ public final class RendezvousClient implements AutoCloseable {
             return false;
         }
         int method = reader.method();
-        if (method != RendezvousProtocol.METHOD_INTRODUCTION && method != RendezvousProtocol.METHOD_MESSAGE) {
+        if (method != RendezvousProtocol.METHOD_INTRODUCTION && method != RendezvousProtocol.METHOD_MESSAGE
+            && method != RendezvousProtocol.METHOD_CANDIDATE) {
             return false;
         }
         if (key != null && (!reader.hasMessageIntegritySha256()
@@ -505,10 +547,10 @@ public final class RendezvousClient implements AutoCloseable {
             unauthenticatedRequests++;
             return true;
         }
-        if (method == RendezvousProtocol.METHOD_INTRODUCTION) {
-            onIntroductionRequest();
-        } else {
-            onMessageRequest();
+        switch (method) {
+            case RendezvousProtocol.METHOD_INTRODUCTION -> onIntroductionRequest();
+            case RendezvousProtocol.METHOD_CANDIDATE -> onCandidateRequest();
+            default -> onMessageRequest();
         }
         return true;
     }
@@ -556,6 +598,7 @@ public final class RendezvousClient implements AutoCloseable {
         Credentials remote = null;
         Role role = null;
         NatProfile peerNat = NatProfile.UNKNOWN;
+        RelayOffer relay = null;
         for (int at = reader.firstAttribute(); at != StunReader.NO_ATTRIBUTE; at = reader.nextAttribute(at)) {
             int value = reader.attributeValueIndex(at);
             int length = reader.attributeLength(at);
@@ -576,8 +619,7 @@ public final class RendezvousClient implements AutoCloseable {
                     if (candidates.size() == MAX_PEER_CANDIDATES) {
                         throw new IllegalArgumentException("more than " + MAX_PEER_CANDIDATES + " PEER-CANDIDATEs");
                     }
-                    candidates.add(new Candidate(candidateType(wire.type()), wire.address(), wire.priority(),
-                        wire.address()));
+                    candidates.add(RendezvousAttributes.toCandidate(wire));
                 }
                 case ATTR_LOCAL_CREDENTIALS -> local = credentials(reader.string(at));
                 case ATTR_REMOTE_CREDENTIALS -> remote = credentials(reader.string(at));
@@ -593,6 +635,12 @@ public final class RendezvousClient implements AutoCloseable {
                     }
                 }
                 case ATTR_NAT_PROFILE -> peerNat = NatProfiles.decode(reader.buffer(), value, length);
+                case ATTR_RELAY_OFFER -> {
+                    relay = RendezvousAttributes.readRelayOffer(reader.buffer(), value, length);
+                    if (relay == null) {
+                        throw new IllegalArgumentException("malformed RELAY-OFFER");
+                    }
+                }
                 default -> {
                     // Unknown comprehension-optional attributes are ignored (RFC 8489 §14).
                 }
@@ -601,7 +649,7 @@ public final class RendezvousClient implements AutoCloseable {
         if (peerName == null || local == null || remote == null || role == null) {
             throw new IllegalArgumentException("PEER-NAME, LOCAL-CREDENTIALS, REMOTE-CREDENTIALS and ROLE are required");
         }
-        return new Introduction(peerName, candidates, local, remote, role, peerNat, localNat);
+        return new Introduction(peerName, candidates, local, remote, role, peerNat, localNat, relay);
     }
 
     private static Credentials credentials(String text) {
@@ -612,14 +660,6 @@ public final class RendezvousClient implements AutoCloseable {
         return new Credentials(text.substring(0, colon), text.substring(colon + 1));
     }
 
-    private static CandidateType candidateType(int code) {
-        return switch (code) {
-            case RendezvousProtocol.CANDIDATE_HOST -> CandidateType.HOST;
-            case RendezvousProtocol.CANDIDATE_SERVER_REFLEXIVE -> CandidateType.SERVER_REFLEXIVE;
-            case RendezvousProtocol.CANDIDATE_PEER_REFLEXIVE -> CandidateType.PEER_REFLEXIVE;
-            default -> CandidateType.RELAYED;
-        };
-    }
 
     private void onMessageRequest() {
         int nameAt = reader.findAttribute(ATTR_PEER_NAME);
@@ -637,6 +677,36 @@ public final class RendezvousClient implements AutoCloseable {
         remember(id);
         messagesReceived++;
         listener.onMessage(reader.string(nameAt), reader.string(textAt));
+    }
+
+    private void onCandidateRequest() {
+        int nameAt = reader.findAttribute(ATTR_PEER_NAME);
+        int candidateAt = reader.findAttribute(ATTR_PEER_CANDIDATE);
+        if (nameAt == StunReader.NO_ATTRIBUTE || candidateAt == StunReader.NO_ATTRIBUTE) {
+            rejectRequest("CANDIDATE needs PEER-NAME and PEER-CANDIDATE");
+            return;
+        }
+        int nameLength = reader.attributeLength(nameAt);
+        String from = null;
+        if (nameLength >= 1 && nameLength <= PeerNames.MAX_NAME_BYTES) {
+            byte[] bytes = new byte[nameLength];
+            reader.copyAttributeValue(nameAt, bytes, 0);
+            from = PeerNames.decode(bytes, 0, nameLength);
+        }
+        WireCandidate wire = RendezvousAttributes.readPeerCandidate(reader.buffer(),
+            reader.attributeValueIndex(candidateAt), reader.attributeLength(candidateAt));
+        if (from == null || wire == null) {
+            rejectRequest("CANDIDATE with an invalid PEER-NAME or a malformed PEER-CANDIDATE");
+            return;
+        }
+        long id = reader.transactionIdHigh() ^ reader.transactionIdLow();
+        acknowledge();
+        if (seen(id)) {
+            return;
+        }
+        remember(id);
+        candidatesReceived++;
+        listener.onCandidate(from, RendezvousAttributes.toCandidate(wire));
     }
 
     private void acknowledge() {

@@ -11,10 +11,12 @@ package dev.pinhole.punch.rendezvous;
  * @param introductionsReceived  distinct INTRODUCTIONs received (acknowledged and delivered)
  * @param duplicateIntroductions retransmitted INTRODUCTIONs acknowledged again but not delivered again
  * @param unexpectedIntroductions introductions for a connect() nobody waits for any more
- * @param invalidIntroductions   INTRODUCTION or MESSAGE requests that did not decode (answered 400)
+ * @param invalidIntroductions   INTRODUCTION, MESSAGE or CANDIDATE requests that did not decode (answered 400),
+ *                               among them INTRODUCTIONs with a malformed RELAY-OFFER
  * @param unauthenticatedRequests requests from the server address that failed the shared secret (dropped)
  * @param rejectedResponses      responses discarded because they failed the shared secret
  * @param messagesReceived       distinct MESSAGEs delivered to the listener
+ * @param candidatesReceived     distinct trickled CANDIDATEs delivered to the listener
  */
 public record RendezvousClientStats(
     long registrations,
@@ -27,5 +29,6 @@ public record RendezvousClientStats(
     long invalidIntroductions,
     long unauthenticatedRequests,
     long rejectedResponses,
-    long messagesReceived) {
+    long messagesReceived,
+    long candidatesReceived) {
 }

@@ -1,5 +1,6 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.punch.traversal.Candidate;
 import dev.pinhole.punch.traversal.Introduction;
 
 /**
@@ -17,6 +18,17 @@ public interface RendezvousListener {
 
     /** A registered peer sent us a short text through the server (MESSAGE). */
     default void onMessage(String fromPeer, String text) {
+    }
+
+    /**
+     * A registered peer trickled one more candidate to us through the server (CANDIDATE), typically the
+     * relayed address it allocated on the relay its introduction offered: add it to the checks of the
+     * traversal with that peer.
+     *
+     * @param fromPeer  the sender's registered name
+     * @param candidate the candidate as sent (type, priority, address); its base is its address
+     */
+    default void onCandidate(String fromPeer, Candidate candidate) {
     }
 
     /**

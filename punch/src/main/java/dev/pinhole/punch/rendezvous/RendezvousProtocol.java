@@ -15,20 +15,23 @@ import javax.crypto.spec.SecretKeySpec;
  * RFC 8489 §18.2 leaves 0x000–0x0FF to STUN methods (0x080–0x0FF by Expert Review) and reserves
  * 0x100–0xFFF so that the first byte of every STUN message stays in 0–3 (RFC 7983 §7), which is what
  * our demultiplexer routes on. IANA has assigned only 0x080 (GOOG-PING) above 0x00C; we use the
- * unassigned block 0x0E0–0x0E4, near the top of the Expert Review range:
+ * unassigned block 0x0E0–0x0E5, near the top of the Expert Review range:
  * <pre>
  *   0x0E0 REGISTER      client → server request; refreshes are the same request again
  *   0x0E1 LIST_PEERS    client → server request ("getu" of the seeds)
  *   0x0E2 CONNECT       client → server request: introduce me to a named peer
  *   0x0E3 INTRODUCTION  server → client request, answered with an empty success response (the ack)
  *   0x0E4 MESSAGE       a short opaque text: client → server → named peer, acked like INTRODUCTION
+ *   0x0E5 CANDIDATE     one more candidate (trickle, as Trickle ICE, RFC 8838): client → server → named
+ *                       peer, forwarded and acked like MESSAGE; in practice the relayed address a peer
+ *                       allocated with the RELAY-OFFER of its introduction
  * </pre>
  * INTRODUCTION is a request, not an indication, so that an ordinary STUN success response acknowledges
  * it and the server's STUN client transactions retransmit it on RFC 8489 §6.2.1's schedule until then.
  *
  * <h2>Attributes</h2>
  * All are comprehension-optional (RFC 8489 §14: 0x8000–0xFFFF, so a plain STUN agent ignores them) and
- * taken from the Expert Review half 0xC000–0xFFFF at 0xE100–0xE10D, away from the assigned 0xC0xx values.
+ * taken from the Expert Review half 0xC000–0xFFFF at 0xE100–0xE10E, away from the assigned 0xC0xx values.
  * Addresses inside our attributes are XOR-ed as XOR-MAPPED-ADDRESS is (RFC 8489 §14.2: so that
  * application-level gateways do not rewrite them), but with the magic cookie alone, repeated over IPv6
  * addresses, so that the value does not depend on the transaction id (see {@link RendezvousAttributes}).
@@ -67,6 +70,11 @@ public final class RendezvousProtocol {
     public static final int METHOD_CONNECT = 0x0E2;
     public static final int METHOD_INTRODUCTION = 0x0E3;
     public static final int METHOD_MESSAGE = 0x0E4;
+    /**
+     * Trickle: a request {PEER-NAME (the target), PEER-CANDIDATE (one)} from a registered peer, which the
+     * server forwards to the target as a CANDIDATE request {PEER-NAME (the sender), PEER-CANDIDATE}.
+     */
+    public static final int METHOD_CANDIDATE = 0x0E5;
 
     // ---- attributes (comprehension-optional, RFC 8489 §14 and §18.3) --------------------------------
     /** A peer name, UTF-8, 1–{@value PeerNames#MAX_NAME_BYTES} bytes ({@link PeerNames}); repeated in LIST responses. */
@@ -100,6 +108,12 @@ public final class RendezvousProtocol {
     public static final int ATTR_INTRODUCTION_ID = 0xE10C;
     /** UTF-8 text of a MESSAGE, ≤ {@value #MAX_MESSAGE_TEXT_BYTES} bytes. */
     public static final int ATTR_MESSAGE_TEXT = 0xE10D;
+    /**
+     * In an INTRODUCTION: a TURN server (RFC 8656) the recipient may allocate on, with credentials issued
+     * for it: {@code xor-address(8 or 20) | username length(16) | username | password length(16) | password
+     * | expiry(64, Unix seconds)} (see {@link RendezvousAttributes}).
+     */
+    public static final int ATTR_RELAY_OFFER = 0xE10E;
 
     public static final int ROLE_CONTROLLING = 0;
     public static final int ROLE_CONTROLLED = 1;
@@ -115,7 +129,7 @@ public final class RendezvousProtocol {
     public static final int ERROR_BAD_REQUEST = 400;
     /** Missing or wrong MESSAGE-INTEGRITY-SHA256 under the shared secret (RFC 8489 §9.1.3). */
     public static final int ERROR_UNAUTHENTICATED = 401;
-    /** CONNECT or MESSAGE from an address with no registration. */
+    /** CONNECT, MESSAGE or CANDIDATE from an address with no registration. */
     public static final int ERROR_NOT_REGISTERED = 403;
     /** The named peer is not registered (or its registration expired). */
     public static final int ERROR_PEER_NOT_FOUND = 404;
@@ -198,6 +212,7 @@ public final class RendezvousProtocol {
             case METHOD_CONNECT -> "CONNECT";
             case METHOD_INTRODUCTION -> "INTRODUCTION";
             case METHOD_MESSAGE -> "MESSAGE";
+            case METHOD_CANDIDATE -> "CANDIDATE";
             default -> String.format("0x%03X", method);
         };
     }

@@ -12,6 +12,7 @@ import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_PEER_COUNT;
 import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_PEER_NAME;
 import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_REFRESH_INTERVAL;
 import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_REGISTRATION_LIFETIME;
+import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_RELAY_OFFER;
 import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_REMOTE_CREDENTIALS;
 import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_ROLE;
 
@@ -19,6 +20,7 @@ import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.DatagramReceiver;
 import dev.pinhole.core.time.TimerHandler;
 import dev.pinhole.core.time.TimerService;
+import dev.pinhole.punch.relay.turn.TurnCredentials;
 import dev.pinhole.punch.rendezvous.RegistrationTable.Entry;
 import dev.pinhole.punch.stun.StunAttributeType;
 import dev.pinhole.punch.stun.StunBindingServer;
@@ -35,6 +37,7 @@ import dev.pinhole.punch.stun.StunWriter;
 import dev.pinhole.punch.traversal.Candidate;
 import dev.pinhole.punch.traversal.CandidateType;
 import dev.pinhole.punch.traversal.Credentials;
+import dev.pinhole.punch.traversal.RelayOffer;
 import io.netty.buffer.ByteBuf;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -83,6 +86,20 @@ import org.agrona.collections.Long2ObjectHashMap;
  * {@link RendezvousServerConfig#outboundTiming()} gives up. A retransmitted CONNECT (same transaction)
  * is answered again without a second introduction.
  *
+ * <p><b>Relay offers.</b> With {@link RendezvousServerConfig.Builder#relay} configured, each INTRODUCTION
+ * also carries a RELAY-OFFER for its recipient: the TURN server's address and TURN REST credentials
+ * issued to the recipient's name (so each peer has its own username and its own allocation quota on the
+ * relay), valid for {@link RendezvousServerConfig#relayCredentialLifetimeSeconds()} from now on the
+ * configured wall clock. Offers go only where introductions go: to registered peers, whose return
+ * routability was proven by the nonce, so they add nothing an attacker could reflect.
+ *
+ * <h2>Trickled candidates</h2>
+ * A registered peer sends CANDIDATE with the target's name and one PEER-CANDIDATE (in practice the
+ * relayed address it allocated after its introduction); the server forwards it to the target, with the
+ * sender's name, exactly as it forwards MESSAGE: same checks (403 unregistered sender, 404 unknown target
+ * with the registered names, 508 when busy), the same memory of retransmitted requests, and the same
+ * retransmission until the target acknowledges.
+ *
  * <h2>Order of checks, and what costs what</h2>
  * Per datagram: rate limit by source IP (no parsing before it), parse (malformed: counted, dropped),
  * Binding to the Binding responder, responses to the server's own outbound transactions, then for
@@ -120,7 +137,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private final NonceIssuer nonces;
     private final RegistrationTable table;
     private final RandomGenerator random;
-    /** Requests that started outbound work (CONNECT, MESSAGE), by their transaction id's first 64 bits. */
+    /** Requests that started outbound work (CONNECT, MESSAGE, CANDIDATE), by their transaction id's first 64 bits. */
     private final Long2ObjectHashMap<Relay> relays = new Long2ObjectHashMap<>();
     /** The same relays in order of creation, which is their order of expiry. */
     private final ArrayDeque<Relay> relaysByAge = new ArrayDeque<>();
@@ -144,6 +161,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private int listAfterAt;
     private int textAt;
     private int lifetimeAt;
+    private int candidateAt;
+    private int candidateCount;
     private int hostCount;
     private boolean badAttribute;
 
@@ -161,6 +180,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private long introductionsAcked;
     private long introductionsUnacked;
     private long messagesForwarded;
+    private long candidatesForwarded;
+    private long relayOffers;
     private long unauthenticated;
     private long staleNonces;
     private long rateLimited;
@@ -254,7 +275,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         return new RendezvousServerStats(table.size(), registered, refreshes, expired, replaced, deregistered,
             nameConflicts,
             serverFull, lists, connects, peerNotFound, introductionsSent, introductionsAcked, introductionsUnacked,
-            messagesForwarded, unauthenticated, staleNonces, rateLimited, malformedTotal, badRequests, unknownMethods,
+            relayOffers, messagesForwarded, candidatesForwarded, unauthenticated, staleNonces, rateLimited, malformedTotal, badRequests, unknownMethods,
             amplificationDrops, responsesSent, sendFailures, ignored,
             binding.responseCount() + binding.errorResponseCount(), limiter.size(), limiter.evictions(),
             outbound.pendingCount());
@@ -337,6 +358,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private void handleRequest(int method, StunParseResult result) {
         boolean ours = method == RendezvousProtocol.METHOD_REGISTER || method == RendezvousProtocol.METHOD_LIST_PEERS
             || method == RendezvousProtocol.METHOD_CONNECT
+            || method == RendezvousProtocol.METHOD_CANDIDATE
             || (method == RendezvousProtocol.METHOD_MESSAGE && config.messagesEnabled());
         if (!ours) {
             unknownMethods++;
@@ -385,6 +407,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             case RendezvousProtocol.METHOD_REGISTER -> onRegister();
             case RendezvousProtocol.METHOD_LIST_PEERS -> onListPeers();
             case RendezvousProtocol.METHOD_CONNECT -> onConnect();
+            case RendezvousProtocol.METHOD_CANDIDATE -> onCandidate();
             default -> onMessage();
         }
     }
@@ -397,6 +420,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         listAfterAt = StunReader.NO_ATTRIBUTE;
         textAt = StunReader.NO_ATTRIBUTE;
         lifetimeAt = StunReader.NO_ATTRIBUTE;
+        candidateAt = StunReader.NO_ATTRIBUTE;
+        candidateCount = 0;
         hostCount = 0;
         badAttribute = false;
         for (int at = reader.firstAttribute(); at != StunReader.NO_ATTRIBUTE; at = reader.nextAttribute(at)) {
@@ -437,6 +462,14 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
                     if (listAfterAt == StunReader.NO_ATTRIBUTE) {
                         listAfterAt = at;
                     }
+                }
+                case ATTR_PEER_CANDIDATE -> {
+                    if (candidateAt == StunReader.NO_ATTRIBUTE) {
+                        candidateAt = at;
+                    }
+                    candidateCount++;
+                    badAttribute |= RendezvousAttributes.readPeerCandidate(reader.buffer(),
+                        reader.attributeValueIndex(at), length) == null;
                 }
                 case ATTR_MESSAGE_TEXT -> {
                     if (textAt == StunReader.NO_ATTRIBUTE) {
@@ -636,6 +669,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         byte[] reflexive = serverReflexiveCandidate(peer);
         String localText = local.ufrag() + ":" + local.password();
         String remoteText = remote.ufrag() + ":" + remote.password();
+        byte[] offer = relayOfferFor(recipient);
         introductionsSent++;
         outbound.request(recipient.address, RendezvousProtocol.METHOD_INTRODUCTION, w -> {
             w.addUInt64(ATTR_INTRODUCTION_ID, relay.introductionId);
@@ -652,8 +686,26 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             if (peer.natProfile != null) {
                 w.addBytes(ATTR_NAT_PROFILE, peer.natProfile);
             }
+            if (offer != null) {
+                w.addBytes(ATTR_RELAY_OFFER, offer);
+            }
             signAndFingerprint(w);
         }, new OutboundHandler(recipient.address, true));
+    }
+
+    /**
+     * The RELAY-OFFER value for {@code recipient}: credentials issued to its name, valid for the configured
+     * lifetime from now (RFC 8656 §9.2 long-term credentials in TURN REST form), or null without a relay.
+     */
+    private byte[] relayOfferFor(Entry recipient) {
+        if (config.relayServer() == null) {
+            return null;
+        }
+        long expiry = config.unixSeconds().getAsLong() + config.relayCredentialLifetimeSeconds();
+        TurnCredentials credentials = config.relayCredentials().issue(recipient.name, expiry);
+        relayOffers++;
+        return RendezvousAttributes.relayOffer(new RelayOffer(config.relayServer(), credentials.username(),
+            credentials.password(), expiry));
     }
 
     /**
@@ -720,7 +772,50 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         finishAndSend(beginResponse(StunClass.SUCCESS_RESPONSE));
     }
 
-    // ---- helpers shared by CONNECT and MESSAGE ----------------------------------------------------
+    // ---- CANDIDATE --------------------------------------------------------------------------------
+
+    /** Trickle: forwards one PEER-CANDIDATE to the named peer, as {@link #onMessage} forwards a text. */
+    private void onCandidate() {
+        if (repeatedRequest() != null) {
+            finishAndSend(beginResponse(StunClass.SUCCESS_RESPONSE));
+            return;
+        }
+        Entry from = requireRegisteredSender("CANDIDATE");
+        if (from == null) {
+            return;
+        }
+        if (candidateCount != 1) {
+            badRequests++;
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "CANDIDATE needs exactly one PEER-CANDIDATE, got "
+                + candidateCount);
+            return;
+        }
+        Entry to = requireTarget("CANDIDATE");
+        if (to == null) {
+            return;
+        }
+        if (to == from) {
+            badRequests++;
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "cannot send a CANDIDATE to yourself ('" + to.name + "')");
+            return;
+        }
+        if (outbound.pendingCount() + 1 > config.maxOutboundRequests() || !roomForRelay()) {
+            serverFull++;
+            sendError(RendezvousProtocol.ERROR_SERVER_FULL, "server busy: too many messages in flight");
+            return;
+        }
+        byte[] candidate = copyValue(candidateAt);
+        remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), 0, nowNs));
+        candidatesForwarded++;
+        outbound.request(to.address, RendezvousProtocol.METHOD_CANDIDATE, w -> {
+            w.addBytes(ATTR_PEER_NAME, from.nameBytes);
+            w.addBytes(ATTR_PEER_CANDIDATE, candidate);
+            signAndFingerprint(w);
+        }, new OutboundHandler(to.address, false));
+        finishAndSend(beginResponse(StunClass.SUCCESS_RESPONSE));
+    }
+
+    // ---- helpers shared by CONNECT, MESSAGE and CANDIDATE -----------------------------------------
 
     /** The relay started by this very request (a retransmission of it), or null. */
     private Relay repeatedRequest() {

@@ -1,10 +1,14 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.punch.relay.server.RestCredentials;
 import dev.pinhole.punch.stun.StunKey;
 import dev.pinhole.punch.stun.StunTransactionConfig;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.Objects;
+import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
 
 /**
@@ -33,6 +37,18 @@ public final class RendezvousServerConfig {
      */
     public static final StunTransactionConfig DEFAULT_OUTBOUND_TIMING =
         new StunTransactionConfig(StunTransactionConfig.DEFAULT_RTO_NS, 5, 4);
+    /**
+     * How long the TURN credentials of a relay offer stay valid: one day, the lifetime coturn's TURN REST
+     * documentation suggests ({@code --use-auth-secret}; draft-uberti-behave-turn-rest-00 §2.2 leaves it to
+     * the server). Long enough that a long transfer can still refresh its allocation (RFC 8656 §7: a
+     * Refresh authenticates with the same credentials), short enough that a leaked username is useless
+     * by tomorrow.
+     */
+    public static final Duration DEFAULT_RELAY_CREDENTIAL_LIFETIME = Duration.ofHours(24);
+    /** Shortest REST secret {@link RestCredentials} accepts (128 bits). */
+    public static final int MIN_REST_SECRET_BYTES = 16;
+    /** The wall clock of credential expiry, in Unix seconds. */
+    public static final LongSupplier SYSTEM_UNIX_SECONDS = () -> System.currentTimeMillis() / 1000;
 
     private final StunKey key;
     private final long refreshIntervalNs;
@@ -47,6 +63,10 @@ public final class RendezvousServerConfig {
     private final StunTransactionConfig outboundTiming;
     private final String software;
     private final RandomGenerator random;
+    private final InetSocketAddress relayServer;
+    private final RestCredentials relayCredentials;
+    private final long relayCredentialLifetimeSeconds;
+    private final LongSupplier unixSeconds;
 
     private RendezvousServerConfig(Builder b) {
         this.key = b.key;
@@ -62,6 +82,10 @@ public final class RendezvousServerConfig {
         this.outboundTiming = b.outboundTiming;
         this.software = b.software;
         this.random = b.random != null ? b.random : new SecureRandom();
+        this.relayServer = b.relayServer;
+        this.unixSeconds = b.unixSeconds;
+        this.relayCredentials = b.relayServer == null ? null : new RestCredentials(b.restSecret, b.unixSeconds);
+        this.relayCredentialLifetimeSeconds = b.relayCredentialLifetime.toSeconds();
     }
 
     public static Builder builder() {
@@ -128,6 +152,26 @@ public final class RendezvousServerConfig {
         return random;
     }
 
+    /** The TURN server every INTRODUCTION offers its recipient, or null when the server offers no relay. */
+    public InetSocketAddress relayServer() {
+        return relayServer;
+    }
+
+    /** Issues the offers' TURN REST credentials under the relay's secret, or null without a relay. */
+    public RestCredentials relayCredentials() {
+        return relayCredentials;
+    }
+
+    /** How long an offer's credentials are valid from the moment they are issued, in seconds. */
+    public long relayCredentialLifetimeSeconds() {
+        return relayCredentialLifetimeSeconds;
+    }
+
+    /** The wall clock offers' expiries are computed from, in seconds since 1970. */
+    public LongSupplier unixSeconds() {
+        return unixSeconds;
+    }
+
     public static final class Builder {
         private StunKey key;
         private long refreshIntervalNs = RendezvousProtocol.DEFAULT_REFRESH_INTERVAL_NS;
@@ -142,8 +186,56 @@ public final class RendezvousServerConfig {
         private StunTransactionConfig outboundTiming = DEFAULT_OUTBOUND_TIMING;
         private String software = "pinhole";
         private RandomGenerator random;
+        private InetSocketAddress relayServer;
+        private byte[] restSecret;
+        private Duration relayCredentialLifetime = DEFAULT_RELAY_CREDENTIAL_LIFETIME;
+        private LongSupplier unixSeconds = SYSTEM_UNIX_SECONDS;
 
         private Builder() {
+        }
+
+        /**
+         * Offers the TURN server at {@code turnServer} in every INTRODUCTION, with credentials issued for
+         * the recipient by {@link RestCredentials#issue} under {@code restSecret}, which the relay verifies
+         * with the same secret (Pinhole's built-in relay, or coturn with {@code --use-auth-secret}).
+         *
+         * @param restSecret at least 16 bytes (copied)
+         * @throws IllegalArgumentException if the address is unresolved or has port 0, or the secret is short
+         */
+        public Builder relay(InetSocketAddress turnServer, byte[] restSecret) {
+            Objects.requireNonNull(turnServer, "turnServer");
+            Objects.requireNonNull(restSecret, "restSecret");
+            if (turnServer.isUnresolved() || turnServer.getPort() == 0 || turnServer.getAddress().isAnyLocalAddress()) {
+                throw new IllegalArgumentException("the relay offered to peers needs a specific address and port, was "
+                    + turnServer);
+            }
+            if (restSecret.length < MIN_REST_SECRET_BYTES) {
+                throw new IllegalArgumentException("the relay's REST secret needs at least " + MIN_REST_SECRET_BYTES
+                    + " bytes, got " + restSecret.length);
+            }
+            this.relayServer = turnServer;
+            this.restSecret = restSecret.clone();
+            return this;
+        }
+
+        /** How long offered credentials stay valid (default {@link #DEFAULT_RELAY_CREDENTIAL_LIFETIME}). */
+        public Builder relayCredentialLifetime(Duration lifetime) {
+            Objects.requireNonNull(lifetime, "lifetime");
+            if (lifetime.toSeconds() < 60 || lifetime.toDays() > 365) {
+                throw new IllegalArgumentException("relay credential lifetime must be 1 minute to 365 days, was "
+                    + lifetime);
+            }
+            this.relayCredentialLifetime = lifetime;
+            return this;
+        }
+
+        /**
+         * The wall clock offers' expiries are computed from, Unix seconds: {@link #SYSTEM_UNIX_SECONDS} by
+         * default; tests pass virtual time (the endpoint's clock is monotonic nanoseconds, not a date).
+         */
+        public Builder unixSeconds(LongSupplier unixSeconds) {
+            this.unixSeconds = Objects.requireNonNull(unixSeconds, "unixSeconds");
+            return this;
         }
 
         /** Requires MESSAGE-INTEGRITY-SHA256 under the key derived from {@code secret} (UTF-8) on every message. */

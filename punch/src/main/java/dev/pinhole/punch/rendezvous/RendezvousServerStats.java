@@ -14,12 +14,14 @@ package dev.pinhole.punch.rendezvous;
  * @param serverFull             508 answers: a table was full
  * @param lists                  LIST_PEERS pages sent
  * @param connects               CONNECTs that led to an introduction
- * @param peerNotFound           404 answers to CONNECT or MESSAGE
+ * @param peerNotFound           404 answers to CONNECT, MESSAGE or CANDIDATE
  * @param introductionsSent      INTRODUCTION requests started (two per introduction)
  * @param introductionsAcked     INTRODUCTIONs a peer acknowledged
  * @param introductionsUnacked   INTRODUCTIONs not acknowledged: given up after the retransmission schedule,
  *                               or refused by the peer with an error response
+ * @param relayOffers            INTRODUCTIONs that carried a RELAY-OFFER (credentials issued)
  * @param messagesForwarded      MESSAGE requests relayed to their recipient
+ * @param candidatesForwarded    CANDIDATE requests (trickled candidates) relayed to their recipient
  * @param unauthenticated        401 answers and requests dropped for failing the shared secret
  * @param staleNonces            438 answers: no valid nonce for the source address
  * @param rateLimited            datagrams dropped by the per-source rate limit
@@ -33,7 +35,7 @@ package dev.pinhole.punch.rendezvous;
  * @param bindingResponses       Binding responses and errors sent by the Binding responder
  * @param trackedSources         source addresses the rate limiter remembers now
  * @param sourceEvictions        sources forgotten to make room for new ones
- * @param outboundPending        INTRODUCTION and MESSAGE requests awaiting acknowledgement now
+ * @param outboundPending        INTRODUCTION, MESSAGE and CANDIDATE requests awaiting acknowledgement now
  */
 public record RendezvousServerStats(
     int registrations,
@@ -50,7 +52,9 @@ public record RendezvousServerStats(
     long introductionsSent,
     long introductionsAcked,
     long introductionsUnacked,
+    long relayOffers,
     long messagesForwarded,
+    long candidatesForwarded,
     long unauthenticated,
     long staleNonces,
     long rateLimited,

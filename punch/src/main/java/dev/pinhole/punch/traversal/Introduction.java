@@ -18,6 +18,8 @@ import java.util.Objects;
  * @param peerNat        the peer's NAT as it measured it; {@link NatProfile#UNKNOWN} if not measured
  *                       (null is accepted and means the same)
  * @param localNat       this side's NAT; {@link NatProfile#UNKNOWN} if not measured (null accepted)
+ * @param relay          a TURN server this side may allocate on, with credentials issued for it, when
+ *                       no direct path opens (RFC 8656); null when the rendezvous server offers none
  */
 public record Introduction(
         String peerName,
@@ -26,7 +28,8 @@ public record Introduction(
         Credentials remote,
         Role role,
         NatProfile peerNat,
-        NatProfile localNat) {
+        NatProfile localNat,
+        RelayOffer relay) {
 
     public Introduction {
         Objects.requireNonNull(peerName, "peerName");
@@ -36,5 +39,11 @@ public record Introduction(
         peerCandidates = List.copyOf(peerCandidates);
         peerNat = peerNat == null ? NatProfile.UNKNOWN : peerNat;
         localNat = localNat == null ? NatProfile.UNKNOWN : localNat;
+    }
+
+    /** An introduction without a relay offer. */
+    public Introduction(String peerName, List<Candidate> peerCandidates, Credentials local, Credentials remote,
+                        Role role, NatProfile peerNat, NatProfile localNat) {
+        this(peerName, peerCandidates, local, remote, role, peerNat, localNat, null);
     }
 }

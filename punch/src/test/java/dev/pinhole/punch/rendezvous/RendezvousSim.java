@@ -194,6 +194,8 @@ final class RendezvousSim implements AutoCloseable {
         final List<Introduction> introductions = new ArrayList<>();
         final List<Long> introductionTimesNs = new ArrayList<>();
         final List<String> messages = new ArrayList<>();
+        final List<String> candidateSenders = new ArrayList<>();
+        final List<Candidate> candidates = new ArrayList<>();
         final List<RendezvousException> refreshFailures = new ArrayList<>();
         final List<RendezvousException> lost = new ArrayList<>();
         private final Simulator sim;
@@ -211,6 +213,12 @@ final class RendezvousSim implements AutoCloseable {
         @Override
         public void onMessage(String fromPeer, String text) {
             messages.add(fromPeer + ": " + text);
+        }
+
+        @Override
+        public void onCandidate(String fromPeer, Candidate candidate) {
+            candidateSenders.add(fromPeer);
+            candidates.add(candidate);
         }
 
         @Override
