@@ -1,5 +1,9 @@
 package dev.pinhole.punch.node;
 
+import static dev.pinhole.punch.node.NodeSim.address;
+import static dev.pinhole.punch.node.NodeSim.bytes;
+import static dev.pinhole.punch.node.NodeSim.failureOf;
+import static dev.pinhole.punch.node.NodeSim.sha256;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -42,6 +46,9 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import dev.pinhole.punch.node.NodeSim.Node;
+import dev.pinhole.punch.node.NodeSim.Pump;
+import dev.pinhole.punch.node.NodeSim.World;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -51,8 +58,8 @@ import org.junit.jupiter.api.Test;
  * may be live after the nodes and the simulator closed. Failure messages carry the seed.
  */
 class NodeCoreSimTest {
-    private static final long MS = 1_000_000L;
-    private static final long SECOND = 1_000_000_000L;
+    private static final long MS = NodeSim.MS;
+    private static final long SECOND = NodeSim.SECOND;
 
     @Test
     void nodesBehindPortRestrictedAndFullConeNatsPunchAndTransferBothWaysByteExact() throws Exception {
@@ -334,183 +341,8 @@ class NodeCoreSimTest {
         return e.getCause();
     }
 
-    private static String failureOf(CompletableFuture<?> future) {
-        try {
-            future.get();
-            return "no failure";
-        } catch (ExecutionException e) {
-            return String.valueOf(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "interrupted";
-        }
-    }
 
     // ------------------------------------------------------------------ harness
 
     /** Writes its source, finishes, and reads the peer's stream to the end into a SHA-256 digest. */
-    private static final class Pump implements ConnectionHandler {
-        private final byte[] source;
-        private final byte[] chunk = new byte[16 * 1024];
-        private final MessageDigest sha;
-        private int written;
-        private boolean finishSent;
-        long received;
-        boolean finished;
-        private byte[] digest;
-
-        Pump(byte[] source) {
-            this.source = source;
-            try {
-                this.sha = MessageDigest.getInstance("SHA-256");
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-
-        void start(PeerLink link) {
-            onEvents(link.connection(), Connection.EVENT_WRITABLE | Connection.EVENT_READABLE);
-            link.wake();
-        }
-
-        @Override
-        public void onEvents(Connection connection, int events) {
-            if (connection.state() != Connection.State.ESTABLISHED && !finished) {
-                if ((events & Connection.EVENT_CLOSED) == 0) {
-                    return;
-                }
-            }
-            while (written < source.length && connection.writableBytes() > 0) {
-                written += connection.write(source, written, source.length - written);
-            }
-            if (written == source.length && !finishSent && connection.state() == Connection.State.ESTABLISHED) {
-                connection.finish();
-                finishSent = true;
-            }
-            while (!finished) {
-                int n = connection.read(chunk, 0, chunk.length);
-                if (n > 0) {
-                    sha.update(chunk, 0, n);
-                    received += n;
-                } else {
-                    if (n < 0) {
-                        finished = true;
-                        digest = sha.digest();
-                    }
-                    break;
-                }
-            }
-        }
-
-        byte[] digest() {
-            return digest;
-        }
-    }
-
-    private static final class Node {
-        final NodeCore core;
-        final SimEndpoint endpoint;
-        final List<PeerLink> incoming = new ArrayList<>();
-
-        Node(SimEndpoint endpoint, NodeSettings settings, Simulator sim, String name) {
-            this.endpoint = endpoint;
-            this.core = new NodeCore(endpoint, settings, sim.random("node/" + name), new NodeCore.Listener() {
-                @Override
-                public void onIncoming(PeerLink link) {
-                    incoming.add(link);
-                }
-            });
-        }
-    }
-
-    /** The public internet with the rendezvous server on 198.51.100.10 and .11 (RFC 5780 alternates). */
-    private static final class World implements AutoCloseable {
-        final long seed;
-        final CountingAllocator allocator = new CountingAllocator();
-        final Simulator sim;
-        final RendezvousServer server;
-        final InetSocketAddress rendezvous = address("198.51.100.10", 3478);
-        final List<InetSocketAddress> stunServers =
-                List.of(rendezvous, address("198.51.100.10", 3479), address("198.51.100.11", 3478));
-        final List<Node> nodes = new ArrayList<>();
-
-        World(long seed) {
-            this.seed = seed;
-            this.sim = new Simulator(seed, allocator);
-            SimHost primary = sim.internet().addHost("198.51.100.10");
-            SimHost alternate = sim.internet().addHost("198.51.100.11");
-            server = RendezvousServer.listenRfc5780(primary.bind(3478), primary.bind(3479), alternate.bind(3478),
-                    alternate.bind(3479), RendezvousServerConfig.builder().random(sim.random("server")).build());
-        }
-
-        Node node(String name, String natIp, NatConfig natConfig, String privateIp) {
-            return node(name, natIp, natConfig, privateIp, LinkConfig.PERFECT);
-        }
-
-        Node node(String name, String natIp, NatConfig natConfig, String privateIp, LinkConfig access) {
-            Nat nat = sim.internet().addNat(natIp, natConfig);
-            SimHost host = nat.inside().addHost(privateIp, access);
-            SimEndpoint endpoint = host.bind(4000);
-            ProbeSockets probeSockets = new ProbeSockets() {
-                @Override
-                public DatagramEndpoint open() {
-                    return host.bind(0);
-                }
-
-                @Override
-                public void close(DatagramEndpoint socket) {
-                    ((SimEndpoint) socket).close();
-                }
-            };
-            NodeSettings settings = new NodeSettings(name, rendezvous, stunServers, HostAddresses.of(List.of()),
-                    RendezvousClientConfig.builder().random(sim.random("rendezvous/" + name)).build(),
-                    TraversalConfig.DEFAULT, TransportConfig.DEFAULT, 30 * SECOND, SocketTtl.NONE, probeSockets);
-            Node node = new Node(endpoint, settings, sim, name);
-            nodes.add(node);
-            return node;
-        }
-
-        void register(Node... toRegister) {
-            List<CompletableFuture<?>> started = new ArrayList<>();
-            for (Node node : toRegister) {
-                started.add(node.core.start());
-            }
-            sim.runUntil(() -> started.stream().allMatch(CompletableFuture::isDone), 60 * SECOND);
-            for (CompletableFuture<?> f : started) {
-                assertTrue(f.isDone() && !f.isCompletedExceptionally(), "seed " + seed + ": registration " + f);
-            }
-        }
-
-        @Override
-        public void close() {
-            for (Node node : nodes) {
-                node.core.close();
-            }
-            server.close();
-            sim.runFor(100 * MS);
-            sim.close();
-            assertEquals(0, allocator.liveBuffers(), "seed " + seed + ": live buffers after close");
-        }
-    }
-
-    private static byte[] bytes(long seed, int length) {
-        byte[] data = new byte[length];
-        SplittableRandom random = new SplittableRandom(seed);
-        for (int i = 0; i < length; i++) {
-            data[i] = (byte) random.nextInt(256);
-        }
-        return data;
-    }
-
-    private static byte[] sha256(byte[] data) throws NoSuchAlgorithmException {
-        return MessageDigest.getInstance("SHA-256").digest(data);
-    }
-
-    private static InetSocketAddress address(String ip, int port) {
-        try {
-            return new InetSocketAddress(InetAddress.getByName(ip), port);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException(ip, e);
-        }
-    }
 }
