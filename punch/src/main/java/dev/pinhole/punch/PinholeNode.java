@@ -7,7 +7,9 @@ import dev.pinhole.punch.traversal.SocketTtl;
 import dev.pinhole.punch.node.BlockingPeerConnection;
 import dev.pinhole.punch.node.NodeCore;
 import dev.pinhole.punch.node.NodeSettings;
+import dev.pinhole.punch.node.RelaySettings;
 import dev.pinhole.punch.node.PeerLink;
+import dev.pinhole.punch.relay.turn.TurnConfig;
 import dev.pinhole.punch.rendezvous.PeerList;
 import dev.pinhole.punch.rendezvous.RendezvousClientConfig;
 import dev.pinhole.punch.traversal.CandidateGatherer;
@@ -110,7 +112,7 @@ public final class PinholeNode implements Closeable {
         this.settings = new NodeSettings(b.name, b.rendezvous, stunServers,
                 HostAddresses.system(HostAddresses.Filter.DEFAULT), rendezvousConfig.build(),
                 TraversalConfig.DEFAULT.withDeadlineNs(b.traversalTimeout.toNanos()), transportConfig,
-                b.connectTimeout.toNanos(), socketTtl, ProbeSockets.NONE);
+                b.connectTimeout.toNanos(), socketTtl, ProbeSockets.NONE, b.relay);
         try {
             DatagramEndpoint endpoint = Objects.requireNonNull(b.endpointFilter.apply(loop),
                     "endpointFilter returned null");
@@ -334,6 +336,7 @@ public final class PinholeNode implements Closeable {
         private TransportConfig transportConfig = TransportConfig.DEFAULT;
         private List<InetSocketAddress> stunServers = List.of();
         private UnaryOperator<DatagramEndpoint> endpointFilter = UnaryOperator.identity();
+        private RelaySettings relay = RelaySettings.DEFAULT;
 
         private Builder() {
         }
@@ -398,6 +401,35 @@ public final class PinholeNode implements Closeable {
         /** Advanced: every transport setting ({@link TransportConfig#DEFAULT} by default). */
         public Builder transportConfig(TransportConfig config) {
             this.transportConfig = Objects.requireNonNull(config, "config");
+            return this;
+        }
+
+        /**
+         * Whether the node relays when no direct path is found in time. Default: on, through the relay the
+         * rendezvous server offers (its built-in one), else through {@link #turnServer}. Off, a pair that
+         * cannot punch fails with {@link dev.pinhole.punch.traversal.TraversalFailedException}.
+         */
+        public Builder relay(boolean enabled) {
+            this.relay = relay.withEnabled(enabled);
+            return this;
+        }
+
+        /**
+         * How long the direct checks run alone before the connection starts on the relay; they go on after,
+         * and a direct path found later takes the live stream over. Default 2.5 s
+         * ({@link RelaySettings#DEFAULT_FALLBACK_DELAY}, where the choice is explained).
+         */
+        public Builder relayFallbackDelay(Duration delay) {
+            this.relay = relay.withFallbackDelay(nonNegative(delay, "relayFallbackDelay"));
+            return this;
+        }
+
+        /**
+         * A TURN server of your own (RFC 8656, e.g. coturn) with long-term credentials, used when the
+         * rendezvous server offers no relay. Default: none.
+         */
+        public Builder turnServer(InetSocketAddress server, String username, String password) {
+            this.relay = relay.withTurnServers(List.of(TurnConfig.of(server, username, password)));
             return this;
         }
 

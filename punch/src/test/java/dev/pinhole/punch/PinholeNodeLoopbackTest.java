@@ -263,7 +263,7 @@ class PinholeNodeLoopbackTest {
         return new String(buffer, StandardCharsets.UTF_8);
     }
 
-    private static byte[] sha256(InputStream in) throws IOException, NoSuchAlgorithmException {
+    static byte[] sha256(InputStream in) throws IOException, NoSuchAlgorithmException {
         MessageDigest sha = MessageDigest.getInstance("SHA-256");
         byte[] chunk = new byte[64 * 1024];
         int n;
@@ -273,7 +273,7 @@ class PinholeNodeLoopbackTest {
         return sha.digest();
     }
 
-    private static byte[] bytes(long seed, int length) {
+    static byte[] bytes(long seed, int length) {
         byte[] data = new byte[length];
         SplittableRandom random = new SplittableRandom(seed);
         for (int i = 0; i < length; i++) {

@@ -98,9 +98,10 @@ public final class NodeCore {
     /** Application error code of the abort an unmatched connection gets. */
     public static final long UNMATCHED_ABORT_CODE = 0x504E_0001L;
     /**
-     * How long an allocation is kept after its connection moved to a direct path: the peer follows once it
-     * validated our new address (one round trip, RFC 9000 §8.2), and until then its packets come through the
-     * relay. Five seconds covers that even at the PTO backoff of a lossy path.
+     * How long an allocation is kept after its connection moved to a direct path or ended: the peer follows
+     * a move once it validated our new address (one round trip, RFC 9000 §8.2), and an ending connection
+     * still exchanges its last ACKs and CONNECTION_CLOSE (§10.2); until then those packets go through the
+     * relay. Five seconds covers both even at the PTO backoff of a lossy path.
      */
     static final long RELAY_LINGER_NS = 5_000_000_000L;
 
@@ -699,13 +700,18 @@ public final class NodeCore {
             if (relay == null || relayReleased) {
                 return;
             }
-            relayReleased = true;
             migratedToDirect++;
             relayState = "left for a direct path";
+            releaseRelayLater();
+        }
+
+        /** Releases our use of the relay {@link #RELAY_LINGER_NS} from now; the route to the peer goes with it. */
+        private void releaseRelayLater() {
+            relayReleased = true;
             TurnAllocation allocation = relay;
             InetSocketAddress route = peerRelayed;
             endpoint.timers().schedule(endpoint.clock().nanoTime() + RELAY_LINGER_NS, (firedNs, id) -> {
-                if (route != null) {
+                if (route != null && router.relayFor(route) == allocation) {
                     router.forget(route);
                 }
                 relays.release(allocation);
@@ -798,11 +804,9 @@ public final class NodeCore {
             traversals.remove(this);
             expected.values().removeIf(t -> t == this);
             if (relay != null && !relayReleased) {
-                relayReleased = true;
-                if (peerRelayed != null) {
-                    router.forget(peerRelayed);
-                }
-                relays.release(relay);
+                // Not at once: the connection's last packets (its CONNECTION_CLOSE, our last ACKs) go out after
+                // this, and the peer's come in, through the relay.
+                releaseRelayLater();
             }
             if (path != null && path.endpoint() != endpoint) {
                 // The session handed the path's birthday socket to us; close it and its transport on the next
