@@ -53,7 +53,8 @@ final class RendezvousCommand implements Callable<Integer> {
 
     @Option(names = "--relay-ip", paramLabel = "IP",
             description = "Address peers are told to reach the relay at (offers and relayed addresses)."
-                + " Default: --listen's IP, or for 0.0.0.0 the first non-loopback IPv4 address of this host."
+                + " Default: the relay's listening IP (--relay-listen, else --listen), or for 0.0.0.0 the first"
+                + " non-loopback IPv4 address of this host."
                 + " A public address in front of this host (1:1 NAT) also works with a specific --relay-listen.")
     InetAddress relayIp;
 
