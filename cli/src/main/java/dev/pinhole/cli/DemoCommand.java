@@ -79,9 +79,17 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
             throw new CliException(ExitCodes.LOCAL_FILE, "cannot create a temporary directory: " + e, e);
         }
         try (UdpEventLoop serverLoop = Loops.bind(new InetSocketAddress(loopback, 0), "demo-rendezvous")) {
+            // The built-in relay on loopback next to the server, as `pinhole rendezvous` runs it, so that every
+            // introduction offers it.
+            BuiltInRelay relay = BuiltInRelay.open(serverLoop, new InetSocketAddress(loopback, 0), loopback, null,
+                    null, "pinhole-demo");
+            RendezvousServerConfig config = RendezvousServerConfig.builder().software("pinhole-demo")
+                    .relay(relay.offeredAddress(), relay.restSecret()).build();
             serverLoop.start();
-            RendezvousServer server = serverLoop.submit(() -> RendezvousServer.listen(serverLoop,
-                    RendezvousServerConfig.builder().software("pinhole-demo").build())).get(10, TimeUnit.SECONDS);
+            RendezvousServer server = serverLoop.submit(() -> {
+                relay.start();
+                return RendezvousServer.listen(serverLoop, config);
+            }).get(10, TimeUnit.SECONDS);
             InetSocketAddress rendezvous = server.localAddress();
             if (!json) {
                 System.out.printf(Locale.ROOT, "pinhole demo: rendezvous on %s; alice sends bob %s%s%n",

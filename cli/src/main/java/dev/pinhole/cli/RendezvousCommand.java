@@ -4,7 +4,9 @@ import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
 import dev.pinhole.punch.rendezvous.RendezvousServer;
 import dev.pinhole.punch.rendezvous.RendezvousServerConfig;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -15,12 +17,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code pinhole rendezvous}: the rendezvous server (with STUN, and RFC 5780 with --alt). */
+/**
+ * {@code pinhole rendezvous}: the rendezvous server (with STUN, and RFC 5780 with --alt), and by default
+ * the built-in TURN relay whose credentials every introduction offers ({@link BuiltInRelay}).
+ */
 @Command(name = "rendezvous", mixinStandardHelpOptions = true,
         description = {"Runs a rendezvous server until interrupted: peers register names here and are"
             + " introduced to each other; it answers STUN Binding requests on the same port, and with --alt"
-            + " it is an RFC 5780 NAT behaviour discovery server.",
-            "Prints 'listening on IP:PORT' once ready."})
+            + " it is an RFC 5780 NAT behaviour discovery server. Unless --no-relay, it also runs a TURN relay"
+            + " (RFC 8656) for peers that cannot punch, and every introduction offers it with credentials"
+            + " valid for 24 hours.",
+            "Prints 'listening on IP:PORT' once ready (with ', relay on IP:PORT' when relaying)."})
 final class RendezvousCommand implements Callable<Integer> {
     @Option(names = "--listen", required = true, paramLabel = "IP:PORT", converter = Addresses.class,
             description = "Address to listen on (UDP), e.g. 0.0.0.0:3478.")
@@ -35,10 +42,25 @@ final class RendezvousCommand implements Callable<Integer> {
             description = "Shared secret (first line) peers must prove with MESSAGE-INTEGRITY-SHA256.")
     Path secretFile;
 
-    @Option(names = "--no-relay", description = "Do not relay traffic for peers that cannot punch. Accepted"
-            + " for forward compatibility: this version has no built-in relay yet (it arrives with a later"
-            + " release), so it never relays.")
+    @Option(names = "--no-relay", description = "Do not run the built-in relay and offer none: peers that"
+            + " cannot punch fail to connect.")
     boolean noRelay;
+
+    @Option(names = "--relay-listen", paramLabel = "IP:PORT", converter = Addresses.class,
+            description = "Address the relay listens on (UDP). Default: --listen's IP, port --listen's + 1"
+                + " (an ephemeral port when --listen's is 0).")
+    InetSocketAddress relayListen;
+
+    @Option(names = "--relay-ip", paramLabel = "IP",
+            description = "Address peers are told to reach the relay at (offers and relayed addresses)."
+                + " Default: the relay's listening IP (--relay-listen, else --listen), or for 0.0.0.0 the first"
+                + " non-loopback IPv4 address of this host."
+                + " A public address in front of this host (1:1 NAT) also works with a specific --relay-listen.")
+    InetAddress relayIp;
+
+    @Option(names = "--relay-rate", paramLabel = "BYTES_PER_SECOND",
+            description = "Relayed bytes per second per allocation, both directions together (default: 2000000).")
+    Long relayRate;
 
     @Option(names = "--json", description = "Print the ready line as JSON too.")
     boolean json;
@@ -56,10 +78,16 @@ final class RendezvousCommand implements Callable<Integer> {
         UdpEventLoop loop = Loops.bind(listen, "rendezvous");
         CountDownLatch stopped = new CountDownLatch(1);
         try {
+            BuiltInRelay relay = null;
+            if (!noRelay) {
+                relay = openRelay(loop, secret);
+                config.relay(relay.offeredAddress(), relay.restSecret());
+            }
             RendezvousServer server;
             String other = null;
             if (alt == null) {
                 loop.start();
+                startRelay(loop, relay);
                 server = onLoop(loop, () -> RendezvousServer.listen(loop, config.build()));
             } else {
                 int port1 = loop.localAddress().getPort();
@@ -76,16 +104,20 @@ final class RendezvousCommand implements Callable<Integer> {
                 DatagramEndpoint altBoth = Loops.openSocket(loop, new InetSocketAddress(alt.getAddress(), port2));
                 other = Addresses.format(altBoth.localAddress());
                 loop.start();
+                startRelay(loop, relay);
                 server = onLoop(loop, () -> RendezvousServer.listenRfc5780(loop, altPort, altIp, altBoth,
                         config.build()));
             }
             String where = Addresses.format(server.localAddress());
+            String relayWhere = relay == null ? null : Addresses.format(relay.offeredAddress());
             System.out.println("pinhole rendezvous: listening on " + where
                     + (other == null ? "" : " (RFC 5780 other address " + other + ")")
-                    + (secret == null ? "" : " (shared secret required)"));
+                    + (secret == null ? "" : " (shared secret required)")
+                    + (relayWhere == null ? "" : ", relay on " + relayWhere));
             if (json) {
-                System.out.println(Json.object().put("event", "listening").put("address", where)
-                        .put("other_address", other).put("secret", secret != null).put("relay", false));
+                Json line = Json.object().put("event", "listening").put("address", where)
+                        .put("other_address", other).put("secret", secret != null);
+                System.out.println(relayWhere == null ? line.put("relay", false) : line.put("relay", relayWhere));
             }
             System.out.flush();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -97,6 +129,43 @@ final class RendezvousCommand implements Callable<Integer> {
         } catch (CliException e) {
             loop.close();
             throw e;
+        }
+    }
+
+    /**
+     * The relay's socket on {@code loop}, before it starts: --relay-listen, or --listen's IP with the next
+     * port; the offered IP from --relay-ip or {@link BuiltInRelay#defaultRelayIp}. The REST secret is the
+     * shared secret's bytes when it has at least 16, else random per run: only this process issues
+     * credentials, so the secret never needs to leave it.
+     */
+    private BuiltInRelay openRelay(UdpEventLoop loop, String secret) throws CliException {
+        InetSocketAddress where = relayListen;
+        if (where == null) {
+            int port = listen.getPort() == 0 || listen.getPort() == 65_535 ? 0 : listen.getPort() + 1;
+            where = new InetSocketAddress(listen.getAddress(), port);
+        }
+        InetAddress offered;
+        if (relayIp != null) {
+            offered = relayIp;
+        } else {
+            offered = BuiltInRelay.defaultRelayIp(where.getAddress().isAnyLocalAddress() ? listen.getAddress()
+                    : where.getAddress());
+            if (offered == null) {
+                throw new CliException(ExitCodes.USAGE, "cannot tell which address peers reach the relay at:"
+                        + " this host has no non-loopback IPv4 address; pass --relay-ip IP or --no-relay");
+            }
+        }
+        if (offered.isAnyLocalAddress()) {
+            throw new CliException(ExitCodes.USAGE, "--relay-ip must be a specific address, not "
+                    + offered.getHostAddress() + " (peers send to it)");
+        }
+        return BuiltInRelay.open(loop, where, offered,
+                secret == null ? null : secret.getBytes(StandardCharsets.UTF_8), relayRate, "pinhole");
+    }
+
+    private static void startRelay(UdpEventLoop loop, BuiltInRelay relay) throws CliException, InterruptedException {
+        if (relay != null) {
+            onLoop(loop, relay::start);
         }
     }
 

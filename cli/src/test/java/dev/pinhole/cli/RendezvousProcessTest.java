@@ -1,8 +1,27 @@
 package dev.pinhole.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.punch.stun.StunAttributeType;
+import dev.pinhole.punch.stun.StunClass;
+import dev.pinhole.punch.stun.StunMessageType;
+import dev.pinhole.punch.stun.StunParseResult;
+import dev.pinhole.punch.stun.StunReader;
+import dev.pinhole.punch.stun.StunWriter;
+import dev.pinhole.punch.stun.TransactionId;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.util.Arrays;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /** The rendezvous server as a real process, with nat-type and chat processes talking to it. */
@@ -48,5 +67,84 @@ class RendezvousProcessTest {
                 assertEquals(0, bob.exitCode(), bob.describe());
             }
         }
+    }
+
+    @Test
+    void theBuiltInRelayRunsByDefaultAndChallengesATurnAllocateWithRealmAndNonce() throws Exception {
+        try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0", "--json")) {
+            String ready = server.awaitLine(l -> l.contains("listening on "), "the ready line");
+            assertTrue(ready.matches(".*listening on 127\\.0\\.0\\.1:\\d+.*, relay on 127\\.0\\.0\\.1:\\d+$"),
+                    "the ready line names the relay: " + ready);
+            String relay = ready.substring(ready.indexOf("relay on ") + "relay on ".length());
+            String json = server.awaitLine(JsonLine::isJsonObject, "the JSON ready line");
+            assertEquals(relay, JsonLine.field(json, "relay"), "the JSON line's relay field: " + json);
+            assertNotEquals(listeningAddress(ready), relay, "the relay has its own port");
+
+            byte[] answer = allocateWithoutCredentials(Addresses.parse(relay));
+
+            StunReader reader = new StunReader();
+            assertEquals(StunParseResult.OK, reader.wrap(Unpooled.wrappedBuffer(answer)), "a STUN answer");
+            assertEquals(StunMessageType.METHOD_ALLOCATE, reader.method(), "an Allocate answer");
+            assertEquals(StunClass.ERROR_RESPONSE, reader.messageClass(), "an error response");
+            assertEquals(401, reader.errorCode(), "RFC 8656 §7.2 / RFC 8489 §9.2.4: 401 challenge");
+            assertTrue(reader.findAttribute(StunAttributeType.REALM) != StunReader.NO_ATTRIBUTE, "with a REALM");
+            assertTrue(reader.findAttribute(StunAttributeType.NONCE) != StunReader.NO_ATTRIBUTE, "with a NONCE");
+        }
+    }
+
+    @Test
+    void noRelayRunsNoRelayAndSaysSo() throws Exception {
+        try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0", "--no-relay", "--json")) {
+            String ready = server.awaitLine(l -> l.contains("listening on "), "the ready line");
+            assertFalse(ready.contains("relay"), "no relay in the ready line: " + ready);
+            String json = server.awaitLine(JsonLine::isJsonObject, "the JSON ready line");
+            assertEquals("false", JsonLine.field(json, "relay"), "relay false in " + json);
+        }
+    }
+
+    @Test
+    void relayListenAndRelayIpPlaceTheRelayNextToAFixedListenPort() throws Exception {
+        int port;
+        try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            port = probe.getLocalPort();
+        }
+        try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:" + port,
+                "--relay-listen", "127.0.0.1:0", "--relay-ip", "127.0.0.1")) {
+            String ready = server.awaitLine(l -> l.contains("listening on "), "the ready line");
+            assertEquals("127.0.0.1:" + port, listeningAddress(ready), "listening where asked: " + ready);
+            assertTrue(ready.contains(", relay on 127.0.0.1:"), "an explicit --relay-listen port 0 is ephemeral: " + ready);
+        }
+    }
+
+    private static String listeningAddress(String line) {
+        return line.substring(line.indexOf("listening on ") + "listening on ".length()).split("[ ,]")[0];
+    }
+
+    /**
+     * An Allocate request (REQUESTED-TRANSPORT UDP) without credentials, and the relay's answer. UDP on
+     * loopback does not lose datagrams unless a buffer overflows, but the request is repeated a few times
+     * as a STUN client would (RFC 8489 §6.2.1), each time waiting for the answer at most 5 s.
+     */
+    private static byte[] allocateWithoutCredentials(InetSocketAddress relay) throws Exception {
+        ByteBuf out = Unpooled.buffer();
+        new StunWriter().begin(out, StunMessageType.of(StunMessageType.METHOD_ALLOCATE, StunClass.REQUEST),
+                TransactionId.random(new SplittableRandom(0xA11CL))).addUInt32(StunAttributeType.REQUESTED_TRANSPORT,
+                17 << 24).addFingerprint().finish();
+        byte[] request = ByteBufUtil.getBytes(out);
+        try (DatagramSocket socket = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            socket.setSoTimeout(5_000);
+            byte[] buffer = new byte[1500];
+            for (int attempt = 0; attempt < 3; attempt++) {
+                socket.send(new DatagramPacket(request, request.length, relay));
+                DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+                try {
+                    socket.receive(packet);
+                    return Arrays.copyOf(buffer, packet.getLength());
+                } catch (SocketTimeoutException e) {
+                    // Repeat the request, as a STUN client retransmits.
+                }
+            }
+        }
+        throw new AssertionError("the relay at " + relay + " did not answer an Allocate request");
     }
 }

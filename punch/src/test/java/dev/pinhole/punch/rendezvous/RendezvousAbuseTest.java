@@ -175,8 +175,8 @@ class RendezvousAbuseTest {
         byte[] forgedNonce = "AAAAAAAAAAAAAAAAAAAAAAAA".getBytes(StandardCharsets.US_ASCII);
         Map<String, Integer> answered = new LinkedHashMap<>();
         int[] methods = {RendezvousProtocol.METHOD_REGISTER, RendezvousProtocol.METHOD_LIST_PEERS,
-            RendezvousProtocol.METHOD_CONNECT, RendezvousProtocol.METHOD_MESSAGE, RendezvousProtocol.METHOD_INTRODUCTION,
-            UNKNOWN_METHOD};
+            RendezvousProtocol.METHOD_CONNECT, RendezvousProtocol.METHOD_MESSAGE, RendezvousProtocol.METHOD_CANDIDATE,
+            RendezvousProtocol.METHOD_INTRODUCTION, UNKNOWN_METHOD};
         for (int method : methods) {
             for (Map.Entry<String, Consumer<StunWriter>> body : bodies.entrySet()) {
                 for (boolean withNonce : new boolean[] {false, true}) {

@@ -2,7 +2,9 @@ package dev.pinhole.punch.rendezvous;
 
 import static dev.pinhole.punch.rendezvous.RendezvousSim.MS;
 import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
@@ -11,8 +13,12 @@ import dev.pinhole.punch.stun.StunClass;
 import dev.pinhole.punch.stun.StunMessageType;
 import dev.pinhole.punch.stun.StunWriter;
 import dev.pinhole.punch.stun.TransactionId;
+import dev.pinhole.punch.traversal.Candidate;
+import dev.pinhole.punch.traversal.CandidateType;
 import dev.pinhole.punch.traversal.Introduction;
+import dev.pinhole.punch.traversal.RelayOffer;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,28 +39,34 @@ class RendezvousFuzzTest {
     private static final int MAX_REGISTRATIONS = 12;
     private static final int MAX_SOURCES = 24;
     private static final int MAX_OUTBOUND = 6;
+    private static final byte[] REST_SECRET = "fuzz-rest-secret-0123456789".getBytes(StandardCharsets.US_ASCII);
     private static final int[] METHODS = {RendezvousProtocol.METHOD_REGISTER, RendezvousProtocol.METHOD_LIST_PEERS,
-        RendezvousProtocol.METHOD_CONNECT, RendezvousProtocol.METHOD_MESSAGE, RendezvousProtocol.METHOD_INTRODUCTION,
-        StunMessageType.METHOD_BINDING, 0x0EF};
+        RendezvousProtocol.METHOD_CONNECT, RendezvousProtocol.METHOD_MESSAGE, RendezvousProtocol.METHOD_CANDIDATE,
+        RendezvousProtocol.METHOD_INTRODUCTION, StunMessageType.METHOD_BINDING, 0x0EF};
+    /** The methods clients send, which {@link #structured} builds plausible requests of. */
+    private static final int CLIENT_METHODS = 5;
     private static final int[] ATTRIBUTES = {RendezvousProtocol.ATTR_PEER_NAME, RendezvousProtocol.ATTR_CLIENT_ID,
         RendezvousProtocol.ATTR_HOST_CANDIDATE, RendezvousProtocol.ATTR_NAT_PROFILE, RendezvousProtocol.ATTR_LIST_AFTER,
-        RendezvousProtocol.ATTR_MESSAGE_TEXT, RendezvousProtocol.ATTR_INTRODUCTION_ID, StunAttributeType.PADDING,
+        RendezvousProtocol.ATTR_MESSAGE_TEXT, RendezvousProtocol.ATTR_INTRODUCTION_ID, RendezvousProtocol.ATTR_PEER_CANDIDATE,
+        RendezvousProtocol.ATTR_RELAY_OFFER, StunAttributeType.PADDING,
         StunAttributeType.SOFTWARE, StunAttributeType.CHANGE_REQUEST, 0x0042, 0xC0DE};
 
     @Test
     void theServerSurvivesSeededFuzzingOverTheNetworkAndStillServesRealPeers() {
-        long[] reached = new long[4];
+        long[] reached = new long[5];
         for (long seed = 1; seed <= Math.max(1, SEEDS); seed++) {
             fuzzOverTheNetwork(seed, reached);
         }
-        assertTrue(reached[0] > 0 && reached[1] > 0 && reached[2] > 0 && reached[3] > 0,
-            "the fuzzing reached registration, introduction, listing and their refusals: " + Arrays.toString(reached));
+        assertTrue(reached[0] > 0 && reached[1] > 0 && reached[2] > 0 && reached[3] > 0 && reached[4] > 0,
+            "the fuzzing reached registration, introduction, listing, their refusals and trickled candidates: "
+                + Arrays.toString(reached));
     }
 
     private void fuzzOverTheNetwork(long seed, long[] reached) {
         try (RendezvousSim net = new RendezvousSim(seed)) {
             net.startServer(b -> b.maxRegistrations(MAX_REGISTRATIONS).maxTrackedSources(MAX_SOURCES)
-                .maxOutboundRequests(MAX_OUTBOUND).rateLimit(200, 400).maxNamesPerPage(5));
+                .maxOutboundRequests(MAX_OUTBOUND).rateLimit(200, 400).maxNamesPerPage(5)
+                .relay(RendezvousSim.address("198.51.100.10", 3479), REST_SECRET));
             Peer alice = net.peerBehindNat("alice");
             Peer bob = net.peerBehindNat("bob");
             net.register(alice);
@@ -93,12 +105,15 @@ class RendezvousFuzzTest {
             reached[1] += stats.connects();
             reached[2] += stats.lists();
             reached[3] += stats.nameConflicts() + stats.serverFull() + stats.peerNotFound();
+            reached[4] += stats.candidatesForwarded();
 
             // Still serving: alice and bob kept refreshing through all of it and can still be introduced.
             net.run(60 * SECOND);
             assertTrue(net.server.isRegistered("alice") && net.server.isRegistered("bob"), "refreshed throughout" + context);
             Introduction introduction = net.await(alice.client().connect("bob"), 20 * SECOND);
             assertEquals("bob", introduction.peerName(), "introduced after the fuzzing" + context);
+            assertEquals(RendezvousSim.address("198.51.100.10", 3479), introduction.relay().server(),
+                "with a relay offer" + context);
         }
     }
 
@@ -160,7 +175,7 @@ class RendezvousFuzzTest {
     }
 
     private static byte[] structured(SplittableRandom random, byte[] nonce) {
-        int method = METHODS[random.nextInt(4)];
+        int method = METHODS[random.nextInt(CLIENT_METHODS)];
         Consumer<StunWriter> body = w -> {
             switch (method) {
                 case RendezvousProtocol.METHOD_REGISTER -> {
@@ -184,6 +199,14 @@ class RendezvousFuzzTest {
                     }
                 }
                 case RendezvousProtocol.METHOD_CONNECT -> w.addBytes(RendezvousProtocol.ATTR_PEER_NAME, poolName(random));
+                case RendezvousProtocol.METHOD_CANDIDATE -> {
+                    w.addBytes(RendezvousProtocol.ATTR_PEER_NAME, poolName(random));
+                    int candidates = random.nextInt(10) == 0 ? random.nextInt(3) : 1;
+                    for (int i = 0; i < candidates; i++) {
+                        w.addBytes(RendezvousProtocol.ATTR_PEER_CANDIDATE,
+                            plausibleValue(random, RendezvousProtocol.ATTR_PEER_CANDIDATE));
+                    }
+                }
                 default -> {
                     w.addBytes(RendezvousProtocol.ATTR_PEER_NAME, poolName(random));
                     w.addBytes(RendezvousProtocol.ATTR_MESSAGE_TEXT, randomBytes(random, random.nextInt(600)));
@@ -223,6 +246,15 @@ class RendezvousFuzzTest {
     }
 
     private static byte[] plausibleValue(SplittableRandom random, int attribute) {
+        if (attribute == RendezvousProtocol.ATTR_PEER_CANDIDATE && random.nextBoolean()) {
+            return mangle(random, RendezvousAttributes.peerCandidate(new Candidate(
+                CandidateType.values()[random.nextInt(CandidateType.values().length)],
+                RendezvousSim.address("198.51.100." + random.nextInt(256), 1 + random.nextInt(65535)),
+                1 + random.nextInt(Integer.MAX_VALUE), RendezvousSim.address("10.0.0.1", 1))));
+        }
+        if (attribute == RendezvousProtocol.ATTR_RELAY_OFFER && random.nextBoolean()) {
+            return mangle(random, validRelayOffer(random));
+        }
         return switch (random.nextInt(4)) {
             case 0 -> randomBytes(random, random.nextInt(80));
             case 1 -> "alice".getBytes(StandardCharsets.UTF_8);
@@ -234,6 +266,122 @@ class RendezvousFuzzTest {
             }
             default -> randomBytes(random, attribute == RendezvousProtocol.ATTR_CLIENT_ID ? 8 : random.nextInt(12));
         };
+    }
+
+    /** A well-formed RELAY-OFFER value with random fields. */
+    private static byte[] validRelayOffer(SplittableRandom random) {
+        byte[] username = new byte[1 + random.nextInt(120)];
+        byte[] password = new byte[1 + random.nextInt(40)];
+        for (byte[] field : new byte[][] {username, password}) {
+            for (int i = 0; i < field.length; i++) {
+                field[i] = (byte) ('!' + random.nextInt(94));
+            }
+        }
+        return RendezvousAttributes.relayOffer(new RelayOffer(
+            RendezvousSim.address(random.nextBoolean() ? "198.51.100.10" : "2001:db8::" + Integer.toHexString(random.nextInt(65536)),
+                1 + random.nextInt(65535)),
+            new String(username, StandardCharsets.US_ASCII), new String(password, StandardCharsets.US_ASCII),
+            random.nextLong(Long.MAX_VALUE)));
+    }
+
+    /** Half the time unchanged; else truncated, extended, bit-flipped or with a length field overwritten. */
+    private static byte[] mangle(SplittableRandom random, byte[] value) {
+        if (value.length == 0) {
+            return value;
+        }
+        return switch (random.nextInt(8)) {
+            case 0 -> Arrays.copyOf(value, random.nextInt(value.length + 1));
+            case 1 -> Arrays.copyOf(value, value.length + 1 + random.nextInt(4));
+            case 2 -> flipBits(random, value);
+            case 3 -> {
+                byte[] lying = value.clone();
+                lying[random.nextInt(lying.length)] = (byte) random.nextInt(256);
+                yield lying;
+            }
+            default -> value;
+        };
+    }
+
+    @Test
+    void theClientSurvivesSeededIntroductionsAndCandidatesWithMangledRelayOffersAndCandidates() {
+        for (long seed = 1; seed <= Math.max(1, SEEDS); seed++) {
+            try (RendezvousSim net = new RendezvousSim(seed)) {
+                Peer bob = net.publicPeer("bob", b -> b);
+                SplittableRandom random = new SplittableRandom(seed);
+                long delivered = 0;
+                long expectedOffers = 0;
+                for (int i = 0; i < DATAGRAMS_PER_SEED / 4; i++) {
+                    boolean introduction = random.nextBoolean();
+                    byte[] value = introduction ? validRelayOffer(random) : plausibleValue(random,
+                        RendezvousProtocol.ATTR_PEER_CANDIDATE);
+                    byte[] sent = mangle(random, value);
+                    long id = i + 1;
+                    Consumer<StunWriter> body = introduction ? w -> {
+                        byte[] idBytes = new byte[RendezvousProtocol.ID_BYTES];
+                        RendezvousAttributes.writeLong(idBytes, 0, id);
+                        w.addBytes(RendezvousProtocol.ATTR_INTRODUCTION_ID, idBytes);
+                        w.addString(RendezvousProtocol.ATTR_PEER_NAME, "alice");
+                        w.addString(RendezvousProtocol.ATTR_LOCAL_CREDENTIALS, "abcd:0123456789abcdefghijkl");
+                        w.addString(RendezvousProtocol.ATTR_REMOTE_CREDENTIALS, "efgh:0123456789abcdefghijkl");
+                        w.addUInt32(RendezvousProtocol.ATTR_ROLE, RendezvousProtocol.ROLE_CONTROLLED);
+                        w.addBytes(RendezvousProtocol.ATTR_RELAY_OFFER, sent);
+                    } : w -> {
+                        w.addString(RendezvousProtocol.ATTR_PEER_NAME, "alice");
+                        w.addBytes(RendezvousProtocol.ATTR_PEER_CANDIDATE, sent);
+                    };
+                    int method = introduction ? RendezvousProtocol.METHOD_INTRODUCTION : RendezvousProtocol.METHOD_CANDIDATE;
+                    byte[] datagram = RawPeer.message(StunMessageType.of(method, StunClass.REQUEST),
+                        new TransactionId(random.nextLong(), random.nextInt()), body, null, null, true);
+                    ByteBuf buf = net.allocator.buffer(datagram.length);
+                    buf.writeBytes(datagram);
+                    boolean decodable = introduction
+                        ? RendezvousAttributes.readRelayOffer(Unpooled.wrappedBuffer(sent), 0, sent.length) != null
+                        : RendezvousAttributes.readPeerCandidate(Unpooled.wrappedBuffer(sent), 0, sent.length) != null;
+                    try {
+                        assertTrue(bob.client().handle(buf, net.serverAddress),
+                            "a request from the server is consumed (seed " + seed + ", #" + i + ")");
+                    } finally {
+                        buf.release();
+                    }
+                    if (decodable) {
+                        delivered++;
+                        expectedOffers += introduction ? 1 : 0;
+                    }
+                }
+                net.run(1 * SECOND);
+                RendezvousClientStats stats = bob.client().stats();
+                String context = " (seed " + seed + ", " + stats + ")";
+                assertEquals(delivered, stats.introductionsReceived() + stats.candidatesReceived(),
+                    "every decodable request was delivered" + context);
+                assertEquals(expectedOffers, bob.listener().introductions.stream().filter(x -> x.relay() != null).count(),
+                    "every delivered introduction has its offer" + context);
+                assertEquals(DATAGRAMS_PER_SEED / 4 - delivered, stats.invalidIntroductions(),
+                    "every other one was refused and counted" + context);
+                assertTrue(stats.invalidIntroductions() > 0 && delivered > 0, "both outcomes happened" + context);
+            }
+        }
+    }
+
+    @Test
+    void relayOfferDecodingNeverThrowsAndRejectsEveryTruncation() {
+        SplittableRandom random = new SplittableRandom(0xE10EL);
+        for (int i = 0; i < 20_000; i++) {
+            byte[] bytes = random.nextBoolean() ? randomBytes(random, random.nextInt(80))
+                : mangle(random, validRelayOffer(random));
+            RelayOffer offer = RendezvousAttributes.readRelayOffer(Unpooled.wrappedBuffer(bytes), 0, bytes.length);
+            if (offer != null) {
+                // RFC 8489 §14.1: the address's first byte is reserved, ignored on receipt, sent as 0.
+                byte[] expected = bytes.clone();
+                expected[0] = 0;
+                assertArrayEquals(expected, RendezvousAttributes.relayOffer(offer),
+                    "an accepted value re-encodes to the same bytes (case " + i + ")");
+            }
+        }
+        byte[] valid = validRelayOffer(random);
+        for (int length = 0; length < valid.length; length++) {
+            assertNull(RendezvousAttributes.readRelayOffer(Unpooled.wrappedBuffer(valid), 0, length),
+                "a truncation to " + length + " of " + valid.length + " bytes is malformed");
+        }
     }
 
     private static byte[] flipBits(SplittableRandom random, byte[] message) {

@@ -1,0 +1,130 @@
+package dev.pinhole.punch.rendezvous;
+
+import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import dev.pinhole.core.net.DatagramDemultiplexer;
+import dev.pinhole.core.sim.Nat;
+import dev.pinhole.core.sim.NatConfig;
+import dev.pinhole.core.sim.SimEndpoint;
+import dev.pinhole.punch.relay.server.RestCredentials;
+import dev.pinhole.punch.relay.server.TurnServer;
+import dev.pinhole.punch.relay.server.TurnServerConfig;
+import dev.pinhole.punch.relay.turn.TurnAllocation;
+import dev.pinhole.punch.relay.turn.TurnClient;
+import dev.pinhole.punch.relay.turn.TurnConfig;
+import dev.pinhole.punch.stun.StunClient;
+import dev.pinhole.punch.stun.StunTransactionConfig;
+import dev.pinhole.punch.traversal.Candidate;
+import dev.pinhole.punch.traversal.CandidateType;
+import dev.pinhole.punch.traversal.Introduction;
+import dev.pinhole.punch.traversal.RelayOffer;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The whole relay path the rendezvous server sets up, on the simulator: two peers behind SYMMETRIC NATs
+ * (no punch can work) are introduced, each allocates on the built-in {@link TurnServer} with the
+ * credentials its own RELAY-OFFER carries, trickles its relayed address to the other with CANDIDATE, and
+ * data then flows relay to relay.
+ */
+class RendezvousRelayEndToEndTest {
+    private static final byte[] REST_SECRET = "end-to-end-rest-secret-01234".getBytes(StandardCharsets.US_ASCII);
+    private static final int TURN_PORT = 3479;
+    private static final long WALL_UNIX_SECONDS = 1_795_262_400L;
+
+    /** One node: its socket shared by the STUN, rendezvous and TURN clients through a demultiplexer. */
+    private record Node(String name, RendezvousClient rendezvous, TurnClient turn, StunClient stun,
+                        RendezvousSim.RecordingListener listener) {
+    }
+
+    @Test
+    void peersBehindSymmetricNatsAllocateWithTheirOffersTrickleRelayedAddressesAndExchangeData() {
+        long seed = 0xE2EL;
+        try (RendezvousSim net = new RendezvousSim(seed)) {
+            InetSocketAddress turnAddress = RendezvousSim.address(RendezvousSim.SERVER_IP, TURN_PORT);
+            SimEndpoint turnSocket = net.serverHost.bind(TURN_PORT);
+            TurnServer relay = new TurnServer(turnSocket, () -> net.serverHost.bind(0),
+                new RestCredentials(REST_SECRET, () -> WALL_UNIX_SECONDS), TurnServerConfig.defaults(),
+                net.sim.random("turn-server")).listen();
+            net.startServer(b -> b.relay(turnAddress, REST_SECRET).unixSeconds(() -> WALL_UNIX_SECONDS));
+            List<Node> nodes = new ArrayList<>();
+            try {
+                Node alice = node(net, "alice", nodes);
+                Node bob = node(net, "bob", nodes);
+                net.await(alice.rendezvous().register("alice", List.of()), 5 * SECOND);
+                net.await(bob.rendezvous().register("bob", List.of()), 5 * SECOND);
+
+                Introduction forAlice = net.await(alice.rendezvous().connect("bob"), 5 * SECOND);
+                net.run(1 * SECOND);
+                Introduction forBob = bob.listener().introductions.get(0);
+
+                TurnAllocation aliceAllocation = allocate(net, alice, forAlice.relay());
+                TurnAllocation bobAllocation = allocate(net, bob, forBob.relay());
+                Candidate aliceRelayed = Candidate.of(CandidateType.RELAYED, aliceAllocation.relayedAddress());
+                Candidate bobRelayed = Candidate.of(CandidateType.RELAYED, bobAllocation.relayedAddress());
+                net.await(alice.rendezvous().sendCandidate("bob", aliceRelayed), 5 * SECOND);
+                net.await(bob.rendezvous().sendCandidate("alice", bobRelayed), 5 * SECOND);
+                net.run(1 * SECOND);
+
+                assertEquals(List.of(aliceRelayed), bob.listener().candidates, "bob learnt alice's relayed address");
+                assertEquals(List.of(bobRelayed), alice.listener().candidates, "alice learnt bob's relayed address");
+
+                // Each lets the other's relayed address in (RFC 8656 §9), then alice sends through both relays.
+                Candidate toBob = alice.listener().candidates.get(0);
+                Candidate toAlice = bob.listener().candidates.get(0);
+                net.await(aliceAllocation.createPermission(toBob.address()), 5 * SECOND);
+                net.await(bobAllocation.createPermission(toAlice.address()), 5 * SECOND);
+                List<byte[]> bobGot = new ArrayList<>();
+                bobAllocation.receiver((datagram, sender) -> bobGot.add(ByteBufUtil.getBytes(datagram)));
+                byte[] hello = "hello over the relay".getBytes(StandardCharsets.UTF_8);
+                aliceAllocation.sendTo(toBob.address(), Unpooled.wrappedBuffer(hello));
+                net.run(1 * SECOND);
+
+                assertEquals(1, bobGot.size(), "bob received alice's datagram through the relay (seed " + seed + ")");
+                assertArrayEquals(hello, bobGot.get(0), "intact");
+            } finally {
+                for (Node node : nodes) {
+                    node.turn().close();
+                    node.rendezvous().close();
+                    node.stun().close();
+                }
+                relay.close();
+            }
+        }
+    }
+
+    private static TurnAllocation allocate(RendezvousSim net, Node node, RelayOffer offer) {
+        assertNotNull(offer, node.name() + "'s introduction offers a relay");
+        TurnAllocation allocation = node.turn().allocate(TurnConfig.of(offer.server(), offer.username(),
+            offer.password()));
+        CompletableFuture<TurnAllocation> allocated = allocation.allocated();
+        net.await(allocated, 10 * SECOND);
+        return allocation;
+    }
+
+    private static Node node(RendezvousSim net, String name, List<Node> nodes) {
+        Nat nat = net.sim.internet().addNat("203.0.113." + (nodes.size() + 1), NatConfig.SYMMETRIC);
+        SimEndpoint endpoint = nat.inside().addHost("10.0.0.2").bind(4000);
+        DatagramDemultiplexer demux = new DatagramDemultiplexer();
+        endpoint.receiver(demux);
+        StunClient stun = new StunClient(endpoint, StunTransactionConfig.DEFAULT, net.sim.random("stun-" + name));
+        RendezvousClient rendezvous = new RendezvousClient(stun, net.serverAddress,
+            RendezvousClientConfig.builder().random(net.sim.random("client-" + name)).build());
+        TurnClient turn = new TurnClient(stun, net.sim.random("turn-" + name));
+        turn.routeOn(demux, rendezvous::handle);
+        RendezvousSim.RecordingListener listener = new RendezvousSim.RecordingListener(net.sim);
+        rendezvous.listener(listener);
+        Node node = new Node(name, rendezvous, turn, stun, listener);
+        nodes.add(node);
+        return node;
+    }
+}
