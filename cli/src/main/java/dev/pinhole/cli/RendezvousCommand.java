@@ -62,6 +62,16 @@ final class RendezvousCommand implements Callable<Integer> {
             description = "Relayed bytes per second per allocation, both directions together (default: 2000000).")
     Long relayRate;
 
+    @Option(names = "--turn-server", paramLabel = "HOST:PORT", converter = Addresses.class,
+            description = "Offer this TURN server (e.g. coturn) instead of running the built-in relay. It must"
+                + " accept TURN REST credentials made with --turn-secret-file's secret (coturn:"
+                + " --use-auth-secret --static-auth-secret=SECRET).")
+    InetSocketAddress turnServer;
+
+    @Option(names = "--turn-secret-file", paramLabel = "FILE",
+            description = "The TURN server's REST secret (first line), with --turn-server.")
+    Path turnSecretFile;
+
     @Option(names = "--json", description = "Print the ready line as JSON too.")
     boolean json;
 
@@ -79,9 +89,14 @@ final class RendezvousCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         try {
             BuiltInRelay relay = null;
-            if (!noRelay) {
+            InetSocketAddress offered = null;
+            if (turnServer != null) {
+                offered = turnServer;
+                config.relay(turnServer, externalTurnSecret());
+            } else if (!noRelay) {
                 relay = openRelay(loop, secret);
-                config.relay(relay.offeredAddress(), relay.restSecret());
+                offered = relay.offeredAddress();
+                config.relay(offered, relay.restSecret());
             }
             RendezvousServer server;
             String other = null;
@@ -109,7 +124,7 @@ final class RendezvousCommand implements Callable<Integer> {
                         config.build()));
             }
             String where = Addresses.format(server.localAddress());
-            String relayWhere = relay == null ? null : Addresses.format(relay.offeredAddress());
+            String relayWhere = offered == null ? null : Addresses.format(offered);
             System.out.println("pinhole rendezvous: listening on " + where
                     + (other == null ? "" : " (RFC 5780 other address " + other + ")")
                     + (secret == null ? "" : " (shared secret required)")
@@ -130,6 +145,19 @@ final class RendezvousCommand implements Callable<Integer> {
             loop.close();
             throw e;
         }
+    }
+
+    /** The secret of --turn-server, checked against the other relay options. */
+    private byte[] externalTurnSecret() throws CliException {
+        if (noRelay) {
+            throw new CliException(ExitCodes.USAGE, "--turn-server offers a relay and --no-relay offers none:"
+                    + " choose one");
+        }
+        if (turnSecretFile == null) {
+            throw new CliException(ExitCodes.USAGE, "--turn-server needs --turn-secret-file: the TURN server's"
+                    + " REST secret, with which this server makes each peer's credentials");
+        }
+        return Loops.readSecret(turnSecretFile).getBytes(StandardCharsets.UTF_8);
     }
 
     /**

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -27,12 +28,14 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code MASQUERADE} in network namespaces, a router between the NATs): {@code rendezvous} on a
  * public host, {@code receive} and {@code send} behind NATs. The file goes directly between the
  * two NATed hosts or, where a plain punch cannot work ({@code --random-fully}, RFC 4787 section
- * 4.1 address-and-port-dependent mapping), {@code send} says that traversal failed and a relay is
- * needed.
+ * 4.1 address-and-port-dependent mapping, on both NATs), through a relay: the rendezvous server's
+ * built-in one, or a real coturn on the public segment whose TURN REST credentials the rendezvous server
+ * issues. With {@code --no-relay}, {@code send} says that traversal failed and a relay is needed.
  */
 @RequiresNetnsLab
 class CliThroughNatsTest {
     private static final int RENDEZVOUS_PORT = 3478;
+    private static final int COTURN_PORT = 3490;
     private static final int FILE_BYTES = 2 * 1024 * 1024;
     /** Fresh send/receive pairs per lab: one success could be luck. */
     private static final int REPEATS = 3;
@@ -58,7 +61,7 @@ class CliThroughNatsTest {
                     byte[] content = randomBytes(0xC0FFEE + run);
                     Path file = Files.write(dir.resolve("two-nats-" + run + ".bin"), content);
                     Outcome outcome = transfer(lab, "alice", "bob", rendezvous, file, "run" + run);
-                    assertDirectAndIntact(outcome, content, "run " + run + " of " + REPEATS);
+                    assertPathAndIntact(outcome, content, "direct", "run " + run + " of " + REPEATS);
                 }
             });
         }
@@ -76,16 +79,60 @@ class CliThroughNatsTest {
                 byte[] content = randomBytes(0x5A4E);
                 Path file = Files.write(dir.resolve("same-lan.bin"), content);
                 Outcome outcome = transfer(lab, "alice", "carol", rendezvous, file, "lan");
-                assertDirectAndIntact(outcome, content, "two hosts behind one NAT");
+                assertPathAndIntact(outcome, content, "direct", "two hosts behind one NAT");
             });
         }
     }
 
     @Test
-    void sendBehindRandomFullyNatSaysTraversalFailedAndARelayIsNeeded() throws Exception {
-        try (NetnsLab lab = NetnsLab.twoNats(NatMapping.ADDRESS_AND_PORT_DEPENDENT, NatMapping.ENDPOINT_INDEPENDENT)) {
+    void fileCrossesTwoRandomFullyNatsThroughTheBuiltInRelay() throws Exception {
+        try (NetnsLab lab = NetnsLab.twoNats(NatMapping.ADDRESS_AND_PORT_DEPENDENT,
+                NatMapping.ADDRESS_AND_PORT_DEPENDENT)) {
             withLogsOnFailure(lab, () -> {
                 String rendezvous = startRendezvous(lab);
+                byte[] content = randomBytes(0x4E1A);
+                Path file = Files.write(dir.resolve("relayed.bin"), content);
+                Outcome outcome = transfer(lab, "alice", "bob", rendezvous, file, "relayed");
+                assertPathAndIntact(outcome, content, "relayed", "random-fully on both NATs, built-in relay");
+                String relay = lab.address("server").getHostAddress() + ":" + (RENDEZVOUS_PORT + 1);
+                assertTrue(outcome.sendSummary().contains(relay), "the path names the built-in relay " + relay
+                        + ": " + outcome.sendSummary());
+            });
+        }
+    }
+
+    @Test
+    void fileCrossesTwoRandomFullyNatsThroughCoturnOnThePublicSegment() throws Exception {
+        try (NetnsLab lab = NetnsLab.twoNats(NatMapping.ADDRESS_AND_PORT_DEPENDENT,
+                NatMapping.ADDRESS_AND_PORT_DEPENDENT)) {
+            withLogsOnFailure(lab, () -> {
+                String server = lab.address("server").getHostAddress();
+                String turnSecret = "coturn and rendezvous share this";
+                Path secretFile = Files.writeString(dir.resolve("turn-secret"), turnSecret + "\n");
+                LabProcess coturn = lab.exec("server", List.of("turnserver", "-n", "--listening-ip=" + server,
+                        "--listening-port=" + COTURN_PORT, "--relay-ip=" + server, "--min-port=50000",
+                        "--max-port=50200", "--use-auth-secret", "--static-auth-secret=" + turnSecret,
+                        "--realm=pinhole", "--fingerprint", "--no-tls", "--no-dtls", "--no-cli",
+                        "--log-file=stdout", "--simple-log", "--pidfile=" + dir.resolve("turnserver.pid"),
+                        "--userdb=" + dir.resolve("turndb")));
+                coturn.awaitLine(l -> l.contains("Total General servers"), "coturn's servers", READY_LIMIT);
+                String rendezvous = startRendezvous(lab, "--turn-server", server + ":" + COTURN_PORT,
+                        "--turn-secret-file", secretFile.toString());
+                byte[] content = randomBytes(0xC07);
+                Path file = Files.write(dir.resolve("via-coturn.bin"), content);
+                Outcome outcome = transfer(lab, "alice", "bob", rendezvous, file, "coturn");
+                assertPathAndIntact(outcome, content, "relayed", "random-fully on both NATs, coturn");
+                assertTrue(outcome.sendSummary().contains(server + ":" + COTURN_PORT),
+                        "the path names coturn: " + outcome.sendSummary());
+            });
+        }
+    }
+
+    @Test
+    void withoutARelaySendBehindRandomFullyNatSaysTraversalFailedAndARelayIsNeeded() throws Exception {
+        try (NetnsLab lab = NetnsLab.twoNats(NatMapping.ADDRESS_AND_PORT_DEPENDENT, NatMapping.ENDPOINT_INDEPENDENT)) {
+            withLogsOnFailure(lab, () -> {
+                String rendezvous = startRendezvous(lab, "--no-relay");
                 byte[] content = randomBytes(0x5E1F);
                 Path file = Files.write(dir.resolve("random-fully.bin"), content);
                 Path out = Files.createDirectory(dir.resolve("out-random-fully"));
@@ -112,9 +159,11 @@ class CliThroughNatsTest {
     // ---------------------------------------------------------------- helpers
 
     /** Starts {@code rendezvous} on the public host and returns its address once it says it listens. */
-    private static String startRendezvous(NetnsLab lab) throws Exception {
+    private static String startRendezvous(NetnsLab lab, String... options) throws Exception {
         String address = lab.address("server").getHostAddress() + ":" + RENDEZVOUS_PORT;
-        LabProcess server = lab.java("server", Main.class, "rendezvous", "--listen", address);
+        List<String> args = new ArrayList<>(List.of("rendezvous", "--listen", address));
+        args.addAll(List.of(options));
+        LabProcess server = lab.java("server", Main.class, args.toArray(String[]::new));
         server.awaitLine(l -> l.contains("listening on "), "its 'listening on' line", READY_LIMIT);
         return address;
     }
@@ -146,13 +195,13 @@ class CliThroughNatsTest {
                 .orElse("(no summary) " + p.describe() + ":\n" + p.output());
     }
 
-    private static void assertDirectAndIntact(Outcome o, byte[] content, String what) throws Exception {
+    private static void assertPathAndIntact(Outcome o, byte[] content, String path, String what) throws Exception {
         String sha256 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
         assertEquals(ExitCodes.OK, o.sendExit(), what + ": send exit code; summary " + o.sendSummary());
         assertEquals(ExitCodes.OK, o.receiveExit(), what + ": receive exit code; summary " + o.receiveSummary());
         for (String summary : List.of(o.sendSummary(), o.receiveSummary())) {
             assertEquals("true", field(summary, "ok"), what + ": ok in " + summary);
-            assertEquals("direct", field(summary, "path"), what + ": path in " + summary);
+            assertEquals(path, field(summary, "path"), what + ": path in " + summary);
             assertEquals(sha256, field(summary, "sha256"), what + ": sha256 in " + summary);
             assertEquals(String.valueOf(content.length), field(summary, "bytes"), what + ": bytes in " + summary);
         }
