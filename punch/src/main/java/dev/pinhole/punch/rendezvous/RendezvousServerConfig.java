@@ -26,7 +26,7 @@ public final class RendezvousServerConfig {
     public static final int DEFAULT_RATE_BURST = 40;
     /** Source addresses the rate limiter remembers; the least recently seen is forgotten first. */
     public static final int DEFAULT_MAX_TRACKED_SOURCES = 65_536;
-    /** INTRODUCTION and MESSAGE requests the server retransmits at once; a CONNECT beyond gets 508. */
+    /** INTRODUCTION, MESSAGE and CANDIDATE requests the server retransmits at once; a CONNECT beyond gets 508. */
     public static final int DEFAULT_MAX_OUTBOUND_REQUESTS = 2_048;
     /** Names in one LIST_PEERS page at most (fewer if they do not fit {@link RendezvousProtocol#MAX_MESSAGE_BYTES}). */
     public static final int DEFAULT_MAX_NAMES_PER_PAGE = 64;
