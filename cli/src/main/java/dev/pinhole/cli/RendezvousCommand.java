@@ -157,7 +157,12 @@ final class RendezvousCommand implements Callable<Integer> {
             throw new CliException(ExitCodes.USAGE, "--turn-server needs --turn-secret-file: the TURN server's"
                     + " REST secret, with which this server makes each peer's credentials");
         }
-        return Loops.readSecret(turnSecretFile).getBytes(StandardCharsets.UTF_8);
+        byte[] secret = Loops.readSecret(turnSecretFile).getBytes(StandardCharsets.UTF_8);
+        if (secret.length < RendezvousServerConfig.MIN_REST_SECRET_BYTES) {
+            throw new CliException(ExitCodes.USAGE, "the TURN secret in " + turnSecretFile + " has " + secret.length
+                    + " bytes; use at least " + RendezvousServerConfig.MIN_REST_SECRET_BYTES);
+        }
+        return secret;
     }
 
     /**
