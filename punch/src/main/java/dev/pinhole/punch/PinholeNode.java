@@ -436,7 +436,9 @@ public final class PinholeNode implements Closeable {
         /**
          * Advanced: STUN servers whose answers tell this node's NAT mapping behaviour (two ports of one IP,
          * then other IPs; the rendezvous server's RFC 5780 alternate addresses qualify). Default: the
-         * rendezvous server alone, which gives the public address but not the behaviour.
+         * rendezvous server alone, which gives the public address but not the behaviour. List the rendezvous
+         * server's own address last: its mapping is then the newest, and a peer predicting this NAT's next
+         * ports (sequential allocation, RFC 4787 §4.2.1) counts on from the address the server observed.
          */
         public Builder stunServers(List<InetSocketAddress> servers) {
             this.stunServers = List.copyOf(servers);

@@ -510,6 +510,8 @@ public final class NodeCore {
         private boolean relayReleased;
         /** The peer's relayed address, as it sent it through the rendezvous server. */
         private InetSocketAddress peerRelayed;
+        /** The peer's relayed address when it came before our allocation. */
+        private InetSocketAddress pendingPeerRelayed;
         /** Our allocation admits the peer's relayed address (RFC 8656 §9). */
         private boolean relayPermitted;
         /** The fallback delay passed without a direct path. */
@@ -537,6 +539,28 @@ public final class NodeCore {
                         ? "the rendezvous server offered none and none is configured" : "relaying is switched off";
                 return;
             }
+            // A NAT that maps per destination in sequence gives the allocation the very port the peer predicts
+            // for its checks (RFC 4787 §4.2.1): then the allocation waits for the fallback delay.
+            boolean deferred = introduction.localNat().predictable();
+            relayState = deferred ? "not needed before the fallback delay" : "allocating on " + config.server();
+            long nowNs = endpoint.clock().nanoTime();
+            endpoint.timers().schedule(nowNs + settings.relay().fallbackDelayNs(), (firedNs, id) -> {
+                relayDue = true;
+                if (deferred) {
+                    allocate(config);
+                } else {
+                    tryRelay();
+                }
+            });
+            if (!deferred) {
+                allocate(config);
+            }
+        }
+
+        private void allocate(TurnConfig config) {
+            if (closed || link != null || path != null) {
+                return;
+            }
             relayState = "allocating on " + config.server();
             TurnAllocation allocation;
             try {
@@ -546,11 +570,6 @@ public final class NodeCore {
                 return;
             }
             relay = allocation;
-            long nowNs = endpoint.clock().nanoTime();
-            endpoint.timers().schedule(nowNs + settings.relay().fallbackDelayNs(), (firedNs, id) -> {
-                relayDue = true;
-                tryRelay();
-            });
             allocation.allocated().whenComplete((active, failure) -> {
                 if (closed || relay != allocation) {
                     return;
@@ -572,6 +591,11 @@ public final class NodeCore {
                                 relayState = "our relayed address did not reach the peer: " + unwrap(error).getMessage();
                             }
                         });
+                if (pendingPeerRelayed != null) {
+                    InetSocketAddress early = pendingPeerRelayed;
+                    pendingPeerRelayed = null;
+                    onPeerRelayed(early);
+                }
                 tryRelay();
             });
         }
@@ -579,6 +603,11 @@ public final class NodeCore {
         /** The peer's relayed address arrived: admit it on our allocation and route to it through the relay. */
         void onPeerRelayed(InetSocketAddress address) {
             TurnAllocation allocation = relay;
+            if (allocation == null && !relayReleased && !closed) {
+                // Ours is deferred (or still to come): admit the peer's once ours exists.
+                pendingPeerRelayed = address;
+                return;
+            }
             if (closed || allocation == null || relayReleased || peerRelayed != null) {
                 return;
             }

@@ -135,8 +135,13 @@ final class NodeSim {
         /** The built-in relay, or null. */
         final TurnServer relayServer;
         final InetSocketAddress rendezvous = address("198.51.100.10", 3478);
-        final List<InetSocketAddress> stunServers =
-                List.of(rendezvous, address("198.51.100.10", 3479), address("198.51.100.11", 3478));
+        /**
+         * Two ports of one IP, then another IP, as the gatherer wants them; the rendezvous server's own address
+         * last, so that the mapping it observes (the peer's server-reflexive candidate) is the newest one and
+         * port prediction counts on from it (RFC 4787 §4.2.1 sequential allocation).
+         */
+        final List<InetSocketAddress> stunServers = List.of(address("198.51.100.11", 3478),
+                address("198.51.100.11", 3479), address("198.51.100.10", 3479), rendezvous);
         final List<Node> nodes = new ArrayList<>();
         /** The relay settings of the nodes made from now on. */
         RelaySettings relay = RelaySettings.DEFAULT;
@@ -174,9 +179,15 @@ final class NodeSim {
             return node(name, natIp, natConfig, privateIp, LinkConfig.PERFECT);
         }
 
+        /** A node on the public internet at {@code ip} (no NAT). */
+        Node publicNode(String name, String ip) {
+            return node(name, null, null, ip, LinkConfig.PERFECT);
+        }
+
+        /** A node behind its own NAT at {@code natIp}; with a null {@code natConfig}, on the internet at {@code privateIp}. */
         Node node(String name, String natIp, NatConfig natConfig, String privateIp, LinkConfig access) {
-            Nat nat = sim.internet().addNat(natIp, natConfig);
-            SimHost host = nat.inside().addHost(privateIp, access);
+            Nat nat = natConfig == null ? null : sim.internet().addNat(natIp, natConfig);
+            SimHost host = nat == null ? sim.internet().addHost(privateIp, access) : nat.inside().addHost(privateIp, access);
             SimEndpoint endpoint = host.bind(4000);
             ProbeSockets probeSockets = new ProbeSockets() {
                 @Override

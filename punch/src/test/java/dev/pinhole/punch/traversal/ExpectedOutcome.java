@@ -13,10 +13,10 @@ import dev.pinhole.core.sim.NatConfig.PortAllocation;
  * @param technique the one technique that can find it, when only one can ({@code null} when several may)
  * @param rule      which rule decided, for the table and failure messages
  */
-record ExpectedOutcome(boolean direct, Technique technique, String rule) {
+public record ExpectedOutcome(boolean direct, Technique technique, String rule) {
 
     /** How a path was found, as the table reports it. */
-    enum Technique {
+    public enum Technique {
         /** Both peers in one LAN: host candidates. */
         HOST,
         /** One peer has a public address: the NATed side's check opens the way (connection reversal). */
@@ -43,7 +43,7 @@ record ExpectedOutcome(boolean direct, Technique technique, String rule) {
     }
 
     /** Two peers behind different NATs ({@code null}: a public address). */
-    static ExpectedOutcome differentNats(NatConfig a, NatConfig b) {
+    public static ExpectedOutcome differentNats(NatConfig a, NatConfig b) {
         if (a == null && b == null) {
             return new ExpectedOutcome(true, Technique.HOST, "both public");
         }

@@ -31,13 +31,13 @@ import org.junit.jupiter.api.Test;
  * regenerate them with
  * {@code ./mvnw -q -B -pl punch -am test -Dtest='TraversalMatrixTest' -Dsurefire.failIfNoSpecifiedTests=false}.
  */
-class TraversalMatrixTest {
+public class TraversalMatrixTest {
     /** The matrix's seed; every cell derives its own from it and its position. */
     static final long MATRIX_SEED = 0x5EED_4_2026L;
     private static final Path OUT = Path.of("target", "traversal-matrix");
 
     /** A public address, then every NAT behaviour (hairpinning off: irrelevant between different NATs). */
-    static List<NatConfig> sides() {
+    public static List<NatConfig> sides() {
         List<NatConfig> sides = new ArrayList<>();
         sides.add(null);
         for (MappingBehavior m : MappingBehavior.values()) {
@@ -51,7 +51,7 @@ class TraversalMatrixTest {
         return sides;
     }
 
-    static String label(NatConfig c) {
+    public static String label(NatConfig c) {
         if (c == null) {
             return "public";
         }
