@@ -77,6 +77,11 @@ final class BuiltInRelay {
             }
             config.allocationRate(bytesPerSecond,
                     Math.max(TurnServerConfig.DEFAULT_ALLOCATION_BURST_BYTES, bytesPerSecond / 8));
+            if (bytesPerSecond > TurnServerConfig.DEFAULT_SERVER_BYTES_PER_SECOND) {
+                // The server's limit never undercuts what one allocation may use.
+                config.serverRate(bytesPerSecond,
+                        Math.max(TurnServerConfig.DEFAULT_SERVER_BURST_BYTES, bytesPerSecond / 8));
+            }
         }
         byte[] secret = sharedSecret;
         if (secret == null || secret.length < RendezvousServerConfig.MIN_REST_SECRET_BYTES) {

@@ -1,5 +1,6 @@
 package dev.pinhole.cli;
 
+import dev.pinhole.core.net.FirewalledEndpoint;
 import dev.pinhole.core.net.LossyEndpoint;
 import dev.pinhole.cli.transfer.FileReceiver;
 import dev.pinhole.cli.transfer.SendEntry;
@@ -17,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -41,6 +43,8 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
     private static final long RECEIVER_WAIT_S = 60;
     /** How long alice waits for bob to register (both register before she connects). */
     private static final long CONNECT_TIMEOUT_MS = 10_000;
+    /** With --relayed, the relay does not limit the rate: the demo measures the path, not the relay's policy. */
+    private static final long UNLIMITED_RELAY_BYTES_PER_SECOND = 10_000_000_000L;
 
     @Option(names = "--size", paramLabel = "BYTES", defaultValue = "256MiB", converter = Sizes.class,
             description = "Size of the generated file, e.g. 8MiB, 1GiB (default: ${DEFAULT-VALUE}).")
@@ -54,6 +58,11 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
     @Option(names = "--seed", paramLabel = "N", defaultValue = "1",
             description = "Seed of the file content and the loss pattern (default: ${DEFAULT-VALUE}).")
     long seed;
+
+    @Option(names = "--relayed", description = "Forbid direct datagrams between the two peers (each may reach"
+            + " only the rendezvous server and its relay), so the transfer runs through the built-in relay, here"
+            + " without its per-allocation rate limit.")
+    boolean relayed;
 
     @Option(names = "--json", description = "Print the summary as one JSON object.")
     boolean json;
@@ -82,7 +91,7 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
             // The built-in relay on loopback next to the server, as `pinhole rendezvous` runs it, so that every
             // introduction offers it.
             BuiltInRelay relay = BuiltInRelay.open(serverLoop, new InetSocketAddress(loopback, 0), loopback, null,
-                    null, "pinhole-demo");
+                    relayed ? UNLIMITED_RELAY_BYTES_PER_SECOND : null, "pinhole-demo");
             RendezvousServerConfig config = RendezvousServerConfig.builder().software("pinhole-demo")
                     .relay(relay.offeredAddress(), relay.restSecret()).build();
             serverLoop.start();
@@ -92,15 +101,17 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
             }).get(10, TimeUnit.SECONDS);
             InetSocketAddress rendezvous = server.localAddress();
             if (!json) {
-                System.out.printf(Locale.ROOT, "pinhole demo: rendezvous on %s; alice sends bob %s%s%n",
+                System.out.printf(Locale.ROOT, "pinhole demo: rendezvous on %s; alice sends bob %s%s%s%n",
                         Addresses.format(rendezvous), humanSize(size),
-                        loss > 0 ? String.format(Locale.ROOT, " with %.1f%% datagram loss", loss * 100) : "");
+                        loss > 0 ? String.format(Locale.ROOT, " with %.1f%% datagram loss", loss * 100) : "",
+                        relayed ? " through the relay on " + Addresses.format(relay.offeredAddress()) : "");
             }
             InetSocketAddress any = new InetSocketAddress(loopback, 0);
+            Set<InetSocketAddress> servers = Set.of(rendezvous, relay.offeredAddress());
             try (PinholeNode bob = Loops.openNode("bob", rendezvous, null, any, CONNECT_TIMEOUT_MS,
-                    lossy(seed * 31 + 1));
+                    socketOf(seed * 31 + 1, servers));
                  PinholeNode alice = Loops.openNode("alice", rendezvous, null, any, CONNECT_TIMEOUT_MS,
-                         lossy(seed * 31 + 2))) {
+                         socketOf(seed * 31 + 2, servers))) {
                 FileReceiver receiver = new FileReceiver(outDir, false);
                 CompletableFuture<TransferReport> received = CompletableFuture.supplyAsync(() -> {
                     try (PeerConnection connection = bob.accept()) {
@@ -140,9 +151,15 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
         }
     }
 
-    /** Each peer's socket as its protocol sees it: with --loss, a {@link LossyEndpoint} seeded per peer. */
-    private UnaryOperator<DatagramEndpoint> lossy(long lossSeed) {
-        return loss > 0 ? endpoint -> new LossyEndpoint(endpoint, loss, lossSeed, true) : UnaryOperator.identity();
+    /**
+     * Each peer's socket as its protocol sees it: with --loss, a {@link LossyEndpoint} seeded per peer; with
+     * --relayed, behind a {@link FirewalledEndpoint} that lets datagrams out only to {@code servers}.
+     */
+    private UnaryOperator<DatagramEndpoint> socketOf(long lossSeed, Set<InetSocketAddress> servers) {
+        return endpoint -> {
+            DatagramEndpoint socket = relayed ? new FirewalledEndpoint(endpoint, servers::contains) : endpoint;
+            return loss > 0 ? new LossyEndpoint(socket, loss, lossSeed, true) : socket;
+        };
     }
 
     static String humanSize(long bytes) {

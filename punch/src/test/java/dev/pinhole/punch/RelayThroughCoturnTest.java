@@ -4,16 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.net.DatagramEndpoint;
-import dev.pinhole.core.net.DatagramReceiver;
+import dev.pinhole.core.net.FirewalledEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.core.time.Clock;
-import dev.pinhole.core.time.TimerService;
 import dev.pinhole.punch.rendezvous.RendezvousServer;
 import dev.pinhole.punch.rendezvous.RendezvousServerConfig;
 import dev.pinhole.punch.stun.Coturn;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -91,45 +86,12 @@ class RelayThroughCoturnTest {
         return PinholeNode.builder().name(name).rendezvous(rendezvous.localAddress())
                 .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))
                 .turnServer(coturn.primary(), Coturn.USER, Coturn.PASSWORD)
-                .endpointFilter(socket -> new OnlyTo(socket, reachable, dropped));
-    }
-
-    /** A socket behind a firewall that lets datagrams out only to the given servers. */
-    private record OnlyTo(DatagramEndpoint socket, Set<InetSocketAddress> reachable, AtomicLong dropped)
-            implements DatagramEndpoint {
-        @Override
-        public InetSocketAddress localAddress() {
-            return socket.localAddress();
-        }
-
-        @Override
-        public boolean send(ByteBuf datagram, InetSocketAddress destination) {
-            if (!reachable.contains(destination)) {
-                datagram.release();
-                dropped.incrementAndGet();
-                return true;
-            }
-            return socket.send(datagram, destination);
-        }
-
-        @Override
-        public void receiver(DatagramReceiver receiver) {
-            socket.receiver(receiver);
-        }
-
-        @Override
-        public Clock clock() {
-            return socket.clock();
-        }
-
-        @Override
-        public TimerService timers() {
-            return socket.timers();
-        }
-
-        @Override
-        public ByteBufAllocator allocator() {
-            return socket.allocator();
-        }
+                .endpointFilter(socket -> new FirewalledEndpoint(socket, destination -> {
+                    if (reachable.contains(destination)) {
+                        return true;
+                    }
+                    dropped.incrementAndGet();
+                    return false;
+                }));
     }
 }
