@@ -33,4 +33,16 @@ class DemoProcessTest {
                     "5% loss of about 3000 packets must cause retransmissions: " + json);
         }
     }
+
+    @Test
+    void relayedDemoRunsThroughTheBuiltInRelayAndVerifies() throws Exception {
+        try (CliProcess demo = CliProcess.start("demo", "--relayed", "--size", "4MiB", "--json")) {
+            String json = demo.awaitLine(JsonLine::isJsonObject, "the JSON summary");
+            assertEquals(0, demo.exitCode(), demo.describe());
+            assertEquals("true", JsonLine.field(json, "ok"), json);
+            assertEquals("relayed", JsonLine.field(json, "path"), json);
+            assertTrue(JsonLine.field(json, "via").startsWith("relay 127.0.0.1:"), "names the relay: " + json);
+            assertTrue(JsonLine.field(json, "sha256").matches("[0-9a-f]{64}"), "hex SHA-256 in " + json);
+        }
+    }
 }
