@@ -94,6 +94,11 @@ public record NatProfile(Mapping mapping, Filtering filtering, PortAllocation po
         if (mapping == Mapping.NO_NAT) {
             return "no NAT";
         }
+        if (mapping == Mapping.UNKNOWN && filtering == Filtering.UNKNOWN) {
+            // One STUN server shows the public address only; the behaviour needs two (RFC 5780 §4.3).
+            return "behaviour not measured (it takes two STUN server addresses, e.g. a rendezvous server with"
+                    + " --alt; with one, only the public address is known)";
+        }
         return "mapping " + mapping + ", filtering " + filtering + ", ports " + portAllocation
                 + (portAllocation == PortAllocation.SEQUENTIAL && portStep != 0 ? " (step " + portStep + ")" : "");
     }
