@@ -16,6 +16,7 @@ import dev.pinhole.punch.relay.turn.TurnAllocation;
 import dev.pinhole.punch.relay.turn.TurnClient;
 import dev.pinhole.punch.relay.turn.TurnConfig;
 import dev.pinhole.punch.relay.turn.TurnException;
+import dev.pinhole.punch.stun.BindingOutcome;
 import dev.pinhole.punch.stun.StunClient;
 import dev.pinhole.punch.stun.StunTransactionConfig;
 import dev.pinhole.punch.traversal.Candidate;
@@ -194,9 +195,14 @@ public final class NodeCore {
      * or fails with the rendezvous client's exception (unreachable, name taken, wrong secret).
      */
     public CompletableFuture<Registration> start() {
-        List<InetSocketAddress> servers = settings.stunServers().isEmpty()
+        List<InetSocketAddress> configured = settings.stunServers().isEmpty()
                 ? List.of(settings.rendezvous()) : settings.stunServers();
-        return CandidateGatherer.gather(stun, settings.hosts(), servers, CandidateGatherer.DEFAULT_TIMING)
+        CompletableFuture<List<InetSocketAddress>> servers = configured.equals(List.of(settings.rendezvous()))
+                ? stun.binding(settings.rendezvous()).handle((outcome, error) -> stunServersFrom(outcome))
+                : CompletableFuture.completedFuture(configured);
+        return servers
+                .thenCompose(list -> CandidateGatherer.gather(stun, settings.hosts(), list,
+                        CandidateGatherer.DEFAULT_TIMING))
                 .thenCompose(candidates -> {
                     gathered = candidates;
                     List<Candidate> hosts = new ArrayList<>();
@@ -211,6 +217,30 @@ public final class NodeCore {
                     registration = registered;
                     return registered;
                 });
+    }
+
+    /**
+     * The STUN servers to gather against when only the rendezvous server is known: if it is an RFC 5780
+     * server (its Binding answer names an OTHER-ADDRESS, §7.4), its four addresses, so that the node learns
+     * its NAT's mapping behaviour and port allocation (which port prediction, birthday probing and the
+     * failure diagnostics need), ordered as the gatherer wants them: two ports of one IP, then the other IP.
+     * The rendezvous address comes first because its mapping already exists (this Binding made it), so the
+     * gatherer sees the NAT's mappings in the order they were made. Otherwise the rendezvous server alone:
+     * the public address, no behaviour.
+     *
+     * <p>A peer predicting this NAT's next ports counts from the address the rendezvous server observed,
+     * three mappings older than the newest here; see docs/nat-traversal.md ("Port prediction").
+     */
+    private List<InetSocketAddress> stunServersFrom(BindingOutcome outcome) {
+        InetSocketAddress primary = settings.rendezvous();
+        if (outcome instanceof BindingOutcome.Success success && success.otherAddress() != null) {
+            InetSocketAddress other = success.otherAddress();
+            if (!other.getAddress().equals(primary.getAddress()) && other.getPort() != primary.getPort()) {
+                return List.of(primary, new InetSocketAddress(primary.getAddress(), other.getPort()),
+                        new InetSocketAddress(other.getAddress(), primary.getPort()), other);
+            }
+        }
+        return List.of(primary);
     }
 
     /** The registration, or null before {@link #start} completed. */

@@ -105,6 +105,24 @@ class NodeCoreSimTest {
     }
 
     @Test
+    void aNodeGivenOnlyAnRfc5780RendezvousServerMeasuresItsNatFromTheServersOtherAddress() throws Exception {
+        long seed = 0x5EED_0010L;
+        try (World world = new World(seed)) {
+            world.stunServers = List.of(world.rendezvous);
+            Node sequential = world.node("alice", "203.0.113.1",
+                    NatConfig.SYMMETRIC.withPortAllocation(NatConfig.PortAllocation.SEQUENTIAL), "10.0.0.2");
+            Node random = world.node("bob", "203.0.113.2", NatConfig.SYMMETRIC, "10.1.0.2");
+            world.register(sequential, random);
+            NatProfile a = sequential.core.gathered().nat();
+            NatProfile b = random.core.gathered().nat();
+            assertEquals(NatProfile.Mapping.ADDRESS_AND_PORT_DEPENDENT, a.mapping(), "seed " + seed + ": " + a.describe());
+            assertTrue(a.predictable(), "seed " + seed + ": a sequential NAT is predictable: " + a.describe());
+            assertEquals(NatProfile.Mapping.ADDRESS_AND_PORT_DEPENDENT, b.mapping(), "seed " + seed + ": " + b.describe());
+            assertEquals(NatProfile.PortAllocation.RANDOM, b.portAllocation(), "seed " + seed + ": " + b.describe());
+        }
+    }
+
+    @Test
     void birthdayProbingConnectsASymmetricNatToAPortRestrictedConeAndCarriesTheStream() throws Exception {
         long seed = 0x5EED_0004L;
         try (World world = new World(seed)) {

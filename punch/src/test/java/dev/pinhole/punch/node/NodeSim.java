@@ -140,7 +140,7 @@ final class NodeSim {
          * last, so that the mapping it observes (the peer's server-reflexive candidate) is the newest one and
          * port prediction counts on from it (RFC 4787 §4.2.1 sequential allocation).
          */
-        final List<InetSocketAddress> stunServers = List.of(address("198.51.100.11", 3478),
+        List<InetSocketAddress> stunServers = List.of(address("198.51.100.11", 3478),
                 address("198.51.100.11", 3479), address("198.51.100.10", 3479), rendezvous);
         final List<Node> nodes = new ArrayList<>();
         /** The relay settings of the nodes made from now on. */
