@@ -112,7 +112,7 @@ public final class PinholeNode implements Closeable {
         this.settings = new NodeSettings(b.name, b.rendezvous, stunServers,
                 HostAddresses.system(HostAddresses.Filter.DEFAULT), rendezvousConfig.build(),
                 TraversalConfig.DEFAULT.withDeadlineNs(b.traversalTimeout.toNanos()), transportConfig,
-                b.connectTimeout.toNanos(), socketTtl, ProbeSockets.NONE, b.relay);
+                b.connectTimeout.toNanos(), socketTtl, probeSocketsOn(loop), b.relay);
         try {
             DatagramEndpoint endpoint = Objects.requireNonNull(b.endpointFilter.apply(loop),
                     "endpointFilter returned null");
@@ -318,6 +318,30 @@ public final class PinholeNode implements Closeable {
             }
             throw new IOException(what + " failed: " + cause, cause);
         }
+    }
+
+    /**
+     * The extra sockets of birthday probing's hard side (docs/nat-traversal.md): ephemeral ports on the node's
+     * own IP, served by its loop, closed as soon as the traversal is done with them. They bypass
+     * {@link Builder#endpointFilter}, which wraps the main socket only.
+     */
+    private static ProbeSockets probeSocketsOn(UdpEventLoop loop) {
+        return new ProbeSockets() {
+            @Override
+            public DatagramEndpoint open() throws IOException {
+                return loop.openSocket(new InetSocketAddress(loop.localAddress().getAddress(), 0));
+            }
+
+            @Override
+            public void close(DatagramEndpoint socket) {
+                loop.closeSocket(socket);
+            }
+
+            @Override
+            public String toString() {
+                return "ProbeSockets[" + loop.threadName() + "]";
+            }
+        };
     }
 
     /**

@@ -36,6 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
 class CliThroughNatsTest {
     private static final int RENDEZVOUS_PORT = 3478;
     private static final int COTURN_PORT = 3490;
+    /** A second address on the public host, for the rendezvous server's RFC 5780 mode. */
+    private static final String SERVER_SECOND_IP = "192.0.2.200";
     private static final int FILE_BYTES = 2 * 1024 * 1024;
     /** Fresh send/receive pairs per lab: one success could be luck. */
     private static final int REPEATS = 3;
@@ -124,6 +126,23 @@ class CliThroughNatsTest {
                 assertPathAndIntact(outcome, content, "relayed", "random-fully on both NATs, coturn");
                 assertTrue(outcome.sendSummary().contains(server + ":" + COTURN_PORT),
                         "the path names coturn: " + outcome.sendSummary());
+            });
+        }
+    }
+
+    @Test
+    void randomFullyReachesMasqueradeDirectlyByBirthdayProbingWhenTheServerMeasuresBothNats() throws Exception {
+        try (NetnsLab lab = NetnsLab.twoNats(NatMapping.ADDRESS_AND_PORT_DEPENDENT, NatMapping.ENDPOINT_INDEPENDENT)) {
+            withLogsOnFailure(lab, () -> {
+                // RFC 5780 needs a second server IP; --no-relay: the path is direct or the transfer fails.
+                lab.run("server", "ip", "addr", "add", SERVER_SECOND_IP + "/24", "dev", "eth0");
+                String rendezvous = startRendezvous(lab, "--alt", SERVER_SECOND_IP + ":" + (RENDEZVOUS_PORT + 2),
+                        "--no-relay");
+                byte[] content = randomBytes(0xB1D);
+                Path file = Files.write(dir.resolve("birthday.bin"), content);
+                Outcome outcome = transfer(lab, "alice", "bob", rendezvous, file, "birthday");
+                assertPathAndIntact(outcome, content, "direct", "random-fully against MASQUERADE, measured NATs");
+                assertEquals("birthday probe", field(outcome.sendSummary(), "via"), outcome.sendSummary());
             });
         }
     }

@@ -236,8 +236,9 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
      * Opens one more UDP socket served by this loop's thread, with the same clock, timers, buffer sizes
      * and datagram limit. For servers that must answer from several addresses on one thread, such as an
      * RFC 5780 STUN server (two IPs times two ports, RFC 5780 §6); a peer node keeps to one socket
-     * (DESIGN.md principle 2). The socket closes with the loop. Call it before {@link #start()} or on
-     * the loop thread.
+     * (DESIGN.md principle 2), except for the short-lived sockets of birthday probing. The socket closes
+     * with the loop, or earlier with {@link #closeSocket}. Call it before {@link #start()} or on the loop
+     * thread.
      *
      * @throws java.net.BindException if the address is taken, with the address in the message
      */
@@ -255,6 +256,48 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
         grown[current.length] = socket;
         sockets = grown;
         return socket;
+    }
+
+    /**
+     * Closes a socket {@link #openSocket} opened, before the loop closes: it receives nothing more, and sending
+     * on it fails (counted as a send error). Idempotent. Call it on the loop thread, not from inside that
+     * socket's own receiver (schedule it for the next turn instead).
+     *
+     * @throws IllegalArgumentException for the loop's primary socket or a socket of another loop
+     */
+    public void closeSocket(DatagramEndpoint socket) {
+        Objects.requireNonNull(socket, "socket");
+        checkOwner("closeSocket");
+        final Socket[] current = sockets;
+        int index = -1;
+        for (int i = 1; i < current.length; i++) {
+            if (current[i] == socket) {
+                index = i;
+            }
+        }
+        if (index < 0) {
+            if (socket == this || socket == primary) {
+                throw new IllegalArgumentException("the primary socket closes with the loop, not with closeSocket");
+            }
+            if (socket instanceof Socket s && s.socketClosed) {
+                return;
+            }
+            throw new IllegalArgumentException(socket + " was not opened by this loop's openSocket");
+        }
+        final Socket closing = current[index];
+        final Socket[] shrunk = new Socket[current.length - 1];
+        System.arraycopy(current, 0, shrunk, 0, index);
+        System.arraycopy(current, index + 1, shrunk, index, current.length - index - 1);
+        sockets = shrunk;
+        closing.socketClosed = true;
+        // Closing a registered channel only cancels its key; the port is released when the selector next
+        // deregisters it, so select at once (ready keys are ignored, as in every select of this loop).
+        closeQuietly(closing.channel);
+        try {
+            selector.selectNow(ignoreReadyKey);
+        } catch (IOException e) {
+            failureLog.warn("select after closing " + closing.localAddress + " failed", e, clock.nanoTime());
+        }
     }
 
     @Override
@@ -608,6 +651,8 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
         private final DatagramChannel channel;
         private final InetSocketAddress localAddress;
         private DatagramReceiver receiver;
+        /** Closed by {@link #closeSocket} before the loop. */
+        private boolean socketClosed;
 
         Socket(DatagramChannel channel, InetSocketAddress localAddress) {
             this.channel = channel;
@@ -630,7 +675,7 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
                     counters.increment(LoopCounters.SEND_DROPS_OVERSIZE);
                     return false;
                 }
-                if (closed) {
+                if (closed || socketClosed) {
                     counters.increment(LoopCounters.SEND_ERRORS);
                     return false;
                 }
@@ -683,8 +728,8 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
         private boolean receiveBatch() {
             final int capacity = maxDatagramSize + 1;
             for (int i = 0; i < receiveBatchSize; i++) {
-                if (closed) {
-                    return false; // a receiver closed the loop: deliver nothing more
+                if (closed || socketClosed) {
+                    return false; // a receiver closed the loop or this socket: deliver nothing more
                 }
                 final ByteBuf buffer = spareReadBuffer != null
                     ? spareReadBuffer : Buffers.ALLOCATOR.directBuffer(capacity, capacity);

@@ -175,6 +175,44 @@ class UdpEventLoopTest {
     }
 
     @Test
+    void closeSocketFreesAnAddedSocketsPortAndLeavesTheLoopServingTheRest() throws Exception {
+        UdpEventLoop server = started();
+        DatagramEndpoint extra = await(server.submit(() -> server.openSocket(new InetSocketAddress(LOOPBACK, 0))));
+        InetSocketAddress extraAddress = extra.localAddress();
+        await(server.submit(() -> {
+            server.closeSocket(extra);
+            server.closeSocket(extra); // idempotent
+            return null;
+        }));
+        assertFalse(await(server.submit(() -> extra.send(text(server, "after close"), server.localAddress()))),
+                "a closed socket sends nothing");
+        try (java.net.DatagramSocket rebound = new java.net.DatagramSocket(extraAddress)) {
+            assertEquals(extraAddress, rebound.getLocalSocketAddress(), "the closed socket's port is free again");
+        }
+        IllegalArgumentException primary = org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalArgumentException.class, () -> {
+                    try {
+                        await(server.submit(() -> {
+                            server.closeSocket(server);
+                            return null;
+                        }));
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        throw e.getCause();
+                    }
+                }, "the primary socket cannot be closed alone");
+        assertTrue(primary.getMessage().contains("primary"), primary.getMessage());
+
+        UdpEventLoop client = started();
+        CompletableFuture<String> echoed = new CompletableFuture<>();
+        server.execute(() -> server.receiver((datagram, sender) -> server.send(datagram.retainedDuplicate(), sender)));
+        await(client.submit(() -> {
+            client.receiver((datagram, sender) -> echoed.complete(datagram.toString(StandardCharsets.UTF_8)));
+            return client.send(text(client, "still served"), server.localAddress());
+        }));
+        assertEquals("still served", await(echoed), "the primary socket is still served");
+    }
+
+    @Test
     void socketOptionsReportWhatTheOsGranted() throws Exception {
         UdpEventLoop loop = started(builder().receiveBufferBytes(256 * 1024).sendBufferBytes(128 * 1024));
         assertTrue(loop.receiveBufferBytes() > 0, "granted receive buffer: " + loop.receiveBufferBytes());
