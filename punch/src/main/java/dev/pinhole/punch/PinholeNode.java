@@ -123,8 +123,10 @@ public final class PinholeNode implements Closeable {
                 }
             });
             loop.start();
+            // A lone rendezvous server is asked first whether it is an RFC 5780 server with three more addresses.
+            int bindingRounds = stunServers.size() == 1 ? 5 : stunServers.size();
             long waitNs = settings.rendezvousConfig().timing().timeoutNs()
-                    + CandidateGatherer.DEFAULT_TIMING.timeoutNs() * stunServers.size() + FAILSAFE_MARGIN_NS;
+                    + CandidateGatherer.DEFAULT_TIMING.timeoutNs() * bindingRounds + FAILSAFE_MARGIN_NS;
             await(loop.submit(core::start).thenCompose(registered -> registered), waitNs,
                     "registering '" + b.name + "' at " + b.rendezvous);
         } catch (IOException | RuntimeException e) {
