@@ -573,6 +573,16 @@ public final class BbrCongestionController implements CongestionController {
         return pacingGain;
     }
 
+    /** When the current min RTT was measured or last confirmed. */
+    long minRttStampNs() {
+        return minRttStampNs;
+    }
+
+    /** The PROBE_BW phase, an index into {@link #GAIN_CYCLE}. */
+    int cycleIndex() {
+        return cycleIndex;
+    }
+
     public double cwndGain() {
         return cwndGain;
     }
