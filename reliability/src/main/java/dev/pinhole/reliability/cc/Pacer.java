@@ -33,6 +33,12 @@ import dev.pinhole.reliability.recovery.RttEstimator;
  * drives the bucket negative; the debt is capped at one congestion window, so a packet never waits
  * more than about {@code srtt / 1.25} plus its own transmission time at the pacing rate.
  *
+ * <p><b>A controller's own rate.</b> A controller that models the path (BBR) supplies its pacing rate R
+ * in bytes per second ({@link CongestionController#pacingRateBytesPerSecond()}); the same bucket then
+ * fills at exactly R, because R over the "RTT" {@link #RATE_RTT_NS} (1.25 s) is R / 10^9 bytes per
+ * nanosecond at the gain 5/4. The bucket still holds {@code max(initial_window, min(cwnd, R * 1 ms))} and
+ * the debt is still capped at the window.
+ *
  * <p>Not thread-safe; used on the connection's event loop.
  */
 public final class Pacer {
