@@ -80,6 +80,21 @@ class BbrGoodputSimTest {
     }
 
     /**
+     * Without loss, on the fast path of the lossy tests, BBR must not fall behind CUBIC: STARTUP finds the
+     * 400 Mbit/s as fast as slow start does, and nothing backs off afterwards.
+     */
+    @Test
+    void bbrKeepsUpWithCubicOnALossFreeFastPath() {
+        Run cubic = transfer(CongestionControl.CUBIC, lossyPath(0), SEED);
+        Run bbr = transfer(CongestionControl.BBR, lossyPath(0), SEED);
+        double ratio = bbr.goodputMbps() / cubic.goodputMbps();
+        System.out.printf(Locale.ROOT, "[pinhole] sim: 8 MiB over 20 ms RTT, 400 Mbit/s, no loss: %s; %s;"
+                + " BBR/CUBIC %.2fx%n", cubic, bbr, ratio);
+        assertTrue(ratio >= 0.9, "expected BBR within 10 % of CUBIC on a loss-free path, came " + ratio + "x: "
+                + bbr + " against " + cubic);
+    }
+
+    /**
      * 50 Mbit/s, 20 ms RTT (a BDP of 125 kB) and a 64 KiB tail-drop queue. STARTUP's overshoot costs a
      * fixed amount once (as CUBIC's slow start does); after it BBR paces at the bandwidth it measured and
      * probes by a quarter BDP, which the queue holds, so a transfer four times longer must add almost no
