@@ -12,7 +12,8 @@ import java.util.Objects;
  *   <caption>Defaults and where they come from</caption>
  *   <tr><th>setting</th><th>default</th><th>why</th></tr>
  *   <tr><td>maxDatagramSize</td><td>1200 bytes</td><td>RFC 9000 §14: every path carries 1200-byte UDP payloads</td></tr>
- *   <tr><td>congestionControl</td><td>CUBIC</td><td>RFC 9438; better than NewReno on long fat paths</td></tr>
+ *   <tr><td>congestionControl</td><td>CUBIC</td><td>RFC 9438; better than NewReno on long fat paths. BBR (v1 draft) is the choice for
+ *       paths with random loss, where it is far faster; it is less fair to loss-based flows</td></tr>
  *   <tr><td>maxAckDelay</td><td>25 ms</td><td>RFC 9000 §18.2 default max_ack_delay</td></tr>
  *   <tr><td>idleTimeout</td><td>30 s</td><td>RFC 9000 §10.1; above the 15 s keep-alive, so an idle but healthy
  *       connection never times out</td></tr>
