@@ -385,7 +385,10 @@ public final class PinholeNode implements Closeable {
             return this;
         }
 
-        /** The transport's congestion controller. Default: the transport config's, CUBIC (RFC 9438). */
+        /**
+         * The transport's congestion controller. Default: the transport config's, BBR (decision 0006); CUBIC
+         * (RFC 9438) yields more to TCP flows sharing a link.
+         */
         public Builder congestionControl(CongestionControl congestionControl) {
             this.congestionControl = Objects.requireNonNull(congestionControl, "congestionControl");
             return this;
