@@ -56,7 +56,7 @@ public class PinholeGoodput {
         @Param({"0", "0.01", "0.05"})
         public double loss;
 
-        @Param({"CUBIC", "NEW_RENO"})
+        @Param({"CUBIC", "NEW_RENO", "BBR"})
         public CongestionControl congestionControl;
 
         UdpEventLoop senderLoop;

@@ -123,8 +123,10 @@ public final class PinholeNode implements Closeable {
                 }
             });
             loop.start();
+            // A lone rendezvous server is asked first whether it is an RFC 5780 server with three more addresses.
+            int bindingRounds = stunServers.size() == 1 ? 5 : stunServers.size();
             long waitNs = settings.rendezvousConfig().timing().timeoutNs()
-                    + CandidateGatherer.DEFAULT_TIMING.timeoutNs() * stunServers.size() + FAILSAFE_MARGIN_NS;
+                    + CandidateGatherer.DEFAULT_TIMING.timeoutNs() * bindingRounds + FAILSAFE_MARGIN_NS;
             await(loop.submit(core::start).thenCompose(registered -> registered), waitNs,
                     "registering '" + b.name + "' at " + b.rendezvous);
         } catch (IOException | RuntimeException e) {
@@ -407,7 +409,10 @@ public final class PinholeNode implements Closeable {
             return this;
         }
 
-        /** The transport's congestion controller. Default: the transport config's, CUBIC (RFC 9438). */
+        /**
+         * The transport's congestion controller. Default: the transport config's, BBR (decision 0006); CUBIC
+         * (RFC 9438) yields more to TCP flows sharing a link.
+         */
         public Builder congestionControl(CongestionControl congestionControl) {
             this.congestionControl = Objects.requireNonNull(congestionControl, "congestionControl");
             return this;

@@ -12,7 +12,9 @@ import java.util.Objects;
  *   <caption>Defaults and where they come from</caption>
  *   <tr><th>setting</th><th>default</th><th>why</th></tr>
  *   <tr><td>maxDatagramSize</td><td>1200 bytes</td><td>RFC 9000 §14: every path carries 1200-byte UDP payloads</td></tr>
- *   <tr><td>congestionControl</td><td>CUBIC</td><td>RFC 9438; better than NewReno on long fat paths</td></tr>
+ *   <tr><td>congestionControl</td><td>BBR</td><td>BBR v1 (draft-cardwell-iccrg-bbr-congestion-control):
+ *       loss is not read as congestion, so random loss costs little; as fast as CUBIC without loss
+ *       (decision 0006). CUBIC (RFC 9438) and NewReno (RFC 9002) yield more to loss-based flows</td></tr>
  *   <tr><td>maxAckDelay</td><td>25 ms</td><td>RFC 9000 §18.2 default max_ack_delay</td></tr>
  *   <tr><td>idleTimeout</td><td>30 s</td><td>RFC 9000 §10.1; above the 15 s keep-alive, so an idle but healthy
  *       connection never times out</td></tr>
@@ -175,7 +177,7 @@ public final class TransportConfig {
     /** Builds a {@link TransportConfig}; every setter checks its argument and says what is allowed. */
     public static final class Builder {
         private int maxDatagramSize = 1200;
-        private CongestionControl congestionControl = CongestionControl.CUBIC;
+        private CongestionControl congestionControl = CongestionControl.BBR;
         private Duration maxAckDelay = Duration.ofMillis(25);
         private Duration idleTimeout = Duration.ofSeconds(30);
         private Duration keepAliveInterval = Duration.ofSeconds(15);

@@ -12,11 +12,13 @@ import dev.pinhole.punch.rendezvous.Registration;
 import dev.pinhole.punch.rendezvous.RendezvousClient;
 import dev.pinhole.punch.rendezvous.RendezvousListener;
 import dev.pinhole.punch.rendezvous.RendezvousProtocol;
+import dev.pinhole.punch.rendezvous.RendezvousUnreachableException;
 import dev.pinhole.punch.relay.turn.TurnAllocation;
 import dev.pinhole.punch.relay.turn.TurnClient;
 import dev.pinhole.punch.relay.turn.TurnConfig;
 import dev.pinhole.punch.relay.turn.TurnException;
 import dev.pinhole.punch.stun.BindingOutcome;
+import dev.pinhole.punch.stun.BindingRequest;
 import dev.pinhole.punch.stun.StunClient;
 import dev.pinhole.punch.stun.StunTransactionConfig;
 import dev.pinhole.punch.traversal.Candidate;
@@ -198,7 +200,8 @@ public final class NodeCore {
         List<InetSocketAddress> configured = settings.stunServers().isEmpty()
                 ? List.of(settings.rendezvous()) : settings.stunServers();
         CompletableFuture<List<InetSocketAddress>> servers = configured.equals(List.of(settings.rendezvous()))
-                ? stun.binding(settings.rendezvous()).handle((outcome, error) -> stunServersFrom(outcome))
+                ? stun.binding(settings.rendezvous(), BindingRequest.DEFAULT.withTiming(CandidateGatherer.DEFAULT_TIMING))
+                        .thenApply(this::stunServersFrom)
                 : CompletableFuture.completedFuture(configured);
         return servers
                 .thenCompose(list -> CandidateGatherer.gather(stun, settings.hosts(), list,
@@ -233,6 +236,11 @@ public final class NodeCore {
      */
     private List<InetSocketAddress> stunServersFrom(BindingOutcome outcome) {
         InetSocketAddress primary = settings.rendezvous();
+        if (outcome instanceof BindingOutcome.Failed failed) {
+            // Silence from the one server there is: gathering and registering would only wait again.
+            throw new CompletionException(new RendezvousUnreachableException(primary, "Binding",
+                    failed.requestsSent(), failed.elapsedNs()));
+        }
         if (outcome instanceof BindingOutcome.Success success && success.otherAddress() != null) {
             InetSocketAddress other = success.otherAddress();
             if (!other.getAddress().equals(primary.getAddress()) && other.getPort() != primary.getPort()) {

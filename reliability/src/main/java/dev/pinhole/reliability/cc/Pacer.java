@@ -33,6 +33,12 @@ import dev.pinhole.reliability.recovery.RttEstimator;
  * drives the bucket negative; the debt is capped at one congestion window, so a packet never waits
  * more than about {@code srtt / 1.25} plus its own transmission time at the pacing rate.
  *
+ * <p><b>A controller's own rate.</b> A controller that models the path (BBR) supplies its pacing rate R
+ * in bytes per second ({@link CongestionController#pacingRateBytesPerSecond()}); the same bucket then
+ * fills at exactly R, because R over the "RTT" {@link #RATE_RTT_NS} (1.25 s) is R / 10^9 bytes per
+ * nanosecond at the gain 5/4. The bucket still holds {@code max(initial_window, min(cwnd, R * 1 ms))} and
+ * the debt is still capped at the window.
+ *
  * <p>Not thread-safe; used on the connection's event loop.
  */
 public final class Pacer {
@@ -42,6 +48,8 @@ public final class Pacer {
     static final long PACING_GAIN_DENOMINATOR = 4;
     /** The time at the pacing rate the bucket may hold above the initial window: kGranularity (§6.1.2). */
     static final long BURST_INTERVAL_NS = RttEstimator.GRANULARITY_NS;
+    /** The RTT that turns an explicit rate into the window arithmetic: 1.25 s, the inverse of the gain 5/4. */
+    static final long RATE_RTT_NS = 1_250_000_000L;
     /** Inputs are clamped to this (about 18 minutes as an RTT, 1 TiB as a window) to bound products. */
     static final long MAX_INPUT = 1L << 40;
 
@@ -70,13 +78,25 @@ public final class Pacer {
 
     /** The earliest time a packet of `bytes` may be sent; returns nowNs if it may go now. */
     public long earliestSendTimeNs(long nowNs, int bytes, long congestionWindowBytes, long smoothedRttNs) {
+        return earliestSendTimeNs(nowNs, bytes, congestionWindowBytes, smoothedRttNs,
+                CongestionController.DERIVE_PACING_RATE);
+    }
+
+    /**
+     * As {@link #earliestSendTimeNs(long, int, long, long)}, but at {@code pacingRateBytesPerSecond} if
+     * that is not negative (a controller's own rate, {@link CongestionController#pacingRateBytesPerSecond()}).
+     * The bucket then fills at exactly that rate and holds {@code max(initial_window, min(cwnd, rate * 1 ms))}.
+     */
+    public long earliestSendTimeNs(long nowNs, int bytes, long congestionWindowBytes, long smoothedRttNs,
+                                   long pacingRateBytesPerSecond) {
         checkBytes(bytes);
         if (!started) {
             return nowNs;
         }
-        long window = clampWindow(congestionWindowBytes);
-        long rttNs = clampRtt(smoothedRttNs);
-        long burst = burstBytes(window, rttNs);
+        long cap = clampWindow(congestionWindowBytes);
+        long window = rateWindow(cap, pacingRateBytesPerSecond);
+        long rttNs = rateRttNs(smoothedRttNs, pacingRateBytesPerSecond);
+        long burst = burstBytes(window, rttNs, cap);
         // A packet larger than the bucket goes when the bucket is full.
         long needed = Math.min(bytes, burst);
         if (tokens >= needed) {
@@ -90,17 +110,24 @@ public final class Pacer {
 
     /** Consumes tokens for a packet just sent. */
     public void onPacketSent(long nowNs, int bytes, long congestionWindowBytes, long smoothedRttNs) {
+        onPacketSent(nowNs, bytes, congestionWindowBytes, smoothedRttNs, CongestionController.DERIVE_PACING_RATE);
+    }
+
+    /** Consumes tokens for a packet just sent, pacing at the given rate if it is not negative. */
+    public void onPacketSent(long nowNs, int bytes, long congestionWindowBytes, long smoothedRttNs,
+                             long pacingRateBytesPerSecond) {
         checkBytes(bytes);
-        long window = clampWindow(congestionWindowBytes);
-        long rttNs = clampRtt(smoothedRttNs);
-        long burst = burstBytes(window, rttNs);
+        long cap = clampWindow(congestionWindowBytes);
+        long window = rateWindow(cap, pacingRateBytesPerSecond);
+        long rttNs = rateRttNs(smoothedRttNs, pacingRateBytesPerSecond);
+        long burst = burstBytes(window, rttNs, cap);
         if (!started) {
             started = true;
             fillToFull(nowNs, burst, rttNs);
         } else {
             fill(nowNs, burst, window, rttNs);
         }
-        tokens = Math.max(tokens - bytes, -window);
+        tokens = Math.max(tokens - bytes, -cap);
     }
 
     /**
@@ -108,8 +135,24 @@ public final class Pacer {
      * see the class comment.
      */
     long burstBytes(long window, long rttNs) {
+        return burstBytes(window, rttNs, window);
+    }
+
+    private long burstBytes(long window, long rttNs, long cap) {
         long granularityWorth = mulDiv(PACING_GAIN_NUMERATOR * window, BURST_INTERVAL_NS, PACING_GAIN_DENOMINATOR * rttNs);
-        return Math.max(initialWindowBytes, Math.min(window, granularityWorth));
+        return Math.max(initialWindowBytes, Math.min(cap, granularityWorth));
+    }
+
+    /**
+     * The fill arithmetic works on {@code 5 * window / (4 * rtt)} bytes per nanosecond. A rate of R bytes
+     * per second is the same as the window R over the "RTT" {@link #RATE_RTT_NS}: 5 R / (4 * 1.25e9) = R / 1e9.
+     */
+    private static long rateWindow(long clampedWindow, long pacingRateBytesPerSecond) {
+        return pacingRateBytesPerSecond < 0 ? clampedWindow : Math.min(Math.max(pacingRateBytesPerSecond, 1), MAX_INPUT);
+    }
+
+    private static long rateRttNs(long smoothedRttNs, long pacingRateBytesPerSecond) {
+        return pacingRateBytesPerSecond < 0 ? clampRtt(smoothedRttNs) : RATE_RTT_NS;
     }
 
     /** Adds the tokens earned since {@link #fillTimeNs}, carrying the fraction of a byte. */

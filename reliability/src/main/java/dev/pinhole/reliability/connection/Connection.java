@@ -1009,7 +1009,8 @@ public final class Connection {
                 mayElicit = true;
             } else if (loss.bytesInFlight() + maxDatagramSize <= cwnd) {
                 // RFC 9002 §7.7: pace ack-eliciting packets; ACK-only packets are not paced.
-                long earliestNs = pacer.earliestSendTimeNs(nowNs, maxDatagramSize, cwnd, rtt.smoothedRttNs());
+                long earliestNs = pacer.earliestSendTimeNs(nowNs, maxDatagramSize, cwnd, rtt.smoothedRttNs(),
+                        congestion.pacingRateBytesPerSecond());
                 if (earliestNs > nowNs) {
                     pacingDeadlineNs = earliestNs;
                 } else {
@@ -1082,7 +1083,7 @@ public final class Connection {
                 }
             }
             loss.onPacketSent(record);
-            pacer.onPacketSent(nowNs, size, cwnd, rtt.smoothedRttNs());
+            pacer.onPacketSent(nowNs, size, cwnd, rtt.smoothedRttNs(), congestion.pacingRateBytesPerSecond());
             noteAckElicitingSent(nowNs);
             if (probe) {
                 probesPending--;

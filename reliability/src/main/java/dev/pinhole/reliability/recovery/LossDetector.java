@@ -125,8 +125,8 @@ public final class LossDetector {
                 }
                 ackElicitingInFlight++;
             }
+            congestion.onPacketSent(packet, bytesInFlight);
             bytesInFlight += packet.sizeBytes;
-            congestion.onPacketSent(packet.sentTimeNs, packet.sizeBytes);
         }
     }
 
@@ -223,13 +223,13 @@ public final class LossDetector {
         for (int i = 0; i < newlyAckedCount; i++) {
             SentPacket packet = newlyAcked[i];
             if (packet.inFlight) {
-                congestion.onPacketAcked(nowNs, packet.sentTimeNs, packet.sizeBytes, packet.appLimited,
-                        smoothedRttNs);
+                congestion.onPacketAcked(nowNs, packet, smoothedRttNs);
             }
             listener.onPacketAcked(packet);
             newlyAcked[i] = null;
         }
         newlyAckedCount = 0;
+        congestion.onAckProcessed(nowNs, bytesInFlight);
         sent.forgetLost(keepLostSinceNs(nowNs));
 
         ptoCount = 0;
@@ -381,6 +381,9 @@ public final class LossDetector {
     }
 
     private void declareLost(SentPacket packet, long nowNs) {
+        if (packet.inFlight) {
+            congestion.onPacketLost(nowNs, packet);
+        }
         sent.markLost(packet, nowNs);
         removeFromFlight(packet);
         packetsLost++;

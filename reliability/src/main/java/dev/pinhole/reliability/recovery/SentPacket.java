@@ -30,6 +30,16 @@ public final class SentPacket {
     boolean streamFin;
     int controlFrames;
     long ackLargest = NO_ACK;
+    /**
+     * Delivery-rate state at send time (draft-cardwell-iccrg-bbr-congestion-control §4.1.2, "per-packet
+     * state"), written only by a controller that estimates the delivery rate: the connection's delivered
+     * bytes, the time they were counted, the send time of the first packet of the current flight, and
+     * whether the sender was app-limited. Primitive fields of the reused slot: nothing is allocated.
+     */
+    long rateDeliveredBytes;
+    long rateDeliveredTimeNs;
+    long rateFirstSentTimeNs;
+    boolean rateAppLimited;
     /** When the packet was declared lost, and whether by the time threshold (else the packet threshold). */
     long lostTimeNs;
     boolean lostByTime;
@@ -53,6 +63,10 @@ public final class SentPacket {
         streamFin = false;
         controlFrames = 0;
         ackLargest = NO_ACK;
+        rateDeliveredBytes = 0;
+        rateDeliveredTimeNs = 0;
+        rateFirstSentTimeNs = 0;
+        rateAppLimited = false;
         lostTimeNs = 0;
         lostByTime = false;
         previous = null;
@@ -109,6 +123,34 @@ public final class SentPacket {
     /** The largest packet number acknowledged by an ACK frame in this packet, or {@link #NO_ACK}. */
     public long ackLargest() {
         return ackLargest;
+    }
+
+    /** The connection's delivered bytes when this packet was sent (delivery-rate state, see the field comment). */
+    public long rateDeliveredBytes() {
+        return rateDeliveredBytes;
+    }
+
+    /** When {@link #rateDeliveredBytes()} was last increased before this packet was sent. */
+    public long rateDeliveredTimeNs() {
+        return rateDeliveredTimeNs;
+    }
+
+    /** The send time of the first packet of the flight this packet belongs to. */
+    public long rateFirstSentTimeNs() {
+        return rateFirstSentTimeNs;
+    }
+
+    /** Whether the delivery-rate sampler considered the sender app-limited when this packet was sent. */
+    public boolean rateAppLimited() {
+        return rateAppLimited;
+    }
+
+    /** Records the delivery-rate state at send time; called by the congestion controller, not the sender. */
+    public void rateState(long deliveredBytes, long deliveredTimeNs, long firstSentTimeNs, boolean appLimited) {
+        this.rateDeliveredBytes = deliveredBytes;
+        this.rateDeliveredTimeNs = deliveredTimeNs;
+        this.rateFirstSentTimeNs = firstSentTimeNs;
+        this.rateAppLimited = appLimited;
     }
 
     // Setters used by the sender while it fills the slot it was given by SentPacketLog.add.

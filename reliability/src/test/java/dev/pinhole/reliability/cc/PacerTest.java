@@ -206,4 +206,25 @@ class PacerTest {
         assertEquals(1L << 60, Pacer.mulDiv(1L << 40, 1L << 40, 1L << 20), "2^80 / 2^20 through the fallback");
         assertEquals(Long.MAX_VALUE / 4, Pacer.mulDiv(Long.MAX_VALUE, Long.MAX_VALUE, 1), "saturation");
     }
+
+    @Test
+    void anExplicitRateSpacesPacketsAtThatRateWhateverTheWindowAndRtt() {
+        // 12 MB/s: one 1200-byte packet per 100 µs once the initial-window burst is spent.
+        long rate = 12_000_000;
+        long window = 1_000_000;
+        long rttNs = 7_000_000;
+        long nowNs = 0;
+        long[] times = new long[200];
+        for (int i = 0; i < times.length; i++) {
+            long earliest = pacer.earliestSendTimeNs(nowNs, MSS, window, rttNs, rate);
+            nowNs = earliest;
+            pacer.onPacketSent(nowNs, MSS, window, rttNs, rate);
+            times[i] = nowNs;
+        }
+        long spanNs = times[199] - times[99];
+        assertEquals(100 * 100_000L, spanNs, "100 packets of 1200 B at 12 MB/s take exactly 10 ms");
+        assertEquals(pacer.earliestSendTimeNs(0, MSS, window, rttNs),
+                pacer.earliestSendTimeNs(0, MSS, window, rttNs, CongestionController.DERIVE_PACING_RATE),
+                "a negative rate means the window-derived rate of RFC 9002 §7.7");
+    }
 }

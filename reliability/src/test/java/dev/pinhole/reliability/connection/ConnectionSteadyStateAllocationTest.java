@@ -11,6 +11,7 @@ import dev.pinhole.core.time.Clock;
 import dev.pinhole.core.time.TimerHandler;
 import dev.pinhole.core.time.TimerService;
 import dev.pinhole.reliability.TransportConfig;
+import dev.pinhole.reliability.cc.CongestionControl;
 import dev.pinhole.reliability.wire.AllocationMeter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -21,7 +22,8 @@ import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A bulk transfer in steady state allocates nothing per packet: two transport endpoints over an
@@ -140,15 +142,16 @@ class ConnectionSteadyStateAllocationTest {
         }
     }
 
-    @Test
-    void bulkTransferAllocatesNothingPerPacket() throws Exception {
+    @ParameterizedTest
+    @EnumSource(CongestionControl.class)
+    void bulkTransferAllocatesNothingPerPacket(CongestionControl cc) throws Exception {
         AtomicReference<Object> outcome = new AtomicReference<>();
         Thread thread = new FastThreadLocalThread(() -> {
             ResourceLeakDetector.Level previous = ResourceLeakDetector.getLevel();
             // Leak-aware wrappers are themselves allocated per buffer; the other tests check leaks.
             ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.DISABLED);
             try {
-                outcome.set(measure());
+                outcome.set(measure(cc));
             } catch (Throwable t) {
                 outcome.set(t);
             } finally {
@@ -164,14 +167,14 @@ class ConnectionSteadyStateAllocationTest {
         long bytes = result[0];
         long packets = result[1];
         assertTrue(packets > 1000, "the measured window moved many packets: " + packets);
-        assertEquals(0, bytes, "bytes allocated while " + packets + " packets moved in steady state");
+        assertEquals(0, bytes, "bytes allocated with " + cc + " while " + packets + " packets moved in steady state");
     }
 
     /** Returns {bytes allocated in the quietest window, packets in one window}. */
-    private static long[] measure() {
+    private static long[] measure(CongestionControl cc) {
         Pipe pipe = new Pipe();
         // A window of 256 KiB bounds what is in flight (and queued in the pipe) to a realistic ~220 packets.
-        TransportConfig config = TransportConfig.builder().receiveWindow(256 * 1024).build();
+        TransportConfig config = TransportConfig.builder().receiveWindow(256 * 1024).congestionControl(cc).build();
         TransportEndpoint client = TransportEndpoint.attach(pipe.a, config, new SplittableRandom(1));
         TransportEndpoint server = TransportEndpoint.attach(pipe.b, config, new SplittableRandom(2));
         byte[] chunk = new byte[16 * 1024];

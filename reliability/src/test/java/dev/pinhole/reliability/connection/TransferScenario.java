@@ -127,6 +127,8 @@ record TransferScenario(long simSeed, Path uplink, Path downlink, int clientByte
         return (int) Math.max(1, Math.min(max, Math.round(Math.exp(r.nextDouble() * Math.log(max)))));
     }
 
+    private static final CongestionControl[] CONTROLLERS = CongestionControl.values();
+
     static Gen<TransferScenario> generator(int largeMax, boolean impaired) {
         return r -> {
             long seed = r.nextLong();
@@ -139,7 +141,7 @@ record TransferScenario(long simSeed, Path uplink, Path downlink, int clientByte
             int readRate = r.nextInt(5) == 0 ? 1_000 * logUniform(r, 100) : 0;
             int window = r.nextBoolean() ? TransportConfig.DEFAULT.receiveWindow()
                     : TransportConfig.MIN_WINDOW_BYTES + r.nextInt(1 << 20);
-            CongestionControl cc = r.nextBoolean() ? CongestionControl.CUBIC : CongestionControl.NEW_RENO;
+            CongestionControl cc = CONTROLLERS[r.nextInt(CONTROLLERS.length)];
             int datagram = r.nextInt(5) == 0 ? 1200 + r.nextInt(1472 - 1200 + 1) : 1200;
             if (!impaired) {
                 int delayMs = r.nextInt(151);
