@@ -2,6 +2,7 @@ package dev.pinhole.punch;
 
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
+import dev.pinhole.core.net.UnicastTtl;
 import dev.pinhole.punch.traversal.ProbeSockets;
 import dev.pinhole.punch.traversal.SocketTtl;
 import dev.pinhole.punch.node.BlockingPeerConnection;
@@ -337,6 +338,21 @@ public final class PinholeNode implements Closeable {
             @Override
             public void close(DatagramEndpoint socket) {
                 loop.closeSocket(socket);
+            }
+
+            @Override
+            public SocketTtl ttl(DatagramEndpoint socket) {
+                return !UnicastTtl.available() ? SocketTtl.NONE : new SocketTtl() {
+                    @Override
+                    public void setTtl(int ttl) throws IOException {
+                        loop.unicastTtl(socket, ttl);
+                    }
+
+                    @Override
+                    public void restore() throws IOException {
+                        loop.restoreUnicastTtl(socket);
+                    }
+                };
             }
 
             @Override

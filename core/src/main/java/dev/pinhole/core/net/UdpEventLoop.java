@@ -233,6 +233,30 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
     }
 
     /**
+     * As {@link #unicastTtl(int)}, for a socket {@link #openSocket} opened (birthday probing primes its
+     * extra sockets' mappings the same way).
+     */
+    public void unicastTtl(DatagramEndpoint socket, int ttl) throws IOException {
+        checkOwner("unicastTtl");
+        UnicastTtl.set(ownSocket(socket).channel, ttl);
+    }
+
+    /** Returns a socket {@link #openSocket} opened to the system's default TTL. Loop thread only. */
+    public void restoreUnicastTtl(DatagramEndpoint socket) throws IOException {
+        checkOwner("restoreUnicastTtl");
+        UnicastTtl.reset(ownSocket(socket).channel);
+    }
+
+    private Socket ownSocket(DatagramEndpoint socket) {
+        for (Socket s : sockets) {
+            if (s == socket) {
+                return s;
+            }
+        }
+        throw new IllegalArgumentException(socket + " is not an open socket of this loop");
+    }
+
+    /**
      * Opens one more UDP socket served by this loop's thread, with the same clock, timers, buffer sizes
      * and datagram limit. For servers that must answer from several addresses on one thread, such as an
      * RFC 5780 STUN server (two IPs times two ports, RFC 5780 §6); a peer node keeps to one socket

@@ -36,4 +36,12 @@ public interface ProbeSockets {
 
     /** Closes a socket {@link #open} returned. */
     void close(DatagramEndpoint endpoint);
+
+    /**
+     * The TTL hook of a socket {@link #open} returned, for priming its mapping (see {@link SocketTtl});
+     * {@link SocketTtl#NONE} where the driver cannot set it.
+     */
+    default SocketTtl ttl(DatagramEndpoint endpoint) {
+        return SocketTtl.NONE;
+    }
 }

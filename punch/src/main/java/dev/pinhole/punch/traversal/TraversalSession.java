@@ -651,9 +651,33 @@ public final class TraversalSession {
         boolean useCandidate = p == nominating;
         int copies = p.predictionIndex > 0 && p.checksSent == 0 && introduction.localNat().endpointDependentMapping()
                 ? PREDICTED_FIRST_SEND_COPIES : 1;
-        for (int i = 0; i < copies; i++) {
-            ByteBuf check = messages.check(p.txHigh, p.txLow, reflexivePriority(p), role, tieBreaker, useCandidate);
-            p.socket.endpoint.send(check, p.remote);
+        SocketTtl primingTtl = p.birthday && !p.heard ? probeSockets.ttl(p.socket.endpoint) : SocketTtl.NONE;
+        boolean primed = false;
+        if (primingTtl != SocketTtl.NONE) {
+            // An unheard hard-side check cannot pass the easy side's address-and-port filter anyway (that takes a
+            // probe from there first); reaching it would only leave an unreplied conntrack entry there, which
+            // makes the matching probe leave from another port (LAB.md's clash) and miss our mapping. So it
+            // only has to open and refresh our own mapping: it dies at the first router.
+            try {
+                primingTtl.setTtl(config.primingTtl());
+                primed = true;
+            } catch (IOException e) {
+                birthdayNote += " birthday priming failed (" + e.getMessage() + ");";
+            }
+        }
+        try {
+            for (int i = 0; i < copies; i++) {
+                ByteBuf check = messages.check(p.txHigh, p.txLow, reflexivePriority(p), role, tieBreaker, useCandidate);
+                p.socket.endpoint.send(check, p.remote);
+            }
+        } finally {
+            if (primed) {
+                try {
+                    primingTtl.restore();
+                } catch (IOException e) {
+                    birthdayNote += " birthday TTL restore failed (" + e.getMessage() + ");";
+                }
+            }
         }
         p.checksSent++;
         checksSent++;
