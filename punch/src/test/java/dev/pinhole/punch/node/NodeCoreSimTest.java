@@ -4,6 +4,7 @@ import static dev.pinhole.punch.node.NodeSim.address;
 import static dev.pinhole.punch.node.NodeSim.bytes;
 import static dev.pinhole.punch.node.NodeSim.failureOf;
 import static dev.pinhole.punch.node.NodeSim.sha256;
+import static dev.pinhole.punch.node.NodeSim.startPumps;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -46,8 +47,10 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import dev.pinhole.punch.node.NodeSim.Linked;
 import dev.pinhole.punch.node.NodeSim.Node;
 import dev.pinhole.punch.node.NodeSim.Pump;
+import dev.pinhole.punch.node.NodeSim.Pumps;
 import dev.pinhole.punch.node.NodeSim.World;
 import org.junit.jupiter.api.Test;
 
@@ -85,12 +88,9 @@ class NodeCoreSimTest {
 
             byte[] toBob = bytes(seed, 3 * 1024 * 1024 + 17);
             byte[] toAlice = bytes(seed + 1, 200_000);
-            Pump alicePump = new Pump(toBob);
-            Pump bobPump = new Pump(toAlice);
-            aliceLink.handler(alicePump);
-            bobLink.handler(bobPump);
-            alicePump.start(aliceLink);
-            bobPump.start(bobLink);
+            Pumps pumps = startPumps(new Linked(aliceLink, bobLink), toBob, toAlice);
+            Pump alicePump = pumps.alice();
+            Pump bobPump = pumps.bob();
             world.sim.runUntil(() -> alicePump.finished && bobPump.finished, 120 * SECOND);
 
             assertTrue(bobPump.finished, "seed " + seed + ": bob should read alice's stream to its end, read "
@@ -144,12 +144,9 @@ class NodeCoreSimTest {
 
             byte[] toBob = bytes(seed, 300_000);
             byte[] toAlice = bytes(~seed, 50_000);
-            Pump alicePump = new Pump(toBob);
-            Pump bobPump = new Pump(toAlice);
-            aliceLink.handler(alicePump);
-            bobLink.handler(bobPump);
-            alicePump.start(aliceLink);
-            bobPump.start(bobLink);
+            Pumps pumps = startPumps(new Linked(aliceLink, bobLink), toBob, toAlice);
+            Pump alicePump = pumps.alice();
+            Pump bobPump = pumps.bob();
             world.sim.runUntil(() -> alicePump.finished && bobPump.finished, 120 * SECOND);
             assertArrayEquals(sha256(toBob), bobPump.digest(), "seed " + seed + ": SHA-256 of what bob read");
             assertArrayEquals(sha256(toAlice), alicePump.digest(), "seed " + seed + ": SHA-256 of what alice read");
@@ -339,12 +336,9 @@ class NodeCoreSimTest {
                     + (connecting.isCompletedExceptionally() ? ": " + failureOf(connecting) : ""));
             byte[] toBob = bytes(seed, 256 * 1024 + (int) seed);
             byte[] toAlice = bytes(~seed, 64 * 1024);
-            Pump alicePump = new Pump(toBob);
-            Pump bobPump = new Pump(toAlice);
-            connecting.get().handler(alicePump);
-            bob.incoming.get(0).handler(bobPump);
-            alicePump.start(connecting.get());
-            bobPump.start(bob.incoming.get(0));
+            Pumps pumps = startPumps(new Linked(connecting.get(), bob.incoming.get(0)), toBob, toAlice);
+            Pump alicePump = pumps.alice();
+            Pump bobPump = pumps.bob();
             world.sim.runUntil(() -> alicePump.finished && bobPump.finished, 300 * SECOND);
             assertTrue(alicePump.finished && bobPump.finished, scenario + ": both streams should end; bob read "
                     + bobPump.received + " of " + toBob.length + ", alice " + alicePump.received + " of "

@@ -3,18 +3,22 @@ package dev.pinhole.punch.node;
 import static dev.pinhole.punch.node.NodeSim.MS;
 import static dev.pinhole.punch.node.NodeSim.SECOND;
 import static dev.pinhole.punch.node.NodeSim.bytes;
-import static dev.pinhole.punch.node.NodeSim.failureOf;
+import static dev.pinhole.punch.node.NodeSim.connect;
 import static dev.pinhole.punch.node.NodeSim.sha256;
+import static dev.pinhole.punch.node.NodeSim.startPumps;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.sim.NatConfig;
 import dev.pinhole.punch.PathKind;
+import dev.pinhole.punch.node.NodeSim.Linked;
 import dev.pinhole.punch.node.NodeSim.Node;
 import dev.pinhole.punch.node.NodeSim.Pump;
+import dev.pinhole.punch.node.NodeSim.Pumps;
 import dev.pinhole.punch.node.NodeSim.World;
 import dev.pinhole.punch.traversal.TraversalFailedException;
 import dev.pinhole.reliability.connection.Connection;
@@ -39,13 +43,10 @@ class NodeRelaySimTest {
                 world.register(alice, bob);
 
                 long startNs = world.sim.nowNs();
-                CompletableFuture<PeerLink> connecting = alice.core.connect("bob");
-                world.sim.runUntil(() -> connecting.isDone() && !bob.incoming.isEmpty(), 30 * SECOND);
-                assertTrue(connecting.isDone() && !connecting.isCompletedExceptionally() && !bob.incoming.isEmpty(),
-                        "seed " + seed + ": should connect through the relay, got " + failureOf(connecting));
+                Linked link = connect(world, alice, bob);
                 long connectedNs = world.sim.nowNs() - startNs;
-                PeerLink aliceLink = connecting.get();
-                PeerLink bobLink = bob.incoming.get(0);
+                PeerLink aliceLink = link.alice();
+                PeerLink bobLink = link.bob();
                 assertEquals(PathKind.RELAYED, aliceLink.path().kind(), "seed " + seed + ": " + aliceLink.path());
                 assertEquals(PathKind.RELAYED, bobLink.path().kind(), "seed " + seed + ": " + bobLink.path());
                 assertTrue(aliceLink.path().via().contains(World.RELAY.getAddress().getHostAddress()),
@@ -54,7 +55,7 @@ class NodeRelaySimTest {
                         && connectedNs < RelaySettings.DEFAULT_FALLBACK_DELAY.toNanos() + 2 * SECOND,
                         "seed " + seed + ": on the relay soon after the fallback delay, took " + connectedNs / MS + " ms");
 
-                transferBothWays(world, aliceLink, bobLink, seed, 1_000_000, 100_000);
+                transferBothWays(world, link, seed, 1_000_000, 100_000);
                 assertEquals(1, alice.core.relayedConnections(), "alice's connection started on the relay");
                 assertEquals(1, bob.core.relayedConnections(), "bob's connection started on the relay");
             }
@@ -69,32 +70,23 @@ class NodeRelaySimTest {
             Node bob = world.node("bob", "203.0.113.2", NatConfig.PORT_RESTRICTED_CONE, "10.1.0.2");
             world.register(alice, bob);
             // A firewall beside each NAT drops UDP to the other peer's network: no direct path, for now.
-            alice.nat.block(bob.nat.externalAddress(), true);
-            bob.nat.block(alice.nat.externalAddress(), true);
-
-            CompletableFuture<PeerLink> connecting = alice.core.connect("bob");
-            world.sim.runUntil(() -> connecting.isDone() && !bob.incoming.isEmpty(), 30 * SECOND);
-            assertTrue(connecting.isDone() && !connecting.isCompletedExceptionally(),
-                    "seed " + seed + ": should connect through the relay, got " + failureOf(connecting));
-            PeerLink aliceLink = connecting.get();
-            PeerLink bobLink = bob.incoming.get(0);
+            blockBetween(alice, bob, true);
+            Linked link = connect(world, alice, bob);
+            PeerLink aliceLink = link.alice();
+            PeerLink bobLink = link.bob();
             assertEquals(PathKind.RELAYED, aliceLink.path().kind(), "starts relayed: " + aliceLink.path());
 
             byte[] toBob = bytes(seed, 6_000_000);
             byte[] toAlice = bytes(~seed, 300_000);
-            Pump alicePump = new Pump(toBob);
-            Pump bobPump = new Pump(toAlice);
-            aliceLink.handler(alicePump);
-            bobLink.handler(bobPump);
-            alicePump.start(aliceLink);
-            bobPump.start(bobLink);
+            Pumps pumps = startPumps(link, toBob, toAlice);
+            Pump alicePump = pumps.alice();
+            Pump bobPump = pumps.bob();
             world.sim.runFor(SECOND);
             assertTrue(bobPump.received > 0 && !bobPump.finished,
                     "seed " + seed + ": the stream is under way on the relay, bob read " + bobPump.received);
 
-            alice.nat.block(bob.nat.externalAddress(), false);
-            bob.nat.block(alice.nat.externalAddress(), false);
-            world.sim.runUntil(() -> alicePump.finished && bobPump.finished, 120 * SECOND);
+            blockBetween(alice, bob, false);
+            world.sim.runUntil(pumps::finished, 120 * SECOND);
 
             assertEquals(PathKind.DIRECT, aliceLink.path().kind(), "seed " + seed + ": alice moved: " + aliceLink.path());
             assertEquals(PathKind.DIRECT, bobLink.path().kind(), "seed " + seed + ": bob followed: " + bobLink.path());
@@ -116,28 +108,18 @@ class NodeRelaySimTest {
             Node alice = world.node("alice", "203.0.113.1", NatConfig.PORT_RESTRICTED_CONE, "10.0.0.2");
             Node bob = world.node("bob", "203.0.113.2", NatConfig.FULL_CONE, "10.1.0.2");
             world.register(alice, bob);
-            alice.nat.block(bob.nat.externalAddress(), true);
-            bob.nat.block(alice.nat.externalAddress(), true);
-
-            CompletableFuture<PeerLink> connecting = alice.core.connect("bob");
-            world.sim.runUntil(() -> connecting.isDone() && !bob.incoming.isEmpty(), 30 * SECOND);
-            PeerLink aliceLink = connecting.get();
-            PeerLink bobLink = bob.incoming.get(0);
+            blockBetween(alice, bob, true);
+            Linked link = connect(world, alice, bob);
+            PeerLink aliceLink = link.alice();
             byte[] toBob = bytes(seed, 8_000_000);
-            Pump alicePump = new Pump(toBob);
-            Pump bobPump = new Pump(new byte[0]);
-            aliceLink.handler(alicePump);
-            bobLink.handler(bobPump);
-            alicePump.start(aliceLink);
-            bobPump.start(bobLink);
+            Pump bobPump = startPumps(link, toBob, new byte[0]).bob();
             world.sim.runFor(SECOND);
             assertEquals(PathKind.RELAYED, aliceLink.path().kind(), "on the relay: " + aliceLink.path());
             assertTrue(bobPump.received > 0 && bobPump.received < toBob.length / 2,
                     "seed " + seed + ": mid-stream when the relay goes, bob read " + bobPump.received);
 
             world.relayServer.close();
-            alice.nat.block(bob.nat.externalAddress(), false);
-            bob.nat.block(alice.nat.externalAddress(), false);
+            blockBetween(alice, bob, false);
             world.sim.runUntil(() -> bobPump.finished, 120 * SECOND);
 
             assertTrue(bobPump.finished, "seed " + seed + ": bob read to the end, " + bobPump.received + " bytes");
@@ -153,12 +135,9 @@ class NodeRelaySimTest {
             Node alice = world.node("alice", "203.0.113.1", NatConfig.SYMMETRIC, "10.0.0.2");
             Node bob = world.node("bob", "203.0.113.2", NatConfig.SYMMETRIC, "10.1.0.2");
             world.register(alice, bob);
-            CompletableFuture<PeerLink> connecting = alice.core.connect("bob");
-            world.sim.runUntil(() -> connecting.isDone() && !bob.incoming.isEmpty(), 30 * SECOND);
-            PeerLink aliceLink = connecting.get();
-            Pump alicePump = new Pump(bytes(seed, 4_000_000));
-            aliceLink.handler(alicePump);
-            alicePump.start(aliceLink);
+            Linked link = connect(world, alice, bob);
+            PeerLink aliceLink = link.alice();
+            startPumps(link, bytes(seed, 4_000_000), new byte[0]);
             world.sim.runFor(SECOND);
 
             world.relayServer.close();
@@ -181,27 +160,28 @@ class NodeRelaySimTest {
             world.register(alice, bob);
             CompletableFuture<PeerLink> connecting = alice.core.connect("bob");
             world.sim.runUntil(connecting::isDone, 60 * SECOND);
-            ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+            ExecutionException failed = assertThrows(ExecutionException.class,
                     connecting::get, "seed " + seed + ": no path without a relay");
             TraversalFailedException cause = assertInstanceOf(TraversalFailedException.class, failed.getCause());
             assertTrue(cause.getMessage().contains("Relay: relaying is switched off"), cause.getMessage());
         }
     }
 
-    private static void transferBothWays(World world, PeerLink aliceLink, PeerLink bobLink, long seed,
-            int toBobBytes, int toAliceBytes) throws Exception {
+    private static void transferBothWays(World world, Linked link, long seed, int toBobBytes, int toAliceBytes)
+            throws Exception {
         byte[] toBob = bytes(seed, toBobBytes);
         byte[] toAlice = bytes(~seed, toAliceBytes);
-        Pump alicePump = new Pump(toBob);
-        Pump bobPump = new Pump(toAlice);
-        aliceLink.handler(alicePump);
-        bobLink.handler(bobPump);
-        alicePump.start(aliceLink);
-        bobPump.start(bobLink);
-        world.sim.runUntil(() -> alicePump.finished && bobPump.finished, 120 * SECOND);
-        assertTrue(bobPump.finished && alicePump.finished, "seed " + seed + ": both streams end, bob read "
-                + bobPump.received + " of " + toBob.length + ", alice " + alicePump.received + " of " + toAlice.length);
-        assertArrayEquals(sha256(toBob), bobPump.digest(), "seed " + seed + ": SHA-256 of what bob read");
-        assertArrayEquals(sha256(toAlice), alicePump.digest(), "seed " + seed + ": SHA-256 of what alice read");
+        Pumps pumps = startPumps(link, toBob, toAlice);
+        world.sim.runUntil(pumps::finished, 120 * SECOND);
+        assertTrue(pumps.finished(), "seed " + seed + ": both streams end, bob read " + pumps.bob().received
+                + " of " + toBob.length + ", alice " + pumps.alice().received + " of " + toAlice.length);
+        assertArrayEquals(sha256(toBob), pumps.bob().digest(), "seed " + seed + ": SHA-256 of what bob read");
+        assertArrayEquals(sha256(toAlice), pumps.alice().digest(), "seed " + seed + ": SHA-256 of what alice read");
+    }
+
+    /** A firewall rule beside each NAT that drops UDP to the other peer's NAT: no direct path while on. */
+    private static void blockBetween(Node alice, Node bob, boolean blocked) {
+        alice.nat.block(bob.nat.externalAddress(), blocked);
+        bob.nat.block(alice.nat.externalAddress(), blocked);
     }
 }

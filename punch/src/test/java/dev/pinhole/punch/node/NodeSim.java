@@ -109,10 +109,12 @@ final class NodeSim {
         /** The NAT in front of the node. */
         final Nat nat;
         final List<PeerLink> incoming = new ArrayList<>();
+        final String name;
 
         Node(SimEndpoint endpoint, NodeSettings settings, Simulator sim, String name, Nat nat) {
             this.endpoint = endpoint;
             this.nat = nat;
+            this.name = name;
             this.core = new NodeCore(endpoint, settings, sim.random("node/" + name), new NodeCore.Listener() {
                 @Override
                 public void onIncoming(PeerLink link) {
@@ -256,7 +258,43 @@ final class NodeSim {
         }
     }
 
+    /** Both ends of the connection {@link #connect} opened. */
+    record Linked(PeerLink alice, PeerLink bob) {
+    }
+
+    /**
+     * {@code from} connects to {@code to}; fails the test, naming the seed and the failure, unless the connect
+     * completes and {@code to} accepts within 60 s of virtual time.
+     */
+    static Linked connect(World world, Node from, Node to) {
+        CompletableFuture<PeerLink> connecting = from.core.connect(to.name);
+        world.sim.runUntil(() -> connecting.isDone() && !to.incoming.isEmpty(), 60 * SECOND);
+        assertTrue(connecting.isDone() && !connecting.isCompletedExceptionally() && !to.incoming.isEmpty(),
+                "seed " + world.seed + ": " + from.name + " should connect to " + to.name + ", got "
+                + failureOf(connecting) + " and " + to.incoming.size() + " accepted");
+        return new Linked(connecting.join(), to.incoming.get(0));
+    }
+
+    /** Pumps on both ends of a connection, started: each sends its payload and reads the other's. */
+    record Pumps(Pump alice, Pump bob) {
+        boolean finished() {
+            return alice.finished && bob.finished;
+        }
+    }
+
+    static Pumps startPumps(Linked link, byte[] toBob, byte[] toAlice) {
+        Pumps pumps = new Pumps(new Pump(toBob), new Pump(toAlice));
+        link.alice().handler(pumps.alice());
+        link.bob().handler(pumps.bob());
+        pumps.alice().start(link.alice());
+        pumps.bob().start(link.bob());
+        return pumps;
+    }
+
     static String failureOf(CompletableFuture<?> future) {
+        if (!future.isDone()) {
+            return "no outcome yet";
+        }
         try {
             future.get();
             return "no failure";

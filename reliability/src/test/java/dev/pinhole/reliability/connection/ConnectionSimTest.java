@@ -173,6 +173,32 @@ class ConnectionSimTest {
     }
 
     @Test
+    void anEndpointShutDownAfterItsApplicationClosedEndsTheConnectionGracefullyForThePeer() {
+        LinkConfig link = LinkConfig.builder().delay(10 * MS).build();
+        byte[] up = payload(12, 50_000);
+        byte[] down = payload(13, 5_000);
+        try (SimTransfer t = new SimTransfer(49, TransportConfig.DEFAULT, link, link, up, down, 65536, 65536, 0)) {
+            t.serverSide.holdOutput = true;
+            t.start();
+            Connection client = t.clientSide.connection;
+            assertTrue(t.sim.runUntil(() -> t.serverSide.eof && client.allDataAcknowledged(), 30 * SECOND),
+                    "the client's stream is delivered and acknowledged: " + t.clientSide);
+            // The server finishes too, but its FIN never reaches the client before the client's process ends:
+            // the application closed, its node shuts down right after (as `pinhole receive --once` does).
+            t.clientHost.downlink(LinkConfig.BLACKHOLE);
+            t.serverSide.releaseOutput();
+            client.close(t.sim.nowNs());
+            t.client.wake(client);
+            t.client.close();
+            t.sim.runFor(5 * SECOND);
+            CloseReason serverSaw = t.serverSide.connection.closeReason();
+            assertNotNull(serverSaw, "the server's connection ended");
+            assertTrue(serverSaw.graceful(), "nothing the client wrote was lost and it closed on purpose: the server"
+                    + " sees a graceful end, not a reset; got " + serverSaw);
+        }
+    }
+
+    @Test
     void keepAliveHoldsAnIdleConnectionOpen() {
         LinkConfig link = LinkConfig.builder().delay(30 * MS).build();
         byte[] up = payload(10, 1000);
