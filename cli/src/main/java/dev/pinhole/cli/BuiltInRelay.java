@@ -2,11 +2,11 @@ package dev.pinhole.cli;
 
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.punch.relay.server.RelaySockets;
-import dev.pinhole.punch.relay.server.RestCredentials;
-import dev.pinhole.punch.relay.server.TurnServer;
-import dev.pinhole.punch.relay.server.TurnServerConfig;
-import dev.pinhole.punch.rendezvous.RendezvousServerConfig;
+import dev.pinhole.server.relay.RelaySockets;
+import dev.pinhole.server.relay.RestCredentials;
+import dev.pinhole.server.relay.TurnServer;
+import dev.pinhole.server.relay.TurnServerConfig;
+import dev.pinhole.server.rendezvous.RendezvousServerConfig;
 import dev.pinhole.punch.traversal.HostAddresses;
 import java.io.IOException;
 import java.net.Inet4Address;

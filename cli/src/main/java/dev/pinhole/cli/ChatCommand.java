@@ -6,7 +6,7 @@ import dev.pinhole.punch.rendezvous.RendezvousClient;
 import dev.pinhole.punch.rendezvous.RendezvousClientConfig;
 import dev.pinhole.punch.rendezvous.RendezvousException;
 import dev.pinhole.punch.rendezvous.RendezvousListener;
-import dev.pinhole.punch.stun.StunTransactionConfig;
+import dev.pinhole.protocol.stun.StunTransactionConfig;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.InetSocketAddress;

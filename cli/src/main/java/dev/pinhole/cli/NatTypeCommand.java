@@ -1,12 +1,12 @@
 package dev.pinhole.cli;
 
 import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.punch.nat.NatBehavior;
+import dev.pinhole.protocol.nat.NatBehavior;
 import dev.pinhole.punch.nat.NatBehaviorDiscovery;
 import dev.pinhole.punch.nat.NatDiscoveryOptions;
-import dev.pinhole.punch.nat.NatFiltering;
-import dev.pinhole.punch.nat.NatMapping;
-import dev.pinhole.punch.stun.StunClient;
+import dev.pinhole.protocol.nat.NatFiltering;
+import dev.pinhole.protocol.nat.NatMapping;
+import dev.pinhole.protocol.stun.StunClient;
 import java.net.InetSocketAddress;
 import java.util.Locale;
 import java.util.concurrent.Callable;

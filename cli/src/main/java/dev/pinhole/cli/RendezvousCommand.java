@@ -2,8 +2,8 @@ package dev.pinhole.cli;
 
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.punch.rendezvous.RendezvousServer;
-import dev.pinhole.punch.rendezvous.RendezvousServerConfig;
+import dev.pinhole.server.rendezvous.RendezvousServer;
+import dev.pinhole.server.rendezvous.RendezvousServerConfig;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

@@ -10,7 +10,7 @@ import dev.pinhole.punch.node.NodeCore;
 import dev.pinhole.punch.node.NodeSettings;
 import dev.pinhole.punch.node.RelaySettings;
 import dev.pinhole.punch.node.PeerLink;
-import dev.pinhole.punch.relay.turn.TurnConfig;
+import dev.pinhole.punch.relay.TurnConfig;
 import dev.pinhole.punch.rendezvous.PeerList;
 import dev.pinhole.punch.rendezvous.RendezvousClientConfig;
 import dev.pinhole.punch.traversal.CandidateGatherer;

@@ -4,8 +4,8 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.punch.rendezvous.RendezvousServer;
-import dev.pinhole.punch.rendezvous.RendezvousServerConfig;
+import dev.pinhole.server.rendezvous.RendezvousServer;
+import dev.pinhole.server.rendezvous.RendezvousServerConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.FirewalledEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.punch.rendezvous.RendezvousServer;
-import dev.pinhole.punch.rendezvous.RendezvousServerConfig;
+import dev.pinhole.server.rendezvous.RendezvousServer;
+import dev.pinhole.server.rendezvous.RendezvousServerConfig;
 import dev.pinhole.punch.stun.Coturn;
 import java.io.OutputStream;
 import java.net.InetAddress;

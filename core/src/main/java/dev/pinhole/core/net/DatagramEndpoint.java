@@ -11,7 +11,7 @@ import java.net.InetSocketAddress;
  * allocator, all owned by a single event-loop thread (DESIGN.md principles 2 and 3).
  *
  * <p>Two drivers implement it: {@code UdpEventLoop} over a real NIO {@code DatagramChannel},
- * and the simulator's hosts in {@code dev.pinhole.core.sim}. Protocol code cannot tell them apart.
+ * and the simulator's hosts in {@code dev.pinhole.sim}. Protocol code cannot tell them apart.
  *
  * <p>Every method is called on the endpoint's event loop only (inside a
  * {@link DatagramReceiver} or {@link dev.pinhole.core.time.TimerHandler} callback, or a task the

@@ -1,10 +1,15 @@
 package dev.pinhole.punch.nat;
 
-import dev.pinhole.punch.stun.BindingOutcome;
-import dev.pinhole.punch.stun.BindingRequest;
-import dev.pinhole.punch.stun.StunClient;
-import dev.pinhole.punch.stun.StunTransactionConfig;
-import dev.pinhole.punch.stun.StunTransactionFailure;
+import dev.pinhole.protocol.nat.Hairpinning;
+import dev.pinhole.protocol.nat.NatBehavior;
+import dev.pinhole.protocol.nat.NatFiltering;
+import dev.pinhole.protocol.nat.NatMapping;
+
+import dev.pinhole.protocol.stun.BindingOutcome;
+import dev.pinhole.protocol.stun.BindingRequest;
+import dev.pinhole.protocol.stun.StunClient;
+import dev.pinhole.protocol.stun.StunTransactionConfig;
+import dev.pinhole.protocol.stun.StunTransactionFailure;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.NetworkInterface;

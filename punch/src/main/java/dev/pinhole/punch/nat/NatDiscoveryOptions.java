@@ -1,6 +1,6 @@
 package dev.pinhole.punch.nat;
 
-import dev.pinhole.punch.stun.StunTransactionConfig;
+import dev.pinhole.protocol.stun.StunTransactionConfig;
 
 /**
  * How {@link NatBehaviorDiscovery} runs.
@@ -13,7 +13,7 @@ import dev.pinhole.punch.stun.StunTransactionConfig;
  * @param hairpinning whether to run the RFC 5780 §4.5 hairpinning test
  * @param software    SOFTWARE text sent with each request, or null; besides naming the client it
  *                    makes requests large enough that a server applying an amplification bound
- *                    (as {@link dev.pinhole.punch.stun.StunBindingServer} does) still sends the
+ *                    (as {@code StunBindingServer} does) still sends the
  *                    RFC 5780 attributes
  */
 public record NatDiscoveryOptions(StunTransactionConfig timing, StunTransactionConfig probeTiming,

@@ -4,7 +4,7 @@ import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.DatagramReceiver;
 import dev.pinhole.core.time.Clock;
 import dev.pinhole.core.time.TimerService;
-import dev.pinhole.punch.relay.turn.TurnAllocation;
+import dev.pinhole.punch.relay.TurnAllocation;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.net.InetSocketAddress;

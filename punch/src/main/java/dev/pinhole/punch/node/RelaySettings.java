@@ -1,6 +1,6 @@
 package dev.pinhole.punch.node;
 
-import dev.pinhole.punch.relay.turn.TurnConfig;
+import dev.pinhole.punch.relay.TurnConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;

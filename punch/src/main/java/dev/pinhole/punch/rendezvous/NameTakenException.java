@@ -1,9 +1,12 @@
 package dev.pinhole.punch.rendezvous;
 
+
+import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
+
 /**
  * Another client holds the name: it registered it first and keeps refreshing. The name becomes free once
  * that client stops refreshing and its registration expires; a client restarted on the same socket
- * address takes its old name back at once (see {@link RendezvousServer}).
+ * address takes its old name back at once (see {@code RendezvousServer}).
  */
 public final class NameTakenException extends RendezvousException {
     private static final long serialVersionUID = 1L;

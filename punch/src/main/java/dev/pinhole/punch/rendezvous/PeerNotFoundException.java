@@ -1,5 +1,7 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
+
 import java.util.List;
 
 /**

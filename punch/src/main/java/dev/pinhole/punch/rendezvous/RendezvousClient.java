@@ -1,43 +1,48 @@
 package dev.pinhole.punch.rendezvous;
 
-import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_CLIENT_ID;
-import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_HOST_CANDIDATE;
-import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_INTRODUCTION_ID;
-import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_LIST_AFTER;
-import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_LOCAL_CREDENTIALS;
-import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_MESSAGE_TEXT;
-import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_NAT_PROFILE;
-import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_PEER_CANDIDATE;
-import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_PEER_COUNT;
-import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_PEER_NAME;
-import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_REFRESH_INTERVAL;
-import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_REGISTRATION_LIFETIME;
-import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_RELAY_OFFER;
-import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_REMOTE_CREDENTIALS;
-import static dev.pinhole.punch.rendezvous.RendezvousProtocol.ATTR_ROLE;
+import dev.pinhole.protocol.rendezvous.NatProfiles;
+import dev.pinhole.protocol.rendezvous.PeerNames;
+import dev.pinhole.protocol.rendezvous.RendezvousAttributes;
+import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
+
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_CLIENT_ID;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_HOST_CANDIDATE;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_INTRODUCTION_ID;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_LIST_AFTER;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_LOCAL_CREDENTIALS;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_MESSAGE_TEXT;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_NAT_PROFILE;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_PEER_CANDIDATE;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_PEER_COUNT;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_PEER_NAME;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_REFRESH_INTERVAL;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_REGISTRATION_LIFETIME;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_RELAY_OFFER;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_REMOTE_CREDENTIALS;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_ROLE;
 
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.time.TimerHandler;
 import dev.pinhole.core.time.TimerService;
-import dev.pinhole.punch.rendezvous.RendezvousAttributes.WireCandidate;
-import dev.pinhole.punch.stun.StunAttributeType;
-import dev.pinhole.punch.stun.StunClass;
-import dev.pinhole.punch.stun.StunClient;
-import dev.pinhole.punch.stun.StunHeader;
-import dev.pinhole.punch.stun.StunKey;
-import dev.pinhole.punch.stun.StunMessageType;
-import dev.pinhole.punch.stun.StunParseResult;
-import dev.pinhole.punch.stun.StunReader;
-import dev.pinhole.punch.stun.StunResponseHandler;
-import dev.pinhole.punch.stun.StunTransaction;
-import dev.pinhole.punch.stun.StunTransactionFailure;
-import dev.pinhole.punch.stun.StunWriter;
-import dev.pinhole.punch.stun.TransactionId;
-import dev.pinhole.punch.traversal.Candidate;
-import dev.pinhole.punch.traversal.Credentials;
+import dev.pinhole.protocol.rendezvous.RendezvousAttributes.WireCandidate;
+import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.protocol.stun.StunClass;
+import dev.pinhole.protocol.stun.StunClient;
+import dev.pinhole.protocol.stun.StunHeader;
+import dev.pinhole.protocol.stun.StunKey;
+import dev.pinhole.protocol.stun.StunMessageType;
+import dev.pinhole.protocol.stun.StunParseResult;
+import dev.pinhole.protocol.stun.StunReader;
+import dev.pinhole.protocol.stun.StunResponseHandler;
+import dev.pinhole.protocol.stun.StunTransaction;
+import dev.pinhole.protocol.stun.StunTransactionFailure;
+import dev.pinhole.protocol.stun.StunWriter;
+import dev.pinhole.protocol.stun.TransactionId;
+import dev.pinhole.protocol.ice.Candidate;
+import dev.pinhole.protocol.ice.Credentials;
 import dev.pinhole.punch.traversal.Introduction;
-import dev.pinhole.punch.traversal.NatProfile;
-import dev.pinhole.punch.traversal.RelayOffer;
+import dev.pinhole.protocol.rendezvous.NatProfile;
+import dev.pinhole.protocol.rendezvous.RelayOffer;
 import dev.pinhole.punch.traversal.Role;
 import io.netty.buffer.ByteBuf;
 import java.net.InetSocketAddress;
@@ -488,7 +493,7 @@ public final class RendezvousClient implements AutoCloseable {
     // ---- CANDIDATE (trickle) ----------------------------------------------------------------------
 
     /**
-     * Sends {@code candidate} (any type; in practice a {@link dev.pinhole.punch.traversal.CandidateType#RELAYED}
+     * Sends {@code candidate} (any type; in practice a {@link dev.pinhole.protocol.ice.CandidateType#RELAYED}
      * one) through the server to {@code peerName}, whose listener gets it through
      * {@link RendezvousListener#onCandidate}. Completes when the server accepted it for forwarding; the
      * server retransmits it to the peer until acknowledged, but does not report delivery. Fails with

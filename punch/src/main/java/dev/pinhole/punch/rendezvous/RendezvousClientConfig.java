@@ -1,7 +1,10 @@
 package dev.pinhole.punch.rendezvous;
 
-import dev.pinhole.punch.stun.StunKey;
-import dev.pinhole.punch.stun.StunTransactionConfig;
+
+import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
+
+import dev.pinhole.protocol.stun.StunKey;
+import dev.pinhole.protocol.stun.StunTransactionConfig;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Objects;
@@ -11,7 +14,7 @@ import java.util.random.RandomGenerator;
 public final class RendezvousClientConfig {
     /**
      * How long {@link RendezvousClient#connect} waits for its INTRODUCTION after the server accepted the
-     * CONNECT: the server's retransmissions of it end at 9.5 s ({@link RendezvousServerConfig#DEFAULT_OUTBOUND_TIMING}).
+     * CONNECT: the server's retransmissions of it end at 9.5 s ({@code RendezvousServerConfig#DEFAULT_OUTBOUND_TIMING}).
      */
     public static final long DEFAULT_INTRODUCTION_TIMEOUT_NS = 10_000_000_000L;
     /** How many 438 answers in a row one request follows with a fresh nonce before giving up. */

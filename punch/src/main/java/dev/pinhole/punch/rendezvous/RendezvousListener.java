@@ -1,6 +1,6 @@
 package dev.pinhole.punch.rendezvous;
 
-import dev.pinhole.punch.traversal.Candidate;
+import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.punch.traversal.Introduction;
 
 /**

@@ -2,7 +2,7 @@
  * The rendezvous server and its client: how two peers behind NATs find each other by name.
  *
  * <p>A peer {@link dev.pinhole.punch.rendezvous.RendezvousClient#register registers} a name on its one UDP
- * socket; the {@link dev.pinhole.punch.rendezvous.RendezvousServer server} records the name with the
+ * socket; the {@code RendezvousServer} records the name with the
  * peer's host candidates and the source address it observed (the server-reflexive candidate), and the
  * client refreshes the registration every 15 s, which keeps its NAT mapping open. A peer that wants to
  * talk to another {@link dev.pinhole.punch.rendezvous.RendezvousClient#connect connects} by name; the server
@@ -13,7 +13,7 @@
  * texts through the server.
  *
  * <p>The protocol is STUN (RFC 8489) with methods and attributes of our own
- * ({@link dev.pinhole.punch.rendezvous.RendezvousProtocol}), so the server also answers plain Binding
+ * ({@link dev.pinhole.protocol.rendezvous.RendezvousProtocol}), so the server also answers plain Binding
  * requests and shares its port with them. Both sides are sans-IO on a
  * {@link dev.pinhole.core.net.DatagramEndpoint}: the same code runs on the real UDP event loop and in the
  * simulator.

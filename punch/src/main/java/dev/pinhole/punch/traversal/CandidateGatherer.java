@@ -1,9 +1,13 @@
 package dev.pinhole.punch.traversal;
 
-import dev.pinhole.punch.stun.BindingOutcome;
-import dev.pinhole.punch.stun.BindingRequest;
-import dev.pinhole.punch.stun.StunClient;
-import dev.pinhole.punch.stun.StunTransactionConfig;
+import dev.pinhole.protocol.ice.Candidate;
+import dev.pinhole.protocol.ice.CandidateType;
+import dev.pinhole.protocol.rendezvous.NatProfile;
+
+import dev.pinhole.protocol.stun.BindingOutcome;
+import dev.pinhole.protocol.stun.BindingRequest;
+import dev.pinhole.protocol.stun.StunClient;
+import dev.pinhole.protocol.stun.StunTransactionConfig;
 import java.io.IOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;

@@ -1,5 +1,9 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.protocol.ice.Candidate;
+import dev.pinhole.protocol.ice.CandidateType;
+import dev.pinhole.protocol.rendezvous.NatProfile;
+
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,9 +1,11 @@
 package dev.pinhole.punch.traversal;
 
-import dev.pinhole.punch.stun.StunAttributeType;
-import dev.pinhole.punch.stun.StunKey;
-import dev.pinhole.punch.stun.StunMessageType;
-import dev.pinhole.punch.stun.StunWriter;
+import dev.pinhole.protocol.ice.Credentials;
+
+import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.protocol.stun.StunKey;
+import dev.pinhole.protocol.stun.StunMessageType;
+import dev.pinhole.protocol.stun.StunWriter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.net.InetSocketAddress;

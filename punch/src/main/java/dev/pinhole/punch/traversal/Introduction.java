@@ -1,5 +1,10 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.protocol.ice.Candidate;
+import dev.pinhole.protocol.ice.Credentials;
+import dev.pinhole.protocol.rendezvous.NatProfile;
+import dev.pinhole.protocol.rendezvous.RelayOffer;
+
 import java.util.List;
 import java.util.Objects;
 

@@ -1,5 +1,7 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.protocol.rendezvous.NatProfile;
+
 import java.io.IOException;
 import java.util.List;
 

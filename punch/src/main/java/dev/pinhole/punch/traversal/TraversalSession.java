@@ -1,14 +1,18 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.protocol.ice.Candidate;
+import dev.pinhole.protocol.ice.CandidateType;
+import dev.pinhole.protocol.rendezvous.NatProfile;
+
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.DatagramReceiver;
 import dev.pinhole.core.time.TimerService;
-import dev.pinhole.punch.stun.StunAttributeType;
-import dev.pinhole.punch.stun.StunClass;
-import dev.pinhole.punch.stun.StunHeader;
-import dev.pinhole.punch.stun.StunMessageType;
-import dev.pinhole.punch.stun.StunParseResult;
-import dev.pinhole.punch.stun.StunReader;
+import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.protocol.stun.StunClass;
+import dev.pinhole.protocol.stun.StunHeader;
+import dev.pinhole.protocol.stun.StunMessageType;
+import dev.pinhole.protocol.stun.StunParseResult;
+import dev.pinhole.protocol.stun.StunReader;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.net.Inet4Address;

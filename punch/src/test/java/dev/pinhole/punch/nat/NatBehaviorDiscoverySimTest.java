@@ -1,24 +1,31 @@
 package dev.pinhole.punch.nat;
 
+import dev.pinhole.protocol.nat.NatType;
+
+import dev.pinhole.protocol.nat.Hairpinning;
+import dev.pinhole.protocol.nat.NatBehavior;
+import dev.pinhole.protocol.nat.NatFiltering;
+import dev.pinhole.protocol.nat.NatMapping;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.DatagramEndpoint;
-import dev.pinhole.core.sim.CountingAllocator;
-import dev.pinhole.core.sim.LinkConfig;
-import dev.pinhole.core.sim.Nat;
-import dev.pinhole.core.sim.NatConfig;
-import dev.pinhole.core.sim.NatConfig.FilteringBehavior;
-import dev.pinhole.core.sim.NatConfig.MappingBehavior;
-import dev.pinhole.core.sim.NatConfig.PortAllocation;
-import dev.pinhole.core.sim.SimEndpoint;
-import dev.pinhole.core.sim.SimHost;
-import dev.pinhole.core.sim.Simulator;
-import dev.pinhole.punch.stun.StunBindingServer;
-import dev.pinhole.punch.stun.StunClient;
-import dev.pinhole.punch.stun.StunTransactionConfig;
+import dev.pinhole.sim.CountingAllocator;
+import dev.pinhole.sim.LinkConfig;
+import dev.pinhole.sim.Nat;
+import dev.pinhole.sim.NatConfig;
+import dev.pinhole.sim.NatConfig.FilteringBehavior;
+import dev.pinhole.sim.NatConfig.MappingBehavior;
+import dev.pinhole.sim.NatConfig.PortAllocation;
+import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.sim.SimHost;
+import dev.pinhole.sim.Simulator;
+import dev.pinhole.server.stun.StunBindingServer;
+import dev.pinhole.protocol.stun.StunClient;
+import dev.pinhole.protocol.stun.StunTransactionConfig;
 import dev.pinhole.punch.stun.TrackedEndpoint;
 import dev.pinhole.punch.stun.TrackingAllocator;
 import java.net.InetAddress;

@@ -5,7 +5,7 @@ import static dev.pinhole.punch.node.NodeSim.SECOND;
 import static dev.pinhole.punch.node.NodeSim.failureOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.NatConfig;
+import dev.pinhole.sim.NatConfig;
 import dev.pinhole.punch.PathKind;
 import dev.pinhole.punch.node.NodeSim.Node;
 import dev.pinhole.punch.node.NodeSim.World;

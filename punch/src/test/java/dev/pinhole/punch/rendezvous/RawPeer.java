@@ -1,14 +1,14 @@
 package dev.pinhole.punch.rendezvous;
 
-import dev.pinhole.core.sim.SimEndpoint;
-import dev.pinhole.punch.stun.StunAttributeType;
-import dev.pinhole.punch.stun.StunClass;
-import dev.pinhole.punch.stun.StunKey;
-import dev.pinhole.punch.stun.StunMessageType;
-import dev.pinhole.punch.stun.StunParseResult;
-import dev.pinhole.punch.stun.StunReader;
-import dev.pinhole.punch.stun.StunWriter;
-import dev.pinhole.punch.stun.TransactionId;
+import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.protocol.stun.StunClass;
+import dev.pinhole.protocol.stun.StunKey;
+import dev.pinhole.protocol.stun.StunMessageType;
+import dev.pinhole.protocol.stun.StunParseResult;
+import dev.pinhole.protocol.stun.StunReader;
+import dev.pinhole.protocol.stun.StunWriter;
+import dev.pinhole.protocol.stun.TransactionId;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;

@@ -1,5 +1,9 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
+import dev.pinhole.server.rendezvous.RendezvousServer;
+import dev.pinhole.server.rendezvous.RendezvousServerConfig;
+
 import static dev.pinhole.punch.rendezvous.RendezvousSim.MS;
 import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,14 +11,14 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.NatConfig;
+import dev.pinhole.sim.NatConfig;
 import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
-import dev.pinhole.punch.stun.StunAttributeType;
-import dev.pinhole.punch.stun.StunKey;
-import dev.pinhole.punch.stun.StunMessageType;
-import dev.pinhole.punch.stun.StunParseResult;
-import dev.pinhole.punch.stun.StunReader;
-import dev.pinhole.punch.stun.StunWriter;
+import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.protocol.stun.StunKey;
+import dev.pinhole.protocol.stun.StunMessageType;
+import dev.pinhole.protocol.stun.StunParseResult;
+import dev.pinhole.protocol.stun.StunReader;
+import dev.pinhole.protocol.stun.StunWriter;
 import dev.pinhole.punch.stun.TrackedEndpoint;
 import dev.pinhole.punch.traversal.Introduction;
 import io.netty.buffer.ByteBufUtil;

@@ -1,5 +1,10 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
+import dev.pinhole.server.rendezvous.RendezvousServer;
+import dev.pinhole.server.rendezvous.RendezvousServerConfig;
+import dev.pinhole.server.rendezvous.RendezvousServerStats;
+
 import static dev.pinhole.punch.rendezvous.RendezvousSim.MS;
 import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,18 +12,18 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.LinkConfig;
-import dev.pinhole.core.sim.NatConfig;
-import dev.pinhole.core.sim.SimEndpoint;
-import dev.pinhole.core.sim.SimTracer;
+import dev.pinhole.sim.LinkConfig;
+import dev.pinhole.sim.NatConfig;
+import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.sim.SimTracer;
 import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
-import dev.pinhole.punch.stun.StunClass;
-import dev.pinhole.punch.stun.StunMessageType;
+import dev.pinhole.protocol.stun.StunClass;
+import dev.pinhole.protocol.stun.StunMessageType;
 import dev.pinhole.punch.stun.TrackedEndpoint;
-import dev.pinhole.punch.traversal.Candidate;
-import dev.pinhole.punch.traversal.CandidateType;
+import dev.pinhole.protocol.ice.Candidate;
+import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.punch.traversal.Introduction;
-import dev.pinhole.punch.traversal.NatProfile;
+import dev.pinhole.protocol.rendezvous.NatProfile;
 import dev.pinhole.punch.traversal.Role;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

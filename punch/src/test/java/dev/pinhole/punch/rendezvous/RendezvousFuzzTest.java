@@ -1,5 +1,9 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.protocol.rendezvous.RendezvousAttributes;
+import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
+import dev.pinhole.server.rendezvous.RendezvousServerStats;
+
 import static dev.pinhole.punch.rendezvous.RendezvousSim.MS;
 import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -8,15 +12,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
-import dev.pinhole.punch.stun.StunAttributeType;
-import dev.pinhole.punch.stun.StunClass;
-import dev.pinhole.punch.stun.StunMessageType;
-import dev.pinhole.punch.stun.StunWriter;
-import dev.pinhole.punch.stun.TransactionId;
-import dev.pinhole.punch.traversal.Candidate;
-import dev.pinhole.punch.traversal.CandidateType;
+import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.protocol.stun.StunClass;
+import dev.pinhole.protocol.stun.StunMessageType;
+import dev.pinhole.protocol.stun.StunWriter;
+import dev.pinhole.protocol.stun.TransactionId;
+import dev.pinhole.protocol.ice.Candidate;
+import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.punch.traversal.Introduction;
-import dev.pinhole.punch.traversal.RelayOffer;
+import dev.pinhole.protocol.rendezvous.RelayOffer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,12 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.protocol.rendezvous.NatProfiles;
+import dev.pinhole.protocol.rendezvous.PeerNames;
+import dev.pinhole.protocol.rendezvous.RendezvousAttributes;
+import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
+import dev.pinhole.server.rendezvous.NonceIssuer;
+import dev.pinhole.server.rendezvous.SourceRateLimiter;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,10 +15,10 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.punch.rendezvous.RendezvousAttributes.WireCandidate;
-import dev.pinhole.punch.stun.StunMessageType;
-import dev.pinhole.punch.stun.StunClass;
-import dev.pinhole.punch.traversal.NatProfile;
+import dev.pinhole.protocol.rendezvous.RendezvousAttributes.WireCandidate;
+import dev.pinhole.protocol.stun.StunMessageType;
+import dev.pinhole.protocol.stun.StunClass;
+import dev.pinhole.protocol.rendezvous.NatProfile;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.net.InetAddress;

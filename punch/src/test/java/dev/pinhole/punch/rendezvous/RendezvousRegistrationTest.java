@@ -1,5 +1,9 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
+import dev.pinhole.server.rendezvous.RendezvousServer;
+import dev.pinhole.server.rendezvous.RendezvousServerStats;
+
 import static dev.pinhole.punch.rendezvous.RendezvousSim.MS;
 import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,14 +13,14 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.LinkConfig;
-import dev.pinhole.core.sim.NatConfig;
-import dev.pinhole.core.sim.SimEndpoint;
+import dev.pinhole.sim.LinkConfig;
+import dev.pinhole.sim.NatConfig;
+import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
-import dev.pinhole.punch.stun.StunAttributeType;
-import dev.pinhole.punch.stun.StunWriter;
-import dev.pinhole.punch.traversal.Candidate;
-import dev.pinhole.punch.traversal.CandidateType;
+import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.protocol.stun.StunWriter;
+import dev.pinhole.protocol.ice.Candidate;
+import dev.pinhole.protocol.ice.CandidateType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;

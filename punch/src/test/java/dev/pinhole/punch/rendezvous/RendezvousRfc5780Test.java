@@ -1,17 +1,20 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.server.rendezvous.RendezvousServer;
+import dev.pinhole.server.rendezvous.RendezvousServerConfig;
+
 import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.SimEndpoint;
-import dev.pinhole.core.sim.SimHost;
+import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.sim.SimHost;
 import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
-import dev.pinhole.punch.stun.BindingOutcome;
-import dev.pinhole.punch.stun.BindingRequest;
-import dev.pinhole.punch.stun.StunClient;
-import dev.pinhole.punch.stun.StunTransactionConfig;
+import dev.pinhole.protocol.stun.BindingOutcome;
+import dev.pinhole.protocol.stun.BindingRequest;
+import dev.pinhole.protocol.stun.StunClient;
+import dev.pinhole.protocol.stun.StunTransactionConfig;
 import dev.pinhole.punch.stun.TrackedEndpoint;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

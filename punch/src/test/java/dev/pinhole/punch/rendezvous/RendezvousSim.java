@@ -1,20 +1,23 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.server.rendezvous.RendezvousServer;
+import dev.pinhole.server.rendezvous.RendezvousServerConfig;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.pinhole.core.net.DatagramEndpoint;
-import dev.pinhole.core.sim.CountingAllocator;
-import dev.pinhole.core.sim.Nat;
-import dev.pinhole.core.sim.NatConfig;
-import dev.pinhole.core.sim.SimEndpoint;
-import dev.pinhole.core.sim.SimHost;
-import dev.pinhole.core.sim.Simulator;
+import dev.pinhole.sim.CountingAllocator;
+import dev.pinhole.sim.Nat;
+import dev.pinhole.sim.NatConfig;
+import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.sim.SimHost;
+import dev.pinhole.sim.Simulator;
 import dev.pinhole.punch.stun.TrackedEndpoint;
 import dev.pinhole.punch.stun.TrackingAllocator;
-import dev.pinhole.punch.traversal.Candidate;
-import dev.pinhole.punch.traversal.CandidateType;
+import dev.pinhole.protocol.ice.Candidate;
+import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.punch.traversal.Introduction;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

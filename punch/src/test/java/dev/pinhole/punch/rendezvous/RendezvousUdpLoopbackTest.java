@@ -1,11 +1,14 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.server.rendezvous.RendezvousServer;
+import dev.pinhole.server.rendezvous.RendezvousServerConfig;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.punch.traversal.Candidate;
-import dev.pinhole.punch.traversal.CandidateType;
+import dev.pinhole.protocol.ice.Candidate;
+import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.punch.traversal.Introduction;
 import dev.pinhole.punch.traversal.Role;
 import java.net.InetAddress;

@@ -1,14 +1,16 @@
 package dev.pinhole.punch.stun;
 
+import dev.pinhole.server.stun.StunBindingServer;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.punch.nat.Hairpinning;
-import dev.pinhole.punch.nat.NatFiltering;
-import dev.pinhole.punch.nat.NatMapping;
+import dev.pinhole.protocol.nat.Hairpinning;
+import dev.pinhole.protocol.nat.NatFiltering;
+import dev.pinhole.protocol.nat.NatMapping;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;

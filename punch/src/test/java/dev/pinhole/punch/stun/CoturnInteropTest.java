@@ -1,5 +1,10 @@
 package dev.pinhole.punch.stun;
 
+import dev.pinhole.protocol.stun.BindingOutcome;
+import dev.pinhole.protocol.stun.BindingRequest;
+import dev.pinhole.protocol.stun.StunClient;
+import dev.pinhole.protocol.stun.StunParseResult;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -8,13 +13,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.punch.nat.Hairpinning;
-import dev.pinhole.punch.nat.NatBehavior;
+import dev.pinhole.protocol.nat.Hairpinning;
+import dev.pinhole.protocol.nat.NatBehavior;
 import dev.pinhole.punch.nat.NatBehaviorDiscovery;
 import dev.pinhole.punch.nat.NatDiscoveryOptions;
-import dev.pinhole.punch.nat.NatFiltering;
-import dev.pinhole.punch.nat.NatMapping;
-import dev.pinhole.punch.nat.NatType;
+import dev.pinhole.protocol.nat.NatFiltering;
+import dev.pinhole.protocol.nat.NatMapping;
+import dev.pinhole.protocol.nat.NatType;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,5 +1,20 @@
 package dev.pinhole.punch.stun;
 
+import dev.pinhole.protocol.stun.BindingOutcome;
+import dev.pinhole.protocol.stun.BindingRequest;
+import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.protocol.stun.StunClass;
+import dev.pinhole.protocol.stun.StunClient;
+import dev.pinhole.protocol.stun.StunMessageType;
+import dev.pinhole.protocol.stun.StunParseResult;
+import dev.pinhole.protocol.stun.StunReader;
+import dev.pinhole.protocol.stun.StunResponseHandler;
+import dev.pinhole.protocol.stun.StunTransactionConfig;
+import dev.pinhole.protocol.stun.StunTransactionFailure;
+import dev.pinhole.protocol.stun.StunWriter;
+import dev.pinhole.protocol.stun.TransactionId;
+import dev.pinhole.server.stun.StunBindingServer;
+
 import static dev.pinhole.punch.stun.StunClientSimTest.address;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,9 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.SimHost;
-import dev.pinhole.core.sim.CountingAllocator;
-import dev.pinhole.core.sim.Simulator;
+import dev.pinhole.sim.SimHost;
+import dev.pinhole.sim.CountingAllocator;
+import dev.pinhole.sim.Simulator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.net.InetSocketAddress;

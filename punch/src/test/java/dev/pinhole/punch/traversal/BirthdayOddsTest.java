@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.NatConfig;
+import dev.pinhole.sim.NatConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

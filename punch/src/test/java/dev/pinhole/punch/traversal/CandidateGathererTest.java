@@ -1,5 +1,9 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.protocol.ice.Candidate;
+import dev.pinhole.protocol.ice.CandidateType;
+import dev.pinhole.protocol.rendezvous.NatProfile;
+
 import static dev.pinhole.punch.traversal.SimWorld.SECOND;
 import static dev.pinhole.punch.traversal.SimWorld.address;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,11 +12,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.Nat;
-import dev.pinhole.core.sim.NatConfig;
-import dev.pinhole.core.sim.NatConfig.MappingBehavior;
-import dev.pinhole.punch.traversal.NatProfile.Mapping;
-import dev.pinhole.punch.traversal.NatProfile.PortAllocation;
+import dev.pinhole.sim.Nat;
+import dev.pinhole.sim.NatConfig;
+import dev.pinhole.sim.NatConfig.MappingBehavior;
+import dev.pinhole.protocol.rendezvous.NatProfile.Mapping;
+import dev.pinhole.protocol.rendezvous.NatProfile.PortAllocation;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,5 +1,7 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.protocol.ice.Credentials;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

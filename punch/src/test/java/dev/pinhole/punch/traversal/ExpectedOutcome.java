@@ -1,9 +1,9 @@
 package dev.pinhole.punch.traversal;
 
-import dev.pinhole.core.sim.NatConfig;
-import dev.pinhole.core.sim.NatConfig.FilteringBehavior;
-import dev.pinhole.core.sim.NatConfig.MappingBehavior;
-import dev.pinhole.core.sim.NatConfig.PortAllocation;
+import dev.pinhole.sim.NatConfig;
+import dev.pinhole.sim.NatConfig.FilteringBehavior;
+import dev.pinhole.sim.NatConfig.MappingBehavior;
+import dev.pinhole.sim.NatConfig.PortAllocation;
 
 /**
  * What traversal is designed to achieve between two NATs, stated from RFC 4787 behaviour alone, before any

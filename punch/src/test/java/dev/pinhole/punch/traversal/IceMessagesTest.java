@@ -1,18 +1,20 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.protocol.ice.Credentials;
+
 import static dev.pinhole.punch.traversal.SimWorld.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.buffer.Buffers;
-import dev.pinhole.core.sim.NatConfig;
-import dev.pinhole.punch.stun.StunAttributeType;
-import dev.pinhole.punch.stun.StunClass;
-import dev.pinhole.punch.stun.StunKey;
-import dev.pinhole.punch.stun.StunMessageType;
-import dev.pinhole.punch.stun.StunParseResult;
-import dev.pinhole.punch.stun.StunReader;
+import dev.pinhole.sim.NatConfig;
+import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.protocol.stun.StunClass;
+import dev.pinhole.protocol.stun.StunKey;
+import dev.pinhole.protocol.stun.StunMessageType;
+import dev.pinhole.protocol.stun.StunParseResult;
+import dev.pinhole.protocol.stun.StunReader;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.net.InetSocketAddress;

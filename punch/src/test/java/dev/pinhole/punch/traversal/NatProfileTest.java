@@ -1,17 +1,19 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.protocol.rendezvous.NatProfile;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.punch.nat.Hairpinning;
-import dev.pinhole.punch.nat.NatBehavior;
-import dev.pinhole.punch.nat.NatFiltering;
-import dev.pinhole.punch.nat.NatMapping;
-import dev.pinhole.punch.traversal.NatProfile.Filtering;
-import dev.pinhole.punch.traversal.NatProfile.Mapping;
-import dev.pinhole.punch.traversal.NatProfile.PortAllocation;
+import dev.pinhole.protocol.nat.Hairpinning;
+import dev.pinhole.protocol.nat.NatBehavior;
+import dev.pinhole.protocol.nat.NatFiltering;
+import dev.pinhole.protocol.nat.NatMapping;
+import dev.pinhole.protocol.rendezvous.NatProfile.Filtering;
+import dev.pinhole.protocol.rendezvous.NatProfile.Mapping;
+import dev.pinhole.protocol.rendezvous.NatProfile.PortAllocation;
 import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
 

@@ -3,10 +3,10 @@ package dev.pinhole.punch.traversal;
 import static dev.pinhole.punch.traversal.SimWorld.MS;
 import static dev.pinhole.punch.traversal.SimWorld.SECOND;
 
-import dev.pinhole.core.sim.LinkConfig;
-import dev.pinhole.core.sim.Nat;
-import dev.pinhole.core.sim.NatConfig;
-import dev.pinhole.core.sim.Network;
+import dev.pinhole.sim.LinkConfig;
+import dev.pinhole.sim.Nat;
+import dev.pinhole.sim.NatConfig;
+import dev.pinhole.sim.Network;
 import java.util.Objects;
 
 /**

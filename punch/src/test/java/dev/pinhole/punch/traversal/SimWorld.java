@@ -1,15 +1,18 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.protocol.ice.Credentials;
+import dev.pinhole.protocol.rendezvous.NatProfile;
+
 import dev.pinhole.core.net.DatagramEndpoint;
-import dev.pinhole.core.sim.LinkConfig;
-import dev.pinhole.core.sim.Nat;
-import dev.pinhole.core.sim.NatConfig;
-import dev.pinhole.core.sim.Network;
-import dev.pinhole.core.sim.SimEndpoint;
-import dev.pinhole.core.sim.SimHost;
-import dev.pinhole.core.sim.Simulator;
-import dev.pinhole.punch.stun.StunBindingServer;
-import dev.pinhole.punch.stun.StunClient;
+import dev.pinhole.sim.LinkConfig;
+import dev.pinhole.sim.Nat;
+import dev.pinhole.sim.NatConfig;
+import dev.pinhole.sim.Network;
+import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.sim.SimHost;
+import dev.pinhole.sim.Simulator;
+import dev.pinhole.server.stun.StunBindingServer;
+import dev.pinhole.protocol.stun.StunClient;
 import io.netty.buffer.ByteBuf;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -3,10 +3,10 @@ package dev.pinhole.punch.traversal;
 import static dev.pinhole.punch.traversal.SimWorld.MS;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.NatConfig;
-import dev.pinhole.core.sim.NatConfig.FilteringBehavior;
-import dev.pinhole.core.sim.NatConfig.MappingBehavior;
-import dev.pinhole.core.sim.NatConfig.PortAllocation;
+import dev.pinhole.sim.NatConfig;
+import dev.pinhole.sim.NatConfig.FilteringBehavior;
+import dev.pinhole.sim.NatConfig.MappingBehavior;
+import dev.pinhole.sim.NatConfig.PortAllocation;
 import dev.pinhole.punch.traversal.ExpectedOutcome.Technique;
 import java.io.IOException;
 import java.nio.file.Files;

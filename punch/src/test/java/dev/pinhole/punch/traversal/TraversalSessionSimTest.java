@@ -1,5 +1,9 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.protocol.ice.Candidate;
+import dev.pinhole.protocol.ice.Credentials;
+import dev.pinhole.protocol.rendezvous.NatProfile;
+
 import static dev.pinhole.punch.traversal.SimWorld.MS;
 import static dev.pinhole.punch.traversal.SimWorld.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,13 +13,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.Nat;
-import dev.pinhole.core.sim.NatConfig;
-import dev.pinhole.core.sim.NatConfig.PortAllocation;
-import dev.pinhole.core.sim.SimEndpoint;
-import dev.pinhole.core.sim.SimHost;
-import dev.pinhole.core.sim.SimTracer;
-import dev.pinhole.punch.stun.StunMessageType;
+import dev.pinhole.sim.Nat;
+import dev.pinhole.sim.NatConfig;
+import dev.pinhole.sim.NatConfig.PortAllocation;
+import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.sim.SimHost;
+import dev.pinhole.sim.SimTracer;
+import dev.pinhole.protocol.stun.StunMessageType;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.net.InetSocketAddress;

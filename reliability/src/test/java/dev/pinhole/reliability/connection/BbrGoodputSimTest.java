@@ -5,7 +5,7 @@ import static dev.pinhole.reliability.connection.SimTransfer.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.LinkConfig;
+import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.reliability.ConnectionStats;
 import dev.pinhole.reliability.TransportConfig;
 import dev.pinhole.reliability.cc.CongestionControl;

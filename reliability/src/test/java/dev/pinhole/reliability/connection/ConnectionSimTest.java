@@ -7,8 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.LinkConfig;
-import dev.pinhole.core.sim.NatConfig;
+import dev.pinhole.sim.LinkConfig;
+import dev.pinhole.sim.NatConfig;
 import dev.pinhole.reliability.ConnectionException;
 import dev.pinhole.reliability.ConnectionTimeoutException;
 import dev.pinhole.reliability.IdleTimeoutException;

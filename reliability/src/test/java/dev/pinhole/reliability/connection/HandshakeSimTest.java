@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.LinkConfig;
-import dev.pinhole.core.sim.SimEndpoint;
-import dev.pinhole.core.sim.SimHost;
-import dev.pinhole.core.sim.Simulator;
+import dev.pinhole.sim.LinkConfig;
+import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.sim.SimHost;
+import dev.pinhole.sim.Simulator;
 import dev.pinhole.reliability.HandshakeFailedException;
 import dev.pinhole.reliability.TransportConfig;
 import dev.pinhole.reliability.wire.AckRanges;

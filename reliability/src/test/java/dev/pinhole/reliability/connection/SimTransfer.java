@@ -1,11 +1,11 @@
 package dev.pinhole.reliability.connection;
 
-import dev.pinhole.core.sim.LinkConfig;
-import dev.pinhole.core.sim.Nat;
-import dev.pinhole.core.sim.NatConfig;
-import dev.pinhole.core.sim.SimEndpoint;
-import dev.pinhole.core.sim.SimHost;
-import dev.pinhole.core.sim.Simulator;
+import dev.pinhole.sim.LinkConfig;
+import dev.pinhole.sim.Nat;
+import dev.pinhole.sim.NatConfig;
+import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.sim.SimHost;
+import dev.pinhole.sim.Simulator;
 import dev.pinhole.reliability.ConnectionStats;
 import dev.pinhole.reliability.TransportConfig;
 import io.netty.buffer.UnpooledByteBufAllocator;

@@ -3,7 +3,7 @@ package dev.pinhole.reliability.connection;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.SimCounters;
+import dev.pinhole.sim.SimCounters;
 import dev.pinhole.reliability.TransportConfig;
 import dev.pinhole.testkit.Property;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package dev.pinhole.reliability.connection;
 
-import dev.pinhole.core.sim.LinkConfig;
+import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.reliability.TransportConfig;
 import dev.pinhole.reliability.cc.CongestionControl;
 import dev.pinhole.testkit.Gen;

@@ -1,5 +1,8 @@
 package dev.pinhole.punch.relay.server;
 
+import dev.pinhole.server.relay.TurnServerConfig;
+import dev.pinhole.server.relay.TurnServerCounter;
+
 import static dev.pinhole.punch.relay.server.RelaySimFixture.MS;
 import static dev.pinhole.punch.relay.server.RelaySimFixture.SECOND;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -7,11 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.LinkConfig;
-import dev.pinhole.core.sim.NatConfig;
+import dev.pinhole.sim.LinkConfig;
+import dev.pinhole.sim.NatConfig;
 import dev.pinhole.punch.relay.server.RelaySimFixture.Got;
 import dev.pinhole.punch.relay.server.RelaySimFixture.Node;
-import dev.pinhole.punch.relay.turn.TurnAllocation;
+import dev.pinhole.punch.relay.TurnAllocation;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.HashMap;

@@ -1,5 +1,8 @@
 package dev.pinhole.punch.relay.server;
 
+import dev.pinhole.server.relay.TurnServerConfig;
+import dev.pinhole.server.relay.TurnServerCounter;
+
 import static dev.pinhole.punch.relay.server.RelaySimFixture.SECOND;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,10 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.DatagramEndpoint;
-import dev.pinhole.core.sim.NatConfig;
+import dev.pinhole.sim.NatConfig;
 import dev.pinhole.punch.relay.server.RelaySimFixture.Got;
 import dev.pinhole.punch.relay.server.RelaySimFixture.Node;
-import dev.pinhole.punch.relay.turn.TurnAllocation;
+import dev.pinhole.punch.relay.TurnAllocation;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;

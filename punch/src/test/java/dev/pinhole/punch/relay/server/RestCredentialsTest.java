@@ -1,14 +1,17 @@
 package dev.pinhole.punch.relay.server;
 
+import dev.pinhole.server.relay.RestCredentials;
+import dev.pinhole.server.relay.TurnServerConfig;
+
 import static dev.pinhole.punch.relay.server.RelaySimFixture.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
-import dev.pinhole.core.sim.NatConfig;
+import dev.pinhole.sim.NatConfig;
 import dev.pinhole.punch.relay.server.RelaySimFixture.Node;
-import dev.pinhole.punch.relay.turn.TurnAllocation;
-import dev.pinhole.punch.relay.turn.TurnCredentials;
-import dev.pinhole.punch.relay.turn.TurnError;
+import dev.pinhole.punch.relay.TurnAllocation;
+import dev.pinhole.protocol.turn.TurnCredentials;
+import dev.pinhole.protocol.turn.TurnError;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,10 @@
 package dev.pinhole.punch.relay.server;
 
+import dev.pinhole.server.relay.TurnAuthenticator;
+import dev.pinhole.server.relay.TurnServer;
+import dev.pinhole.server.relay.TurnServerConfig;
+import dev.pinhole.server.relay.TurnServerCounter;
+
 import static dev.pinhole.punch.relay.server.RelaySimFixture.PASSWORD;
 import static dev.pinhole.punch.relay.server.RelaySimFixture.PASSWORD_2;
 import static dev.pinhole.punch.relay.server.RelaySimFixture.SECOND;
@@ -8,12 +13,12 @@ import static dev.pinhole.punch.relay.server.RelaySimFixture.USER_2;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.NatConfig;
-import dev.pinhole.core.sim.SimEndpoint;
+import dev.pinhole.sim.NatConfig;
+import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.punch.relay.server.RelaySimFixture.Node;
-import dev.pinhole.punch.relay.turn.TurnAllocation;
-import dev.pinhole.punch.stun.StunAttributeType;
-import dev.pinhole.punch.stun.StunReader;
+import dev.pinhole.punch.relay.TurnAllocation;
+import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.protocol.stun.StunReader;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.net.InetSocketAddress;

@@ -1,15 +1,21 @@
 package dev.pinhole.punch.relay.server;
 
+import dev.pinhole.server.relay.RelaySockets;
+import dev.pinhole.server.relay.TurnAuthenticator;
+import dev.pinhole.server.relay.TurnServer;
+import dev.pinhole.server.relay.TurnServerConfig;
+import dev.pinhole.server.relay.TurnServerCounter;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.pinhole.core.net.DatagramDemultiplexer;
 import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.punch.relay.turn.TurnAllocation;
-import dev.pinhole.punch.relay.turn.TurnClient;
-import dev.pinhole.punch.relay.turn.TurnConfig;
-import dev.pinhole.punch.stun.StunClient;
+import dev.pinhole.punch.relay.TurnAllocation;
+import dev.pinhole.punch.relay.TurnClient;
+import dev.pinhole.punch.relay.TurnConfig;
+import dev.pinhole.protocol.stun.StunClient;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.SplittableRandom;

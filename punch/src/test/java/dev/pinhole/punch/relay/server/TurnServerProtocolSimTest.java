@@ -1,5 +1,9 @@
 package dev.pinhole.punch.relay.server;
 
+import dev.pinhole.server.relay.TurnServer;
+import dev.pinhole.server.relay.TurnServerConfig;
+import dev.pinhole.server.relay.TurnServerCounter;
+
 import static dev.pinhole.punch.relay.server.RelaySimFixture.MS;
 import static dev.pinhole.punch.relay.server.RelaySimFixture.PASSWORD;
 import static dev.pinhole.punch.relay.server.RelaySimFixture.PASSWORD_2;
@@ -13,16 +17,16 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.NatConfig;
-import dev.pinhole.core.sim.SimEndpoint;
+import dev.pinhole.sim.NatConfig;
+import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.punch.relay.server.RelaySimFixture.Node;
-import dev.pinhole.punch.relay.turn.TurnAllocation;
-import dev.pinhole.punch.relay.turn.TurnError;
-import dev.pinhole.punch.relay.turn.TurnException;
-import dev.pinhole.punch.relay.turn.TurnListener;
-import dev.pinhole.punch.stun.StunAttributeType;
-import dev.pinhole.punch.stun.StunMessageType;
-import dev.pinhole.punch.stun.StunReader;
+import dev.pinhole.punch.relay.TurnAllocation;
+import dev.pinhole.protocol.turn.TurnError;
+import dev.pinhole.punch.relay.TurnException;
+import dev.pinhole.punch.relay.TurnListener;
+import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.protocol.stun.StunMessageType;
+import dev.pinhole.protocol.stun.StunReader;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -269,7 +273,7 @@ class TurnServerProtocolSimTest {
             peer.receiver((datagram, sender) -> peerGot.add(RelaySimFixture.bytes(datagram)));
             io.netty.buffer.ByteBuf send = io.netty.buffer.Unpooled.buffer();
             client.writer.begin(send, StunMessageType.of(StunMessageType.METHOD_SEND,
-                    dev.pinhole.punch.stun.StunClass.INDICATION), 99, 99)
+                    dev.pinhole.protocol.stun.StunClass.INDICATION), 99, 99)
                 .addXorAddress(StunAttributeType.XOR_PEER_ADDRESS, peer.localAddress())
                 .addBytes(StunAttributeType.DATA, new byte[] {7, 7, 7})
                 .finish();

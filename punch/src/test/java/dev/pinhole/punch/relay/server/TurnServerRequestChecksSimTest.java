@@ -1,5 +1,8 @@
 package dev.pinhole.punch.relay.server;
 
+import dev.pinhole.server.relay.TurnServerConfig;
+import dev.pinhole.server.relay.TurnServerCounter;
+
 import static dev.pinhole.punch.relay.server.RelaySimFixture.PASSWORD;
 import static dev.pinhole.punch.relay.server.RelaySimFixture.SECOND;
 import static dev.pinhole.punch.relay.server.RelaySimFixture.USER;
@@ -7,11 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.SimEndpoint;
-import dev.pinhole.punch.stun.StunAttributeType;
-import dev.pinhole.punch.stun.StunMessageType;
-import dev.pinhole.punch.stun.StunReader;
-import dev.pinhole.punch.stun.StunWriter;
+import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.protocol.stun.StunMessageType;
+import dev.pinhole.protocol.stun.StunReader;
+import dev.pinhole.protocol.stun.StunWriter;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,11 @@
 package dev.pinhole.punch.relay.server;
 
+import dev.pinhole.server.relay.RestCredentials;
+import dev.pinhole.server.relay.TurnAuthenticator;
+import dev.pinhole.server.relay.TurnServer;
+import dev.pinhole.server.relay.TurnServerConfig;
+import dev.pinhole.server.relay.TurnServerCounter;
+
 import dev.pinhole.punch.stun.Coturn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,7 @@
 package dev.pinhole.punch.relay.turn;
 
+import dev.pinhole.protocol.turn.ChannelData;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

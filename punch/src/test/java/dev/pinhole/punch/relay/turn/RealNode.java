@@ -1,12 +1,17 @@
 package dev.pinhole.punch.relay.turn;
 
+import dev.pinhole.punch.relay.TurnAllocation;
+import dev.pinhole.punch.relay.TurnClient;
+import dev.pinhole.punch.relay.TurnConfig;
+import dev.pinhole.punch.relay.TurnException;
+
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.pinhole.core.net.DatagramDemultiplexer;
 import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.punch.stun.StunClient;
+import dev.pinhole.protocol.stun.StunClient;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.net.InetAddress;

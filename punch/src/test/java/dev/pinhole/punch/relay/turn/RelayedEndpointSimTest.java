@@ -1,5 +1,8 @@
 package dev.pinhole.punch.relay.turn;
 
+import dev.pinhole.punch.relay.RelayedEndpoint;
+import dev.pinhole.punch.relay.TurnAllocation;
+
 import static dev.pinhole.punch.relay.turn.TurnSimFixture.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,12 +11,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.sim.SimEndpoint;
+import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.punch.relay.turn.TurnSimFixture.Got;
-import dev.pinhole.punch.stun.BindingOutcome;
-import dev.pinhole.punch.stun.StunBindingServer;
-import dev.pinhole.punch.stun.StunClient;
-import dev.pinhole.punch.stun.StunTransactionConfig;
+import dev.pinhole.protocol.stun.BindingOutcome;
+import dev.pinhole.server.stun.StunBindingServer;
+import dev.pinhole.protocol.stun.StunClient;
+import dev.pinhole.protocol.stun.StunTransactionConfig;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

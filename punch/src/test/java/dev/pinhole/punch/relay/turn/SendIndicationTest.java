@@ -1,16 +1,18 @@
 package dev.pinhole.punch.relay.turn;
 
+import dev.pinhole.protocol.turn.SendIndication;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.punch.stun.StunAttributeType;
-import dev.pinhole.punch.stun.StunClass;
-import dev.pinhole.punch.stun.StunHeader;
-import dev.pinhole.punch.stun.StunMessageType;
-import dev.pinhole.punch.stun.StunParseResult;
-import dev.pinhole.punch.stun.StunReader;
-import dev.pinhole.punch.stun.StunWriter;
+import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.protocol.stun.StunClass;
+import dev.pinhole.protocol.stun.StunHeader;
+import dev.pinhole.protocol.stun.StunMessageType;
+import dev.pinhole.protocol.stun.StunParseResult;
+import dev.pinhole.protocol.stun.StunReader;
+import dev.pinhole.protocol.stun.StunWriter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;

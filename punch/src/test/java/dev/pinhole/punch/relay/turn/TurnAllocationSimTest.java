@@ -1,5 +1,14 @@
 package dev.pinhole.punch.relay.turn;
 
+import dev.pinhole.protocol.turn.ChannelData;
+import dev.pinhole.protocol.turn.TurnCredentials;
+import dev.pinhole.protocol.turn.TurnError;
+import dev.pinhole.punch.relay.TurnAllocation;
+import dev.pinhole.punch.relay.TurnConfig;
+import dev.pinhole.punch.relay.TurnException;
+import dev.pinhole.punch.relay.TurnListener;
+import dev.pinhole.punch.relay.TurnStats;
+
 import static dev.pinhole.punch.relay.turn.TurnSimFixture.MS;
 import static dev.pinhole.punch.relay.turn.TurnSimFixture.ONE_WAY_NS;
 import static dev.pinhole.punch.relay.turn.TurnSimFixture.RTT_NS;
@@ -15,10 +24,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pinhole.punch.relay.turn.ScriptedTurnServer.Received;
 import dev.pinhole.punch.relay.turn.ScriptedTurnServer.Reply;
 import dev.pinhole.punch.relay.turn.TurnSimFixture.Got;
-import dev.pinhole.punch.stun.StunAttributeType;
-import dev.pinhole.punch.stun.StunClass;
-import dev.pinhole.punch.stun.StunKey;
-import dev.pinhole.punch.stun.StunMessageType;
+import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.protocol.stun.StunClass;
+import dev.pinhole.protocol.stun.StunKey;
+import dev.pinhole.protocol.stun.StunMessageType;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;

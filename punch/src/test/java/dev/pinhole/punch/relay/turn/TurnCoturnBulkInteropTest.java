@@ -1,5 +1,10 @@
 package dev.pinhole.punch.relay.turn;
 
+import dev.pinhole.protocol.turn.ChannelData;
+import dev.pinhole.punch.relay.RelayedEndpoint;
+import dev.pinhole.punch.relay.TurnAllocation;
+import dev.pinhole.punch.relay.TurnStats;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,14 +1,24 @@
 package dev.pinhole.punch.relay.turn;
 
+import dev.pinhole.protocol.turn.ChannelData;
+import dev.pinhole.protocol.turn.TurnCredentials;
+import dev.pinhole.protocol.turn.TurnError;
+import dev.pinhole.punch.relay.RelayedEndpoint;
+import dev.pinhole.punch.relay.TurnAllocation;
+import dev.pinhole.punch.relay.TurnClient;
+import dev.pinhole.punch.relay.TurnConfig;
+import dev.pinhole.punch.relay.TurnException;
+import dev.pinhole.punch.relay.TurnStats;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.UdpEventLoop;
 import dev.pinhole.punch.relay.turn.RealNode.Got;
-import dev.pinhole.punch.stun.BindingOutcome;
-import dev.pinhole.punch.stun.StunBindingServer;
-import dev.pinhole.punch.stun.StunClient;
+import dev.pinhole.protocol.stun.BindingOutcome;
+import dev.pinhole.server.stun.StunBindingServer;
+import dev.pinhole.protocol.stun.StunClient;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;

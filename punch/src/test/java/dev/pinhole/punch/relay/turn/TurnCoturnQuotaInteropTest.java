@@ -1,5 +1,10 @@
 package dev.pinhole.punch.relay.turn;
 
+import dev.pinhole.protocol.turn.TurnCredentials;
+import dev.pinhole.protocol.turn.TurnError;
+import dev.pinhole.punch.relay.TurnAllocation;
+import dev.pinhole.punch.relay.TurnException;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,12 +1,16 @@
 package dev.pinhole.punch.relay.turn;
 
+import dev.pinhole.protocol.turn.ChannelData;
+import dev.pinhole.punch.relay.TurnAllocation;
+import dev.pinhole.punch.relay.TurnStats;
+
 import static dev.pinhole.punch.relay.turn.TurnSimFixture.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.PacketKind;
 import dev.pinhole.punch.relay.turn.TurnSimFixture.Got;
-import dev.pinhole.punch.stun.StunParseResult;
+import dev.pinhole.protocol.stun.StunParseResult;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;

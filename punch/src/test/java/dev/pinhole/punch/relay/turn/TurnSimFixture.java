@@ -1,17 +1,22 @@
 package dev.pinhole.punch.relay.turn;
 
+import dev.pinhole.punch.relay.TurnAllocation;
+import dev.pinhole.punch.relay.TurnClient;
+import dev.pinhole.punch.relay.TurnConfig;
+import dev.pinhole.punch.relay.TurnException;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.DatagramDemultiplexer;
-import dev.pinhole.core.sim.CountingAllocator;
-import dev.pinhole.core.sim.LinkConfig;
-import dev.pinhole.core.sim.SimEndpoint;
-import dev.pinhole.core.sim.SimHost;
-import dev.pinhole.core.sim.Simulator;
-import dev.pinhole.punch.stun.StunClient;
-import dev.pinhole.punch.stun.StunTransactionConfig;
+import dev.pinhole.sim.CountingAllocator;
+import dev.pinhole.sim.LinkConfig;
+import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.sim.SimHost;
+import dev.pinhole.sim.Simulator;
+import dev.pinhole.protocol.stun.StunClient;
+import dev.pinhole.protocol.stun.StunTransactionConfig;
 import io.netty.buffer.ByteBuf;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,8 @@
 package dev.pinhole.punch.relay.turn;
 
+import dev.pinhole.protocol.turn.ChannelData;
+import dev.pinhole.punch.relay.TurnAllocation;
+
 import static dev.pinhole.punch.relay.turn.TurnSimFixture.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

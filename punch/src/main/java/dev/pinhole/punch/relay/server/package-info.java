@@ -1,8 +1,0 @@
-/**
- * Pinhole's built-in relay: {@link dev.pinhole.punch.relay.server.TurnServer}, a minimal TURN server
- * (RFC 8656, UDP only) that speaks the subset Pinhole's own TURN client uses, so the same client
- * reaches the built-in relay and coturn. Credentials come from a
- * {@link dev.pinhole.punch.relay.server.TurnAuthenticator}: short-lived
- * {@link dev.pinhole.punch.relay.server.RestCredentials} issued by the rendezvous server, or static users.
- */
-package dev.pinhole.punch.relay.server;

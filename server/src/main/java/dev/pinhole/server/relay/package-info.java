@@ -1,0 +1,8 @@
+/**
+ * Pinhole's built-in relay: {@link dev.pinhole.server.relay.TurnServer}, a minimal TURN server
+ * (RFC 8656, UDP only) that speaks the subset Pinhole's own TURN client uses, so the same client
+ * reaches the built-in relay and coturn. Credentials come from a
+ * {@link dev.pinhole.server.relay.TurnAuthenticator}: short-lived
+ * {@link dev.pinhole.server.relay.RestCredentials} issued by the rendezvous server, or static users.
+ */
+package dev.pinhole.server.relay;

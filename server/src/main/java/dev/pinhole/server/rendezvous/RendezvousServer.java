@@ -1,0 +1,1070 @@
+package dev.pinhole.server.rendezvous;
+
+import dev.pinhole.protocol.rendezvous.PeerNames;
+import dev.pinhole.protocol.rendezvous.RendezvousAttributes;
+import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
+
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_CLIENT_ID;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_HOST_CANDIDATE;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_INTRODUCTION_ID;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_LIST_AFTER;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_LOCAL_CREDENTIALS;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_MESSAGE_TEXT;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_NAT_PROFILE;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_PEER_CANDIDATE;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_PEER_COUNT;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_PEER_NAME;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_REFRESH_INTERVAL;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_REGISTRATION_LIFETIME;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_RELAY_OFFER;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_REMOTE_CREDENTIALS;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_ROLE;
+
+import dev.pinhole.core.net.DatagramEndpoint;
+import dev.pinhole.core.net.DatagramReceiver;
+import dev.pinhole.core.time.TimerHandler;
+import dev.pinhole.core.time.TimerService;
+import dev.pinhole.protocol.turn.TurnCredentials;
+import dev.pinhole.server.rendezvous.RegistrationTable.Entry;
+import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.server.stun.StunBindingServer;
+import dev.pinhole.protocol.stun.StunClass;
+import dev.pinhole.protocol.stun.StunClient;
+import dev.pinhole.protocol.stun.StunHeader;
+import dev.pinhole.protocol.stun.StunKey;
+import dev.pinhole.protocol.stun.StunMessageType;
+import dev.pinhole.protocol.stun.StunParseResult;
+import dev.pinhole.protocol.stun.StunReader;
+import dev.pinhole.protocol.stun.StunResponseHandler;
+import dev.pinhole.protocol.stun.StunTransactionFailure;
+import dev.pinhole.protocol.stun.StunWriter;
+import dev.pinhole.protocol.ice.Candidate;
+import dev.pinhole.protocol.ice.CandidateType;
+import dev.pinhole.protocol.ice.Credentials;
+import dev.pinhole.protocol.rendezvous.RelayOffer;
+import io.netty.buffer.ByteBuf;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.Objects;
+import java.util.random.RandomGenerator;
+import org.agrona.collections.Long2ObjectHashMap;
+
+/**
+ * The rendezvous server (the seeds' "mediation" or "index" server), sans-IO on a
+ * {@link DatagramEndpoint}: peers register a name, list the names, and ask to be introduced to a named
+ * peer; the server then tells both peers, at the same moment, each other's candidates, fresh ICE
+ * credentials and roles, so that they can run connectivity checks (RFC 8445) towards each other. It
+ * also answers STUN Binding requests (RFC 8489; RFC 5780 with alternate addresses) on the same port.
+ * Wire format, authentication and the no-amplification rule: {@link RendezvousProtocol}.
+ *
+ * <h2>Registrations</h2>
+ * A REGISTER carries the name, the client's 8-byte random CLIENT-ID, its host candidates and optionally
+ * its NAT profile; the server adds the source address it observed (the server-reflexive candidate) and
+ * answers with that address, the refresh interval and the lifetime. Refreshes are the same request
+ * every interval (15 s by default); a registration expires after three intervals without one (45 s).
+ * A REGISTER with REGISTRATION-LIFETIME 0 from the registration's own address and client id ends it at
+ * once (as a TURN Refresh with LIFETIME 0 does, RFC 8656 §7): a client that closes cleanly frees its
+ * name for its next start instead of holding it for 45 s.
+ * Because every refresh carries everything, a restarted server is repopulated by the next round of
+ * refreshes (each first gets 438 for its old nonce, then registers with the new one).
+ *
+ * <p><b>Who owns a name.</b> A name belongs to the client id that registered it while that
+ * registration lives. A REGISTER for a held name succeeds if it comes from the same client id (the
+ * client moved: NAT rebinding, new network) or from the same source address (a new client on the very
+ * socket address of the old one: the old one is necessarily gone, since one address is one socket);
+ * otherwise it gets 409 and the holder keeps the name until it stops refreshing. The newer
+ * registration is never preferred merely for being newer: without per-user credentials the server
+ * could not tell a restart from a hijack. Each address holds one registration: registering another
+ * name from the same address replaces it.
+ *
+ * <h2>Introductions</h2>
+ * A registered peer sends CONNECT with the other's name. The server answers 404 if no such peer is
+ * registered (with the registered names when there are at most
+ * {@value RendezvousProtocol#MAX_NAMES_IN_NOT_FOUND}), otherwise starts two INTRODUCTION requests in
+ * the same event-loop turn: to the requester (role controlling) and to the named peer (controlled), each
+ * with the other's host and server-reflexive candidates, its own and the other's fresh credentials and
+ * the other's NAT profile. Each is retransmitted until that peer acknowledges it or
+ * {@link RendezvousServerConfig#outboundTiming()} gives up. A retransmitted CONNECT (same transaction)
+ * is answered again without a second introduction.
+ *
+ * <p><b>Relay offers.</b> With {@link RendezvousServerConfig.Builder#relay} configured, each INTRODUCTION
+ * also carries a RELAY-OFFER for its recipient: the TURN server's address and TURN REST credentials
+ * issued to the recipient's name (so each peer has its own username and its own allocation quota on the
+ * relay), valid for {@link RendezvousServerConfig#relayCredentialLifetimeSeconds()} from now on the
+ * configured wall clock. Offers go only where introductions go: to registered peers, whose return
+ * routability was proven by the nonce, so they add nothing an attacker could reflect.
+ *
+ * <h2>Trickled candidates</h2>
+ * A registered peer sends CANDIDATE with the target's name and one PEER-CANDIDATE (in practice the
+ * relayed address it allocated after its introduction); the server forwards it to the target, with the
+ * sender's name, exactly as it forwards MESSAGE: same checks (403 unregistered sender, 404 unknown target
+ * with the registered names, 508 when busy), the same memory of retransmitted requests, and the same
+ * retransmission until the target acknowledges.
+ *
+ * <h2>Order of checks, and what costs what</h2>
+ * Per datagram: rate limit by source IP (no parsing before it), parse (malformed: counted, dropped),
+ * Binding to the Binding responder, responses to the server's own outbound transactions, then for
+ * requests: unknown comprehension-required attributes (420), shared secret (401), nonce (438), and the
+ * method. Every answer to a request that passed neither the secret nor the nonce is checked against the
+ * request's size before it is sent, in one place. Tables are bounded by
+ * {@link RendezvousServerConfig}. A refresh of an unchanged registration compares the request with the
+ * stored attribute bytes in place and allocates nothing of its own.
+ *
+ * <p>Confined to the endpoint's event loop: create it there (or, on a {@code UdpEventLoop}, before the loop
+ * starts), and call every method there. Nothing is thrown out of {@link #onDatagram} for any input.
+ */
+public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
+    /** Priority the server gives the server-reflexive candidates it reports (RFC 8445 §5.1.2.1). */
+    static final long SERVER_REFLEXIVE_PRIORITY =
+        Candidate.priority(CandidateType.SERVER_REFLEXIVE, Candidate.MAX_LOCAL_PREFERENCE, Candidate.COMPONENT_ID);
+    private static final int MAX_SCANNED_HOST_CANDIDATES = RendezvousProtocol.MAX_HOST_CANDIDATES + 1;
+    /**
+     * How long a CONNECT or MESSAGE is remembered by its transaction id, so that a retransmission of it
+     * (its response was lost) is answered again instead of starting a second introduction: 40 s covers a
+     * client transaction on RFC 8489 §6.2.1's default schedule (39.5 s).
+     */
+    static final long RELAY_MEMORY_NS = 40_000_000_000L;
+    /** Remembered requests per allowed outbound request (each remembered one is at most 40 s old). */
+    private static final int RELAY_MEMORY_FACTOR = 4;
+
+    private final DatagramEndpoint endpoint;
+    private final RendezvousServerConfig config;
+    private final StunKey key;
+    private final StunReader reader = new StunReader();
+    private final StunWriter writer = new StunWriter();
+    private final StunBindingServer binding;
+    private final StunClient outbound;
+    private final SourceRateLimiter limiter;
+    private final NonceIssuer nonces;
+    private final RegistrationTable table;
+    private final RandomGenerator random;
+    /** Requests that started outbound work (CONNECT, MESSAGE, CANDIDATE), by their transaction id's first 64 bits. */
+    private final Long2ObjectHashMap<Relay> relays = new Long2ObjectHashMap<>();
+    /** The same relays in order of creation, which is their order of expiry. */
+    private final ArrayDeque<Relay> relaysByAge = new ArrayDeque<>();
+    private final TimerHandler expiryHandler = this::onExpiryTimer;
+    private final int[] unknown = new int[StunReader.MAX_UNKNOWN_RECORDED];
+    private final int[] hostAt = new int[MAX_SCANNED_HOST_CANDIDATES];
+    private final byte[] nameScratch = new byte[PeerNames.MAX_NAME_BYTES];
+    private final long[] malformed = new long[StunParseResult.values().length];
+    private long expiryTimerId = TimerService.NO_TIMER;
+    private boolean closed;
+
+    // The request being handled (valid during onDatagram only).
+    private InetSocketAddress sender;
+    private long nowNs;
+    private boolean sign;
+    private int budget;
+    private boolean rotateNonce;
+    private int nameAt;
+    private int clientIdAt;
+    private int natAt;
+    private int listAfterAt;
+    private int textAt;
+    private int lifetimeAt;
+    private int candidateAt;
+    private int candidateCount;
+    private int hostCount;
+    private boolean badAttribute;
+
+    private long registered;
+    private long refreshes;
+    private long expired;
+    private long replaced;
+    private long deregistered;
+    private long nameConflicts;
+    private long serverFull;
+    private long lists;
+    private long connects;
+    private long peerNotFound;
+    private long introductionsSent;
+    private long introductionsAcked;
+    private long introductionsUnacked;
+    private long messagesForwarded;
+    private long candidatesForwarded;
+    private long relayOffers;
+    private long unauthenticated;
+    private long staleNonces;
+    private long rateLimited;
+    private long badRequests;
+    private long unknownMethods;
+    private long amplificationDrops;
+    private long responsesSent;
+    private long sendFailures;
+    private long ignored;
+
+    private RendezvousServer(DatagramEndpoint endpoint, StunBindingServer binding, RendezvousServerConfig config) {
+        this.endpoint = endpoint;
+        this.config = config;
+        this.key = config.key();
+        this.binding = binding;
+        this.random = config.random();
+        this.outbound = new StunClient(endpoint, config.outboundTiming(), random);
+        this.limiter = new SourceRateLimiter(config.ratePerSecond(), config.rateBurst(), config.maxTrackedSources());
+        this.nonces = new NonceIssuer(random);
+        this.table = new RegistrationTable(config.maxRegistrations(), config.registrationLifetimeNs());
+    }
+
+    /**
+     * A server on {@code endpoint}, installed as its receiver. Binding requests get plain RFC 8489
+     * answers.
+     */
+    public static RendezvousServer listen(DatagramEndpoint endpoint, RendezvousServerConfig config) {
+        Objects.requireNonNull(endpoint, "endpoint");
+        Objects.requireNonNull(config, "config");
+        RendezvousServer server = new RendezvousServer(endpoint, StunBindingServer.basic(endpoint, config.software()),
+            config);
+        endpoint.receiver(server);
+        return server;
+    }
+
+    /**
+     * A server on {@code primary} that is also an RFC 5780 NAT behaviour discovery server with the three
+     * other endpoints (same IP other port, other IP same port, other IP and port; see
+     * {@link StunBindingServer#rfc5780}). The rendezvous methods are served on {@code primary} only; the
+     * alternates answer Binding, under the same rate limit.
+     */
+    public static RendezvousServer listenRfc5780(DatagramEndpoint primary, DatagramEndpoint alternatePort,
+                                                 DatagramEndpoint alternateIp, DatagramEndpoint alternateBoth,
+                                                 RendezvousServerConfig config) {
+        Objects.requireNonNull(config, "config");
+        StunBindingServer binding = StunBindingServer.rfc5780(primary, alternatePort, alternateIp, alternateBoth,
+            config.software());
+        RendezvousServer server = new RendezvousServer(primary, binding, config);
+        primary.receiver(server);
+        for (DatagramEndpoint alternate : new DatagramEndpoint[] {alternatePort, alternateIp, alternateBoth}) {
+            alternate.receiver((datagram, from) -> server.onAlternateDatagram(datagram, from, alternate));
+        }
+        return server;
+    }
+
+    /** The address clients send to. */
+    public InetSocketAddress localAddress() {
+        return endpoint.localAddress();
+    }
+
+    public RendezvousServerConfig config() {
+        return config;
+    }
+
+    /** Registrations held now. */
+    public int registrationCount() {
+        return table.size();
+    }
+
+    /** Whether {@code name} is registered now. */
+    public boolean isRegistered(String name) {
+        return table.byName(name) != null;
+    }
+
+    /** The source address {@code name} registered from, or null. */
+    public InetSocketAddress registeredAddress(String name) {
+        Entry registration = table.byName(name);
+        return registration == null ? null : registration.address;
+    }
+
+    /** Datagrams dropped as malformed STUN, by reason. */
+    public long malformedCount(StunParseResult reason) {
+        return malformed[reason.ordinal()];
+    }
+
+    public RendezvousServerStats stats() {
+        long malformedTotal = 0;
+        for (long count : malformed) {
+            malformedTotal += count;
+        }
+        return new RendezvousServerStats(table.size(), registered, refreshes, expired, replaced, deregistered,
+            nameConflicts,
+            serverFull, lists, connects, peerNotFound, introductionsSent, introductionsAcked, introductionsUnacked,
+            relayOffers, messagesForwarded, candidatesForwarded, unauthenticated, staleNonces, rateLimited, malformedTotal, badRequests, unknownMethods,
+            amplificationDrops, responsesSent, sendFailures, ignored,
+            binding.responseCount() + binding.errorResponseCount(), limiter.size(), limiter.evictions(),
+            outbound.pendingCount());
+    }
+
+    /**
+     * Stops serving: outbound transactions end, the expiry timer is cancelled, every table is emptied and
+     * later datagrams are ignored. The endpoint is left open (its owner closes it).
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        outbound.close();
+        relays.clear();
+        relaysByAge.clear();
+        if (expiryTimerId != TimerService.NO_TIMER) {
+            endpoint.timers().cancel(expiryTimerId);
+            expiryTimerId = TimerService.NO_TIMER;
+        }
+        table.clear();
+    }
+
+    // ---- receiving -------------------------------------------------------------------------------
+
+    /** A datagram on the primary endpoint. Never throws for any content. */
+    @Override
+    public void onDatagram(ByteBuf datagram, InetSocketAddress from) {
+        if (closed) {
+            ignored++;
+            return;
+        }
+        long now = endpoint.clock().nanoTime();
+        if (!limiter.tryAcquire(from.getAddress(), now)) {
+            rateLimited++;
+            return;
+        }
+        StunParseResult result = reader.wrap(datagram);
+        if (result != StunParseResult.OK && result != StunParseResult.UNKNOWN_COMPREHENSION_REQUIRED) {
+            malformed[result.ordinal()]++;
+            return;
+        }
+        int method = reader.method();
+        if (method == StunMessageType.METHOD_BINDING) {
+            binding.handle(datagram, from, endpoint);
+            return;
+        }
+        StunClass messageClass = reader.messageClass();
+        if (messageClass.isResponse()) {
+            // Acknowledgements of our INTRODUCTION and MESSAGE requests; the client counts strays.
+            outbound.handle(datagram, from);
+            return;
+        }
+        if (messageClass != StunClass.REQUEST) {
+            ignored++;
+            return;
+        }
+        sender = from;
+        nowNs = now;
+        sign = false;
+        rotateNonce = false;
+        budget = reader.messageLength();
+        handleRequest(method, result);
+    }
+
+    private void onAlternateDatagram(ByteBuf datagram, InetSocketAddress from, DatagramEndpoint alternate) {
+        if (closed) {
+            ignored++;
+            return;
+        }
+        if (!limiter.tryAcquire(from.getAddress(), endpoint.clock().nanoTime())) {
+            rateLimited++;
+            return;
+        }
+        binding.handle(datagram, from, alternate);
+    }
+
+    private void handleRequest(int method, StunParseResult result) {
+        boolean ours = method == RendezvousProtocol.METHOD_REGISTER || method == RendezvousProtocol.METHOD_LIST_PEERS
+            || method == RendezvousProtocol.METHOD_CONNECT
+            || method == RendezvousProtocol.METHOD_CANDIDATE
+            || (method == RendezvousProtocol.METHOD_MESSAGE && config.messagesEnabled());
+        if (!ours) {
+            unknownMethods++;
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "unknown method " + RendezvousProtocol.methodName(method));
+            return;
+        }
+        if (result == StunParseResult.UNKNOWN_COMPREHENSION_REQUIRED) {
+            badRequests++;
+            sendUnknownAttributes();
+            return;
+        }
+        boolean authenticated = false;
+        if (key != null) {
+            authenticated = reader.hasMessageIntegritySha256()
+                && reader.verifyMessageIntegritySha256(key) == StunParseResult.OK;
+            if (!authenticated) {
+                unauthenticated++;
+                // RFC 8489's reason phrase; short, because the answer must fit the unauthenticated request.
+                sendError(RendezvousProtocol.ERROR_UNAUTHENTICATED, "Unauthorized");
+                return;
+            }
+            sign = true;
+        }
+        int nonceAt = reader.findAttribute(StunAttributeType.NONCE);
+        NonceIssuer.Check nonce = nonceAt == StunReader.NO_ATTRIBUTE ? NonceIssuer.Check.INVALID
+            : nonces.verify(reader.buffer(), reader.attributeValueIndex(nonceAt), reader.attributeLength(nonceAt),
+                sender, nowNs);
+        if (nonce == NonceIssuer.Check.INVALID) {
+            staleNonces++;
+            ByteBuf out = beginResponse(StunClass.ERROR_RESPONSE);
+            writer.addErrorCode(RendezvousProtocol.ERROR_STALE_NONCE, "Stale Nonce");
+            writer.addBytes(StunAttributeType.NONCE, nonces.issue(sender, nowNs));
+            finishAndSend(out);
+            return;
+        }
+        // Return routability is proven: the answer may be as large as the protocol allows.
+        budget = RendezvousProtocol.MAX_MESSAGE_BYTES;
+        rotateNonce = nonce == NonceIssuer.Check.VALID_PREVIOUS_EPOCH;
+        scanAttributes();
+        if (badAttribute) {
+            badRequests++;
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "malformed rendezvous attribute");
+            return;
+        }
+        switch (method) {
+            case RendezvousProtocol.METHOD_REGISTER -> onRegister();
+            case RendezvousProtocol.METHOD_LIST_PEERS -> onListPeers();
+            case RendezvousProtocol.METHOD_CONNECT -> onConnect();
+            case RendezvousProtocol.METHOD_CANDIDATE -> onCandidate();
+            default -> onMessage();
+        }
+    }
+
+    /** Finds our attributes in one pass and checks their lengths. */
+    private void scanAttributes() {
+        nameAt = StunReader.NO_ATTRIBUTE;
+        clientIdAt = StunReader.NO_ATTRIBUTE;
+        natAt = StunReader.NO_ATTRIBUTE;
+        listAfterAt = StunReader.NO_ATTRIBUTE;
+        textAt = StunReader.NO_ATTRIBUTE;
+        lifetimeAt = StunReader.NO_ATTRIBUTE;
+        candidateAt = StunReader.NO_ATTRIBUTE;
+        candidateCount = 0;
+        hostCount = 0;
+        badAttribute = false;
+        for (int at = reader.firstAttribute(); at != StunReader.NO_ATTRIBUTE; at = reader.nextAttribute(at)) {
+            int length = reader.attributeLength(at);
+            switch (reader.attributeType(at)) {
+                case ATTR_PEER_NAME -> {
+                    if (nameAt == StunReader.NO_ATTRIBUTE) {
+                        nameAt = at;
+                    }
+                }
+                case ATTR_CLIENT_ID -> {
+                    if (clientIdAt == StunReader.NO_ATTRIBUTE) {
+                        clientIdAt = at;
+                        badAttribute |= length != RendezvousProtocol.ID_BYTES;
+                    }
+                }
+                case ATTR_HOST_CANDIDATE -> {
+                    if (hostCount < MAX_SCANNED_HOST_CANDIDATES) {
+                        hostAt[hostCount] = at;
+                    }
+                    hostCount++;
+                    badAttribute |= !RendezvousAttributes.isHostCandidate(reader.buffer(),
+                        reader.attributeValueIndex(at), length);
+                }
+                case ATTR_NAT_PROFILE -> {
+                    if (natAt == StunReader.NO_ATTRIBUTE) {
+                        natAt = at;
+                        badAttribute |= length > RendezvousProtocol.MAX_NAT_PROFILE_BYTES;
+                    }
+                }
+                case ATTR_REGISTRATION_LIFETIME -> {
+                    if (lifetimeAt == StunReader.NO_ATTRIBUTE) {
+                        lifetimeAt = at;
+                        badAttribute |= length != 4;
+                    }
+                }
+                case ATTR_LIST_AFTER -> {
+                    if (listAfterAt == StunReader.NO_ATTRIBUTE) {
+                        listAfterAt = at;
+                    }
+                }
+                case ATTR_PEER_CANDIDATE -> {
+                    if (candidateAt == StunReader.NO_ATTRIBUTE) {
+                        candidateAt = at;
+                    }
+                    candidateCount++;
+                    badAttribute |= RendezvousAttributes.readPeerCandidate(reader.buffer(),
+                        reader.attributeValueIndex(at), length) == null;
+                }
+                case ATTR_MESSAGE_TEXT -> {
+                    if (textAt == StunReader.NO_ATTRIBUTE) {
+                        textAt = at;
+                        badAttribute |= length == 0 || length > RendezvousProtocol.MAX_MESSAGE_TEXT_BYTES;
+                    }
+                }
+                default -> {
+                    // Other attributes (NONCE, PADDING, SOFTWARE, unknown optional ones) are ignored here.
+                }
+            }
+        }
+    }
+
+    // ---- REGISTER ---------------------------------------------------------------------------------
+
+    private void onRegister() {
+        if (nameAt == StunReader.NO_ATTRIBUTE || clientIdAt == StunReader.NO_ATTRIBUTE) {
+            badRequests++;
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "REGISTER needs PEER-NAME and an 8-byte CLIENT-ID");
+            return;
+        }
+        if (hostCount > RendezvousProtocol.MAX_HOST_CANDIDATES) {
+            badRequests++;
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST,
+                "at most " + RendezvousProtocol.MAX_HOST_CANDIDATES + " host candidates, got " + hostCount);
+            return;
+        }
+        long clientId = reader.buffer().getLong(reader.attributeValueIndex(clientIdAt));
+        Entry atAddress = table.byAddress(sender);
+        if (lifetimeAt != StunReader.NO_ATTRIBUTE && reader.uint32(lifetimeAt) == 0) {
+            // Deregistration: only the holder, from its own address, may end its registration early.
+            if (atAddress != null && atAddress.clientId == clientId) {
+                table.remove(atAddress);
+                deregistered++;
+            }
+            ByteBuf out = beginResponse(StunClass.SUCCESS_RESPONSE);
+            writer.addUInt32(ATTR_REGISTRATION_LIFETIME, 0);
+            finishAndSend(out);
+            return;
+        }
+        if (atAddress != null && unchanged(atAddress, clientId)) {
+            refreshes++;
+            table.refresh(atAddress, nowNs);
+            sendRegisterSuccess();
+            return;
+        }
+        String name = decodeName(nameAt);
+        if (name == null) {
+            badRequests++;
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "invalid peer name: " + nameProblem(nameAt));
+            return;
+        }
+        Entry holder = table.byName(name);
+        if (holder != null && holder.clientId != clientId && !holder.address.equals(sender)) {
+            nameConflicts++;
+            sendError(RendezvousProtocol.ERROR_NAME_TAKEN, "name '" + name + "' is registered by another client;"
+                + " it is freed " + (config.registrationLifetimeNs() / 1_000_000_000L)
+                + " s after that client's last refresh");
+            return;
+        }
+        if (holder == null && atAddress == null && table.isFull()) {
+            serverFull++;
+            sendError(RendezvousProtocol.ERROR_SERVER_FULL, "server full: " + table.capacity() + " peers are registered");
+            return;
+        }
+        if (holder != null) {
+            table.remove(holder);
+            replaced++;
+        }
+        if (atAddress != null && atAddress != holder) {
+            table.remove(atAddress);
+            replaced++;
+        }
+        byte[][] hosts = new byte[hostCount][];
+        for (int i = 0; i < hostCount; i++) {
+            hosts[i] = copyValue(hostAt[i]);
+        }
+        byte[] nat = natAt == StunReader.NO_ATTRIBUTE ? null : copyValue(natAt);
+        table.add(new Entry(name, copyValue(nameAt), clientId, sender, hosts, nat), nowNs);
+        registered++;
+        armExpiryTimer();
+        sendRegisterSuccess();
+    }
+
+    /** Whether the REGISTER being handled repeats {@code registration} exactly (compared in place). */
+    private boolean unchanged(Entry registration, long clientId) {
+        if (registration.clientId != clientId || !reader.attributeValueEquals(nameAt, registration.nameBytes)
+            || hostCount != registration.hostCandidates.length) {
+            return false;
+        }
+        for (int i = 0; i < hostCount; i++) {
+            if (!reader.attributeValueEquals(hostAt[i], registration.hostCandidates[i])) {
+                return false;
+            }
+        }
+        if (natAt == StunReader.NO_ATTRIBUTE) {
+            return registration.natProfile == null;
+        }
+        return registration.natProfile != null && reader.attributeValueEquals(natAt, registration.natProfile);
+    }
+
+    private void sendRegisterSuccess() {
+        ByteBuf out = beginResponse(StunClass.SUCCESS_RESPONSE);
+        writer.addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, sender);
+        writer.addUInt32(ATTR_REFRESH_INTERVAL, millis(config.refreshIntervalNs()));
+        writer.addUInt32(ATTR_REGISTRATION_LIFETIME, millis(config.registrationLifetimeNs()));
+        finishAndSend(out);
+    }
+
+    // ---- LIST_PEERS -------------------------------------------------------------------------------
+
+    private void onListPeers() {
+        String after = null;
+        if (listAfterAt != StunReader.NO_ATTRIBUTE) {
+            after = decodeName(listAfterAt);
+            if (after == null) {
+                badRequests++;
+                sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "LIST-AFTER is not a valid peer name");
+                return;
+            }
+        }
+        lists++;
+        ByteBuf out = beginResponse(StunClass.SUCCESS_RESPONSE);
+        writer.addUInt32(ATTR_PEER_COUNT, table.size());
+        // Room for what must follow the names: LIST-AFTER at its largest, then integrity and fingerprint.
+        int reserved = attributeSize(PeerNames.MAX_NAME_BYTES) + trailerSize();
+        int size = StunHeader.HEADER_LENGTH + attributeSize(4);
+        int listed = 0;
+        Entry last = null;
+        Iterator<Entry> names = table.after(after);
+        boolean more = false;
+        while (names.hasNext()) {
+            Entry next = names.next();
+            int nameSize = attributeSize(next.nameBytes.length);
+            if (listed == config.maxNamesPerPage() || size + nameSize + reserved > budget) {
+                more = true;
+                break;
+            }
+            writer.addBytes(ATTR_PEER_NAME, next.nameBytes);
+            size += nameSize;
+            listed++;
+            last = next;
+        }
+        if (more && last != null) {
+            writer.addBytes(ATTR_LIST_AFTER, last.nameBytes);
+        }
+        finishAndSend(out);
+    }
+
+    // ---- CONNECT ----------------------------------------------------------------------------------
+
+    private void onConnect() {
+        Relay repeat = repeatedRequest();
+        if (repeat != null) {
+            sendConnectSuccess(repeat.introductionId);
+            return;
+        }
+        Entry requester = requireRegisteredSender("CONNECT");
+        if (requester == null) {
+            return;
+        }
+        Entry target = requireTarget("CONNECT");
+        if (target == null) {
+            return;
+        }
+        if (target == requester) {
+            badRequests++;
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "cannot CONNECT to yourself ('" + target.name + "')");
+            return;
+        }
+        if (outbound.pendingCount() + 2 > config.maxOutboundRequests() || !roomForRelay()) {
+            serverFull++;
+            sendError(RendezvousProtocol.ERROR_SERVER_FULL, "server busy: too many introductions in progress");
+            return;
+        }
+        connects++;
+        long introductionId = random.nextLong();
+        Credentials requesterCredentials = Credentials.random(random);
+        Credentials targetCredentials = Credentials.random(random);
+        Relay relay = remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), introductionId, nowNs));
+        // Both in the same turn of the loop, so both peers start checking at the same moment (± path delay).
+        introduce(relay, requester, target, requesterCredentials, targetCredentials, RendezvousProtocol.ROLE_CONTROLLING);
+        introduce(relay, target, requester, targetCredentials, requesterCredentials, RendezvousProtocol.ROLE_CONTROLLED);
+        sendConnectSuccess(introductionId);
+    }
+
+    private void sendConnectSuccess(long introductionId) {
+        ByteBuf out = beginResponse(StunClass.SUCCESS_RESPONSE);
+        writer.addUInt64(ATTR_INTRODUCTION_ID, introductionId);
+        finishAndSend(out);
+    }
+
+    /** Starts the INTRODUCTION to {@code recipient} about {@code peer}. */
+    private void introduce(Relay relay, Entry recipient, Entry peer, Credentials local,
+                           Credentials remote, int role) {
+        byte[] reflexive = serverReflexiveCandidate(peer);
+        String localText = local.ufrag() + ":" + local.password();
+        String remoteText = remote.ufrag() + ":" + remote.password();
+        byte[] offer = relayOfferFor(recipient);
+        introductionsSent++;
+        outbound.request(recipient.address, RendezvousProtocol.METHOD_INTRODUCTION, w -> {
+            w.addUInt64(ATTR_INTRODUCTION_ID, relay.introductionId);
+            w.addBytes(ATTR_PEER_NAME, peer.nameBytes);
+            for (byte[] host : peer.hostCandidates) {
+                w.addBytes(ATTR_PEER_CANDIDATE, peerCandidate(RendezvousProtocol.CANDIDATE_HOST, host));
+            }
+            if (reflexive != null) {
+                w.addBytes(ATTR_PEER_CANDIDATE, reflexive);
+            }
+            w.addString(ATTR_LOCAL_CREDENTIALS, localText);
+            w.addString(ATTR_REMOTE_CREDENTIALS, remoteText);
+            w.addUInt32(ATTR_ROLE, role);
+            if (peer.natProfile != null) {
+                w.addBytes(ATTR_NAT_PROFILE, peer.natProfile);
+            }
+            if (offer != null) {
+                w.addBytes(ATTR_RELAY_OFFER, offer);
+            }
+            signAndFingerprint(w);
+        }, new OutboundHandler(recipient.address, true));
+    }
+
+    /**
+     * The RELAY-OFFER value for {@code recipient}: credentials issued to its name, valid for the configured
+     * lifetime from now (RFC 8656 §9.2 long-term credentials in TURN REST form), or null without a relay.
+     */
+    private byte[] relayOfferFor(Entry recipient) {
+        if (config.relayServer() == null) {
+            return null;
+        }
+        long expiry = config.unixSeconds().getAsLong() + config.relayCredentialLifetimeSeconds();
+        TurnCredentials credentials = config.relayCredentials().issue(recipient.name, expiry);
+        relayOffers++;
+        return RendezvousAttributes.relayOffer(new RelayOffer(config.relayServer(), credentials.username(),
+            credentials.password(), expiry));
+    }
+
+    /**
+     * The PEER-CANDIDATE of {@code peer}'s observed address, or null if a host candidate already has
+     * that address (no NAT: RFC 8445 §5.1.3 drops such a redundant candidate).
+     */
+    private static byte[] serverReflexiveCandidate(Entry peer) {
+        byte[] candidate = new byte[RendezvousAttributes.PEER_CANDIDATE_PREFIX_BYTES
+            + RendezvousAttributes.MAX_HOST_CANDIDATE_BYTES];
+        candidate[0] = (byte) RendezvousProtocol.CANDIDATE_SERVER_REFLEXIVE;
+        int length = RendezvousAttributes.PEER_CANDIDATE_PREFIX_BYTES + RendezvousAttributes.writeHostCandidate(
+            candidate, RendezvousAttributes.PEER_CANDIDATE_PREFIX_BYTES, SERVER_REFLEXIVE_PRIORITY, peer.address);
+        int addressFrom = RendezvousAttributes.PEER_CANDIDATE_PREFIX_BYTES + RendezvousAttributes.PRIORITY_BYTES;
+        for (byte[] host : peer.hostCandidates) {
+            if (host.length + RendezvousAttributes.PEER_CANDIDATE_PREFIX_BYTES == length
+                && Arrays.equals(host, RendezvousAttributes.PRIORITY_BYTES, host.length,
+                    candidate, addressFrom, length)) {
+                return null;
+            }
+        }
+        return Arrays.copyOf(candidate, length);
+    }
+
+    private static byte[] peerCandidate(int type, byte[] hostCandidate) {
+        byte[] value = new byte[RendezvousAttributes.PEER_CANDIDATE_PREFIX_BYTES + hostCandidate.length];
+        value[0] = (byte) type;
+        System.arraycopy(hostCandidate, 0, value, RendezvousAttributes.PEER_CANDIDATE_PREFIX_BYTES, hostCandidate.length);
+        return value;
+    }
+
+    // ---- MESSAGE ----------------------------------------------------------------------------------
+
+    private void onMessage() {
+        if (repeatedRequest() != null) {
+            finishAndSend(beginResponse(StunClass.SUCCESS_RESPONSE));
+            return;
+        }
+        Entry from = requireRegisteredSender("MESSAGE");
+        if (from == null) {
+            return;
+        }
+        if (textAt == StunReader.NO_ATTRIBUTE) {
+            badRequests++;
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "MESSAGE needs MESSAGE-TEXT");
+            return;
+        }
+        Entry to = requireTarget("MESSAGE");
+        if (to == null) {
+            return;
+        }
+        if (outbound.pendingCount() + 1 > config.maxOutboundRequests() || !roomForRelay()) {
+            serverFull++;
+            sendError(RendezvousProtocol.ERROR_SERVER_FULL, "server busy: too many messages in flight");
+            return;
+        }
+        byte[] text = copyValue(textAt);
+        remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), 0, nowNs));
+        messagesForwarded++;
+        outbound.request(to.address, RendezvousProtocol.METHOD_MESSAGE, w -> {
+            w.addBytes(ATTR_PEER_NAME, from.nameBytes);
+            w.addBytes(ATTR_MESSAGE_TEXT, text);
+            signAndFingerprint(w);
+        }, new OutboundHandler(to.address, false));
+        finishAndSend(beginResponse(StunClass.SUCCESS_RESPONSE));
+    }
+
+    // ---- CANDIDATE --------------------------------------------------------------------------------
+
+    /** Trickle: forwards one PEER-CANDIDATE to the named peer, as {@link #onMessage} forwards a text. */
+    private void onCandidate() {
+        if (repeatedRequest() != null) {
+            finishAndSend(beginResponse(StunClass.SUCCESS_RESPONSE));
+            return;
+        }
+        Entry from = requireRegisteredSender("CANDIDATE");
+        if (from == null) {
+            return;
+        }
+        if (candidateCount != 1) {
+            badRequests++;
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "CANDIDATE needs exactly one PEER-CANDIDATE, got "
+                + candidateCount);
+            return;
+        }
+        Entry to = requireTarget("CANDIDATE");
+        if (to == null) {
+            return;
+        }
+        if (to == from) {
+            badRequests++;
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "cannot send a CANDIDATE to yourself ('" + to.name + "')");
+            return;
+        }
+        if (outbound.pendingCount() + 1 > config.maxOutboundRequests() || !roomForRelay()) {
+            serverFull++;
+            sendError(RendezvousProtocol.ERROR_SERVER_FULL, "server busy: too many messages in flight");
+            return;
+        }
+        byte[] candidate = copyValue(candidateAt);
+        remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), 0, nowNs));
+        candidatesForwarded++;
+        outbound.request(to.address, RendezvousProtocol.METHOD_CANDIDATE, w -> {
+            w.addBytes(ATTR_PEER_NAME, from.nameBytes);
+            w.addBytes(ATTR_PEER_CANDIDATE, candidate);
+            signAndFingerprint(w);
+        }, new OutboundHandler(to.address, false));
+        finishAndSend(beginResponse(StunClass.SUCCESS_RESPONSE));
+    }
+
+    // ---- helpers shared by CONNECT, MESSAGE and CANDIDATE -----------------------------------------
+
+    /** The relay started by this very request (a retransmission of it), or null. */
+    private Relay repeatedRequest() {
+        Relay relay = relays.get(reader.transactionIdHigh());
+        return relay != null && relay.requestIdLow == reader.transactionIdLow() ? relay : null;
+    }
+
+    private Entry requireRegisteredSender(String method) {
+        Entry registration = table.byAddress(sender);
+        if (registration == null) {
+            sendError(RendezvousProtocol.ERROR_NOT_REGISTERED, method + " from " + sender
+                + ", which is not registered: REGISTER first");
+        }
+        return registration;
+    }
+
+    private Entry requireTarget(String method) {
+        if (nameAt == StunReader.NO_ATTRIBUTE) {
+            badRequests++;
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, method + " needs PEER-NAME");
+            return null;
+        }
+        String name = decodeName(nameAt);
+        if (name == null) {
+            badRequests++;
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "invalid peer name: " + nameProblem(nameAt));
+            return null;
+        }
+        Entry target = table.byName(name);
+        if (target == null) {
+            peerNotFound++;
+            ByteBuf out = beginResponse(StunClass.ERROR_RESPONSE);
+            writer.addErrorCode(RendezvousProtocol.ERROR_PEER_NOT_FOUND, "peer '" + name + "' is not registered");
+            writer.addUInt32(ATTR_PEER_COUNT, table.size());
+            if (table.size() <= RendezvousProtocol.MAX_NAMES_IN_NOT_FOUND) {
+                for (Entry registration : table.inNameOrder()) {
+                    writer.addBytes(ATTR_PEER_NAME, registration.nameBytes);
+                }
+            }
+            finishAndSend(out);
+        }
+        return target;
+    }
+
+    /** Whether another request can be remembered, after forgetting those older than {@link #RELAY_MEMORY_NS}. */
+    private boolean roomForRelay() {
+        for (Relay oldest = relaysByAge.peekFirst(); oldest != null && nowNs - oldest.createdNs >= RELAY_MEMORY_NS;
+             oldest = relaysByAge.peekFirst()) {
+            relaysByAge.pollFirst();
+            if (relays.get(oldest.requestIdHigh) == oldest) {
+                relays.remove(oldest.requestIdHigh);
+            }
+        }
+        return relaysByAge.size() < RELAY_MEMORY_FACTOR * config.maxOutboundRequests();
+    }
+
+    private Relay remember(Relay relay) {
+        relays.put(relay.requestIdHigh, relay);
+        relaysByAge.addLast(relay);
+        return relay;
+    }
+
+    private void onOutboundEnded(boolean introduction, boolean acknowledged) {
+        if (introduction) {
+            if (acknowledged) {
+                introductionsAcked++;
+            } else {
+                introductionsUnacked++;
+            }
+        }
+    }
+
+    // ---- writing responses ------------------------------------------------------------------------
+
+    private ByteBuf beginResponse(StunClass messageClass) {
+        ByteBuf out = endpoint.allocator().buffer(256);
+        writer.begin(out, StunMessageType.of(reader.method(), messageClass), reader.transactionIdHigh(),
+            reader.transactionIdLow());
+        return out;
+    }
+
+    private void sendError(int code, String reason) {
+        ByteBuf out = beginResponse(StunClass.ERROR_RESPONSE);
+        writer.addErrorCode(code, reason);
+        finishAndSend(out);
+    }
+
+    /** RFC 8489 §6.3.1.1: 420 listing the unknown comprehension-required attributes (as many as fit). */
+    private void sendUnknownAttributes() {
+        int count = Math.min(reader.unknownComprehensionRequiredCount(), StunReader.MAX_UNKNOWN_RECORDED);
+        for (int i = 0; i < count; i++) {
+            unknown[i] = reader.unknownComprehensionRequired(i);
+        }
+        String reason = "Unknown Attribute";
+        int fixed = StunHeader.HEADER_LENGTH + attributeSize(4 + reason.length()) + trailerSize();
+        int listed = count;
+        while (listed > 1 && fixed + attributeSize(2 * listed) > budget) {
+            listed--;
+        }
+        ByteBuf out = beginResponse(StunClass.ERROR_RESPONSE);
+        writer.addErrorCode(RendezvousProtocol.ERROR_UNKNOWN_ATTRIBUTE, reason);
+        writer.addUnknownAttributes(unknown, listed);
+        finishAndSend(out);
+    }
+
+    /**
+     * Adds a fresh NONCE if the request's is from the previous epoch, then MESSAGE-INTEGRITY-SHA256 if the
+     * request was authenticated and FINGERPRINT, and sends, unless the answer is larger than the budget:
+     * the request's own size when it passed neither the secret nor the nonce (no amplification), else
+     * {@link RendezvousProtocol#MAX_MESSAGE_BYTES}.
+     */
+    private void finishAndSend(ByteBuf out) {
+        if (rotateNonce) {
+            writer.addBytes(StunAttributeType.NONCE, nonces.issue(sender, nowNs));
+        }
+        if (sign) {
+            writer.addMessageIntegritySha256(key);
+        }
+        writer.addFingerprint();
+        writer.finish();
+        if (out.readableBytes() > budget) {
+            out.release();
+            amplificationDrops++;
+            return;
+        }
+        responsesSent++;
+        if (!endpoint.send(out, sender)) {
+            sendFailures++;
+        }
+    }
+
+    private void signAndFingerprint(StunWriter w) {
+        if (key != null) {
+            w.addMessageIntegritySha256(key);
+        }
+        w.addFingerprint();
+    }
+
+    /** Bytes of the attributes every answer ends with: NONCE if rotated, integrity if signed, FINGERPRINT. */
+    private int trailerSize() {
+        return (rotateNonce ? attributeSize(NonceIssuer.NONCE_CHARS) : 0) + (sign ? attributeSize(32) : 0)
+            + attributeSize(4);
+    }
+
+    private static int attributeSize(int valueLength) {
+        return StunHeader.ATTRIBUTE_HEADER_LENGTH + StunHeader.padded(valueLength);
+    }
+
+    private static int millis(long ns) {
+        return (int) Math.min(Integer.MAX_VALUE, ns / 1_000_000L);
+    }
+
+    private String decodeName(int at) {
+        int length = reader.attributeLength(at);
+        if (length < 1 || length > PeerNames.MAX_NAME_BYTES) {
+            return null;
+        }
+        reader.copyAttributeValue(at, nameScratch, 0);
+        return PeerNames.decode(nameScratch, 0, length);
+    }
+
+    private String nameProblem(int at) {
+        int length = reader.attributeLength(at);
+        if (length < 1 || length > PeerNames.MAX_NAME_BYTES) {
+            return "a name is 1 to " + PeerNames.MAX_NAME_BYTES + " bytes of UTF-8, got " + length;
+        }
+        reader.copyAttributeValue(at, nameScratch, 0);
+        String lenient = new String(nameScratch, 0, length, StandardCharsets.UTF_8);
+        String problem = PeerNames.problem(lenient);
+        return problem != null ? problem : "not valid UTF-8";
+    }
+
+    private byte[] copyValue(int at) {
+        byte[] value = new byte[reader.attributeLength(at)];
+        reader.copyAttributeValue(at, value, 0);
+        return value;
+    }
+
+    // ---- expiry -----------------------------------------------------------------------------------
+
+    private void armExpiryTimer() {
+        if (expiryTimerId == TimerService.NO_TIMER && table.size() > 0) {
+            expiryTimerId = endpoint.timers().schedule(table.nextExpiryNs(), expiryHandler);
+        }
+    }
+
+    private void onExpiryTimer(long now, long timerId) {
+        if (timerId != expiryTimerId || closed) {
+            return;
+        }
+        expiryTimerId = TimerService.NO_TIMER;
+        expired += table.expire(now);
+        armExpiryTimer();
+    }
+
+    /**
+     * A CONNECT or MESSAGE that started outbound requests, remembered by its transaction id for
+     * {@link #RELAY_MEMORY_NS}.
+     */
+    private static final class Relay {
+        final long requestIdHigh;
+        final int requestIdLow;
+        /** The INTRODUCTION-ID of a CONNECT; 0 for a MESSAGE. */
+        final long introductionId;
+        final long createdNs;
+
+        Relay(long requestIdHigh, int requestIdLow, long introductionId, long createdNs) {
+            this.requestIdHigh = requestIdHigh;
+            this.requestIdLow = requestIdLow;
+            this.introductionId = introductionId;
+            this.createdNs = createdNs;
+        }
+    }
+
+    /** Accepts a peer's acknowledgement of an INTRODUCTION or MESSAGE: from the peer's address, signed if we sign. */
+    private final class OutboundHandler implements StunResponseHandler {
+        private final InetSocketAddress peer;
+        private final boolean introduction;
+
+        OutboundHandler(InetSocketAddress peer, boolean introduction) {
+            this.peer = peer;
+            this.introduction = introduction;
+        }
+
+        @Override
+        public boolean onResponse(StunReader response, InetSocketAddress source, long now) {
+            if (!peer.equals(source)) {
+                return false;
+            }
+            if (key != null && (!response.hasMessageIntegritySha256()
+                || response.verifyMessageIntegritySha256(key) != StunParseResult.OK)) {
+                return false;
+            }
+            onOutboundEnded(introduction, response.messageClass() == StunClass.SUCCESS_RESPONSE);
+            return true;
+        }
+
+        @Override
+        public void onFailure(StunTransactionFailure failure, long now) {
+            onOutboundEnded(introduction, false);
+        }
+    }
+
+    /** For tests: the outbound transaction client (its counters show retransmissions). */
+    public StunClient outboundClient() {
+        return outbound;
+    }
+}

@@ -1,0 +1,337 @@
+package dev.pinhole.server.rendezvous;
+
+import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
+
+import dev.pinhole.server.relay.RestCredentials;
+import dev.pinhole.protocol.stun.StunKey;
+import dev.pinhole.protocol.stun.StunTransactionConfig;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.LongSupplier;
+import java.util.random.RandomGenerator;
+
+/**
+ * Settings of a {@link RendezvousServer}; immutable, made by {@link #builder()}.
+ *
+ * <p>Every table the server keeps is bounded here: registrations, tracked sources of the rate limiter,
+ * and outbound requests (INTRODUCTIONs and forwarded MESSAGEs) waiting for their acknowledgement.
+ */
+public final class RendezvousServerConfig {
+    /** Registrations the server holds at most; more get 508 "server full". */
+    public static final int DEFAULT_MAX_REGISTRATIONS = 10_000;
+    /** Requests per second a source IP address may send, sustained. */
+    public static final int DEFAULT_RATE_PER_SECOND = 20;
+    /** Requests a quiet source IP address may send at once. */
+    public static final int DEFAULT_RATE_BURST = 40;
+    /** Source addresses the rate limiter remembers; the least recently seen is forgotten first. */
+    public static final int DEFAULT_MAX_TRACKED_SOURCES = 65_536;
+    /** INTRODUCTION, MESSAGE and CANDIDATE requests the server retransmits at once; a CONNECT beyond gets 508. */
+    public static final int DEFAULT_MAX_OUTBOUND_REQUESTS = 2_048;
+    /** Names in one LIST_PEERS page at most (fewer if they do not fit {@link RendezvousProtocol#MAX_MESSAGE_BYTES}). */
+    public static final int DEFAULT_MAX_NAMES_PER_PAGE = 64;
+    /**
+     * Retransmission of INTRODUCTION and MESSAGE (RFC 8489 §6.2.1 with RTO 500 ms, Rc 5, Rm 4): sent at
+     * 0, 0.5, 1.5, 3.5 and 7.5 s, given up at 9.5 s. Shorter than a client's 39.5 s because a peer that
+     * has not answered in 10 s will not be punching in time anyway.
+     */
+    public static final StunTransactionConfig DEFAULT_OUTBOUND_TIMING =
+        new StunTransactionConfig(StunTransactionConfig.DEFAULT_RTO_NS, 5, 4);
+    /**
+     * How long the TURN credentials of a relay offer stay valid: one day, the lifetime coturn's TURN REST
+     * documentation suggests ({@code --use-auth-secret}; draft-uberti-behave-turn-rest-00 §2.2 leaves it to
+     * the server). Long enough that a long transfer can still refresh its allocation (RFC 8656 §7: a
+     * Refresh authenticates with the same credentials), short enough that a leaked username is useless
+     * by tomorrow.
+     */
+    public static final Duration DEFAULT_RELAY_CREDENTIAL_LIFETIME = Duration.ofHours(24);
+    /** Shortest REST secret {@link RestCredentials} accepts (128 bits). */
+    public static final int MIN_REST_SECRET_BYTES = 16;
+    /** The wall clock of credential expiry, in Unix seconds. */
+    public static final LongSupplier SYSTEM_UNIX_SECONDS = () -> System.currentTimeMillis() / 1000;
+
+    private final StunKey key;
+    private final long refreshIntervalNs;
+    private final int missedRefreshesBeforeExpiry;
+    private final int maxRegistrations;
+    private final int ratePerSecond;
+    private final int rateBurst;
+    private final int maxTrackedSources;
+    private final int maxOutboundRequests;
+    private final int maxNamesPerPage;
+    private final boolean messagesEnabled;
+    private final StunTransactionConfig outboundTiming;
+    private final String software;
+    private final RandomGenerator random;
+    private final InetSocketAddress relayServer;
+    private final RestCredentials relayCredentials;
+    private final long relayCredentialLifetimeSeconds;
+    private final LongSupplier unixSeconds;
+
+    private RendezvousServerConfig(Builder b) {
+        this.key = b.key;
+        this.refreshIntervalNs = b.refreshIntervalNs;
+        this.missedRefreshesBeforeExpiry = b.missedRefreshesBeforeExpiry;
+        this.maxRegistrations = b.maxRegistrations;
+        this.ratePerSecond = b.ratePerSecond;
+        this.rateBurst = b.rateBurst;
+        this.maxTrackedSources = b.maxTrackedSources;
+        this.maxOutboundRequests = b.maxOutboundRequests;
+        this.maxNamesPerPage = b.maxNamesPerPage;
+        this.messagesEnabled = b.messagesEnabled;
+        this.outboundTiming = b.outboundTiming;
+        this.software = b.software;
+        this.random = b.random != null ? b.random : new SecureRandom();
+        this.relayServer = b.relayServer;
+        this.unixSeconds = b.unixSeconds;
+        this.relayCredentials = b.relayServer == null ? null : new RestCredentials(b.restSecret, b.unixSeconds);
+        this.relayCredentialLifetimeSeconds = b.relayCredentialLifetime.toSeconds();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The MESSAGE-INTEGRITY-SHA256 key derived from the shared secret, or null without one. */
+    public StunKey key() {
+        return key;
+    }
+
+    public long refreshIntervalNs() {
+        return refreshIntervalNs;
+    }
+
+    public int missedRefreshesBeforeExpiry() {
+        return missedRefreshesBeforeExpiry;
+    }
+
+    /** How long a registration lives without a refresh: interval × missed refreshes. */
+    public long registrationLifetimeNs() {
+        return refreshIntervalNs * missedRefreshesBeforeExpiry;
+    }
+
+    public int maxRegistrations() {
+        return maxRegistrations;
+    }
+
+    public int ratePerSecond() {
+        return ratePerSecond;
+    }
+
+    public int rateBurst() {
+        return rateBurst;
+    }
+
+    public int maxTrackedSources() {
+        return maxTrackedSources;
+    }
+
+    public int maxOutboundRequests() {
+        return maxOutboundRequests;
+    }
+
+    public int maxNamesPerPage() {
+        return maxNamesPerPage;
+    }
+
+    public boolean messagesEnabled() {
+        return messagesEnabled;
+    }
+
+    public StunTransactionConfig outboundTiming() {
+        return outboundTiming;
+    }
+
+    /** SOFTWARE of Binding responses, or null. */
+    public String software() {
+        return software;
+    }
+
+    /** Source of nonce keys, introduction ids, credentials and transaction ids. */
+    public RandomGenerator random() {
+        return random;
+    }
+
+    /** The TURN server every INTRODUCTION offers its recipient, or null when the server offers no relay. */
+    public InetSocketAddress relayServer() {
+        return relayServer;
+    }
+
+    /** Issues the offers' TURN REST credentials under the relay's secret, or null without a relay. */
+    public RestCredentials relayCredentials() {
+        return relayCredentials;
+    }
+
+    /** How long an offer's credentials are valid from the moment they are issued, in seconds. */
+    public long relayCredentialLifetimeSeconds() {
+        return relayCredentialLifetimeSeconds;
+    }
+
+    /** The wall clock offers' expiries are computed from, in seconds since 1970. */
+    public LongSupplier unixSeconds() {
+        return unixSeconds;
+    }
+
+    public static final class Builder {
+        private StunKey key;
+        private long refreshIntervalNs = RendezvousProtocol.DEFAULT_REFRESH_INTERVAL_NS;
+        private int missedRefreshesBeforeExpiry = RendezvousProtocol.MISSED_REFRESHES_BEFORE_EXPIRY;
+        private int maxRegistrations = DEFAULT_MAX_REGISTRATIONS;
+        private int ratePerSecond = DEFAULT_RATE_PER_SECOND;
+        private int rateBurst = DEFAULT_RATE_BURST;
+        private int maxTrackedSources = DEFAULT_MAX_TRACKED_SOURCES;
+        private int maxOutboundRequests = DEFAULT_MAX_OUTBOUND_REQUESTS;
+        private int maxNamesPerPage = DEFAULT_MAX_NAMES_PER_PAGE;
+        private boolean messagesEnabled = true;
+        private StunTransactionConfig outboundTiming = DEFAULT_OUTBOUND_TIMING;
+        private String software = "pinhole";
+        private RandomGenerator random;
+        private InetSocketAddress relayServer;
+        private byte[] restSecret;
+        private Duration relayCredentialLifetime = DEFAULT_RELAY_CREDENTIAL_LIFETIME;
+        private LongSupplier unixSeconds = SYSTEM_UNIX_SECONDS;
+
+        private Builder() {
+        }
+
+        /**
+         * Offers the TURN server at {@code turnServer} in every INTRODUCTION, with credentials issued for
+         * the recipient by {@link RestCredentials#issue} under {@code restSecret}, which the relay verifies
+         * with the same secret (Pinhole's built-in relay, or coturn with {@code --use-auth-secret}).
+         *
+         * @param restSecret at least 16 bytes (copied)
+         * @throws IllegalArgumentException if the address is unresolved or has port 0, or the secret is short
+         */
+        public Builder relay(InetSocketAddress turnServer, byte[] restSecret) {
+            Objects.requireNonNull(turnServer, "turnServer");
+            Objects.requireNonNull(restSecret, "restSecret");
+            if (turnServer.isUnresolved() || turnServer.getPort() == 0 || turnServer.getAddress().isAnyLocalAddress()) {
+                throw new IllegalArgumentException("the relay offered to peers needs a specific address and port, was "
+                    + turnServer);
+            }
+            if (restSecret.length < MIN_REST_SECRET_BYTES) {
+                throw new IllegalArgumentException("the relay's REST secret needs at least " + MIN_REST_SECRET_BYTES
+                    + " bytes, got " + restSecret.length);
+            }
+            this.relayServer = turnServer;
+            this.restSecret = restSecret.clone();
+            return this;
+        }
+
+        /** How long offered credentials stay valid (default {@link #DEFAULT_RELAY_CREDENTIAL_LIFETIME}). */
+        public Builder relayCredentialLifetime(Duration lifetime) {
+            Objects.requireNonNull(lifetime, "lifetime");
+            if (lifetime.toSeconds() < 60 || lifetime.toDays() > 365) {
+                throw new IllegalArgumentException("relay credential lifetime must be 1 minute to 365 days, was "
+                    + lifetime);
+            }
+            this.relayCredentialLifetime = lifetime;
+            return this;
+        }
+
+        /**
+         * The wall clock offers' expiries are computed from, Unix seconds: {@link #SYSTEM_UNIX_SECONDS} by
+         * default; tests pass virtual time (the endpoint's clock is monotonic nanoseconds, not a date).
+         */
+        public Builder unixSeconds(LongSupplier unixSeconds) {
+            this.unixSeconds = Objects.requireNonNull(unixSeconds, "unixSeconds");
+            return this;
+        }
+
+        /** Requires MESSAGE-INTEGRITY-SHA256 under the key derived from {@code secret} (UTF-8) on every message. */
+        public Builder secret(String secret) {
+            return secret(secret.getBytes(StandardCharsets.UTF_8));
+        }
+
+        public Builder secret(byte[] secret) {
+            this.key = RendezvousProtocol.deriveKey(secret);
+            return this;
+        }
+
+        public Builder refreshIntervalNs(long refreshIntervalNs) {
+            if (refreshIntervalNs < 1_000_000L || refreshIntervalNs > 3_600_000_000_000L) {
+                throw new IllegalArgumentException("refresh interval must be 1 ms to 1 h, was " + refreshIntervalNs + " ns");
+            }
+            this.refreshIntervalNs = refreshIntervalNs;
+            return this;
+        }
+
+        public Builder missedRefreshesBeforeExpiry(int missed) {
+            if (missed < 1 || missed > 100) {
+                throw new IllegalArgumentException("missed refreshes before expiry must be 1 to 100, was " + missed);
+            }
+            this.missedRefreshesBeforeExpiry = missed;
+            return this;
+        }
+
+        public Builder maxRegistrations(int maxRegistrations) {
+            this.maxRegistrations = positive("maxRegistrations", maxRegistrations);
+            return this;
+        }
+
+        /** Per source IP address: {@code perSecond} sustained, {@code burst} at once. */
+        public Builder rateLimit(int perSecond, int burst) {
+            this.ratePerSecond = positive("rate per second", perSecond);
+            this.rateBurst = positive("burst", burst);
+            return this;
+        }
+
+        public Builder maxTrackedSources(int maxTrackedSources) {
+            this.maxTrackedSources = positive("maxTrackedSources", maxTrackedSources);
+            return this;
+        }
+
+        public Builder maxOutboundRequests(int maxOutboundRequests) {
+            if (maxOutboundRequests < 2) {
+                throw new IllegalArgumentException("an introduction needs 2 outbound requests, maxOutboundRequests was "
+                    + maxOutboundRequests);
+            }
+            this.maxOutboundRequests = maxOutboundRequests;
+            return this;
+        }
+
+        public Builder maxNamesPerPage(int maxNamesPerPage) {
+            this.maxNamesPerPage = positive("maxNamesPerPage", maxNamesPerPage);
+            return this;
+        }
+
+        /** Whether the server relays MESSAGE requests between registered peers (on by default). */
+        public Builder messagesEnabled(boolean messagesEnabled) {
+            this.messagesEnabled = messagesEnabled;
+            return this;
+        }
+
+        public Builder outboundTiming(StunTransactionConfig outboundTiming) {
+            this.outboundTiming = Objects.requireNonNull(outboundTiming, "outboundTiming");
+            return this;
+        }
+
+        /** SOFTWARE of Binding responses (RFC 8489 §14.14), or null for none. */
+        public Builder software(String software) {
+            this.software = software;
+            return this;
+        }
+
+        /**
+         * The randomness of nonce keys, introduction ids, ICE credentials and transaction ids:
+         * a {@link SecureRandom} by default; simulations pass a seeded generator so runs replay.
+         */
+        public Builder random(RandomGenerator random) {
+            this.random = Objects.requireNonNull(random, "random");
+            return this;
+        }
+
+        public RendezvousServerConfig build() {
+            return new RendezvousServerConfig(this);
+        }
+
+        private static int positive(String what, int value) {
+            if (value < 1) {
+                throw new IllegalArgumentException(what + " must be positive, was " + value);
+            }
+            return value;
+        }
+    }
+}
