@@ -6,7 +6,7 @@ import dev.pinhole.reliability.ConnectionStats;
 import dev.pinhole.reliability.ReliableConnection;
 import dev.pinhole.reliability.ReliableTransport;
 import dev.pinhole.reliability.TransportConfig;
-import dev.pinhole.reliability.cc.CongestionControl;
+import dev.pinhole.reliability.CongestionControl;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

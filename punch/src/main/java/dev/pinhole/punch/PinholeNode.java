@@ -17,7 +17,7 @@ import dev.pinhole.punch.traversal.CandidateGatherer;
 import dev.pinhole.punch.traversal.HostAddresses;
 import dev.pinhole.punch.traversal.TraversalConfig;
 import dev.pinhole.reliability.TransportConfig;
-import dev.pinhole.reliability.cc.CongestionControl;
+import dev.pinhole.reliability.CongestionControl;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;

@@ -1,5 +1,6 @@
 package dev.pinhole.reliability;
 
+import dev.pinhole.reliability.connection.AttachedConnections;
 import dev.pinhole.reliability.connection.CloseReason;
 import dev.pinhole.reliability.connection.Connection;
 import dev.pinhole.reliability.connection.ConnectionHandler;
@@ -57,29 +58,13 @@ public final class ReliableConnection implements Closeable {
         this.config = config;
     }
 
-    /**
-     * The component that opened a sans-IO {@link Connection} and runs its event loop, as
-     * {@link #attach} needs it. Every method is called on that event loop.
-     */
-    public interface Owner {
-        /** Installs the handler that hears the connection's events from now on, with those that happened so far. */
-        void handler(ConnectionHandler handler);
-
-        /** Runs the connection after it was used outside a handler callback: flushes it and re-arms its timer. */
-        void wake();
-
-        /** The current time of the event loop's clock. */
-        long nowNs();
+    static {
+        AttachedConnections.register(ReliableConnection::attach);
     }
 
-    /**
-     * Gives blocking streams to a connection another component opened on its own event loop, and installs
-     * itself as the connection's handler through {@code owner}. Call on that event loop.
-     *
-     * @param localAddress the address of the socket the connection runs on
-     * @param loop runs tasks on the connection's event loop; when it rejects them the connection fails
-     */
-    public static ReliableConnection attach(Connection connection, Owner owner, InetSocketAddress localAddress,
+    /** {@link AttachedConnections#attach}: blocking streams over a connection another component drives. */
+    private static ReliableConnection attach(Connection connection, AttachedConnections.Owner owner,
+            InetSocketAddress localAddress,
             Executor loop, TransportConfig config) {
         Objects.requireNonNull(connection, "connection");
         Objects.requireNonNull(owner, "owner");

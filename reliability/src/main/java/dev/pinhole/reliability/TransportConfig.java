@@ -1,6 +1,6 @@
 package dev.pinhole.reliability;
 
-import dev.pinhole.reliability.cc.CongestionControl;
+import dev.pinhole.reliability.CongestionControl;
 import java.time.Duration;
 import java.util.Objects;
 

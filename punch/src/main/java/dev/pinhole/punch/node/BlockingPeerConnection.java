@@ -5,6 +5,7 @@ import dev.pinhole.punch.PeerConnection;
 import dev.pinhole.reliability.ConnectionStats;
 import dev.pinhole.reliability.ReliableConnection;
 import dev.pinhole.reliability.TransportConfig;
+import dev.pinhole.reliability.connection.AttachedConnections;
 import dev.pinhole.reliability.connection.ConnectionHandler;
 import java.io.FilterInputStream;
 import java.io.IOException;
@@ -46,7 +47,7 @@ public final class BlockingPeerConnection implements PeerConnection {
     public static BlockingPeerConnection attach(PeerLink link, InetSocketAddress localAddress, Executor loop,
             TransportConfig config) {
         Objects.requireNonNull(link, "link");
-        ReliableConnection connection = ReliableConnection.attach(link.connection(), new ReliableConnection.Owner() {
+        ReliableConnection connection = AttachedConnections.attach(link.connection(), new AttachedConnections.Owner() {
             @Override
             public void handler(ConnectionHandler handler) {
                 link.handler(handler);

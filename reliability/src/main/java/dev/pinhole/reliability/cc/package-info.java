@@ -3,7 +3,7 @@
  * draft-cardwell-iccrg-bbr-congestion-control).
  *
  * <p>A connection makes one {@link dev.pinhole.reliability.cc.CongestionController} with
- * {@link dev.pinhole.reliability.cc.CongestionControl#create} (CUBIC by default) and one
+ * {@link dev.pinhole.reliability.CongestionControl#create} (CUBIC by default) and one
  * {@link dev.pinhole.reliability.cc.Pacer}, both for its maximum datagram size, and drives them from
  * its event loop with virtual or real nanoseconds:
  *

@@ -3,6 +3,7 @@ package dev.pinhole.reliability.connection;
 import dev.pinhole.reliability.ConnectionStats;
 import dev.pinhole.reliability.TransportConfig;
 import dev.pinhole.reliability.cc.CongestionController;
+import dev.pinhole.reliability.cc.CongestionControllers;
 import dev.pinhole.reliability.cc.Pacer;
 import dev.pinhole.reliability.recovery.AckTracker;
 import dev.pinhole.reliability.recovery.LossDetector;
@@ -237,7 +238,7 @@ public final class Connection {
             idleTimeoutNs = peerIdleNs;
         }
         sender.peerMaxData(params.initialMaxData());
-        congestion = config.congestionControl().create(maxDatagramSize);
+        congestion = CongestionControllers.create(config.congestionControl(), maxDatagramSize);
         pacer = new Pacer(maxDatagramSize);
         loss = new LossDetector(sentLog, rtt, congestion, params.maxAckDelayMs() * 1_000_000L, new RecoveryListener());
         state = State.ESTABLISHED;

@@ -1,5 +1,7 @@
 package dev.pinhole.reliability.cc;
 
+import dev.pinhole.reliability.CongestionControl;
+
 import static dev.pinhole.reliability.cc.BbrPath.MS;
 import static dev.pinhole.reliability.cc.BbrPath.MSS;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,11 +26,11 @@ class BbrCongestionControllerTest {
 
     @Test
     void controlIsSelectableAndOnlyBbrSuppliesAPacingRate() {
-        assertInstanceOf(BbrCongestionController.class, CongestionControl.BBR.create(MSS));
-        assertEquals(CongestionController.DERIVE_PACING_RATE, CongestionControl.CUBIC.create(MSS).pacingRateBytesPerSecond(),
+        assertInstanceOf(BbrCongestionController.class, CongestionControllers.create(CongestionControl.BBR, MSS));
+        assertEquals(CongestionController.DERIVE_PACING_RATE, CongestionControllers.create(CongestionControl.CUBIC, MSS).pacingRateBytesPerSecond(),
                 "CUBIC leaves pacing to the window");
         assertEquals(CongestionController.DERIVE_PACING_RATE,
-                CongestionControl.NEW_RENO.create(MSS).pacingRateBytesPerSecond(), "NewReno leaves pacing to the window");
+                CongestionControllers.create(CongestionControl.NEW_RENO, MSS).pacingRateBytesPerSecond(), "NewReno leaves pacing to the window");
         BbrCongestionController bbr = new BbrCongestionController(MSS);
         assertEquals(12_000, bbr.congestionWindowBytes(), "RFC 9002 initial window");
         assertEquals((long) (BbrCongestionController.HIGH_GAIN * 12_000 * 1000), bbr.pacingRateBytesPerSecond(),

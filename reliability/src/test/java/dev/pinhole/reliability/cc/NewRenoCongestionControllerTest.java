@@ -1,5 +1,7 @@
 package dev.pinhole.reliability.cc;
 
+import dev.pinhole.reliability.CongestionControl;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -35,9 +37,9 @@ class NewRenoCongestionControllerTest {
 
     @Test
     void enumCreatesTheNamedAlgorithm() {
-        assertInstanceOf(NewRenoCongestionController.class, CongestionControl.NEW_RENO.create(MSS));
-        assertInstanceOf(CubicCongestionController.class, CongestionControl.CUBIC.create(MSS));
-        assertEquals(12_000, CongestionControl.CUBIC.create(MSS).congestionWindowBytes(), "CUBIC's initial window");
+        assertInstanceOf(NewRenoCongestionController.class, CongestionControllers.create(CongestionControl.NEW_RENO, MSS));
+        assertInstanceOf(CubicCongestionController.class, CongestionControllers.create(CongestionControl.CUBIC, MSS));
+        assertEquals(12_000, CongestionControllers.create(CongestionControl.CUBIC, MSS).congestionWindowBytes(), "CUBIC's initial window");
     }
 
     @Test

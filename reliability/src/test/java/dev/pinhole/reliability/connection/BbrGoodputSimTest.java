@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.reliability.ConnectionStats;
 import dev.pinhole.reliability.TransportConfig;
-import dev.pinhole.reliability.cc.CongestionControl;
+import dev.pinhole.reliability.CongestionControl;
 import java.util.Locale;
 import java.util.Random;
 import org.junit.jupiter.api.Test;

@@ -13,7 +13,7 @@ import dev.pinhole.reliability.ConnectionException;
 import dev.pinhole.reliability.ConnectionTimeoutException;
 import dev.pinhole.reliability.IdleTimeoutException;
 import dev.pinhole.reliability.TransportConfig;
-import dev.pinhole.reliability.cc.CongestionControl;
+import dev.pinhole.reliability.CongestionControl;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.SplittableRandom;

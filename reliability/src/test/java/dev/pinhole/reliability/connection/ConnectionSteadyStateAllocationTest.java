@@ -11,7 +11,7 @@ import dev.pinhole.core.time.Clock;
 import dev.pinhole.core.time.TimerHandler;
 import dev.pinhole.core.time.TimerService;
 import dev.pinhole.reliability.TransportConfig;
-import dev.pinhole.reliability.cc.CongestionControl;
+import dev.pinhole.reliability.CongestionControl;
 import dev.pinhole.reliability.wire.AllocationMeter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;

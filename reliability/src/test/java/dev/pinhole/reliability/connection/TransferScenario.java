@@ -2,7 +2,7 @@ package dev.pinhole.reliability.connection;
 
 import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.reliability.TransportConfig;
-import dev.pinhole.reliability.cc.CongestionControl;
+import dev.pinhole.reliability.CongestionControl;
 import dev.pinhole.testkit.Gen;
 import dev.pinhole.testkit.Shrinker;
 import java.time.Duration;
