@@ -60,7 +60,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The client side of the rendezvous protocol ({@link RendezvousProtocol}), sans-IO on the
  * {@link DatagramEndpoint} of a {@link StunClient}: the node's one socket, so that the address the
- * server observes is the one peers must reach (DESIGN.md principle 2).
+ * server observes is the one peers must reach (docs/architecture.md, principle 2).
  *
  * <ul>
  *   <li>{@link #register} registers a name with the host candidates and NAT profile, then refreshes it
