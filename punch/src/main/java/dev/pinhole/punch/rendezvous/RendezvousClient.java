@@ -72,7 +72,7 @@ import java.util.concurrent.CompletableFuture;
  *   <li>{@link #connect} asks for an introduction and completes with our {@link Introduction}
  *       (role controlling) when the server's INTRODUCTION arrives; the peer receives its own at the same
  *       moment through {@link RendezvousListener#onIntroduction}.</li>
- *   <li>{@link #sendMessage} relays a short text through the server (the seeds' "send user message").</li>
+ *   <li>{@link #sendMessage} relays a short text through the server (the chat command's {@code send <user> <message>}).</li>
  *   <li>{@link #sendCandidate} trickles one more candidate to a peer through the server (in practice the
  *       relayed address allocated with the introduction's {@link RelayOffer}); the peer hears it through
  *       {@link RendezvousListener#onCandidate}.</li>
