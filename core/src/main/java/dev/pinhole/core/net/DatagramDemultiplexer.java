@@ -7,7 +7,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Splits the datagrams of one UDP socket between STUN, TURN ChannelData and the Pinhole transport by
- * their first bytes (DESIGN.md principle 2; the ranges of RFC 7983 §7):
+ * their first bytes, because a node uses one UDP socket for everything (docs/architecture.md, principle 2;
+ * the ranges of RFC 7983 §7):
  *
  * <pre>
  *   first byte   kind            further checks before routing

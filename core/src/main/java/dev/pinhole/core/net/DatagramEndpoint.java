@@ -8,7 +8,8 @@ import java.net.InetSocketAddress;
 
 /**
  * What protocol code is written against: one UDP socket with its clock, timers and buffer
- * allocator, all owned by a single event-loop thread (DESIGN.md principles 2 and 3).
+ * allocator, all owned by a single event-loop thread: one socket per node, one thread owning all its
+ * protocol state (docs/architecture.md, principles 2 and 3).
  *
  * <p>Two drivers implement it: {@code UdpEventLoop} over a real NIO {@code DatagramChannel},
  * and the simulator's hosts in {@code dev.pinhole.sim}. Protocol code cannot tell them apart.

@@ -1,8 +1,8 @@
 package dev.pinhole.core.net;
 
 /**
- * What a datagram on a node's single UDP socket is, judged by its first bytes (DESIGN.md principle 2,
- * following the first-byte ranges of RFC 7983 §7). Three kinds are routed; the others name the reason
+ * What a datagram on a node's single UDP socket is, judged by its first bytes (docs/architecture.md,
+ * principle 2, following the first-byte ranges of RFC 7983 §7). Three kinds are routed; the others name the reason
  * a datagram is dropped.
  */
 public enum PacketKind {

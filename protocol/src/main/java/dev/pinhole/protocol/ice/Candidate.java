@@ -6,7 +6,7 @@ import java.util.Objects;
 /**
  * A transport address at which a peer may be reachable (RFC 8445 §5.1.1), with its priority.
  *
- * <p>Pinhole uses one UDP socket per node (DESIGN.md principle 2) and one component, so every
+ * <p>Pinhole uses one UDP socket per node (docs/architecture.md, principle 2) and one component, so every
  * candidate of a node shares one base: the socket's bound address.
  *
  * @param type     how the address was learnt

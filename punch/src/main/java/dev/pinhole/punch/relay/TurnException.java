@@ -8,7 +8,7 @@ import java.util.Objects;
 
 /**
  * A TURN request failed, with the server's error code and reason phrase when the server answered,
- * and advice on what to do (DESIGN.md principle 7). For example:
+ * and advice on what to do (errors a user can act on, docs/architecture.md principle 7). For example:
  *
  * <pre>
  * TURN Allocate at 127.0.0.1:3478 failed: 486 Allocation Quota Reached (server said "Allocation Quota Reached"):

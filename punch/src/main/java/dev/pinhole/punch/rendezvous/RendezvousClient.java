@@ -60,7 +60,7 @@ import java.util.concurrent.CompletableFuture;
 /**
  * The client side of the rendezvous protocol ({@link RendezvousProtocol}), sans-IO on the
  * {@link DatagramEndpoint} of a {@link StunClient}: the node's one socket, so that the address the
- * server observes is the one peers must reach (DESIGN.md principle 2).
+ * server observes is the one peers must reach (docs/architecture.md, principle 2).
  *
  * <ul>
  *   <li>{@link #register} registers a name with the host candidates and NAT profile, then refreshes it
@@ -72,7 +72,7 @@ import java.util.concurrent.CompletableFuture;
  *   <li>{@link #connect} asks for an introduction and completes with our {@link Introduction}
  *       (role controlling) when the server's INTRODUCTION arrives; the peer receives its own at the same
  *       moment through {@link RendezvousListener#onIntroduction}.</li>
- *   <li>{@link #sendMessage} relays a short text through the server (the seeds' "send user message").</li>
+ *   <li>{@link #sendMessage} relays a short text through the server (the chat command's {@code send <user> <message>}).</li>
  *   <li>{@link #sendCandidate} trickles one more candidate to a peer through the server (in practice the
  *       relayed address allocated with the introduction's {@link RelayOffer}); the peer hears it through
  *       {@link RendezvousListener#onCandidate}.</li>

@@ -72,7 +72,8 @@ class UdpPunchTest {
 
     @Test
     void naivePunchSuccessIsMeasured() throws Exception {
-        // Reported, not asserted: LAB.md measured 0 of 10 on this topology (the conntrack clash).
+        // Reported, not asserted: a naive punch connected 0 of 10 times on this topology when first measured
+        // (the conntrack clash, docs/lab.md).
         int connected = punch("naive", 'N');
         System.out.println("netns punch: naive " + connected + " of " + TRIALS + " connected both ways");
     }

@@ -34,7 +34,8 @@ import java.util.stream.Stream;
 
 /**
  * A coturn {@code turnserver} on loopback for interop tests, started and stopped by the test
- * itself (LAB.md's command line). Listening on 127.0.0.1 and 127.0.0.2 switches on RFC 5780:
+ * itself (the command line and why each option is there: docs/lab.md, "coturn on loopback"). Listening
+ * on 127.0.0.1 and 127.0.0.2 switches on RFC 5780:
  * OTHER-ADDRESS is 127.0.0.2 on the alternate port. Ports are picked free on both addresses, for
  * UDP and TCP, and coturn's state files live in a private temporary directory, so concurrent test
  * runs do not clash. Readiness is established by protocol: the server is ready when it answers a

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Traversal across real Linux NATs: alice behind one {@code MASQUERADE} NAT, bob behind another, a router
- * between them (LAB.md's topology, {@link NetnsLab#twoNats}), each peer a {@link TraversalLabPeer} JVM on
+ * between them (the lab's usual topology, {@link NetnsLab#twoNats}; docs/lab.md), each peer a {@link TraversalLabPeer} JVM on
  * the real UDP driver. Skipped where network namespaces cannot be built (not root, no iptables).
  */
 @RequiresNetnsLab
@@ -92,7 +92,7 @@ class TraversalNetnsTest {
 
     @Test
     void unprimedTraversalIsMeasured() throws Exception {
-        // Reported, not asserted: LAB.md's conntrack clash defeats an unprimed simultaneous punch on this
+        // Reported, not asserted: the conntrack clash (docs/lab.md) defeats an unprimed simultaneous punch on this
         // topology most of the time; the number goes into docs/nat-traversal.md.
         int connected = 0;
         for (String[] r : trials("naive", "N", UNPRIMED_TRIALS)) {

@@ -25,7 +25,8 @@ import java.util.Objects;
 import java.util.random.RandomGenerator;
 
 /**
- * One Pinhole transport connection as a sans-IO state machine (DESIGN.md principle 1): it is fed
+ * One Pinhole transport connection as a poll-style sans-IO state machine (docs/architecture.md, "The
+ * sans-IO boundary"): it is fed
  * received packets ({@link #onPacket}), timer expiries ({@link #onTimeout}) and application calls
  * ({@link #write}, {@link #read}, {@link #finish}, {@link #close}, {@link #abort}); it answers with
  * datagrams ({@link #flush} into a {@link PacketSink}), the time it next needs to run

@@ -88,8 +88,9 @@ public final class PacketHeader {
     }
 
     /**
-     * True if {@code first} is in 128..191, the first-byte range of Pinhole transport packets
-     * (DESIGN.md principle 2). Says nothing about the version or type.
+     * True if {@code first} is in 128..191, the first-byte range of Pinhole transport packets on a socket
+     * shared with STUN (0..3) and TURN ChannelData (64..79), as RFC 7983 splits them (docs/architecture.md,
+     * principle 2). Says nothing about the version or type.
      */
     public static boolean isPinholePacket(byte first) {
         return (first & FIXED_BITS_MASK) == FIXED_BITS;

@@ -14,7 +14,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The receive paths of an active allocation allocate nothing per datagram (DESIGN.md principle 5):
+ * The receive paths of an active allocation allocate nothing per datagram (no allocation per packet on the
+ * steady-state path, docs/architecture.md principle 5):
  * ChannelData and Data indications are delivered as views of the received buffer, and the peer is
  * found without creating an address. (The send paths allocate exactly one pooled buffer per datagram,
  * the datagram itself; under the tests' paranoid leak detection a pooled buffer allocates tracking
