@@ -530,7 +530,7 @@ public final class NodeCore {
         return unmatched.remove(remote);
     }
 
-    /** {@code paths} waits for the peer's handshake from {@code remote}: an accepted connection from there is theirs. */
+    /** {@code paths} waits for the peer's handshake from {@code remote}: a connection from there is theirs. */
     void expect(InetSocketAddress remote, PeerPaths paths) {
         expected.put(remote, paths);
     }
@@ -544,7 +544,7 @@ public final class NodeCore {
         return true;
     }
 
-    /** The traversal handed over a birthday socket that carries its nominated path: closed with the node. */
+    /** A traversal handed over the birthday socket of its nominated path: ours to close, at the latest on close. */
     void holdProbeSocket(DatagramEndpoint socket) {
         heldProbeSockets.add(socket);
     }

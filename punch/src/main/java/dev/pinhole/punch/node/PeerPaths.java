@@ -153,7 +153,8 @@ final class PeerPaths implements TraversalListener {
                 return;
             }
             if (failure != null) {
-                relayState = "the allocation on " + config.server() + " failed: " + NodeCore.unwrap(failure).getMessage();
+                relayState = "the allocation on " + config.server() + " failed: "
+                        + NodeCore.unwrap(failure).getMessage();
                 relay = null;
                 relayReleased = true;
                 if (directFailure != null && link == null) {
@@ -166,7 +167,8 @@ final class PeerPaths implements TraversalListener {
                     Candidate.of(CandidateType.RELAYED, allocation.relayedAddress()))
                     .whenComplete((sent, error) -> {
                         if (error != null && !closed && !onRelay) {
-                            relayState = "our relayed address did not reach the peer: " + NodeCore.unwrap(error).getMessage();
+                            relayState = "our relayed address did not reach the peer: "
+                                    + NodeCore.unwrap(error).getMessage();
                         }
                     });
             if (pendingPeerRelayed != null) {
@@ -197,7 +199,8 @@ final class PeerPaths implements TraversalListener {
                         return;
                     }
                     if (failure != null) {
-                        relayState = "the relay refused a permission for the peer: " + NodeCore.unwrap(failure).getMessage();
+                        relayState = "the relay refused a permission for the peer: "
+                                + NodeCore.unwrap(failure).getMessage();
                         return;
                     }
                     relayPermitted = true;
