@@ -14,8 +14,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Calls from an application thread into an event loop: hand the loop a task, then block until its future
- * completes, with a timeout. The blocking APIs over a loop ({@code PinholeNode}, {@code ReliableTransport})
- * share the mechanics here: how the wait ends (interruption, timeout, the task's failure) is decided once,
+ * completes, with a timeout. Every blocking API over a loop (the peer node's, the reliable transport's)
+ * shares the mechanics here: how the wait ends (interruption, timeout, the task's failure) is decided once,
  * while each API words the resulting {@link IOException} for its own callers through {@link Failures}.
  *
  * <p>Never call {@link #await} on the loop thread: the task cannot run until the current one returns.
