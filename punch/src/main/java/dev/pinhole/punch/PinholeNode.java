@@ -1,6 +1,7 @@
 package dev.pinhole.punch;
 
 import dev.pinhole.core.net.DatagramEndpoint;
+import dev.pinhole.core.net.LoopCalls;
 import dev.pinhole.core.net.UdpEventLoop;
 import dev.pinhole.core.net.UnicastTtl;
 import dev.pinhole.punch.traversal.ProbeSockets;
@@ -32,7 +33,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -128,8 +128,8 @@ public final class PinholeNode implements Closeable {
             int bindingRounds = stunServers.size() == 1 ? 5 : stunServers.size();
             long waitNs = settings.rendezvousConfig().timing().timeoutNs()
                     + CandidateGatherer.DEFAULT_TIMING.timeoutNs() * bindingRounds + FAILSAFE_MARGIN_NS;
-            await(loop.submit(core::start).thenCompose(registered -> registered), waitNs,
-                    "registering '" + b.name + "' at " + b.rendezvous);
+            LoopCalls.await(loop.submit(core::start).thenCompose(registered -> registered), waitNs,
+                    new Waiting("registering '" + b.name + "' at " + b.rendezvous));
         } catch (IOException | RuntimeException e) {
             loop.close();
             throw e;
@@ -168,7 +168,7 @@ public final class PinholeNode implements Closeable {
                 + settings.rendezvousConfig().timing().timeoutNs() + FAILSAFE_MARGIN_NS;
         CompletableFuture<PeerConnection> connected = submit(() -> core.connect(peerName).thenApply(this::wrap));
         try {
-            return await(connected, waitNs, "connecting to '" + peerName + "'");
+            return LoopCalls.await(connected, waitNs, new Waiting("connecting to '" + peerName + "'"));
         } catch (IOException e) {
             // A connection established just after we gave up must not be left open.
             connected.thenAccept(c -> c.abort(0));
@@ -216,7 +216,7 @@ public final class PinholeNode implements Closeable {
         long waitNs = settings.rendezvousConfig().timing().timeoutNs() + FAILSAFE_MARGIN_NS;
         do {
             String from = after;
-            PeerList page = await(submit(() -> core.listPeers(from)), waitNs, "listing peers");
+            PeerList page = LoopCalls.await(submit(() -> core.listPeers(from)), waitNs, new Waiting("listing peers"));
             names.addAll(page.names());
             after = page.nextAfter();
         } while (after != null);
@@ -281,8 +281,12 @@ public final class PinholeNode implements Closeable {
         }
     }
 
-    private <T> CompletableFuture<T> submit(Callable<CompletableFuture<T>> call)
-            throws IOException {
+    /**
+     * Starts a loop call that answers with a future of its own. {@link UdpEventLoop#submit} rather than
+     * {@link LoopCalls#call}: it also fails the future of a task still queued when the loop closes, so a
+     * caller waits no longer than the close.
+     */
+    private <T> CompletableFuture<T> submit(Callable<CompletableFuture<T>> call) throws IOException {
         try {
             return loop.submit(call).thenCompose(f -> f);
         } catch (RejectedExecutionException e) {
@@ -296,30 +300,35 @@ public final class PinholeNode implements Closeable {
         }
     }
 
-    /** Waits for a loop future and turns its failure into the checked exception the protocol produced. */
-    private static <T> T await(CompletableFuture<T> future, long waitNs, String what) throws IOException {
-        try {
-            return future.get(waitNs, TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while " + what);
-        } catch (TimeoutException e) {
-            throw new IOException(what + " did not finish within " + TimeUnit.NANOSECONDS.toSeconds(waitNs)
-                    + " s although every protocol deadline had passed; the event loop may be overloaded", e);
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            while (cause instanceof CompletionException && cause.getCause() != null) {
-                cause = cause.getCause();
-            }
+    /**
+     * How a blocked call of the node fails: with the checked exception the protocol produced, re-thrown on
+     * the caller's thread, or with one that says which call the loop did not finish.
+     *
+     * @param what the call, as in "interrupted while {@code what}"
+     */
+    private record Waiting(String what) implements LoopCalls.Failures {
+        @Override
+        public InterruptedIOException interrupted() {
+            return new InterruptedIOException("interrupted while " + what);
+        }
+
+        @Override
+        public IOException timedOut(long timeoutNs, TimeoutException timeout) {
+            return new IOException(what + " did not finish within " + TimeUnit.NANOSECONDS.toSeconds(timeoutNs)
+                    + " s although every protocol deadline had passed; the event loop may be overloaded", timeout);
+        }
+
+        @Override
+        public IOException failed(Throwable cause) {
             if (cause instanceof IOException io) {
                 // Re-thrown on the caller's thread, where the stack trace is useful; the message says it all.
                 io.addSuppressed(new Exception("while " + what));
-                throw io;
+                return io;
             }
             if (cause instanceof RejectedExecutionException) {
-                throw new IOException(what + " failed: the node is closed", cause);
+                return new IOException(what + " failed: the node is closed", cause);
             }
-            throw new IOException(what + " failed: " + cause, cause);
+            return new IOException(what + " failed: " + cause, cause);
         }
     }
 

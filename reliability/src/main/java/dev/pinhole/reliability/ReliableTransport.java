@@ -2,6 +2,7 @@ package dev.pinhole.reliability;
 
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.DatagramReceiver;
+import dev.pinhole.core.net.LoopCalls;
 import dev.pinhole.core.net.UdpEventLoop;
 import dev.pinhole.reliability.connection.Connection;
 import dev.pinhole.reliability.connection.TransportEndpoint;
@@ -15,11 +16,8 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -48,6 +46,8 @@ import java.util.concurrent.TimeoutException;
 public final class ReliableTransport implements Closeable {
     /** Extra wall-clock time a blocking call waits beyond the protocol's own timeout for the loop to answer. */
     private static final long LOOP_GRACE_MS = 2_000;
+    /** How long a setup call (install, open, listen) waits for the loop to run it. */
+    private static final long LOOP_ANSWER_NS = TimeUnit.MILLISECONDS.toNanos(LOOP_GRACE_MS * 5);
 
     private final Executor loop;
     private final UdpEventLoop ownedLoop;
@@ -99,10 +99,10 @@ public final class ReliableTransport implements Closeable {
         Objects.requireNonNull(config, "config");
         TransportEndpoint endpoint = TransportEndpoint.create(loop, config, new SecureRandom());
         ReliableTransport transport = new ReliableTransport(loop::execute, null, endpoint, config);
-        transport.await(transport.onLoop(() -> {
+        LoopCalls.await(LoopCalls.call(loop::execute, () -> {
             loop.receiver(endpoint);
             return null;
-        }), "install the transport on " + loop.localAddress());
+        }), LOOP_ANSWER_NS, new Waiting("install the transport on " + loop.localAddress()));
         return transport;
     }
 
@@ -143,10 +143,10 @@ public final class ReliableTransport implements Closeable {
         checkOpen();
         ConnectionBridge bridge = newBridge(remote);
         ReliableConnection connection = new ReliableConnection(bridge, localAddress(), config);
-        await(onLoop(() -> {
+        LoopCalls.await(LoopCalls.call(loop, () -> {
             bridge.attach(endpoint.connect(remote, bridge));
             return null;
-        }), "open a connection to " + remote);
+        }), LOOP_ANSWER_NS, new Waiting("open a connection to " + remote));
         try {
             bridge.established.get(config.handshakeTimeout().toMillis() + LOOP_GRACE_MS, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -196,10 +196,10 @@ public final class ReliableTransport implements Closeable {
             return;
         }
         listening = true;
-        await(onLoop(() -> {
+        LoopCalls.await(LoopCalls.call(loop, () -> {
             endpoint.listen(this::onAccept);
             return null;
-        }), "start accepting on " + localAddress());
+        }), LOOP_ANSWER_NS, new Waiting("start accepting on " + localAddress()));
     }
 
     /** Loop thread: a peer opened a connection. */
@@ -218,33 +218,27 @@ public final class ReliableTransport implements Closeable {
         return new ConnectionBridge(loop, endpoint::wake, endpoint.datagramEndpoint().clock()::nanoTime, remote);
     }
 
-    <T> CompletableFuture<T> onLoop(Callable<T> task) {
-        CompletableFuture<T> future = new CompletableFuture<>();
-        try {
-            loop.execute(() -> {
-                try {
-                    future.complete(task.call());
-                } catch (Exception | LinkageError e) {
-                    future.completeExceptionally(e);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            future.completeExceptionally(e);
+    /**
+     * How a setup call that waited for the loop fails: with an {@link IOException} saying what could not be
+     * done and why.
+     *
+     * @param what the call, as in "could not {@code what}"
+     */
+    private record Waiting(String what) implements LoopCalls.Failures {
+        @Override
+        public InterruptedIOException interrupted() {
+            return new InterruptedIOException("interrupted while waiting to " + what);
         }
-        return future;
-    }
 
-    private <T> T await(CompletableFuture<T> future, String what) throws IOException {
-        try {
-            return future.get(LOOP_GRACE_MS * 5, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting to " + what);
-        } catch (ExecutionException e) {
-            throw new IOException("could not " + what + ": " + e.getCause(), e.getCause());
-        } catch (TimeoutException e) {
-            throw new IOException("could not " + what + ": the event loop did not answer within "
-                    + LOOP_GRACE_MS * 5 + " ms");
+        @Override
+        public IOException timedOut(long timeoutNs, TimeoutException timeout) {
+            return new IOException("could not " + what + ": the event loop did not answer within "
+                    + TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms");
+        }
+
+        @Override
+        public IOException failed(Throwable cause) {
+            return new IOException("could not " + what + ": " + cause, cause);
         }
     }
 
@@ -273,7 +267,7 @@ public final class ReliableTransport implements Closeable {
         }
         closed = true;
         try {
-            onLoop(() -> {
+            LoopCalls.call(loop, () -> {
                 endpoint.close();
                 return null;
             }).get(LOOP_GRACE_MS, TimeUnit.MILLISECONDS);

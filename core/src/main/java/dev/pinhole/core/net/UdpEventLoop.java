@@ -7,32 +7,17 @@ import dev.pinhole.core.time.TimerService;
 import dev.pinhole.core.time.WheelTimerService;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.util.IllegalReferenceCountException;
 import io.netty.util.concurrent.FastThreadLocalThread;
 import java.io.Closeable;
 import java.io.IOException;
-import java.net.BindException;
-import java.net.Inet4Address;
-import java.net.Inet6Address;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
-import java.net.StandardProtocolFamily;
-import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
-import java.nio.channels.DatagramChannel;
-import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
-import java.nio.channels.UnresolvedAddressException;
-import java.nio.channels.UnsupportedAddressTypeException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.slf4j.Logger;
@@ -52,6 +37,10 @@ import org.slf4j.LoggerFactory;
  * thread. From other threads, only {@link #execute}, {@link #submit}, {@link #stats}, {@link #close} and
  * the getters of configuration are allowed; {@link #send} and {@link #receiver} also work on the
  * building thread before {@link #start()}.
+ *
+ * <p>The loop coordinates two parts: the {@code TaskQueue}, through which other threads hand it tasks and
+ * wake it, and the {@code SocketSet}, its sockets with their receivers and the selector it sleeps in. The
+ * loop decides the order of the turn, when to sleep and when to close; the parts do the work.
  *
  * <h2>Buffers</h2>
  * Every datagram is read into a pooled direct buffer from {@link Buffers#ALLOCATOR} that is lent to the
@@ -96,32 +85,19 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
 
     private static final Logger LOG = LoggerFactory.getLogger(UdpEventLoop.class);
     private static final long LOG_INTERVAL_SECONDS = 10;
-    private static final int SPINS_BEFORE_PARKING = 64;
-    private static final long MIN_PARK_NS = TimeUnit.MICROSECONDS.toNanos(10);
-    private static final long MAX_PARK_NS = TimeUnit.MILLISECONDS.toNanos(1);
 
-    private final Socket primary;
-    /** The primary socket first, then those {@link #openSocket} added; replaced, never mutated. */
-    private volatile Socket[] sockets;
-    private final Selector selector;
+    private final SocketSet sockets;
+    private final DatagramEndpoint primary;
     private final InetSocketAddress localAddress;
-    private final int grantedReceiveBufferBytes;
-    private final int grantedSendBufferBytes;
     private final int maxDatagramSize;
-    private final int receiveBatchSize;
-    private final long taskQueueTimeoutNs;
     private final String threadName;
     private final boolean daemon;
-    private final ManyToOneConcurrentArrayQueue<Runnable> tasks;
+    private final TaskQueue tasks;
     private final Clock clock = Clock.SYSTEM;
     private final WheelTimerService timers;
     private final LoopCounters counters = new LoopCounters();
-    private final AtomicLong executeWaits = new AtomicLong();
-    private final AtomicLong executeRejections = new AtomicLong();
     private final RateLimitedLog failureLog = new RateLimitedLog(LOG, TimeUnit.SECONDS.toNanos(LOG_INTERVAL_SECONDS));
-    private final AtomicBoolean sleeping = new AtomicBoolean();
     private final Consumer<Runnable> runTask = this::runTask;
-    private final Consumer<SelectionKey> ignoreReadyKey = key -> { };
     private final Object lifecycleLock = new Object();
 
     private volatile Thread thread;
@@ -129,38 +105,20 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
     /** Guarded by lifecycleLock. */
     private boolean resourcesReleased;
 
-    /** Loop thread only (or the building thread before start). */
-    /** A read buffer left over from a read that found no datagram; loop thread only. */
-    private ByteBuf spareReadBuffer;
-    private final int requestedReceiveBufferBytes;
-    private final int requestedSendBufferBytes;
-
     private UdpEventLoop(Builder builder) throws IOException {
         Platform.requireAgronaAccess();
         this.maxDatagramSize = builder.maxDatagramSize;
-        this.receiveBatchSize = builder.receiveBatchSize;
-        this.taskQueueTimeoutNs = builder.taskQueueTimeout.toNanos();
         this.daemon = builder.daemon;
-        this.tasks = new ManyToOneConcurrentArrayQueue<>(builder.taskQueueCapacity);
         this.timers = new WheelTimerService(clock.nanoTime(), this::onTimerFailure);
-
-        this.requestedReceiveBufferBytes = builder.receiveBufferBytes;
-        this.requestedSendBufferBytes = builder.sendBufferBytes;
-        this.selector = Selector.open();
-        final DatagramChannel openedChannel;
-        try {
-            openedChannel = openChannel(builder.bindAddress, selector, builder.receiveBufferBytes,
-                builder.sendBufferBytes);
-            this.localAddress = (InetSocketAddress) openedChannel.getLocalAddress();
-            this.grantedReceiveBufferBytes = openedChannel.getOption(StandardSocketOptions.SO_RCVBUF);
-            this.grantedSendBufferBytes = openedChannel.getOption(StandardSocketOptions.SO_SNDBUF);
-        } catch (IOException | RuntimeException e) {
-            closeQuietly(selector);
-            throw e;
-        }
-        this.primary = new Socket(openedChannel, localAddress);
-        this.sockets = new Socket[] {primary};
+        this.sockets = new SocketSet(this, builder.bindAddress, builder.receiveBufferBytes, builder.sendBufferBytes,
+            builder.maxDatagramSize, builder.receiveBatchSize, counters, failureLog);
+        this.primary = sockets.primary();
+        this.localAddress = primary.localAddress();
         this.threadName = builder.threadName != null ? builder.threadName : "pinhole-udp-" + localAddress.getPort();
+        this.tasks = new TaskQueue(builder.taskQueueCapacity, builder.taskQueueTimeout.toNanos(), threadName,
+            this::isClosed, sockets::wakeUp);
+        final int grantedReceiveBufferBytes = sockets.grantedReceiveBufferBytes();
+        final int grantedSendBufferBytes = sockets.grantedSendBufferBytes();
         if (grantedReceiveBufferBytes < builder.receiveBufferBytes
             || grantedSendBufferBytes < builder.sendBufferBytes) {
             LOG.info("UDP socket {}: asked for {} B receive and {} B send buffers, the OS granted {} B and {} B "
@@ -223,13 +181,13 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
      */
     public void unicastTtl(int ttl) throws IOException {
         checkOwner("unicastTtl");
-        UnicastTtl.set(primary.channel, ttl);
+        sockets.unicastTtl(primary, ttl);
     }
 
     /** Returns the primary socket to the system's default TTL. Loop thread only. */
     public void restoreUnicastTtl() throws IOException {
         checkOwner("restoreUnicastTtl");
-        UnicastTtl.reset(primary.channel);
+        sockets.restoreUnicastTtl(primary);
     }
 
     /**
@@ -238,22 +196,13 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
      */
     public void unicastTtl(DatagramEndpoint socket, int ttl) throws IOException {
         checkOwner("unicastTtl");
-        UnicastTtl.set(ownSocket(socket).channel, ttl);
+        sockets.unicastTtl(socket, ttl);
     }
 
     /** Returns a socket {@link #openSocket} opened to the system's default TTL. Loop thread only. */
     public void restoreUnicastTtl(DatagramEndpoint socket) throws IOException {
         checkOwner("restoreUnicastTtl");
-        UnicastTtl.reset(ownSocket(socket).channel);
-    }
-
-    private Socket ownSocket(DatagramEndpoint socket) {
-        for (Socket s : sockets) {
-            if (s == socket) {
-                return s;
-            }
-        }
-        throw new IllegalArgumentException(socket + " is not an open socket of this loop");
+        sockets.restoreUnicastTtl(socket);
     }
 
     /**
@@ -272,14 +221,7 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
         if (closed) {
             throw new IllegalStateException("event loop " + threadName + " is closed");
         }
-        final DatagramChannel opened = openChannel(bindAddress, selector, requestedReceiveBufferBytes,
-            requestedSendBufferBytes);
-        final Socket socket = new Socket(opened, (InetSocketAddress) opened.getLocalAddress());
-        final Socket[] current = sockets;
-        final Socket[] grown = java.util.Arrays.copyOf(current, current.length + 1);
-        grown[current.length] = socket;
-        sockets = grown;
-        return socket;
+        return sockets.open(bindAddress);
     }
 
     /**
@@ -292,36 +234,7 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
     public void closeSocket(DatagramEndpoint socket) {
         Objects.requireNonNull(socket, "socket");
         checkOwner("closeSocket");
-        final Socket[] current = sockets;
-        int index = -1;
-        for (int i = 1; i < current.length; i++) {
-            if (current[i] == socket) {
-                index = i;
-            }
-        }
-        if (index < 0) {
-            if (socket == this || socket == primary) {
-                throw new IllegalArgumentException("the primary socket closes with the loop, not with closeSocket");
-            }
-            if (socket instanceof Socket s && s.socketClosed) {
-                return;
-            }
-            throw new IllegalArgumentException(socket + " was not opened by this loop's openSocket");
-        }
-        final Socket closing = current[index];
-        final Socket[] shrunk = new Socket[current.length - 1];
-        System.arraycopy(current, 0, shrunk, 0, index);
-        System.arraycopy(current, index + 1, shrunk, index, current.length - index - 1);
-        sockets = shrunk;
-        closing.socketClosed = true;
-        // Closing a registered channel only cancels its key; the port is released when the selector next
-        // deregisters it, so select at once (ready keys are ignored, as in every select of this loop).
-        closeQuietly(closing.channel);
-        try {
-            selector.selectNow(ignoreReadyKey);
-        } catch (IOException e) {
-            failureLog.warn("select after closing " + closing.localAddress + " failed", e, clock.nanoTime());
-        }
+        sockets.close(socket);
     }
 
     @Override
@@ -351,22 +264,7 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
      *     was interrupted while waiting. A task passed concurrently with {@link #close()} may be dropped.
      */
     public void execute(Runnable task) {
-        Objects.requireNonNull(task, "task");
-        if (closed) {
-            throw new RejectedExecutionException("event loop " + threadName + " is closed");
-        }
-        if (tasks.offer(task)) {
-            wakeUpIfSleeping();
-            return;
-        }
-        if (inEventLoop()) {
-            executeRejections.incrementAndGet();
-            throw new RejectedExecutionException("task queue of event loop " + threadName + " is full ("
-                + tasks.capacity() + " tasks) and the caller is the event loop itself, which cannot wait "
-                + "for its own queue to drain");
-        }
-        executeWaits.incrementAndGet();
-        awaitSpaceAndOffer(task);
+        tasks.execute(task, inEventLoop());
     }
 
     /**
@@ -375,13 +273,7 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
      * the task cannot run until the current one returns.
      */
     public <T> CompletableFuture<T> submit(Callable<T> task) {
-        final CompletableFuture<T> future = new CompletableFuture<>();
-        execute(new SubmittedTask<>(Objects.requireNonNull(task, "task"), future));
-        if (closed) {
-            // The loop may have drained the queue before this task arrived; never leave the caller waiting.
-            future.completeExceptionally(new RejectedExecutionException("event loop " + threadName + " closed"));
-        }
-        return future;
+        return tasks.submit(task, inEventLoop());
     }
 
     /** Whether the calling thread is this loop's thread. */
@@ -408,18 +300,18 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
             counters.get(LoopCounters.TASKS_RUN),
             counters.get(LoopCounters.TIMERS_FIRED),
             counters.get(LoopCounters.WAKE_UPS),
-            executeWaits.get(),
-            executeRejections.get());
+            tasks.waits(),
+            tasks.rejections());
     }
 
     /** The receive buffer size the OS granted, in bytes. */
     public int receiveBufferBytes() {
-        return grantedReceiveBufferBytes;
+        return sockets.grantedReceiveBufferBytes();
     }
 
     /** The send buffer size the OS granted, in bytes. */
     public int sendBufferBytes() {
-        return grantedSendBufferBytes;
+        return sockets.grantedSendBufferBytes();
     }
 
     /** The largest datagram this loop sends or receives, in bytes. */
@@ -460,7 +352,7 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
             releaseResources();
             return;
         }
-        selector.wakeup();
+        sockets.wakeUp();
         if (loopThread == Thread.currentThread()) {
             return;
         }
@@ -477,12 +369,9 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
         try {
             while (!closed) {
                 counters.increment(LoopCounters.WAKE_UPS);
-                tasks.drain(runTask, tasks.capacity());
+                tasks.drain(runTask);
                 counters.add(LoopCounters.TIMERS_FIRED, timers.poll(clock.nanoTime()));
-                boolean mayHaveMoreDatagrams = false;
-                for (Socket socket : sockets) {
-                    mayHaveMoreDatagrams |= socket.receiveBatch();
-                }
+                final boolean mayHaveMoreDatagrams = sockets.receive();
                 if (!mayHaveMoreDatagrams && !closed) {
                     sleepUntilWork();
                 }
@@ -496,36 +385,35 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
     }
 
     /**
-     * Sleeps until the earliest timer, socket readiness or a wake-up. The flag {@code sleeping} is set
-     * before the queue is checked for the last time and read by producers after they offered a task, so
-     * that either the loop sees the task or the producer sees the flag and wakes the selector.
+     * Sleeps until the earliest timer, socket readiness or a wake-up. The loop announces its sleep to the
+     * task queue before it checks the queue for the last time, so that a task offered meanwhile wakes it
+     * (see {@link TaskQueue}).
      */
     private void sleepUntilWork() throws IOException {
         final long deadlineNs = timers.nextDeadlineNs();
-        sleeping.set(true);
         try {
-            if (!tasks.isEmpty() || closed) {
+            if (!tasks.announceSleep() || closed) {
                 return;
             }
             if (deadlineNs == Long.MAX_VALUE) {
-                selector.select(ignoreReadyKey);
+                sockets.select();
                 return;
             }
             final long delayNs = saturatedDelay(deadlineNs, clock.nanoTime());
             if (delayNs <= 0) {
-                selector.selectNow(ignoreReadyKey);
+                sockets.selectNow();
             } else {
                 // Round up: waking a fraction of a millisecond early would only cost another turn.
-                selector.select(ignoreReadyKey, delayNs / 1_000_000 + (delayNs % 1_000_000 == 0 ? 0 : 1));
+                sockets.select(delayNs / 1_000_000 + (delayNs % 1_000_000 == 0 ? 0 : 1));
             }
         } finally {
-            sleeping.lazySet(false);
+            tasks.awake();
         }
     }
 
     private void runTask(Runnable task) {
         if (closed) {
-            rejectQueued(task); // close() was called by an earlier task of this batch or by another thread
+            tasks.reject(task); // close() was called by an earlier task of this batch or by another thread
             return;
         }
         counters.increment(LoopCounters.TASKS_RUN);
@@ -537,60 +425,13 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
         }
     }
 
-    private void rejectQueued(Runnable task) {
-        if (task instanceof SubmittedTask) {
-            ((SubmittedTask<?>) task).reject(threadName);
-        }
-    }
-
     private void onTimerFailure(RuntimeException e) {
         counters.increment(LoopCounters.TIMER_EXCEPTIONS);
         failureLog.warn("timer handler on event loop " + threadName + " threw", e, clock.nanoTime());
     }
 
-    private void wakeUpIfSleeping() {
-        if (sleeping.get() && sleeping.compareAndSet(true, false)) {
-            selector.wakeup();
-        }
-    }
-
-    private void awaitSpaceAndOffer(Runnable task) {
-        final long startNs = System.nanoTime();
-        long parkNs = MIN_PARK_NS;
-        int spins = 0;
-        while (true) {
-            wakeUpIfSleeping();
-            final long waitedNs = System.nanoTime() - startNs;
-            if (waitedNs >= taskQueueTimeoutNs) {
-                executeRejections.incrementAndGet();
-                throw new RejectedExecutionException("task queue of event loop " + threadName + " stayed full ("
-                    + tasks.capacity() + " tasks) for " + TimeUnit.NANOSECONDS.toMillis(taskQueueTimeoutNs)
-                    + " ms: the loop is blocked or cannot keep up; tasks must not block the loop, or raise "
-                    + "taskQueueCapacity or taskQueueTimeout");
-            }
-            if (spins < SPINS_BEFORE_PARKING) {
-                spins++;
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(this, Math.min(parkNs, taskQueueTimeoutNs - waitedNs));
-                parkNs = Math.min(parkNs * 2, MAX_PARK_NS);
-            }
-            if (closed) {
-                throw new RejectedExecutionException(
-                    "event loop " + threadName + " closed while waiting for queue space");
-            }
-            if (Thread.currentThread().isInterrupted()) {
-                throw new RejectedExecutionException("interrupted while waiting for space in the task queue of "
-                    + "event loop " + threadName);
-            }
-            if (tasks.offer(task)) {
-                wakeUpIfSleeping();
-                return;
-            }
-        }
-    }
-
-    private void checkOwner(String operation) {
+    /** Throws unless the caller is the loop thread, or the loop has not started. */
+    void checkOwner(String operation) {
         final Thread owner = thread;
         if (owner != null && owner != Thread.currentThread()) {
             throw new IllegalStateException(operation + "() must be called on the event loop thread " + threadName
@@ -605,50 +446,9 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
             }
             resourcesReleased = true;
         }
-        Runnable task;
-        while ((task = tasks.poll()) != null) {
-            rejectQueued(task);
-        }
+        tasks.rejectAll();
         timers.clear();
-        if (spareReadBuffer != null) {
-            spareReadBuffer.release();
-            spareReadBuffer = null;
-        }
-        closeQuietly(selector);
-        for (Socket socket : sockets) {
-            closeQuietly(socket.channel);
-        }
-    }
-
-    /** Opens, sizes, binds and registers a non-blocking channel; closes it again on any failure. */
-    private static DatagramChannel openChannel(InetSocketAddress bindAddress, Selector selector,
-                                               int receiveBufferBytes, int sendBufferBytes) throws IOException {
-        final DatagramChannel channel;
-        if (bindAddress.getAddress() instanceof Inet4Address) {
-            channel = DatagramChannel.open(StandardProtocolFamily.INET);
-        } else if (bindAddress.getAddress() instanceof Inet6Address && !bindAddress.getAddress().isAnyLocalAddress()) {
-            channel = DatagramChannel.open(StandardProtocolFamily.INET6);
-        } else {
-            channel = DatagramChannel.open(); // wildcard: dual-stack where the OS offers it
-        }
-        try {
-            channel.setOption(StandardSocketOptions.SO_RCVBUF, receiveBufferBytes);
-            channel.setOption(StandardSocketOptions.SO_SNDBUF, sendBufferBytes);
-            try {
-                channel.bind(bindAddress);
-            } catch (BindException e) {
-                final BindException withAddress = new BindException("cannot bind a UDP socket to " + bindAddress
-                    + ": " + e.getMessage() + " (is another process using the port?)");
-                withAddress.initCause(e);
-                throw withAddress;
-            }
-            channel.configureBlocking(false);
-            channel.register(selector, SelectionKey.OP_READ);
-            return channel;
-        } catch (IOException | RuntimeException e) {
-            closeQuietly(channel);
-            throw e;
-        }
+        sockets.release();
     }
 
     private static long saturatedDelay(long deadlineNs, long nowNs) {
@@ -657,188 +457,6 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
             return deadlineNs < nowNs ? -1 : Long.MAX_VALUE;
         }
         return delayNs;
-    }
-
-    private static void closeQuietly(Closeable closeable) {
-        if (closeable == null) {
-            return;
-        }
-        try {
-            closeable.close();
-        } catch (IOException e) {
-            LOG.debug("closing {} failed", closeable, e);
-        }
-    }
-
-    /** One UDP socket of this loop: the primary one, or one {@link #openSocket} added. */
-    private final class Socket implements DatagramEndpoint {
-        private final DatagramChannel channel;
-        private final InetSocketAddress localAddress;
-        private DatagramReceiver receiver;
-        /** Closed by {@link #closeSocket} before the loop. */
-        private boolean socketClosed;
-
-        Socket(DatagramChannel channel, InetSocketAddress localAddress) {
-            this.channel = channel;
-            this.localAddress = localAddress;
-        }
-
-        @Override
-        public InetSocketAddress localAddress() {
-            return localAddress;
-        }
-
-        @Override
-        public boolean send(ByteBuf datagram, InetSocketAddress destination) {
-            Objects.requireNonNull(datagram, "datagram");
-            try {
-                checkOwner("send");
-                Objects.requireNonNull(destination, "destination");
-                final int length = datagram.readableBytes();
-                if (length > maxDatagramSize) {
-                    counters.increment(LoopCounters.SEND_DROPS_OVERSIZE);
-                    return false;
-                }
-                if (closed || socketClosed) {
-                    counters.increment(LoopCounters.SEND_ERRORS);
-                    return false;
-                }
-                final ByteBuffer payload = datagram.nioBufferCount() == 1
-                    ? datagram.internalNioBuffer(datagram.readerIndex(), length)
-                    : datagram.nioBuffer();
-                final int written;
-                try {
-                    written = channel.send(payload, destination);
-                } catch (IOException | UnresolvedAddressException | UnsupportedAddressTypeException e) {
-                    counters.increment(LoopCounters.SEND_ERRORS);
-                    failureLog.warn("UDP send from " + localAddress + " to " + destination + " failed", e,
-                        clock.nanoTime());
-                    return false;
-                }
-                if (written == 0) {
-                    counters.increment(LoopCounters.SEND_DROPS_BUFFER_FULL);
-                    return false;
-                }
-                counters.increment(LoopCounters.DATAGRAMS_SENT);
-                counters.add(LoopCounters.BYTES_SENT, written);
-                return true;
-            } finally {
-                datagram.release();
-            }
-        }
-
-        @Override
-        public void receiver(DatagramReceiver receiver) {
-            checkOwner("receiver");
-            this.receiver = receiver;
-        }
-
-        @Override
-        public Clock clock() {
-            return clock;
-        }
-
-        @Override
-        public TimerService timers() {
-            return timers;
-        }
-
-        @Override
-        public ByteBufAllocator allocator() {
-            return Buffers.ALLOCATOR;
-        }
-
-        /** Reads up to receiveBatchSize datagrams; returns true if the batch was full (more may wait). */
-        private boolean receiveBatch() {
-            final int capacity = maxDatagramSize + 1;
-            for (int i = 0; i < receiveBatchSize; i++) {
-                if (closed || socketClosed) {
-                    return false; // a receiver closed the loop or this socket: deliver nothing more
-                }
-                final ByteBuf buffer = spareReadBuffer != null
-                    ? spareReadBuffer : Buffers.ALLOCATOR.directBuffer(capacity, capacity);
-                spareReadBuffer = null;
-                final ByteBuffer target = buffer.internalNioBuffer(0, capacity);
-                final int startPosition = target.position();
-                final SocketAddress sender;
-                try {
-                    sender = channel.receive(target);
-                } catch (IOException e) {
-                    spareReadBuffer = buffer;
-                    counters.increment(LoopCounters.RECEIVE_ERRORS);
-                    failureLog.warn("UDP receive on " + localAddress + " failed", e, clock.nanoTime());
-                    return false;
-                }
-                if (sender == null) {
-                    spareReadBuffer = buffer;
-                    return false;
-                }
-                final int length = target.position() - startPosition;
-                if (length > maxDatagramSize) {
-                    spareReadBuffer = buffer; // truncated by the OS to our capacity: larger than allowed
-                    counters.increment(LoopCounters.RECEIVE_DROPS_OVERSIZE);
-                    continue;
-                }
-                buffer.setIndex(0, length);
-                counters.increment(LoopCounters.DATAGRAMS_RECEIVED);
-                counters.add(LoopCounters.BYTES_RECEIVED, length);
-                deliver(buffer, (InetSocketAddress) sender);
-            }
-            return true;
-        }
-
-        private void deliver(ByteBuf datagram, InetSocketAddress sender) {
-            final DatagramReceiver current = receiver;
-            try {
-                if (current == null) {
-                    counters.increment(LoopCounters.RECEIVE_DROPS_NO_RECEIVER);
-                } else {
-                    current.onDatagram(datagram, sender);
-                }
-            } catch (RuntimeException e) {
-                counters.increment(LoopCounters.RECEIVER_EXCEPTIONS);
-                failureLog.warn("datagram receiver on " + localAddress + " threw", e, clock.nanoTime());
-            } finally {
-                try {
-                    datagram.release();
-                } catch (IllegalReferenceCountException e) {
-                    counters.increment(LoopCounters.RECEIVER_EXCEPTIONS);
-                    failureLog.warn("datagram receiver on " + localAddress
-                        + " released a buffer it was only lent", e, clock.nanoTime());
-                }
-            }
-        }
-    }
-
-    /** A task from {@link #submit}: completes its future with the callable's outcome. */
-    private static final class SubmittedTask<T> implements Runnable {
-        private final Callable<T> callable;
-        private final CompletableFuture<T> future;
-
-        SubmittedTask(Callable<T> callable, CompletableFuture<T> future) {
-            this.callable = callable;
-            this.future = future;
-        }
-
-        @Override
-        public void run() {
-            if (future.isDone()) {
-                return; // rejected by a concurrent close()
-            }
-            try {
-                future.complete(callable.call());
-            } catch (Exception e) {
-                future.completeExceptionally(e);
-            } catch (Error e) {
-                future.completeExceptionally(e);
-                throw e;
-            }
-        }
-
-        void reject(String threadName) {
-            future.completeExceptionally(
-                new RejectedExecutionException("event loop " + threadName + " closed before the task ran"));
-        }
     }
 
     /** Configures and builds a {@link UdpEventLoop}; the socket is bound by {@link #build()}. */

@@ -15,7 +15,6 @@ import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
 import dev.pinhole.punch.rendezvous.RendezvousUnreachableException;
 import dev.pinhole.punch.relay.TurnAllocation;
 import dev.pinhole.punch.relay.TurnClient;
-import dev.pinhole.punch.relay.TurnConfig;
 import dev.pinhole.punch.relay.TurnException;
 import dev.pinhole.protocol.stun.BindingOutcome;
 import dev.pinhole.protocol.stun.BindingRequest;
@@ -26,12 +25,8 @@ import dev.pinhole.punch.traversal.CandidateGatherer;
 import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.punch.traversal.GatheredCandidates;
 import dev.pinhole.punch.traversal.Introduction;
-import dev.pinhole.punch.traversal.PathOrigin;
-import dev.pinhole.protocol.rendezvous.RelayOffer;
 import dev.pinhole.punch.traversal.Role;
 import dev.pinhole.punch.traversal.TraversalFailedException;
-import dev.pinhole.punch.traversal.TraversalListener;
-import dev.pinhole.punch.traversal.TraversalPath;
 import dev.pinhole.punch.traversal.TraversalSession;
 import dev.pinhole.reliability.connection.Connection;
 import dev.pinhole.reliability.connection.ConnectionHandler;
@@ -80,6 +75,8 @@ import java.util.random.RandomGenerator;
  *   <li>On nomination the controlling side opens a transport connection to the nominated remote address,
  *       from the same socket ({@link TransportEndpoint#connect}); the controlled side accepts it.</li>
  * </ol>
+ * Steps 3 and 4, with the relay fallback and the move of a relayed connection to a direct path, are one
+ * {@code PeerPaths} per introduction; this class keeps what all of them share.
  *
  * <h2>Matching an accepted connection to its introduction</h2>
  * The transport's handshake carries no name. An accepted connection is matched to the controlled
@@ -100,14 +97,6 @@ public final class NodeCore {
     public static final int MAX_UNMATCHED_CONNECTIONS = 16;
     /** Application error code of the abort an unmatched connection gets. */
     public static final long UNMATCHED_ABORT_CODE = 0x504E_0001L;
-    /**
-     * How long an allocation is kept after its connection moved to a direct path or ended: the peer follows
-     * a move once it validated our new address (one round trip, RFC 9000 §8.2), and an ending connection
-     * still exchanges its last ACKs and CONNECTION_CLOSE (§10.2); until then those packets go through the
-     * relay. Five seconds covers both even at the PTO backoff of a lossy path.
-     */
-    static final long RELAY_LINGER_NS = 5_000_000_000L;
-
     /** What the node tells its owner without being asked. */
     public interface Listener {
         /** A peer connected to us: its introduction, traversal and handshake completed. */
@@ -131,11 +120,12 @@ public final class NodeCore {
     /** Sends the transport's datagrams to relayed peers through their allocation, to others directly. */
     private final PathRouter router;
     private final NodeRelays relays;
-    private final List<Traversal> traversals = new ArrayList<>();
+    /** One per introduction, oldest first, until it closes (its traversal failed or its connection ended). */
+    private final List<PeerPaths> traversals = new ArrayList<>();
     /** Relayed candidates that arrived before their introduction, by peer name (bounded). */
     private final Map<String, Candidate> earlyCandidates = new LinkedHashMap<>();
     /** Controlled traversals that nominated a path, by remote address, waiting for the peer's handshake. */
-    private final Map<InetSocketAddress, Traversal> expected = new HashMap<>();
+    private final Map<InetSocketAddress, PeerPaths> expected = new HashMap<>();
     /** Accepted connections not yet matched to a traversal, by remote address. */
     private final Map<InetSocketAddress, PeerLink> unmatched = new HashMap<>();
     private final Set<CompletableFuture<PeerLink>> pendingConnects = new HashSet<>();
@@ -361,12 +351,12 @@ public final class NodeCore {
                 nowNs);
         link.connection(connection);
         link.established(nowNs);
-        Traversal traversal = expected.remove(remote);
-        if (traversal != null) {
+        PeerPaths paths = expected.remove(remote);
+        if (paths != null) {
             links.add(link);
             // Hand it over on the next turn: the transport has not yet processed the connection's first packet
             // nor installed the handler we return, so the owner must not touch the connection from in here.
-            endpoint.timers().schedule(nowNs, (firedNs, id) -> deliver(link, traversal));
+            endpoint.timers().schedule(nowNs, (firedNs, id) -> deliver(link, paths));
             return link;
         }
         if (unmatched.size() >= MAX_UNMATCHED_CONNECTIONS || unmatched.containsKey(remote)) {
@@ -385,13 +375,14 @@ public final class NodeCore {
         return link;
     }
 
-    private void deliver(PeerLink link, Traversal traversal) {
+    /** An accepted connection reached the peer whose paths expected it: it is theirs, and the owner's. */
+    void deliver(PeerLink link, PeerPaths paths) {
         if (closed) {
             return;
         }
-        link.bind(traversal.introduction.peerName(), traversal.pathFor(link.connection().remoteAddress()), traversal);
-        traversal.link = link;
-        if (traversal.onRelay && router.relayFor(link.connection().remoteAddress()) != null) {
+        link.bind(paths.introduction.peerName(), paths.pathFor(link.connection().remoteAddress()), paths);
+        paths.link = link;
+        if (paths.onRelay && router.relayFor(link.connection().remoteAddress()) != null) {
             relayedConnections++;
         }
         listener.onIncoming(link);
@@ -408,39 +399,21 @@ public final class NodeCore {
             }
             return;
         }
-        Traversal traversal = new Traversal(introduction, startNs, outgoing);
-        traversals.add(traversal);
-        traversal.session = TraversalSession.builder(endpoint, introduction, gathered.candidates())
+        PeerPaths paths = new PeerPaths(this, introduction, startNs, outgoing);
+        traversals.add(paths);
+        paths.session = TraversalSession.builder(endpoint, introduction, gathered.candidates())
                 .config(settings.traversalConfig())
                 .random(random)
                 .socketTtl(settings.socketTtl())
                 .probeSockets(settings.probeSockets())
-                .passThrough(traversal::onProbeSocketDatagram)
-                .listener(traversal)
+                .passThrough(paths::onProbeSocketDatagram)
+                .listener(paths)
                 .start();
-        traversal.startRelay();
+        paths.startRelay();
         Candidate early = earlyCandidates.remove(introduction.peerName());
         if (early != null) {
-            traversal.onPeerRelayed(early.address());
+            paths.onPeerRelayed(early.address());
         }
-    }
-
-    /** The TURN server this node relays through toward a peer: the rendezvous server's offer, else its own. */
-    private TurnConfig relayConfig(Introduction introduction) {
-        RelaySettings relay = settings.relay();
-        if (!relay.enabled()) {
-            return null;
-        }
-        RelayOffer offer = introduction.relay();
-        if (offer != null) {
-            InetSocketAddress server = offer.server();
-            if (server.getAddress().isAnyLocalAddress()) {
-                // A server on the wildcard address offers its port; its IP is the one we reach it at.
-                server = new InetSocketAddress(settings.rendezvous().getAddress(), server.getPort());
-            }
-            return TurnConfig.of(server, offer.username(), offer.password());
-        }
-        return relay.turnServers().isEmpty() ? null : relay.turnServers().get(0);
     }
 
     /** A peer sent us its relayed address through the rendezvous server (trickle). */
@@ -449,7 +422,7 @@ public final class NodeCore {
             return;
         }
         for (int i = traversals.size() - 1; i >= 0; i--) {
-            Traversal t = traversals.get(i);
+            PeerPaths t = traversals.get(i);
             if (t.introduction.peerName().equals(fromPeer)) {
                 t.onPeerRelayed(candidate.address());
                 return;
@@ -463,14 +436,14 @@ public final class NodeCore {
 
     /** A TURN allocation in use is gone: links on it move to a direct path if one was found, or fail. */
     private void onRelayLost(TurnAllocation allocation, TurnException cause) {
-        for (Traversal t : new ArrayList<>(traversals)) {
+        for (PeerPaths t : new ArrayList<>(traversals)) {
             if (t.relay == allocation) {
                 t.onRelayLost(cause);
             }
         }
     }
 
-    private PathInfo relayedPath(InetSocketAddress remote) {
+    PathInfo relayedPath(InetSocketAddress remote) {
         TurnAllocation allocation = router.relayFor(remote);
         String via = allocation == null ? "relay" : "relay " + allocation.server().getAddress().getHostAddress()
                 + ":" + allocation.server().getPort() + " (TURN)";
@@ -480,26 +453,26 @@ public final class NodeCore {
     /** The link's connection changed its remote address (migration or rebinding): update its path. */
     void onPathChanged(PeerLink link) {
         Connection connection = link.connection();
-        Traversal traversal = link.traversal;
-        if (connection == null || traversal == null) {
+        PeerPaths paths = link.paths;
+        if (connection == null || paths == null) {
             return;
         }
-        link.path(traversal.pathFor(connection.remoteAddress()));
+        link.path(paths.pathFor(connection.remoteAddress()));
         if (router.relayFor(connection.remoteAddress()) == null) {
-            traversal.leftRelay();
+            paths.leftRelay();
         }
     }
 
     /** The link's handshake completed: a direct path nominated meanwhile takes it over now. */
     void onEstablished(PeerLink link) {
-        Traversal traversal = link.traversal;
-        if (traversal != null) {
-            traversal.migrateIfDirect();
+        PeerPaths paths = link.paths;
+        if (paths != null) {
+            paths.migrateIfDirect();
         }
     }
 
     /** The transport for a nominated path's socket: the main one, or one created for a birthday socket. */
-    private TransportEndpoint transportFor(DatagramEndpoint socket) {
+    TransportEndpoint transportFor(DatagramEndpoint socket) {
         if (socket == endpoint) {
             return transport;
         }
@@ -516,9 +489,9 @@ public final class NodeCore {
     /** The connection of {@code link} ended: stop the traversal's keepalives. */
     void onLinkClosed(PeerLink link) {
         links.remove(link);
-        Traversal traversal = link.traversal;
-        if (traversal != null) {
-            traversal.close();
+        PeerPaths paths = link.paths;
+        if (paths != null) {
+            paths.close();
         }
     }
 
@@ -533,358 +506,71 @@ public final class NodeCore {
         }
     }
 
-    /** One traversal session and what its outcome leads to, including the relay it may fall back to. */
-    final class Traversal implements TraversalListener {
-        final Introduction introduction;
-        final long startNs;
-        final CompletableFuture<PeerLink> outgoing;
-        TraversalSession session;
-        /** The nominated direct path, once the checks found one. */
-        TraversalPath path;
-        PeerLink link;
-        private boolean closed;
-        /** Our allocation on the relay toward this peer; null if none is offered, configured or left. */
-        TurnAllocation relay;
-        private boolean relayReleased;
-        /** The peer's relayed address, as it sent it through the rendezvous server. */
-        private InetSocketAddress peerRelayed;
-        /** The peer's relayed address when it came before our allocation. */
-        private InetSocketAddress pendingPeerRelayed;
-        /** Our allocation admits the peer's relayed address (RFC 8656 §9). */
-        private boolean relayPermitted;
-        /** The fallback delay passed without a direct path. */
-        private boolean relayDue;
-        /** Controlling: a connection was opened on the relay. Controlled: one is accepted from it. */
-        boolean onRelay;
-        /** Where the relay stands, in words, for a failure message. */
-        private String relayState = "not tried";
-        private TraversalFailedException directFailure;
+    // ------------------------------------------------------------------ for the peers' paths
 
-        Traversal(Introduction introduction, long startNs, CompletableFuture<PeerLink> outgoing) {
-            this.introduction = introduction;
-            this.startNs = startNs;
-            this.outgoing = outgoing;
-        }
-
-        /**
-         * Starts the relay beside the checks (issue 5's order): allocate now, so the relay is ready when the
-         * fallback delay passes; tell the peer our relayed address through the rendezvous server; admit its.
-         */
-        void startRelay() {
-            TurnConfig config = relayConfig(introduction);
-            if (config == null) {
-                relayState = settings.relay().enabled()
-                        ? "the rendezvous server offered none and none is configured" : "relaying is switched off";
-                return;
-            }
-            // A NAT that maps per destination in sequence gives the allocation the very port the peer predicts
-            // for its checks (RFC 4787 §4.2.1): then the allocation waits for the fallback delay.
-            boolean deferred = introduction.localNat().predictable();
-            relayState = deferred ? "not needed before the fallback delay" : "allocating on " + config.server();
-            long nowNs = endpoint.clock().nanoTime();
-            endpoint.timers().schedule(nowNs + settings.relay().fallbackDelayNs(), (firedNs, id) -> {
-                relayDue = true;
-                if (deferred) {
-                    allocate(config);
-                } else {
-                    tryRelay();
-                }
-            });
-            if (!deferred) {
-                allocate(config);
-            }
-        }
-
-        private void allocate(TurnConfig config) {
-            if (closed || link != null || path != null) {
-                return;
-            }
-            relayState = "allocating on " + config.server();
-            TurnAllocation allocation;
-            try {
-                allocation = relays.acquire(config);
-            } catch (IllegalStateException e) {
-                relayState = "cannot allocate on " + config.server() + ": " + e.getMessage();
-                return;
-            }
-            relay = allocation;
-            allocation.allocated().whenComplete((active, failure) -> {
-                if (closed || relay != allocation) {
-                    return;
-                }
-                if (failure != null) {
-                    relayState = "the allocation on " + config.server() + " failed: " + unwrap(failure).getMessage();
-                    relay = null;
-                    relayReleased = true;
-                    if (directFailure != null && link == null) {
-                        fail(directFailure);
-                    }
-                    return;
-                }
-                relayState = "waiting for the peer's relayed address";
-                rendezvous.sendCandidate(introduction.peerName(),
-                        Candidate.of(CandidateType.RELAYED, allocation.relayedAddress()))
-                        .whenComplete((sent, error) -> {
-                            if (error != null && !closed && !onRelay) {
-                                relayState = "our relayed address did not reach the peer: " + unwrap(error).getMessage();
-                            }
-                        });
-                if (pendingPeerRelayed != null) {
-                    InetSocketAddress early = pendingPeerRelayed;
-                    pendingPeerRelayed = null;
-                    onPeerRelayed(early);
-                }
-                tryRelay();
-            });
-        }
-
-        /** The peer's relayed address arrived: admit it on our allocation and route to it through the relay. */
-        void onPeerRelayed(InetSocketAddress address) {
-            TurnAllocation allocation = relay;
-            if (allocation == null && !relayReleased && !closed) {
-                // Ours is deferred (or still to come): admit the peer's once ours exists.
-                pendingPeerRelayed = address;
-                return;
-            }
-            if (closed || allocation == null || relayReleased || peerRelayed != null) {
-                return;
-            }
-            peerRelayed = address;
-            router.viaRelay(address, allocation);
-            allocation.allocated().thenCompose(active -> active.createPermission(address))
-                    .whenComplete((permitted, failure) -> {
-                        if (closed || relay != allocation) {
-                            return;
-                        }
-                        if (failure != null) {
-                            relayState = "the relay refused a permission for the peer: " + unwrap(failure).getMessage();
-                            return;
-                        }
-                        relayPermitted = true;
-                        relayState = "ready";
-                        tryRelay();
-                    });
-        }
-
-        /**
-         * Starts the connection on the relay once it is ready and, on the controlling side, the fallback delay
-         * passed without a direct path. The controlled side accepts from the relay as soon as it is ready:
-         * when to switch is the controlling side's call.
-         */
-        private void tryRelay() {
-            if (closed || onRelay || link != null || !relayPermitted || relay == null || relayReleased
-                    || relay.state() != TurnAllocation.State.ACTIVE) {
-                return;
-            }
-            if (outgoing != null) {
-                if (!relayDue || path != null || outgoing.isDone()) {
-                    return;
-                }
-                onRelay = true;
-                relayState = "carrying the connection";
-                PeerLink opened = new PeerLink(NodeCore.this, transport, introduction.peerName(),
-                        relayedPath(peerRelayed), startNs);
-                opened.traversal = this;
-                opened.established = outgoing;
-                link = opened;
-                links.add(opened);
-                relayedConnections++;
-                opened.connection(transport.connect(peerRelayed, opened));
-                return;
-            }
-            onRelay = true;
-            relayState = "waiting for the peer's connection through it";
-            PeerLink held = unmatched.remove(peerRelayed);
-            if (held != null) {
-                deliver(held, this);
-                return;
-            }
-            expected.put(peerRelayed, this);
-        }
-
-        @Override
-        public void onConnected(TraversalPath nominated) {
-            path = nominated;
-            if (nominated.endpoint() != endpoint) {
-                heldProbeSockets.add(nominated.endpoint());
-            }
-            if (link != null) {
-                // The stream already runs on the relay: move it here (the controlling side moves, the other follows).
-                migrateIfDirect();
-                return;
-            }
-            if (outgoing != null) {
-                if (outgoing.isDone()) {
-                    close();
-                    return;
-                }
-                // We asked for the introduction, so we open the transport connection on the nominated pair.
-                TransportEndpoint onSocket = transportFor(nominated.endpoint());
-                PeerLink opened = new PeerLink(NodeCore.this, onSocket, introduction.peerName(), pathInfo(), startNs);
-                opened.traversal = this;
-                opened.established = outgoing;
-                link = opened;
-                links.add(opened);
-                opened.connection(onSocket.connect(nominated.remote(), opened));
-                return;
-            }
-            PeerLink held = unmatched.remove(nominated.remote());
-            if (held != null) {
-                deliver(held, this);
-                return;
-            }
-            expected.put(nominated.remote(), this);
-            long waitNs = settings.transportConfig().handshakeTimeout().toNanos();
-            endpoint.timers().schedule(endpoint.clock().nanoTime() + waitNs, (firedNs, id) -> {
-                if (expected.get(nominated.remote()) == this && link == null) {
-                    // The peer never opened the connection (its handshake failed or it gave up).
-                    expected.remove(nominated.remote());
-                    close();
-                }
-            });
-        }
-
-        /**
-         * Controlling side: moves a relayed connection to the nominated direct path (the check proved it
-         * both ways, RFC 8445 §7.2.5), keeping connection ids, packet numbers and stream offsets, so no byte
-         * is lost or repeated. Paths on a birthday socket stay relayed: the connection lives on the main one.
-         */
-        void migrateIfDirect() {
-            if (closed || path == null || link == null || outgoing == null || path.endpoint() != endpoint) {
-                return;
-            }
-            Connection connection = link.connection();
-            if (connection == null || connection.remoteAddress().equals(path.remote())) {
-                return;
-            }
-            if (connection.migrate(endpoint.clock().nanoTime(), path.remote())) {
-                link.wake();
-            }
-        }
-
-        /** The connection left the relay: keep the allocation a little, for packets the peer sent before it followed. */
-        void leftRelay() {
-            if (relay == null || relayReleased) {
-                return;
-            }
-            migratedToDirect++;
-            relayState = "left for a direct path";
-            releaseRelayLater();
-        }
-
-        /** Releases our use of the relay {@link #RELAY_LINGER_NS} from now; the route to the peer goes with it. */
-        private void releaseRelayLater() {
-            relayReleased = true;
-            TurnAllocation allocation = relay;
-            InetSocketAddress route = peerRelayed;
-            endpoint.timers().schedule(endpoint.clock().nanoTime() + RELAY_LINGER_NS, (firedNs, id) -> {
-                if (route != null && router.relayFor(route) == allocation) {
-                    router.forget(route);
-                }
-                relays.release(allocation);
-            });
-        }
-
-        /** Our allocation is gone: a relayed stream moves to the direct path if there is one, else it fails. */
-        void onRelayLost(TurnException cause) {
-            relayState = "the relay at " + relay.server() + " went away: " + cause.getMessage();
-            relayReleased = true;
-            if (link != null) {
-                migrateIfDirect();
-            } else if (directFailure != null) {
-                fail(directFailure);
-            }
-        }
-
-        @Override
-        public void onFailed(TraversalFailedException failure) {
-            directFailure = failure;
-            if (link != null) {
-                // The stream runs on the relay; the checks for a direct path are over.
-                session.close();
-                return;
-            }
-            if (relay != null && !relayReleased) {
-                // The relay is still being set up (or the peer's connection through it is on its way): it gets
-                // one handshake timeout more, then the traversal fails with both stories.
-                session.close();
-                relayDue = true;
-                tryRelay();
-                long waitNs = settings.transportConfig().handshakeTimeout().toNanos();
-                endpoint.timers().schedule(endpoint.clock().nanoTime() + waitNs, (firedNs, id) -> {
-                    if (link == null && !closed) {
-                        fail(failure);
-                    }
-                });
-                return;
-            }
-            fail(failure);
-        }
-
-        private void fail(TraversalFailedException failure) {
-            close();
-            TraversalFailedException withRelay = relayState.equals("not tried") ? failure
-                    : new TraversalFailedException(failure.getMessage() + System.lineSeparator() + "Relay: "
-                            + relayState + ".", failure.localNat(), failure.peerNat(), failure.pairs());
-            if (outgoing != null) {
-                outgoing.completeExceptionally(withRelay);
-            } else {
-                incomingFailed++;
-                listener.onIncomingFailed(introduction.peerName(), withRelay);
-            }
-        }
-
-        /**
-         * A datagram on one of this traversal's birthday sockets that is not a check: once a path on that
-         * socket is nominated, the transport's packets (first byte 128–191) go to its transport.
-         */
-        void onProbeSocketDatagram(ByteBuf datagram, InetSocketAddress sender) {
-            if (path != null && path.endpoint() != endpoint && !closed
-                    && DatagramDemultiplexer.classify(datagram) == PacketKind.TRANSPORT) {
-                transportFor(path.endpoint()).onDatagram(datagram, sender);
-            }
-        }
-
-        PathInfo pathInfo() {
-            return new PathInfo(path.origin() == PathOrigin.RELAYED
-                    ? PathKind.RELAYED : PathKind.DIRECT, path.localBase(), path.remote(), describe(path));
-        }
-
-        /** The path a connection to {@code remote} runs on, as this traversal knows it. */
-        PathInfo pathFor(InetSocketAddress remote) {
-            if (remote.equals(peerRelayed) || router.relayFor(remote) != null) {
-                return relayedPath(remote);
-            }
-            if (path != null && remote.equals(path.remote())) {
-                return pathInfo();
-            }
-            return new PathInfo(PathKind.DIRECT, endpoint.localAddress(), remote,
-                    path == null ? "peer address" : describe(path) + ", then a new address of the peer");
-        }
-
-        void close() {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            session.close();
-            traversals.remove(this);
-            expected.values().removeIf(t -> t == this);
-            if (relay != null && !relayReleased) {
-                // Not at once: the connection's last packets (its CONNECTION_CLOSE, our last ACKs) go out after
-                // this, and the peer's come in, through the relay.
-                releaseRelayLater();
-            }
-            if (path != null && path.endpoint() != endpoint) {
-                // The session handed the path's birthday socket to us; close it and its transport on the next
-                // turn, never from inside that transport's own callback.
-                DatagramEndpoint socket = path.endpoint();
-                endpoint.timers().schedule(endpoint.clock().nanoTime(), (firedNs, id) -> closeProbeSocket(socket));
-            }
-        }
+    NodeSettings settings() {
+        return settings;
     }
 
-    private void closeProbeSocket(DatagramEndpoint socket) {
+    PathRouter router() {
+        return router;
+    }
+
+    NodeRelays relays() {
+        return relays;
+    }
+
+    /** A link opened toward a peer: {@link #close} ends it if its connection has not ended by then. */
+    void track(PeerLink link) {
+        links.add(link);
+    }
+
+    /** The accepted connection from {@code remote} held for its traversal, now claimed by it; or null. */
+    PeerLink claimUnmatched(InetSocketAddress remote) {
+        return unmatched.remove(remote);
+    }
+
+    /** {@code paths} waits for the peer's handshake from {@code remote}: a connection from there is theirs. */
+    void expect(InetSocketAddress remote, PeerPaths paths) {
+        expected.put(remote, paths);
+    }
+
+    /** {@code paths} stops waiting for a handshake from {@code remote}; false if it no longer waited for one. */
+    boolean stopExpecting(InetSocketAddress remote, PeerPaths paths) {
+        if (expected.get(remote) != paths) {
+            return false;
+        }
+        expected.remove(remote);
+        return true;
+    }
+
+    /** A traversal handed over the birthday socket of its nominated path: ours to close, at the latest on close. */
+    void holdProbeSocket(DatagramEndpoint socket) {
+        heldProbeSockets.add(socket);
+    }
+
+    void countRelayedConnection() {
+        relayedConnections++;
+    }
+
+    void countMigrationToDirect() {
+        migratedToDirect++;
+    }
+
+    /** Traversal toward a peer that introduced itself failed: the owner hears of it. */
+    void onIncomingFailed(String peerName, TraversalFailedException cause) {
+        incomingFailed++;
+        listener.onIncomingFailed(peerName, cause);
+    }
+
+    /** {@code paths} closed: no datagram, candidate or accepted connection goes to it any more. */
+    void forget(PeerPaths paths) {
+        traversals.remove(paths);
+        expected.values().removeIf(t -> t == paths);
+    }
+
+    /** Closes a birthday socket that carried a nominated path, and its transport, if it is still held. */
+    void closeProbeSocket(DatagramEndpoint socket) {
         if (!heldProbeSockets.remove(socket)) {
             return;
         }
@@ -893,17 +579,6 @@ public final class NodeCore {
             extra.close();
         }
         settings.probeSockets().close(socket);
-    }
-
-    private static String describe(TraversalPath path) {
-        return switch (path.origin()) {
-            case HOST -> "host candidate";
-            case SERVER_REFLEXIVE -> "server-reflexive candidate";
-            case PEER_REFLEXIVE -> "peer-reflexive address";
-            case PREDICTED -> "predicted port";
-            case BIRTHDAY -> "birthday probe";
-            case RELAYED -> "relay";
-        };
     }
 
     // ------------------------------------------------------------------ state and shutdown
@@ -969,8 +644,8 @@ public final class NodeCore {
         for (CompletableFuture<PeerLink> pending : new ArrayList<>(pendingConnects)) {
             pending.completeExceptionally(cause);
         }
-        for (Traversal traversal : new ArrayList<>(traversals)) {
-            traversal.close();
+        for (PeerPaths paths : new ArrayList<>(traversals)) {
+            paths.close();
         }
         expected.clear();
         unmatched.clear();
@@ -992,7 +667,8 @@ public final class NodeCore {
         links.clear();
     }
 
-    private static Throwable unwrap(Throwable error) {
+    /** The failure inside a future's {@link CompletionException} wrappers. */
+    static Throwable unwrap(Throwable error) {
         Throwable cause = error;
         while (cause instanceof CompletionException && cause.getCause() != null) {
             cause = cause.getCause();

@@ -29,8 +29,8 @@ public final class PeerLink implements ConnectionHandler {
     private boolean inCallback;
     /** Completed with this link once the handshake completes (outgoing links only). */
     CompletableFuture<PeerLink> established;
-    /** The traversal that found the path; closed when the connection ends. */
-    NodeCore.Traversal traversal;
+    /** The paths to the peer, whose traversal found this link's path; closed when the connection ends. */
+    PeerPaths paths;
 
     PeerLink(NodeCore core, TransportEndpoint transport, String peerName, PathInfo path, long startNs) {
         this.core = core;
@@ -45,10 +45,10 @@ public final class PeerLink implements ConnectionHandler {
     }
 
     /** Matches an accepted connection to the introduction whose traversal found its path. */
-    void bind(String name, PathInfo pathInfo, NodeCore.Traversal owner) {
+    void bind(String name, PathInfo pathInfo, PeerPaths owner) {
         this.peerName = name;
         this.path = pathInfo;
-        this.traversal = owner;
+        this.paths = owner;
         this.startNs = owner.startNs;
     }
 
