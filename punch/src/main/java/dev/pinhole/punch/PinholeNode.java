@@ -64,7 +64,7 @@ import java.util.function.UnaryOperator;
  * registered, up to the connect timeout); the server introduces both at once, both run RFC 8445-style
  * connectivity checks on that same socket, and on the nominated pair this node opens a Pinhole transport
  * connection (docs/protocol.md), which the peer {@link #accept}s. Registration, checks and the stream all
- * share the socket, so the NAT mapping the server saw is the one the peer reaches (DESIGN.md principle 2).
+ * share the socket, so the NAT mapping the server saw is the one the peer reaches (docs/architecture.md, principle 2).
  * The protocol runs on the loop thread; the calls here block the calling thread only.
  *
  * <h2>Which connection is whose</h2>
@@ -107,7 +107,7 @@ public final class PinholeNode implements Closeable {
         List<InetSocketAddress> stunServers = b.stunServers.isEmpty() ? List.of(b.rendezvous) : b.stunServers;
         this.incoming = new ArrayBlockingQueue<>(transportConfig.acceptBacklog());
         this.loop = UdpEventLoop.builder().bind(b.bind).threadName("pinhole-" + b.name).build();
-        // Priming against the Linux conntrack clash (LAB.md) needs a unicast TTL, which needs
+        // Priming against the Linux conntrack clash (docs/lab.md) needs a unicast TTL, which needs
         // --add-opens java.base/sun.nio.ch=ALL-UNNAMED; without it the node punches unprimed.
         SocketTtl socketTtl = SocketTtl.of(loop);
         this.settings = new NodeSettings(b.name, b.rendezvous, stunServers,

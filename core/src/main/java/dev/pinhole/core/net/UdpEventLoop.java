@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The real driver of a node: one non-blocking UDP socket (servers may add more with {@link #openSocket})
  * and one event-loop thread that owns every piece
- * of protocol state of the node (DESIGN.md principles 2 and 3).
+ * of protocol state of the node (docs/architecture.md, principles 2 and 3).
  *
  * <h2>Threading</h2>
  * The loop thread runs, in turns: the tasks other threads handed to {@link #execute}, the timers that
@@ -174,7 +174,7 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
     /**
      * Sends the following datagrams of the primary socket with IP TTL (IPv6 hop limit) {@code ttl}, until
      * {@link #restoreUnicastTtl()}. Hole punching between Linux NATs "primes" its own NAT with a datagram
-     * that dies at the next router (LAB.md; {@link UnicastTtl}). Loop thread only; {@link #send} is
+     * that dies at the next router (docs/lab.md; {@link UnicastTtl}). Loop thread only; {@link #send} is
      * synchronous, so the TTL applies to exactly the datagrams sent in between.
      *
      * @throws IllegalStateException if the JVM lacks {@code --add-opens java.base/sun.nio.ch=ALL-UNNAMED}
@@ -209,7 +209,7 @@ public final class UdpEventLoop implements DatagramEndpoint, Closeable {
      * Opens one more UDP socket served by this loop's thread, with the same clock, timers, buffer sizes
      * and datagram limit. For servers that must answer from several addresses on one thread, such as an
      * RFC 5780 STUN server (two IPs times two ports, RFC 5780 §6); a peer node keeps to one socket
-     * (DESIGN.md principle 2), except for the short-lived sockets of birthday probing. The socket closes
+     * (docs/architecture.md, principle 2), except for the short-lived sockets of birthday probing. The socket closes
      * with the loop, or earlier with {@link #closeSocket}. Call it before {@link #start()} or on the loop
      * thread.
      *

@@ -18,7 +18,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The blocking {@link PeerConnection} over a {@link PeerLink}'s sans-IO connection (DESIGN.md principle 3):
+ * The blocking {@link PeerConnection} over a {@link PeerLink}'s sans-IO connection (docs/architecture.md, principle 3):
  * the streams, half-close, abort, close and statistics are reliability's {@link ReliableConnection}
  * attached to the link; this class adds what punching knows about the connection: the peer's name, the
  * punched path and how long connecting took.

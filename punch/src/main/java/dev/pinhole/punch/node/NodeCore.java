@@ -50,8 +50,8 @@ import java.util.concurrent.CompletionException;
 import java.util.random.RandomGenerator;
 
 /**
- * The orchestration of one Pinhole node, sans-IO on one {@link DatagramEndpoint} (DESIGN.md principles 1
- * and 2): the same code runs on the real {@code UdpEventLoop} ({@link dev.pinhole.punch.PinholeNode}) and on
+ * The orchestration of one Pinhole node, driven through one {@link DatagramEndpoint} and its timers (docs/architecture.md, "The sans-IO
+ * boundary", and principle 2): the same code runs on the real {@code UdpEventLoop} ({@link dev.pinhole.punch.PinholeNode}) and on
  * the simulator's endpoints.
  *
  * <h2>One socket</h2>
@@ -131,7 +131,7 @@ public final class NodeCore {
     private final Set<CompletableFuture<PeerLink>> pendingConnects = new HashSet<>();
     /** Normalised names of the peers a connect is running for. */
     private final Set<String> connectingTo = new HashSet<>();
-    /** Transports on birthday-probing sockets that carry a nominated path (DESIGN.md principle 2's exception). */
+    /** Transports on birthday-probing sockets that carry a nominated path (the exception to docs/architecture.md's principle 2). */
     private final Map<DatagramEndpoint, TransportEndpoint> extraTransports = new IdentityHashMap<>();
     /** Links whose connection has not ended, told when {@link #close} ends them. */
     private final Set<PeerLink> links = Collections.newSetFromMap(new IdentityHashMap<>());

@@ -24,7 +24,7 @@ import java.util.Objects;
  * @param transportConfig  the reliable transport's settings
  * @param connectTimeoutNs how long {@link NodeCore#connect} keeps asking the server for a peer that is not
  *                         registered yet
- * @param socketTtl        the driver's TTL hook for priming against the Linux conntrack clash (LAB.md);
+ * @param socketTtl        the driver's TTL hook for priming against the Linux conntrack clash (docs/lab.md);
  *                         {@link SocketTtl#NONE} sends no priming datagrams
  * @param probeSockets     the driver's extra sockets for the hard side of birthday probing;
  *                         {@link ProbeSockets#NONE} never plays that side

@@ -89,7 +89,7 @@ final class PeerPaths implements TraversalListener {
     }
 
     /**
-     * Starts the relay beside the checks (issue 5's order): allocate now, so the relay is ready when the
+     * Starts the relay beside the checks (docs/decisions/0005-relay-beside-the-checks-and-migration.md): allocate now, so the relay is ready when the
      * fallback delay passes; tell the peer our relayed address through the rendezvous server; admit its.
      */
     void startRelay() {

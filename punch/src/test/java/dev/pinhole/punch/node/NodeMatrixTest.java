@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Every pair of NAT behaviours of the traversal matrix, now with whole nodes and the rendezvous server's
- * built-in relay: each pair must connect (issue 5: every pair that can reach a server), directly exactly
+ * built-in relay: each pair must connect (every pair that can reach a server), directly exactly
  * where {@link ExpectedOutcome} says a punch works and through the relay elsewhere, and the time from
  * {@code connect} to the peer reading the first byte is recorded. A pair whose direct path takes longer
  * than the fallback delay (birthday probing) starts on the relay and must end on the direct path.

@@ -27,7 +27,7 @@ import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.Test;
 
 /**
- * Relaying on the simulator (issue 5): the rendezvous server offers its built-in relay (a real
+ * Relaying on the simulator: the rendezvous server offers its built-in relay (a real
  * {@code TurnServer}), nodes fall back to it when the direct checks find nothing within the fallback delay,
  * move a live stream to a direct path that appears later, and survive or clearly fail when the relay goes
  * away. Every failure message carries the seed; replay by running the test again (the seeds are fixed).
