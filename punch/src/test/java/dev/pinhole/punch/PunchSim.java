@@ -9,7 +9,9 @@ import dev.pinhole.protocol.stun.StunClient;
 import dev.pinhole.protocol.stun.StunTransactionConfig;
 import dev.pinhole.punch.relay.TurnClient;
 import dev.pinhole.punch.relay.TurnException;
+import dev.pinhole.punch.stun.TrackedEndpoint;
 import dev.pinhole.punch.traversal.ProbeSockets;
+import dev.pinhole.sim.CountingAllocator;
 import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.sim.SimFixture;
 import dev.pinhole.sim.SimHost;
@@ -19,12 +21,21 @@ import java.util.concurrent.CompletionException;
 
 /**
  * The punch tests' layer on {@link SimFixture}: the parts of a simulated world that need the peer
- * library (TURN clients, probe sockets). Each test package's world extends it with its servers and
- * peers, closing them before {@code super.close()}.
+ * library (TURN clients, probe sockets, endpoints whose buffers are counted apart from the simulator's).
+ * Each test package's world extends it with its servers and peers, closing them before
+ * {@code super.close()}.
  */
 public class PunchSim extends SimFixture {
+    /** What protocol code allocates through {@link #tracked} endpoints; {@link #close()} requires it all released. */
+    public final CountingAllocator protocolAllocator = countedAllocator();
+
     public PunchSim(long seed) {
         super(seed);
+    }
+
+    /** {@code endpoint} with {@link #protocolAllocator} as its allocator, so protocol code's buffers are counted. */
+    public TrackedEndpoint tracked(DatagramEndpoint endpoint) {
+        return new TrackedEndpoint(endpoint, protocolAllocator);
     }
 
     /**

@@ -15,7 +15,6 @@ import dev.pinhole.server.stun.StunBindingServer;
 import dev.pinhole.protocol.stun.StunClient;
 import dev.pinhole.protocol.stun.StunTransactionConfig;
 import dev.pinhole.punch.stun.TrackedEndpoint;
-import dev.pinhole.punch.stun.TrackingAllocator;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
@@ -30,7 +29,7 @@ class BindingLifetimeDiscoverySimTest {
 
     private final CountingAllocator simAllocator = new CountingAllocator();
     private final Simulator sim = new Simulator(0x71FEL, simAllocator);
-    private final TrackingAllocator allocator = new TrackingAllocator();
+    private final CountingAllocator allocator = new CountingAllocator();
     private StunClient x;
     private StunClient y;
 
@@ -39,7 +38,7 @@ class BindingLifetimeDiscoverySimTest {
         assertEquals(0, x.pendingCount() + y.pendingCount(), "no transaction left behind");
         sim.close();
         assertEquals(0, simAllocator.liveBuffers(), "simulator buffers alive of " + simAllocator.allocatedBuffers());
-        assertEquals(0, allocator.live(), "buffers alive of " + allocator.allocated());
+        assertEquals(0, allocator.liveBuffers(), "buffers alive of " + allocator.allocatedBuffers());
     }
 
     private DatagramEndpoint tracked(SimEndpoint endpoint) {

@@ -27,7 +27,6 @@ import dev.pinhole.server.stun.StunBindingServer;
 import dev.pinhole.protocol.stun.StunClient;
 import dev.pinhole.protocol.stun.StunTransactionConfig;
 import dev.pinhole.punch.stun.TrackedEndpoint;
-import dev.pinhole.punch.stun.TrackingAllocator;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -55,7 +54,7 @@ class NatBehaviorDiscoverySimTest {
     private static final class World implements AutoCloseable {
         final long seed;
         final Simulator sim;
-        final TrackingAllocator allocator = new TrackingAllocator();
+        final CountingAllocator allocator = new CountingAllocator();
         final CountingAllocator simAllocator = new CountingAllocator();
         final StunBindingServer server;
         Nat nat;
@@ -104,7 +103,7 @@ class NatBehaviorDiscoverySimTest {
             assertEquals(0, client.pendingCount(), "no transaction left behind (seed " + seed + ")");
             sim.close();
             assertEquals(0, simAllocator.liveBuffers(), "simulator buffers alive (seed " + seed + ")");
-            assertEquals(0, allocator.live(), "buffers alive of " + allocator.allocated() + " (seed " + seed + ")");
+            assertEquals(0, allocator.liveBuffers(), "buffers alive of " + allocator.allocatedBuffers() + " (seed " + seed + ")");
         }
     }
 

@@ -48,7 +48,7 @@ class StunClientSimTest {
 
     private final CountingAllocator simAllocator = new CountingAllocator();
     private final Simulator sim = new Simulator(SEED, simAllocator);
-    private final TrackingAllocator allocator = new TrackingAllocator();
+    private final CountingAllocator allocator = new CountingAllocator();
     private final SimHost serverHost = sim.internet().addHost("198.51.100.10");
     private final InetSocketAddress serverAddress = address("198.51.100.10", 3478);
 
@@ -56,7 +56,7 @@ class StunClientSimTest {
     void closeAndCheckBuffers() {
         sim.close();
         assertEquals(0, simAllocator.liveBuffers(), "simulator buffers alive of " + simAllocator.allocatedBuffers());
-        assertEquals(0, allocator.live(), "buffers still alive of " + allocator.allocated() + " allocated (seed " + SEED + ")");
+        assertEquals(0, allocator.liveBuffers(), "buffers still alive of " + allocator.allocatedBuffers() + " allocated (seed " + SEED + ")");
     }
 
     private TrackedEndpoint tracked(SimEndpoint endpoint) {
