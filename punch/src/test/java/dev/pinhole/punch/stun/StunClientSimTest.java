@@ -14,6 +14,7 @@ import dev.pinhole.protocol.stun.StunTransactionConfig;
 import dev.pinhole.protocol.stun.StunTransactionFailure;
 import dev.pinhole.protocol.stun.StunWriter;
 import dev.pinhole.protocol.stun.TransactionId;
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.server.stun.StunBindingServer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -46,21 +47,19 @@ class StunClientSimTest {
     private static final long SECOND = 1_000_000_000L;
     private static final long SEED = 0x5EEDL;
 
-    private final CountingAllocator simAllocator = new CountingAllocator();
-    private final Simulator sim = new Simulator(SEED, simAllocator);
-    private final CountingAllocator allocator = new CountingAllocator();
-    private final SimHost serverHost = sim.internet().addHost("198.51.100.10");
+    private final PunchSim world = new PunchSim(SEED);
+    private final Simulator sim = world.sim;
+    private final CountingAllocator allocator = world.protocolAllocator;
+    private final SimHost serverHost = world.publicHost("198.51.100.10");
     private final InetSocketAddress serverAddress = address("198.51.100.10", 3478);
 
     @AfterEach
     void closeAndCheckBuffers() {
-        sim.close();
-        assertEquals(0, simAllocator.liveBuffers(), "simulator buffers alive of " + simAllocator.allocatedBuffers());
-        assertEquals(0, allocator.liveBuffers(), "buffers still alive of " + allocator.allocatedBuffers() + " allocated (seed " + SEED + ")");
+        world.close();
     }
 
     private TrackedEndpoint tracked(SimEndpoint endpoint) {
-        return new TrackedEndpoint(endpoint, allocator);
+        return world.tracked(endpoint);
     }
 
     private StunClient client(SimEndpoint endpoint) {
