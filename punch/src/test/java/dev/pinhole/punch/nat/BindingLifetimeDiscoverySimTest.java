@@ -1,5 +1,6 @@
 package dev.pinhole.punch.nat;
 
+import static dev.pinhole.sim.SimFixture.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +10,7 @@ import dev.pinhole.punch.PunchSim;
 import dev.pinhole.sim.Nat;
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.sim.SimFixture;
 import dev.pinhole.sim.SimHost;
 import dev.pinhole.sim.Simulator;
 import dev.pinhole.server.stun.StunBindingServer;
@@ -21,8 +23,7 @@ import org.junit.jupiter.api.Test;
 
 /** RFC 5780 §4.6 binding lifetime search against simulated NATs with known mapping timeouts. */
 class BindingLifetimeDiscoverySimTest {
-    private static final long SECOND = 1_000_000_000L;
-    private static final InetSocketAddress SERVER = NatBehaviorDiscoverySimTest.address("198.51.100.10", 3478);
+    private static final InetSocketAddress SERVER = SimFixture.address("198.51.100.10", 3478);
     private static final BindingLifetimeDiscovery.Options FAST =
         new BindingLifetimeDiscovery.Options(5 * SECOND, 120 * SECOND, SECOND, null);
 

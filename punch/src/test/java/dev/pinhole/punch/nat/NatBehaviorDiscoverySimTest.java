@@ -7,6 +7,8 @@ import dev.pinhole.protocol.nat.NatBehavior;
 import dev.pinhole.protocol.nat.NatFiltering;
 import dev.pinhole.protocol.nat.NatMapping;
 
+import static dev.pinhole.sim.SimFixture.SECOND;
+import static dev.pinhole.sim.SimFixture.address;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -25,9 +27,7 @@ import dev.pinhole.sim.SimHost;
 import dev.pinhole.server.stun.StunBindingServer;
 import dev.pinhole.protocol.stun.StunClient;
 import dev.pinhole.protocol.stun.StunTransactionConfig;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -44,7 +44,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * configured to do.
  */
 class NatBehaviorDiscoverySimTest {
-    private static final long SECOND = 1_000_000_000L;
     private static final InetSocketAddress SERVER = address("198.51.100.10", 3478);
     private static final InetSocketAddress SERVER_OTHER = address("198.51.100.11", 3479);
 
@@ -262,14 +261,6 @@ class NatBehaviorDiscoverySimTest {
             try (World world = new World(seed, true).behind(config, link)) {
                 assertMatches(config, world.discover(NatDiscoveryOptions.DEFAULT), world);
             }
-        }
-    }
-
-    static InetSocketAddress address(String ip, int port) {
-        try {
-            return new InetSocketAddress(InetAddress.getByName(ip), port);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException(ip, e);
         }
     }
 }

@@ -16,7 +16,8 @@ import dev.pinhole.protocol.stun.TransactionId;
 import dev.pinhole.punch.PunchSim;
 import dev.pinhole.server.stun.StunBindingServer;
 
-import static dev.pinhole.punch.stun.StunClientSimTest.address;
+import static dev.pinhole.sim.SimFixture.SECOND;
+import static dev.pinhole.sim.SimFixture.address;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -41,7 +42,6 @@ import org.junit.jupiter.api.Test;
 
 /** {@link StunBindingServer}: RFC 5780 §6 behaviour, 420 answers and the amplification bound. */
 class StunBindingServerTest {
-    private static final long SECOND = 1_000_000_000L;
     private static final InetSocketAddress PRIMARY = address("198.51.100.10", 3478);
     private static final InetSocketAddress ALT_PORT = address("198.51.100.10", 3479);
     private static final InetSocketAddress ALT_IP = address("198.51.100.11", 3478);

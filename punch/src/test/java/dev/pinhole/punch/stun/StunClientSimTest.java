@@ -17,6 +17,9 @@ import dev.pinhole.protocol.stun.TransactionId;
 import dev.pinhole.punch.PunchSim;
 import dev.pinhole.server.stun.StunBindingServer;
 
+import static dev.pinhole.sim.SimFixture.MS;
+import static dev.pinhole.sim.SimFixture.SECOND;
+import static dev.pinhole.sim.SimFixture.address;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -31,7 +34,6 @@ import dev.pinhole.sim.SimHost;
 import dev.pinhole.sim.CountingAllocator;
 import dev.pinhole.sim.Simulator;
 import io.netty.buffer.ByteBuf;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,8 +45,6 @@ import org.junit.jupiter.api.Test;
 
 /** {@link StunClient} transactions on the deterministic simulator: timing, matching, bad responses. */
 class StunClientSimTest {
-    private static final long MS = 1_000_000L;
-    private static final long SECOND = 1_000_000_000L;
     private static final long SEED = 0x5EEDL;
 
     private final PunchSim world = new PunchSim(SEED);
@@ -369,13 +369,5 @@ class StunClientSimTest {
                 endpoint.send(buffer, sender);
             });
         });
-    }
-
-    static InetSocketAddress address(String ip, int port) {
-        try {
-            return new InetSocketAddress(InetAddress.getByName(ip), port);
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalArgumentException(ip, e);
-        }
     }
 }
