@@ -75,7 +75,7 @@ public class SimFixture implements AutoCloseable {
      * {@code natConfig} is null, on the public internet at {@code ip}; its links are {@code link}. The NAT is
      * the host's {@code network().nat()}.
      */
-    public SimHost host(String natIp, NatConfig natConfig, String ip, LinkConfig link) {
+    public SimHost addHost(String natIp, NatConfig natConfig, String ip, LinkConfig link) {
         return natConfig == null ? internet.addHost(ip, link) : nat(natIp, natConfig).inside().addHost(ip, link);
     }
 

@@ -179,7 +179,7 @@ final class NodeSim {
 
         /** A node behind its own NAT at {@code natIp}; with a null {@code natConfig}, on the internet at {@code privateIp}. */
         Node node(String name, String natIp, NatConfig natConfig, String privateIp, LinkConfig access) {
-            SimHost host = host(natIp, natConfig, privateIp, access);
+            SimHost host = addHost(natIp, natConfig, privateIp, access);
             SimEndpoint endpoint = host.bind(4000);
             ProbeSockets probeSockets = probeSockets(host, null);
             NodeSettings settings = new NodeSettings(name, rendezvous, stunServers, HostAddresses.of(List.of()),

@@ -65,7 +65,7 @@ final class SimTransfer extends SimFixture {
     SimTransfer(long seed, TransportConfig config, LinkConfig uplink, LinkConfig downlink, NatConfig natConfig,
                 byte[] clientPayload, byte[] serverPayload, int maxWriteChunk, int maxReadChunk, long readBytesPerMs) {
         super(seed);
-        clientHost = host(NAT_IP, natConfig, natConfig == null ? CLIENT_IP : PRIVATE_CLIENT_IP, uplink);
+        clientHost = addHost(NAT_IP, natConfig, natConfig == null ? CLIENT_IP : PRIVATE_CLIENT_IP, uplink);
         nat = clientHost.network().nat();
         clientHost.downlink(downlink);
         serverHost = publicHost(SERVER_IP, LinkConfig.PERFECT);
