@@ -18,6 +18,10 @@ import io.netty.buffer.UnpooledHeapByteBuf;
  * says how many buffers leaked, not where: to find the allocation site, replay the seed on the
  * pooled allocator ({@link Simulator#Simulator(long)}) with paranoid detection.
  *
+ * <p>Tests of code that allocates outside a simulation (buffers, codecs, or protocol code behind an
+ * endpoint wrapper whose {@code allocator()} is this one) use it the same way, and end with
+ * {@link #assertAllReleased()}.
+ *
  * <p>Not thread-safe: allocate and release on the simulator's thread.
  */
 public final class CountingAllocator implements ByteBufAllocator {
@@ -37,6 +41,13 @@ public final class CountingAllocator implements ByteBufAllocator {
     /** Buffers allocated since creation. */
     public long allocatedBuffers() {
         return allocated;
+    }
+
+    /** Throws an {@link AssertionError} unless every buffer allocated was released. */
+    public void assertAllReleased() {
+        if (live != 0) {
+            throw new AssertionError(live + " buffers still held out of " + allocated + " allocated");
+        }
     }
 
     @Override

@@ -14,5 +14,11 @@
  * <p>A datagram's path: sender's uplink, routing in the sender's realm, then for each NAT on the
  * way out its translation and its outside uplink; routing in the destination realm; for each NAT on
  * the way in its outside downlink and its translation; the receiver's downlink; the endpoint.
+ *
+ * <p>For tests: {@link dev.pinhole.sim.SimFixture} is the simulated world every module's simulation
+ * tests build on (seeded simulator, hosts and NATs, running to a condition or a virtual deadline,
+ * failures that name the seed, leak and datagram accounting on close); modules above this one extend
+ * it with their servers and peers. {@link dev.pinhole.sim.CountingAllocator} counts buffers exactly
+ * and {@link dev.pinhole.sim.RecordingEndpoint} records what is sent.
  */
 package dev.pinhole.sim;

@@ -1,21 +1,21 @@
 package dev.pinhole.punch.nat;
 
+import static dev.pinhole.sim.SimFixture.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.DatagramEndpoint;
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.sim.Nat;
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.sim.SimFixture;
 import dev.pinhole.sim.SimHost;
-import dev.pinhole.sim.CountingAllocator;
 import dev.pinhole.sim.Simulator;
 import dev.pinhole.server.stun.StunBindingServer;
 import dev.pinhole.protocol.stun.StunClient;
 import dev.pinhole.protocol.stun.StunTransactionConfig;
-import dev.pinhole.punch.stun.TrackedEndpoint;
-import dev.pinhole.punch.stun.TrackingAllocator;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterEach;
@@ -23,27 +23,23 @@ import org.junit.jupiter.api.Test;
 
 /** RFC 5780 §4.6 binding lifetime search against simulated NATs with known mapping timeouts. */
 class BindingLifetimeDiscoverySimTest {
-    private static final long SECOND = 1_000_000_000L;
-    private static final InetSocketAddress SERVER = NatBehaviorDiscoverySimTest.address("198.51.100.10", 3478);
+    private static final InetSocketAddress SERVER = SimFixture.address("198.51.100.10", 3478);
     private static final BindingLifetimeDiscovery.Options FAST =
         new BindingLifetimeDiscovery.Options(5 * SECOND, 120 * SECOND, SECOND, null);
 
-    private final CountingAllocator simAllocator = new CountingAllocator();
-    private final Simulator sim = new Simulator(0x71FEL, simAllocator);
-    private final TrackingAllocator allocator = new TrackingAllocator();
+    private final PunchSim world = new PunchSim(0x71FEL);
+    private final Simulator sim = world.sim;
     private StunClient x;
     private StunClient y;
 
     @AfterEach
     void closeAndCheckBuffers() {
         assertEquals(0, x.pendingCount() + y.pendingCount(), "no transaction left behind");
-        sim.close();
-        assertEquals(0, simAllocator.liveBuffers(), "simulator buffers alive of " + simAllocator.allocatedBuffers());
-        assertEquals(0, allocator.live(), "buffers alive of " + allocator.allocated());
+        world.close();
     }
 
     private DatagramEndpoint tracked(SimEndpoint endpoint) {
-        return new TrackedEndpoint(endpoint, allocator);
+        return world.tracked(endpoint);
     }
 
     private void world(NatConfig config, boolean rfc5780) {

@@ -7,13 +7,15 @@ import dev.pinhole.protocol.nat.NatBehavior;
 import dev.pinhole.protocol.nat.NatFiltering;
 import dev.pinhole.protocol.nat.NatMapping;
 
+import static dev.pinhole.sim.SimFixture.SECOND;
+import static dev.pinhole.sim.SimFixture.address;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.DatagramEndpoint;
-import dev.pinhole.sim.CountingAllocator;
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.sim.Nat;
 import dev.pinhole.sim.NatConfig;
@@ -22,15 +24,10 @@ import dev.pinhole.sim.NatConfig.MappingBehavior;
 import dev.pinhole.sim.NatConfig.PortAllocation;
 import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.sim.SimHost;
-import dev.pinhole.sim.Simulator;
 import dev.pinhole.server.stun.StunBindingServer;
 import dev.pinhole.protocol.stun.StunClient;
 import dev.pinhole.protocol.stun.StunTransactionConfig;
-import dev.pinhole.punch.stun.TrackedEndpoint;
-import dev.pinhole.punch.stun.TrackingAllocator;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -47,27 +44,21 @@ import org.junit.jupiter.params.provider.MethodSource;
  * configured to do.
  */
 class NatBehaviorDiscoverySimTest {
-    private static final long SECOND = 1_000_000_000L;
     private static final InetSocketAddress SERVER = address("198.51.100.10", 3478);
     private static final InetSocketAddress SERVER_OTHER = address("198.51.100.11", 3479);
 
     /** One simulated world: an RFC 5780 server on the internet and a client behind a NAT (or not). */
-    private static final class World implements AutoCloseable {
-        final long seed;
-        final Simulator sim;
-        final TrackingAllocator allocator = new TrackingAllocator();
-        final CountingAllocator simAllocator = new CountingAllocator();
+    private static final class World extends PunchSim {
         final StunBindingServer server;
         Nat nat;
         SimEndpoint clientEndpoint;
         StunClient client;
 
         World(long seed, boolean rfc5780) {
-            this.seed = seed;
-            this.sim = new Simulator(seed, simAllocator);
-            SimHost ip1 = sim.internet().addHost("198.51.100.10");
+            super(seed);
+            SimHost ip1 = publicHost("198.51.100.10");
             if (rfc5780) {
-                SimHost ip2 = sim.internet().addHost("198.51.100.11");
+                SimHost ip2 = publicHost("198.51.100.11");
                 server = StunBindingServer.rfc5780(tracked(ip1.bind(3478)), tracked(ip1.bind(3479)),
                     tracked(ip2.bind(3478)), tracked(ip2.bind(3479)), "pinhole sim").listen();
             } else {
@@ -75,12 +66,8 @@ class NatBehaviorDiscoverySimTest {
             }
         }
 
-        DatagramEndpoint tracked(SimEndpoint endpoint) {
-            return new TrackedEndpoint(endpoint, allocator);
-        }
-
         World behind(NatConfig config, LinkConfig link) {
-            nat = sim.internet().addNat("203.0.113.5", config, link);
+            nat = nat("203.0.113.5", config, link);
             return client(nat.inside().addHost("10.0.0.2").bind(4000));
         }
 
@@ -102,9 +89,7 @@ class NatBehaviorDiscoverySimTest {
         @Override
         public void close() {
             assertEquals(0, client.pendingCount(), "no transaction left behind (seed " + seed + ")");
-            sim.close();
-            assertEquals(0, simAllocator.liveBuffers(), "simulator buffers alive (seed " + seed + ")");
-            assertEquals(0, allocator.live(), "buffers alive of " + allocator.allocated() + " (seed " + seed + ")");
+            super.close();
         }
     }
 
@@ -276,14 +261,6 @@ class NatBehaviorDiscoverySimTest {
             try (World world = new World(seed, true).behind(config, link)) {
                 assertMatches(config, world.discover(NatDiscoveryOptions.DEFAULT), world);
             }
-        }
-    }
-
-    static InetSocketAddress address(String ip, int port) {
-        try {
-            return new InetSocketAddress(InetAddress.getByName(ip), port);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException(ip, e);
         }
     }
 }

@@ -1,8 +1,8 @@
 package dev.pinhole.punch.node;
 
-import static dev.pinhole.punch.node.NodeSim.address;
+import static dev.pinhole.punch.node.NodeSim.World.address;
 import static dev.pinhole.punch.node.NodeSim.bytes;
-import static dev.pinhole.punch.node.NodeSim.failureOf;
+import static dev.pinhole.punch.node.NodeSim.World.failureOf;
 import static dev.pinhole.punch.node.NodeSim.sha256;
 import static dev.pinhole.punch.node.NodeSim.startPumps;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -61,8 +61,8 @@ import org.junit.jupiter.api.Test;
  * may be live after the nodes and the simulator closed. Failure messages carry the seed.
  */
 class NodeCoreSimTest {
-    private static final long MS = NodeSim.MS;
-    private static final long SECOND = NodeSim.SECOND;
+    private static final long MS = World.MS;
+    private static final long SECOND = World.SECOND;
 
     @Test
     void nodesBehindPortRestrictedAndFullConeNatsPunchAndTransferBothWaysByteExact() throws Exception {

@@ -1,8 +1,8 @@
 package dev.pinhole.punch.node;
 
-import static dev.pinhole.punch.node.NodeSim.MS;
-import static dev.pinhole.punch.node.NodeSim.SECOND;
-import static dev.pinhole.punch.node.NodeSim.failureOf;
+import static dev.pinhole.punch.node.NodeSim.World.MS;
+import static dev.pinhole.punch.node.NodeSim.World.SECOND;
+import static dev.pinhole.punch.node.NodeSim.World.failureOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.NatConfig;

@@ -1,7 +1,7 @@
 package dev.pinhole.punch.node;
 
-import static dev.pinhole.punch.node.NodeSim.MS;
-import static dev.pinhole.punch.node.NodeSim.SECOND;
+import static dev.pinhole.punch.node.NodeSim.World.MS;
+import static dev.pinhole.punch.node.NodeSim.World.SECOND;
 import static dev.pinhole.punch.node.NodeSim.bytes;
 import static dev.pinhole.punch.node.NodeSim.connect;
 import static dev.pinhole.punch.node.NodeSim.sha256;

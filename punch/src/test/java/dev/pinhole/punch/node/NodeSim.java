@@ -1,22 +1,9 @@
 package dev.pinhole.punch.node;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.core.net.DatagramEndpoint;
-import dev.pinhole.sim.CountingAllocator;
-import dev.pinhole.sim.LinkConfig;
-import dev.pinhole.sim.Nat;
-import dev.pinhole.sim.NatConfig;
-import dev.pinhole.sim.SimEndpoint;
-import dev.pinhole.sim.SimHost;
-import dev.pinhole.sim.Simulator;
-import dev.pinhole.server.relay.RestCredentials;
-import dev.pinhole.server.relay.TurnServer;
-import dev.pinhole.server.relay.TurnServerConfig;
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.punch.rendezvous.RendezvousClientConfig;
-import dev.pinhole.server.rendezvous.RendezvousServer;
-import dev.pinhole.server.rendezvous.RendezvousServerConfig;
 import dev.pinhole.punch.traversal.HostAddresses;
 import dev.pinhole.punch.traversal.ProbeSockets;
 import dev.pinhole.punch.traversal.SocketTtl;
@@ -24,9 +11,18 @@ import dev.pinhole.punch.traversal.TraversalConfig;
 import dev.pinhole.reliability.TransportConfig;
 import dev.pinhole.reliability.connection.Connection;
 import dev.pinhole.reliability.connection.ConnectionHandler;
-import java.net.InetAddress;
+import dev.pinhole.server.relay.RestCredentials;
+import dev.pinhole.server.relay.TurnServer;
+import dev.pinhole.server.relay.TurnServerConfig;
+import dev.pinhole.server.rendezvous.RendezvousServer;
+import dev.pinhole.server.rendezvous.RendezvousServerConfig;
+import dev.pinhole.sim.LinkConfig;
+import dev.pinhole.sim.Nat;
+import dev.pinhole.sim.NatConfig;
+import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.sim.SimHost;
+import dev.pinhole.sim.Simulator;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -34,14 +30,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.function.LongSupplier;
 
 /** The simulated world of the node tests: a rendezvous server (optionally with its relay), nodes behind NATs, pumps. */
 final class NodeSim {
-    static final long MS = 1_000_000L;
-    static final long SECOND = 1_000_000_000L;
-
     private NodeSim() {
     }
 
@@ -124,11 +116,11 @@ final class NodeSim {
         }
     }
 
-    /** The public internet with the rendezvous server on 198.51.100.10 and .11 (RFC 5780 alternates). */
-    static final class World implements AutoCloseable {
-        final long seed;
-        final CountingAllocator allocator = new CountingAllocator();
-        final Simulator sim;
+    /**
+     * The public internet with the rendezvous server on 198.51.100.10 and .11 (RFC 5780 alternates). {@link #close()}
+     * closes nodes and servers, lets 100 ms pass, then checks as {@link PunchSim} does.
+     */
+    static final class World extends PunchSim {
         /** Where the built-in relay listens when the world has one. */
         static final InetSocketAddress RELAY = address("198.51.100.20", 3478);
         /** The simulator starts at time 0; credentials expire in Unix seconds, so the world starts in 2023. */
@@ -157,15 +149,14 @@ final class NodeSim {
          *                  {@link #RELAY} with TURN REST credentials the rendezvous server issues
          */
         World(long seed, boolean withRelay) {
-            this.seed = seed;
-            this.sim = new Simulator(seed, allocator);
-            SimHost primary = sim.internet().addHost("198.51.100.10");
-            SimHost alternate = sim.internet().addHost("198.51.100.11");
+            super(seed);
+            SimHost primary = publicHost("198.51.100.10");
+            SimHost alternate = publicHost("198.51.100.11");
             RendezvousServerConfig.Builder config = RendezvousServerConfig.builder().random(sim.random("server"));
             if (withRelay) {
                 byte[] secret = "relay secret of this world".getBytes(StandardCharsets.UTF_8);
                 LongSupplier unixSeconds = () -> UNIX_EPOCH_OFFSET_SECONDS + sim.nowNs() / SECOND;
-                SimHost relayHost = sim.internet().addHost(RELAY.getAddress().getHostAddress());
+                SimHost relayHost = publicHost(RELAY.getAddress().getHostAddress());
                 relayServer = new TurnServer(relayHost.bind(RELAY.getPort()), () -> relayHost.bind(0),
                         new RestCredentials(secret, unixSeconds), TurnServerConfig.defaults(), sim.random("relay"))
                         .listen();
@@ -188,25 +179,14 @@ final class NodeSim {
 
         /** A node behind its own NAT at {@code natIp}; with a null {@code natConfig}, on the internet at {@code privateIp}. */
         Node node(String name, String natIp, NatConfig natConfig, String privateIp, LinkConfig access) {
-            Nat nat = natConfig == null ? null : sim.internet().addNat(natIp, natConfig);
-            SimHost host = nat == null ? sim.internet().addHost(privateIp, access) : nat.inside().addHost(privateIp, access);
+            SimHost host = addHost(natIp, natConfig, privateIp, access);
             SimEndpoint endpoint = host.bind(4000);
-            ProbeSockets probeSockets = new ProbeSockets() {
-                @Override
-                public DatagramEndpoint open() {
-                    return host.bind(0);
-                }
-
-                @Override
-                public void close(DatagramEndpoint socket) {
-                    ((SimEndpoint) socket).close();
-                }
-            };
+            ProbeSockets probeSockets = probeSockets(host, null);
             NodeSettings settings = new NodeSettings(name, rendezvous, stunServers, HostAddresses.of(List.of()),
                     RendezvousClientConfig.builder().random(sim.random("rendezvous/" + name)).build(),
                     TraversalConfig.DEFAULT, TransportConfig.DEFAULT, 30 * SECOND, SocketTtl.NONE, probeSockets)
                     .withRelay(relay);
-            Node node = new Node(endpoint, settings, sim, name, nat);
+            Node node = new Node(endpoint, settings, sim, name, host.network().nat());
             nodes.add(node);
             return node;
         }
@@ -231,9 +211,8 @@ final class NodeSim {
             if (relayServer != null) {
                 relayServer.close();
             }
-            sim.runFor(100 * MS);
-            sim.close();
-            assertEquals(0, allocator.liveBuffers(), "seed " + seed + ": live buffers after close");
+            runFor(100 * MS);
+            super.close();
         }
     }
 
@@ -250,14 +229,6 @@ final class NodeSim {
         return MessageDigest.getInstance("SHA-256").digest(data);
     }
 
-    static InetSocketAddress address(String ip, int port) {
-        try {
-            return new InetSocketAddress(InetAddress.getByName(ip), port);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException(ip, e);
-        }
-    }
-
     /** Both ends of the connection {@link #connect} opened. */
     record Linked(PeerLink alice, PeerLink bob) {
     }
@@ -268,10 +239,10 @@ final class NodeSim {
      */
     static Linked connect(World world, Node from, Node to) {
         CompletableFuture<PeerLink> connecting = from.core.connect(to.name);
-        world.sim.runUntil(() -> connecting.isDone() && !to.incoming.isEmpty(), 60 * SECOND);
+        world.sim.runUntil(() -> connecting.isDone() && !to.incoming.isEmpty(), 60 * World.SECOND);
         assertTrue(connecting.isDone() && !connecting.isCompletedExceptionally() && !to.incoming.isEmpty(),
                 "seed " + world.seed + ": " + from.name + " should connect to " + to.name + ", got "
-                + failureOf(connecting) + " and " + to.incoming.size() + " accepted");
+                + World.failureOf(connecting) + " and " + to.incoming.size() + " accepted");
         return new Linked(connecting.join(), to.incoming.get(0));
     }
 
@@ -289,20 +260,5 @@ final class NodeSim {
         pumps.alice().start(link.alice());
         pumps.bob().start(link.bob());
         return pumps;
-    }
-
-    static String failureOf(CompletableFuture<?> future) {
-        if (!future.isDone()) {
-            return "no outcome yet";
-        }
-        try {
-            future.get();
-            return "no failure";
-        } catch (ExecutionException e) {
-            return String.valueOf(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "interrupted";
-        }
     }
 }

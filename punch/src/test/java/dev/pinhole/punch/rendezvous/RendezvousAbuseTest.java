@@ -19,7 +19,6 @@ import dev.pinhole.protocol.stun.StunMessageType;
 import dev.pinhole.protocol.stun.StunParseResult;
 import dev.pinhole.protocol.stun.StunReader;
 import dev.pinhole.protocol.stun.StunWriter;
-import dev.pinhole.punch.stun.TrackedEndpoint;
 import dev.pinhole.punch.traversal.Introduction;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -52,7 +51,7 @@ class RendezvousAbuseTest {
         RendezvousServerConfig config = RendezvousServerConfig.builder().secret("correct horse")
             .random(net.sim.random("server")).build();
         net.serverEndpoint = net.serverHost.bind(RendezvousSim.SERVER_PORT);
-        InterceptingEndpoint tap = new InterceptingEndpoint(new TrackedEndpoint(net.serverEndpoint, net.allocator),
+        InterceptingEndpoint tap = new InterceptingEndpoint(net.tracked(net.serverEndpoint),
             (bytes, to) -> false);
         List<byte[]> sent = tap.sent;
         net.server = RendezvousServer.listen(tap, config);
@@ -63,7 +62,7 @@ class RendezvousAbuseTest {
 
         Introduction introduction = net.await(alice.client().connect("bob"), 5 * SECOND);
         net.await(alice.client().listPeers(), 5 * SECOND);
-        net.run(1 * SECOND);
+        net.runFor(1 * SECOND);
 
         assertEquals("bob", introduction.peerName(), "introduced");
         assertEquals(1, bob.listener().introductions.size(), "bob introduced");
@@ -191,7 +190,7 @@ class RendezvousAbuseTest {
                         byte[] request = attacker.request(method, body.getValue(), withNonce ? forgedNonce : null,
                             wrongKey, fingerprint);
                         attacker.send(request);
-                        net.run(200 * MS);
+                        net.runFor(200 * MS);
                         int bytes = 0;
                         for (byte[] response : attacker.received) {
                             assertTrue(response.length <= request.length, name + ": answered " + response.length
@@ -219,14 +218,14 @@ class RendezvousAbuseTest {
         Consumer<StunWriter> padded = register.andThen(w -> w.addBytes(StunAttributeType.PADDING, new byte[64]));
 
         int requestBytes = raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, padded, null, null, true));
-        net.run(100 * MS);
+        net.runFor(100 * MS);
 
         assertEquals(438, raw.lastCode(), "438 Stale Nonce");
         assertTrue(raw.received.get(0).length <= requestBytes, "438 fits the request");
         byte[] nonce = raw.lastNonce();
         assertNotNull(nonce, "with a NONCE");
         raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, register, nonce, null, true));
-        net.run(100 * MS);
+        net.runFor(100 * MS);
         assertEquals(0, raw.lastCode(), "registered with the nonce");
         assertTrue(net.server.isRegistered("raw"), "server has it");
     }
@@ -240,15 +239,15 @@ class RendezvousAbuseTest {
             net.sim.random("second"));
         Consumer<StunWriter> padded = w -> w.addBytes(StunAttributeType.PADDING, new byte[128]);
         first.send(first.request(RendezvousProtocol.METHOD_LIST_PEERS, padded, null, null, true));
-        net.run(100 * MS);
+        net.runFor(100 * MS);
         byte[] nonce = first.lastNonce();
 
         second.send(second.request(RendezvousProtocol.METHOD_LIST_PEERS, padded, nonce, null, true));
-        net.run(100 * MS);
+        net.runFor(100 * MS);
 
         assertEquals(438, second.lastCode(), "another address cannot use it");
         first.send(first.request(RendezvousProtocol.METHOD_LIST_PEERS, w -> { }, nonce, null, true));
-        net.run(100 * MS);
+        net.runFor(100 * MS);
         assertEquals(0, first.lastCode(), "its own address can");
     }
 
@@ -261,7 +260,7 @@ class RendezvousAbuseTest {
         for (boolean fingerprint : new boolean[] {false, true}) {
             raw.received.clear();
             int requestBytes = raw.send(raw.request(StunMessageType.METHOD_BINDING, w -> { }, null, null, fingerprint));
-            net.run(100 * MS);
+            net.runFor(100 * MS);
             assertEquals(1, raw.received.size(), "a Binding request is answered");
             int responseBytes = raw.received.get(0).length;
             assertTrue(responseBytes <= 3 * requestBytes, responseBytes + " bytes for a " + requestBytes + "-byte request");
@@ -282,10 +281,10 @@ class RendezvousAbuseTest {
         Consumer<StunWriter> connect = w -> w.addString(RendezvousProtocol.ATTR_PEER_NAME, "bob");
         raw.send(raw.request(RendezvousProtocol.METHOD_CONNECT,
             connect.andThen(w -> w.addBytes(StunAttributeType.PADDING, new byte[128])), null, null, true));
-        net.run(100 * MS);
+        net.runFor(100 * MS);
 
         raw.send(raw.request(RendezvousProtocol.METHOD_CONNECT, connect, raw.lastNonce(), null, true));
-        net.run(1 * SECOND);
+        net.runFor(1 * SECOND);
 
         assertEquals(403, raw.lastCode(), "register first");
         assertEquals(0, net.server.stats().introductionsSent(), "no introduction went anywhere");
@@ -310,7 +309,7 @@ class RendezvousAbuseTest {
         net.register(alice);
         net.register(bob);
         Introduction introduction = net.await(alice.client().connect("bob"), 5 * SECOND);
-        net.run(2 * SECOND);
+        net.runFor(2 * SECOND);
 
         assertEquals("bob", introduction.peerName(), "alice and bob were served during the flood");
         long limited = net.server.stats().rateLimited();
@@ -327,7 +326,7 @@ class RendezvousAbuseTest {
             RawPeer source = new RawPeer(net.sim.internet().addHost("192.0.2." + (100 + i)).bind(7000), net.serverAddress,
                 net.sim.random("source" + i));
             source.send(source.request(RendezvousProtocol.METHOD_LIST_PEERS, w -> { }, null, null, true));
-            net.run(10 * MS);
+            net.runFor(10 * MS);
         }
 
         assertEquals(4, net.server.stats().trackedSources(), "never more than the cap");

@@ -19,7 +19,6 @@ import dev.pinhole.sim.SimTracer;
 import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
 import dev.pinhole.protocol.stun.StunClass;
 import dev.pinhole.protocol.stun.StunMessageType;
-import dev.pinhole.punch.stun.TrackedEndpoint;
 import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.punch.traversal.Introduction;
@@ -63,7 +62,7 @@ class RendezvousConnectTest {
         CompletableFuture<Introduction> connecting = alice.client().connect("bob");
         connecting.thenRun(() -> aliceAtNs[0] = net.sim.nowNs());
         Introduction forAlice = net.await(connecting, 5 * SECOND);
-        net.run(1 * SECOND);
+        net.runFor(1 * SECOND);
 
         assertEquals(1, bob.listener().introductions.size(), "bob was introduced once");
         Introduction forBob = bob.listener().introductions.get(0);
@@ -158,7 +157,7 @@ class RendezvousConnectTest {
         net.register(alice);
         net.register(bob);
         bob.crash();
-        net.run(46 * SECOND);
+        net.runFor(46 * SECOND);
 
         Throwable failure = net.awaitFailure(alice.client().connect("bob"), 5 * SECOND);
 
@@ -207,7 +206,7 @@ class RendezvousConnectTest {
                 lossy.await(bob.client().register("bob", RendezvousSim.hostCandidates(bob)), 60 * SECOND);
 
                 Introduction forAlice = lossy.await(alice.client().connect("bob"), 60 * SECOND);
-                lossy.run(20 * SECOND);
+                lossy.runFor(20 * SECOND);
 
                 assertEquals("bob", forAlice.peerName(), "seed " + seed);
                 assertEquals(1, bob.listener().introductions.size(), "bob delivered once despite retransmissions, seed " + seed);
@@ -238,7 +237,7 @@ class RendezvousConnectTest {
         net.register(bob);
 
         Introduction forAlice = net.await(alice.client().connect("bob"), 5 * SECOND);
-        net.run(10 * SECOND);
+        net.runFor(10 * SECOND);
 
         assertEquals("bob", forAlice.peerName(), "alice was introduced");
         assertEquals(1, bob.listener().introductions.size(), "bob was introduced once, not twice");
@@ -251,7 +250,7 @@ class RendezvousConnectTest {
         int introduction = StunMessageType.of(RendezvousProtocol.METHOD_INTRODUCTION, StunClass.REQUEST);
         Peer[] alice = new Peer[1];
         net.serverEndpoint = net.serverHost.bind(RendezvousSim.SERVER_PORT);
-        InterceptingEndpoint lossy = new InterceptingEndpoint(new TrackedEndpoint(net.serverEndpoint, net.allocator),
+        InterceptingEndpoint lossy = new InterceptingEndpoint(net.tracked(net.serverEndpoint),
             (bytes, to) -> ((bytes[0] & 0xFF) << 8 | (bytes[1] & 0xFF)) == introduction
                 && to.equals(alice[0].mappedTowards(net.serverAddress)));
         net.server = RendezvousServer.listen(lossy, RendezvousServerConfig.builder().random(net.sim.random("s")).build());
@@ -280,7 +279,7 @@ class RendezvousConnectTest {
         bob.nat().link(LinkConfig.BLACKHOLE);
 
         Introduction forAlice = net.await(alice.client().connect("bob"), 5 * SECOND);
-        net.run(15 * SECOND);
+        net.runFor(15 * SECOND);
 
         assertEquals("bob", forAlice.peerName(), "alice still gets hers");
         RendezvousServerStats stats = net.server.stats();
@@ -357,7 +356,7 @@ class RendezvousConnectTest {
 
         net.await(alice.client().sendMessage("bob", "hello bob"), 5 * SECOND);
         net.await(alice.client().sendMessage("bob", "second"), 5 * SECOND);
-        net.run(2 * SECOND);
+        net.runFor(2 * SECOND);
 
         assertEquals(List.of("alice: hello bob", "alice: second"), bob.listener().messages, "in order, each once");
         assertEquals(2, net.server.stats().messagesForwarded(), "two forwarded");

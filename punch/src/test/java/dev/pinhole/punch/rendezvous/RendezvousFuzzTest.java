@@ -85,7 +85,7 @@ class RendezvousFuzzTest {
                     w -> w.addBytes(StunAttributeType.PADDING, new byte[128]), null, null, true));
                 fuzzers.add(fuzzer);
             }
-            net.run(100 * MS);
+            net.runFor(100 * MS);
             for (RawPeer fuzzer : fuzzers) {
                 nonces.add(fuzzer.lastNonce());
             }
@@ -95,7 +95,7 @@ class RendezvousFuzzTest {
                 byte[] datagram = fuzzDatagram(random, nonces.get(who));
                 net.sim.schedule(net.sim.nowNs() + random.nextLong(10 * SECOND), () -> fuzzer.send(datagram));
             }
-            net.run(30 * SECOND);
+            net.runFor(30 * SECOND);
 
             RendezvousServerStats stats = net.server.stats();
             String context = " (seed " + seed + ", " + stats + ")";
@@ -112,7 +112,7 @@ class RendezvousFuzzTest {
             reached[4] += stats.candidatesForwarded();
 
             // Still serving: alice and bob kept refreshing through all of it and can still be introduced.
-            net.run(60 * SECOND);
+            net.runFor(60 * SECOND);
             assertTrue(net.server.isRegistered("alice") && net.server.isRegistered("bob"), "refreshed throughout" + context);
             Introduction introduction = net.await(alice.client().connect("bob"), 20 * SECOND);
             assertEquals("bob", introduction.peerName(), "introduced after the fuzzing" + context);
@@ -144,10 +144,10 @@ class RendezvousFuzzTest {
                         buf.release();
                     }
                     if (i % 100 == 0) {
-                        net.run(50 * MS);
+                        net.runFor(50 * MS);
                     }
                 }
-                net.run(20 * SECOND);
+                net.runFor(20 * SECOND);
                 RendezvousServerStats stats = net.server.stats();
                 assertTrue(stats.malformed() > 0, "malformed counted (seed " + seed + ", " + stats + ")");
                 assertTrue(stats.registrations() <= MAX_REGISTRATIONS, "cap held (seed " + seed + ")");
@@ -352,7 +352,7 @@ class RendezvousFuzzTest {
                         expectedOffers += introduction ? 1 : 0;
                     }
                 }
-                net.run(1 * SECOND);
+                net.runFor(1 * SECOND);
                 RendezvousClientStats stats = bob.client().stats();
                 String context = " (seed " + seed + ", " + stats + ")";
                 assertEquals(delivered, stats.introductionsReceived() + stats.candidatesReceived(),

@@ -60,7 +60,7 @@ class RendezvousRegistrationTest {
         Peer alice = net.peerBehindNat("alice");
         net.register(alice);
 
-        net.run(10 * 60 * SECOND);
+        net.runFor(10 * 60 * SECOND);
 
         assertTrue(net.server.isRegistered("alice"), "still registered after 10 minutes of refreshes");
         RendezvousServerStats stats = net.server.stats();
@@ -76,7 +76,7 @@ class RendezvousRegistrationTest {
         Peer alice = net.peerBehindNat("alice", NatConfig.FULL_CONE, b -> b.refreshIntervalNs(5 * SECOND));
 
         Registration registration = net.register(alice);
-        net.run(60 * SECOND);
+        net.runFor(60 * SECOND);
 
         assertEquals(5 * SECOND, registration.refreshIntervalNs(), "client's 5 s is below the server's 15 s");
         assertEquals(12, net.server.stats().refreshes(), "a refresh every 5 s for 60 s");
@@ -90,9 +90,9 @@ class RendezvousRegistrationTest {
         long lastRefreshNs = net.sim.nowNs();
         alice.crash();
 
-        net.run(45 * SECOND - 1 * MS);
+        net.runFor(45 * SECOND - 1 * MS);
         assertTrue(net.server.isRegistered("alice"), "alive until 45 s after the last refresh");
-        net.run(1 * MS);
+        net.runFor(1 * MS);
         assertFalse(net.server.isRegistered("alice"), "gone 45 s after the last refresh (registered at "
             + lastRefreshNs / MS + " ms)");
         assertEquals(1, net.server.stats().expired(), "counted as expired");
@@ -105,15 +105,15 @@ class RendezvousRegistrationTest {
         Peer alice = net.peerBehindNat("alice");
         Peer bob = net.peerBehindNat("bob");
         net.register(alice);
-        net.run(3 * SECOND);
+        net.runFor(3 * SECOND);
         net.register(bob);
 
         net.stopServer();
-        net.run(1 * SECOND);
+        net.runFor(1 * SECOND);
         RendezvousServer restarted = net.startServer();
         assertEquals(0, restarted.registrationCount(), "a new instance starts empty");
 
-        net.run(16 * SECOND);
+        net.runFor(16 * SECOND);
 
         assertTrue(restarted.isRegistered("alice"), "alice re-registered by her refresh");
         assertTrue(restarted.isRegistered("bob"), "bob re-registered by his refresh");
@@ -131,10 +131,10 @@ class RendezvousRegistrationTest {
         net.register(alice);
         net.stopServer();
         // Down from t≈0 to 20 s: the refresh at 15 s retransmits at 15.5, 16.5, 18.5, 22.5 s.
-        net.run(20 * SECOND);
+        net.runFor(20 * SECOND);
         RendezvousServer restarted = net.startServer();
 
-        net.run(5 * SECOND);
+        net.runFor(5 * SECOND);
 
         assertTrue(restarted.isRegistered("alice"), "a retransmission of the pending refresh reached the new server");
         assertTrue(alice.listener().refreshFailures.isEmpty(), "the refresh did not fail");
@@ -156,7 +156,7 @@ class RendezvousRegistrationTest {
         assertEquals(alice.mappedTowards(net.serverAddress), net.server.registeredAddress("alice"), "alice keeps it");
 
         alice.crash();
-        net.run(46 * SECOND);
+        net.runFor(46 * SECOND);
         Registration second = net.await(impostor.client().register("alice", List.of()), 5 * SECOND);
         assertEquals("alice", second.name(), "free after alice's registration expired");
     }
@@ -169,7 +169,7 @@ class RendezvousRegistrationTest {
         net.register(alice);
 
         alice.client().close();
-        net.run(100 * MS);
+        net.runFor(100 * MS);
 
         assertFalse(net.server.isRegistered("alice"), "deregistered by the close, not after 45 s");
         assertEquals(1, net.server.stats().deregistered(), "counted");
@@ -191,9 +191,9 @@ class RendezvousRegistrationTest {
         };
         raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, deregister.andThen(
             w -> w.addBytes(StunAttributeType.PADDING, new byte[128])), null, null, true));
-        net.run(100 * MS);
+        net.runFor(100 * MS);
         raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, deregister, raw.lastNonce(), null, true));
-        net.run(100 * MS);
+        net.runFor(100 * MS);
 
         assertEquals(0, raw.lastCode(), "answered like any deregistration, revealing nothing");
         assertTrue(net.server.isRegistered("alice"), "but alice's registration stands");
@@ -208,7 +208,7 @@ class RendezvousRegistrationTest {
 
         // The NAT reboots (or a carrier-grade NAT rebinds): the next refresh leaves from a new external port.
         alice.nat().clearMappings();
-        net.run(16 * SECOND);
+        net.runFor(16 * SECOND);
 
         assertTrue(net.server.isRegistered("alice"), "still registered");
         assertNotEquals(first.observedAddress(), net.server.registeredAddress("alice"), "under the new mapping");
@@ -271,7 +271,7 @@ class RendezvousRegistrationTest {
         RendezvousException full = assertInstanceOf(RendezvousException.class, failure);
         assertEquals(508, full.errorCode(), "508 server full, got " + full.getMessage());
         assertTrue(full.getMessage().contains("server full"), full.getMessage());
-        net.run(20 * SECOND);
+        net.runFor(20 * SECOND);
         assertEquals(2, net.server.registrationCount(), "never more than the cap");
         assertTrue(net.server.stats().refreshes() >= 2, "a and b keep refreshing");
         assertEquals(1, net.server.stats().serverFull(), "one 508");

@@ -64,7 +64,7 @@ class RendezvousRelayEndToEndTest {
                 net.await(bob.rendezvous().register("bob", List.of()), 5 * SECOND);
 
                 Introduction forAlice = net.await(alice.rendezvous().connect("bob"), 5 * SECOND);
-                net.run(1 * SECOND);
+                net.runFor(1 * SECOND);
                 Introduction forBob = bob.listener().introductions.get(0);
 
                 TurnAllocation aliceAllocation = allocate(net, alice, forAlice.relay());
@@ -73,7 +73,7 @@ class RendezvousRelayEndToEndTest {
                 Candidate bobRelayed = Candidate.of(CandidateType.RELAYED, bobAllocation.relayedAddress());
                 net.await(alice.rendezvous().sendCandidate("bob", aliceRelayed), 5 * SECOND);
                 net.await(bob.rendezvous().sendCandidate("alice", bobRelayed), 5 * SECOND);
-                net.run(1 * SECOND);
+                net.runFor(1 * SECOND);
 
                 assertEquals(List.of(aliceRelayed), bob.listener().candidates, "bob learnt alice's relayed address");
                 assertEquals(List.of(bobRelayed), alice.listener().candidates, "alice learnt bob's relayed address");
@@ -87,7 +87,7 @@ class RendezvousRelayEndToEndTest {
                 bobAllocation.receiver((datagram, sender) -> bobGot.add(ByteBufUtil.getBytes(datagram)));
                 byte[] hello = "hello over the relay".getBytes(StandardCharsets.UTF_8);
                 aliceAllocation.sendTo(toBob.address(), Unpooled.wrappedBuffer(hello));
-                net.run(1 * SECOND);
+                net.runFor(1 * SECOND);
 
                 assertEquals(1, bobGot.size(), "bob received alice's datagram through the relay (seed " + seed + ")");
                 assertArrayEquals(hello, bobGot.get(0), "intact");

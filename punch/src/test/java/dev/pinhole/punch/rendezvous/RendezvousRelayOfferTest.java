@@ -79,7 +79,7 @@ class RendezvousRelayOfferTest {
         net.register(bob);
 
         Introduction forAlice = net.await(alice.client().connect("bob"), 5 * SECOND);
-        net.run(1 * SECOND);
+        net.runFor(1 * SECOND);
         Introduction forBob = bob.listener().introductions.get(0);
 
         long expiry = WALL_START_UNIX_SECONDS + Duration.ofHours(24).toSeconds();
@@ -135,7 +135,7 @@ class RendezvousRelayOfferTest {
         net.register(bob);
 
         Introduction forAlice = net.await(alice.client().connect("bob"), 5 * SECOND);
-        net.run(1 * SECOND);
+        net.runFor(1 * SECOND);
 
         assertNull(forAlice.relay(), "no relay offered to alice");
         assertNull(bob.listener().introductions.get(0).relay(), "no relay offered to bob");
@@ -301,7 +301,7 @@ class RendezvousRelayOfferTest {
             Candidate.priority(CandidateType.RELAYED, 65_535, 1), RendezvousSim.address("198.51.100.10", 49_152));
 
         net.await(alice.client().sendCandidate("bob", relayed), 5 * SECOND);
-        net.run(2 * SECOND);
+        net.runFor(2 * SECOND);
 
         assertEquals(List.of("alice"), bob.listener().candidateSenders, "bob hears from alice");
         assertEquals(List.of(relayed), bob.listener().candidates, "the candidate bob gets equals what alice sent");
@@ -329,7 +329,7 @@ class RendezvousRelayOfferTest {
         for (Candidate candidate : sent) {
             net.await(alice.client().sendCandidate("bob", candidate), 60 * SECOND);
         }
-        net.run(20 * SECOND);
+        net.runFor(20 * SECOND);
 
         assertEquals(sent, bob.listener().candidates, "each arrives once, as sent, in order (seed " + SEED + ")");
     }
@@ -363,10 +363,10 @@ class RendezvousRelayOfferTest {
         raw.send(raw.request(RendezvousProtocol.METHOD_CANDIDATE,
             body.andThen(w -> w.addBytes(StunAttributeType.PADDING, new byte[128])),
             null, null, true));
-        net.run(100 * MS);
+        net.runFor(100 * MS);
 
         raw.send(raw.request(RendezvousProtocol.METHOD_CANDIDATE, body, raw.lastNonce(), null, true));
-        net.run(1 * SECOND);
+        net.runFor(1 * SECOND);
 
         assertEquals(403, raw.lastCode(), "register first");
         assertTrue(bob.listener().candidates.isEmpty(), "bob heard nothing");
@@ -390,12 +390,12 @@ class RendezvousRelayOfferTest {
 
         forger.send(forger.request(RendezvousProtocol.METHOD_CANDIDATE, candidateBody("bob").andThen(
             w -> w.addBytes(StunAttributeType.PADDING, new byte[128])), null, null, true));
-        net.run(100 * MS);
+        net.runFor(100 * MS);
         assertEquals(401, forger.lastCode(), "no integrity: 401");
         forger.send(forger.request(RendezvousProtocol.METHOD_CANDIDATE, candidateBody("bob").andThen(
             w -> w.addBytes(StunAttributeType.PADDING, new byte[128])), null,
             RendezvousProtocol.deriveKey("wrong"), true));
-        net.run(100 * MS);
+        net.runFor(100 * MS);
         assertEquals(401, forger.lastCode(), "integrity under another secret: 401");
 
         assertEquals(before + 2, net.server.stats().unauthenticated(), "both counted as unauthenticated");
@@ -403,7 +403,7 @@ class RendezvousRelayOfferTest {
 
         Candidate relayed = Candidate.of(CandidateType.RELAYED, RendezvousSim.address("198.51.100.10", 50_001));
         net.await(alice.client().sendCandidate("bob", relayed), 5 * SECOND);
-        net.run(1 * SECOND);
+        net.runFor(1 * SECOND);
         assertEquals(List.of(relayed), bob.listener().candidates, "the signed one from alice arrives");
     }
 
@@ -419,12 +419,12 @@ class RendezvousRelayOfferTest {
             w.addBytes(RendezvousProtocol.ATTR_CLIENT_ID, new byte[8]);
             w.addBytes(StunAttributeType.PADDING, new byte[128]);
         }, null, null, true));
-        net.run(100 * MS);
+        net.runFor(100 * MS);
         raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, w -> {
             w.addString(RendezvousProtocol.ATTR_PEER_NAME, "raw");
             w.addBytes(RendezvousProtocol.ATTR_CLIENT_ID, new byte[8]);
         }, raw.lastNonce(), null, true));
-        net.run(100 * MS);
+        net.runFor(100 * MS);
         assertTrue(net.server.isRegistered("raw"), "the raw peer registered");
         byte[] nonce = raw.lastNonce();
 
@@ -441,7 +441,7 @@ class RendezvousRelayOfferTest {
         bodies.put("to itself", candidateBody("raw"));
         for (Map.Entry<String, Consumer<StunWriter>> body : bodies.entrySet()) {
             raw.send(raw.request(RendezvousProtocol.METHOD_CANDIDATE, body.getValue(), nonce, null, true));
-            net.run(100 * MS);
+            net.runFor(100 * MS);
             assertEquals(400, raw.lastCode(), body.getKey() + ": 400");
         }
         assertTrue(bob.listener().candidates.isEmpty(), "bob heard nothing");
@@ -461,7 +461,7 @@ class RendezvousRelayOfferTest {
     /** Sends {@code bytes} from the raw "server" to {@code peer} and lets the peer answer. */
     private void sendTo(RawPeer server, Peer peer, byte[] bytes) {
         server.endpoint.send(Unpooled.wrappedBuffer(bytes), peer.endpoint().localAddress());
-        net.run(200 * MS);
+        net.runFor(200 * MS);
     }
 
     /**

@@ -15,7 +15,6 @@ import dev.pinhole.protocol.stun.BindingOutcome;
 import dev.pinhole.protocol.stun.BindingRequest;
 import dev.pinhole.protocol.stun.StunClient;
 import dev.pinhole.protocol.stun.StunTransactionConfig;
-import dev.pinhole.punch.stun.TrackedEndpoint;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -36,11 +35,11 @@ class RendezvousRfc5780Test {
         SimEndpoint alternatePort = net.serverHost.bind(3479);
         SimEndpoint alternateIp = alternateHost.bind(3478);
         SimEndpoint alternateBoth = alternateHost.bind(3479);
-        net.server = RendezvousServer.listenRfc5780(tracked(net.serverEndpoint), tracked(alternatePort),
-            tracked(alternateIp), tracked(alternateBoth),
+        net.server = RendezvousServer.listenRfc5780(net.tracked(net.serverEndpoint), net.tracked(alternatePort),
+            net.tracked(alternateIp), net.tracked(alternateBoth),
             RendezvousServerConfig.builder().random(net.sim.random("server")).build());
         SimEndpoint probe = net.sim.internet().addHost("192.0.2.30").bind(5000);
-        StunClient stun = new StunClient(tracked(probe), StunTransactionConfig.DEFAULT, net.sim.random("probe"));
+        StunClient stun = new StunClient(net.tracked(probe), StunTransactionConfig.DEFAULT, net.sim.random("probe"));
         probe.receiver(stun);
         Peer alice = net.peerBehindNat("alice");
 
@@ -59,9 +58,5 @@ class RendezvousRfc5780Test {
         assertTrue(net.server.isRegistered("alice"), "rendezvous on the primary port as usual");
         assertEquals(2, net.server.stats().bindingResponses(), "both Binding requests answered");
         stun.close();
-    }
-
-    private TrackedEndpoint tracked(SimEndpoint endpoint) {
-        return new TrackedEndpoint(endpoint, net.allocator);
     }
 }

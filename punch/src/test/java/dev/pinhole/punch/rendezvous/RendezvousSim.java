@@ -1,50 +1,32 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.core.net.DatagramEndpoint;
+import dev.pinhole.protocol.ice.Candidate;
+import dev.pinhole.protocol.ice.CandidateType;
+import dev.pinhole.punch.PunchSim;
+import dev.pinhole.punch.traversal.Introduction;
 import dev.pinhole.server.rendezvous.RendezvousServer;
 import dev.pinhole.server.rendezvous.RendezvousServerConfig;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-
-import dev.pinhole.core.net.DatagramEndpoint;
-import dev.pinhole.sim.CountingAllocator;
 import dev.pinhole.sim.Nat;
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.sim.SimHost;
 import dev.pinhole.sim.Simulator;
-import dev.pinhole.punch.stun.TrackedEndpoint;
-import dev.pinhole.punch.stun.TrackingAllocator;
-import dev.pinhole.protocol.ice.Candidate;
-import dev.pinhole.protocol.ice.CandidateType;
-import dev.pinhole.punch.traversal.Introduction;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.UnaryOperator;
 
 /**
- * A rendezvous server at 198.51.100.10:3478 on a seeded {@link Simulator}, and peers behind simulated
- * NATs or on the public internet. Protocol code allocates through a {@link TrackingAllocator} and the
- * simulator through a {@link CountingAllocator}, so that {@link #close()} proves no buffer leaked. Failure
+ * A rendezvous server at 198.51.100.10:3478 on a seeded simulator, and peers behind simulated NATs or on
+ * the public internet. Protocol code allocates through {@link #tracked} endpoints, so that {@link #close()}
+ * (closing clients and server, then checking as {@link PunchSim} does) proves no buffer leaked. Failure
  * messages carry the seed.
  */
-final class RendezvousSim implements AutoCloseable {
-    static final long MS = 1_000_000L;
-    static final long SECOND = 1_000_000_000L;
+final class RendezvousSim extends PunchSim {
     static final String SERVER_IP = "198.51.100.10";
     static final int SERVER_PORT = 3478;
 
-    final long seed;
-    final Simulator sim;
-    final TrackingAllocator allocator = new TrackingAllocator();
-    /** The simulator's own copies of datagrams in flight: counted too, and no leak-detection stack traces. */
-    final CountingAllocator simAllocator = new CountingAllocator();
     final SimHost serverHost;
     final InetSocketAddress serverAddress = address(SERVER_IP, SERVER_PORT);
     final List<Peer> peers = new ArrayList<>();
@@ -54,9 +36,8 @@ final class RendezvousSim implements AutoCloseable {
     private int natCount;
 
     RendezvousSim(long seed) {
-        this.seed = seed;
-        this.sim = new Simulator(seed, simAllocator);
-        this.serverHost = sim.internet().addHost(SERVER_IP);
+        super(seed);
+        this.serverHost = publicHost(SERVER_IP);
     }
 
     /** Starts a server with the defaults changed by {@code settings}; a seeded random per server instance. */
@@ -64,7 +45,7 @@ final class RendezvousSim implements AutoCloseable {
         RendezvousServerConfig config = settings.apply(RendezvousServerConfig.builder())
             .random(sim.random("server-" + serverGeneration++)).build();
         serverEndpoint = serverHost.bind(SERVER_PORT);
-        server = RendezvousServer.listen(new TrackedEndpoint(serverEndpoint, allocator), config);
+        server = RendezvousServer.listen(tracked(serverEndpoint), config);
         return server;
     }
 
@@ -87,7 +68,7 @@ final class RendezvousSim implements AutoCloseable {
     Peer peerBehindNat(String name, NatConfig natConfig, UnaryOperator<RendezvousClientConfig.Builder> settings,
                        UnaryOperator<DatagramEndpoint> wrap) {
         natCount++;
-        Nat nat = sim.internet().addNat("203.0.113." + natCount, natConfig);
+        Nat nat = nat("203.0.113." + natCount, natConfig);
         SimEndpoint endpoint = nat.inside().addHost("10.0.0.2").bind(4000);
         return peer(name, endpoint, nat, settings, wrap);
     }
@@ -98,7 +79,7 @@ final class RendezvousSim implements AutoCloseable {
 
     /** A peer with a public address 192.0.2.(n+1):5000. */
     Peer publicPeer(String name, UnaryOperator<RendezvousClientConfig.Builder> settings) {
-        SimEndpoint endpoint = sim.internet().addHost("192.0.2." + (peers.size() + 1)).bind(5000);
+        SimEndpoint endpoint = publicHost("192.0.2." + (peers.size() + 1)).bind(5000);
         return peer(name, endpoint, null, settings, UnaryOperator.identity());
     }
 
@@ -106,7 +87,7 @@ final class RendezvousSim implements AutoCloseable {
                       UnaryOperator<DatagramEndpoint> wrap) {
         RendezvousClientConfig config = settings.apply(RendezvousClientConfig.builder())
             .random(sim.random("client-" + name + "-" + peers.size())).build();
-        RendezvousClient client = RendezvousClient.listen(wrap.apply(new TrackedEndpoint(endpoint, allocator)),
+        RendezvousClient client = RendezvousClient.listen(wrap.apply(tracked(endpoint)),
             serverAddress, config);
         RecordingListener listener = new RecordingListener(sim);
         client.listener(listener);
@@ -124,35 +105,7 @@ final class RendezvousSim implements AutoCloseable {
         return await(peer.client().register(peer.name(), hostCandidates(peer)), 5 * SECOND);
     }
 
-    <T> T await(CompletableFuture<T> future, long timeoutNs) {
-        if (!sim.runUntil(future::isDone, timeoutNs)) {
-            fail("no outcome within " + timeoutNs / MS + " ms of virtual time (seed " + seed + ")");
-        }
-        try {
-            return future.join();
-        } catch (CompletionException e) {
-            throw new AssertionError("expected success, failed with " + e.getCause() + " (seed " + seed + ")", e.getCause());
-        }
-    }
-
-    /** Runs until {@code future} fails and returns the cause. */
-    Throwable awaitFailure(CompletableFuture<?> future, long timeoutNs) {
-        if (!sim.runUntil(future::isDone, timeoutNs)) {
-            fail("no outcome within " + timeoutNs / MS + " ms of virtual time (seed " + seed + ")");
-        }
-        try {
-            Object value = future.join();
-            throw new AssertionError("expected a failure, got " + value + " (seed " + seed + ")");
-        } catch (CompletionException e) {
-            return e.getCause();
-        }
-    }
-
-    void run(long durationNs) {
-        sim.runFor(durationNs);
-    }
-
-    /** Closes clients, server and simulator, then asserts that every buffer was released. */
+    /** Closes clients and server, then the simulator, and checks that every buffer was released. */
     @Override
     public void close() {
         for (Peer peer : peers) {
@@ -161,22 +114,7 @@ final class RendezvousSim implements AutoCloseable {
         if (server != null) {
             server.close();
         }
-        sim.close();
-        assertEquals(0, allocator.live(), "buffers still alive of " + allocator.allocated() + " allocated (seed " + seed + ")");
-        assertEquals(0, simAllocator.liveBuffers(), "simulator buffers still alive of " + simAllocator.allocatedBuffers()
-            + " (seed " + seed + ")");
-    }
-
-    void assertTrueSeeded(boolean condition, String message) {
-        assertTrue(condition, message + " (seed " + seed + ")");
-    }
-
-    static InetSocketAddress address(String ip, int port) {
-        try {
-            return new InetSocketAddress(InetAddress.getByName(ip), port);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException(ip, e);
-        }
+        super.close();
     }
 
     record Peer(String name, SimEndpoint endpoint, RendezvousClient client, Nat nat, RecordingListener listener) {

@@ -10,7 +10,6 @@ import dev.pinhole.sim.Nat;
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.protocol.stun.StunClient;
-import dev.pinhole.punch.stun.TrackedEndpoint;
 import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.punch.traversal.Introduction;
@@ -73,7 +72,7 @@ class RendezvousTraversalTest {
         Node(RendezvousSim net, String name, int index) {
             nat = net.sim.internet().addNat("203.0.113." + index, NatConfig.PORT_RESTRICTED_CONE);
             socket = nat.inside().addHost("10.0." + index + ".2").bind(4000);
-            endpoint = new TrackedEndpoint(socket, net.allocator);
+            endpoint = net.tracked(socket);
             stun = new StunClient(endpoint, RendezvousClientConfig.builder().build().timing(), net.sim.random("stun-" + name));
             client = new RendezvousClient(stun, net.serverAddress,
                 RendezvousClientConfig.builder().random(net.sim.random("client-" + name)).build());

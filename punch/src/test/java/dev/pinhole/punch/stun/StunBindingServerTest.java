@@ -13,9 +13,11 @@ import dev.pinhole.protocol.stun.StunTransactionConfig;
 import dev.pinhole.protocol.stun.StunTransactionFailure;
 import dev.pinhole.protocol.stun.StunWriter;
 import dev.pinhole.protocol.stun.TransactionId;
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.server.stun.StunBindingServer;
 
-import static dev.pinhole.punch.stun.StunClientSimTest.address;
+import static dev.pinhole.sim.SimFixture.SECOND;
+import static dev.pinhole.sim.SimFixture.address;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -24,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.sim.RecordingEndpoint;
 import dev.pinhole.sim.SimHost;
 import dev.pinhole.sim.CountingAllocator;
 import dev.pinhole.sim.Simulator;
@@ -39,35 +42,32 @@ import org.junit.jupiter.api.Test;
 
 /** {@link StunBindingServer}: RFC 5780 §6 behaviour, 420 answers and the amplification bound. */
 class StunBindingServerTest {
-    private static final long SECOND = 1_000_000_000L;
     private static final InetSocketAddress PRIMARY = address("198.51.100.10", 3478);
     private static final InetSocketAddress ALT_PORT = address("198.51.100.10", 3479);
     private static final InetSocketAddress ALT_IP = address("198.51.100.11", 3478);
     private static final InetSocketAddress ALT_BOTH = address("198.51.100.11", 3479);
 
-    private final TrackingAllocator allocator = new TrackingAllocator();
-    private final CountingAllocator simAllocator = new CountingAllocator();
-    private final Simulator sim = new Simulator(11, simAllocator);
+    private final PunchSim world = new PunchSim(11);
+    private final CountingAllocator allocator = world.protocolAllocator;
+    private final Simulator sim = world.sim;
     private StunBindingServer server;
     private TrackedEndpoint primaryEndpoint;
     private StunClient client;
 
     @AfterEach
     void closeAndCheckBuffers() {
-        sim.close();
-        assertEquals(0, simAllocator.liveBuffers(), "simulator buffers alive of " + simAllocator.allocatedBuffers());
-        assertEquals(0, allocator.live(), "buffers alive of " + allocator.allocated() + " allocated");
+        world.close();
     }
 
     private void rfc5780ServerAndPublicClient() {
         SimHost ip1 = sim.internet().addHost("198.51.100.10");
         SimHost ip2 = sim.internet().addHost("198.51.100.11");
-        primaryEndpoint = new TrackedEndpoint(ip1.bind(3478), allocator);
+        primaryEndpoint = world.tracked(ip1.bind(3478));
         server = StunBindingServer.rfc5780(
-            primaryEndpoint, new TrackedEndpoint(ip1.bind(3479), allocator),
-            new TrackedEndpoint(ip2.bind(3478), allocator), new TrackedEndpoint(ip2.bind(3479), allocator),
+            primaryEndpoint, world.tracked(ip1.bind(3479)),
+            world.tracked(ip2.bind(3478)), world.tracked(ip2.bind(3479)),
             "pinhole test").listen();
-        TrackedEndpoint clientEndpoint = new TrackedEndpoint(sim.internet().addHost("192.0.2.20").bind(5000), allocator);
+        TrackedEndpoint clientEndpoint = world.tracked(sim.internet().addHost("192.0.2.20").bind(5000));
         client = new StunClient(clientEndpoint, StunTransactionConfig.DEFAULT, sim.random("client"));
         clientEndpoint.receiver(client);
     }
@@ -126,7 +126,7 @@ class StunBindingServerTest {
     void unsupportedRequestsGet420AndIndicationsAndOtherMethodsAreLeftAlone() {
         rfc5780ServerAndPublicClient();
         InetSocketAddress basic = address("198.51.100.20", 3478);
-        StunBindingServer.basic(new TrackedEndpoint(sim.internet().addHost("198.51.100.20").bind(3478), allocator), null)
+        StunBindingServer.basic(world.tracked(sim.internet().addHost("198.51.100.20").bind(3478)), null)
             .listen();
         CompletableFuture<BindingOutcome> responsePort = new CompletableFuture<>();
         client.request(basic, StunMessageType.METHOD_BINDING,
@@ -135,7 +135,7 @@ class StunBindingServerTest {
         assertEquals(420, ((BindingOutcome.ErrorResponse) responsePort.join()).code(),
             "RESPONSE-PORT is unknown to a server without alternate addresses");
 
-        TrackedEndpoint notTheServers = new TrackedEndpoint(sim.internet().host("198.51.100.10").bind(9), allocator);
+        TrackedEndpoint notTheServers = world.tracked(sim.internet().host("198.51.100.10").bind(9));
         ByteBuf indication = allocator.buffer();
         new StunWriter().begin(indication, StunMessageType.BINDING_INDICATION, new TransactionId(1, 1)).finish();
         try {

@@ -14,8 +14,12 @@ import dev.pinhole.protocol.stun.StunTransactionConfig;
 import dev.pinhole.protocol.stun.StunTransactionFailure;
 import dev.pinhole.protocol.stun.StunWriter;
 import dev.pinhole.protocol.stun.TransactionId;
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.server.stun.StunBindingServer;
 
+import static dev.pinhole.sim.SimFixture.MS;
+import static dev.pinhole.sim.SimFixture.SECOND;
+import static dev.pinhole.sim.SimFixture.address;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -30,7 +34,6 @@ import dev.pinhole.sim.SimHost;
 import dev.pinhole.sim.CountingAllocator;
 import dev.pinhole.sim.Simulator;
 import io.netty.buffer.ByteBuf;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,25 +45,21 @@ import org.junit.jupiter.api.Test;
 
 /** {@link StunClient} transactions on the deterministic simulator: timing, matching, bad responses. */
 class StunClientSimTest {
-    private static final long MS = 1_000_000L;
-    private static final long SECOND = 1_000_000_000L;
     private static final long SEED = 0x5EEDL;
 
-    private final CountingAllocator simAllocator = new CountingAllocator();
-    private final Simulator sim = new Simulator(SEED, simAllocator);
-    private final TrackingAllocator allocator = new TrackingAllocator();
-    private final SimHost serverHost = sim.internet().addHost("198.51.100.10");
+    private final PunchSim world = new PunchSim(SEED);
+    private final Simulator sim = world.sim;
+    private final CountingAllocator allocator = world.protocolAllocator;
+    private final SimHost serverHost = world.publicHost("198.51.100.10");
     private final InetSocketAddress serverAddress = address("198.51.100.10", 3478);
 
     @AfterEach
     void closeAndCheckBuffers() {
-        sim.close();
-        assertEquals(0, simAllocator.liveBuffers(), "simulator buffers alive of " + simAllocator.allocatedBuffers());
-        assertEquals(0, allocator.live(), "buffers still alive of " + allocator.allocated() + " allocated (seed " + SEED + ")");
+        world.close();
     }
 
     private TrackedEndpoint tracked(SimEndpoint endpoint) {
-        return new TrackedEndpoint(endpoint, allocator);
+        return world.tracked(endpoint);
     }
 
     private StunClient client(SimEndpoint endpoint) {
@@ -370,13 +369,5 @@ class StunClientSimTest {
                 endpoint.send(buffer, sender);
             });
         });
-    }
-
-    static InetSocketAddress address(String ip, int port) {
-        try {
-            return new InetSocketAddress(InetAddress.getByName(ip), port);
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalArgumentException(ip, e);
-        }
     }
 }

@@ -4,20 +4,21 @@ import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.DatagramReceiver;
 import dev.pinhole.core.time.Clock;
 import dev.pinhole.core.time.TimerService;
+import dev.pinhole.sim.CountingAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.net.InetSocketAddress;
 
 /**
- * A real endpoint (simulated or UDP) whose allocator is a {@link TrackingAllocator}, so a test can
+ * A real endpoint (simulated or UDP) whose allocator is a {@link CountingAllocator}, so a test can
  * prove that the protocol code above it released every buffer it allocated. Everything else is
  * passed through unchanged.
  */
 public final class TrackedEndpoint implements DatagramEndpoint {
     private final DatagramEndpoint delegate;
-    private final TrackingAllocator allocator;
+    private final CountingAllocator allocator;
 
-    public TrackedEndpoint(DatagramEndpoint delegate, TrackingAllocator allocator) {
+    public TrackedEndpoint(DatagramEndpoint delegate, CountingAllocator allocator) {
         this.delegate = delegate;
         this.allocator = allocator;
     }

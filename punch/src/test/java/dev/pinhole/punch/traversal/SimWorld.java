@@ -1,22 +1,17 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.protocol.ice.Credentials;
 import dev.pinhole.protocol.rendezvous.NatProfile;
-
-import dev.pinhole.core.net.DatagramEndpoint;
+import dev.pinhole.protocol.stun.StunClient;
+import dev.pinhole.punch.PunchSim;
+import dev.pinhole.server.stun.StunBindingServer;
 import dev.pinhole.sim.LinkConfig;
-import dev.pinhole.sim.Nat;
-import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.Network;
 import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.sim.SimHost;
-import dev.pinhole.sim.Simulator;
-import dev.pinhole.server.stun.StunBindingServer;
-import dev.pinhole.protocol.stun.StunClient;
 import io.netty.buffer.ByteBuf;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,19 +24,15 @@ import java.util.function.BooleanSupplier;
  * candidates through them, get introduced, run a {@link TraversalSession} and then exchange a datagram over
  * the path to prove it carries data.
  */
-final class SimWorld implements AutoCloseable {
-    static final long MS = 1_000_000L;
-    static final long SECOND = 1_000_000_000L;
+final class SimWorld extends PunchSim {
     static final int PEER_PORT = 4000;
     /** Gathering order: two ports of one IP first (address- vs port-dependent mapping), then two more IPs. */
     static final List<InetSocketAddress> STUN_SERVERS = List.of(address("198.51.100.1", 3478),
             address("198.51.100.1", 3479), address("198.51.100.2", 3478), address("198.51.100.3", 3478));
     /** First byte of the test's data datagrams: a Pinhole transport packet (128–191), never STUN. */
     static final byte DATA = (byte) 0x80;
+    private static final int DATA_ATTEMPTS = 20;
 
-    final Simulator sim;
-    final Network internet;
-    final long seed;
     private final LinkConfig access;
 
     SimWorld(long seed) {
@@ -50,20 +41,14 @@ final class SimWorld implements AutoCloseable {
 
     /** A world whose peers' access links all use {@code access} (delay, loss, ...). */
     SimWorld(long seed, LinkConfig access) {
-        this.seed = seed;
-        this.sim = new Simulator(seed);
-        this.internet = sim.internet();
+        super(seed);
         this.access = access;
-        SimHost s1 = internet.addHost("198.51.100.1");
-        SimHost s2 = internet.addHost("198.51.100.2");
-        SimHost s3 = internet.addHost("198.51.100.3");
+        SimHost s1 = publicHost("198.51.100.1");
+        SimHost s2 = publicHost("198.51.100.2");
+        SimHost s3 = publicHost("198.51.100.3");
         StunBindingServer.rfc5780(s1.bind(3478), s1.bind(3479), s2.bind(3478), s2.bind(3479), "pinhole-sim")
                 .listen();
         StunBindingServer.basic(s3.bind(3478), "pinhole-sim").listen();
-    }
-
-    Nat nat(String externalIp, NatConfig config) {
-        return internet.addNat(externalIp, config);
     }
 
     Peer peer(String name, Network realm, String ip) {
@@ -90,10 +75,6 @@ final class SimWorld implements AutoCloseable {
         return a.path != null && b.path != null;
     }
 
-    void runUntil(BooleanSupplier done, long timeoutNs) {
-        sim.runUntil(done, timeoutNs);
-    }
-
     /**
      * Sends a data datagram each way over the two nominated paths, again every 100 ms until it arrived (lossy
      * links lose some, as a transport would retransmit) or 20 tries: the proof that the paths are real.
@@ -112,21 +93,6 @@ final class SimWorld implements AutoCloseable {
             runUntil(bothArrived, 100 * MS);
         }
         return bothArrived.getAsBoolean();
-    }
-
-    private static final int DATA_ATTEMPTS = 20;
-
-    @Override
-    public void close() {
-        sim.close();
-    }
-
-    static InetSocketAddress address(String ip, int port) {
-        try {
-            return new InetSocketAddress(InetAddress.getByName(ip), port);
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException(ip, e);
-        }
     }
 
     /** One node: a host with its main socket, a STUN client on it, and (once introduced) a session. */
@@ -157,19 +123,7 @@ final class SimWorld implements AutoCloseable {
             this.endpoint = host.bind(PEER_PORT);
             this.stun = new StunClient(endpoint, CandidateGatherer.DEFAULT_TIMING, world.sim.random("stun/" + name));
             this.credentials = Credentials.random(world.sim.random("credentials/" + name));
-            this.sockets = new ProbeSockets() {
-                @Override
-                public DatagramEndpoint open() {
-                    SimEndpoint extra = host.bind(0);
-                    probeSockets.add(extra);
-                    return extra;
-                }
-
-                @Override
-                public void close(DatagramEndpoint socket) {
-                    ((SimEndpoint) socket).close();
-                }
-            };
+            this.sockets = probeSockets(host, probeSockets);
             endpoint.receiver(this::onDatagram);
         }
 

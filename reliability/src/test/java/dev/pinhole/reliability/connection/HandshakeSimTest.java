@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.sim.CountingAllocator;
 import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.sim.SimFixture;
 import dev.pinhole.sim.SimHost;
 import dev.pinhole.sim.Simulator;
 import dev.pinhole.reliability.HandshakeFailedException;
@@ -21,7 +23,6 @@ import dev.pinhole.reliability.wire.PacketHeader;
 import dev.pinhole.reliability.wire.TransportParameters;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -35,9 +36,10 @@ import org.junit.jupiter.api.Test;
 class HandshakeSimTest {
     private static final TransportParameters CLIENT_PARAMS = new TransportParameters(1200, 1 << 20, 30_000, 25);
 
-    private final Simulator sim = new Simulator(7);
-    private final UnpooledByteBufAllocator allocator = new UnpooledByteBufAllocator(false, true);
-    private final SimHost serverHost = sim.internet().addHost("203.0.113.7",
+    private final SimFixture world = new SimFixture(7);
+    private final Simulator sim = world.sim;
+    private final CountingAllocator allocator = world.countedAllocator();
+    private final SimHost serverHost = world.publicHost("203.0.113.7",
             LinkConfig.builder().delay(10 * MS).build());
     private final SimEndpoint serverSocket = serverHost.bind(4433);
     private final TransportEndpoint server = TransportEndpoint.attach(
@@ -56,9 +58,7 @@ class HandshakeSimTest {
     @AfterEach
     void close() {
         server.close();
-        sim.close();
-        assertEquals(0, allocator.metric().usedHeapMemory() + allocator.metric().usedDirectMemory(),
-                "server released every buffer");
+        world.close();
     }
 
     /** A raw peer that sends hand-made packets and keeps the HELLO_REPLY it gets. */

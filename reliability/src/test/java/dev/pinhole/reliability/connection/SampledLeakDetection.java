@@ -11,8 +11,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * <p>Paranoid detection records a stack trace at every buffer access, which makes simulated transfers
  * of thousands of packets some fifty times slower. Classes using this extension allocate the
  * transport's buffers from an exactly counted allocator instead and assert that nothing is left after
- * each scenario ({@link SimTransfer#leakedBytes()}), which is a stronger check than a report at garbage
- * collection; the simulator's own buffers keep Netty's sampling detector meanwhile.
+ * each scenario ({@link SimTransfer#leakedBuffers()}), which is a stronger check than a report at garbage
+ * collection; the simulator's own buffers are counted the same way.
  */
 final class SampledLeakDetection implements BeforeAllCallback, AfterAllCallback {
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(SampledLeakDetection.class);

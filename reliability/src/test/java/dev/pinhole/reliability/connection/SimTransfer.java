@@ -1,34 +1,34 @@
 package dev.pinhole.reliability.connection;
 
+import dev.pinhole.reliability.ConnectionStats;
+import dev.pinhole.reliability.TransportConfig;
+import dev.pinhole.sim.CountingAllocator;
 import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.sim.Nat;
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.sim.SimFixture;
 import dev.pinhole.sim.SimHost;
-import dev.pinhole.sim.Simulator;
-import dev.pinhole.reliability.ConnectionStats;
-import dev.pinhole.reliability.TransportConfig;
-import io.netty.buffer.UnpooledByteBufAllocator;
 import java.net.InetSocketAddress;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.random.RandomGenerator;
 
 /**
  * A bidirectional transfer between a client and a server transport endpoint on two simulated hosts:
  * each side writes its payload in random chunks, finishes its stream, and reads the other side's
  * bytes in random chunks (optionally at a limited rate) until the end of the stream. The connections
- * then close by themselves. Everything runs on virtual time and is a pure function of the inputs.
+ * then close by themselves. Everything runs on virtual time and is a pure function of the inputs: the
+ * transport layer on the shared {@link SimFixture}.
  */
-final class SimTransfer implements AutoCloseable {
+final class SimTransfer extends SimFixture {
     static final String CLIENT_IP = "198.51.100.1";
     static final String SERVER_IP = "203.0.113.7";
     static final String NAT_IP = "198.51.100.99";
     static final String PRIVATE_CLIENT_IP = "10.0.0.2";
     static final int SERVER_PORT = 4433;
-    static final long MS = 1_000_000L;
-    static final long SECOND = 1_000_000_000L;
 
-    final Simulator sim;
     final Nat nat;
     final SimHost clientHost;
     final SimHost serverHost;
@@ -39,14 +39,14 @@ final class SimTransfer implements AutoCloseable {
     /** The server's socket as its transport sees it; counts bytes sent per destination. */
     final TestEndpoint serverEndpoint;
     /** Bytes the server received from each source address. */
-    final java.util.Map<InetSocketAddress, Long> bytesReceivedFrom = new java.util.HashMap<>();
+    final Map<InetSocketAddress, Long> bytesReceivedFrom = new HashMap<>();
     final Side clientSide;
     final Side serverSide;
     /**
      * Every buffer the transports allocate comes from here, without Netty's leak-aware wrapper, and is
-     * counted exactly: {@link #leakedBytes()} must be 0 after {@link #close()}.
+     * counted exactly: {@link #leakedBuffers()} must be 0 after {@link #close()}, which checks it.
      */
-    final UnpooledByteBufAllocator allocator = new UnpooledByteBufAllocator(false, true);
+    final CountingAllocator transportAllocator = countedAllocator();
     /** Received packets, when -Dpinhole.packetLog=N asks for the last N of them on failure. */
     final PacketLog log;
 
@@ -64,22 +64,17 @@ final class SimTransfer implements AutoCloseable {
     /** As above, with the client on a private network behind a NAT of this behaviour (null: no NAT). */
     SimTransfer(long seed, TransportConfig config, LinkConfig uplink, LinkConfig downlink, NatConfig natConfig,
                 byte[] clientPayload, byte[] serverPayload, int maxWriteChunk, int maxReadChunk, long readBytesPerMs) {
-        sim = new Simulator(seed);
-        if (natConfig == null) {
-            nat = null;
-            clientHost = sim.internet().addHost(CLIENT_IP, uplink);
-        } else {
-            nat = sim.internet().addNat(NAT_IP, natConfig);
-            clientHost = nat.inside().addHost(PRIVATE_CLIENT_IP, uplink);
-        }
+        super(seed);
+        clientHost = addHost(NAT_IP, natConfig, natConfig == null ? CLIENT_IP : PRIVATE_CLIENT_IP, uplink);
+        nat = clientHost.network().nat();
         clientHost.downlink(downlink);
-        serverHost = sim.internet().addHost(SERVER_IP, LinkConfig.PERFECT);
+        serverHost = publicHost(SERVER_IP, LinkConfig.PERFECT);
         clientSocket = clientHost.bind(0);
         serverSocket = serverHost.bind(SERVER_PORT);
         String logLines = System.getProperty("pinhole.packetLog");
         log = logLines == null ? null : new PacketLog(Integer.parseInt(logLines));
-        serverEndpoint = new TestEndpoint(serverSocket, allocator, log, "S=>");
-        client = TransportEndpoint.create(new TestEndpoint(clientSocket, allocator, log, "C=>"), config,
+        serverEndpoint = new TestEndpoint(serverSocket, transportAllocator, log, "S=>");
+        client = TransportEndpoint.create(new TestEndpoint(clientSocket, transportAllocator, log, "C=>"), config,
                 sim.random("test/client-transport"));
         server = TransportEndpoint.create(serverEndpoint, config, sim.random("test/server-transport"));
         clientSide = new Side("client", clientPayload, serverPayload.length, maxWriteChunk, maxReadChunk,
@@ -150,15 +145,12 @@ final class SimTransfer implements AutoCloseable {
     public void close() {
         client.close();
         server.close();
-        sim.close();
-        if (leakedBytes() != 0) {
-            throw new AssertionError("transport buffers not released after close: " + leakedBytes() + " bytes");
-        }
+        super.close();
     }
 
-    /** Bytes of transport buffers not released. */
-    long leakedBytes() {
-        return allocator.metric().usedHeapMemory() + allocator.metric().usedDirectMemory();
+    /** Transport buffers not released. */
+    long leakedBuffers() {
+        return transportAllocator.liveBuffers();
     }
 
     /** One application: writes its payload, reads the peer's, records what happened. */

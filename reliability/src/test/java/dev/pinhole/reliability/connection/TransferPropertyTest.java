@@ -72,7 +72,7 @@ class TransferPropertyTest {
                 throw e;
             }
         }
-        assertEquals(0, transfer.leakedBytes(), "transport buffers all released after the endpoints closed");
+        assertEquals(0, transfer.leakedBuffers(), "transport buffers all released after the endpoints closed");
     }
 
     private static void check(TransferScenario s, SimTransfer t, byte[] up, byte[] down, TransportConfig config) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.sim.CountingAllocator;
 import dev.pinhole.testkit.Gen;
 import dev.pinhole.testkit.Property;
 import dev.pinhole.testkit.Shrinker;
@@ -62,7 +63,7 @@ class ReassemblyPropertyTest {
         byte[] data = new byte[scenario.length()];
         random.nextBytes(data);
         int window = scenario.window();
-        TrackingAllocator allocator = new TrackingAllocator();
+        CountingAllocator allocator = new CountingAllocator();
         ByteArrayOutputStream delivered = new ByteArrayOutputStream();
         List<Segment> network = new ArrayList<>();
         long newBytes = 0;

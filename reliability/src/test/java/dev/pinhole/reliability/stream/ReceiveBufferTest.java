@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.sim.CountingAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +12,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class ReceiveBufferTest {
-    private final TrackingAllocator allocator = new TrackingAllocator();
+    private final CountingAllocator allocator = new CountingAllocator();
 
     @AfterEach
     void everyChunkWasReleased() {
@@ -171,7 +172,7 @@ class ReceiveBufferTest {
                 assertEquals(32, buffer.read(new byte[32], 0, 32));
                 buffer.onMaxDataSent(buffer.maxDataToAdvertise());
             }
-            assertTrue(allocator.live() <= 5, "live chunks " + allocator.live());
+            assertTrue(allocator.liveBuffers() <= 5, "live chunks " + allocator.liveBuffers());
         }
     }
 
@@ -180,7 +181,7 @@ class ReceiveBufferTest {
         ReceiveBuffer buffer = new ReceiveBuffer(allocator, 100, 8);
         buffer.onData(10, text("later"), false);
         buffer.close();
-        assertEquals(0, allocator.live());
+        assertEquals(0, allocator.liveBuffers());
         assertEquals(0, buffer.onData(0, text("abc"), false));
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.reliability.wire.Frames;
+import dev.pinhole.sim.CountingAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.AfterEach;
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.Test;
 class SendBufferTest {
     private static final int ROOM = 1000;
 
-    private final TrackingAllocator allocator = new TrackingAllocator();
+    private final CountingAllocator allocator = new CountingAllocator();
 
     @AfterEach
     void everyChunkWasReleased() {
@@ -230,17 +231,17 @@ class SendBufferTest {
             assertThrows(IllegalArgumentException.class, () -> buffer.copyTo(Unpooled.buffer(), 0, 1),
                     "acked bytes are gone");
         }
-        assertTrue(allocator.allocations() > 10, "chunks were taken and given back as the stream moved");
+        assertTrue(allocator.allocatedBuffers() > 10, "chunks were taken and given back as the stream moved");
     }
 
     @Test
     void closeReleasesEverythingAndStopsSending() {
         SendBuffer buffer = new SendBuffer(allocator, 1000, 1000, 64);
         buffer.write(bytes(500), 0, 500);
-        assertTrue(allocator.live() > 0);
+        assertTrue(allocator.liveBuffers() > 0);
         buffer.close();
         buffer.close();
-        assertEquals(0, allocator.live(), "close released every chunk");
+        assertEquals(0, allocator.liveBuffers(), "close released every chunk");
         assertFalse(buffer.nextChunk(100));
         assertThrows(IllegalStateException.class, () -> buffer.write(bytes(1), 0, 1));
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.reliability.wire.Frames;
+import dev.pinhole.sim.CountingAllocator;
 import dev.pinhole.testkit.Gen;
 import dev.pinhole.testkit.Property;
 import dev.pinhole.testkit.Shrinker;
@@ -91,7 +92,7 @@ class StreamTransferPropertyTest {
         int sendCapacity = scenario.sendCapacity();
         int window = scenario.window();
         int lossPercent = scenario.lossPercent();
-        TrackingAllocator allocator = new TrackingAllocator();
+        CountingAllocator allocator = new CountingAllocator();
         ByteArrayOutputStream delivered = new ByteArrayOutputStream();
         List<Packet> sentPackets = new ArrayList<>();
         List<Packet> network = new ArrayList<>();

@@ -52,10 +52,10 @@ class RelayImpairedSimTest {
             Node b = f.behindNat(NatConfig.SYMMETRIC);
             TurnAllocation allocationA = a.startAllocation(a.config(RelaySimFixture.USER, RelaySimFixture.PASSWORD));
             TurnAllocation allocationB = b.startAllocation(b.config(RelaySimFixture.USER_2, RelaySimFixture.PASSWORD_2));
-            f.await(CompletableFuture.allOf(allocationA.allocated(), allocationB.allocated()), 60 * SECOND).join();
+            f.awaitDone(CompletableFuture.allOf(allocationA.allocated(), allocationB.allocated()), 60 * SECOND).join();
             InetSocketAddress relayedA = allocationA.relayedAddress();
             InetSocketAddress relayedB = allocationB.relayedAddress();
-            f.await(CompletableFuture.allOf(allocationA.createPermission(relayedB), allocationB.createPermission(relayedA)),
+            f.awaitDone(CompletableFuture.allOf(allocationA.createPermission(relayedB), allocationB.createPermission(relayedA)),
                 60 * SECOND).join();
             SplittableRandom random = new SplittableRandom(seed);
             Map<Integer, byte[]> sentByA = new HashMap<>();

@@ -43,7 +43,7 @@ class RelaySimTest {
             assertNotEquals(relayedA, relayedB, "each allocation has its own relayed port");
             assertEquals("203.0.113.1", allocationA.mappedAddress().getAddress().getHostAddress(),
                 "the server reports A's NAT-mapped address");
-            f.await(CompletableFuture.allOf(allocationA.createPermission(relayedB), allocationB.createPermission(relayedA)),
+            f.awaitDone(CompletableFuture.allOf(allocationA.createPermission(relayedB), allocationB.createPermission(relayedA)),
                 5 * SECOND).join();
 
             DatagramEndpoint endpointA = allocationA.asEndpoint();

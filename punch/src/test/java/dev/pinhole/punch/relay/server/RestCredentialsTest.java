@@ -54,7 +54,7 @@ class RestCredentialsTest {
             TurnCredentials second = credentials.issue("alice", NOW + 1200);
             TurnAllocation again = b.startAllocation(b.config(second.username(), second.password()));
             assertEquals(TurnError.ALLOCATION_QUOTA_REACHED,
-                RelaySimFixture.failure(f.await(again.allocated(), 10 * SECOND)).error(), "alice's second allocation");
+                RelaySimFixture.turnFailure(f.awaitDone(again.allocated(), 10 * SECOND)).error(), "alice's second allocation");
             Node c = f.behindNat(NatConfig.SYMMETRIC);
             TurnCredentials bob = credentials.issue("bob", NOW + 600);
             c.allocate(c.config(bob.username(), bob.password()));
@@ -75,12 +75,12 @@ class RestCredentialsTest {
             Node b = f.behindNat(NatConfig.SYMMETRIC);
             unixSeconds.set(NOW + 7200);
             TurnAllocation late = b.startAllocation(b.config(issued.username(), issued.password()));
-            assertEquals(TurnError.UNAUTHORIZED, RelaySimFixture.failure(f.await(late.allocated(), 10 * SECOND)).error(),
+            assertEquals(TurnError.UNAUTHORIZED, RelaySimFixture.turnFailure(f.awaitDone(late.allocated(), 10 * SECOND)).error(),
                 "credentials past their expiry");
             TurnCredentials forged = new TurnCredentials((NOW + 90_000) + ":alice", issued.password());
             Node c = f.behindNat(NatConfig.SYMMETRIC);
             TurnAllocation tampered = c.startAllocation(c.config(forged.username(), forged.password()));
-            assertEquals(TurnError.UNAUTHORIZED, RelaySimFixture.failure(f.await(tampered.allocated(), 10 * SECOND)).error(),
+            assertEquals(TurnError.UNAUTHORIZED, RelaySimFixture.turnFailure(f.awaitDone(tampered.allocated(), 10 * SECOND)).error(),
                 "a later expiry with the old password");
         }
     }

@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.NatConfig;
+import dev.pinhole.sim.RecordingEndpoint;
 import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.punch.relay.server.RelaySimFixture.Node;
 import dev.pinhole.punch.relay.TurnAllocation;
@@ -67,7 +68,7 @@ class TurnServerFuzzTest {
             Node b = f.behindNat(NatConfig.SYMMETRIC);
             TurnAllocation allocationA = a.allocate();
             TurnAllocation allocationB = b.allocate(b.config(USER_2, PASSWORD_2));
-            f.await(CompletableFuture.allOf(allocationA.createPermission(allocationB.relayedAddress()),
+            f.awaitDone(CompletableFuture.allOf(allocationA.createPermission(allocationB.relayedAddress()),
                 allocationB.createPermission(allocationA.relayedAddress())), 5 * SECOND).join();
             for (int i = 0; i < 5; i++) {
                 allocationA.sendTo(allocationB.relayedAddress(), f.buffer(new byte[] {1, 2, 3, (byte) i}));
@@ -100,7 +101,7 @@ class TurnServerFuzzTest {
                     datagram.release();
                 }
                 for (int s = sentBefore; s < recording[0].sent.size(); s++) {
-                    byte[] answer = recording[0].sent.get(s);
+                    byte[] answer = recording[0].sent.get(s).bytes();
                     if (!authenticated(answer)) {
                         assertTrue(answer.length <= input.length + TurnServer.MAX_UNAUTHENTICATED_GROWTH_BYTES,
                             "an unauthenticated answer of " + answer.length + " bytes to " + input.length

@@ -10,7 +10,7 @@ import static dev.pinhole.punch.relay.server.RelaySimFixture.PASSWORD_2;
 import static dev.pinhole.punch.relay.server.RelaySimFixture.SECOND;
 import static dev.pinhole.punch.relay.server.RelaySimFixture.USER;
 import static dev.pinhole.punch.relay.server.RelaySimFixture.USER_2;
-import static dev.pinhole.punch.relay.server.RelaySimFixture.failure;
+import static dev.pinhole.punch.PunchSim.turnFailure;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -101,7 +101,7 @@ class TurnServerProtocolSimTest {
         try (RelaySimFixture f = new RelaySimFixture(SEED, TurnServerConfig.defaults())) {
             Node node = f.behindNat(NatConfig.SYMMETRIC);
             TurnAllocation allocation = node.startAllocation(node.config(USER, "wrong"));
-            TurnException e = failure(f.await(allocation.allocated(), 10 * SECOND));
+            TurnException e = turnFailure(f.awaitDone(allocation.allocated(), 10 * SECOND));
             assertEquals(TurnError.UNAUTHORIZED, e.error(), "error for a wrong password: " + e.getMessage());
             assertEquals(1, f.count(TurnServerCounter.REJECTED_CREDENTIALS), "rejections counted");
             assertEquals(0, f.server.allocationCount(), "allocations");
@@ -116,7 +116,7 @@ class TurnServerProtocolSimTest {
             Node a = f.behindNat(NatConfig.SYMMETRIC);
             TurnAllocation allocation = a.allocate();
             f.sim.runFor(50 * SECOND);
-            f.await(allocation.createPermission(new InetSocketAddress("203.0.113.200", 9)), 10 * SECOND).join();
+            f.awaitDone(allocation.createPermission(new InetSocketAddress("203.0.113.200", 9)), 10 * SECOND).join();
             assertTrue(f.count(TurnServerCounter.STALE_NONCES) >= 1, "the server declared the nonce stale");
             assertTrue(allocation.stats().staleNonceRetries() >= 1, "the client retried with the fresh nonce");
             assertEquals(1, f.count(TurnServerCounter.PERMISSIONS_INSTALLED), "permission installed after the retry");
@@ -134,11 +134,11 @@ class TurnServerProtocolSimTest {
             nodes.get(0).allocate();
             nodes.get(1).allocate();
             TurnAllocation third = nodes.get(2).startAllocation(nodes.get(2).config(USER, PASSWORD));
-            assertEquals(TurnError.ALLOCATION_QUOTA_REACHED, failure(f.await(third.allocated(), 10 * SECOND)).error(),
+            assertEquals(TurnError.ALLOCATION_QUOTA_REACHED, turnFailure(f.awaitDone(third.allocated(), 10 * SECOND)).error(),
                 "alice's third allocation");
             nodes.get(2).allocate(nodes.get(2).config(USER_2, PASSWORD_2));
             TurnAllocation fourth = nodes.get(3).startAllocation(nodes.get(3).config(USER_2, PASSWORD_2));
-            assertEquals(TurnError.INSUFFICIENT_CAPACITY, failure(f.await(fourth.allocated(), 10 * SECOND)).error(),
+            assertEquals(TurnError.INSUFFICIENT_CAPACITY, turnFailure(f.awaitDone(fourth.allocated(), 10 * SECOND)).error(),
                 "an allocation beyond the server's cap");
             assertEquals(3, f.server.allocationCount(), "allocations");
             assertEquals(3, f.server.relaySocketCount(), "relay sockets");
@@ -200,7 +200,7 @@ class TurnServerProtocolSimTest {
             Node b = f.behindNat(NatConfig.SYMMETRIC);
             TurnAllocation allocationA = a.allocate();
             TurnAllocation allocationB = b.allocate(b.config(USER_2, PASSWORD_2));
-            Duration granted = f.await(allocationA.refresh(), 5 * SECOND).join();
+            Duration granted = f.awaitDone(allocationA.refresh(), 5 * SECOND).join();
             assertEquals(Duration.ofMinutes(10), granted, "lifetime granted by an explicit refresh");
             for (int minute = 0; minute < 120; minute++) {
                 allocationA.sendTo(allocationB.relayedAddress(), f.buffer(new byte[] {(byte) minute}));
@@ -213,7 +213,7 @@ class TurnServerProtocolSimTest {
             assertEquals(0, f.count(TurnServerCounter.ALLOCATIONS_EXPIRED), "expiries");
             assertTrue(f.count(TurnServerCounter.REFRESHES) >= 2 * 12, "refreshes every 8 minutes, got "
                 + f.count(TurnServerCounter.REFRESHES));
-            f.await(allocationA.close(), 5 * SECOND).join();
+            f.awaitDone(allocationA.close(), 5 * SECOND).join();
             assertEquals(1, f.server.allocationCount(), "allocations after A deallocated");
             assertEquals(1, f.count(TurnServerCounter.ALLOCATIONS_DELETED), "deletions by LIFETIME 0");
         }
@@ -252,7 +252,7 @@ class TurnServerProtocolSimTest {
             f.sim.runFor(SECOND);
             assertEquals(0, a.got.size(), "nothing relayed from an unpermitted peer");
             assertEquals(1, f.count(TurnServerCounter.DROPPED_NO_PERMISSION), "drops for want of a permission");
-            f.await(allocation.createPermission(peer.localAddress()), 5 * SECOND).join();
+            f.awaitDone(allocation.createPermission(peer.localAddress()), 5 * SECOND).join();
             peer.send(f.buffer(new byte[] {4, 5, 6}), allocation.relayedAddress());
             f.sim.runFor(SECOND);
             assertEquals(1, a.got.size(), "relayed once permitted");
@@ -299,10 +299,10 @@ class TurnServerProtocolSimTest {
         try (RelaySimFixture f = new RelaySimFixture(SEED, TurnServerConfig.defaults())) {
             Node a = f.behindNat(NatConfig.SYMMETRIC);
             TurnAllocation allocation = a.allocate();
-            TurnException e = failure(f.await(allocation.createPermission(new InetSocketAddress("127.0.0.1", 5000)),
+            TurnException e = turnFailure(f.awaitDone(allocation.createPermission(new InetSocketAddress("127.0.0.1", 5000)),
                 5 * SECOND));
             assertEquals(TurnError.FORBIDDEN, e.error(), "permission for a loopback peer");
-            TurnException own = failure(f.await(allocation.createPermission(f.server.address()), 5 * SECOND));
+            TurnException own = turnFailure(f.awaitDone(allocation.createPermission(f.server.address()), 5 * SECOND));
             assertEquals(TurnError.FORBIDDEN, own.error(), "permission for the server's own listening address");
             assertEquals(2, f.count(TurnServerCounter.FORBIDDEN_PEERS), "403s");
         }
@@ -317,7 +317,7 @@ class TurnServerProtocolSimTest {
             SimEndpoint peer = f.sim.internet().addHost("192.0.2.77", RelaySimFixture.LINK).bind(6000);
             List<byte[]> peerGot = new ArrayList<>();
             peer.receiver((datagram, sender) -> peerGot.add(RelaySimFixture.bytes(datagram)));
-            f.await(allocation.createPermission(peer.localAddress()), 5 * SECOND).join();
+            f.awaitDone(allocation.createPermission(peer.localAddress()), 5 * SECOND).join();
             for (int i = 0; i < 50; i++) {
                 allocation.sendTo(peer.localAddress(), f.buffer(new byte[1000]));
             }
@@ -344,8 +344,8 @@ class TurnServerProtocolSimTest {
             SimEndpoint peer = f.sim.internet().addHost("192.0.2.77", RelaySimFixture.LINK).bind(6000);
             List<byte[]> peerGot = new ArrayList<>();
             peer.receiver((datagram, sender) -> peerGot.add(RelaySimFixture.bytes(datagram)));
-            f.await(allocationA.createPermission(peer.localAddress()), 5 * SECOND).join();
-            f.await(allocationB.createPermission(peer.localAddress()), 5 * SECOND).join();
+            f.awaitDone(allocationA.createPermission(peer.localAddress()), 5 * SECOND).join();
+            f.awaitDone(allocationB.createPermission(peer.localAddress()), 5 * SECOND).join();
             for (int i = 0; i < 5; i++) {
                 allocationA.sendTo(peer.localAddress(), f.buffer(new byte[1000]));
                 allocationB.sendTo(peer.localAddress(), f.buffer(new byte[1000]));

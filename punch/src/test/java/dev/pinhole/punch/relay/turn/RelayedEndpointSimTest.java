@@ -46,7 +46,7 @@ class RelayedEndpointSimTest {
         TurnAllocation allocation = f.turn.allocate(f.config());
         RelayedEndpoint endpoint = allocation.asEndpoint();
         assertNull(endpoint.localAddress(), "no address before the allocation is made");
-        f.await(allocation.allocated(), 10 * SECOND).join();
+        f.awaitDone(allocation.allocated(), 10 * SECOND).join();
         List<Got> got = new ArrayList<>();
         endpoint.receiver((datagram, sender) -> got.add(new Got(datagram.toString(StandardCharsets.UTF_8), sender)));
 
@@ -79,7 +79,7 @@ class RelayedEndpointSimTest {
         StunClient overRelay = new StunClient(endpoint, StunTransactionConfig.DEFAULT, f.sim.random("over-relay"));
         endpoint.receiver(overRelay);
 
-        BindingOutcome outcome = f.await(overRelay.binding(stunServer.localAddress()), 10 * SECOND).join();
+        BindingOutcome outcome = f.awaitDone(overRelay.binding(stunServer.localAddress()), 10 * SECOND).join();
 
         BindingOutcome.Success success = assertInstanceOf(BindingOutcome.Success.class, outcome, "outcome");
         assertEquals(allocation.relayedAddress(), success.mappedAddress(), "the server saw the relayed address");
@@ -90,7 +90,7 @@ class RelayedEndpointSimTest {
     void sendOnAClosedAllocationFailsAndReleasesTheDatagram() {
         TurnAllocation allocation = f.allocate(f.config());
         RelayedEndpoint endpoint = allocation.asEndpoint();
-        f.await(allocation.close(), 5 * SECOND).join();
+        f.awaitDone(allocation.close(), 5 * SECOND).join();
 
         assertFalse(endpoint.send(f.text("too late"), f.peer.localAddress()), "refused");
         assertEquals(1, allocation.stats().droppedNotActive(), "counted");

@@ -13,7 +13,7 @@ import static dev.pinhole.punch.relay.turn.TurnSimFixture.MS;
 import static dev.pinhole.punch.relay.turn.TurnSimFixture.ONE_WAY_NS;
 import static dev.pinhole.punch.relay.turn.TurnSimFixture.RTT_NS;
 import static dev.pinhole.punch.relay.turn.TurnSimFixture.SECOND;
-import static dev.pinhole.punch.relay.turn.TurnSimFixture.failure;
+import static dev.pinhole.punch.PunchSim.turnFailure;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -88,7 +88,7 @@ class TurnAllocationSimTest {
     @Test
     void requestedLifetimeGoesIntoAllocateAndRefresh() {
         TurnAllocation allocation = f.allocate(f.config().withRequestedLifetimeSeconds(1200));
-        f.await(allocation.refresh(), 5 * SECOND).join();
+        f.awaitDone(allocation.refresh(), 5 * SECOND).join();
 
         assertEquals(1200, f.server.received(ALLOCATE).get(1).lifetimeSeconds(), "LIFETIME in Allocate");
         assertEquals(1200, f.server.received(REFRESH).get(0).lifetimeSeconds(), "LIFETIME in Refresh");
@@ -110,7 +110,7 @@ class TurnAllocationSimTest {
         TurnAllocation allocation = f.allocate(f.config());
         f.server.staleNonce();
 
-        Duration granted = f.await(allocation.refresh(), 5 * SECOND).join();
+        Duration granted = f.awaitDone(allocation.refresh(), 5 * SECOND).join();
 
         assertEquals(Duration.ofSeconds(600), granted, "refresh granted");
         List<String> nonces = f.server.received(REFRESH).stream().map(Received::nonce).toList();
@@ -124,7 +124,7 @@ class TurnAllocationSimTest {
         }
         TurnAllocation allocation = f.turn.allocate(f.config());
 
-        TurnException e = failure(f.await(allocation.allocated(), 10 * SECOND));
+        TurnException e = turnFailure(f.awaitDone(allocation.allocated(), 10 * SECOND));
 
         assertEquals(TurnError.STALE_NONCE, e.error(), e.getMessage());
         assertEquals(438, e.code(), "code");
@@ -138,7 +138,7 @@ class TurnAllocationSimTest {
     void aWrongPasswordFailsWith401AfterOneAuthenticatedTry() {
         TurnAllocation allocation = f.turn.allocate(f.config().withCredentials(new TurnCredentials("alice", "wrong")));
 
-        TurnException e = failure(f.await(allocation.allocated(), 10 * SECOND));
+        TurnException e = turnFailure(f.awaitDone(allocation.allocated(), 10 * SECOND));
 
         assertEquals(TurnError.UNAUTHORIZED, e.error(), e.getMessage());
         assertEquals(401, e.code(), "code");
@@ -163,7 +163,7 @@ class TurnAllocationSimTest {
         f.server.nextReply(ALLOCATE, new Reply.Error(code, reason, true));
         TurnAllocation allocation = f.turn.allocate(f.config());
 
-        TurnException e = failure(f.await(allocation.allocated(), 10 * SECOND));
+        TurnException e = turnFailure(f.awaitDone(allocation.allocated(), 10 * SECOND));
 
         assertEquals(expected, e.error(), e.getMessage());
         assertEquals(code, e.code(), "code");
@@ -194,7 +194,7 @@ class TurnAllocationSimTest {
             ScriptedTurnServer.key()));
         TurnAllocation allocation = f.turn.allocate(f.config());
 
-        TurnException e = failure(f.await(allocation.allocated(), 10 * SECOND));
+        TurnException e = turnFailure(f.awaitDone(allocation.allocated(), 10 * SECOND));
 
         assertEquals(TurnError.BAD_RESPONSE, e.error(), e.getMessage());
         assertTrue(e.getMessage().contains("XOR-RELAYED-ADDRESS"), e.getMessage());
@@ -206,7 +206,7 @@ class TurnAllocationSimTest {
         long startNs = f.sim.nowNs();
         TurnAllocation allocation = f.turn.allocate(nowhere);
 
-        TurnException e = failure(f.await(allocation.allocated(), 60 * SECOND));
+        TurnException e = turnFailure(f.awaitDone(allocation.allocated(), 60 * SECOND));
 
         assertEquals(TurnError.TIMED_OUT, e.error(), e.getMessage());
         assertEquals(-1, e.code(), "no code without an answer");
@@ -229,7 +229,7 @@ class TurnAllocationSimTest {
         long[] grantedAtNs = new long[1];
         TurnAllocation allocation = f.turn.allocate(f.config());
         allocation.allocated().thenRun(() -> grantedAtNs[0] = f.sim.nowNs());
-        f.await(allocation.allocated(), 10 * SECOND).join();
+        f.awaitDone(allocation.allocated(), 10 * SECOND).join();
 
         f.sim.runFor(25 * 60 * SECOND);
 
@@ -250,7 +250,7 @@ class TurnAllocationSimTest {
         long[] grantedAtNs = new long[1];
         TurnAllocation allocation = f.turn.allocate(f.config());
         allocation.allocated().thenRun(() -> grantedAtNs[0] = f.sim.nowNs());
-        f.await(allocation.allocated(), 10 * SECOND).join();
+        f.awaitDone(allocation.allocated(), 10 * SECOND).join();
 
         f.sim.runFor(100 * SECOND);
 
@@ -299,7 +299,7 @@ class TurnAllocationSimTest {
         });
         f.server.nextReply(REFRESH, new Reply.Error(437, "Allocation Mismatch", true));
 
-        TurnException e = failure(f.await(allocation.refresh(), 5 * SECOND));
+        TurnException e = turnFailure(f.awaitDone(allocation.refresh(), 5 * SECOND));
 
         assertEquals(TurnError.ALLOCATION_MISMATCH, e.error(), e.getMessage());
         assertEquals(List.of(e), lost, "the listener heard the same cause");
@@ -310,7 +310,7 @@ class TurnAllocationSimTest {
     void permissionsAreRefreshedEvery240Seconds() {
         TurnAllocation allocation = f.allocate(f.config());
         long startNs = f.sim.nowNs();
-        f.await(allocation.createPermission(peer), 5 * SECOND).join();
+        f.awaitDone(allocation.createPermission(peer), 5 * SECOND).join();
         long grantedAtNs = f.sim.nowNs();
 
         f.sim.runFor(13 * 60 * SECOND);
@@ -327,7 +327,7 @@ class TurnAllocationSimTest {
     void channelBindingsAreRefreshedEvery480Seconds() {
         TurnAllocation allocation = f.allocate(f.config().withAutoBindChannels(false));
         long startNs = f.sim.nowNs();
-        int channel = f.await(allocation.bindChannel(peer), 5 * SECOND).join();
+        int channel = f.awaitDone(allocation.bindChannel(peer), 5 * SECOND).join();
         long boundAtNs = f.sim.nowNs();
 
         f.sim.runFor(17 * 60 * SECOND);
@@ -345,9 +345,9 @@ class TurnAllocationSimTest {
     @Test
     void closeDeallocatesWithLifetimeZeroAndStopsAllTimers() {
         TurnAllocation allocation = f.allocate(f.config());
-        f.await(allocation.bindChannel(peer), 5 * SECOND).join();
+        f.awaitDone(allocation.bindChannel(peer), 5 * SECOND).join();
 
-        f.await(allocation.close(), 5 * SECOND).join();
+        f.awaitDone(allocation.close(), 5 * SECOND).join();
         int requestsAtClose = f.server.received.size();
         f.sim.runFor(3600 * SECOND);
 
@@ -366,7 +366,7 @@ class TurnAllocationSimTest {
         TurnAllocation allocation = f.allocate(f.config());
         f.server.nextReply(REFRESH, new Reply.Error(437, "Allocation Mismatch", true));
 
-        CompletableFuture<Void> closed = f.await(allocation.close(), 5 * SECOND);
+        CompletableFuture<Void> closed = f.awaitDone(allocation.close(), 5 * SECOND);
 
         assertFalse(closed.isCompletedExceptionally(), "no allocation left is what close wanted: " + closed);
     }
@@ -377,7 +377,7 @@ class TurnAllocationSimTest {
 
         allocation.close().join();
 
-        TurnException e = failure(allocation.allocated());
+        TurnException e = turnFailure(allocation.allocated());
         assertEquals(TurnError.CLOSED, e.error(), e.getMessage());
         f.sim.runFor(60 * SECOND);
         assertEquals(1, f.server.received(ALLOCATE).size(), "the cancelled Allocate was not retransmitted");
@@ -417,11 +417,11 @@ class TurnAllocationSimTest {
     void peerDataArrivesAsDataIndicationThenAsChannelData() {
         TurnAllocation allocation = f.allocate(f.config().withAutoBindChannels(false));
         InetSocketAddress relayed = allocation.relayedAddress();
-        f.await(allocation.createPermission(peer), 5 * SECOND).join();
+        f.awaitDone(allocation.createPermission(peer), 5 * SECOND).join();
 
         f.peerSends("by indication", relayed);
         f.sim.runFor(SECOND);
-        f.await(allocation.bindChannel(peer), 5 * SECOND).join();
+        f.awaitDone(allocation.bindChannel(peer), 5 * SECOND).join();
         f.peerSends("by channel", relayed);
         f.sim.runFor(SECOND);
 
@@ -506,9 +506,9 @@ class TurnAllocationSimTest {
         assertTrue(allocation.sendTo(peers[0], f.text("x")), "first IP");
         assertTrue(allocation.sendTo(peers[1], f.text("x")), "second IP");
         assertFalse(allocation.sendTo(peers[2], f.text("x")), "a third IP exceeds maxPermissions 2");
-        TurnException e = failure(allocation.createPermission(peers[2]));
-        f.await(allocation.bindChannel(peers[0]), 5 * SECOND).join();
-        TurnException noChannel = failure(allocation.bindChannel(peers[1]));
+        TurnException e = turnFailure(allocation.createPermission(peers[2]));
+        f.awaitDone(allocation.bindChannel(peers[0]), 5 * SECOND).join();
+        TurnException noChannel = turnFailure(allocation.bindChannel(peers[1]));
 
         assertEquals(TurnError.LIMIT_REACHED, e.error(), e.getMessage());
         assertTrue(e.getMessage().contains("2 permissions"), e.getMessage());
@@ -528,7 +528,7 @@ class TurnAllocationSimTest {
     @Test
     void paddedChannelDataIsDeliveredWithoutItsPadding() {
         TurnAllocation allocation = f.allocate(f.config().withAutoBindChannels(false));
-        f.await(allocation.bindChannel(peer), 5 * SECOND).join();
+        f.awaitDone(allocation.bindChannel(peer), 5 * SECOND).join();
 
         f.server.sendRaw(new byte[] {0x40, 0x00, 0x00, 0x03, 'a', 'b', 'c', 0});
         f.server.sendRaw(new byte[] {0x40, 0x00, 0x00, 0x02, 'd', 'e'});
@@ -540,7 +540,7 @@ class TurnAllocationSimTest {
     @Test
     void dataFromUnpermittedPeersAndUnboundChannelsIsDropped() {
         TurnAllocation allocation = f.allocate(f.config().withAutoBindChannels(false));
-        f.await(allocation.bindChannel(peer), 5 * SECOND).join();
+        f.awaitDone(allocation.bindChannel(peer), 5 * SECOND).join();
         byte[] stranger = DataIndications.encode(new InetSocketAddress("198.51.100.200", 7), "psst".getBytes());
         byte[] unboundChannel = {0x40, 0x01, 0x00, 0x01, 'x'};
         byte[] reservedChannel = {0x4F, (byte) 0xFF, 0x00, 0x00};
@@ -559,7 +559,7 @@ class TurnAllocationSimTest {
     @Test
     void aStrangerCannotInjectChannelData() {
         TurnAllocation allocation = f.allocate(f.config().withAutoBindChannels(false));
-        f.await(allocation.bindChannel(peer), 5 * SECOND).join();
+        f.awaitDone(allocation.bindChannel(peer), 5 * SECOND).join();
 
         // The peer itself sends ChannelData straight to the node: not from the server, so not relayed data.
         f.peer.send(f.peer.allocator().buffer().writeBytes(new byte[] {0x40, 0x00, 0x00, 0x01, 'x'}), f.node.localAddress());

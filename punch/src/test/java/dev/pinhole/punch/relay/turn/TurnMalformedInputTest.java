@@ -42,7 +42,7 @@ class TurnMalformedInputTest {
     void mangledRelayMessagesAreCountedAndDroppedNeverThrown() {
         f.turn.routeOn(f.demux, (datagram, sender) -> otherStun++);
         TurnAllocation allocation = f.allocate(f.config().withAutoBindChannels(false));
-        f.await(allocation.bindChannel(peer), 5 * SECOND).join();
+        f.awaitDone(allocation.bindChannel(peer), 5 * SECOND).join();
         List<byte[]> templates = List.of(
             DataIndications.encode(peer, "data indication".getBytes()),
             DataIndications.encode(peer, new byte[0]),
@@ -134,7 +134,7 @@ class TurnMalformedInputTest {
         // Random bytes of every length with a first byte in the ChannelData or STUN range.
         f.turn.routeOn(f.demux, (datagram, sender) -> otherStun++);
         TurnAllocation allocation = f.allocate(f.config().withAutoBindChannels(false));
-        f.await(allocation.bindChannel(peer), 5 * SECOND).join();
+        f.awaitDone(allocation.bindChannel(peer), 5 * SECOND).join();
         SplittableRandom random = new SplittableRandom(SEED ^ 0x5A5AL);
         List<byte[]> all = new ArrayList<>();
         for (int i = 0; i < CASES; i++) {

@@ -37,7 +37,7 @@ class TurnSteadyStateAllocationTest {
     void receivingChannelDataAndDataIndicationsAllocatesNothing() {
         InetSocketAddress peer = f.peer.localAddress();
         TurnAllocation allocation = f.allocate(f.config().withAutoBindChannels(false));
-        f.await(allocation.bindChannel(peer), 5 * SECOND).join();
+        f.awaitDone(allocation.bindChannel(peer), 5 * SECOND).join();
         allocation.receiver((datagram, sender) -> delivered += datagram.readableBytes());
         InetSocketAddress server = f.server.address();
         ByteBuf channelData = Unpooled.buffer().writeShort(ChannelData.MIN_CHANNEL).writeShort(1000).writeZero(1000);
