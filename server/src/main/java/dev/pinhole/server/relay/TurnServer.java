@@ -12,6 +12,8 @@ import dev.pinhole.protocol.stun.StunMessageType;
 import dev.pinhole.protocol.stun.StunParseResult;
 import dev.pinhole.protocol.stun.StunReader;
 import dev.pinhole.protocol.stun.StunWriter;
+import dev.pinhole.server.common.NonceIssuer;
+import dev.pinhole.server.common.TokenBucket;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -31,7 +33,7 @@ import org.agrona.collections.Int2ObjectHashMap;
 
 /**
  * Pinhole's built-in relay: a minimal TURN server (RFC 8656) for UDP, speaking exactly the subset
- * Pinhole's own {@link dev.pinhole.punch.relay.TurnClient} uses, so a node has one client path
+ * Pinhole's own TURN client ({@code dev.pinhole.punch.relay.TurnClient}) uses, so a node has one client path
  * for the built-in relay and for coturn. Sans-IO: it runs on one listening {@link DatagramEndpoint}
  * and the relay sockets a {@link RelaySockets} opens, all on one event loop, in the simulator or on a
  * real {@code UdpEventLoop}.
@@ -39,7 +41,7 @@ import org.agrona.collections.Int2ObjectHashMap;
  * <h2>What it implements</h2>
  * <ul>
  *   <li>Long-term credentials (RFC 8489 §9.2.4) with MD5 keys, a realm, stateless nonces bound to the
- *       client's address ({@link Nonces}); 401 to challenge, 438 for a stale nonce (only after the
+ *       client's address ({@link NonceIssuer}, {@link NonceIssuer.Format#HEX_HMAC_SHA1}); 401 to challenge, 438 for a stale nonce (only after the
  *       MESSAGE-INTEGRITY held), 441 when a request on an allocation carries another user's name.</li>
  *   <li>Allocate (RFC 8656 §7.2): REQUESTED-TRANSPORT UDP; 437 for a second allocation on a 5-tuple
  *       (a retransmitted Allocate gets its original answer again), 486 beyond the per-user quota, 508
@@ -95,7 +97,7 @@ import org.agrona.collections.Int2ObjectHashMap;
 public final class TurnServer implements DatagramReceiver, AutoCloseable {
     /** Most an unauthenticated answer exceeds its request by (see "No amplification"): 24 + 4 + 128 + 36 + 8. */
     public static final int MAX_UNAUTHENTICATED_GROWTH_BYTES = 24 + 4 + TurnServerConfig.MAX_REALM_BYTES + 4
-        + Nonces.NONCE_LENGTH + 8;
+        + NonceIssuer.HEX_LENGTH + 8;
     /** RFC 8656 §9: "The Permission Lifetime MUST be 300 seconds (= 5 minutes)." */
     public static final long PERMISSION_LIFETIME_NS = 300_000_000_000L;
     /** RFC 8656 §12: "a channel binding lasts for 10 minutes unless refreshed". */
@@ -131,8 +133,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     private final TurnServerConfig config;
     private final StunReader reader = new StunReader();
     private final StunWriter writer = new StunWriter();
-    private final Nonces nonces;
-    private final byte[] nonce = new byte[Nonces.NONCE_LENGTH];
+    private final NonceIssuer nonces;
     private final byte[] realm;
     private final byte[] software;
     private final long[] counters = new long[TurnServerCounter.values().length];
@@ -174,7 +175,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         this.config = Objects.requireNonNull(config, "config");
         byte[] secret = new byte[20];
         random.nextBytes(secret);
-        this.nonces = new Nonces(secret, config.nonceLifetimeNs());
+        this.nonces = new NonceIssuer(NonceIssuer.Format.HEX_HMAC_SHA1, secret, config.nonceLifetimeNs());
         this.realm = config.realm().getBytes(StandardCharsets.UTF_8);
         this.software = config.software() == null ? null : config.software().getBytes(StandardCharsets.UTF_8);
         long nowNs = now();
@@ -418,8 +419,10 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             sendChallenge(sender, method, 401, "Unauthorized", nowNs);
             return null;
         }
-        if (!nonces.isValid(reader.buffer(), reader.attributeValueIndex(nonceAt), reader.attributeLength(nonceAt),
-            sender, nowNs)) {
+        // A nonce of the previous epoch is as good as a current one: RFC 8489 §9.2.4 leaves the lifetime to
+        // the server, and the next 438 hands out a fresh nonce anyway.
+        if (nonces.verify(reader.buffer(), reader.attributeValueIndex(nonceAt), reader.attributeLength(nonceAt),
+            sender, nowNs) == NonceIssuer.Check.INVALID) {
             increment(TurnServerCounter.STALE_NONCES);
             sendChallenge(sender, method, 438, "Stale Nonce", nowNs);
             return null;
@@ -980,10 +983,9 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             increment(TurnServerCounter.DROPPED_UNAUTHENTICATED_RATE);
             return;
         }
-        nonces.write(nowNs, sender, nonce);
         ByteBuf out = beginError(method, code, reason);
         writer.addBytes(StunAttributeType.REALM, realm);
-        writer.addBytes(StunAttributeType.NONCE, nonce);
+        writer.addBytes(StunAttributeType.NONCE, nonces.issue(sender, nowNs));
         finishAndSend(out, null, sender);
     }
 

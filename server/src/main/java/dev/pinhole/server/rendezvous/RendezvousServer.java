@@ -27,6 +27,7 @@ import dev.pinhole.core.time.TimerService;
 import dev.pinhole.protocol.turn.TurnCredentials;
 import dev.pinhole.server.rendezvous.RegistrationTable.Entry;
 import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.server.common.NonceIssuer;
 import dev.pinhole.server.stun.StunBindingServer;
 import dev.pinhole.protocol.stun.StunClass;
 import dev.pinhole.protocol.stun.StunClient;
@@ -127,6 +128,11 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
      * client transaction on RFC 8489 §6.2.1's default schedule (39.5 s).
      */
     static final long RELAY_MEMORY_NS = 40_000_000_000L;
+    /**
+     * One nonce epoch: 30 minutes, so a nonce stays valid for 30 to 60 minutes, and a response hands out a
+     * fresh one when the request's is from the previous epoch.
+     */
+    static final long NONCE_EPOCH_NS = 30L * 60 * 1_000_000_000L;
     /** Remembered requests per allowed outbound request (each remembered one is at most 40 s old). */
     private static final int RELAY_MEMORY_FACTOR = 4;
 
@@ -204,8 +210,23 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         this.random = config.random();
         this.outbound = new StunClient(endpoint, config.outboundTiming(), random);
         this.limiter = new SourceRateLimiter(config.ratePerSecond(), config.rateBurst(), config.maxTrackedSources());
-        this.nonces = new NonceIssuer(random);
+        this.nonces = new NonceIssuer(NonceIssuer.Format.BASE64URL_HMAC_SHA256, nonceKey(random), NONCE_EPOCH_NS);
         this.table = new RegistrationTable(config.maxRegistrations(), config.registrationLifetimeNs());
+    }
+
+    /**
+     * The nonce key, drawn when the server starts, so that a restarted server rejects old nonces, which
+     * tells clients to re-register (438).
+     */
+    private static byte[] nonceKey(RandomGenerator random) {
+        byte[] key = new byte[32];
+        for (int i = 0; i < key.length; i += 8) {
+            long bits = random.nextLong();
+            for (int j = 0; j < 8; j++) {
+                key[i + j] = (byte) (bits >>> (8 * j));
+            }
+        }
+        return key;
     }
 
     /**
@@ -960,7 +981,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
 
     /** Bytes of the attributes every answer ends with: NONCE if rotated, integrity if signed, FINGERPRINT. */
     private int trailerSize() {
-        return (rotateNonce ? attributeSize(NonceIssuer.NONCE_CHARS) : 0) + (sign ? attributeSize(32) : 0)
+        return (rotateNonce ? attributeSize(nonces.length()) : 0) + (sign ? attributeSize(32) : 0)
             + attributeSize(4);
     }
 
