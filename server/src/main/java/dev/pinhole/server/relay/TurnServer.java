@@ -13,6 +13,7 @@ import dev.pinhole.protocol.stun.StunParseResult;
 import dev.pinhole.protocol.stun.StunReader;
 import dev.pinhole.protocol.stun.StunWriter;
 import dev.pinhole.server.common.NonceIssuer;
+import dev.pinhole.server.common.StunResponder;
 import dev.pinhole.server.common.TokenBucket;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
@@ -124,6 +125,8 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     static final int EVEN_PORT_R_BIT = 0x80;
 
     private static final long NS_PER_SECOND = 1_000_000_000L;
+    /** Initial capacity of a response buffer: every response of this server fits. */
+    private static final int RESPONSE_CAPACITY = 256;
     private static final int ALLOCATE_SUCCESS = StunMessageType.of(StunMessageType.METHOD_ALLOCATE, StunClass.SUCCESS_RESPONSE);
     private static final int DATA_INDICATION = StunMessageType.of(StunMessageType.METHOD_DATA, StunClass.INDICATION);
 
@@ -132,7 +135,8 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     private final TurnAuthenticator authenticator;
     private final TurnServerConfig config;
     private final StunReader reader = new StunReader();
-    private final StunWriter writer = new StunWriter();
+    private final StunResponder responder = new StunResponder();
+    private final StunWriter writer = responder.writer();
     private final NonceIssuer nonces;
     private final byte[] realm;
     private final byte[] software;
@@ -337,9 +341,8 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             return;
         }
         // 20 + 12 + 8 bytes at most for an IPv4 client, no more than request + 20.
-        ByteBuf out = begin(StunMessageType.BINDING_SUCCESS_RESPONSE);
-        writer.addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, sender);
-        finishAndSend(out, null, sender);
+        responder.beginBindingSuccess(listening.allocator(), RESPONSE_CAPACITY, reader, sender);
+        finishAndSend(null, sender);
     }
 
     /** Authenticates, then dispatches an Allocate, Refresh, CreatePermission or ChannelBind. */
@@ -352,14 +355,9 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         }
         if (result == StunParseResult.UNKNOWN_COMPREHENSION_REQUIRED) {
             increment(TurnServerCounter.UNSUPPORTED_REQUESTS);
-            int count = Math.min(reader.unknownComprehensionRequiredCount(), StunReader.MAX_UNKNOWN_RECORDED);
-            int[] types = new int[count];
-            for (int i = 0; i < count; i++) {
-                types[i] = reader.unknownComprehensionRequired(i);
-            }
-            ByteBuf out = beginError(method, 420, "Unknown Attribute");
-            writer.addUnknownAttributes(types, count);
-            finishAndSend(out, key, sender);
+            // Authenticated, so no amplification budget: every unknown attribute recorded is listed.
+            responder.beginUnknownAttributes(listening.allocator(), RESPONSE_CAPACITY, reader, Integer.MAX_VALUE, 0);
+            finishAndSend(key, sender);
             return;
         }
         switch (method) {
@@ -462,9 +460,9 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         if (reader.hasAttribute(StunAttributeType.DONT_FRAGMENT)) {
             // RFC 8656 §7.2: a server that cannot set DF treats DONT-FRAGMENT as unknown.
             increment(TurnServerCounter.UNSUPPORTED_REQUESTS);
-            ByteBuf out = beginError(method, 420, "Unknown Attribute");
-            writer.addUnknownAttributes(new int[] {StunAttributeType.DONT_FRAGMENT}, 1);
-            finishAndSend(out, key, sender);
+            responder.beginUnknownAttribute(listening.allocator(), RESPONSE_CAPACITY, reader,
+                StunAttributeType.DONT_FRAGMENT);
+            finishAndSend(key, sender);
             return;
         }
         int evenPortAt = reader.findAttribute(StunAttributeType.EVEN_PORT);
@@ -514,12 +512,12 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     }
 
     private void sendAllocateSuccess(Allocation allocation, InetSocketAddress sender, long nowNs) {
-        ByteBuf out = begin(ALLOCATE_SUCCESS);
+        begin(ALLOCATE_SUCCESS);
         writer.addXorAddress(StunAttributeType.XOR_RELAYED_ADDRESS, allocation.slot.relayed);
         writer.addUInt32(StunAttributeType.LIFETIME, lifetimeSeconds(allocation.expiresAtNs - nowNs));
         writer.addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, sender);
         addSoftware();
-        finishAndSend(out, allocation.key, sender);
+        finishAndSend(allocation.key, sender);
     }
 
     private void onRefresh(InetSocketAddress sender, Allocation allocation, StunKey key, long nowNs) {
@@ -540,10 +538,10 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             allocation.expiresAtNs = nowNs + lifetimeNs;
             granted = lifetimeSeconds(lifetimeNs);
         }
-        ByteBuf out = begin(StunMessageType.of(method, StunClass.SUCCESS_RESPONSE));
+        begin(StunMessageType.of(method, StunClass.SUCCESS_RESPONSE));
         writer.addUInt32(StunAttributeType.LIFETIME, granted);
         addSoftware();
-        finishAndSend(out, key, sender);
+        finishAndSend(key, sender);
     }
 
     /**
@@ -959,16 +957,12 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
 
     // ------------------------------------------------------------------ responses
 
-    private ByteBuf begin(int messageType) {
-        ByteBuf out = listening.allocator().buffer(256);
-        writer.begin(out, messageType, reader.transactionIdHigh(), reader.transactionIdLow());
-        return out;
+    private StunWriter begin(int messageType) {
+        return responder.begin(listening.allocator(), RESPONSE_CAPACITY, reader, messageType);
     }
 
-    private ByteBuf beginError(int method, int code, String reason) {
-        ByteBuf out = begin(StunMessageType.of(method, StunClass.ERROR_RESPONSE));
-        writer.addErrorCode(code, reason);
-        return out;
+    private void beginError(int method, int code, String reason) {
+        begin(StunMessageType.of(method, StunClass.ERROR_RESPONSE)).addErrorCode(code, reason);
     }
 
     private void addSoftware() {
@@ -983,10 +977,9 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             increment(TurnServerCounter.DROPPED_UNAUTHENTICATED_RATE);
             return;
         }
-        ByteBuf out = beginError(method, code, reason);
-        writer.addBytes(StunAttributeType.REALM, realm);
-        writer.addBytes(StunAttributeType.NONCE, nonces.issue(sender, nowNs));
-        finishAndSend(out, null, sender);
+        responder.beginChallenge(listening.allocator(), RESPONSE_CAPACITY, reader, code, reason, realm,
+            nonces.issue(sender, nowNs));
+        finishAndSend(null, sender);
     }
 
     private void sendUnauthenticatedError(InetSocketAddress sender, int method, int code, String reason, long nowNs) {
@@ -994,37 +987,25 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             increment(TurnServerCounter.DROPPED_UNAUTHENTICATED_RATE);
             return;
         }
-        ByteBuf out = beginError(method, code, reason);
-        finishAndSend(out, null, sender);
+        beginError(method, code, reason);
+        finishAndSend(null, sender);
     }
 
     /** An error to an authenticated request: with MESSAGE-INTEGRITY (RFC 8489 §9.2.4). */
     private void sendError(InetSocketAddress sender, int method, int code, String reason, StunKey key) {
-        ByteBuf out = beginError(method, code, reason);
-        finishAndSend(out, key, sender);
+        beginError(method, code, reason);
+        finishAndSend(key, sender);
     }
 
     private void sendSuccess(InetSocketAddress sender, int method, StunKey key) {
-        ByteBuf out = begin(StunMessageType.of(method, StunClass.SUCCESS_RESPONSE));
+        begin(StunMessageType.of(method, StunClass.SUCCESS_RESPONSE));
         addSoftware();
-        finishAndSend(out, key, sender);
+        finishAndSend(key, sender);
     }
 
     /** MESSAGE-INTEGRITY with {@code key} (if any), FINGERPRINT if the request had one, then sends. */
-    private void finishAndSend(ByteBuf out, StunKey key, InetSocketAddress destination) {
-        boolean fingerprint = reader.hasFingerprint();
-        try {
-            if (key != null) {
-                writer.addMessageIntegrity(key);
-            }
-            if (fingerprint) {
-                writer.addFingerprint();
-            }
-            writer.finish();
-        } catch (RuntimeException e) {
-            out.release();
-            throw e;
-        }
+    private void finishAndSend(StunKey key, InetSocketAddress destination) {
+        ByteBuf out = responder.finish(StunResponder.Integrity.HMAC_SHA1, key, reader.hasFingerprint());
         if (!listening.send(out, destination)) {
             increment(TurnServerCounter.SEND_FAILURES);
         }
