@@ -1,4 +1,4 @@
-package dev.pinhole.punch.stun;
+package dev.pinhole.server.stun;
 
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.DatagramReceiver;

@@ -1,4 +1,4 @@
-package dev.pinhole.punch.stun;
+package dev.pinhole.server.stun;
 
 import dev.pinhole.protocol.stun.BindingOutcome;
 import dev.pinhole.protocol.stun.BindingRequest;
@@ -13,9 +13,7 @@ import dev.pinhole.protocol.stun.StunTransactionConfig;
 import dev.pinhole.protocol.stun.StunTransactionFailure;
 import dev.pinhole.protocol.stun.StunWriter;
 import dev.pinhole.protocol.stun.TransactionId;
-import dev.pinhole.server.stun.StunBindingServer;
 
-import static dev.pinhole.punch.stun.StunClientSimTest.address;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -29,6 +27,7 @@ import dev.pinhole.sim.CountingAllocator;
 import dev.pinhole.sim.Simulator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +43,15 @@ class StunBindingServerTest {
     private static final InetSocketAddress ALT_PORT = address("198.51.100.10", 3479);
     private static final InetSocketAddress ALT_IP = address("198.51.100.11", 3478);
     private static final InetSocketAddress ALT_BOTH = address("198.51.100.11", 3479);
+    /** RFC 5769 §2.1's sample request: a well-formed Binding request (FINGERPRINT included). */
+    private static final byte[] SAMPLE_REQUEST = io.netty.buffer.ByteBufUtil.decodeHexDump(
+        "000100582112a442b7e7a701bc34d686fa87dfae"
+            + "802200105354554e207465737420636c69656e74"
+            + "002400046e0001ff"
+            + "80290008932ff9b151263b36"
+            + "000600096576746a3a68367659202020"
+            + "000800149aeaa70cbfd8cb56781ef2b5b2d3f249c1b571a2"
+            + "80280004e57a3bcf");
 
     private final TrackingAllocator allocator = new TrackingAllocator();
     private final CountingAllocator simAllocator = new CountingAllocator();
@@ -157,7 +165,7 @@ class StunBindingServerTest {
         assertTrue(server.handle(garbage, address("192.0.2.20", 5000), primaryEndpoint), "malformed consumed");
         assertEquals(1, server.malformedCount(StunParseResult.TOO_SHORT), "and counted");
         assertThrows(IllegalArgumentException.class,
-            () -> server.handle(Unpooled.wrappedBuffer(Rfc5769VectorsTest.SAMPLE_REQUEST), PRIMARY, notTheServers),
+            () -> server.handle(Unpooled.wrappedBuffer(SAMPLE_REQUEST), PRIMARY, notTheServers),
             "an endpoint that is not the server's is a caller bug");
     }
 
@@ -250,5 +258,13 @@ class StunBindingServerTest {
         assertThrows(IllegalArgumentException.class, () -> StunBindingServer.rfc5780(a, c, b, d, null), "swapped");
         assertThrows(IllegalArgumentException.class, () -> StunBindingServer.rfc5780(a, b, c, a, null), "no diagonal");
         assertEquals(ALT_BOTH, StunBindingServer.rfc5780(a, b, c, d, null).otherAddress(), "square accepted");
+    }
+
+    private static InetSocketAddress address(String ip, int port) {
+        try {
+            return new InetSocketAddress(InetAddress.getByName(ip), port);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException(ip, e);
+        }
     }
 }
