@@ -104,17 +104,18 @@ public final class PinholeServer implements AutoCloseable {
      * @throws IllegalStateException if the server is closed or its loop does not answer
      */
     public Stats stats() {
+        Callable<Stats> snapshot = () -> {
+            if (closed) {
+                throw new IllegalStateException("the server is closed");
+            }
+            return new Stats(rendezvous.stats(), relay == null ? null : RelayStats.of(relay));
+        };
         try {
-            return loop.submit(() -> {
-                if (closed) {
-                    throw new IllegalStateException("the server is closed");
-                }
-                return new Stats(rendezvous.stats(), relay == null ? null : RelayStats.of(relay));
-            }).get(LOOP_WAIT_S, TimeUnit.SECONDS);
+            return loop.inEventLoop() ? snapshot.call() : loop.submit(snapshot).get(LOOP_WAIT_S, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while taking the server's stats", e);
-        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+        } catch (Exception e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             if (cause instanceof IllegalStateException closedServer) {
                 throw closedServer;
@@ -158,6 +159,11 @@ public final class PinholeServer implements AutoCloseable {
     }
 
     private void onLoopQuietly(Runnable task) {
+        if (loop.inEventLoop()) {
+            // Closed from one of the loop's own callbacks: waiting for a task would wait for ourselves.
+            task.run();
+            return;
+        }
         try {
             loop.submit(() -> {
                 task.run();

@@ -142,6 +142,17 @@ class PinholeServerTest {
     }
 
     @Test
+    void closeIsIdempotentAndAClosedServerHasNoStats() throws Exception {
+        PinholeServer server = PinholeServer.builder().listen(new InetSocketAddress(IP1, 0)).builtInRelay(false)
+            .build();
+        InetSocketAddress rendezvous = server.rendezvousAddress();
+        server.close();
+        server.close();
+        assertThrows(IllegalStateException.class, server::stats);
+        assertReleased(rendezvous);
+    }
+
+    @Test
     void anAlternateAddressOnTheListenIpIsRefusedAndNothingStaysBound() throws Exception {
         int port;
         try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(IP1, 0))) {
