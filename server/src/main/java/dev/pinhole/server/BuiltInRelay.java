@@ -24,7 +24,10 @@ final class BuiltInRelay {
     private BuiltInRelay() {
     }
 
-    /** The relay's listening address when none is given: the rendezvous IP, the next port (ephemeral for 0 or 65535). */
+    /**
+     * The relay's listening address when none is given: the rendezvous IP and the next port (ephemeral
+     * when the rendezvous port is 0 or 65535).
+     */
     static InetSocketAddress defaultListen(InetSocketAddress rendezvousListen) {
         int port = rendezvousListen.getPort() == 0 || rendezvousListen.getPort() == 65_535
             ? 0 : rendezvousListen.getPort() + 1;

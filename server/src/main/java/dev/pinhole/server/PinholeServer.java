@@ -437,8 +437,9 @@ public final class PinholeServer implements AutoCloseable {
                         added.add(socket);
                         return socket;
                     };
-                    turn = new TurnServer(listening, sockets,
-                        new RestCredentials(turnSecret, RendezvousServerConfig.SYSTEM_UNIX_SECONDS), turnConfig).listen();
+                    RestCredentials credentials =
+                        new RestCredentials(turnSecret, RendezvousServerConfig.SYSTEM_UNIX_SECONDS);
+                    turn = new TurnServer(listening, sockets, credentials, turnConfig).listen();
                 }
                 RendezvousServer server = alternates == null
                     ? RendezvousServer.listen(primary, rendezvousConfig)

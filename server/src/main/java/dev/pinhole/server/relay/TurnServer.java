@@ -34,16 +34,17 @@ import org.agrona.collections.Int2ObjectHashMap;
 
 /**
  * Pinhole's built-in relay: a minimal TURN server (RFC 8656) for UDP, speaking exactly the subset
- * Pinhole's own TURN client ({@code dev.pinhole.punch.relay.TurnClient}) uses, so a node has one client path
- * for the built-in relay and for coturn. Sans-IO: it runs on one listening {@link DatagramEndpoint}
- * and the relay sockets a {@link RelaySockets} opens, all on one event loop, in the simulator or on a
- * real {@code UdpEventLoop}.
+ * Pinhole's own TURN client ({@code dev.pinhole.punch.relay.TurnClient}) uses, so a node has one
+ * client path for the built-in relay and for coturn. Sans-IO: it runs on one listening
+ * {@link DatagramEndpoint} and the relay sockets a {@link RelaySockets} opens, all on one event loop,
+ * in the simulator or on a real {@code UdpEventLoop}.
  *
  * <h2>What it implements</h2>
  * <ul>
  *   <li>Long-term credentials (RFC 8489 §9.2.4) with MD5 keys, a realm, stateless nonces bound to the
- *       client's address ({@link NonceIssuer}, {@link NonceIssuer.Format#HEX_HMAC_SHA1}); 401 to challenge, 438 for a stale nonce (only after the
- *       MESSAGE-INTEGRITY held), 441 when a request on an allocation carries another user's name.</li>
+ *       client's address ({@link NonceIssuer}, {@link NonceIssuer.Format#HEX_HMAC_SHA1}); 401 to challenge,
+ *       438 for a stale nonce (only after the MESSAGE-INTEGRITY held), 441 when a request on an
+ *       allocation carries another user's name.</li>
  *   <li>Allocate (RFC 8656 §7.2): REQUESTED-TRANSPORT UDP; 437 for a second allocation on a 5-tuple
  *       (a retransmitted Allocate gets its original answer again), 486 beyond the per-user quota, 508
  *       beyond the server's cap or when no relay socket can be had; EVEN-PORT without reservation is
