@@ -6,11 +6,10 @@ import dev.pinhole.cli.transfer.FileReceiver;
 import dev.pinhole.cli.transfer.SendEntry;
 import dev.pinhole.cli.transfer.TransferListener;
 import dev.pinhole.core.net.DatagramEndpoint;
-import dev.pinhole.core.net.UdpEventLoop;
 import dev.pinhole.punch.PeerConnection;
 import dev.pinhole.punch.PinholeNode;
-import dev.pinhole.server.rendezvous.RendezvousServer;
-import dev.pinhole.server.rendezvous.RendezvousServerConfig;
+import dev.pinhole.server.PinholeServer;
+import dev.pinhole.server.PinholeServerException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -87,27 +86,23 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
         } catch (IOException e) {
             throw new CliException(ExitCodes.LOCAL_FILE, "cannot create a temporary directory: " + e, e);
         }
-        try (UdpEventLoop serverLoop = Loops.bind(new InetSocketAddress(loopback, 0), "demo-rendezvous")) {
-            // The built-in relay on loopback next to the server, as `pinhole rendezvous` runs it, so that every
-            // introduction offers it.
-            BuiltInRelay relay = BuiltInRelay.open(serverLoop, new InetSocketAddress(loopback, 0), loopback, null,
-                    relayed ? UNLIMITED_RELAY_BYTES_PER_SECOND : null, "pinhole-demo");
-            RendezvousServerConfig config = RendezvousServerConfig.builder().software("pinhole-demo")
-                    .relay(relay.offeredAddress(), relay.restSecret()).build();
-            serverLoop.start();
-            RendezvousServer server = serverLoop.submit(() -> {
-                relay.start();
-                return RendezvousServer.listen(serverLoop, config);
-            }).get(10, TimeUnit.SECONDS);
-            InetSocketAddress rendezvous = server.localAddress();
+        PinholeServer.Builder serverBuilder = PinholeServer.builder().listen(new InetSocketAddress(loopback, 0))
+                // The built-in relay on loopback next to the server, as `pinhole rendezvous` runs it, so that
+                // every introduction offers it.
+                .relayListen(new InetSocketAddress(loopback, 0)).relayIp(loopback)
+                .relayRate(relayed ? UNLIMITED_RELAY_BYTES_PER_SECOND : null)
+                .software("pinhole-demo").threadName("demo-rendezvous");
+        try (PinholeServer server = startServer(serverBuilder)) {
+            InetSocketAddress rendezvous = server.rendezvousAddress();
+            InetSocketAddress relay = server.relayAddress();
             if (!json) {
                 System.out.printf(Locale.ROOT, "pinhole demo: rendezvous on %s; alice sends bob %s%s%s%n",
                         Addresses.format(rendezvous), humanSize(size),
                         loss > 0 ? String.format(Locale.ROOT, " with %.1f%% datagram loss", loss * 100) : "",
-                        relayed ? " through the relay on " + Addresses.format(relay.offeredAddress()) : "");
+                        relayed ? " through the relay on " + Addresses.format(relay) : "");
             }
             InetSocketAddress any = new InetSocketAddress(loopback, 0);
-            Set<InetSocketAddress> servers = Set.of(rendezvous, relay.offeredAddress());
+            Set<InetSocketAddress> servers = Set.of(rendezvous, relay);
             try (PinholeNode bob = Loops.openNode("bob", rendezvous, null, any, CONNECT_TIMEOUT_MS,
                     socketOf(seed * 31 + 1, servers));
                  PinholeNode alice = Loops.openNode("alice", rendezvous, null, any, CONNECT_TIMEOUT_MS,
@@ -148,6 +143,17 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
             }
         } finally {
             deleteTree(outDir);
+        }
+    }
+
+    private static PinholeServer startServer(PinholeServer.Builder builder) throws CliException {
+        try {
+            return builder.build();
+        } catch (PinholeServerException e) {
+            if (e.reason() == PinholeServerException.Reason.BIND_FAILED && e.getCause() instanceof IOException io) {
+                throw Loops.bindFailure(e.address(), io);
+            }
+            throw new CliException(ExitCodes.INTERNAL, e.getMessage(), e);
         }
     }
 

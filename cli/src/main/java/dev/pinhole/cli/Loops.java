@@ -39,7 +39,8 @@ final class Loops {
         }
     }
 
-    private static CliException bindFailure(InetSocketAddress address, IOException e) {
+    /** A socket that could not be bound, as the user reads it: {@link ExitCodes#PORT_IN_USE}. */
+    static CliException bindFailure(InetSocketAddress address, IOException e) {
         if (e instanceof BindException) {
             return new CliException(ExitCodes.PORT_IN_USE, "cannot listen on " + Addresses.format(address) + ": "
                     + e.getMessage() + " (is another process using the port, or is the address not on this host?)", e);

@@ -1,25 +1,23 @@
 package dev.pinhole.cli;
 
-import dev.pinhole.core.net.DatagramEndpoint;
-import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.server.rendezvous.RendezvousServer;
+import dev.pinhole.server.PinholeServer;
+import dev.pinhole.server.PinholeServerException;
 import dev.pinhole.server.rendezvous.RendezvousServerConfig;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * {@code pinhole rendezvous}: the rendezvous server (with STUN, and RFC 5780 with --alt), and by default
- * the built-in TURN relay whose credentials every introduction offers ({@link BuiltInRelay}).
+ * the built-in TURN relay whose credentials every introduction offers: argument parsing and output over
+ * {@link PinholeServer}.
  */
 @Command(name = "rendezvous", mixinStandardHelpOptions = true,
         description = {"Runs a rendezvous server until interrupted: peers register names here and are"
@@ -81,70 +79,48 @@ final class RendezvousCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String secret = Loops.readSecret(secretFile);
-        RendezvousServerConfig.Builder config = RendezvousServerConfig.builder().software("pinhole");
-        if (secret != null) {
-            config.secret(secret);
+        PinholeServer.Builder builder = PinholeServer.builder().listen(listen).alternate(alt).secret(secret)
+                .software("pinhole").threadName("rendezvous");
+        if (turnServer != null) {
+            builder.externalRelay(turnServer, externalTurnSecret());
+        } else if (noRelay) {
+            builder.builtInRelay(false);
+        } else {
+            if (relayIp != null && relayIp.isAnyLocalAddress()) {
+                throw new CliException(ExitCodes.USAGE, "--relay-ip must be a specific address, not "
+                        + relayIp.getHostAddress() + " (peers send to it)");
+            }
+            if (relayRate != null && relayRate <= 0) {
+                throw new CliException(ExitCodes.USAGE, "--relay-rate must be positive, got " + relayRate);
+            }
+            builder.relayListen(relayListen).relayIp(relayIp).relayRate(relayRate);
         }
-        UdpEventLoop loop = Loops.bind(listen, "rendezvous");
-        CountDownLatch stopped = new CountDownLatch(1);
+        PinholeServer server;
         try {
-            BuiltInRelay relay = null;
-            InetSocketAddress offered = null;
-            if (turnServer != null) {
-                offered = turnServer;
-                config.relay(turnServer, externalTurnSecret());
-            } else if (!noRelay) {
-                relay = openRelay(loop, secret);
-                offered = relay.offeredAddress();
-                config.relay(offered, relay.restSecret());
-            }
-            RendezvousServer server;
-            String other = null;
-            if (alt == null) {
-                loop.start();
-                startRelay(loop, relay);
-                server = onLoop(loop, () -> RendezvousServer.listen(loop, config.build()));
-            } else {
-                int port1 = loop.localAddress().getPort();
-                if (alt.getAddress().equals(listen.getAddress()) || alt.getPort() == port1) {
-                    throw new CliException(ExitCodes.USAGE, "--alt must differ from --listen in both IP and port"
-                            + " (RFC 5780 needs two addresses and two ports)");
-                }
-                // RFC 5780 §6: one server answering from IP1:PORT1, IP1:PORT2, IP2:PORT1 and IP2:PORT2, all
-                // four sockets on the loop's one thread.
-                DatagramEndpoint altPort = Loops.openSocket(loop, new InetSocketAddress(listen.getAddress(),
-                        alt.getPort()));
-                int port2 = altPort.localAddress().getPort();
-                DatagramEndpoint altIp = Loops.openSocket(loop, new InetSocketAddress(alt.getAddress(), port1));
-                DatagramEndpoint altBoth = Loops.openSocket(loop, new InetSocketAddress(alt.getAddress(), port2));
-                other = Addresses.format(altBoth.localAddress());
-                loop.start();
-                startRelay(loop, relay);
-                server = onLoop(loop, () -> RendezvousServer.listenRfc5780(loop, altPort, altIp, altBoth,
-                        config.build()));
-            }
-            String where = Addresses.format(server.localAddress());
-            String relayWhere = offered == null ? null : Addresses.format(offered);
-            System.out.println("pinhole rendezvous: listening on " + where
-                    + (other == null ? "" : " (RFC 5780 other address " + other + ")")
-                    + (secret == null ? "" : " (shared secret required)")
-                    + (relayWhere == null ? "" : ", relay on " + relayWhere));
-            if (json) {
-                Json line = Json.object().put("event", "listening").put("address", where)
-                        .put("other_address", other).put("secret", secret != null);
-                System.out.println(relayWhere == null ? line.put("relay", false) : line.put("relay", relayWhere));
-            }
-            System.out.flush();
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                loop.close();
-                stopped.countDown();
-            }, "rendezvous-shutdown"));
-            stopped.await();
-            return ExitCodes.OK;
-        } catch (CliException e) {
-            loop.close();
-            throw e;
+            server = builder.build();
+        } catch (PinholeServerException e) {
+            throw toCli(e);
         }
+        String where = Addresses.format(server.rendezvousAddress());
+        String other = server.alternateAddress() == null ? null : Addresses.format(server.alternateAddress());
+        String relayWhere = server.relayAddress() == null ? null : Addresses.format(server.relayAddress());
+        System.out.println("pinhole rendezvous: listening on " + where
+                + (other == null ? "" : " (RFC 5780 other address " + other + ")")
+                + (secret == null ? "" : " (shared secret required)")
+                + (relayWhere == null ? "" : ", relay on " + relayWhere));
+        if (json) {
+            Json line = Json.object().put("event", "listening").put("address", where)
+                    .put("other_address", other).put("secret", secret != null);
+            System.out.println(relayWhere == null ? line.put("relay", false) : line.put("relay", relayWhere));
+        }
+        System.out.flush();
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            stopped.countDown();
+        }, "rendezvous-shutdown"));
+        stopped.await();
+        return ExitCodes.OK;
     }
 
     /** The secret of --turn-server, checked against the other relay options. */
@@ -165,48 +141,21 @@ final class RendezvousCommand implements Callable<Integer> {
         return secret;
     }
 
-    /**
-     * The relay's socket on {@code loop}, before it starts: --relay-listen, or --listen's IP with the next
-     * port; the offered IP from --relay-ip or {@link BuiltInRelay#defaultRelayIp}. The REST secret is the
-     * shared secret's bytes when it has at least 16, else random per run: only this process issues
-     * credentials, so the secret never needs to leave it.
-     */
-    private BuiltInRelay openRelay(UdpEventLoop loop, String secret) throws CliException {
-        InetSocketAddress where = relayListen;
-        if (where == null) {
-            int port = listen.getPort() == 0 || listen.getPort() == 65_535 ? 0 : listen.getPort() + 1;
-            where = new InetSocketAddress(listen.getAddress(), port);
-        }
-        InetAddress offered;
-        if (relayIp != null) {
-            offered = relayIp;
-        } else {
-            offered = BuiltInRelay.defaultRelayIp(where.getAddress().isAnyLocalAddress() ? listen.getAddress()
-                    : where.getAddress());
-            if (offered == null) {
-                throw new CliException(ExitCodes.USAGE, "cannot tell which address peers reach the relay at:"
-                        + " this host has no non-loopback IPv4 address; pass --relay-ip IP or --no-relay");
-            }
-        }
-        if (offered.isAnyLocalAddress()) {
-            throw new CliException(ExitCodes.USAGE, "--relay-ip must be a specific address, not "
-                    + offered.getHostAddress() + " (peers send to it)");
-        }
-        return BuiltInRelay.open(loop, where, offered,
-                secret == null ? null : secret.getBytes(StandardCharsets.UTF_8), relayRate, "pinhole");
-    }
-
-    private static void startRelay(UdpEventLoop loop, BuiltInRelay relay) throws CliException, InterruptedException {
-        if (relay != null) {
-            onLoop(loop, relay::start);
-        }
-    }
-
-    private static <T> T onLoop(UdpEventLoop loop, Callable<T> task) throws CliException, InterruptedException {
-        try {
-            return loop.submit(task).get(10, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            throw new CliException(ExitCodes.INTERNAL, "the server did not start: " + e.getMessage(), e);
-        }
+    /** The server's failure in this command's terms: its options, and the exit codes users script against. */
+    private CliException toCli(PinholeServerException e) {
+        return switch (e.reason()) {
+            case BIND_FAILED -> Loops.bindFailure(e.address(), e.getCause() instanceof IOException io ? io : e);
+            case ALTERNATE_NOT_DISTINCT -> new CliException(ExitCodes.USAGE, "--alt must differ from --listen in"
+                    + " both IP and port (RFC 5780 needs two addresses and two ports)");
+            case NO_RELAY_IP -> new CliException(ExitCodes.USAGE, "cannot tell which address peers reach the relay"
+                    + " at: this host has no non-loopback IPv4 address; pass --relay-ip IP or --no-relay");
+            case INTERFACES_UNAVAILABLE -> new CliException(ExitCodes.INTERNAL, "cannot list the network interfaces"
+                    + " to choose the relay address: " + e.getCause().getMessage() + "; pass --relay-ip IP or"
+                    + " --no-relay", e);
+            case RELAY_IP_NOT_LOCAL -> new CliException(ExitCodes.USAGE, "--relay-ip " + relayIp.getHostAddress()
+                    + " is not an address of this host: also pass --relay-listen with a local IP to bind the relay"
+                    + " sockets to");
+            case START_FAILED -> new CliException(ExitCodes.INTERNAL, e.getMessage(), e);
+        };
     }
 }

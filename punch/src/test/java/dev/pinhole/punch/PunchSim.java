@@ -9,7 +9,7 @@ import dev.pinhole.protocol.stun.StunClient;
 import dev.pinhole.protocol.stun.StunTransactionConfig;
 import dev.pinhole.punch.relay.TurnClient;
 import dev.pinhole.punch.relay.TurnException;
-import dev.pinhole.punch.stun.TrackedEndpoint;
+import dev.pinhole.sim.TrackedEndpoint;
 import dev.pinhole.punch.traversal.ProbeSockets;
 import dev.pinhole.sim.CountingAllocator;
 import dev.pinhole.sim.SimEndpoint;

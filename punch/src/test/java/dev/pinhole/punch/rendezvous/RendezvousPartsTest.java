@@ -4,8 +4,6 @@ import dev.pinhole.protocol.rendezvous.NatProfiles;
 import dev.pinhole.protocol.rendezvous.PeerNames;
 import dev.pinhole.protocol.rendezvous.RendezvousAttributes;
 import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
-import dev.pinhole.server.rendezvous.NonceIssuer;
-import dev.pinhole.server.rendezvous.SourceRateLimiter;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -24,87 +22,10 @@ import io.netty.buffer.Unpooled;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The small parts: rate limiter, nonces, names, attribute and NAT profile codecs, method numbers. */
+/** The small parts: names, attribute and NAT profile codecs, method numbers. */
 class RendezvousPartsTest {
-    private static final long MS = 1_000_000L;
-
-    @Test
-    void rateLimiterAllowsTheBurstThenTheSustainedRate() {
-        SourceRateLimiter limiter = new SourceRateLimiter(10, 5, 100);
-        InetAddress source = InetAddress.getLoopbackAddress();
-        int allowed = 0;
-        for (int i = 0; i < 20; i++) {
-            allowed += limiter.tryAcquire(source, 0) ? 1 : 0;
-        }
-        assertEquals(5, allowed, "a burst of 5 at one instant");
-        assertFalse(limiter.tryAcquire(source, 99 * MS), "the next token is due 100 ms later");
-        assertTrue(limiter.tryAcquire(source, 100 * MS), "due at 100 ms");
-        assertFalse(limiter.tryAcquire(source, 150 * MS), "then one per 100 ms");
-        assertTrue(limiter.tryAcquire(source, 10_000 * MS), "a quiet source is allowed again");
-        int afterQuiet = 1;
-        while (limiter.tryAcquire(source, 10_000 * MS)) {
-            afterQuiet++;
-        }
-        assertEquals(5, afterQuiet, "and has its whole burst back, no more");
-    }
-
-    @Test
-    void rateLimiterKeepsSourcesApartAndEvictsTheLeastRecentlySeen() throws Exception {
-        SourceRateLimiter limiter = new SourceRateLimiter(1, 1, 2);
-        InetAddress a = InetAddress.getByName("192.0.2.1");
-        InetAddress b = InetAddress.getByName("192.0.2.2");
-        InetAddress c = InetAddress.getByName("192.0.2.3");
-        assertTrue(limiter.tryAcquire(a, 0), "a's first");
-        assertTrue(limiter.tryAcquire(b, 0), "b is not limited by a");
-        assertFalse(limiter.tryAcquire(a, 1), "a is out of tokens");
-        assertTrue(limiter.tryAcquire(c, 2), "c takes b's entry: b was seen least recently");
-        assertEquals(2, limiter.size(), "capacity held");
-        assertEquals(1, limiter.evictions(), "one eviction");
-        assertFalse(limiter.tryAcquire(a, 3), "a is still tracked and still limited");
-        assertTrue(limiter.tryAcquire(b, 4), "b was forgotten: a fresh bucket");
-    }
-
-    @Test
-    void noncesVerifyForTheirAddressAndEpochOnly() throws Exception {
-        NonceIssuer issuer = new NonceIssuer(new SplittableRandom(1));
-        InetSocketAddress client = new InetSocketAddress(InetAddress.getByName("203.0.113.9"), 40000);
-        InetSocketAddress other = new InetSocketAddress(InetAddress.getByName("203.0.113.9"), 40001);
-        long now = 5 * NonceIssuer.EPOCH_NS + 17;
-        byte[] nonce = issuer.issue(client, now).clone();
-        ByteBuf buf = Unpooled.wrappedBuffer(nonce);
-
-        assertEquals(NonceIssuer.NONCE_CHARS, nonce.length, "24 characters");
-        assertEquals(NonceIssuer.Check.VALID, issuer.verify(buf, 0, nonce.length, client, now), "its own address");
-        assertEquals(NonceIssuer.Check.INVALID, issuer.verify(buf, 0, nonce.length, other, now), "another port");
-        assertEquals(NonceIssuer.Check.VALID_PREVIOUS_EPOCH,
-            issuer.verify(buf, 0, nonce.length, client, now + NonceIssuer.EPOCH_NS), "next epoch: still valid, rotate");
-        assertEquals(NonceIssuer.Check.INVALID,
-            issuer.verify(buf, 0, nonce.length, client, now + 2 * NonceIssuer.EPOCH_NS), "two epochs later: expired");
-        NonceIssuer restarted = new NonceIssuer(new SplittableRandom(2));
-        assertEquals(NonceIssuer.Check.INVALID, restarted.verify(buf, 0, nonce.length, client, now),
-            "another server instance has another key");
-        byte[] tampered = nonce.clone();
-        tampered[10] = (byte) (tampered[10] == 'A' ? 'B' : 'A');
-        assertEquals(NonceIssuer.Check.INVALID, issuer.verify(Unpooled.wrappedBuffer(tampered), 0, 24, client, now),
-            "one changed character");
-        byte[] notBase64 = nonce.clone();
-        notBase64[3] = '*';
-        assertEquals(NonceIssuer.Check.INVALID, issuer.verify(Unpooled.wrappedBuffer(notBase64), 0, 24, client, now),
-            "outside the alphabet");
-        assertEquals(NonceIssuer.Check.INVALID, issuer.verify(buf, 0, 20, client, now), "wrong length");
-        // The clock's origin is arbitrary: negative readings, and the 16-bit epoch wrapping at 0 -> -1.
-        long negative = -1;
-        byte[] early = issuer.issue(client, negative).clone();
-        assertEquals(0xFFFF, NonceIssuer.epoch(negative), "epoch -1 as 16 bits");
-        assertEquals(NonceIssuer.Check.VALID, issuer.verify(Unpooled.wrappedBuffer(early), 0, 24, client, negative),
-            "valid before the origin");
-        assertEquals(NonceIssuer.Check.VALID_PREVIOUS_EPOCH,
-            issuer.verify(Unpooled.wrappedBuffer(early), 0, 24, client, 0), "and in the next epoch, across the wrap");
-    }
-
     @Test
     void peerNamesAreBoundedNormalisedAndFreeOfWhitespaceAndControls() {
         assertEquals("Zo\u00eb", PeerNames.normalize("Zoe\u0308"), "NFC");

@@ -1,5 +1,6 @@
 package dev.pinhole.punch.stun;
 
+import dev.pinhole.sim.TrackedEndpoint;
 import dev.pinhole.protocol.stun.BindingOutcome;
 import dev.pinhole.protocol.stun.BindingRequest;
 import dev.pinhole.protocol.stun.StunAttributeType;

@@ -12,6 +12,9 @@ import dev.pinhole.protocol.stun.StunMessageType;
 import dev.pinhole.protocol.stun.StunParseResult;
 import dev.pinhole.protocol.stun.StunReader;
 import dev.pinhole.protocol.stun.StunWriter;
+import dev.pinhole.server.common.NonceIssuer;
+import dev.pinhole.server.common.StunResponder;
+import dev.pinhole.server.common.TokenBucket;
 import io.netty.buffer.ByteBuf;
 import java.io.IOException;
 import java.net.Inet4Address;
@@ -31,16 +34,17 @@ import org.agrona.collections.Int2ObjectHashMap;
 
 /**
  * Pinhole's built-in relay: a minimal TURN server (RFC 8656) for UDP, speaking exactly the subset
- * Pinhole's own {@link dev.pinhole.punch.relay.TurnClient} uses, so a node has one client path
- * for the built-in relay and for coturn. Sans-IO: it runs on one listening {@link DatagramEndpoint}
- * and the relay sockets a {@link RelaySockets} opens, all on one event loop, in the simulator or on a
- * real {@code UdpEventLoop}.
+ * Pinhole's own TURN client ({@code dev.pinhole.punch.relay.TurnClient}) uses, so a node has one
+ * client path for the built-in relay and for coturn. Sans-IO: it runs on one listening
+ * {@link DatagramEndpoint} and the relay sockets a {@link RelaySockets} opens, all on one event loop,
+ * in the simulator or on a real {@code UdpEventLoop}.
  *
  * <h2>What it implements</h2>
  * <ul>
  *   <li>Long-term credentials (RFC 8489 §9.2.4) with MD5 keys, a realm, stateless nonces bound to the
- *       client's address ({@link Nonces}); 401 to challenge, 438 for a stale nonce (only after the
- *       MESSAGE-INTEGRITY held), 441 when a request on an allocation carries another user's name.</li>
+ *       client's address ({@link NonceIssuer}, {@link NonceIssuer.Format#HEX_HMAC_SHA1}); 401 to challenge,
+ *       438 for a stale nonce (only after the MESSAGE-INTEGRITY held), 441 when a request on an
+ *       allocation carries another user's name.</li>
  *   <li>Allocate (RFC 8656 §7.2): REQUESTED-TRANSPORT UDP; 437 for a second allocation on a 5-tuple
  *       (a retransmitted Allocate gets its original answer again), 486 beyond the per-user quota, 508
  *       beyond the server's cap or when no relay socket can be had; EVEN-PORT without reservation is
@@ -95,7 +99,7 @@ import org.agrona.collections.Int2ObjectHashMap;
 public final class TurnServer implements DatagramReceiver, AutoCloseable {
     /** Most an unauthenticated answer exceeds its request by (see "No amplification"): 24 + 4 + 128 + 36 + 8. */
     public static final int MAX_UNAUTHENTICATED_GROWTH_BYTES = 24 + 4 + TurnServerConfig.MAX_REALM_BYTES + 4
-        + Nonces.NONCE_LENGTH + 8;
+        + NonceIssuer.HEX_LENGTH + 8;
     /** RFC 8656 §9: "The Permission Lifetime MUST be 300 seconds (= 5 minutes)." */
     public static final long PERMISSION_LIFETIME_NS = 300_000_000_000L;
     /** RFC 8656 §12: "a channel binding lasts for 10 minutes unless refreshed". */
@@ -122,6 +126,8 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     static final int EVEN_PORT_R_BIT = 0x80;
 
     private static final long NS_PER_SECOND = 1_000_000_000L;
+    /** Initial capacity of a response buffer: every response of this server fits. */
+    private static final int RESPONSE_CAPACITY = 256;
     private static final int ALLOCATE_SUCCESS = StunMessageType.of(StunMessageType.METHOD_ALLOCATE, StunClass.SUCCESS_RESPONSE);
     private static final int DATA_INDICATION = StunMessageType.of(StunMessageType.METHOD_DATA, StunClass.INDICATION);
 
@@ -130,9 +136,9 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     private final TurnAuthenticator authenticator;
     private final TurnServerConfig config;
     private final StunReader reader = new StunReader();
-    private final StunWriter writer = new StunWriter();
-    private final Nonces nonces;
-    private final byte[] nonce = new byte[Nonces.NONCE_LENGTH];
+    private final StunResponder responder = new StunResponder();
+    private final StunWriter writer = responder.writer();
+    private final NonceIssuer nonces;
     private final byte[] realm;
     private final byte[] software;
     private final long[] counters = new long[TurnServerCounter.values().length];
@@ -174,7 +180,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         this.config = Objects.requireNonNull(config, "config");
         byte[] secret = new byte[20];
         random.nextBytes(secret);
-        this.nonces = new Nonces(secret, config.nonceLifetimeNs());
+        this.nonces = new NonceIssuer(NonceIssuer.Format.HEX_HMAC_SHA1, secret, config.nonceLifetimeNs());
         this.realm = config.realm().getBytes(StandardCharsets.UTF_8);
         this.software = config.software() == null ? null : config.software().getBytes(StandardCharsets.UTF_8);
         long nowNs = now();
@@ -336,9 +342,8 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             return;
         }
         // 20 + 12 + 8 bytes at most for an IPv4 client, no more than request + 20.
-        ByteBuf out = begin(StunMessageType.BINDING_SUCCESS_RESPONSE);
-        writer.addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, sender);
-        finishAndSend(out, null, sender);
+        responder.beginBindingSuccess(listening.allocator(), RESPONSE_CAPACITY, reader, sender);
+        finishAndSend(null, sender);
     }
 
     /** Authenticates, then dispatches an Allocate, Refresh, CreatePermission or ChannelBind. */
@@ -351,14 +356,9 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         }
         if (result == StunParseResult.UNKNOWN_COMPREHENSION_REQUIRED) {
             increment(TurnServerCounter.UNSUPPORTED_REQUESTS);
-            int count = Math.min(reader.unknownComprehensionRequiredCount(), StunReader.MAX_UNKNOWN_RECORDED);
-            int[] types = new int[count];
-            for (int i = 0; i < count; i++) {
-                types[i] = reader.unknownComprehensionRequired(i);
-            }
-            ByteBuf out = beginError(method, 420, "Unknown Attribute");
-            writer.addUnknownAttributes(types, count);
-            finishAndSend(out, key, sender);
+            // Authenticated, so no amplification budget: every unknown attribute recorded is listed.
+            responder.beginUnknownAttributes(listening.allocator(), RESPONSE_CAPACITY, reader, Integer.MAX_VALUE, 0);
+            finishAndSend(key, sender);
             return;
         }
         switch (method) {
@@ -418,8 +418,10 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             sendChallenge(sender, method, 401, "Unauthorized", nowNs);
             return null;
         }
-        if (!nonces.isValid(reader.buffer(), reader.attributeValueIndex(nonceAt), reader.attributeLength(nonceAt),
-            sender, nowNs)) {
+        // A nonce of the previous epoch is as good as a current one: RFC 8489 §9.2.4 leaves the lifetime to
+        // the server, and the next 438 hands out a fresh nonce anyway.
+        if (nonces.verify(reader.buffer(), reader.attributeValueIndex(nonceAt), reader.attributeLength(nonceAt),
+            sender, nowNs) == NonceIssuer.Check.INVALID) {
             increment(TurnServerCounter.STALE_NONCES);
             sendChallenge(sender, method, 438, "Stale Nonce", nowNs);
             return null;
@@ -459,9 +461,9 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         if (reader.hasAttribute(StunAttributeType.DONT_FRAGMENT)) {
             // RFC 8656 §7.2: a server that cannot set DF treats DONT-FRAGMENT as unknown.
             increment(TurnServerCounter.UNSUPPORTED_REQUESTS);
-            ByteBuf out = beginError(method, 420, "Unknown Attribute");
-            writer.addUnknownAttributes(new int[] {StunAttributeType.DONT_FRAGMENT}, 1);
-            finishAndSend(out, key, sender);
+            responder.beginUnknownAttribute(listening.allocator(), RESPONSE_CAPACITY, reader,
+                StunAttributeType.DONT_FRAGMENT);
+            finishAndSend(key, sender);
             return;
         }
         int evenPortAt = reader.findAttribute(StunAttributeType.EVEN_PORT);
@@ -511,12 +513,12 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     }
 
     private void sendAllocateSuccess(Allocation allocation, InetSocketAddress sender, long nowNs) {
-        ByteBuf out = begin(ALLOCATE_SUCCESS);
+        begin(ALLOCATE_SUCCESS);
         writer.addXorAddress(StunAttributeType.XOR_RELAYED_ADDRESS, allocation.slot.relayed);
         writer.addUInt32(StunAttributeType.LIFETIME, lifetimeSeconds(allocation.expiresAtNs - nowNs));
         writer.addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, sender);
         addSoftware();
-        finishAndSend(out, allocation.key, sender);
+        finishAndSend(allocation.key, sender);
     }
 
     private void onRefresh(InetSocketAddress sender, Allocation allocation, StunKey key, long nowNs) {
@@ -537,10 +539,10 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             allocation.expiresAtNs = nowNs + lifetimeNs;
             granted = lifetimeSeconds(lifetimeNs);
         }
-        ByteBuf out = begin(StunMessageType.of(method, StunClass.SUCCESS_RESPONSE));
+        begin(StunMessageType.of(method, StunClass.SUCCESS_RESPONSE));
         writer.addUInt32(StunAttributeType.LIFETIME, granted);
         addSoftware();
-        finishAndSend(out, key, sender);
+        finishAndSend(key, sender);
     }
 
     /**
@@ -956,16 +958,12 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
 
     // ------------------------------------------------------------------ responses
 
-    private ByteBuf begin(int messageType) {
-        ByteBuf out = listening.allocator().buffer(256);
-        writer.begin(out, messageType, reader.transactionIdHigh(), reader.transactionIdLow());
-        return out;
+    private StunWriter begin(int messageType) {
+        return responder.begin(listening.allocator(), RESPONSE_CAPACITY, reader, messageType);
     }
 
-    private ByteBuf beginError(int method, int code, String reason) {
-        ByteBuf out = begin(StunMessageType.of(method, StunClass.ERROR_RESPONSE));
-        writer.addErrorCode(code, reason);
-        return out;
+    private void beginError(int method, int code, String reason) {
+        begin(StunMessageType.of(method, StunClass.ERROR_RESPONSE)).addErrorCode(code, reason);
     }
 
     private void addSoftware() {
@@ -980,11 +978,9 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             increment(TurnServerCounter.DROPPED_UNAUTHENTICATED_RATE);
             return;
         }
-        nonces.write(nowNs, sender, nonce);
-        ByteBuf out = beginError(method, code, reason);
-        writer.addBytes(StunAttributeType.REALM, realm);
-        writer.addBytes(StunAttributeType.NONCE, nonce);
-        finishAndSend(out, null, sender);
+        responder.beginChallenge(listening.allocator(), RESPONSE_CAPACITY, reader, code, reason, realm,
+            nonces.issue(sender, nowNs));
+        finishAndSend(null, sender);
     }
 
     private void sendUnauthenticatedError(InetSocketAddress sender, int method, int code, String reason, long nowNs) {
@@ -992,37 +988,25 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             increment(TurnServerCounter.DROPPED_UNAUTHENTICATED_RATE);
             return;
         }
-        ByteBuf out = beginError(method, code, reason);
-        finishAndSend(out, null, sender);
+        beginError(method, code, reason);
+        finishAndSend(null, sender);
     }
 
     /** An error to an authenticated request: with MESSAGE-INTEGRITY (RFC 8489 §9.2.4). */
     private void sendError(InetSocketAddress sender, int method, int code, String reason, StunKey key) {
-        ByteBuf out = beginError(method, code, reason);
-        finishAndSend(out, key, sender);
+        beginError(method, code, reason);
+        finishAndSend(key, sender);
     }
 
     private void sendSuccess(InetSocketAddress sender, int method, StunKey key) {
-        ByteBuf out = begin(StunMessageType.of(method, StunClass.SUCCESS_RESPONSE));
+        begin(StunMessageType.of(method, StunClass.SUCCESS_RESPONSE));
         addSoftware();
-        finishAndSend(out, key, sender);
+        finishAndSend(key, sender);
     }
 
     /** MESSAGE-INTEGRITY with {@code key} (if any), FINGERPRINT if the request had one, then sends. */
-    private void finishAndSend(ByteBuf out, StunKey key, InetSocketAddress destination) {
-        boolean fingerprint = reader.hasFingerprint();
-        try {
-            if (key != null) {
-                writer.addMessageIntegrity(key);
-            }
-            if (fingerprint) {
-                writer.addFingerprint();
-            }
-            writer.finish();
-        } catch (RuntimeException e) {
-            out.release();
-            throw e;
-        }
+    private void finishAndSend(StunKey key, InetSocketAddress destination) {
+        ByteBuf out = responder.finish(StunResponder.Integrity.HMAC_SHA1, key, reader.hasFingerprint());
         if (!listening.send(out, destination)) {
             increment(TurnServerCounter.SEND_FAILURES);
         }

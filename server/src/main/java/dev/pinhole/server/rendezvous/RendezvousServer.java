@@ -27,6 +27,8 @@ import dev.pinhole.core.time.TimerService;
 import dev.pinhole.protocol.turn.TurnCredentials;
 import dev.pinhole.server.rendezvous.RegistrationTable.Entry;
 import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.server.common.NonceIssuer;
+import dev.pinhole.server.common.StunResponder;
 import dev.pinhole.server.stun.StunBindingServer;
 import dev.pinhole.protocol.stun.StunClass;
 import dev.pinhole.protocol.stun.StunClient;
@@ -127,14 +129,22 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
      * client transaction on RFC 8489 §6.2.1's default schedule (39.5 s).
      */
     static final long RELAY_MEMORY_NS = 40_000_000_000L;
+    /**
+     * One nonce epoch: 30 minutes, so a nonce stays valid for 30 to 60 minutes, and a response hands out a
+     * fresh one when the request's is from the previous epoch.
+     */
+    static final long NONCE_EPOCH_NS = 30L * 60 * 1_000_000_000L;
     /** Remembered requests per allowed outbound request (each remembered one is at most 40 s old). */
     private static final int RELAY_MEMORY_FACTOR = 4;
+    /** Initial capacity of a response buffer (it grows for a long peer list). */
+    private static final int RESPONSE_CAPACITY = 256;
 
     private final DatagramEndpoint endpoint;
     private final RendezvousServerConfig config;
     private final StunKey key;
     private final StunReader reader = new StunReader();
-    private final StunWriter writer = new StunWriter();
+    private final StunResponder responder = new StunResponder();
+    private final StunWriter writer = responder.writer();
     private final StunBindingServer binding;
     private final StunClient outbound;
     private final SourceRateLimiter limiter;
@@ -146,7 +156,6 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     /** The same relays in order of creation, which is their order of expiry. */
     private final ArrayDeque<Relay> relaysByAge = new ArrayDeque<>();
     private final TimerHandler expiryHandler = this::onExpiryTimer;
-    private final int[] unknown = new int[StunReader.MAX_UNKNOWN_RECORDED];
     private final int[] hostAt = new int[MAX_SCANNED_HOST_CANDIDATES];
     private final byte[] nameScratch = new byte[PeerNames.MAX_NAME_BYTES];
     private final long[] malformed = new long[StunParseResult.values().length];
@@ -204,8 +213,23 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         this.random = config.random();
         this.outbound = new StunClient(endpoint, config.outboundTiming(), random);
         this.limiter = new SourceRateLimiter(config.ratePerSecond(), config.rateBurst(), config.maxTrackedSources());
-        this.nonces = new NonceIssuer(random);
+        this.nonces = new NonceIssuer(NonceIssuer.Format.BASE64URL_HMAC_SHA256, nonceKey(random), NONCE_EPOCH_NS);
         this.table = new RegistrationTable(config.maxRegistrations(), config.registrationLifetimeNs());
+    }
+
+    /**
+     * The nonce key, drawn when the server starts, so that a restarted server rejects old nonces, which
+     * tells clients to re-register (438).
+     */
+    private static byte[] nonceKey(RandomGenerator random) {
+        byte[] key = new byte[32];
+        for (int i = 0; i < key.length; i += 8) {
+            long bits = random.nextLong();
+            for (int j = 0; j < 8; j++) {
+                key[i + j] = (byte) (bits >>> (8 * j));
+            }
+        }
+        return key;
     }
 
     /**
@@ -392,10 +416,10 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
                 sender, nowNs);
         if (nonce == NonceIssuer.Check.INVALID) {
             staleNonces++;
-            ByteBuf out = beginResponse(StunClass.ERROR_RESPONSE);
+            beginResponse(StunClass.ERROR_RESPONSE);
             writer.addErrorCode(RendezvousProtocol.ERROR_STALE_NONCE, "Stale Nonce");
             writer.addBytes(StunAttributeType.NONCE, nonces.issue(sender, nowNs));
-            finishAndSend(out);
+            finishAndSend();
             return;
         }
         // Return routability is proven: the answer may be as large as the protocol allows.
@@ -510,9 +534,9 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
                 table.remove(atAddress);
                 deregistered++;
             }
-            ByteBuf out = beginResponse(StunClass.SUCCESS_RESPONSE);
+            beginResponse(StunClass.SUCCESS_RESPONSE);
             writer.addUInt32(ATTR_REGISTRATION_LIFETIME, 0);
-            finishAndSend(out);
+            finishAndSend();
             return;
         }
         if (atAddress != null && unchanged(atAddress, clientId)) {
@@ -577,11 +601,11 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     }
 
     private void sendRegisterSuccess() {
-        ByteBuf out = beginResponse(StunClass.SUCCESS_RESPONSE);
+        beginResponse(StunClass.SUCCESS_RESPONSE);
         writer.addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, sender);
         writer.addUInt32(ATTR_REFRESH_INTERVAL, millis(config.refreshIntervalNs()));
         writer.addUInt32(ATTR_REGISTRATION_LIFETIME, millis(config.registrationLifetimeNs()));
-        finishAndSend(out);
+        finishAndSend();
     }
 
     // ---- LIST_PEERS -------------------------------------------------------------------------------
@@ -597,7 +621,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             }
         }
         lists++;
-        ByteBuf out = beginResponse(StunClass.SUCCESS_RESPONSE);
+        beginResponse(StunClass.SUCCESS_RESPONSE);
         writer.addUInt32(ATTR_PEER_COUNT, table.size());
         // Room for what must follow the names: LIST-AFTER at its largest, then integrity and fingerprint.
         int reserved = attributeSize(PeerNames.MAX_NAME_BYTES) + trailerSize();
@@ -621,7 +645,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         if (more && last != null) {
             writer.addBytes(ATTR_LIST_AFTER, last.nameBytes);
         }
-        finishAndSend(out);
+        finishAndSend();
     }
 
     // ---- CONNECT ----------------------------------------------------------------------------------
@@ -662,9 +686,9 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     }
 
     private void sendConnectSuccess(long introductionId) {
-        ByteBuf out = beginResponse(StunClass.SUCCESS_RESPONSE);
+        beginResponse(StunClass.SUCCESS_RESPONSE);
         writer.addUInt64(ATTR_INTRODUCTION_ID, introductionId);
-        finishAndSend(out);
+        finishAndSend();
     }
 
     /** Starts the INTRODUCTION to {@code recipient} about {@code peer}. */
@@ -744,7 +768,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
 
     private void onMessage() {
         if (repeatedRequest() != null) {
-            finishAndSend(beginResponse(StunClass.SUCCESS_RESPONSE));
+            beginResponse(StunClass.SUCCESS_RESPONSE);
+            finishAndSend();
             return;
         }
         Entry from = requireRegisteredSender("MESSAGE");
@@ -773,7 +798,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             w.addBytes(ATTR_MESSAGE_TEXT, text);
             signAndFingerprint(w);
         }, new OutboundHandler(to.address, false));
-        finishAndSend(beginResponse(StunClass.SUCCESS_RESPONSE));
+        beginResponse(StunClass.SUCCESS_RESPONSE);
+        finishAndSend();
     }
 
     // ---- CANDIDATE --------------------------------------------------------------------------------
@@ -781,7 +807,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     /** Trickle: forwards one PEER-CANDIDATE to the named peer, as {@link #onMessage} forwards a text. */
     private void onCandidate() {
         if (repeatedRequest() != null) {
-            finishAndSend(beginResponse(StunClass.SUCCESS_RESPONSE));
+            beginResponse(StunClass.SUCCESS_RESPONSE);
+            finishAndSend();
             return;
         }
         Entry from = requireRegisteredSender("CANDIDATE");
@@ -816,7 +843,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             w.addBytes(ATTR_PEER_CANDIDATE, candidate);
             signAndFingerprint(w);
         }, new OutboundHandler(to.address, false));
-        finishAndSend(beginResponse(StunClass.SUCCESS_RESPONSE));
+        beginResponse(StunClass.SUCCESS_RESPONSE);
+        finishAndSend();
     }
 
     // ---- helpers shared by CONNECT, MESSAGE and CANDIDATE -----------------------------------------
@@ -851,7 +879,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         Entry target = table.byName(name);
         if (target == null) {
             peerNotFound++;
-            ByteBuf out = beginResponse(StunClass.ERROR_RESPONSE);
+            beginResponse(StunClass.ERROR_RESPONSE);
             writer.addErrorCode(RendezvousProtocol.ERROR_PEER_NOT_FOUND, "peer '" + name + "' is not registered");
             writer.addUInt32(ATTR_PEER_COUNT, table.size());
             if (table.size() <= RendezvousProtocol.MAX_NAMES_IN_NOT_FOUND) {
@@ -859,7 +887,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
                     writer.addBytes(ATTR_PEER_NAME, registration.nameBytes);
                 }
             }
-            finishAndSend(out);
+            finishAndSend();
         }
         return target;
     }
@@ -894,35 +922,19 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
 
     // ---- writing responses ------------------------------------------------------------------------
 
-    private ByteBuf beginResponse(StunClass messageClass) {
-        ByteBuf out = endpoint.allocator().buffer(256);
-        writer.begin(out, StunMessageType.of(reader.method(), messageClass), reader.transactionIdHigh(),
-            reader.transactionIdLow());
-        return out;
+    private StunWriter beginResponse(StunClass messageClass) {
+        return responder.begin(endpoint.allocator(), RESPONSE_CAPACITY, reader, messageClass);
     }
 
     private void sendError(int code, String reason) {
-        ByteBuf out = beginResponse(StunClass.ERROR_RESPONSE);
-        writer.addErrorCode(code, reason);
-        finishAndSend(out);
+        beginResponse(StunClass.ERROR_RESPONSE).addErrorCode(code, reason);
+        finishAndSend();
     }
 
     /** RFC 8489 §6.3.1.1: 420 listing the unknown comprehension-required attributes (as many as fit). */
     private void sendUnknownAttributes() {
-        int count = Math.min(reader.unknownComprehensionRequiredCount(), StunReader.MAX_UNKNOWN_RECORDED);
-        for (int i = 0; i < count; i++) {
-            unknown[i] = reader.unknownComprehensionRequired(i);
-        }
-        String reason = "Unknown Attribute";
-        int fixed = StunHeader.HEADER_LENGTH + attributeSize(4 + reason.length()) + trailerSize();
-        int listed = count;
-        while (listed > 1 && fixed + attributeSize(2 * listed) > budget) {
-            listed--;
-        }
-        ByteBuf out = beginResponse(StunClass.ERROR_RESPONSE);
-        writer.addErrorCode(RendezvousProtocol.ERROR_UNKNOWN_ATTRIBUTE, reason);
-        writer.addUnknownAttributes(unknown, listed);
-        finishAndSend(out);
+        responder.beginUnknownAttributes(endpoint.allocator(), RESPONSE_CAPACITY, reader, budget, trailerSize());
+        finishAndSend();
     }
 
     /**
@@ -931,15 +943,11 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
      * the request's own size when it passed neither the secret nor the nonce (no amplification), else
      * {@link RendezvousProtocol#MAX_MESSAGE_BYTES}.
      */
-    private void finishAndSend(ByteBuf out) {
+    private void finishAndSend() {
         if (rotateNonce) {
             writer.addBytes(StunAttributeType.NONCE, nonces.issue(sender, nowNs));
         }
-        if (sign) {
-            writer.addMessageIntegritySha256(key);
-        }
-        writer.addFingerprint();
-        writer.finish();
+        ByteBuf out = responder.finish(StunResponder.Integrity.HMAC_SHA256, sign ? key : null, true);
         if (out.readableBytes() > budget) {
             out.release();
             amplificationDrops++;
@@ -960,12 +968,12 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
 
     /** Bytes of the attributes every answer ends with: NONCE if rotated, integrity if signed, FINGERPRINT. */
     private int trailerSize() {
-        return (rotateNonce ? attributeSize(NonceIssuer.NONCE_CHARS) : 0) + (sign ? attributeSize(32) : 0)
+        return (rotateNonce ? attributeSize(nonces.length()) : 0) + (sign ? attributeSize(32) : 0)
             + attributeSize(4);
     }
 
     private static int attributeSize(int valueLength) {
-        return StunHeader.ATTRIBUTE_HEADER_LENGTH + StunHeader.padded(valueLength);
+        return StunResponder.attributeSize(valueLength);
     }
 
     private static int millis(long ns) {

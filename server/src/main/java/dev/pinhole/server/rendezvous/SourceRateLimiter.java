@@ -1,26 +1,23 @@
 package dev.pinhole.server.rendezvous;
 
+import dev.pinhole.server.common.TokenBucket;
 import java.net.InetAddress;
 import org.agrona.collections.Object2ObjectHashMap;
 
 /**
- * A token bucket per source IP address, in a table of bounded size.
- *
- * <p>Each bucket is kept as the generic cell rate algorithm's single number, the theoretical arrival
- * time (TAT, ITU-T I.371): a datagram at {@code now} conforms if {@code TAT - now <= burst × interval};
- * conforming advances TAT by one interval from {@code max(TAT, now)}. That is exactly a bucket of
- * {@code burst} tokens refilled at {@code 1 / interval}, in one long per source and without division.
- * A bucket whose TAT has passed is full, the same as no entry at all.
+ * A {@link TokenBucket} per source IP address, in a table of bounded size: the rendezvous server's
+ * first check of every datagram, before any parsing. A new source starts with a full bucket, the same
+ * as a source whose bucket refilled while it was quiet.
  *
  * <p>Sources are keyed by IP address, not port, so that a flooder cannot get a fresh bucket per port;
  * the cost is that clients behind one carrier-grade NAT share one bucket, which the default rate
  * leaves room for. The table holds at most {@code capacity} sources: entries are kept in
  * least-recently-seen order (an intrusive list), and a new source when the table is full takes the
- * entry of the source seen longest ago. Nothing is allocated once the table is full.
+ * entry of the source seen longest ago, and its bucket, reset. Nothing is allocated once the table is full.
  */
-public final class SourceRateLimiter {
-    private final long intervalNs;
-    private final long toleranceNs;
+final class SourceRateLimiter {
+    private final int ratePerSecond;
+    private final int burst;
     private final int capacity;
     private final Object2ObjectHashMap<InetAddress, Entry> entries;
     /** Most recently seen at the head, least recently at the tail. */
@@ -33,35 +30,30 @@ public final class SourceRateLimiter {
      * @param burst         datagrams a source may send at once after being quiet
      * @param capacity      sources tracked at most
      */
-    public SourceRateLimiter(int ratePerSecond, int burst, int capacity) {
+    SourceRateLimiter(int ratePerSecond, int burst, int capacity) {
         if (ratePerSecond < 1 || burst < 1 || capacity < 1) {
             throw new IllegalArgumentException("rate, burst and capacity must be positive, were "
                 + ratePerSecond + ", " + burst + ", " + capacity);
         }
-        this.intervalNs = 1_000_000_000L / ratePerSecond;
-        this.toleranceNs = intervalNs * (burst - 1);
+        this.ratePerSecond = ratePerSecond;
+        this.burst = burst;
         this.capacity = capacity;
         this.entries = new Object2ObjectHashMap<>(Math.min(capacity, 1024) * 2, 0.5f);
     }
 
     /** Whether a datagram from {@code source} at {@code nowNs} is within its rate; counts it if so. */
-    public boolean tryAcquire(InetAddress source, long nowNs) {
+    boolean tryAcquire(InetAddress source, long nowNs) {
         Entry entry = entries.get(source);
         if (entry == null) {
             entry = claimEntry(source, nowNs);
         } else {
             moveToHead(entry);
         }
-        long tat = entry.tatNs - nowNs > 0 ? entry.tatNs : nowNs;
-        if (tat - nowNs > toleranceNs) {
-            return false;
-        }
-        entry.tatNs = tat + intervalNs;
-        return true;
+        return entry.bucket.tryTake(1, nowNs);
     }
 
     /** Sources tracked now. */
-    public int size() {
+    int size() {
         return entries.size();
     }
 
@@ -70,7 +62,7 @@ public final class SourceRateLimiter {
     }
 
     /** Entries taken from the least recently seen source because the table was full. */
-    public long evictions() {
+    long evictions() {
         return evictions;
     }
 
@@ -81,11 +73,11 @@ public final class SourceRateLimiter {
             unlink(entry);
             entries.remove(entry.source);
             evictions++;
+            entry.bucket.reset(nowNs);
         } else {
-            entry = new Entry();
+            entry = new Entry(new TokenBucket(ratePerSecond, burst, nowNs));
         }
         entry.source = source;
-        entry.tatNs = nowNs;
         entries.put(source, entry);
         linkAtHead(entry);
         return entry;
@@ -126,9 +118,13 @@ public final class SourceRateLimiter {
     }
 
     private static final class Entry {
+        final TokenBucket bucket;
         InetAddress source;
-        long tatNs;
         Entry prev;
         Entry next;
+
+        Entry(TokenBucket bucket) {
+            this.bucket = bucket;
+        }
     }
 }

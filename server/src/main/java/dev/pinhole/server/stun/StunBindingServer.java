@@ -9,6 +9,7 @@ import dev.pinhole.protocol.stun.StunReader;
 import dev.pinhole.protocol.stun.StunWriter;
 
 import dev.pinhole.core.net.DatagramEndpoint;
+import dev.pinhole.server.common.StunResponder;
 import io.netty.buffer.ByteBuf;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
@@ -49,8 +50,10 @@ public final class StunBindingServer {
     public static final int AMPLIFICATION_FACTOR = 3;
     private static final int PRIMARY = 0;
     private static final int ALTERNATE = 1;
-    private static final String UNKNOWN_ATTRIBUTE_REASON = "Unknown Attribute";
-    private static final int UNKNOWN_ATTRIBUTE_CODE = 420;
+    /** Initial buffer capacities: every answer of this server fits. */
+    private static final int SUCCESS_CAPACITY = 128;
+    private static final int ERROR_CAPACITY = 96;
+    private static final int FINGERPRINT_BYTES = 8;
 
     /** {@code [ip][port]}: index 0 primary, 1 alternate. Only [0][0] exists without RFC 5780. */
     private final DatagramEndpoint[][] endpoints = new DatagramEndpoint[2][2];
@@ -58,8 +61,8 @@ public final class StunBindingServer {
     private final boolean rfc5780;
     private final byte[] software;
     private final StunReader reader;
-    private final StunWriter writer = new StunWriter();
-    private final int[] unknown = new int[StunReader.MAX_UNKNOWN_RECORDED];
+    private final StunResponder responder = new StunResponder();
+    private final StunWriter writer = responder.writer();
     private final long[] malformed = new long[StunParseResult.values().length];
     private long responses;
     private long changedOriginResponses;
@@ -183,17 +186,16 @@ public final class StunBindingServer {
         int requestLength = reader.messageLength();
         boolean fingerprint = reader.hasFingerprint();
         if (result == StunParseResult.UNKNOWN_COMPREHENSION_REQUIRED) {
-            int count = Math.min(reader.unknownComprehensionRequiredCount(), StunReader.MAX_UNKNOWN_RECORDED);
-            for (int i = 0; i < count; i++) {
-                unknown[i] = reader.unknownComprehensionRequired(i);
-            }
-            sendUnknownAttributes(receivedOn, sender, count, requestLength, fingerprint);
+            responder.beginUnknownAttributes(receivedOn.allocator(), ERROR_CAPACITY, reader,
+                AMPLIFICATION_FACTOR * requestLength, fingerprint ? FINGERPRINT_BYTES : 0);
+            sendUnknownAttributes(receivedOn, sender, fingerprint);
             return true;
         }
         int change = reader.changeRequestFlags();
         if (change != 0 && !rfc5780) {
-            unknown[0] = StunAttributeType.CHANGE_REQUEST;
-            sendUnknownAttributes(receivedOn, sender, 1, requestLength, fingerprint);
+            responder.beginUnknownAttribute(receivedOn.allocator(), ERROR_CAPACITY, reader,
+                StunAttributeType.CHANGE_REQUEST);
+            sendUnknownAttributes(receivedOn, sender, fingerprint);
             return true;
         }
         InetSocketAddress destination = sender;
@@ -214,11 +216,9 @@ public final class StunBindingServer {
         int addressSize = addressAttributeSize(sender);
         int size = StunHeader.HEADER_LENGTH + addressSize + (fingerprint ? 8 : 0);
 
-        ByteBuf response = from.allocator().buffer(128);
+        ByteBuf response;
         try {
-            writer.begin(response, StunMessageType.BINDING_SUCCESS_RESPONSE, reader.transactionIdHigh(),
-                reader.transactionIdLow());
-            writer.addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, sender);
+            responder.beginBindingSuccess(from.allocator(), SUCCESS_CAPACITY, reader, sender);
             boolean trimmed = false;
             if (rfc5780) {
                 InetSocketAddress other = addresses[ipIndex ^ 1][portIndex ^ 1];
@@ -250,15 +250,12 @@ public final class StunBindingServer {
                     trimmed = true;
                 }
             }
-            if (fingerprint) {
-                writer.addFingerprint();
-            }
-            writer.finish();
+            response = responder.finish(StunResponder.Integrity.NONE, null, fingerprint);
             if (trimmed) {
                 trimmedResponses++;
             }
         } catch (RuntimeException e) {
-            response.release();
+            responder.abandon();
             throw e;
         }
         responses++;
@@ -271,30 +268,9 @@ public final class StunBindingServer {
         return true;
     }
 
-    /** RFC 8489 §6.3.1.1: 420 with UNKNOWN-ATTRIBUTES, from the endpoint the request came to. */
-    private void sendUnknownAttributes(DatagramEndpoint on, InetSocketAddress to, int count, int requestLength,
-                                       boolean fingerprint) {
-        int budget = AMPLIFICATION_FACTOR * requestLength;
-        int fixed = StunHeader.HEADER_LENGTH + 4 + StunHeader.padded(4 + UNKNOWN_ATTRIBUTE_REASON.length())
-            + 4 + (fingerprint ? 8 : 0);
-        int listed = count;
-        while (listed > 1 && fixed + StunHeader.padded(2 * listed) > budget) {
-            listed--;
-        }
-        ByteBuf response = on.allocator().buffer(96);
-        try {
-            writer.begin(response, StunMessageType.BINDING_ERROR_RESPONSE, reader.transactionIdHigh(),
-                reader.transactionIdLow());
-            writer.addErrorCode(UNKNOWN_ATTRIBUTE_CODE, UNKNOWN_ATTRIBUTE_REASON);
-            writer.addUnknownAttributes(unknown, listed);
-            if (fingerprint) {
-                writer.addFingerprint();
-            }
-            writer.finish();
-        } catch (RuntimeException e) {
-            response.release();
-            throw e;
-        }
+    /** RFC 8489 §6.3.1.1: the 420 begun, from the endpoint the request came to. */
+    private void sendUnknownAttributes(DatagramEndpoint on, InetSocketAddress to, boolean fingerprint) {
+        ByteBuf response = responder.finish(StunResponder.Integrity.NONE, null, fingerprint);
         errorResponses++;
         if (!on.send(response, to)) {
             sendFailures++;

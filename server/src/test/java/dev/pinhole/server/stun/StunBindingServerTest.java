@@ -1,4 +1,4 @@
-package dev.pinhole.punch.stun;
+package dev.pinhole.server.stun;
 
 import dev.pinhole.protocol.stun.BindingOutcome;
 import dev.pinhole.protocol.stun.BindingRequest;
@@ -13,11 +13,7 @@ import dev.pinhole.protocol.stun.StunTransactionConfig;
 import dev.pinhole.protocol.stun.StunTransactionFailure;
 import dev.pinhole.protocol.stun.StunWriter;
 import dev.pinhole.protocol.stun.TransactionId;
-import dev.pinhole.punch.PunchSim;
-import dev.pinhole.server.stun.StunBindingServer;
 
-import static dev.pinhole.sim.SimFixture.SECOND;
-import static dev.pinhole.sim.SimFixture.address;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -28,10 +24,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.RecordingEndpoint;
 import dev.pinhole.sim.SimHost;
+import dev.pinhole.sim.TrackedEndpoint;
 import dev.pinhole.sim.CountingAllocator;
 import dev.pinhole.sim.Simulator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,32 +40,44 @@ import org.junit.jupiter.api.Test;
 
 /** {@link StunBindingServer}: RFC 5780 §6 behaviour, 420 answers and the amplification bound. */
 class StunBindingServerTest {
+    private static final long SECOND = 1_000_000_000L;
     private static final InetSocketAddress PRIMARY = address("198.51.100.10", 3478);
     private static final InetSocketAddress ALT_PORT = address("198.51.100.10", 3479);
     private static final InetSocketAddress ALT_IP = address("198.51.100.11", 3478);
     private static final InetSocketAddress ALT_BOTH = address("198.51.100.11", 3479);
+    /** RFC 5769 §2.1's sample request: a well-formed Binding request (FINGERPRINT included). */
+    private static final byte[] SAMPLE_REQUEST = io.netty.buffer.ByteBufUtil.decodeHexDump(
+        "000100582112a442b7e7a701bc34d686fa87dfae"
+            + "802200105354554e207465737420636c69656e74"
+            + "002400046e0001ff"
+            + "80290008932ff9b151263b36"
+            + "000600096576746a3a68367659202020"
+            + "000800149aeaa70cbfd8cb56781ef2b5b2d3f249c1b571a2"
+            + "80280004e57a3bcf");
 
-    private final PunchSim world = new PunchSim(11);
-    private final CountingAllocator allocator = world.protocolAllocator;
-    private final Simulator sim = world.sim;
+    private final CountingAllocator allocator = new CountingAllocator();
+    private final CountingAllocator simAllocator = new CountingAllocator();
+    private final Simulator sim = new Simulator(11, simAllocator);
     private StunBindingServer server;
     private TrackedEndpoint primaryEndpoint;
     private StunClient client;
 
     @AfterEach
     void closeAndCheckBuffers() {
-        world.close();
+        sim.close();
+        assertEquals(0, simAllocator.liveBuffers(), "simulator buffers alive of " + simAllocator.allocatedBuffers());
+        assertEquals(0, allocator.liveBuffers(), "buffers alive of " + allocator.allocatedBuffers() + " allocated");
     }
 
     private void rfc5780ServerAndPublicClient() {
         SimHost ip1 = sim.internet().addHost("198.51.100.10");
         SimHost ip2 = sim.internet().addHost("198.51.100.11");
-        primaryEndpoint = world.tracked(ip1.bind(3478));
+        primaryEndpoint = new TrackedEndpoint(ip1.bind(3478), allocator);
         server = StunBindingServer.rfc5780(
-            primaryEndpoint, world.tracked(ip1.bind(3479)),
-            world.tracked(ip2.bind(3478)), world.tracked(ip2.bind(3479)),
+            primaryEndpoint, new TrackedEndpoint(ip1.bind(3479), allocator),
+            new TrackedEndpoint(ip2.bind(3478), allocator), new TrackedEndpoint(ip2.bind(3479), allocator),
             "pinhole test").listen();
-        TrackedEndpoint clientEndpoint = world.tracked(sim.internet().addHost("192.0.2.20").bind(5000));
+        TrackedEndpoint clientEndpoint = new TrackedEndpoint(sim.internet().addHost("192.0.2.20").bind(5000), allocator);
         client = new StunClient(clientEndpoint, StunTransactionConfig.DEFAULT, sim.random("client"));
         clientEndpoint.receiver(client);
     }
@@ -126,7 +136,7 @@ class StunBindingServerTest {
     void unsupportedRequestsGet420AndIndicationsAndOtherMethodsAreLeftAlone() {
         rfc5780ServerAndPublicClient();
         InetSocketAddress basic = address("198.51.100.20", 3478);
-        StunBindingServer.basic(world.tracked(sim.internet().addHost("198.51.100.20").bind(3478)), null)
+        StunBindingServer.basic(new TrackedEndpoint(sim.internet().addHost("198.51.100.20").bind(3478), allocator), null)
             .listen();
         CompletableFuture<BindingOutcome> responsePort = new CompletableFuture<>();
         client.request(basic, StunMessageType.METHOD_BINDING,
@@ -135,7 +145,7 @@ class StunBindingServerTest {
         assertEquals(420, ((BindingOutcome.ErrorResponse) responsePort.join()).code(),
             "RESPONSE-PORT is unknown to a server without alternate addresses");
 
-        TrackedEndpoint notTheServers = world.tracked(sim.internet().host("198.51.100.10").bind(9));
+        TrackedEndpoint notTheServers = new TrackedEndpoint(sim.internet().host("198.51.100.10").bind(9), allocator);
         ByteBuf indication = allocator.buffer();
         new StunWriter().begin(indication, StunMessageType.BINDING_INDICATION, new TransactionId(1, 1)).finish();
         try {
@@ -157,7 +167,7 @@ class StunBindingServerTest {
         assertTrue(server.handle(garbage, address("192.0.2.20", 5000), primaryEndpoint), "malformed consumed");
         assertEquals(1, server.malformedCount(StunParseResult.TOO_SHORT), "and counted");
         assertThrows(IllegalArgumentException.class,
-            () -> server.handle(Unpooled.wrappedBuffer(Rfc5769VectorsTest.SAMPLE_REQUEST), PRIMARY, notTheServers),
+            () -> server.handle(Unpooled.wrappedBuffer(SAMPLE_REQUEST), PRIMARY, notTheServers),
             "an endpoint that is not the server's is a caller bug");
     }
 
@@ -250,5 +260,13 @@ class StunBindingServerTest {
         assertThrows(IllegalArgumentException.class, () -> StunBindingServer.rfc5780(a, c, b, d, null), "swapped");
         assertThrows(IllegalArgumentException.class, () -> StunBindingServer.rfc5780(a, b, c, a, null), "no diagonal");
         assertEquals(ALT_BOTH, StunBindingServer.rfc5780(a, b, c, d, null).otherAddress(), "square accepted");
+    }
+
+    private static InetSocketAddress address(String ip, int port) {
+        try {
+            return new InetSocketAddress(InetAddress.getByName(ip), port);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException(ip, e);
+        }
     }
 }

@@ -1,11 +1,13 @@
-package dev.pinhole.server.relay;
+package dev.pinhole.server.common;
 
 /**
  * A token bucket on the caller's clock: {@code ratePerSecond} tokens a second, at most {@code burst}
- * saved up. Tokens are bytes for the relay's rate limits and responses for the unauthenticated-answer
- * limit. Starts full. Allocation-free; one thread.
+ * saved up. The one rate limiter of both servers: tokens are bytes for the relay's rate limits (RFC 8656
+ * §7.2 leaves them to the server), responses for the TURN server's unauthenticated-answer limit, and
+ * datagrams per source for the rendezvous server (a bounded table of these buckets). Starts full.
+ * Allocation-free; one thread.
  */
-final class TokenBucket {
+public final class TokenBucket {
     private static final long NS_PER_SECOND = 1_000_000_000L;
 
     private final long ratePerSecond;
@@ -15,19 +17,18 @@ final class TokenBucket {
     private long tokens;
     private long lastNs;
 
-    TokenBucket(long ratePerSecond, long burst, long nowNs) {
+    public TokenBucket(long ratePerSecond, long burst, long nowNs) {
         if (ratePerSecond <= 0 || burst <= 0) {
             throw new IllegalArgumentException("rate and burst must be positive, were " + ratePerSecond + ", " + burst);
         }
         this.ratePerSecond = ratePerSecond;
         this.burst = burst;
         this.fillNs = Math.max(1, (long) Math.ceil((double) burst * NS_PER_SECOND / ratePerSecond));
-        this.tokens = burst;
-        this.lastNs = nowNs;
+        reset(nowNs);
     }
 
     /** Takes {@code amount} tokens if that many are there; otherwise takes none and returns false. */
-    boolean tryTake(long amount, long nowNs) {
+    public boolean tryTake(long amount, long nowNs) {
         refill(nowNs);
         if (tokens < amount) {
             return false;
@@ -37,8 +38,14 @@ final class TokenBucket {
     }
 
     /** Gives back tokens taken by a {@link #tryTake} whose datagram was dropped for another reason. */
-    void refund(long amount) {
+    public void refund(long amount) {
         tokens = Math.min(burst, tokens + amount);
+    }
+
+    /** Full again, as new at {@code nowNs}: lets a bounded table reuse the bucket of a forgotten source. */
+    public void reset(long nowNs) {
+        tokens = burst;
+        lastNs = nowNs;
     }
 
     private void refill(long nowNs) {

@@ -1,10 +1,9 @@
-package dev.pinhole.punch.stun;
+package dev.pinhole.sim;
 
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.DatagramReceiver;
 import dev.pinhole.core.time.Clock;
 import dev.pinhole.core.time.TimerService;
-import dev.pinhole.sim.CountingAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import java.net.InetSocketAddress;

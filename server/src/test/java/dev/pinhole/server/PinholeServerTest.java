@@ -1,0 +1,241 @@
+package dev.pinhole.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.pinhole.core.net.UdpEventLoop;
+import dev.pinhole.protocol.stun.StunAttributeType;
+import dev.pinhole.protocol.stun.StunClass;
+import dev.pinhole.protocol.stun.StunMessageType;
+import dev.pinhole.protocol.stun.StunParseResult;
+import dev.pinhole.protocol.stun.StunReader;
+import dev.pinhole.protocol.stun.StunWriter;
+import dev.pinhole.protocol.stun.TransactionId;
+import dev.pinhole.server.relay.TurnServerCounter;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/** {@link PinholeServer} on real loopback sockets: what it binds, what it answers, what it counts, what it frees. */
+class PinholeServerTest {
+    private static final InetAddress IP1 = InetAddress.getLoopbackAddress();
+    private static final InetAddress IP2 = loopback2();
+    private final SplittableRandom random = new SplittableRandom(0x5E_4E4L);
+
+    @Test
+    void withTheBuiltInRelayAnswersBindingOnTheRendezvousPortAndChallengesAnAllocateOnTheRelayPort() throws Exception {
+        InetSocketAddress rendezvous;
+        InetSocketAddress relay;
+        try (PinholeServer server = PinholeServer.builder().listen(new InetSocketAddress(IP1, 0)).build();
+             DatagramSocket client = client()) {
+            rendezvous = server.rendezvousAddress();
+            relay = server.relayAddress();
+            assertEquals(IP1, rendezvous.getAddress());
+            assertNotEquals(0, rendezvous.getPort(), "an ephemeral port was bound");
+            assertNull(server.alternateAddress(), "no RFC 5780 without an alternate address");
+            assertNotNull(relay, "the built-in relay runs by default");
+            assertEquals(IP1, relay.getAddress(), "the relay IP defaults to the listen IP");
+            assertNotEquals(rendezvous.getPort(), relay.getPort(), "the relay has its own port");
+            assertFalse(server.secretRequired());
+
+            StunReader answer = exchange(client, bindingRequest(false), rendezvous);
+            assertEquals(StunMessageType.METHOD_BINDING, answer.method());
+            assertEquals(StunClass.SUCCESS_RESPONSE, answer.messageClass());
+            assertEquals(client.getLocalSocketAddress(), answer.xorMappedAddress(),
+                "RFC 8489 §14.2: XOR-MAPPED-ADDRESS is the source address the server saw");
+
+            StunReader challenge = exchange(client, allocateRequest(), relay);
+            assertEquals(StunMessageType.METHOD_ALLOCATE, challenge.method());
+            assertEquals(401, challenge.errorCode(), "RFC 8656 §7.2: an Allocate without credentials is challenged");
+            assertTrue(challenge.hasAttribute(StunAttributeType.NONCE), "with a NONCE");
+
+            PinholeServer.Stats stats = server.stats();
+            assertEquals(1, stats.rendezvous().bindingResponses(), "one Binding answered");
+            assertEquals(0, stats.rendezvous().registrations());
+            assertNotNull(stats.relay(), "the relay's stats are there");
+            assertEquals(1, stats.relay().count(TurnServerCounter.CHALLENGED), "one Allocate challenged");
+            assertEquals(0, stats.relay().allocations());
+            assertThrows(UnsupportedOperationException.class, () -> stats.relay().counters().clear(),
+                "a snapshot cannot change");
+        }
+        assertReleased(rendezvous);
+        assertReleased(relay);
+    }
+
+    @Test
+    void withAnAlternateAddressServesRfc5780OnFourSocketsAndNoRelay() throws Exception {
+        InetSocketAddress rendezvous;
+        InetSocketAddress other;
+        try (PinholeServer server = PinholeServer.builder().listen(new InetSocketAddress(IP1, 0))
+                 .alternate(new InetSocketAddress(IP2, 0)).builtInRelay(false).build();
+             DatagramSocket client = client()) {
+            rendezvous = server.rendezvousAddress();
+            other = server.alternateAddress();
+            assertNull(server.relayAddress(), "no relay offered");
+            assertNotNull(other);
+            assertEquals(IP2, other.getAddress(), "the other address is on the alternate IP");
+            assertNotEquals(rendezvous.getPort(), other.getPort(), "and on the other port");
+
+            // With FINGERPRINT the request is large enough for every RFC 5780 attribute (amplification bound).
+            StunReader answer = exchange(client, bindingRequest(true), rendezvous);
+            assertEquals(StunClass.SUCCESS_RESPONSE, answer.messageClass());
+            assertEquals(client.getLocalSocketAddress(), answer.xorMappedAddress());
+            assertEquals(other, answer.findAddress(StunAttributeType.OTHER_ADDRESS), "RFC 5780 §7.3 OTHER-ADDRESS");
+            assertEquals(rendezvous, answer.findAddress(StunAttributeType.RESPONSE_ORIGIN));
+
+            StunReader fromOther = exchange(client, bindingRequest(true), other);
+            assertEquals(client.getLocalSocketAddress(), fromOther.xorMappedAddress(), "the alternate answers too");
+            assertEquals(other, fromOther.findAddress(StunAttributeType.RESPONSE_ORIGIN));
+
+            PinholeServer.Stats stats = server.stats();
+            assertEquals(2, stats.rendezvous().bindingResponses());
+            assertNull(stats.relay(), "no relay, no relay stats");
+        }
+        assertReleased(rendezvous);
+        assertReleased(other);
+        assertReleased(new InetSocketAddress(IP1, other.getPort()));
+        assertReleased(new InetSocketAddress(IP2, rendezvous.getPort()));
+    }
+
+    @Test
+    void aSharedSecretIsRequiredAndTheBuiltInRelayCanBeReplacedByAnExternalOne() throws Exception {
+        InetSocketAddress coturn = new InetSocketAddress(IP1, 3478);
+        try (PinholeServer server = PinholeServer.builder().listen(new InetSocketAddress(IP1, 0))
+                 .secret("correct horse battery staple").externalRelay(coturn, new byte[16]).build()) {
+            assertTrue(server.secretRequired());
+            assertEquals(coturn, server.relayAddress(), "the external TURN server is offered");
+            assertNull(server.stats().relay(), "no built-in relay runs");
+        }
+    }
+
+    @Test
+    void onAGivenLoopCloseReleasesTheServersSocketsAndLeavesTheLoopRunning() throws Exception {
+        try (UdpEventLoop loop = UdpEventLoop.builder().bind(new InetSocketAddress(IP1, 0)).threadName("host")
+                 .daemon(true).build().start()) {
+            InetSocketAddress rendezvous;
+            InetSocketAddress relay;
+            try (PinholeServer server = PinholeServer.builder().listen(new InetSocketAddress(IP1, 0))
+                     .eventLoop(loop).build();
+                 DatagramSocket client = client()) {
+                rendezvous = server.rendezvousAddress();
+                relay = server.relayAddress();
+                assertNotEquals(loop.localAddress(), rendezvous, "its own socket on the loop");
+                assertEquals(client.getLocalSocketAddress(),
+                    exchange(client, bindingRequest(false), rendezvous).xorMappedAddress());
+            }
+            assertFalse(loop.isClosed(), "the loop belongs to its owner");
+            assertReleased(rendezvous);
+            assertReleased(relay);
+        }
+    }
+
+    @Test
+    void closeIsIdempotentAndAClosedServerHasNoStats() throws Exception {
+        PinholeServer server = PinholeServer.builder().listen(new InetSocketAddress(IP1, 0)).builtInRelay(false)
+            .build();
+        InetSocketAddress rendezvous = server.rendezvousAddress();
+        server.close();
+        server.close();
+        assertThrows(IllegalStateException.class, server::stats);
+        assertReleased(rendezvous);
+    }
+
+    @Test
+    void anAlternateAddressOnTheListenIpIsRefusedAndNothingStaysBound() throws Exception {
+        int port;
+        try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(IP1, 0))) {
+            port = probe.getLocalPort();
+        }
+        PinholeServer.Builder builder = PinholeServer.builder().listen(new InetSocketAddress(IP1, port))
+            .alternate(new InetSocketAddress(IP1, 0)).builtInRelay(false);
+        PinholeServerException e = assertThrows(PinholeServerException.class, builder::build);
+        assertEquals(PinholeServerException.Reason.ALTERNATE_NOT_DISTINCT, e.reason(), e.getMessage());
+        assertReleased(new InetSocketAddress(IP1, port));
+    }
+
+    @Test
+    void aTakenPortIsReportedWithTheAddressAskedFor() throws Exception {
+        try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress(IP1, 0))) {
+            InetSocketAddress address = (InetSocketAddress) taken.getLocalSocketAddress();
+            PinholeServerException e = assertThrows(PinholeServerException.class,
+                () -> PinholeServer.builder().listen(address).builtInRelay(false).build());
+            assertEquals(PinholeServerException.Reason.BIND_FAILED, e.reason(), e.getMessage());
+            assertEquals(address, e.address());
+        }
+    }
+
+    private static DatagramSocket client() throws Exception {
+        DatagramSocket socket = new DatagramSocket(new InetSocketAddress(IP1, 0));
+        socket.setSoTimeout(2_000);
+        return socket;
+    }
+
+    private byte[] bindingRequest(boolean fingerprint) {
+        ByteBuf out = Unpooled.buffer();
+        StunWriter writer = new StunWriter().begin(out, StunMessageType.BINDING_REQUEST,
+            TransactionId.random(new SplittableRandom(random.nextLong())));
+        if (fingerprint) {
+            writer.addFingerprint();
+        }
+        writer.finish();
+        return ByteBufUtil.getBytes(out);
+    }
+
+    private byte[] allocateRequest() {
+        ByteBuf out = Unpooled.buffer();
+        new StunWriter().begin(out, StunMessageType.of(StunMessageType.METHOD_ALLOCATE, StunClass.REQUEST),
+                TransactionId.random(new SplittableRandom(random.nextLong())))
+            .addUInt32(StunAttributeType.REQUESTED_TRANSPORT, 17 << 24).addFingerprint().finish();
+        return ByteBufUtil.getBytes(out);
+    }
+
+    /**
+     * Sends {@code request} and returns the parsed answer. Loopback UDP loses a datagram only when a buffer
+     * overflows, but the request is repeated as a STUN client would (RFC 8489 §6.2.1).
+     */
+    private static StunReader exchange(DatagramSocket socket, byte[] request, InetSocketAddress server)
+        throws Exception {
+        byte[] buffer = new byte[1500];
+        for (int attempt = 0; attempt < 3; attempt++) {
+            socket.send(new DatagramPacket(request, request.length, server));
+            DatagramPacket packet = new DatagramPacket(buffer, buffer.length);
+            try {
+                socket.receive(packet);
+            } catch (SocketTimeoutException e) {
+                continue;
+            }
+            StunReader reader = new StunReader();
+            assertEquals(StunParseResult.OK, reader.wrap(Unpooled.copiedBuffer(buffer, 0, packet.getLength())),
+                "a well-formed STUN answer");
+            return reader;
+        }
+        throw new AssertionError(server + " did not answer");
+    }
+
+    /** The port is free again: it can be bound. */
+    private static void assertReleased(InetSocketAddress address) throws Exception {
+        try (DatagramSocket rebound = new DatagramSocket(address)) {
+            assertEquals(address.getPort(), rebound.getLocalPort());
+        }
+    }
+
+    private static InetAddress loopback2() {
+        try {
+            return InetAddress.getByName("127.0.0.2");
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
