@@ -72,6 +72,21 @@ final class CandidatePair {
                 : pairPriority(remotePriority, local);
     }
 
+    /**
+     * A success response from {@code remote} to one of our checks on this pair (RFC 8445 §7.2.5.3): the pair
+     * is valid from now on; {@code mappedAddress} is its XOR-MAPPED-ADDRESS, null if it had none.
+     */
+    void recordSuccess(InetSocketAddress mappedAddress, long nowNs) {
+        responses++;
+        if (mappedAddress != null) {
+            mapped = mappedAddress;
+        }
+        if (state != State.SUCCEEDED) {
+            state = State.SUCCEEDED;
+            succeededNs = nowNs;
+        }
+    }
+
     boolean valid() {
         return state == State.SUCCEEDED;
     }
