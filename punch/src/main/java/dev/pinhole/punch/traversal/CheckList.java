@@ -5,7 +5,6 @@ import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.protocol.rendezvous.NatProfile;
 import io.netty.buffer.ByteBuf;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayDeque;
@@ -36,7 +35,7 @@ final class CheckList {
     private final IceMessages messages;
     private final TraversalConfig config;
     private final RandomGenerator random;
-    private final ProbeSockets probeSockets;
+    private final Priming priming;
     private final NatProfile localNat;
     private final SessionCounters counters;
     /** Transaction ids the birthday probes use, which a check's id must not collide with. */
@@ -63,7 +62,7 @@ final class CheckList {
     private int nominationTxLow;
 
     CheckList(LocalSocket main, Role role, long tieBreaker, IceMessages messages, TraversalConfig config,
-            RandomGenerator random, ProbeSockets probeSockets, NatProfile localNat, SessionCounters counters,
+            RandomGenerator random, Priming priming, NatProfile localNat, SessionCounters counters,
             LongPredicate probeTransaction, long startNs) {
         this.main = main;
         this.role = role;
@@ -71,7 +70,7 @@ final class CheckList {
         this.messages = messages;
         this.config = config;
         this.random = random;
-        this.probeSockets = probeSockets;
+        this.priming = priming;
         this.localNat = localNat;
         this.counters = counters;
         this.probeTransaction = probeTransaction;
@@ -432,35 +431,13 @@ final class CheckList {
         }
         boolean useCandidate = p == nominating;
         int copies = PortPrediction.copiesOfCheck(p, localNat);
-        SocketTtl primingTtl = p.birthday && !p.heard ? probeSockets.ttl(p.socket.endpoint) : SocketTtl.NONE;
-        boolean primed = false;
-        if (primingTtl != SocketTtl.NONE) {
-            // An unheard hard-side check cannot pass the easy side's address-and-port filter anyway (that takes a
-            // probe from there first); reaching it would only leave an unreplied conntrack entry there, which
-            // makes the matching probe leave from another port (the conntrack clash) and miss our mapping. So
-            // it only has to open and refresh our own mapping: it dies at the first router.
-            try {
-                primingTtl.setTtl(config.primingTtl());
-                primed = true;
-            } catch (IOException e) {
-                counters.note("birthday priming failed (" + e.getMessage() + ")");
-            }
-        }
-        try {
+        priming.sendCheck(p, () -> {
             for (int i = 0; i < copies; i++) {
                 ByteBuf check = messages.check(p.txHigh, p.txLow, p.socket.reflexivePriorityToward(p.remote.getAddress()),
                         role, tieBreaker, useCandidate);
                 p.socket.endpoint.send(check, p.remote);
             }
-        } finally {
-            if (primed) {
-                try {
-                    primingTtl.restore();
-                } catch (IOException e) {
-                    counters.note("birthday TTL restore failed (" + e.getMessage() + ")");
-                }
-            }
-        }
+        });
         p.checksSent++;
         counters.checksSent++;
         if (p.firstCheckNs < 0) {
@@ -471,35 +448,5 @@ final class CheckList {
         }
         p.rtoNs = p.rtoNs == 0 ? config.initialCheckRtoNs() : Math.min(2 * p.rtoNs, config.maxCheckRtoNs());
         p.nextRetryNs = nowNs + (p.birthday && !p.heard ? config.birthdayRefreshNs() : p.rtoNs);
-    }
-
-    /**
-     * Priming: one low-TTL datagram from the main socket to every remote address, in check order, before the
-     * first check. It opens our NAT's mapping toward each address but dies before the peer's NAT. Without it,
-     * a check that reaches a Linux NAT before that side's own traffic has left is refused and leaves an
-     * unreplied conntrack entry, and the flow that side then opens toward us is moved to another port (the
-     * conntrack clash) that no check aims at. The first check waits {@link TraversalConfig#primingWaitNs} so
-     * that the peer can prime too.
-     */
-    void prime(SocketTtl socketTtl) {
-        if (socketTtl == SocketTtl.NONE) {
-            return;
-        }
-        try {
-            socketTtl.setTtl(config.primingTtl());
-            try {
-                for (CandidatePair p : ordered) {
-                    main.endpoint.send(messages.indication(random.nextLong(), random.nextInt()), p.remote);
-                    counters.primingSent++;
-                }
-            } finally {
-                socketTtl.restore();
-            }
-            holdSlotUntil(main.endpoint.clock().nanoTime() + config.primingWaitNs());
-        } catch (IOException e) {
-            // Priming is an optimisation against one NAT implementation's behaviour; without it the checks
-            // still run, and the failure report names the pairs.
-            counters.note("priming failed (" + e.getMessage() + ")");
-        }
     }
 }

@@ -4,7 +4,6 @@ import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.DatagramReceiver;
 import dev.pinhole.core.time.TimerService;
 import dev.pinhole.protocol.ice.Candidate;
-import dev.pinhole.protocol.stun.StunAttributeType;
 import dev.pinhole.protocol.stun.StunClass;
 import dev.pinhole.protocol.stun.StunHeader;
 import dev.pinhole.protocol.stun.StunMessageType;
@@ -33,6 +32,8 @@ import java.util.random.RandomGenerator;
  *   <li>{@link PortPrediction}: pairs toward the ports a sequentially allocating peer NAT will map next;</li>
  *   <li>{@link BirthdayProbing}: extra sockets and random-port probes between a hard and an easy NAT;</li>
  *   <li>{@link Nomination}: which valid pair the controlling side nominates, and when (§8.1.1);</li>
+ *   <li>{@link Priming}: low-TTL datagrams against the Linux conntrack trap;</li>
+ *   <li>{@link IncomingCheck}: reading and validating the peer's checks (§7.3);</li>
  *   <li>{@link FailureReport}: the message that says why no pair worked and that a relay is needed.</li>
  * </ul>
  * Answers (§7.3): a valid request is answered at once with XOR-MAPPED-ADDRESS; an unknown source becomes a
@@ -57,11 +58,12 @@ public final class TraversalSession {
     private final Introduction introduction;
     private final TraversalConfig config;
     private final RandomGenerator random;
-    private final SocketTtl socketTtl;
+    private final Priming priming;
     private final TraversalListener listener;
     private final DatagramReceiver passThrough;
     private final IceMessages messages;
     private final StunReader reader = new StunReader();
+    private final IncomingCheck request;
     private final TimerService timers;
     private final SessionCounters counters = new SessionCounters();
     private final ReflexiveAddresses reflexive;
@@ -87,11 +89,11 @@ public final class TraversalSession {
         this.introduction = b.introduction;
         this.config = b.config;
         this.random = b.random;
-        this.socketTtl = b.socketTtl;
         this.listener = b.listener;
         this.passThrough = b.passThrough;
         this.timers = endpoint.timers();
         this.messages = new IceMessages(endpoint.allocator(), introduction.local(), introduction.remote());
+        this.request = new IncomingCheck(reader, messages);
         long tieBreaker = random.nextLong();
         this.startNs = endpoint.clock().nanoTime();
         this.deadlineNs = startNs + config.deadlineNs();
@@ -99,7 +101,8 @@ public final class TraversalSession {
 
         this.main = LocalSocket.main(endpoint, b.localCandidates);
         this.reflexive = ReflexiveAddresses.of(b.localCandidates, introduction.peerCandidates());
-        this.checks = new CheckList(main, introduction.role(), tieBreaker, messages, config, random, b.probeSockets,
+        this.priming = new Priming(b.socketTtl, b.probeSockets, config, counters);
+        this.checks = new CheckList(main, introduction.role(), tieBreaker, messages, config, random, priming,
                 introduction.localNat(), counters, this::probeTransaction, startNs);
         checks.pairWith(introduction.peerCandidates(), b.localCandidates);
         PortPrediction.addPairs(checks, introduction, reflexive, config.predictionWindow());
@@ -194,7 +197,7 @@ public final class TraversalSession {
      * rendezvous "primed" as soon as {@code start()} returns; then arms the first check.
      */
     private void start() {
-        checks.prime(socketTtl);
+        priming.primeMainSocket(checks, messages, random);
         arm(startNs);
     }
 
@@ -310,56 +313,26 @@ public final class TraversalSession {
         return consumed;
     }
 
-    private boolean startsWith(int at, byte[] prefix) {
-        if (reader.attributeLength(at) < prefix.length) {
-            return false;
-        }
-        ByteBuf buffer = reader.buffer();
-        int value = reader.attributeValueIndex(at);
-        for (int i = 0; i < prefix.length; i++) {
-            if (buffer.getByte(value + i) != prefix[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     /** RFC 8445 §7.3: answer a check, learn its source, trigger a check back, honour USE-CANDIDATE. */
     private boolean onRequest(LocalSocket socket, InetSocketAddress sender, long nowNs) {
-        int username = reader.findAttribute(StunAttributeType.USERNAME);
-        if (username == StunReader.NO_ATTRIBUTE || !startsWith(username, messages.localUfragPrefix())) {
-            return false; // another session's or another protocol's Binding request on the shared socket
+        switch (request.read()) {
+            case NOT_OURS:
+                return false;
+            case MALFORMED:
+                counters.malformed++;
+                return true;
+            case BAD_INTEGRITY:
+                counters.badIntegrity++;
+                return true;
+            case VALID:
+                break;
         }
-        if (!reader.attributeValueEquals(username, messages.incomingUsername())
-                || !reader.hasFingerprint() || !reader.hasMessageIntegrity()) {
-            counters.malformed++;
-            return true;
-        }
-        if (reader.verifyMessageIntegrity(messages.localKey()) != StunParseResult.OK) {
-            counters.badIntegrity++;
-            return true;
-        }
-        int priorityAt = reader.findAttribute(StunAttributeType.PRIORITY);
-        int controllingAt = reader.findAttribute(StunAttributeType.ICE_CONTROLLING);
-        int controlledAt = reader.findAttribute(StunAttributeType.ICE_CONTROLLED);
-        int roleAt = controllingAt != StunReader.NO_ATTRIBUTE ? controllingAt : controlledAt;
-        if (priorityAt == StunReader.NO_ATTRIBUTE || reader.attributeLength(priorityAt) != 4
-                || roleAt == StunReader.NO_ATTRIBUTE || reader.attributeLength(roleAt) != 8) {
-            counters.malformed++; // RFC 8445 §7.1.1, §7.1.3: PRIORITY and one role attribute are mandatory
-            return true;
-        }
-        long peerPriority = reader.uint32(priorityAt);
-        long peerTieBreaker = reader.uint64(roleAt);
-        boolean peerControlling = controllingAt != StunReader.NO_ATTRIBUTE;
-        long txHigh = reader.transactionIdHigh();
-        int txLow = reader.transactionIdLow();
-        if (!checks.resolveRoleConflict(peerControlling, peerTieBreaker)) {
-            socket.endpoint.send(messages.roleConflict(txHigh, txLow), sender);
+        if (!checks.resolveRoleConflict(request.peerControlling, request.tieBreaker)) {
+            socket.endpoint.send(messages.roleConflict(request.txHigh, request.txLow), sender);
             counters.responsesSent++;
             return true;
         }
-        boolean useCandidate = reader.hasAttribute(StunAttributeType.USE_CANDIDATE);
-        socket.endpoint.send(messages.success(txHigh, txLow, sender), sender);
+        socket.endpoint.send(messages.success(request.txHigh, request.txLow, sender), sender);
         counters.responsesSent++;
         counters.requestsReceived++;
 
@@ -367,7 +340,7 @@ public final class TraversalSession {
         if (pair == null && state == State.CHECKING) {
             // RFC 8445 §7.3.1.3: an unknown source is a peer-reflexive candidate.
             PathOrigin origin = birthday.probed(sender) ? PathOrigin.BIRTHDAY : PathOrigin.PEER_REFLEXIVE;
-            pair = checks.add(socket, sender, origin, 0, false, peerPriority);
+            pair = checks.add(socket, sender, origin, 0, false, request.priority);
             if (pair != null) {
                 counters.peerReflexiveLearnt++;
             }
@@ -380,7 +353,7 @@ public final class TraversalSession {
             if (pair.birthday && !pair.heard) {
                 checks.admitHeard(pair);
             }
-            boolean nominated = useCandidate && checks.role() == Role.CONTROLLED;
+            boolean nominated = request.useCandidate && checks.role() == Role.CONTROLLED;
             checks.trigger(pair, nominated);
             if (nominated) {
                 if (pair.valid()) {
@@ -474,7 +447,7 @@ public final class TraversalSession {
         birthday.closeSockets(null);
         cancelTimer();
         String message = FailureReport.message(introduction, reflexive, checks, counters, nowNs - startNs,
-                nomination.bestValid() != null, birthday.summary(System.lineSeparator()), socketTtl != SocketTtl.NONE);
+                nomination.bestValid() != null, birthday.summary(System.lineSeparator()), priming.primesMainSocket());
         failure = new TraversalFailedException(message, introduction.localNat(), introduction.peerNat(), pairs());
         listener.onFailed(failure);
     }
@@ -514,7 +487,10 @@ public final class TraversalSession {
             return this;
         }
 
-        /** The TTL hook for priming (LAB.md); without one, no priming datagrams are sent. */
+        /**
+         * The TTL hook for priming (docs/nat-traversal.md, "Priming against the Linux conntrack trap"); without
+         * one, no priming datagrams are sent.
+         */
         public Builder socketTtl(SocketTtl socketTtl) {
             this.socketTtl = Objects.requireNonNull(socketTtl, "socketTtl");
             return this;
@@ -529,8 +505,8 @@ public final class TraversalSession {
         /**
          * Prime at once (inside {@link #start()}) but send no check until
          * {@link TraversalSession#releaseChecks()}: for a rendezvous that synchronises the two sides after both
-         * primed, the robust form of LAB.md's priming (without
-         * it, {@link TraversalConfig#primingWaitNs} is all the skew between the sides that priming survives).
+         * primed, the robust form of priming (without it, {@link TraversalConfig#primingWaitNs} is all the skew
+         * between the sides that priming survives).
          * Checks from the peer are answered meanwhile.
          */
         public Builder holdChecks() {
