@@ -433,8 +433,8 @@ final class CheckList {
         int copies = PortPrediction.copiesOfCheck(p, localNat);
         priming.sendCheck(p, () -> {
             for (int i = 0; i < copies; i++) {
-                ByteBuf check = messages.check(p.txHigh, p.txLow, p.socket.reflexivePriorityToward(p.remote.getAddress()),
-                        role, tieBreaker, useCandidate);
+                long priority = p.socket.reflexivePriorityToward(p.remote.getAddress());
+                ByteBuf check = messages.check(p.txHigh, p.txLow, priority, role, tieBreaker, useCandidate);
                 p.socket.endpoint.send(check, p.remote);
             }
         });
