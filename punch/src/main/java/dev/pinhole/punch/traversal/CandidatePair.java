@@ -41,8 +41,6 @@ final class CandidatePair {
     boolean triggeredQueued;
     /** A birthday pair the peer's probe reached: checked at Ta pace from then on. */
     boolean heard;
-    /** Controlling side: the current transaction carries USE-CANDIDATE. */
-    boolean nominating;
     /** Controlled side: the peer nominated this pair before our own check succeeded (RFC 8445 §7.3.1.5). */
     boolean nominateOnSuccess;
 

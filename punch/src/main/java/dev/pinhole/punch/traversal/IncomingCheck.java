@@ -7,10 +7,10 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * Reads a Binding request a session's socket received and checks what RFC 8445 §7.3 requires before it is
- * answered: USERNAME {@code localUfrag:remoteUfrag} (§7.3.1.1's credentials; a request for another local
- * ufrag is another session's or another protocol's on the shared socket), FINGERPRINT and
- * MESSAGE-INTEGRITY with the local password, and PRIORITY (§7.1.1) and one role attribute (§7.1.3). One
- * instance per session, reused: the fields hold the last valid request until the next {@link #read}.
+ * answered: USERNAME {@code localUfrag:remoteUfrag} (§7.2.2; a request for another local ufrag is another
+ * session's or another protocol's on the shared socket), FINGERPRINT and MESSAGE-INTEGRITY with the local
+ * password, and PRIORITY (§7.1.1) and one role attribute (§7.1.3). One instance per session, reused: the
+ * fields hold the last valid request until the next {@link #read}.
  */
 final class IncomingCheck {
     /** What {@link #read} made of the request. */
