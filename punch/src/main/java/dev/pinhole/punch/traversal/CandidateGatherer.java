@@ -23,7 +23,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Gathers the candidates of the node's one socket (RFC 8445 §5.1.1): host candidates from its bound address
  * or the machine's interfaces, and the server-reflexive candidate from STUN Binding requests sent from that
- * same socket (DESIGN.md principle 2: the mapping the STUN server sees is the one peers must reach).
+ * same socket (one socket per node, docs/architecture.md: the mapping the STUN server sees is the one peers
+ * must reach).
  *
  * <p>With several STUN server addresses the requests go out one after the other, and the mapped addresses
  * they report tell the NAT's mapping behaviour and port allocation ({@link #analyse}): the same mapping for

@@ -41,8 +41,6 @@ final class CandidatePair {
     boolean triggeredQueued;
     /** A birthday pair the peer's probe reached: checked at Ta pace from then on. */
     boolean heard;
-    /** Controlling side: the current transaction carries USE-CANDIDATE. */
-    boolean nominating;
     /** Controlled side: the peer nominated this pair before our own check succeeded (RFC 8445 §7.3.1.5). */
     boolean nominateOnSuccess;
 
@@ -70,6 +68,21 @@ final class CandidatePair {
         long local = socket.priorityToward(remote);
         priority = localRole == Role.CONTROLLING ? pairPriority(local, remotePriority)
                 : pairPriority(remotePriority, local);
+    }
+
+    /**
+     * A success response from {@code remote} to one of our checks on this pair (RFC 8445 §7.2.5.3): the pair
+     * is valid from now on; {@code mappedAddress} is its XOR-MAPPED-ADDRESS, null if it had none.
+     */
+    void recordSuccess(InetSocketAddress mappedAddress, long nowNs) {
+        responses++;
+        if (mappedAddress != null) {
+            mapped = mappedAddress;
+        }
+        if (state != State.SUCCEEDED) {
+            state = State.SUCCEEDED;
+            succeededNs = nowNs;
+        }
     }
 
     boolean valid() {

@@ -6,7 +6,7 @@ import java.io.IOException;
 /**
  * Opens the extra sockets the endpoint-dependent side of birthday probing needs (each one a new NAT
  * mapping toward the peer). This is the one deliberate exception to "one UDP socket per node"
- * (DESIGN.md principle 2): the sockets live only while traversal runs, and all but the one that carries
+ * (docs/architecture.md): the sockets live only while traversal runs, and all but the one that carries
  * the selected path are closed when it ends.
  *
  * <p>Sockets must share the main endpoint's event loop, clock and timers. The simulator binds more

@@ -5,11 +5,11 @@ import dev.pinhole.core.net.UnicastTtl;
 import java.io.IOException;
 
 /**
- * Sets the IP TTL of the datagrams a socket sends next, for priming (LAB.md, "Linux NATs and simultaneous
- * punching"): before the checks, the session sends one datagram with a small TTL to each remote candidate.
- * It passes the local NAT, which creates the mapping and records the outgoing flow, and dies at the next
- * router, before the peer's NAT could record it as an unsolicited inbound flow. The peer's first check
- * then matches an existing outbound flow instead of clashing with a stale inbound one.
+ * Sets the IP TTL of the datagrams a socket sends next, for priming (docs/nat-traversal.md, "Priming
+ * against the Linux conntrack trap"): before the checks, the session sends one datagram with a small TTL to
+ * each remote candidate. It passes the local NAT, which creates the mapping and records the outgoing flow,
+ * and dies at the next router, before the peer's NAT could record it as an unsolicited inbound flow. The
+ * peer's first check then matches an existing outbound flow instead of clashing with a stale inbound one.
  *
  * <p>The driver implements it (Java has no public unicast-TTL option) and must send synchronously inside
  * {@link dev.pinhole.core.net.DatagramEndpoint#send}, so that the TTL applies to exactly the datagrams sent

@@ -29,8 +29,8 @@ package dev.pinhole.punch.traversal;
  * @param birthdayMinPort        lowest port the easy side probes
  * @param birthdayMaxPort        highest port the easy side probes
  * @param primingTtl             IP TTL of the priming datagrams sent before the checks when a
- *                               {@link SocketTtl} hook is given (LAB.md: 2 passes one's own NAT and dies
- *                               at the next router)
+ *                               {@link SocketTtl} hook is given (2 passes one's own NAT and dies at the
+ *                               next router)
  * @param primingWaitNs          wait between priming and the first check: the skew between the two sides'
  *                               introductions that priming tolerates (the peer must have primed before our
  *                               first full check reaches its NAT)
@@ -62,7 +62,7 @@ public record TraversalConfig(
      * short, so it starts lower (200 ms) and doubles.
      */
     public static final long DEFAULT_INITIAL_CHECK_RTO_NS = 200_000_000L;
-    /** Doubling stops at 1 s: punching needs steady retries through the deadline (LAB.md's conntrack trap). */
+    /** Doubling stops at 1 s: punching needs steady retries through the deadline (conntrack trap: {@link SocketTtl}). */
     public static final long DEFAULT_MAX_CHECK_RTO_NS = 1_000_000_000L;
     /**
      * Three Ta: host pairs are checked first, and a LAN answers within a few milliseconds, so a host pair
@@ -83,7 +83,7 @@ public record TraversalConfig(
     /** RFC 4787 REQ-3 b) / RFC 6335: NATs allocate external ports above the well-known range. */
     public static final int DEFAULT_BIRTHDAY_MIN_PORT = 1024;
     public static final int DEFAULT_BIRTHDAY_MAX_PORT = 65_535;
-    /** LAB.md: TTL 2 leaves the local NAT and dies one router later. */
+    /** TTL 2 leaves the local NAT and dies one router later. */
     public static final int DEFAULT_PRIMING_TTL = 2;
     /** Pinhole: introductions reach both sides within 100 ms of each other on ordinary paths. */
     public static final long DEFAULT_PRIMING_WAIT_NS = 100_000_000L;
