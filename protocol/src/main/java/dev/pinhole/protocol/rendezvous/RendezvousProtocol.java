@@ -20,7 +20,7 @@ import javax.crypto.spec.SecretKeySpec;
  * unassigned block 0x0E0–0x0E5, near the top of the Expert Review range:
  * <pre>
  *   0x0E0 REGISTER      client → server request; refreshes are the same request again
- *   0x0E1 LIST_PEERS    client → server request ("getu" of the seeds)
+ *   0x0E1 LIST_PEERS    client → server request (a directory lookup)
  *   0x0E2 CONNECT       client → server request: introduce me to a named peer
  *   0x0E3 INTRODUCTION  server → client request, answered with an empty success response (the ack)
  *   0x0E4 MESSAGE       a short opaque text: client → server → named peer, acked like INTRODUCTION

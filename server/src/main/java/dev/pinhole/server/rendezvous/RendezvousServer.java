@@ -55,7 +55,7 @@ import java.util.random.RandomGenerator;
 import org.agrona.collections.Long2ObjectHashMap;
 
 /**
- * The rendezvous server (the seeds' "mediation" or "index" server), sans-IO on a
+ * The rendezvous server (the "mediation" or "index" server of the peer-to-peer literature), driven through a
  * {@link DatagramEndpoint}: peers register a name, list the names, and ask to be introduced to a named
  * peer; the server then tells both peers, at the same moment, each other's candidates, fresh ICE
  * credentials and roles, so that they can run connectivity checks (RFC 8445) towards each other. It
