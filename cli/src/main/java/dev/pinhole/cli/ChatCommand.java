@@ -4,7 +4,7 @@ import dev.pinhole.core.net.UdpEventLoop;
 import dev.pinhole.punch.rendezvous.PeerList;
 import dev.pinhole.punch.rendezvous.RendezvousClient;
 import dev.pinhole.punch.rendezvous.RendezvousClientConfig;
-import dev.pinhole.punch.rendezvous.RendezvousException;
+import dev.pinhole.punch.RendezvousException;
 import dev.pinhole.punch.rendezvous.RendezvousListener;
 import dev.pinhole.protocol.stun.StunTransactionConfig;
 import java.io.BufferedReader;

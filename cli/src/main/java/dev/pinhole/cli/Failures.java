@@ -1,11 +1,11 @@
 package dev.pinhole.cli;
 
 import dev.pinhole.cli.transfer.TransferException;
-import dev.pinhole.punch.rendezvous.PeerNotFoundException;
-import dev.pinhole.punch.rendezvous.RendezvousAuthenticationException;
-import dev.pinhole.punch.rendezvous.RendezvousException;
-import dev.pinhole.punch.rendezvous.RendezvousUnreachableException;
-import dev.pinhole.punch.traversal.TraversalFailedException;
+import dev.pinhole.punch.PeerNotFoundException;
+import dev.pinhole.punch.RendezvousAuthenticationException;
+import dev.pinhole.punch.RendezvousException;
+import dev.pinhole.punch.RendezvousUnreachableException;
+import dev.pinhole.punch.TraversalFailedException;
 import dev.pinhole.reliability.ConnectionException;
 import java.io.IOException;
 import java.net.BindException;

@@ -77,11 +77,11 @@ import java.util.function.UnaryOperator;
  *
  * <h2>Errors</h2>
  * All checked {@link IOException}s that say what to do:
- * {@link dev.pinhole.punch.rendezvous.RendezvousUnreachableException} (the server's address and how long
- * was waited), {@link dev.pinhole.punch.rendezvous.RendezvousAuthenticationException} (wrong secret),
- * {@link dev.pinhole.punch.rendezvous.NameTakenException},
- * {@link dev.pinhole.punch.rendezvous.PeerNotFoundException} (with the registered names),
- * {@link dev.pinhole.punch.traversal.TraversalFailedException} (both NATs' behaviour, the pairs tried, and
+ * {@link dev.pinhole.punch.RendezvousUnreachableException} (the server's address and how long
+ * was waited), {@link dev.pinhole.punch.RendezvousAuthenticationException} (wrong secret),
+ * {@link dev.pinhole.punch.NameTakenException},
+ * {@link dev.pinhole.punch.PeerNotFoundException} (with the registered names),
+ * {@link dev.pinhole.punch.TraversalFailedException} (both NATs' behaviour, the pairs tried, and
  * that a relay is needed), {@link dev.pinhole.reliability.HandshakeFailedException}.
  *
  * <p>Thread-safe: any thread may connect, accept and list peers at the same time.
@@ -155,9 +155,9 @@ public final class PinholeNode implements Closeable {
      * Opens a reliable stream to the peer registered as {@code peerName}. Waits up to the connect timeout for
      * the peer to register, then punches (up to the traversal timeout) and runs the transport handshake.
      *
-     * @throws dev.pinhole.punch.rendezvous.PeerNotFoundException if the peer did not register in time
+     * @throws dev.pinhole.punch.PeerNotFoundException if the peer did not register in time
      *     (the message lists who is registered)
-     * @throws dev.pinhole.punch.traversal.TraversalFailedException if no direct path could be punched
+     * @throws dev.pinhole.punch.TraversalFailedException if no direct path could be punched
      * @throws IOException for the other failures listed in the class comment, or if the node is closed
      */
     public PeerConnection connect(String peerName) throws IOException {
@@ -461,7 +461,7 @@ public final class PinholeNode implements Closeable {
         /**
          * Whether the node relays when no direct path is found in time. Default: on, through the relay the
          * rendezvous server offers (its built-in one), else through {@link #turnServer}. Off, a pair that
-         * cannot punch fails with {@link dev.pinhole.punch.traversal.TraversalFailedException}.
+         * cannot punch fails with {@link dev.pinhole.punch.TraversalFailedException}.
          */
         public Builder relay(boolean enabled) {
             this.relay = relay.withEnabled(enabled);
@@ -516,9 +516,9 @@ public final class PinholeNode implements Closeable {
          * Binds the socket, starts its thread, gathers candidates and registers the name; returns once the
          * server confirmed the registration.
          *
-         * @throws dev.pinhole.punch.rendezvous.RendezvousUnreachableException if the server did not answer
-         * @throws dev.pinhole.punch.rendezvous.RendezvousAuthenticationException if the secrets differ
-         * @throws dev.pinhole.punch.rendezvous.NameTakenException if another node holds the name
+         * @throws dev.pinhole.punch.RendezvousUnreachableException if the server did not answer
+         * @throws dev.pinhole.punch.RendezvousAuthenticationException if the secrets differ
+         * @throws dev.pinhole.punch.NameTakenException if another node holds the name
          * @throws IOException if the socket cannot be bound
          * @throws IllegalStateException if the name or the rendezvous address is missing
          */

@@ -36,24 +36,24 @@ final class ModuleBoundaries {
         Map.entry("dev.pinhole.core", Set.of(EVERYONE)),
         Map.entry("dev.pinhole.core.net", Set.of(EVERYONE)),
         Map.entry("dev.pinhole.core.time", Set.of(EVERYONE)),
-        // protocol: wire formats shared by the peer library and the servers, nobody else.
+        // protocol: wire formats shared by the peer library and the servers; the NAT vocabulary (RFC 4787, RFC 5780)
+        // is API because a traversal failure reports both sides' NAT behaviour in it.
         Map.entry("dev.pinhole.protocol.stun", Set.of("punch", "server", "cli")),
         Map.entry("dev.pinhole.protocol.turn", Set.of("punch", "server")),
         Map.entry("dev.pinhole.protocol.rendezvous", Set.of("punch", "server")),
         Map.entry("dev.pinhole.protocol.ice", Set.of("punch", "server")),
-        Map.entry("dev.pinhole.protocol.nat", Set.of("punch", "server", "cli")),
+        Map.entry("dev.pinhole.protocol.nat", Set.of(EVERYONE)),
         // reliability: the transport API; its sans-IO core only to the peer library, which drives it itself.
         Map.entry("dev.pinhole.reliability", Set.of(EVERYONE)),
         Map.entry("dev.pinhole.reliability.connection", Set.of("punch")),
-        // punch: PinholeNode, PeerConnection, PathInfo and what they throw.
+        // punch: PinholeNode, PeerConnection, PathInfo and what they throw; NAT discovery and the rendezvous client
+        // serve the command line's nat-type and chat.
         Map.entry("dev.pinhole.punch", Set.of(EVERYONE)),
         Map.entry("dev.pinhole.punch.nat", Set.of("cli")),
         Map.entry("dev.pinhole.punch.rendezvous", Set.of("cli")),
-        Map.entry("dev.pinhole.punch.traversal", Set.of("cli")),
         // server: PinholeServer.
         Map.entry("dev.pinhole.server", Set.of(EVERYONE)),
-        Map.entry("dev.pinhole.server.rendezvous", Set.of("cli")),
-        Map.entry("dev.pinhole.server.relay", Set.of("cli")));
+        Map.entry("dev.pinhole.server.rendezvous", Set.of("cli")));
 
     private ModuleBoundaries() {
     }

@@ -1,6 +1,6 @@
 package dev.pinhole.protocol.rendezvous;
 
-import dev.pinhole.protocol.rendezvous.NatProfile;
+import dev.pinhole.protocol.nat.NatProfile;
 import io.netty.buffer.ByteBuf;
 
 /**

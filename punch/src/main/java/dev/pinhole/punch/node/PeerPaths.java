@@ -13,7 +13,7 @@ import dev.pinhole.punch.relay.TurnConfig;
 import dev.pinhole.punch.relay.TurnException;
 import dev.pinhole.punch.traversal.Introduction;
 import dev.pinhole.punch.traversal.PathOrigin;
-import dev.pinhole.punch.traversal.TraversalFailedException;
+import dev.pinhole.punch.TraversalFailedException;
 import dev.pinhole.punch.traversal.TraversalListener;
 import dev.pinhole.punch.traversal.TraversalPath;
 import dev.pinhole.punch.traversal.TraversalSession;

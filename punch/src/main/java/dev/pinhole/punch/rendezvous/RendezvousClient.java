@@ -1,5 +1,11 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.punch.NameTakenException;
+import dev.pinhole.punch.PeerNotFoundException;
+import dev.pinhole.punch.RendezvousAuthenticationException;
+import dev.pinhole.punch.RendezvousException;
+import dev.pinhole.punch.RendezvousUnreachableException;
+
 import dev.pinhole.protocol.rendezvous.NatProfiles;
 import dev.pinhole.protocol.rendezvous.PeerNames;
 import dev.pinhole.protocol.rendezvous.RendezvousAttributes;
@@ -41,7 +47,7 @@ import dev.pinhole.protocol.stun.TransactionId;
 import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.protocol.ice.Credentials;
 import dev.pinhole.punch.traversal.Introduction;
-import dev.pinhole.protocol.rendezvous.NatProfile;
+import dev.pinhole.protocol.nat.NatProfile;
 import dev.pinhole.protocol.rendezvous.RelayOffer;
 import dev.pinhole.punch.traversal.Role;
 import io.netty.buffer.ByteBuf;

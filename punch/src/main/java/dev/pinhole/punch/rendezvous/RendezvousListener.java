@@ -1,5 +1,7 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.punch.RendezvousException;
+
 import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.punch.traversal.Introduction;
 

@@ -1,5 +1,7 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.punch.PairReport;
+
 import java.net.InetSocketAddress;
 
 /**

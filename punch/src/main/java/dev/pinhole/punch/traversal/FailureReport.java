@@ -1,6 +1,6 @@
 package dev.pinhole.punch.traversal;
 
-import dev.pinhole.protocol.rendezvous.NatProfile;
+import dev.pinhole.protocol.nat.NatProfile;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;

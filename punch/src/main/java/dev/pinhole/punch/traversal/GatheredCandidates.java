@@ -2,7 +2,7 @@ package dev.pinhole.punch.traversal;
 
 import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.protocol.ice.CandidateType;
-import dev.pinhole.protocol.rendezvous.NatProfile;
+import dev.pinhole.protocol.nat.NatProfile;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;

@@ -1,5 +1,8 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.punch.PairReport;
+import dev.pinhole.punch.TraversalFailedException;
+
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.DatagramReceiver;
 import dev.pinhole.core.time.TimerService;

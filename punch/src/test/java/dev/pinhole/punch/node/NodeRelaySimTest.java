@@ -20,7 +20,7 @@ import dev.pinhole.punch.node.NodeSim.Node;
 import dev.pinhole.punch.node.NodeSim.Pump;
 import dev.pinhole.punch.node.NodeSim.Pumps;
 import dev.pinhole.punch.node.NodeSim.World;
-import dev.pinhole.punch.traversal.TraversalFailedException;
+import dev.pinhole.punch.TraversalFailedException;
 import dev.pinhole.reliability.connection.Connection;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;

@@ -1,5 +1,7 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.punch.RendezvousAuthenticationException;
+
 import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
 import dev.pinhole.server.rendezvous.RendezvousServer;
 import dev.pinhole.server.rendezvous.RendezvousServerConfig;

@@ -1,5 +1,8 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.punch.PeerNotFoundException;
+import dev.pinhole.punch.RendezvousException;
+
 import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
 import dev.pinhole.server.rendezvous.RendezvousServer;
 import dev.pinhole.server.rendezvous.RendezvousServerConfig;
@@ -22,7 +25,7 @@ import dev.pinhole.protocol.stun.StunMessageType;
 import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.punch.traversal.Introduction;
-import dev.pinhole.protocol.rendezvous.NatProfile;
+import dev.pinhole.protocol.nat.NatProfile;
 import dev.pinhole.punch.traversal.Role;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

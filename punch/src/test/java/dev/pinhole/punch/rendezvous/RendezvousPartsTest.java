@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pinhole.protocol.rendezvous.RendezvousAttributes.WireCandidate;
 import dev.pinhole.protocol.stun.StunMessageType;
 import dev.pinhole.protocol.stun.StunClass;
-import dev.pinhole.protocol.rendezvous.NatProfile;
+import dev.pinhole.protocol.nat.NatProfile;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.net.InetAddress;

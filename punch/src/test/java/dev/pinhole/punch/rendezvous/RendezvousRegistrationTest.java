@@ -1,5 +1,9 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.punch.NameTakenException;
+import dev.pinhole.punch.RendezvousException;
+import dev.pinhole.punch.RendezvousUnreachableException;
+
 import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
 import dev.pinhole.server.rendezvous.RendezvousServer;
 import dev.pinhole.server.rendezvous.RendezvousServerStats;

@@ -1,5 +1,7 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.punch.PeerNotFoundException;
+
 import dev.pinhole.protocol.rendezvous.PeerNames;
 import dev.pinhole.protocol.rendezvous.RendezvousAttributes;
 import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
@@ -30,7 +32,7 @@ import dev.pinhole.protocol.stun.TransactionId;
 import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.punch.traversal.Introduction;
-import dev.pinhole.protocol.rendezvous.NatProfile;
+import dev.pinhole.protocol.nat.NatProfile;
 import dev.pinhole.protocol.rendezvous.RelayOffer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;

@@ -13,7 +13,7 @@ import dev.pinhole.protocol.stun.StunClient;
 import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.punch.traversal.Introduction;
-import dev.pinhole.punch.traversal.TraversalFailedException;
+import dev.pinhole.punch.TraversalFailedException;
 import dev.pinhole.punch.traversal.TraversalListener;
 import dev.pinhole.punch.traversal.TraversalPath;
 import dev.pinhole.punch.traversal.TraversalSession;

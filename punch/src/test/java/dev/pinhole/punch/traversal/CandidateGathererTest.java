@@ -2,7 +2,7 @@ package dev.pinhole.punch.traversal;
 
 import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.protocol.ice.CandidateType;
-import dev.pinhole.protocol.rendezvous.NatProfile;
+import dev.pinhole.protocol.nat.NatProfile;
 
 import static dev.pinhole.punch.traversal.SimWorld.SECOND;
 import static dev.pinhole.punch.traversal.SimWorld.address;
@@ -15,8 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pinhole.sim.Nat;
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.NatConfig.MappingBehavior;
-import dev.pinhole.protocol.rendezvous.NatProfile.Mapping;
-import dev.pinhole.protocol.rendezvous.NatProfile.PortAllocation;
+import dev.pinhole.protocol.nat.NatProfile.Mapping;
+import dev.pinhole.protocol.nat.NatProfile.PortAllocation;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

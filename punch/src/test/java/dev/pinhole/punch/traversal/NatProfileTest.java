@@ -1,6 +1,6 @@
 package dev.pinhole.punch.traversal;
 
-import dev.pinhole.protocol.rendezvous.NatProfile;
+import dev.pinhole.protocol.nat.NatProfile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,9 +11,9 @@ import dev.pinhole.protocol.nat.Hairpinning;
 import dev.pinhole.protocol.nat.NatBehavior;
 import dev.pinhole.protocol.nat.NatFiltering;
 import dev.pinhole.protocol.nat.NatMapping;
-import dev.pinhole.protocol.rendezvous.NatProfile.Filtering;
-import dev.pinhole.protocol.rendezvous.NatProfile.Mapping;
-import dev.pinhole.protocol.rendezvous.NatProfile.PortAllocation;
+import dev.pinhole.protocol.nat.NatProfile.Filtering;
+import dev.pinhole.protocol.nat.NatProfile.Mapping;
+import dev.pinhole.protocol.nat.NatProfile.PortAllocation;
 import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
 

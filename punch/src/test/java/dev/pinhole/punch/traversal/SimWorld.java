@@ -1,8 +1,10 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.punch.TraversalFailedException;
+
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.protocol.ice.Credentials;
-import dev.pinhole.protocol.rendezvous.NatProfile;
+import dev.pinhole.protocol.nat.NatProfile;
 import dev.pinhole.protocol.stun.StunClient;
 import dev.pinhole.punch.PunchSim;
 import dev.pinhole.server.stun.StunBindingServer;

@@ -1,9 +1,11 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.punch.TraversalFailedException;
+
 import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.protocol.ice.Credentials;
-import dev.pinhole.protocol.rendezvous.NatProfile;
+import dev.pinhole.protocol.nat.NatProfile;
 
 import dev.pinhole.core.net.UdpEventLoop;
 import io.netty.buffer.ByteBuf;

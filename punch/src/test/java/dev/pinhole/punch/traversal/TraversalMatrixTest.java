@@ -1,5 +1,7 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.punch.TraversalFailedException;
+
 import static dev.pinhole.punch.traversal.SimWorld.MS;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

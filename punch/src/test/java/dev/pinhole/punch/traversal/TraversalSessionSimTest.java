@@ -1,8 +1,11 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.punch.PairReport;
+import dev.pinhole.punch.TraversalFailedException;
+
 import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.protocol.ice.Credentials;
-import dev.pinhole.protocol.rendezvous.NatProfile;
+import dev.pinhole.protocol.nat.NatProfile;
 
 import static dev.pinhole.punch.traversal.SimWorld.MS;
 import static dev.pinhole.punch.traversal.SimWorld.SECOND;

@@ -1,4 +1,4 @@
-package dev.pinhole.punch.rendezvous;
+package dev.pinhole.punch;
 
 import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
 

@@ -1,4 +1,4 @@
-package dev.pinhole.protocol.rendezvous;
+package dev.pinhole.protocol.nat;
 
 
 

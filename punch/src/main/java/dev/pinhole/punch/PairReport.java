@@ -1,4 +1,6 @@
-package dev.pinhole.punch.traversal;
+package dev.pinhole.punch;
+
+import dev.pinhole.punch.traversal.PathOrigin;
 
 import java.net.InetSocketAddress;
 

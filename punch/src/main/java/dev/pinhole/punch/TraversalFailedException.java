@@ -1,6 +1,6 @@
-package dev.pinhole.punch.traversal;
+package dev.pinhole.punch;
 
-import dev.pinhole.protocol.rendezvous.NatProfile;
+import dev.pinhole.protocol.nat.NatProfile;
 
 import java.io.IOException;
 import java.util.List;
