@@ -3,7 +3,7 @@ package dev.pinhole.cli;
 import dev.pinhole.core.net.UdpEventLoop;
 import dev.pinhole.protocol.nat.NatBehavior;
 import dev.pinhole.punch.nat.NatBehaviorDiscovery;
-import dev.pinhole.punch.nat.NatDiscoveryOptions;
+import dev.pinhole.punch.nat.NatDiscoveryConfig;
 import dev.pinhole.protocol.nat.NatFiltering;
 import dev.pinhole.protocol.nat.NatMapping;
 import dev.pinhole.protocol.stun.StunClient;
@@ -55,7 +55,7 @@ final class NatTypeCommand implements Callable<Integer>, Main.JsonOutput {
                     StunClient client = new StunClient(loop);
                     loop.receiver(client);
                     return NatBehaviorDiscovery.discover(client, stun,
-                            NatDiscoveryOptions.DEFAULT.withTiming(ChatCommand.INTERACTIVE_TIMING));
+                            NatDiscoveryConfig.DEFAULT.withTiming(ChatCommand.INTERACTIVE_TIMING));
                 }).get(10, TimeUnit.SECONDS).get(DISCOVERY_TIMEOUT_S, TimeUnit.SECONDS);
             } catch (ExecutionException | TimeoutException e) {
                 throw new CliException(ExitCodes.INTERNAL, "NAT discovery did not finish: " + e, e);

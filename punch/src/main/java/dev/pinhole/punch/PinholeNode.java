@@ -6,11 +6,11 @@ import dev.pinhole.core.net.UdpEventLoop;
 import dev.pinhole.core.net.UnicastTtl;
 import dev.pinhole.punch.traversal.ProbeSockets;
 import dev.pinhole.punch.traversal.SocketTtl;
-import dev.pinhole.punch.node.BlockingPeerConnection;
+import dev.pinhole.punch.node.RealPeerConnection;
 import dev.pinhole.punch.node.NodeCore;
-import dev.pinhole.punch.node.NodeSettings;
-import dev.pinhole.punch.node.RelaySettings;
-import dev.pinhole.punch.node.PeerLink;
+import dev.pinhole.punch.node.NodeConfig;
+import dev.pinhole.punch.node.RelayConfig;
+import dev.pinhole.punch.node.ConnectedPeer;
 import dev.pinhole.punch.relay.TurnConfig;
 import dev.pinhole.punch.rendezvous.PeerList;
 import dev.pinhole.punch.rendezvous.RendezvousClientConfig;
@@ -93,7 +93,7 @@ public final class PinholeNode implements Closeable {
     private final String name;
     private final UdpEventLoop loop;
     private final NodeCore core;
-    private final NodeSettings settings;
+    private final NodeConfig nodeConfig;
     private final BlockingQueue<PeerConnection> incoming;
     private volatile boolean closed;
 
@@ -110,23 +110,23 @@ public final class PinholeNode implements Closeable {
         // Priming against the Linux conntrack clash (docs/lab.md) needs a unicast TTL, which needs
         // --add-opens java.base/sun.nio.ch=ALL-UNNAMED; without it the node punches unprimed.
         SocketTtl socketTtl = SocketTtl.of(loop);
-        this.settings = new NodeSettings(b.name, b.rendezvous, stunServers,
+        this.nodeConfig = new NodeConfig(b.name, b.rendezvous, stunServers,
                 HostAddresses.system(HostAddresses.Filter.DEFAULT), rendezvousConfig.build(),
                 TraversalConfig.DEFAULT.withDeadlineNs(b.traversalTimeout.toNanos()), transportConfig,
                 b.connectTimeout.toNanos(), socketTtl, probeSocketsOn(loop), b.relay);
         try {
             DatagramEndpoint endpoint = Objects.requireNonNull(b.endpointFilter.apply(loop),
                     "endpointFilter returned null");
-            this.core = new NodeCore(endpoint, settings, new SecureRandom(), new NodeCore.Listener() {
+            this.core = new NodeCore(endpoint, nodeConfig, new SecureRandom(), new NodeCore.Listener() {
                 @Override
-                public void onIncoming(PeerLink link) {
+                public void onIncoming(ConnectedPeer link) {
                     accepted(link);
                 }
             });
             loop.start();
             // A lone rendezvous server is asked first whether it is an RFC 5780 server with three more addresses.
             int bindingRounds = stunServers.size() == 1 ? 5 : stunServers.size();
-            long waitNs = settings.rendezvousConfig().timing().timeoutNs()
+            long waitNs = nodeConfig.rendezvousConfig().timing().timeoutNs()
                     + CandidateGatherer.DEFAULT_TIMING.timeoutNs() * bindingRounds + FAILSAFE_MARGIN_NS;
             LoopCalls.await(loop.submit(core::start).thenCompose(registered -> registered), waitNs,
                     new Waiting("registering '" + b.name + "' at " + b.rendezvous));
@@ -163,9 +163,9 @@ public final class PinholeNode implements Closeable {
     public PeerConnection connect(String peerName) throws IOException {
         Objects.requireNonNull(peerName, "peerName");
         ensureOpen();
-        long waitNs = settings.connectTimeoutNs() + settings.traversalConfig().deadlineNs()
-                + settings.transportConfig().handshakeTimeout().toNanos()
-                + settings.rendezvousConfig().timing().timeoutNs() + FAILSAFE_MARGIN_NS;
+        long waitNs = nodeConfig.connectTimeoutNs() + nodeConfig.traversalConfig().deadlineNs()
+                + nodeConfig.transportConfig().handshakeTimeout().toNanos()
+                + nodeConfig.rendezvousConfig().timing().timeoutNs() + FAILSAFE_MARGIN_NS;
         CompletableFuture<PeerConnection> connected = submit(() -> core.connect(peerName).thenApply(this::wrap));
         try {
             return LoopCalls.await(connected, waitNs, new Waiting("connecting to '" + peerName + "'"));
@@ -213,7 +213,7 @@ public final class PinholeNode implements Closeable {
         ensureOpen();
         List<String> names = new ArrayList<>();
         String after = null;
-        long waitNs = settings.rendezvousConfig().timing().timeoutNs() + FAILSAFE_MARGIN_NS;
+        long waitNs = nodeConfig.rendezvousConfig().timing().timeoutNs() + FAILSAFE_MARGIN_NS;
         do {
             String from = after;
             PeerList page = LoopCalls.await(submit(() -> core.listPeers(from)), waitNs, new Waiting("listing peers"));
@@ -260,12 +260,12 @@ public final class PinholeNode implements Closeable {
     // ------------------------------------------------------------------ internals
 
     /** On the loop: wraps an established link in a blocking connection and installs it as its handler. */
-    private PeerConnection wrap(PeerLink link) {
-        return BlockingPeerConnection.attach(link, loop.localAddress(), loop::execute, settings.transportConfig());
+    private PeerConnection wrap(ConnectedPeer link) {
+        return RealPeerConnection.attach(link, loop.localAddress(), loop::execute, nodeConfig.transportConfig());
     }
 
     /** On the loop: a peer connected. Beyond the accept backlog the connection is aborted. */
-    private void accepted(PeerLink link) {
+    private void accepted(ConnectedPeer link) {
         PeerConnection connection = wrap(link);
         if (closed || !incoming.offer(connection)) {
             connection.abort(0);
@@ -387,7 +387,7 @@ public final class PinholeNode implements Closeable {
         private TransportConfig transportConfig = TransportConfig.DEFAULT;
         private List<InetSocketAddress> stunServers = List.of();
         private UnaryOperator<DatagramEndpoint> endpointFilter = UnaryOperator.identity();
-        private RelaySettings relay = RelaySettings.DEFAULT;
+        private RelayConfig relay = RelayConfig.DEFAULT;
 
         private Builder() {
         }
@@ -471,7 +471,7 @@ public final class PinholeNode implements Closeable {
         /**
          * How long the direct checks run alone before the connection starts on the relay; they go on after,
          * and a direct path found later takes the live stream over. Default 2.5 s
-         * ({@link RelaySettings#DEFAULT_FALLBACK_DELAY}, where the choice is explained).
+         * ({@link RelayConfig#DEFAULT_FALLBACK_DELAY}, where the choice is explained).
          */
         public Builder relayFallbackDelay(Duration delay) {
             this.relay = relay.withFallbackDelay(nonNegative(delay, "relayFallbackDelay"));

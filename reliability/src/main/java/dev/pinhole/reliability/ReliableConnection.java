@@ -44,7 +44,7 @@ import java.util.concurrent.TimeoutException;
  * in each direction between the application threads and the event loop.
  */
 public final class ReliableConnection implements Closeable {
-    private final ConnectionBridge bridge;
+    private final BlockingStreams bridge;
     private final InetSocketAddress localAddress;
     private final TransportConfig config;
     private final Input input = new Input();
@@ -52,7 +52,7 @@ public final class ReliableConnection implements Closeable {
     private volatile boolean closed;
     private volatile boolean failureReported;
 
-    ReliableConnection(ConnectionBridge bridge, InetSocketAddress localAddress, TransportConfig config) {
+    ReliableConnection(BlockingStreams bridge, InetSocketAddress localAddress, TransportConfig config) {
         this.bridge = bridge;
         this.localAddress = localAddress;
         this.config = config;
@@ -70,7 +70,7 @@ public final class ReliableConnection implements Closeable {
         Objects.requireNonNull(owner, "owner");
         Objects.requireNonNull(loop, "loop");
         Objects.requireNonNull(config, "config");
-        ConnectionBridge bridge = new ConnectionBridge(loop, c -> owner.wake(), owner::nowNs,
+        BlockingStreams bridge = new BlockingStreams(loop, c -> owner.wake(), owner::nowNs,
                 connection.remoteAddress());
         bridge.attach(connection);
         ReliableConnection attached = new ReliableConnection(bridge, localAddress, config);
@@ -78,7 +78,7 @@ public final class ReliableConnection implements Closeable {
         return attached;
     }
 
-    ConnectionBridge bridge() {
+    BlockingStreams bridge() {
         return bridge;
     }
 

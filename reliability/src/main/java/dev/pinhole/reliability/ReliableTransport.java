@@ -141,7 +141,7 @@ public final class ReliableTransport implements Closeable {
     public ReliableConnection connect(InetSocketAddress remote) throws IOException {
         Objects.requireNonNull(remote, "remote");
         checkOpen();
-        ConnectionBridge bridge = newBridge(remote);
+        BlockingStreams bridge = newBridge(remote);
         ReliableConnection connection = new ReliableConnection(bridge, localAddress(), config);
         LoopCalls.await(LoopCalls.call(loop, () -> {
             bridge.attach(endpoint.connect(remote, bridge));
@@ -203,19 +203,19 @@ public final class ReliableTransport implements Closeable {
     }
 
     /** Loop thread: a peer opened a connection. */
-    private ConnectionBridge onAccept(Connection connection) {
+    private BlockingStreams onAccept(Connection connection) {
         if (closed || acceptQueue.remainingCapacity() == 0) {
             return null;
         }
-        ConnectionBridge bridge = newBridge(connection.remoteAddress());
+        BlockingStreams bridge = newBridge(connection.remoteAddress());
         bridge.attach(connection);
         ReliableConnection accepted = new ReliableConnection(bridge, localAddress(), config);
         acceptQueue.offer(accepted);
         return bridge;
     }
 
-    private ConnectionBridge newBridge(InetSocketAddress remote) {
-        return new ConnectionBridge(loop, endpoint::wake, endpoint.datagramEndpoint().clock()::nanoTime, remote);
+    private BlockingStreams newBridge(InetSocketAddress remote) {
+        return new BlockingStreams(loop, endpoint::wake, endpoint.datagramEndpoint().clock()::nanoTime, remote);
     }
 
     /**

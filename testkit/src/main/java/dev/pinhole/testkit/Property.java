@@ -132,10 +132,10 @@ public final class Property<T> {
 
     /** The number of scenarios {@link #check} will run, given the current settings (1 when replaying). */
     public int scenarioCount() {
-        return scenarioCount(PropertySettings.from(settingsLookup));
+        return scenarioCount(PropertyConfig.from(settingsLookup));
     }
 
-    private int scenarioCount(PropertySettings settings) {
+    private int scenarioCount(PropertyConfig settings) {
         if (settings.replaySeed().isPresent()) {
             return 1;
         }
@@ -163,7 +163,7 @@ public final class Property<T> {
      */
     public void check(Check<T> check) {
         Objects.requireNonNull(check, "check");
-        PropertySettings settings = PropertySettings.from(settingsLookup);
+        PropertyConfig settings = PropertyConfig.from(settingsLookup);
         int count = scenarioCount(settings);
         for (int index = 0; index < count; index++) {
             long seed = settings.replaySeed().isPresent()
@@ -186,7 +186,7 @@ public final class Property<T> {
         void verify(T scenario) throws Exception;
     }
 
-    private PropertyFailedError failed(Check<T> check, PropertySettings settings, int index, int count, long seed,
+    private PropertyFailedError failed(Check<T> check, PropertyConfig settings, int index, int count, long seed,
             T original, Throwable originalFailure) {
         String replay = replayCommand(settings.module(), TestLocator.callingTest(), seed);
         String where = settings.replaySeed().isPresent()
@@ -285,7 +285,7 @@ public final class Property<T> {
         module.ifPresent(m -> command.append(" -pl ").append(m).append(" -am"));
         command.append(" test -Dtest='")
                 .append(test.map(TestLocator.TestMethod::surefireFilter).orElse("<TestClass>#<testMethod>"))
-                .append("' -D").append(PropertySettings.SEED).append('=').append(seed)
+                .append("' -D").append(PropertyConfig.SEED).append('=').append(seed)
                 .append(" -Dsurefire.failIfNoSpecifiedTests=false");
         return command.toString();
     }

@@ -264,7 +264,7 @@ class PropertyTest {
     void scenarioSeedsAreDistinctAcrossIndexes() {
         Set<Long> seeds = new HashSet<>();
         for (int i = 0; i < 100_000; i++) {
-            seeds.add(Property.scenarioSeed(PropertySettings.DEFAULT_BASE_SEED, i));
+            seeds.add(Property.scenarioSeed(PropertyConfig.DEFAULT_BASE_SEED, i));
         }
         assertEquals(100_000, seeds.size());
     }

@@ -43,7 +43,7 @@ public final class BindingLifetimeDiscovery {
      * @param firstProbeNs first idle time tried, nanoseconds
      * @param maxNs        longest idle time tried; a binding surviving it is reported as such
      * @param resolutionNs stop when the lifetime is known to within this, nanoseconds
-     * @param probeTiming  timing of Y's probes, or null for {@link NatDiscoveryOptions#DEFAULT_PROBE_TIMING}
+     * @param probeTiming  timing of Y's probes, or null for {@link NatDiscoveryConfig#DEFAULT_PROBE_TIMING}
      */
     public record Options(long firstProbeNs, long maxNs, long resolutionNs, StunTransactionConfig probeTiming) {
         /** From 15 s up to 10 minutes (beyond RFC 4787 REQ-5's 2 minutes), to within 5 s. */
@@ -94,7 +94,7 @@ public final class BindingLifetimeDiscovery {
         this.server = server;
         this.options = options;
         this.testI = BindingRequest.DEFAULT.withSoftware("pinhole");
-        this.probeTiming = options.probeTiming() != null ? options.probeTiming() : NatDiscoveryOptions.DEFAULT_PROBE_TIMING;
+        this.probeTiming = options.probeTiming() != null ? options.probeTiming() : NatDiscoveryConfig.DEFAULT_PROBE_TIMING;
         this.startNs = x.endpoint().clock().nanoTime();
         this.idleNs = options.firstProbeNs();
     }

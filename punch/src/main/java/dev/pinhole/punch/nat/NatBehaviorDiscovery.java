@@ -47,7 +47,7 @@ import java.util.function.Consumer;
 public final class NatBehaviorDiscovery {
     private final StunClient client;
     private final InetSocketAddress server;
-    private final NatDiscoveryOptions options;
+    private final NatDiscoveryConfig options;
     private final BindingRequest answered;
     private final BindingRequest probe;
     private final CompletableFuture<NatBehavior> result = new CompletableFuture<>();
@@ -66,13 +66,13 @@ public final class NatBehaviorDiscovery {
     private boolean filteringDecided;
     private InetSocketAddress mappedII;
 
-    private NatBehaviorDiscovery(StunClient client, InetSocketAddress server, NatDiscoveryOptions options) {
+    private NatBehaviorDiscovery(StunClient client, InetSocketAddress server, NatDiscoveryConfig options) {
         this.client = client;
         this.server = server;
         this.options = options;
         StunTransactionConfig timing = options.timing() != null ? options.timing() : client.defaults();
         StunTransactionConfig probeTiming = options.probeTiming() != null
-            ? options.probeTiming() : NatDiscoveryOptions.DEFAULT_PROBE_TIMING;
+            ? options.probeTiming() : NatDiscoveryConfig.DEFAULT_PROBE_TIMING;
         BindingRequest base = BindingRequest.DEFAULT.withSoftware(options.software());
         this.answered = base.withTiming(timing);
         this.probe = base.withTiming(probeTiming);
@@ -85,7 +85,7 @@ public final class NatBehaviorDiscovery {
      * (such as a closed client); network trouble is expressed in the result.
      */
     public static CompletableFuture<NatBehavior> discover(StunClient client, InetSocketAddress server,
-                                                          NatDiscoveryOptions options) {
+                                                          NatDiscoveryConfig options) {
         NatBehaviorDiscovery discovery = new NatBehaviorDiscovery(Objects.requireNonNull(client, "client"),
             Objects.requireNonNull(server, "server"), Objects.requireNonNull(options, "options"));
         discovery.step(() -> discovery.send(server, discovery.answered, discovery::onTestI));

@@ -25,7 +25,7 @@ import dev.pinhole.punch.traversal.CandidateGatherer;
 import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.punch.traversal.GatheredCandidates;
 import dev.pinhole.punch.traversal.Introduction;
-import dev.pinhole.punch.traversal.Role;
+import dev.pinhole.punch.traversal.IceRole;
 import dev.pinhole.punch.TraversalFailedException;
 import dev.pinhole.punch.traversal.TraversalSession;
 import dev.pinhole.reliability.connection.Connection;
@@ -100,7 +100,7 @@ public final class NodeCore {
     /** What the node tells its owner without being asked. */
     public interface Listener {
         /** A peer connected to us: its introduction, traversal and handshake completed. */
-        void onIncoming(PeerLink link);
+        void onIncoming(ConnectedPeer link);
 
         /** A peer's introduction reached us but traversal toward it failed; nothing to accept. */
         default void onIncomingFailed(String peerName, IOException cause) {
@@ -110,7 +110,7 @@ public final class NodeCore {
     private static final long MS = 1_000_000L;
 
     private final DatagramEndpoint endpoint;
-    private final NodeSettings settings;
+    private final NodeConfig nodeConfig;
     private final RandomGenerator random;
     private final Listener listener;
     private final DatagramDemultiplexer demux = new DatagramDemultiplexer();
@@ -127,14 +127,14 @@ public final class NodeCore {
     /** Controlled traversals that nominated a path, by remote address, waiting for the peer's handshake. */
     private final Map<InetSocketAddress, PeerPaths> expected = new HashMap<>();
     /** Accepted connections not yet matched to a traversal, by remote address. */
-    private final Map<InetSocketAddress, PeerLink> unmatched = new HashMap<>();
-    private final Set<CompletableFuture<PeerLink>> pendingConnects = new HashSet<>();
+    private final Map<InetSocketAddress, ConnectedPeer> unmatched = new HashMap<>();
+    private final Set<CompletableFuture<ConnectedPeer>> pendingConnects = new HashSet<>();
     /** Normalised names of the peers a connect is running for. */
     private final Set<String> connectingTo = new HashSet<>();
     /** Transports on birthday-probing sockets that carry a nominated path (the exception to docs/architecture.md's principle 2). */
     private final Map<DatagramEndpoint, TransportEndpoint> extraTransports = new IdentityHashMap<>();
     /** Links whose connection has not ended, told when {@link #close} ends them. */
-    private final Set<PeerLink> links = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Set<ConnectedPeer> links = Collections.newSetFromMap(new IdentityHashMap<>());
     /** Birthday sockets that carry a nominated path: the session handed them over, we close them. */
     private final Set<DatagramEndpoint> heldProbeSockets = Collections.newSetFromMap(new IdentityHashMap<>());
     private GatheredCandidates gathered;
@@ -151,13 +151,13 @@ public final class NodeCore {
      * @param random source of transport connection ids and cookie secret, transaction ids and ICE
      *               tie-breakers: a {@code SecureRandom} in production, a seeded generator in simulations
      */
-    public NodeCore(DatagramEndpoint endpoint, NodeSettings settings, RandomGenerator random, Listener listener) {
+    public NodeCore(DatagramEndpoint endpoint, NodeConfig nodeConfig, RandomGenerator random, Listener listener) {
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
-        this.settings = Objects.requireNonNull(settings, "settings");
+        this.nodeConfig = Objects.requireNonNull(nodeConfig, "nodeConfig");
         this.random = Objects.requireNonNull(random, "random");
         this.listener = Objects.requireNonNull(listener, "listener");
         this.stun = new StunClient(endpoint, StunTransactionConfig.DEFAULT, random);
-        this.rendezvous = new RendezvousClient(stun, settings.rendezvous(), settings.rendezvousConfig());
+        this.rendezvous = new RendezvousClient(stun, nodeConfig.rendezvous(), nodeConfig.rendezvousConfig());
         this.rendezvous.listener(new RendezvousListener() {
             @Override
             public void onIntroduction(Introduction introduction) {
@@ -170,7 +170,7 @@ public final class NodeCore {
             }
         });
         this.router = new PathRouter(endpoint);
-        this.transport = TransportEndpoint.create(router, settings.transportConfig(), random);
+        this.transport = TransportEndpoint.create(router, nodeConfig.transportConfig(), random);
         this.transport.listen(connection -> onAccept(transport, connection));
         TurnClient turn = new TurnClient(stun, random);
         this.relays = new NodeRelays(turn, router, transport, this::onRelayLost);
@@ -187,14 +187,14 @@ public final class NodeCore {
      * or fails with the rendezvous client's exception (unreachable, name taken, wrong secret).
      */
     public CompletableFuture<Registration> start() {
-        List<InetSocketAddress> configured = settings.stunServers().isEmpty()
-                ? List.of(settings.rendezvous()) : settings.stunServers();
-        CompletableFuture<List<InetSocketAddress>> servers = configured.equals(List.of(settings.rendezvous()))
-                ? stun.binding(settings.rendezvous(), BindingRequest.DEFAULT.withTiming(CandidateGatherer.DEFAULT_TIMING))
+        List<InetSocketAddress> configured = nodeConfig.stunServers().isEmpty()
+                ? List.of(nodeConfig.rendezvous()) : nodeConfig.stunServers();
+        CompletableFuture<List<InetSocketAddress>> servers = configured.equals(List.of(nodeConfig.rendezvous()))
+                ? stun.binding(nodeConfig.rendezvous(), BindingRequest.DEFAULT.withTiming(CandidateGatherer.DEFAULT_TIMING))
                         .thenApply(this::stunServersFrom)
                 : CompletableFuture.completedFuture(configured);
         return servers
-                .thenCompose(list -> CandidateGatherer.gather(stun, settings.hosts(), list,
+                .thenCompose(list -> CandidateGatherer.gather(stun, nodeConfig.hosts(), list,
                         CandidateGatherer.DEFAULT_TIMING))
                 .thenCompose(candidates -> {
                     gathered = candidates;
@@ -204,7 +204,7 @@ public final class NodeCore {
                             hosts.add(c);
                         }
                     }
-                    return rendezvous.register(settings.name(), hosts, candidates.nat());
+                    return rendezvous.register(nodeConfig.name(), hosts, candidates.nat());
                 })
                 .thenApply(registered -> {
                     registration = registered;
@@ -225,7 +225,7 @@ public final class NodeCore {
      * three mappings older than the newest here; see docs/nat-traversal.md ("Port prediction").
      */
     private List<InetSocketAddress> stunServersFrom(BindingOutcome outcome) {
-        InetSocketAddress primary = settings.rendezvous();
+        InetSocketAddress primary = nodeConfig.rendezvous();
         if (outcome instanceof BindingOutcome.Failed failed) {
             // Silence from the one server there is: gathering and registering would only wait again.
             throw new CompletionException(new RendezvousUnreachableException(primary, "Binding",
@@ -264,8 +264,8 @@ public final class NodeCore {
      * the handshake completed; fails with {@link PeerNotFoundException}, {@link TraversalFailedException},
      * {@link dev.pinhole.reliability.HandshakeFailedException} or another {@link IOException}.
      */
-    public CompletableFuture<PeerLink> connect(String peerName) {
-        CompletableFuture<PeerLink> result = new CompletableFuture<>();
+    public CompletableFuture<ConnectedPeer> connect(String peerName) {
+        CompletableFuture<ConnectedPeer> result = new CompletableFuture<>();
         if (closed) {
             result.completeExceptionally(new IOException("the node is closed"));
             return result;
@@ -278,7 +278,7 @@ public final class NodeCore {
                     new IOException("'" + peerName + "' is not a valid peer name: " + e.getMessage()));
             return result;
         }
-        if (key.equals(Normalizer.normalize(settings.name(), Normalizer.Form.NFC))) {
+        if (key.equals(Normalizer.normalize(nodeConfig.name(), Normalizer.Form.NFC))) {
             result.completeExceptionally(
                     new IOException("'" + peerName + "' is this node's own name; connect to another peer"));
             return result;
@@ -296,12 +296,12 @@ public final class NodeCore {
             pendingConnects.remove(result);
             connectingTo.remove(key);
         });
-        askForIntroduction(peerName, startNs, startNs + settings.connectTimeoutNs(), result);
+        askForIntroduction(peerName, startNs, startNs + nodeConfig.connectTimeoutNs(), result);
         return result;
     }
 
     private void askForIntroduction(String peerName, long startNs, long deadlineNs,
-            CompletableFuture<PeerLink> result) {
+            CompletableFuture<ConnectedPeer> result) {
         if (result.isDone()) {
             return;
         }
@@ -334,7 +334,7 @@ public final class NodeCore {
     // ------------------------------------------------------------------ incoming
 
     private void onIntroduced(Introduction introduction) {
-        if (closed || introduction.role() != Role.CONTROLLED) {
+        if (closed || introduction.role() != IceRole.CONTROLLED) {
             return;
         }
         startTraversal(introduction, endpoint.clock().nanoTime(), null);
@@ -346,7 +346,7 @@ public final class NodeCore {
         }
         InetSocketAddress remote = connection.remoteAddress();
         long nowNs = endpoint.clock().nanoTime();
-        PeerLink link = new PeerLink(this, acceptedOn, null, router.relayFor(remote) != null
+        ConnectedPeer link = new ConnectedPeer(this, acceptedOn, null, router.relayFor(remote) != null
                 ? relayedPath(remote) : new PathInfo(PathKind.DIRECT, endpoint.localAddress(), remote, "unmatched"),
                 nowNs);
         link.connection(connection);
@@ -364,7 +364,7 @@ public final class NodeCore {
         }
         links.add(link);
         unmatched.put(remote, link);
-        endpoint.timers().schedule(nowNs + settings.traversalConfig().deadlineNs(), (firedNs, id) -> {
+        endpoint.timers().schedule(nowNs + nodeConfig.traversalConfig().deadlineNs(), (firedNs, id) -> {
             if (unmatched.get(remote) == link) {
                 unmatched.remove(remote);
                 unmatchedAborted++;
@@ -376,7 +376,7 @@ public final class NodeCore {
     }
 
     /** An accepted connection reached the peer whose paths expected it: it is theirs, and the owner's. */
-    void deliver(PeerLink link, PeerPaths paths) {
+    void deliver(ConnectedPeer link, PeerPaths paths) {
         if (closed) {
             return;
         }
@@ -390,7 +390,7 @@ public final class NodeCore {
 
     // ------------------------------------------------------------------ traversal
 
-    private void startTraversal(Introduction introduction, long startNs, CompletableFuture<PeerLink> outgoing) {
+    private void startTraversal(Introduction introduction, long startNs, CompletableFuture<ConnectedPeer> outgoing) {
         if (gathered == null) {
             IOException notStarted = new IOException("introduced to '" + introduction.peerName()
                     + "' before this node's candidates were gathered");
@@ -402,10 +402,10 @@ public final class NodeCore {
         PeerPaths paths = new PeerPaths(this, introduction, startNs, outgoing);
         traversals.add(paths);
         paths.session = TraversalSession.builder(endpoint, introduction, gathered.candidates())
-                .config(settings.traversalConfig())
+                .config(nodeConfig.traversalConfig())
                 .random(random)
-                .socketTtl(settings.socketTtl())
-                .probeSockets(settings.probeSockets())
+                .socketTtl(nodeConfig.socketTtl())
+                .probeSockets(nodeConfig.probeSockets())
                 .passThrough(paths::onProbeSocketDatagram)
                 .listener(paths)
                 .start();
@@ -451,7 +451,7 @@ public final class NodeCore {
     }
 
     /** The link's connection changed its remote address (migration or rebinding): update its path. */
-    void onPathChanged(PeerLink link) {
+    void onPathChanged(ConnectedPeer link) {
         Connection connection = link.connection();
         PeerPaths paths = link.paths;
         if (connection == null || paths == null) {
@@ -464,7 +464,7 @@ public final class NodeCore {
     }
 
     /** The link's handshake completed: a direct path nominated meanwhile takes it over now. */
-    void onEstablished(PeerLink link) {
+    void onEstablished(ConnectedPeer link) {
         PeerPaths paths = link.paths;
         if (paths != null) {
             paths.migrateIfDirect();
@@ -478,7 +478,7 @@ public final class NodeCore {
         }
         TransportEndpoint extra = extraTransports.get(socket);
         if (extra == null) {
-            TransportEndpoint created = TransportEndpoint.create(socket, settings.transportConfig(), random);
+            TransportEndpoint created = TransportEndpoint.create(socket, nodeConfig.transportConfig(), random);
             created.listen(connection -> onAccept(created, connection));
             extraTransports.put(socket, created);
             extra = created;
@@ -487,7 +487,7 @@ public final class NodeCore {
     }
 
     /** The connection of {@code link} ended: stop the traversal's keepalives. */
-    void onLinkClosed(PeerLink link) {
+    void onLinkClosed(ConnectedPeer link) {
         links.remove(link);
         PeerPaths paths = link.paths;
         if (paths != null) {
@@ -508,8 +508,8 @@ public final class NodeCore {
 
     // ------------------------------------------------------------------ for the peers' paths
 
-    NodeSettings settings() {
-        return settings;
+    NodeConfig nodeConfig() {
+        return nodeConfig;
     }
 
     PathRouter router() {
@@ -521,12 +521,12 @@ public final class NodeCore {
     }
 
     /** A link opened toward a peer: {@link #close} ends it if its connection has not ended by then. */
-    void track(PeerLink link) {
+    void track(ConnectedPeer link) {
         links.add(link);
     }
 
     /** The accepted connection from {@code remote} held for its traversal, now claimed by it; or null. */
-    PeerLink claimUnmatched(InetSocketAddress remote) {
+    ConnectedPeer claimUnmatched(InetSocketAddress remote) {
         return unmatched.remove(remote);
     }
 
@@ -578,7 +578,7 @@ public final class NodeCore {
         if (extra != null) {
             extra.close();
         }
-        settings.probeSockets().close(socket);
+        nodeConfig.probeSockets().close(socket);
     }
 
     // ------------------------------------------------------------------ state and shutdown
@@ -641,7 +641,7 @@ public final class NodeCore {
         }
         closed = true;
         IOException cause = new IOException("the node was closed");
-        for (CompletableFuture<PeerLink> pending : new ArrayList<>(pendingConnects)) {
+        for (CompletableFuture<ConnectedPeer> pending : new ArrayList<>(pendingConnects)) {
             pending.completeExceptionally(cause);
         }
         for (PeerPaths paths : new ArrayList<>(traversals)) {
@@ -658,7 +658,7 @@ public final class NodeCore {
         stun.close();
         // The transport ended every connection without telling their handlers: tell them, so that blocked
         // application calls return.
-        for (PeerLink link : new ArrayList<>(links)) {
+        for (ConnectedPeer link : new ArrayList<>(links)) {
             Connection connection = link.connection();
             if (connection != null && connection.closeReason() != null) {
                 link.onEvents(connection, Connection.EVENT_CLOSED);

@@ -29,7 +29,7 @@ import java.util.concurrent.CompletableFuture;
  * fall back to (RFC 8656), and the move of a relayed connection to a direct path found later (RFC 9000
  * §9). The controlling side opens the transport connection, on the nominated direct path or, once the
  * fallback delay passed without one, on the relay; the controlled side waits for the peer's, which
- * {@link NodeCore} matches to it by address. The link ({@link PeerLink}) points back here, so that the
+ * {@link NodeCore} matches to it by address. The link ({@link ConnectedPeer}) points back here, so that the
  * connection's path changes and its end reach its paths.
  *
  * <p>Confined to the node's event loop, as {@link NodeCore} is.
@@ -45,16 +45,16 @@ final class PeerPaths implements TraversalListener {
 
     private final NodeCore core;
     private final DatagramEndpoint endpoint;
-    private final NodeSettings settings;
+    private final NodeConfig nodeConfig;
     private final PathRouter router;
     private final NodeRelays relays;
     final Introduction introduction;
     final long startNs;
-    final CompletableFuture<PeerLink> outgoing;
+    final CompletableFuture<ConnectedPeer> outgoing;
     TraversalSession session;
     /** The nominated direct path, once the checks found one. */
     TraversalPath path;
-    PeerLink link;
+    ConnectedPeer link;
     private boolean closed;
     /** Our allocation on the relay toward this peer; null if none is offered, configured or left. */
     TurnAllocation relay;
@@ -77,10 +77,10 @@ final class PeerPaths implements TraversalListener {
      * @param outgoing completed with the link once its handshake completes, when this side asked for the
      *                 introduction (CONTROLLING); null when the peer asked (CONTROLLED)
      */
-    PeerPaths(NodeCore core, Introduction introduction, long startNs, CompletableFuture<PeerLink> outgoing) {
+    PeerPaths(NodeCore core, Introduction introduction, long startNs, CompletableFuture<ConnectedPeer> outgoing) {
         this.core = core;
         this.endpoint = core.endpoint();
-        this.settings = core.settings();
+        this.nodeConfig = core.nodeConfig();
         this.router = core.router();
         this.relays = core.relays();
         this.introduction = introduction;
@@ -95,7 +95,7 @@ final class PeerPaths implements TraversalListener {
     void startRelay() {
         TurnConfig config = relayConfig();
         if (config == null) {
-            relayState = settings.relay().enabled()
+            relayState = nodeConfig.relay().enabled()
                     ? "the rendezvous server offered none and none is configured" : "relaying is switched off";
             return;
         }
@@ -104,7 +104,7 @@ final class PeerPaths implements TraversalListener {
         boolean deferred = introduction.localNat().predictable();
         relayState = deferred ? "not needed before the fallback delay" : "allocating on " + config.server();
         long nowNs = endpoint.clock().nanoTime();
-        endpoint.timers().schedule(nowNs + settings.relay().fallbackDelayNs(), (firedNs, id) -> {
+        endpoint.timers().schedule(nowNs + nodeConfig.relay().fallbackDelayNs(), (firedNs, id) -> {
             relayDue = true;
             if (deferred) {
                 allocate(config);
@@ -119,7 +119,7 @@ final class PeerPaths implements TraversalListener {
 
     /** The TURN server to relay through toward this peer: the rendezvous server's offer, else the node's own. */
     private TurnConfig relayConfig() {
-        RelaySettings relaySettings = settings.relay();
+        RelayConfig relaySettings = nodeConfig.relay();
         if (!relaySettings.enabled()) {
             return null;
         }
@@ -128,7 +128,7 @@ final class PeerPaths implements TraversalListener {
             InetSocketAddress server = offer.server();
             if (server.getAddress().isAnyLocalAddress()) {
                 // A server on the wildcard address offers its port; its IP is the one we reach it at.
-                server = new InetSocketAddress(settings.rendezvous().getAddress(), server.getPort());
+                server = new InetSocketAddress(nodeConfig.rendezvous().getAddress(), server.getPort());
             }
             return TurnConfig.of(server, offer.username(), offer.password());
         }
@@ -226,7 +226,7 @@ final class PeerPaths implements TraversalListener {
             onRelay = true;
             relayState = "carrying the connection";
             TransportEndpoint transport = core.transport();
-            PeerLink opened = new PeerLink(core, transport, introduction.peerName(),
+            ConnectedPeer opened = new ConnectedPeer(core, transport, introduction.peerName(),
                     core.relayedPath(peerRelayed), startNs);
             opened.paths = this;
             opened.established = outgoing;
@@ -238,7 +238,7 @@ final class PeerPaths implements TraversalListener {
         }
         onRelay = true;
         relayState = "waiting for the peer's connection through it";
-        PeerLink held = core.claimUnmatched(peerRelayed);
+        ConnectedPeer held = core.claimUnmatched(peerRelayed);
         if (held != null) {
             core.deliver(held, this);
             return;
@@ -264,7 +264,7 @@ final class PeerPaths implements TraversalListener {
             }
             // We asked for the introduction, so we open the transport connection on the nominated pair.
             TransportEndpoint onSocket = core.transportFor(nominated.endpoint());
-            PeerLink opened = new PeerLink(core, onSocket, introduction.peerName(), pathInfo(), startNs);
+            ConnectedPeer opened = new ConnectedPeer(core, onSocket, introduction.peerName(), pathInfo(), startNs);
             opened.paths = this;
             opened.established = outgoing;
             link = opened;
@@ -272,13 +272,13 @@ final class PeerPaths implements TraversalListener {
             opened.connection(onSocket.connect(nominated.remote(), opened));
             return;
         }
-        PeerLink held = core.claimUnmatched(nominated.remote());
+        ConnectedPeer held = core.claimUnmatched(nominated.remote());
         if (held != null) {
             core.deliver(held, this);
             return;
         }
         core.expect(nominated.remote(), this);
-        long waitNs = settings.transportConfig().handshakeTimeout().toNanos();
+        long waitNs = nodeConfig.transportConfig().handshakeTimeout().toNanos();
         endpoint.timers().schedule(endpoint.clock().nanoTime() + waitNs, (firedNs, id) -> {
             if (link == null && core.stopExpecting(nominated.remote(), this)) {
                 // The peer never opened the connection (its handshake failed or it gave up).
@@ -353,7 +353,7 @@ final class PeerPaths implements TraversalListener {
             session.close();
             relayDue = true;
             tryRelay();
-            long waitNs = settings.transportConfig().handshakeTimeout().toNanos();
+            long waitNs = nodeConfig.transportConfig().handshakeTimeout().toNanos();
             endpoint.timers().schedule(endpoint.clock().nanoTime() + waitNs, (firedNs, id) -> {
                 if (link == null && !closed) {
                     fail(failure);

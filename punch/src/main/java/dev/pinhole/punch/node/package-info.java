@@ -8,9 +8,9 @@
  *       connects by name (introduction, traversal, transport handshake on the nominated pair), and matches
  *       accepted connections to introductions by the nominated remote address. Runs unchanged on the
  *       simulator.</li>
- *   <li>{@link dev.pinhole.punch.node.PeerLink}: one connection with its peer's name and path, confined to
+ *   <li>{@link dev.pinhole.punch.node.ConnectedPeer}: one connection with its peer's name and path, confined to
  *       the loop.</li>
- *   <li>{@link dev.pinhole.punch.node.BlockingPeerConnection}: blocking streams over a link for application
+ *   <li>{@link dev.pinhole.punch.node.RealPeerConnection}: blocking streams over a link for application
  *       threads: reliability's {@code ReliableConnection} attached to the link, with the peer's name and path.</li>
  * </ul>
  * Nothing here is API: names and signatures may change.

@@ -49,7 +49,7 @@ import dev.pinhole.protocol.ice.Credentials;
 import dev.pinhole.punch.traversal.Introduction;
 import dev.pinhole.protocol.nat.NatProfile;
 import dev.pinhole.protocol.rendezvous.RelayOffer;
-import dev.pinhole.punch.traversal.Role;
+import dev.pinhole.punch.traversal.IceRole;
 import io.netty.buffer.ByteBuf;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -398,7 +398,7 @@ public final class RendezvousClient implements AutoCloseable {
 
     /**
      * Asks the server to introduce us to {@code peerName}. Completes with our introduction (role
-     * {@link Role#CONTROLLING}) when the server's INTRODUCTION arrives; the peer gets its own at the same
+     * {@link IceRole#CONTROLLING}) when the server's INTRODUCTION arrives; the peer gets its own at the same
      * moment. A second call for the same peer while one is pending returns the same future.
      * Fails with {@link PeerNotFoundException} if the peer is not registered.
      *
@@ -589,7 +589,7 @@ public final class RendezvousClient implements AutoCloseable {
         remember(id);
         introductionsReceived++;
         PendingConnect pending = connects.get(introduction.peerName());
-        if (introduction.role() == Role.CONTROLLING) {
+        if (introduction.role() == IceRole.CONTROLLING) {
             if (pending == null) {
                 unexpectedIntroductions++;
                 return;
@@ -607,7 +607,7 @@ public final class RendezvousClient implements AutoCloseable {
         List<Candidate> candidates = new ArrayList<>();
         Credentials local = null;
         Credentials remote = null;
-        Role role = null;
+        IceRole role = null;
         NatProfile peerNat = NatProfile.UNKNOWN;
         RelayOffer relay = null;
         for (int at = reader.firstAttribute(); at != StunReader.NO_ATTRIBUTE; at = reader.nextAttribute(at)) {
@@ -639,8 +639,8 @@ public final class RendezvousClient implements AutoCloseable {
                         throw new IllegalArgumentException("ROLE is 4 bytes");
                     }
                     long code = reader.uint32(at);
-                    role = code == RendezvousProtocol.ROLE_CONTROLLING ? Role.CONTROLLING
-                        : code == RendezvousProtocol.ROLE_CONTROLLED ? Role.CONTROLLED : null;
+                    role = code == RendezvousProtocol.ROLE_CONTROLLING ? IceRole.CONTROLLING
+                        : code == RendezvousProtocol.ROLE_CONTROLLED ? IceRole.CONTROLLED : null;
                     if (role == null) {
                         throw new IllegalArgumentException("unknown ROLE " + code);
                     }

@@ -11,7 +11,7 @@ import dev.pinhole.punch.traversal.Introduction;
  */
 public interface RendezvousListener {
     /**
-     * Another peer asked to be introduced to us (we have role {@link dev.pinhole.punch.traversal.Role#CONTROLLED}):
+     * Another peer asked to be introduced to us (we have role {@link dev.pinhole.punch.traversal.IceRole#CONTROLLED}):
      * start connectivity checks now, the peer starts at the same moment. Introductions we asked for
      * complete {@link RendezvousClient#connect} instead.
      */

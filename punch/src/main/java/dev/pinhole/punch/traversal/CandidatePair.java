@@ -66,9 +66,9 @@ final class CandidatePair {
         return (min << 32) + 2 * max + (controlling > controlled ? 1 : 0);
     }
 
-    void updatePriority(Role localRole) {
+    void updatePriority(IceRole localRole) {
         long local = socket.priorityToward(remote);
-        priority = localRole == Role.CONTROLLING ? pairPriority(local, remotePriority)
+        priority = localRole == IceRole.CONTROLLING ? pairPriority(local, remotePriority)
                 : pairPriority(remotePriority, local);
     }
 

@@ -54,7 +54,7 @@ final class CheckList {
             .thenComparingInt(p -> p.predictionIndex)
             .thenComparing(p -> p.priority, Comparator.reverseOrder());
 
-    private Role role;
+    private IceRole role;
     private int pairCount;
     private long nextSlotNs;
     private boolean lastSlotTriggered;
@@ -63,7 +63,7 @@ final class CheckList {
     private long nominationTxHigh;
     private int nominationTxLow;
 
-    CheckList(LocalSocket main, Role role, long tieBreaker, IceMessages messages, TraversalConfig config,
+    CheckList(LocalSocket main, IceRole role, long tieBreaker, IceMessages messages, TraversalConfig config,
             RandomGenerator random, Priming priming, NatProfile localNat, SessionCounters counters,
             LongPredicate probeTransaction, long startNs) {
         this.main = main;
@@ -84,7 +84,7 @@ final class CheckList {
         return main;
     }
 
-    Role role() {
+    IceRole role() {
         return role;
     }
 
@@ -212,33 +212,33 @@ final class CheckList {
      * request must be answered with 487 (we keep our role); true if there was no conflict or we switched.
      */
     boolean resolveRoleConflict(boolean peerControlling, long peerTieBreaker) {
-        boolean conflict = peerControlling == (role == Role.CONTROLLING);
+        boolean conflict = peerControlling == (role == IceRole.CONTROLLING);
         if (!conflict) {
             return true;
         }
         counters.roleConflicts++;
         boolean weWin = Long.compareUnsigned(tieBreaker, peerTieBreaker) >= 0;
-        if (role == Role.CONTROLLING) {
+        if (role == IceRole.CONTROLLING) {
             if (weWin) {
                 return false;
             }
-            switchRole(Role.CONTROLLED);
+            switchRole(IceRole.CONTROLLED);
         } else {
             if (!weWin) {
                 return false;
             }
-            switchRole(Role.CONTROLLING);
+            switchRole(IceRole.CONTROLLING);
         }
         return true;
     }
 
     /** Takes the other role: pair priorities (§6.1.2.3) and with them the check order change. */
-    void switchRole(Role newRole) {
+    void switchRole(IceRole newRole) {
         if (role == newRole) {
             return;
         }
         role = newRole;
-        if (nominating != null && newRole == Role.CONTROLLED) {
+        if (nominating != null && newRole == IceRole.CONTROLLED) {
             nominating = null;
         }
         for (LocalSocket s : sockets) {

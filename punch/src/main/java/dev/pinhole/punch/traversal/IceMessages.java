@@ -22,7 +22,7 @@ import java.nio.charset.StandardCharsets;
  *       remote password, FINGERPRINT (§7.2.2 requires it).</li>
  *   <li>Success response (§7.3.1, RFC 8489 §6.3.3): XOR-MAPPED-ADDRESS of the request's source,
  *       MESSAGE-INTEGRITY with the local password, FINGERPRINT.</li>
- *   <li>487 Role Conflict (§7.3.1.1), signed the same way.</li>
+ *   <li>487 IceRole Conflict (§7.3.1.1), signed the same way.</li>
  *   <li>Keepalive (§11): a Binding indication with FINGERPRINT only.</li>
  * </ul>
  */
@@ -69,12 +69,12 @@ final class IceMessages {
     }
 
     /** A connectivity check (RFC 8445 §7.2.2). */
-    ByteBuf check(long txHigh, int txLow, long priority, Role role, long tieBreaker, boolean useCandidate) {
+    ByteBuf check(long txHigh, int txLow, long priority, IceRole role, long tieBreaker, boolean useCandidate) {
         ByteBuf out = allocator.buffer(INITIAL_CAPACITY);
         writer.begin(out, StunMessageType.BINDING_REQUEST, txHigh, txLow)
                 .addBytes(StunAttributeType.USERNAME, outgoingUsername)
                 .addUInt32(StunAttributeType.PRIORITY, (int) priority)
-                .addUInt64(role == Role.CONTROLLING ? StunAttributeType.ICE_CONTROLLING
+                .addUInt64(role == IceRole.CONTROLLING ? StunAttributeType.ICE_CONTROLLING
                         : StunAttributeType.ICE_CONTROLLED, tieBreaker);
         if (useCandidate) {
             writer.addEmpty(StunAttributeType.USE_CANDIDATE);
@@ -94,11 +94,11 @@ final class IceMessages {
         return out;
     }
 
-    /** 487 Role Conflict (RFC 8445 §7.3.1.1). */
+    /** 487 IceRole Conflict (RFC 8445 §7.3.1.1). */
     ByteBuf roleConflict(long txHigh, int txLow) {
         ByteBuf out = allocator.buffer(INITIAL_CAPACITY);
         writer.begin(out, StunMessageType.BINDING_ERROR_RESPONSE, txHigh, txLow)
-                .addErrorCode(ROLE_CONFLICT, "Role Conflict")
+                .addErrorCode(ROLE_CONFLICT, "IceRole Conflict")
                 .addMessageIntegrity(localKey)
                 .addFingerprint()
                 .finish();

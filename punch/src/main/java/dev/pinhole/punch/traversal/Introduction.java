@@ -31,7 +31,7 @@ public record Introduction(
         List<Candidate> peerCandidates,
         Credentials local,
         Credentials remote,
-        Role role,
+        IceRole role,
         NatProfile peerNat,
         NatProfile localNat,
         RelayOffer relay) {
@@ -48,7 +48,7 @@ public record Introduction(
 
     /** An introduction without a relay offer. */
     public Introduction(String peerName, List<Candidate> peerCandidates, Credentials local, Credentials remote,
-                        Role role, NatProfile peerNat, NatProfile localNat) {
+                        IceRole role, NatProfile peerNat, NatProfile localNat) {
         this(peerName, peerCandidates, local, remote, role, peerNat, localNat, null);
     }
 }

@@ -42,7 +42,7 @@ final class Nomination {
 
     /** When the controlling side will nominate, if it is waiting for a better pair; NONE otherwise. */
     long dueNs() {
-        if (checks.role() != Role.CONTROLLING || checks.nominating() != null) {
+        if (checks.role() != IceRole.CONTROLLING || checks.nominating() != null) {
             return NONE;
         }
         CandidatePair best = bestValid();
@@ -71,7 +71,7 @@ final class Nomination {
 
     /** Starts nominating the best valid pair if this side controls, is not nominating yet, and it is time. */
     void maybeNominate(long nowNs) {
-        if (checks.role() != Role.CONTROLLING || checks.nominating() != null) {
+        if (checks.role() != IceRole.CONTROLLING || checks.nominating() != null) {
             return;
         }
         CandidatePair best = bestValid();

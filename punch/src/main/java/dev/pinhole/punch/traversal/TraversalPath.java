@@ -25,7 +25,7 @@ public record TraversalPath(
         InetSocketAddress mapped,
         InetSocketAddress remote,
         PathOrigin origin,
-        Role role,
+        IceRole role,
         long elapsedNs,
         int checksSent) {
 

@@ -136,7 +136,7 @@ public final class TraversalSession {
     }
 
     /** This side's current role (a role conflict may have switched it, RFC 8445 §7.3.1.1). */
-    public Role role() {
+    public IceRole role() {
         return checks.role();
     }
 
@@ -356,7 +356,7 @@ public final class TraversalSession {
             if (pair.birthday && !pair.heard) {
                 checks.admitHeard(pair);
             }
-            boolean nominated = request.useCandidate && checks.role() == Role.CONTROLLED;
+            boolean nominated = request.useCandidate && checks.role() == IceRole.CONTROLLED;
             checks.trigger(pair, nominated);
             if (nominated) {
                 if (pair.valid()) {
@@ -389,7 +389,7 @@ public final class TraversalSession {
             if (pair != null) {
                 counters.responsesReceived++;
                 pair.recordSuccess(reader.xorMappedAddress(), nowNs);
-                if (pair.nominateOnSuccess && checks.role() == Role.CONTROLLED) {
+                if (pair.nominateOnSuccess && checks.role() == IceRole.CONTROLLED) {
                     connect(pair, nowNs);
                 }
             }
@@ -413,9 +413,9 @@ public final class TraversalSession {
         }
         counters.responsesReceived++;
         pair.recordSuccess(reader.xorMappedAddress(), nowNs);
-        if (checks.answersNomination(pair, txHigh, txLow) && checks.role() == Role.CONTROLLING) {
+        if (checks.answersNomination(pair, txHigh, txLow) && checks.role() == IceRole.CONTROLLING) {
             connect(pair, nowNs);
-        } else if (pair.nominateOnSuccess && checks.role() == Role.CONTROLLED) {
+        } else if (pair.nominateOnSuccess && checks.role() == IceRole.CONTROLLED) {
             connect(pair, nowNs);
         }
         return true;

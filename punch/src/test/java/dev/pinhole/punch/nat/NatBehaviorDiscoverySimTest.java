@@ -79,7 +79,7 @@ class NatBehaviorDiscoverySimTest {
             return this;
         }
 
-        NatBehavior discover(NatDiscoveryOptions options) {
+        NatBehavior discover(NatDiscoveryConfig options) {
             CompletableFuture<NatBehavior> future = NatBehaviorDiscovery.discover(client, SERVER, options);
             assertTrue(sim.runUntil(future::isDone, 600 * SECOND), "discovery finished within 10 virtual minutes (seed "
                 + seed + ")");
@@ -115,7 +115,7 @@ class NatBehaviorDiscoverySimTest {
             .withHairpinning(hairpinning).withPortAllocation(ports);
         long seed = 0xD15C0L + config.hashCode();
         try (World world = new World(seed, true).behind(config, LinkConfig.PERFECT)) {
-            NatBehavior found = world.discover(NatDiscoveryOptions.DEFAULT);
+            NatBehavior found = world.discover(NatDiscoveryConfig.DEFAULT);
             assertMatches(config, found, world);
         }
     }
@@ -173,7 +173,7 @@ class NatBehaviorDiscoverySimTest {
         for (Object[] preset : presets) {
             NatConfig config = (NatConfig) preset[0];
             try (World world = new World(7, true).behind(config, LinkConfig.PERFECT)) {
-                NatBehavior found = world.discover(NatDiscoveryOptions.DEFAULT);
+                NatBehavior found = world.discover(NatDiscoveryConfig.DEFAULT);
                 assertEquals(preset[1], found.natType(), config + ": " + found.describe());
                 assertEquals(preset[2], found.hairpinning(), config + ": " + found.describe());
             }
@@ -184,7 +184,7 @@ class NatBehaviorDiscoverySimTest {
     void aHostWithoutNatIsOpenInternetAndReachesItself() {
         try (World world = new World(3, true)) {
             world.client(world.sim.internet().addHost("192.0.2.20").bind(5000));
-            NatBehavior found = world.discover(NatDiscoveryOptions.DEFAULT);
+            NatBehavior found = world.discover(NatDiscoveryConfig.DEFAULT);
             assertFalse(found.behindNat(), "mapped == local: " + found.describe());
             assertEquals(address("192.0.2.20", 5000), found.mappedAddress(), "mapped address");
             assertEquals(NatType.OPEN_INTERNET, found.natType(), found.describe());
@@ -197,7 +197,7 @@ class NatBehaviorDiscoverySimTest {
         try (World world = new World(4, true)) {
             world.sim.internet().host("198.51.100.10").downlink(LinkConfig.BLACKHOLE);
             world.behind(NatConfig.FULL_CONE, LinkConfig.PERFECT);
-            NatBehavior found = world.discover(NatDiscoveryOptions.DEFAULT);
+            NatBehavior found = world.discover(NatDiscoveryConfig.DEFAULT);
             assertTrue(found.udpBlocked(), found.describe());
             assertNull(found.mappedAddress(), "no mapped address");
             assertEquals(NatType.UDP_BLOCKED, found.natType(), found.describe());
@@ -208,7 +208,7 @@ class NatBehaviorDiscoverySimTest {
     @Test
     void aServerWithoutRfc5780GivesTheMappedAddressButNoBehaviour() {
         try (World world = new World(5, false).behind(NatConfig.PORT_RESTRICTED_CONE, LinkConfig.PERFECT)) {
-            NatBehavior found = world.discover(NatDiscoveryOptions.DEFAULT);
+            NatBehavior found = world.discover(NatDiscoveryConfig.DEFAULT);
             assertTrue(found.behindNat(), found.describe());
             assertNull(found.serverOtherAddress(), "no OTHER-ADDRESS");
             assertEquals(NatMapping.UNKNOWN, found.mapping(), found.describe());
@@ -222,7 +222,7 @@ class NatBehaviorDiscoverySimTest {
     void filteringVerdictsCostOneProbeTimeoutAndAnsweredRunsAFewRoundTrips() {
         try (World world = new World(6, true).behind(NatConfig.FULL_CONE,
             LinkConfig.builder().delay(20_000_000L).build())) {
-            NatBehavior found = world.discover(NatDiscoveryOptions.DEFAULT);
+            NatBehavior found = world.discover(NatDiscoveryConfig.DEFAULT);
             // Test I, filtering II and mapping II: three round trips of 40 ms (the hairpin
             // crosses only the NAT's inside link: 0 ms here).
             assertEquals(120_000_000L, found.elapsedNs(), "three 40 ms round trips and an instant hairpin: "
@@ -230,8 +230,8 @@ class NatBehaviorDiscoverySimTest {
         }
         try (World world = new World(6, true).behind(NatConfig.PORT_RESTRICTED_CONE.withHairpinning(false),
             LinkConfig.PERFECT)) {
-            NatBehavior found = world.discover(NatDiscoveryOptions.DEFAULT);
-            long probe = NatDiscoveryOptions.DEFAULT_PROBE_TIMING.timeoutNs();
+            NatBehavior found = world.discover(NatDiscoveryConfig.DEFAULT);
+            long probe = NatDiscoveryConfig.DEFAULT_PROBE_TIMING.timeoutNs();
             assertEquals(2 * probe, found.elapsedNs(), "filtering II and III time out together, then the hairpin");
         }
     }
@@ -259,7 +259,7 @@ class NatBehaviorDiscoverySimTest {
                 .jitter(random.nextLong(20_000_000L))
                 .build();
             try (World world = new World(seed, true).behind(config, link)) {
-                assertMatches(config, world.discover(NatDiscoveryOptions.DEFAULT), world);
+                assertMatches(config, world.discover(NatDiscoveryConfig.DEFAULT), world);
             }
         }
     }

@@ -72,12 +72,12 @@ class NodeCoreSimTest {
             Node bob = world.node("bob", "203.0.113.2", NatConfig.FULL_CONE, "10.1.0.2");
             world.register(alice, bob);
 
-            CompletableFuture<PeerLink> connecting = alice.core.connect("bob");
+            CompletableFuture<ConnectedPeer> connecting = alice.core.connect("bob");
             world.sim.runUntil(() -> connecting.isDone() && !bob.incoming.isEmpty(), 60 * SECOND);
             assertTrue(connecting.isDone(), "seed " + seed + ": alice's connect to bob should complete");
-            PeerLink aliceLink = connecting.get();
+            ConnectedPeer aliceLink = connecting.get();
             assertEquals(1, bob.incoming.size(), "seed " + seed + ": bob should accept one connection");
-            PeerLink bobLink = bob.incoming.get(0);
+            ConnectedPeer bobLink = bob.incoming.get(0);
             assertEquals("bob", aliceLink.peerName(), "alice's link names bob");
             assertEquals("alice", bobLink.peerName(), "bob's link names alice");
             assertEquals(PathKind.DIRECT, aliceLink.path().kind(), "a direct path: " + aliceLink.path());
@@ -130,13 +130,13 @@ class NodeCoreSimTest {
             Node bob = world.node("bob", "203.0.113.2", NatConfig.SYMMETRIC, "10.1.0.2");
             world.register(alice, bob);
 
-            CompletableFuture<PeerLink> connecting = alice.core.connect("bob");
+            CompletableFuture<ConnectedPeer> connecting = alice.core.connect("bob");
             world.sim.runUntil(() -> connecting.isDone() && !bob.incoming.isEmpty(), 60 * SECOND);
             assertTrue(connecting.isDone() && !connecting.isCompletedExceptionally() && !bob.incoming.isEmpty(),
                     "seed " + seed + ": should connect by birthday probing, got " + connecting
                     + (connecting.isCompletedExceptionally() ? ": " + failureOf(connecting) : ""));
-            PeerLink aliceLink = connecting.get();
-            PeerLink bobLink = bob.incoming.get(0);
+            ConnectedPeer aliceLink = connecting.get();
+            ConnectedPeer bobLink = bob.incoming.get(0);
             assertEquals("birthday probe", aliceLink.path().via(),
                     "alice hit one of bob's mappings: " + aliceLink.path());
             assertTrue(bobLink.path().local().getPort() != 4000,
@@ -191,7 +191,7 @@ class NodeCoreSimTest {
                     "an empty name");
             assertTrue(invalid.getCause().getMessage().contains("not a valid peer name"), "says why: "
                     + invalid.getCause());
-            CompletableFuture<PeerLink> first = alice.core.connect("bob");
+            CompletableFuture<ConnectedPeer> first = alice.core.connect("bob");
             ExecutionException twice = assertThrows(ExecutionException.class, () -> alice.core.connect("bob").get(),
                     "a second connect to bob while the first runs");
             assertTrue(twice.getCause().getMessage().contains("already being opened"), "says why: " + twice.getCause());
@@ -208,8 +208,8 @@ class NodeCoreSimTest {
             Node bob = world.node("bob", "203.0.113.2", NatConfig.RESTRICTED_CONE, "10.1.0.2");
             world.register(alice, bob);
 
-            CompletableFuture<PeerLink> aliceToBob = alice.core.connect("bob");
-            CompletableFuture<PeerLink> bobToAlice = bob.core.connect("alice");
+            CompletableFuture<ConnectedPeer> aliceToBob = alice.core.connect("bob");
+            CompletableFuture<ConnectedPeer> bobToAlice = bob.core.connect("alice");
             world.sim.runUntil(() -> aliceToBob.isDone() && bobToAlice.isDone()
                     && alice.incoming.size() == 1 && bob.incoming.size() == 1, 60 * SECOND);
             assertTrue(aliceToBob.isDone() && !aliceToBob.isCompletedExceptionally(), "seed " + seed
@@ -224,7 +224,7 @@ class NodeCoreSimTest {
             // Each of the two connections carries its own stream.
             Pump[] pumps = {new Pump(bytes(1, 70_000)), new Pump(bytes(2, 50_000)), new Pump(bytes(3, 30_000)),
                 new Pump(bytes(4, 20_000))};
-            PeerLink[] links = {aliceToBob.get(), bob.incoming.get(0), bobToAlice.get(), alice.incoming.get(0)};
+            ConnectedPeer[] links = {aliceToBob.get(), bob.incoming.get(0), bobToAlice.get(), alice.incoming.get(0)};
             for (int i = 0; i < 4; i++) {
                 links[i].handler(pumps[i]);
                 pumps[i].start(links[i]);
@@ -245,7 +245,7 @@ class NodeCoreSimTest {
             Node bob = world.node("bob", "203.0.113.2", NatConfig.SYMMETRIC, "10.1.0.2");
             world.register(alice, bob);
 
-            CompletableFuture<PeerLink> connecting = alice.core.connect("bob");
+            CompletableFuture<ConnectedPeer> connecting = alice.core.connect("bob");
             world.sim.runUntil(() -> connecting.isDone() && bob.core.incomingFailed() == 1, 60 * SECOND);
 
             assertTrue(connecting.isDone(), "seed " + seed + ": connect should end");
@@ -274,8 +274,8 @@ class NodeCoreSimTest {
             Node bob = world.node("bob", "203.0.113.2", NatConfig.PORT_RESTRICTED_CONE, "10.1.0.2");
             world.register(alice);
 
-            CompletableFuture<PeerLink> absent = alice.core.connect("carol");
-            CompletableFuture<PeerLink> connecting = alice.core.connect("bob");
+            CompletableFuture<ConnectedPeer> absent = alice.core.connect("carol");
+            CompletableFuture<ConnectedPeer> connecting = alice.core.connect("bob");
             // Bob registers 2 virtual seconds after alice began asking for him.
             world.sim.scheduleAfter(2 * SECOND, bob.core::start);
             world.sim.runUntil(() -> connecting.isDone() && absent.isDone() && !bob.incoming.isEmpty(), 90 * SECOND);
@@ -329,7 +329,7 @@ class NodeCoreSimTest {
             Node alice = world.node("alice", "203.0.113.1", nats[0], "10.0.0.2", access);
             Node bob = world.node("bob", "203.0.113.2", nats[1], "10.1.0.2", access);
             world.register(alice, bob);
-            CompletableFuture<PeerLink> connecting = alice.core.connect("bob");
+            CompletableFuture<ConnectedPeer> connecting = alice.core.connect("bob");
             world.sim.runUntil(() -> connecting.isDone() && !bob.incoming.isEmpty(), 60 * SECOND);
             assertTrue(connecting.isDone() && !connecting.isCompletedExceptionally() && !bob.incoming.isEmpty(),
                     scenario + ": should connect, got " + connecting + " and " + bob.incoming.size() + " accepted"

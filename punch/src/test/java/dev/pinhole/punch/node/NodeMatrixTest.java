@@ -81,14 +81,14 @@ class NodeMatrixTest {
                     : world.node("bob", "203.0.113.2", b, "10.1.0.2");
             world.register(alice, bob);
             long startNs = world.sim.nowNs();
-            CompletableFuture<PeerLink> connecting = alice.core.connect("bob");
+            CompletableFuture<ConnectedPeer> connecting = alice.core.connect("bob");
             FirstByte firstByte = new FirstByte(world);
             world.sim.runUntil(() -> connecting.isDone() && !bob.incoming.isEmpty(), 30 * SECOND);
             if (!connecting.isDone() || connecting.isCompletedExceptionally() || bob.incoming.isEmpty()) {
                 return new Cell(la, lb, expectDirect, null, -1, null, "seed " + seed + ": " + failureOf(connecting));
             }
-            PeerLink aliceLink = connecting.join();
-            PeerLink bobLink = bob.incoming.get(0);
+            ConnectedPeer aliceLink = connecting.join();
+            ConnectedPeer bobLink = bob.incoming.get(0);
             bobLink.handler(firstByte);
             aliceLink.connection().write(new byte[] {42}, 0, 1);
             aliceLink.wake();
@@ -109,7 +109,7 @@ class NodeMatrixTest {
         private final byte[] one = new byte[1];
         long atNs = -1;
         PathKind path;
-        PeerLink link;
+        ConnectedPeer link;
 
         FirstByte(World world) {
             this.world = world;

@@ -45,14 +45,14 @@ class NodeRelaySimTest {
                 long startNs = world.sim.nowNs();
                 Linked link = connect(world, alice, bob);
                 long connectedNs = world.sim.nowNs() - startNs;
-                PeerLink aliceLink = link.alice();
-                PeerLink bobLink = link.bob();
+                ConnectedPeer aliceLink = link.alice();
+                ConnectedPeer bobLink = link.bob();
                 assertEquals(PathKind.RELAYED, aliceLink.path().kind(), "seed " + seed + ": " + aliceLink.path());
                 assertEquals(PathKind.RELAYED, bobLink.path().kind(), "seed " + seed + ": " + bobLink.path());
                 assertTrue(aliceLink.path().via().contains(World.RELAY.getAddress().getHostAddress()),
                         "the path names the relay: " + aliceLink.path());
-                assertTrue(connectedNs >= RelaySettings.DEFAULT_FALLBACK_DELAY.toNanos()
-                        && connectedNs < RelaySettings.DEFAULT_FALLBACK_DELAY.toNanos() + 2 * SECOND,
+                assertTrue(connectedNs >= RelayConfig.DEFAULT_FALLBACK_DELAY.toNanos()
+                        && connectedNs < RelayConfig.DEFAULT_FALLBACK_DELAY.toNanos() + 2 * SECOND,
                         "seed " + seed + ": on the relay soon after the fallback delay, took " + connectedNs / MS + " ms");
 
                 transferBothWays(world, link, seed, 1_000_000, 100_000);
@@ -72,8 +72,8 @@ class NodeRelaySimTest {
             // A firewall beside each NAT drops UDP to the other peer's network: no direct path, for now.
             blockBetween(alice, bob, true);
             Linked link = connect(world, alice, bob);
-            PeerLink aliceLink = link.alice();
-            PeerLink bobLink = link.bob();
+            ConnectedPeer aliceLink = link.alice();
+            ConnectedPeer bobLink = link.bob();
             assertEquals(PathKind.RELAYED, aliceLink.path().kind(), "starts relayed: " + aliceLink.path());
 
             byte[] toBob = bytes(seed, 6_000_000);
@@ -110,7 +110,7 @@ class NodeRelaySimTest {
             world.register(alice, bob);
             blockBetween(alice, bob, true);
             Linked link = connect(world, alice, bob);
-            PeerLink aliceLink = link.alice();
+            ConnectedPeer aliceLink = link.alice();
             byte[] toBob = bytes(seed, 8_000_000);
             Pump bobPump = startPumps(link, toBob, new byte[0]).bob();
             world.sim.runFor(SECOND);
@@ -136,7 +136,7 @@ class NodeRelaySimTest {
             Node bob = world.node("bob", "203.0.113.2", NatConfig.SYMMETRIC, "10.1.0.2");
             world.register(alice, bob);
             Linked link = connect(world, alice, bob);
-            PeerLink aliceLink = link.alice();
+            ConnectedPeer aliceLink = link.alice();
             startPumps(link, bytes(seed, 4_000_000), new byte[0]);
             world.sim.runFor(SECOND);
 
@@ -154,11 +154,11 @@ class NodeRelaySimTest {
     void withRelayingSwitchedOffSymmetricPeersFailWithAMessageThatSaysSo() throws Exception {
         long seed = 0x5EED_0501L;
         try (World world = new World(seed, true)) {
-            world.relay = RelaySettings.DISABLED;
+            world.relay = RelayConfig.DISABLED;
             Node alice = world.node("alice", "203.0.113.1", NatConfig.SYMMETRIC, "10.0.0.2");
             Node bob = world.node("bob", "203.0.113.2", NatConfig.SYMMETRIC, "10.1.0.2");
             world.register(alice, bob);
-            CompletableFuture<PeerLink> connecting = alice.core.connect("bob");
+            CompletableFuture<ConnectedPeer> connecting = alice.core.connect("bob");
             world.sim.runUntil(connecting::isDone, 60 * SECOND);
             ExecutionException failed = assertThrows(ExecutionException.class,
                     connecting::get, "seed " + seed + ": no path without a relay");

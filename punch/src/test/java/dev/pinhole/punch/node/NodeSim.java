@@ -56,7 +56,7 @@ final class NodeSim {
             }
         }
 
-        void start(PeerLink link) {
+        void start(ConnectedPeer link) {
             onEvents(link.connection(), Connection.EVENT_WRITABLE | Connection.EVENT_READABLE);
             link.wake();
         }
@@ -100,16 +100,16 @@ final class NodeSim {
         final SimEndpoint endpoint;
         /** The NAT in front of the node. */
         final Nat nat;
-        final List<PeerLink> incoming = new ArrayList<>();
+        final List<ConnectedPeer> incoming = new ArrayList<>();
         final String name;
 
-        Node(SimEndpoint endpoint, NodeSettings settings, Simulator sim, String name, Nat nat) {
+        Node(SimEndpoint endpoint, NodeConfig nodeConfig, Simulator sim, String name, Nat nat) {
             this.endpoint = endpoint;
             this.nat = nat;
             this.name = name;
-            this.core = new NodeCore(endpoint, settings, sim.random("node/" + name), new NodeCore.Listener() {
+            this.core = new NodeCore(endpoint, nodeConfig, sim.random("node/" + name), new NodeCore.Listener() {
                 @Override
-                public void onIncoming(PeerLink link) {
+                public void onIncoming(ConnectedPeer link) {
                     incoming.add(link);
                 }
             });
@@ -138,7 +138,7 @@ final class NodeSim {
                 address("198.51.100.11", 3479), address("198.51.100.10", 3479), rendezvous);
         final List<Node> nodes = new ArrayList<>();
         /** The relay settings of the nodes made from now on. */
-        RelaySettings relay = RelaySettings.DEFAULT;
+        RelayConfig relay = RelayConfig.DEFAULT;
 
         World(long seed) {
             this(seed, false);
@@ -182,11 +182,11 @@ final class NodeSim {
             SimHost host = addHost(natIp, natConfig, privateIp, access);
             SimEndpoint endpoint = host.bind(4000);
             ProbeSockets probeSockets = probeSockets(host, null);
-            NodeSettings settings = new NodeSettings(name, rendezvous, stunServers, HostAddresses.of(List.of()),
+            NodeConfig nodeConfig = new NodeConfig(name, rendezvous, stunServers, HostAddresses.of(List.of()),
                     RendezvousClientConfig.builder().random(sim.random("rendezvous/" + name)).build(),
                     TraversalConfig.DEFAULT, TransportConfig.DEFAULT, 30 * SECOND, SocketTtl.NONE, probeSockets)
                     .withRelay(relay);
-            Node node = new Node(endpoint, settings, sim, name, host.network().nat());
+            Node node = new Node(endpoint, nodeConfig, sim, name, host.network().nat());
             nodes.add(node);
             return node;
         }
@@ -230,7 +230,7 @@ final class NodeSim {
     }
 
     /** Both ends of the connection {@link #connect} opened. */
-    record Linked(PeerLink alice, PeerLink bob) {
+    record Linked(ConnectedPeer alice, ConnectedPeer bob) {
     }
 
     /**
@@ -238,7 +238,7 @@ final class NodeSim {
      * completes and {@code to} accepts within 60 s of virtual time.
      */
     static Linked connect(World world, Node from, Node to) {
-        CompletableFuture<PeerLink> connecting = from.core.connect(to.name);
+        CompletableFuture<ConnectedPeer> connecting = from.core.connect(to.name);
         world.sim.runUntil(() -> connecting.isDone() && !to.incoming.isEmpty(), 60 * World.SECOND);
         assertTrue(connecting.isDone() && !connecting.isCompletedExceptionally() && !to.incoming.isEmpty(),
                 "seed " + world.seed + ": " + from.name + " should connect to " + to.name + ", got "

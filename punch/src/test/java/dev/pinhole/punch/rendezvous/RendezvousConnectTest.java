@@ -26,7 +26,7 @@ import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.punch.traversal.Introduction;
 import dev.pinhole.protocol.nat.NatProfile;
-import dev.pinhole.punch.traversal.Role;
+import dev.pinhole.punch.traversal.IceRole;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.net.InetSocketAddress;
@@ -76,8 +76,8 @@ class RendezvousConnectTest {
 
         assertEquals("bob", forAlice.peerName(), "alice is told about bob");
         assertEquals("alice", forBob.peerName(), "bob is told about alice");
-        assertEquals(Role.CONTROLLING, forAlice.role(), "the requester controls");
-        assertEquals(Role.CONTROLLED, forBob.role(), "the other is controlled");
+        assertEquals(IceRole.CONTROLLING, forAlice.role(), "the requester controls");
+        assertEquals(IceRole.CONTROLLED, forBob.role(), "the other is controlled");
         assertEquals(forAlice.local(), forBob.remote(), "alice's local credentials are bob's remote ones");
         assertEquals(forAlice.remote(), forBob.local(), "and the other way round");
         assertTrue(!forAlice.local().equals(forAlice.remote()), "each side has its own credentials");

@@ -10,7 +10,7 @@ import dev.pinhole.core.net.UdpEventLoop;
 import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.punch.traversal.Introduction;
-import dev.pinhole.punch.traversal.Role;
+import dev.pinhole.punch.traversal.IceRole;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -64,8 +64,8 @@ class RendezvousUdpLoopbackTest {
                 "two registrations");
             assertEquals("bob", alicesIntroduction.peerName(), "alice introduced to bob");
             assertEquals("alice", forBob.peerName(), "bob introduced to alice");
-            assertEquals(Role.CONTROLLING, alicesIntroduction.role(), "requester controls");
-            assertEquals(Role.CONTROLLED, forBob.role(), "bob is controlled");
+            assertEquals(IceRole.CONTROLLING, alicesIntroduction.role(), "requester controls");
+            assertEquals(IceRole.CONTROLLED, forBob.role(), "bob is controlled");
             assertEquals(List.of(bobLoop.localAddress()),
                 alicesIntroduction.peerCandidates().stream().map(Candidate::address).toList(), "bob's socket");
             assertEquals(List.of(aliceLoop.localAddress()),

@@ -16,7 +16,7 @@ import dev.pinhole.core.net.UdpEventLoop;
 import dev.pinhole.protocol.nat.Hairpinning;
 import dev.pinhole.protocol.nat.NatBehavior;
 import dev.pinhole.punch.nat.NatBehaviorDiscovery;
-import dev.pinhole.punch.nat.NatDiscoveryOptions;
+import dev.pinhole.punch.nat.NatDiscoveryConfig;
 import dev.pinhole.protocol.nat.NatFiltering;
 import dev.pinhole.protocol.nat.NatMapping;
 import dev.pinhole.protocol.nat.NatType;
@@ -106,7 +106,7 @@ class CoturnInteropTest {
     @Test
     void discoveryAgreesWithTurnutilsNatdiscovery() throws Exception {
         NatBehavior ours = onLoop(client -> NatBehaviorDiscovery.discover(client, coturn.primary(),
-            NatDiscoveryOptions.DEFAULT));
+            NatDiscoveryConfig.DEFAULT));
         assertFalse(ours.udpBlocked(), ours.describe());
         assertFalse(ours.behindNat(), "loopback has no NAT: " + ours.describe());
         assertEquals(NatMapping.ENDPOINT_INDEPENDENT, ours.mapping(), ours.describe());

@@ -30,7 +30,7 @@ class IceMessagesTest {
     @Test
     void aCheckCarriesEverythingRfc8445Section7Asks() {
         IceMessages alice = new IceMessages(Buffers.ALLOCATOR, ALICE, BOB);
-        ByteBuf check = alice.check(0x0102030405060708L, 0x090A0B0C, 1_862_270_975L, Role.CONTROLLING, 42L, true);
+        ByteBuf check = alice.check(0x0102030405060708L, 0x090A0B0C, 1_862_270_975L, IceRole.CONTROLLING, 42L, true);
         try {
             StunReader reader = new StunReader();
             assertEquals(StunParseResult.OK, reader.wrap(check), "valid STUN with a valid FINGERPRINT");
@@ -104,7 +104,7 @@ class IceMessagesTest {
                 consumed += offer(a.session, Unpooled.wrappedBuffer(noise), sender);
                 cases++;
             }
-            byte[] check = bytes(fromBob.check(11L, 12, 1_000_000L, Role.CONTROLLED, 5L, false));
+            byte[] check = bytes(fromBob.check(11L, 12, 1_000_000L, IceRole.CONTROLLED, 5L, false));
             for (int cut = 0; cut < check.length; cut++) {
                 consumed += offer(a.session, Unpooled.wrappedBuffer(check, 0, cut), sender);
                 cases++;
@@ -133,7 +133,7 @@ class IceMessagesTest {
             InetSocketAddress sender = SimWorld.address("198.51.100.1", 3478);
             Credentials other = new Credentials("zzzz", "anotherSessionPassword1234");
             IceMessages otherSession = new IceMessages(Buffers.ALLOCATOR, BOB, other);
-            assertEquals(0, offer(a.session, otherSession.check(1L, 2, 3L, Role.CONTROLLING, 4L, false), sender),
+            assertEquals(0, offer(a.session, otherSession.check(1L, 2, 3L, IceRole.CONTROLLING, 4L, false), sender),
                     "a check for another ufrag belongs to another session");
             assertEquals(0, offer(a.session, otherSession.success(9L, 9, sender), sender),
                     "a response to a transaction that is not ours (e.g. the STUN client's)");

@@ -59,11 +59,11 @@ final class SimWorld extends PunchSim {
 
     /** Gathers both peers' candidates (unless done), introduces them and starts both sessions. */
     void introduce(Peer controlling, Peer controlled, TraversalConfig config) {
-        introduce(controlling, Role.CONTROLLING, controlled, Role.CONTROLLED, config);
+        introduce(controlling, IceRole.CONTROLLING, controlled, IceRole.CONTROLLED, config);
     }
 
     /** As the rendezvous server would, but with the roles given (a misbehaving server may give both one role). */
-    void introduce(Peer a, Role roleA, Peer b, Role roleB, TraversalConfig config) {
+    void introduce(Peer a, IceRole roleA, Peer b, IceRole roleB, TraversalConfig config) {
         a.gather();
         b.gather();
         runUntil(() -> a.gathered.isDone() && b.gathered.isDone(), 30 * SECOND);
@@ -156,7 +156,7 @@ final class SimWorld extends PunchSim {
             return gathered.join().nat().withFiltering(knownFiltering);
         }
 
-        void start(Peer peer, Role role, TraversalConfig config) {
+        void start(Peer peer, IceRole role, TraversalConfig config) {
             Introduction introduction = new Introduction(peer.name, peer.gathered.join().candidates(), credentials,
                     peer.credentials, role, peer.profile(), profile());
             TraversalSession.Builder builder = TraversalSession.builder(endpoint, introduction,

@@ -137,7 +137,7 @@ public final class TraversalLabPeer {
             return;
         }
         Introduction introduction = new Introduction(other, peerCandidates, local, remote,
-                role.equals("a") ? Role.CONTROLLING : Role.CONTROLLED, NatProfile.UNKNOWN, NatProfile.UNKNOWN);
+                role.equals("a") ? IceRole.CONTROLLING : IceRole.CONTROLLED, NatProfile.UNKNOWN, NatProfile.UNKNOWN);
         traversal = TraversalSession.builder(loop, introduction, localCandidates)
                 .socketTtl(prime ? SocketTtl.of(loop) : SocketTtl.NONE)
                 .holdChecks()

@@ -52,8 +52,8 @@ class TraversalSessionSimTest {
             assertEquals(b.path.mapped(), a.path.remote(), "alice sends where bob's NAT maps him");
             assertEquals(a.path.mapped(), b.path.remote(), "and bob where alice's maps her");
             assertEquals(PathOrigin.SERVER_REFLEXIVE, a.path.origin());
-            assertEquals(Role.CONTROLLING, a.path.role());
-            assertEquals(Role.CONTROLLED, b.path.role());
+            assertEquals(IceRole.CONTROLLING, a.path.role());
+            assertEquals(IceRole.CONTROLLED, b.path.role());
             assertEquals(a.endpoint, a.path.endpoint(), "the path runs on the node's one socket");
         }
     }
@@ -256,7 +256,7 @@ class TraversalSessionSimTest {
 
     @Test
     void aRoleConflictIsResolvedByTheTieBreakers() {
-        for (Role both : Role.values()) {
+        for (IceRole both : IceRole.values()) {
             try (SimWorld world = new SimWorld(12)) {
                 SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.FULL_CONE).inside(), "10.0.0.2");
                 SimWorld.Peer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE).inside(),
@@ -309,7 +309,7 @@ class TraversalSessionSimTest {
             IceMessages attackerMessages = new IceMessages(attacker.allocator(), a.credentials, guessedBob);
             InetSocketAddress bobMapped = b.gathered.join().serverReflexive().address();
             for (int i = 0; i < 5; i++) {
-                attacker.send(attackerMessages.check(i, i, 1, Role.CONTROLLING, 1, true), bobMapped);
+                attacker.send(attackerMessages.check(i, i, 1, IceRole.CONTROLLING, 1, true), bobMapped);
             }
             assertConnected(world, a, b);
             assertEquals(5, b.session.stats().badIntegrity(), "every forged check was counted");

@@ -22,7 +22,7 @@ import java.util.function.Supplier;
  * ring to send buffer (loop); receive buffer to ring (loop), ring to application array (application
  * thread). The rings bound what is held between the threads; flow control bounds the rest.
  */
-final class ConnectionBridge implements ConnectionHandler {
+final class BlockingStreams implements ConnectionHandler {
     /** Ring between the application and the loop in each direction: 1 MiB. */
     static final int RING_BYTES = 1 << 20;
 
@@ -60,7 +60,7 @@ final class ConnectionBridge implements ConnectionHandler {
     private volatile boolean closeRequested;
     private volatile long abortCode = -1;
 
-    ConnectionBridge(Executor loop, Consumer<Connection> wake, LongSupplier nowNs, InetSocketAddress peer) {
+    BlockingStreams(Executor loop, Consumer<Connection> wake, LongSupplier nowNs, InetSocketAddress peer) {
         this.loop = loop;
         this.wake = wake;
         this.nowNs = nowNs;

@@ -15,7 +15,7 @@ import java.util.function.Function;
  * @param replaySeed if present, run only the scenario with this seed ({@value #SEED})
  * @param module the Maven module under test, from Surefire's {@value #BASEDIR}; empty outside Maven
  */
-record PropertySettings(int scenarios, long baseSeed, OptionalLong replaySeed, Optional<String> module) {
+record PropertyConfig(int scenarios, long baseSeed, OptionalLong replaySeed, Optional<String> module) {
 
     static final String SCENARIOS = "pinhole.scenarios";
     static final String SEED_BASE = "pinhole.seedBase";
@@ -26,12 +26,12 @@ record PropertySettings(int scenarios, long baseSeed, OptionalLong replaySeed, O
     /** ASCII "PINHOLE1": fixed so that CI runs the same scenarios every time. */
     static final long DEFAULT_BASE_SEED = 0x50494E484F4C4531L;
 
-    static PropertySettings fromSystemProperties() {
+    static PropertyConfig fromSystemProperties() {
         return from(System::getProperty);
     }
 
     /** Reads the settings through {@code lookup} (a system property lookup, or a map in tests). */
-    static PropertySettings from(Function<String, String> lookup) {
+    static PropertyConfig from(Function<String, String> lookup) {
         String scenariosText = trimmed(lookup.apply(SCENARIOS));
         int scenarios = DEFAULT_SCENARIOS;
         if (scenariosText != null) {
@@ -53,7 +53,7 @@ record PropertySettings(int scenarios, long baseSeed, OptionalLong replaySeed, O
                 .map(Path::of)
                 .map(Path::getFileName)
                 .map(Path::toString);
-        return new PropertySettings(scenarios, baseSeed, replaySeed, module);
+        return new PropertyConfig(scenarios, baseSeed, replaySeed, module);
     }
 
     /** Decimal (as printed in failure reports, possibly negative) or {@code 0x} hexadecimal. */

@@ -18,19 +18,19 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The blocking {@link PeerConnection} over a {@link PeerLink}'s sans-IO connection (docs/architecture.md, principle 3):
+ * The blocking {@link PeerConnection} over a {@link ConnectedPeer}'s sans-IO connection (docs/architecture.md, principle 3):
  * the streams, half-close, abort, close and statistics are reliability's {@link ReliableConnection}
  * attached to the link; this class adds what punching knows about the connection: the peer's name, the
  * punched path and how long connecting took.
  */
-public final class BlockingPeerConnection implements PeerConnection {
+public final class RealPeerConnection implements PeerConnection {
     private final ReliableConnection connection;
     private final String peerName;
-    private final PeerLink link;
+    private final ConnectedPeer link;
     private final long connectMillis;
     private final InputStream inputStream;
 
-    private BlockingPeerConnection(ReliableConnection connection, PeerLink link) {
+    private RealPeerConnection(ReliableConnection connection, ConnectedPeer link) {
         this.connection = connection;
         this.peerName = link.peerName();
         this.link = link;
@@ -44,7 +44,7 @@ public final class BlockingPeerConnection implements PeerConnection {
      * @param localAddress the address of the node's socket
      * @param loop runs tasks on the link's event loop
      */
-    public static BlockingPeerConnection attach(PeerLink link, InetSocketAddress localAddress, Executor loop,
+    public static RealPeerConnection attach(ConnectedPeer link, InetSocketAddress localAddress, Executor loop,
             TransportConfig config) {
         Objects.requireNonNull(link, "link");
         ReliableConnection connection = AttachedConnections.attach(link.connection(), new AttachedConnections.Owner() {
@@ -63,7 +63,7 @@ public final class BlockingPeerConnection implements PeerConnection {
                 return link.nowNs();
             }
         }, localAddress, loop, config);
-        return new BlockingPeerConnection(connection, link);
+        return new RealPeerConnection(connection, link);
     }
 
     @Override

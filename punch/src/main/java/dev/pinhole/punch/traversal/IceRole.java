@@ -5,13 +5,13 @@ package dev.pinhole.punch.traversal;
  * introduces two peers (the peer that asked for the introduction controls), so no role conflict
  * arises in the normal case; the tie-breaker of §7.3.1.1 still resolves one if it does.
  */
-public enum Role {
+public enum IceRole {
     /** Picks the pair to use and nominates it with USE-CANDIDATE (RFC 8445 §8.1.1). */
     CONTROLLING,
     /** Accepts the controlling side's nomination. */
     CONTROLLED;
 
-    public Role opposite() {
+    public IceRole opposite() {
         return this == CONTROLLING ? CONTROLLED : CONTROLLING;
     }
 }

@@ -30,12 +30,12 @@ import java.util.Objects;
  *                         {@link ProbeSockets#NONE} never plays that side
  * @param relay            when and through what the node relays when no direct path is found in time
  */
-public record NodeSettings(String name, InetSocketAddress rendezvous, List<InetSocketAddress> stunServers,
+public record NodeConfig(String name, InetSocketAddress rendezvous, List<InetSocketAddress> stunServers,
         HostAddresses hosts, RendezvousClientConfig rendezvousConfig, TraversalConfig traversalConfig,
         TransportConfig transportConfig, long connectTimeoutNs, SocketTtl socketTtl, ProbeSockets probeSockets,
-        RelaySettings relay) {
+        RelayConfig relay) {
 
-    public NodeSettings {
+    public NodeConfig {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(rendezvous, "rendezvous");
         stunServers = List.copyOf(stunServers);
@@ -52,24 +52,24 @@ public record NodeSettings(String name, InetSocketAddress rendezvous, List<InetS
     }
 
     /** Settings without driver hooks: no priming, no birthday sockets. */
-    public NodeSettings(String name, InetSocketAddress rendezvous, List<InetSocketAddress> stunServers,
+    public NodeConfig(String name, InetSocketAddress rendezvous, List<InetSocketAddress> stunServers,
             HostAddresses hosts, RendezvousClientConfig rendezvousConfig, TraversalConfig traversalConfig,
             TransportConfig transportConfig, long connectTimeoutNs) {
         this(name, rendezvous, stunServers, hosts, rendezvousConfig, traversalConfig, transportConfig,
-                connectTimeoutNs, SocketTtl.NONE, ProbeSockets.NONE, RelaySettings.DEFAULT);
+                connectTimeoutNs, SocketTtl.NONE, ProbeSockets.NONE, RelayConfig.DEFAULT);
     }
 
-    /** Settings with the default relaying ({@link RelaySettings#DEFAULT}). */
-    public NodeSettings(String name, InetSocketAddress rendezvous, List<InetSocketAddress> stunServers,
+    /** Settings with the default relaying ({@link RelayConfig#DEFAULT}). */
+    public NodeConfig(String name, InetSocketAddress rendezvous, List<InetSocketAddress> stunServers,
             HostAddresses hosts, RendezvousClientConfig rendezvousConfig, TraversalConfig traversalConfig,
             TransportConfig transportConfig, long connectTimeoutNs, SocketTtl socketTtl, ProbeSockets probeSockets) {
         this(name, rendezvous, stunServers, hosts, rendezvousConfig, traversalConfig, transportConfig,
-                connectTimeoutNs, socketTtl, probeSockets, RelaySettings.DEFAULT);
+                connectTimeoutNs, socketTtl, probeSockets, RelayConfig.DEFAULT);
     }
 
-    /** These settings with {@code value} as the relay settings. */
-    public NodeSettings withRelay(RelaySettings value) {
-        return new NodeSettings(name, rendezvous, stunServers, hosts, rendezvousConfig, traversalConfig,
+    /** These settings with {@code value} as the relay nodeConfig. */
+    public NodeConfig withRelay(RelayConfig value) {
+        return new NodeConfig(name, rendezvous, stunServers, hosts, rendezvousConfig, traversalConfig,
                 transportConfig, connectTimeoutNs, socketTtl, probeSockets, value);
     }
 }

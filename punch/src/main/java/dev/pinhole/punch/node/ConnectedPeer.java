@@ -14,7 +14,7 @@ import java.util.concurrent.CompletableFuture;
  * <p>Events that happen before the owner installs its handler ({@link #handler}) are kept and given to it
  * when it is installed, so none is lost between the handshake and the hand-over.
  */
-public final class PeerLink implements ConnectionHandler {
+public final class ConnectedPeer implements ConnectionHandler {
     private final NodeCore core;
     private final TransportEndpoint transport;
     private long startNs;
@@ -28,11 +28,11 @@ public final class PeerLink implements ConnectionHandler {
     /** True while the transport is calling {@link #onEvents}: it flushes the connection afterwards. */
     private boolean inCallback;
     /** Completed with this link once the handshake completes (outgoing links only). */
-    CompletableFuture<PeerLink> established;
+    CompletableFuture<ConnectedPeer> established;
     /** The paths to the peer, whose traversal found this link's path; closed when the connection ends. */
     PeerPaths paths;
 
-    PeerLink(NodeCore core, TransportEndpoint transport, String peerName, PathInfo path, long startNs) {
+    ConnectedPeer(NodeCore core, TransportEndpoint transport, String peerName, PathInfo path, long startNs) {
         this.core = core;
         this.transport = transport;
         this.peerName = peerName;
@@ -139,7 +139,7 @@ public final class PeerLink implements ConnectionHandler {
             // Not from inside the transport's callback: a migration wakes the connection.
             transport.datagramEndpoint().timers().schedule(nowNs(), (firedNs, id) -> core.onEstablished(this));
         }
-        CompletableFuture<PeerLink> waiting = established;
+        CompletableFuture<ConnectedPeer> waiting = established;
         if (waiting != null && !waiting.isDone()) {
             if ((events & Connection.EVENT_ESTABLISHED) != 0) {
                 establishedNs = nowNs();
@@ -158,6 +158,6 @@ public final class PeerLink implements ConnectionHandler {
 
     @Override
     public String toString() {
-        return "PeerLink{" + peerName + " " + path + " " + connection + "}";
+        return "ConnectedPeer{" + peerName + " " + path + " " + connection + "}";
     }
 }

@@ -14,7 +14,7 @@ import java.util.Objects;
  * @param turnServers     TURN servers of the node's own (long-term credentials), used when the rendezvous
  *                        server offers no relay in its introduction; the server's offer comes first
  */
-public record RelaySettings(boolean enabled, long fallbackDelayNs, List<TurnConfig> turnServers) {
+public record RelayConfig(boolean enabled, long fallbackDelayNs, List<TurnConfig> turnServers) {
     /**
      * 2.5 s: the issue's 2–3 s. In the simulated NAT matrix every punchable pair except birthday probing
      * connects in under 400 ms, and birthday probing in under 2 s (docs/nat-traversal.md), so the relay
@@ -24,27 +24,27 @@ public record RelaySettings(boolean enabled, long fallbackDelayNs, List<TurnConf
     public static final Duration DEFAULT_FALLBACK_DELAY = Duration.ofMillis(2500);
 
     /** Relaying on, after {@link #DEFAULT_FALLBACK_DELAY}, through the rendezvous server's relay only. */
-    public static final RelaySettings DEFAULT = new RelaySettings(true, DEFAULT_FALLBACK_DELAY.toNanos(), List.of());
+    public static final RelayConfig DEFAULT = new RelayConfig(true, DEFAULT_FALLBACK_DELAY.toNanos(), List.of());
 
     /** No relaying. */
-    public static final RelaySettings DISABLED = new RelaySettings(false, DEFAULT_FALLBACK_DELAY.toNanos(), List.of());
+    public static final RelayConfig DISABLED = new RelayConfig(false, DEFAULT_FALLBACK_DELAY.toNanos(), List.of());
 
-    public RelaySettings {
+    public RelayConfig {
         turnServers = List.copyOf(Objects.requireNonNull(turnServers, "turnServers"));
         if (fallbackDelayNs < 0) {
             throw new IllegalArgumentException("relay fallback delay must not be negative, was " + fallbackDelayNs + " ns");
         }
     }
 
-    public RelaySettings withFallbackDelay(Duration delay) {
-        return new RelaySettings(enabled, delay.toNanos(), turnServers);
+    public RelayConfig withFallbackDelay(Duration delay) {
+        return new RelayConfig(enabled, delay.toNanos(), turnServers);
     }
 
-    public RelaySettings withTurnServers(List<TurnConfig> servers) {
-        return new RelaySettings(enabled, fallbackDelayNs, servers);
+    public RelayConfig withTurnServers(List<TurnConfig> servers) {
+        return new RelayConfig(enabled, fallbackDelayNs, servers);
     }
 
-    public RelaySettings withEnabled(boolean on) {
-        return new RelaySettings(on, fallbackDelayNs, turnServers);
+    public RelayConfig withEnabled(boolean on) {
+        return new RelayConfig(on, fallbackDelayNs, turnServers);
     }
 }

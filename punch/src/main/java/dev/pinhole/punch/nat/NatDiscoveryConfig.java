@@ -16,7 +16,7 @@ import dev.pinhole.protocol.stun.StunTransactionConfig;
  *                    (as {@code StunBindingServer} does) still sends the
  *                    RFC 5780 attributes
  */
-public record NatDiscoveryOptions(StunTransactionConfig timing, StunTransactionConfig probeTiming,
+public record NatDiscoveryConfig(StunTransactionConfig timing, StunTransactionConfig probeTiming,
                                   boolean hairpinning, String software) {
     /**
      * Probes: requests at 0, 0.5, 1.5 and 3.5 s, then 2 s of waiting: 5.5 s per silent verdict.
@@ -26,17 +26,17 @@ public record NatDiscoveryOptions(StunTransactionConfig timing, StunTransactionC
         new StunTransactionConfig(StunTransactionConfig.DEFAULT_RTO_NS, 4, 4);
 
     /** Mapping, filtering and hairpinning with RFC timing for answered tests. */
-    public static final NatDiscoveryOptions DEFAULT = new NatDiscoveryOptions(null, DEFAULT_PROBE_TIMING, true, "pinhole");
+    public static final NatDiscoveryConfig DEFAULT = new NatDiscoveryConfig(null, DEFAULT_PROBE_TIMING, true, "pinhole");
 
-    public NatDiscoveryOptions withTiming(StunTransactionConfig timing) {
-        return new NatDiscoveryOptions(timing, probeTiming, hairpinning, software);
+    public NatDiscoveryConfig withTiming(StunTransactionConfig timing) {
+        return new NatDiscoveryConfig(timing, probeTiming, hairpinning, software);
     }
 
-    public NatDiscoveryOptions withProbeTiming(StunTransactionConfig probeTiming) {
-        return new NatDiscoveryOptions(timing, probeTiming, hairpinning, software);
+    public NatDiscoveryConfig withProbeTiming(StunTransactionConfig probeTiming) {
+        return new NatDiscoveryConfig(timing, probeTiming, hairpinning, software);
     }
 
-    public NatDiscoveryOptions withHairpinning(boolean hairpinning) {
-        return new NatDiscoveryOptions(timing, probeTiming, hairpinning, software);
+    public NatDiscoveryConfig withHairpinning(boolean hairpinning) {
+        return new NatDiscoveryConfig(timing, probeTiming, hairpinning, software);
     }
 }
