@@ -2,7 +2,6 @@ package dev.pinhole.cli;
 
 import dev.pinhole.server.PinholeServer;
 import dev.pinhole.server.PinholeServerException;
-import dev.pinhole.server.rendezvous.RendezvousServerConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -134,9 +133,9 @@ final class RendezvousCommand implements Callable<Integer> {
                     + " REST secret, with which this server makes each peer's credentials");
         }
         byte[] secret = Loops.readSecret(turnSecretFile).getBytes(StandardCharsets.UTF_8);
-        if (secret.length < RendezvousServerConfig.MIN_REST_SECRET_BYTES) {
+        if (secret.length < PinholeServer.MIN_REST_SECRET_BYTES) {
             throw new CliException(ExitCodes.USAGE, "the TURN secret in " + turnSecretFile + " has " + secret.length
-                    + " bytes; use at least " + RendezvousServerConfig.MIN_REST_SECRET_BYTES);
+                    + " bytes; use at least " + PinholeServer.MIN_REST_SECRET_BYTES);
         }
         return secret;
     }

@@ -6,10 +6,10 @@ import dev.pinhole.server.relay.RelaySockets;
 import dev.pinhole.server.relay.RestCredentials;
 import dev.pinhole.server.relay.TurnServer;
 import dev.pinhole.server.relay.TurnServerConfig;
-import dev.pinhole.server.relay.TurnServerCounter;
+import dev.pinhole.server.RelayCounter;
 import dev.pinhole.server.rendezvous.RendezvousServer;
 import dev.pinhole.server.rendezvous.RendezvousServerConfig;
-import dev.pinhole.server.rendezvous.RendezvousServerStats;
+import dev.pinhole.server.RendezvousServerStats;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -36,6 +36,8 @@ import java.util.concurrent.TimeoutException;
  * again on {@link #close()}). The methods of this class may be called from any thread.
  */
 public final class PinholeServer implements AutoCloseable {
+    /** The shortest TURN REST secret {@link Builder#externalRelay} accepts: 128 bits. */
+    public static final int MIN_REST_SECRET_BYTES = RendezvousServerConfig.MIN_REST_SECRET_BYTES;
     /** How long {@link Builder#build()} and {@link #stats()} wait for the event loop. */
     private static final long LOOP_WAIT_S = 10;
 
@@ -199,10 +201,10 @@ public final class PinholeServer implements AutoCloseable {
      * @param relaySockets relay sockets opened so far
      * @param permissions  permissions held by all allocations
      * @param channels     channel bindings held by all allocations
-     * @param counters     every {@link TurnServerCounter} (unmodifiable)
+     * @param counters     every {@link RelayCounter} (unmodifiable)
      */
     public record RelayStats(int allocations, int relaySockets, int permissions, int channels,
-                             Map<TurnServerCounter, Long> counters) {
+                             Map<RelayCounter, Long> counters) {
         public RelayStats {
             counters = Map.copyOf(counters);
         }
@@ -212,7 +214,7 @@ public final class PinholeServer implements AutoCloseable {
                 server.channelCount(), server.counters());
         }
 
-        public long count(TurnServerCounter counter) {
+        public long count(RelayCounter counter) {
             return counters.getOrDefault(counter, 0L);
         }
     }
@@ -315,7 +317,7 @@ public final class PinholeServer implements AutoCloseable {
          * Offers this TURN server instead of running the built-in relay: it must accept TURN REST credentials
          * made with {@code restSecret} (coturn: {@code --use-auth-secret --static-auth-secret=SECRET}).
          *
-         * @param restSecret at least {@link RendezvousServerConfig#MIN_REST_SECRET_BYTES} bytes (copied)
+         * @param restSecret at least {@link #MIN_REST_SECRET_BYTES} bytes (copied)
          */
         public Builder externalRelay(InetSocketAddress server, byte[] restSecret) {
             Objects.requireNonNull(server, "server");

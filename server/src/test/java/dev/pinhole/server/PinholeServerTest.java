@@ -16,7 +16,7 @@ import dev.pinhole.protocol.stun.StunParseResult;
 import dev.pinhole.protocol.stun.StunReader;
 import dev.pinhole.protocol.stun.StunWriter;
 import dev.pinhole.protocol.stun.TransactionId;
-import dev.pinhole.server.relay.TurnServerCounter;
+import dev.pinhole.server.RelayCounter;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -65,7 +65,7 @@ class PinholeServerTest {
             assertEquals(1, stats.rendezvous().bindingResponses(), "one Binding answered");
             assertEquals(0, stats.rendezvous().registrations());
             assertNotNull(stats.relay(), "the relay's stats are there");
-            assertEquals(1, stats.relay().count(TurnServerCounter.CHALLENGED), "one Allocate challenged");
+            assertEquals(1, stats.relay().count(RelayCounter.CHALLENGED), "one Allocate challenged");
             assertEquals(0, stats.relay().allocations());
             assertThrows(UnsupportedOperationException.class, () -> stats.relay().counters().clear(),
                 "a snapshot cannot change");

@@ -51,9 +51,8 @@ final class ModuleBoundaries {
         Map.entry("dev.pinhole.punch", Set.of(EVERYONE)),
         Map.entry("dev.pinhole.punch.nat", Set.of("cli")),
         Map.entry("dev.pinhole.punch.rendezvous", Set.of("cli")),
-        // server: PinholeServer.
-        Map.entry("dev.pinhole.server", Set.of(EVERYONE)),
-        Map.entry("dev.pinhole.server.rendezvous", Set.of("cli")));
+        // server: PinholeServer, its builder's errors and its stats.
+        Map.entry("dev.pinhole.server", Set.of(EVERYONE)));
 
     private ModuleBoundaries() {
     }

@@ -2,7 +2,7 @@ package dev.pinhole.punch.rendezvous;
 
 import dev.pinhole.protocol.rendezvous.RendezvousAttributes;
 import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
-import dev.pinhole.server.rendezvous.RendezvousServerStats;
+import dev.pinhole.server.RendezvousServerStats;
 
 import static dev.pinhole.punch.rendezvous.RendezvousSim.MS;
 import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;

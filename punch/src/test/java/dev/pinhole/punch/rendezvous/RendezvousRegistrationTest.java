@@ -6,7 +6,7 @@ import dev.pinhole.punch.RendezvousUnreachableException;
 
 import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
 import dev.pinhole.server.rendezvous.RendezvousServer;
-import dev.pinhole.server.rendezvous.RendezvousServerStats;
+import dev.pinhole.server.RendezvousServerStats;
 
 import static dev.pinhole.punch.rendezvous.RendezvousSim.MS;
 import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;

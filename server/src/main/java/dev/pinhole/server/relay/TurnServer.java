@@ -1,5 +1,7 @@
 package dev.pinhole.server.relay;
 
+import dev.pinhole.server.RelayCounter;
+
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.DatagramReceiver;
 import dev.pinhole.core.time.TimerService;
@@ -75,7 +77,7 @@ import org.agrona.collections.Int2ObjectHashMap;
  * Before authentication nothing is stored: the nonce is recomputed, not remembered. Relayed bytes pass
  * a token bucket per allocation and one for the server (both directions count); beyond, datagrams are
  * dropped and counted. Every datagram that is not relayed or answered is counted in a
- * {@link TurnServerCounter}; nothing is thrown out of the receive paths.
+ * {@link RelayCounter}; nothing is thrown out of the receive paths.
  *
  * <h2>No amplification</h2>
  * Before a client proved its key the server answers only with 401, 438 or 400 errors (or a Binding
@@ -141,7 +143,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     private final NonceIssuer nonces;
     private final byte[] realm;
     private final byte[] software;
-    private final long[] counters = new long[TurnServerCounter.values().length];
+    private final long[] counters = new long[RelayCounter.values().length];
     private final long[] malformedStun = new long[StunParseResult.values().length];
     private final Map<InetSocketAddress, Allocation> byClient = new HashMap<>();
     private final List<Allocation> allocations = new ArrayList<>();
@@ -242,19 +244,19 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         return list;
     }
 
-    public long count(TurnServerCounter counter) {
+    public long count(RelayCounter counter) {
         return counters[counter.ordinal()];
     }
 
-    /** STUN messages dropped for {@code reason} (a subset of {@link TurnServerCounter#MALFORMED_STUN}). */
+    /** STUN messages dropped for {@code reason} (a subset of {@link RelayCounter#MALFORMED_STUN}). */
     public long malformedStunCount(StunParseResult reason) {
         return malformedStun[reason.ordinal()];
     }
 
     /** A snapshot of every counter. */
-    public Map<TurnServerCounter, Long> counters() {
-        Map<TurnServerCounter, Long> snapshot = new EnumMap<>(TurnServerCounter.class);
-        for (TurnServerCounter c : TurnServerCounter.values()) {
+    public Map<RelayCounter, Long> counters() {
+        Map<RelayCounter, Long> snapshot = new EnumMap<>(RelayCounter.class);
+        for (RelayCounter c : RelayCounter.values()) {
             snapshot.put(c, counters[c.ordinal()]);
         }
         return snapshot;
@@ -292,7 +294,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     public void onDatagram(ByteBuf datagram, InetSocketAddress sender) {
         try {
             if (closed || datagram.readableBytes() == 0) {
-                increment(closed ? TurnServerCounter.DROPPED_NO_ALLOCATION : TurnServerCounter.MALFORMED_NOT_TURN);
+                increment(closed ? RelayCounter.DROPPED_NO_ALLOCATION : RelayCounter.MALFORMED_NOT_TURN);
                 return;
             }
             int first = datagram.getUnsignedByte(datagram.readerIndex());
@@ -301,10 +303,10 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             } else if (first >= FIRST_CHANNEL_BYTE && first <= LAST_CHANNEL_BYTE_RFC5766) {
                 onChannelData(datagram, sender);
             } else {
-                increment(TurnServerCounter.MALFORMED_NOT_TURN);
+                increment(RelayCounter.MALFORMED_NOT_TURN);
             }
         } catch (RuntimeException e) {
-            increment(TurnServerCounter.INTERNAL_ERRORS);
+            increment(RelayCounter.INTERNAL_ERRORS);
         }
     }
 
@@ -312,7 +314,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         StunParseResult result = reader.wrap(datagram);
         if (result != StunParseResult.OK && result != StunParseResult.UNKNOWN_COMPREHENSION_REQUIRED) {
             malformedStun[result.ordinal()]++;
-            increment(TurnServerCounter.MALFORMED_STUN);
+            increment(RelayCounter.MALFORMED_STUN);
             return;
         }
         StunClass messageClass = reader.messageClass();
@@ -321,24 +323,24 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             && result == StunParseResult.OK) {
             onSendIndication(sender);
         } else if (messageClass != StunClass.REQUEST) {
-            increment(TurnServerCounter.DROPPED_UNEXPECTED_STUN);
+            increment(RelayCounter.DROPPED_UNEXPECTED_STUN);
         } else if (method == StunMessageType.METHOD_BINDING) {
             onBinding(sender, result);
         } else if (method == StunMessageType.METHOD_ALLOCATE || method == StunMessageType.METHOD_REFRESH
             || method == StunMessageType.METHOD_CREATE_PERMISSION || method == StunMessageType.METHOD_CHANNEL_BIND) {
             onTurnRequest(sender, method, result);
         } else {
-            increment(TurnServerCounter.DROPPED_UNKNOWN_METHOD);
+            increment(RelayCounter.DROPPED_UNKNOWN_METHOD);
         }
     }
 
     private void onBinding(InetSocketAddress sender, StunParseResult result) {
         if (result == StunParseResult.UNKNOWN_COMPREHENSION_REQUIRED) {
-            increment(TurnServerCounter.UNSUPPORTED_REQUESTS);
+            increment(RelayCounter.UNSUPPORTED_REQUESTS);
             return;
         }
         if (!unauthenticatedBucket.tryTake(1, now())) {
-            increment(TurnServerCounter.DROPPED_UNAUTHENTICATED_RATE);
+            increment(RelayCounter.DROPPED_UNAUTHENTICATED_RATE);
             return;
         }
         // 20 + 12 + 8 bytes at most for an IPv4 client, no more than request + 20.
@@ -355,7 +357,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             return;
         }
         if (result == StunParseResult.UNKNOWN_COMPREHENSION_REQUIRED) {
-            increment(TurnServerCounter.UNSUPPORTED_REQUESTS);
+            increment(RelayCounter.UNSUPPORTED_REQUESTS);
             // Authenticated, so no amplification budget: every unknown attribute recorded is listed.
             responder.beginUnknownAttributes(listening.allocator(), RESPONSE_CAPACITY, reader, Integer.MAX_VALUE, 0);
             finishAndSend(key, sender);
@@ -376,7 +378,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
      */
     private StunKey authenticate(InetSocketAddress sender, int method, Allocation existing, long nowNs) {
         if (!reader.hasMessageIntegrity() && !reader.hasMessageIntegritySha256()) {
-            increment(TurnServerCounter.CHALLENGED);
+            increment(RelayCounter.CHALLENGED);
             sendChallenge(sender, method, 401, "Unauthorized", nowNs);
             return null;
         }
@@ -385,19 +387,19 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         int nonceAt = reader.findAttribute(StunAttributeType.NONCE);
         if (usernameAt == StunReader.NO_ATTRIBUTE || realmAt == StunReader.NO_ATTRIBUTE
             || nonceAt == StunReader.NO_ATTRIBUTE) {
-            increment(TurnServerCounter.BAD_REQUESTS);
+            increment(RelayCounter.BAD_REQUESTS);
             sendUnauthenticatedError(sender, method, 400, "Bad Request", nowNs);
             return null;
         }
         if (!reader.attributeValueEquals(realmAt, realm)) {
-            increment(TurnServerCounter.REJECTED_CREDENTIALS);
+            increment(RelayCounter.REJECTED_CREDENTIALS);
             sendChallenge(sender, method, 401, "Unauthorized", nowNs);
             return null;
         }
         String username = reader.string(usernameAt);
         String password = authenticator.password(username);
         if (password == null || password.isEmpty()) {
-            increment(TurnServerCounter.REJECTED_CREDENTIALS);
+            increment(RelayCounter.REJECTED_CREDENTIALS);
             sendChallenge(sender, method, 401, "Unauthorized", nowNs);
             return null;
         }
@@ -408,13 +410,13 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             try {
                 key = StunKey.longTerm(username, config.realm(), password);
             } catch (IllegalArgumentException e) {
-                increment(TurnServerCounter.REJECTED_CREDENTIALS);
+                increment(RelayCounter.REJECTED_CREDENTIALS);
                 sendChallenge(sender, method, 401, "Unauthorized", nowNs);
                 return null;
             }
         }
         if (reader.verifyIntegrity(key) != StunParseResult.OK) {
-            increment(TurnServerCounter.REJECTED_CREDENTIALS);
+            increment(RelayCounter.REJECTED_CREDENTIALS);
             sendChallenge(sender, method, 401, "Unauthorized", nowNs);
             return null;
         }
@@ -422,7 +424,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         // the server, and the next 438 hands out a fresh nonce anyway.
         if (nonces.verify(reader.buffer(), reader.attributeValueIndex(nonceAt), reader.attributeLength(nonceAt),
             sender, nowNs) == NonceIssuer.Check.INVALID) {
-            increment(TurnServerCounter.STALE_NONCES);
+            increment(RelayCounter.STALE_NONCES);
             sendChallenge(sender, method, 438, "Stale Nonce", nowNs);
             return null;
         }
@@ -439,28 +441,28 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             // RFC 8656 §7.2: a retransmission (same transaction) gets the original success again.
             if (existing.allocateIdHigh == reader.transactionIdHigh() && existing.allocateIdLow == reader.transactionIdLow()
                 && existing.username.equals(requestUser)) {
-                increment(TurnServerCounter.ALLOCATE_RETRANSMISSIONS);
+                increment(RelayCounter.ALLOCATE_RETRANSMISSIONS);
                 sendAllocateSuccess(existing, sender, nowNs);
             } else {
-                increment(TurnServerCounter.ALLOCATION_MISMATCHES);
+                increment(RelayCounter.ALLOCATION_MISMATCHES);
                 sendError(sender, method, 437, "Allocation Mismatch", key);
             }
             return;
         }
         int transportAt = reader.findAttribute(StunAttributeType.REQUESTED_TRANSPORT);
         if (transportAt == StunReader.NO_ATTRIBUTE) {
-            increment(TurnServerCounter.BAD_REQUESTS);
+            increment(RelayCounter.BAD_REQUESTS);
             sendError(sender, method, 400, "Bad Request", key);
             return;
         }
         if ((int) (reader.uint32(transportAt) >>> 24) != PROTOCOL_UDP) {
-            increment(TurnServerCounter.UNSUPPORTED_REQUESTS);
+            increment(RelayCounter.UNSUPPORTED_REQUESTS);
             sendError(sender, method, 442, "Unsupported Transport Protocol", key);
             return;
         }
         if (reader.hasAttribute(StunAttributeType.DONT_FRAGMENT)) {
             // RFC 8656 §7.2: a server that cannot set DF treats DONT-FRAGMENT as unknown.
-            increment(TurnServerCounter.UNSUPPORTED_REQUESTS);
+            increment(RelayCounter.UNSUPPORTED_REQUESTS);
             responder.beginUnknownAttribute(listening.allocator(), RESPONSE_CAPACITY, reader,
                 StunAttributeType.DONT_FRAGMENT);
             finishAndSend(key, sender);
@@ -471,32 +473,32 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         if (reader.hasAttribute(StunAttributeType.RESERVATION_TOKEN)
             || evenPort && (reader.buffer().getUnsignedByte(reader.attributeValueIndex(evenPortAt)) & EVEN_PORT_R_BIT) != 0) {
             // RFC 8656 §7.2: this server reserves no ports, and a request it cannot honour is 508.
-            increment(TurnServerCounter.CAPACITY_REJECTIONS);
+            increment(RelayCounter.CAPACITY_REJECTIONS);
             sendError(sender, method, 508, "Insufficient Capacity", key);
             return;
         }
         int familyAt = reader.findAttribute(StunAttributeType.REQUESTED_ADDRESS_FAMILY);
         if (reader.hasAttribute(StunAttributeType.ADDITIONAL_ADDRESS_FAMILY)
             || familyAt != StunReader.NO_ATTRIBUTE && (int) (reader.uint32(familyAt) >>> 24) != FAMILY_IPV4) {
-            increment(TurnServerCounter.UNSUPPORTED_REQUESTS);
+            increment(RelayCounter.UNSUPPORTED_REQUESTS);
             sendError(sender, method, 440, "Address Family not Supported", key);
             return;
         }
         String quotaKey = authenticator.quotaKey(requestUser);
         int[] userCount = perUser.get(quotaKey);
         if (userCount != null && userCount[0] >= config.maxAllocationsPerUser()) {
-            increment(TurnServerCounter.QUOTA_REJECTIONS);
+            increment(RelayCounter.QUOTA_REJECTIONS);
             sendError(sender, method, 486, "Allocation Quota Reached", key);
             return;
         }
         if (allocations.size() >= config.maxAllocations()) {
-            increment(TurnServerCounter.CAPACITY_REJECTIONS);
+            increment(RelayCounter.CAPACITY_REJECTIONS);
             sendError(sender, method, 508, "Insufficient Capacity", key);
             return;
         }
         RelaySlot slot = takeSlot(evenPort);
         if (slot == null) {
-            increment(TurnServerCounter.CAPACITY_REJECTIONS);
+            increment(RelayCounter.CAPACITY_REJECTIONS);
             sendError(sender, method, 508, "Insufficient Capacity", key);
             return;
         }
@@ -507,7 +509,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         byClient.put(sender, allocation);
         allocations.add(allocation);
         perUser.computeIfAbsent(quotaKey, u -> new int[1])[0]++;
-        increment(TurnServerCounter.ALLOCATIONS_CREATED);
+        increment(RelayCounter.ALLOCATIONS_CREATED);
         armSweep(nowNs);
         sendAllocateSuccess(allocation, sender, nowNs);
     }
@@ -528,11 +530,11 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         }
         int lifetimeAt = reader.findAttribute(StunAttributeType.LIFETIME);
         long requestedSeconds = lifetimeAt == StunReader.NO_ATTRIBUTE ? -1 : reader.uint32(lifetimeAt);
-        increment(TurnServerCounter.REFRESHES);
+        increment(RelayCounter.REFRESHES);
         int granted;
         if (requestedSeconds == 0) {
             delete(allocation);
-            increment(TurnServerCounter.ALLOCATIONS_DELETED);
+            increment(RelayCounter.ALLOCATIONS_DELETED);
             granted = 0;
         } else {
             long lifetimeNs = grantedLifetimeNs();
@@ -565,12 +567,12 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     /** 437 without an allocation, 441 when another user asks (RFC 8656 §7.2, §8–§11). */
     private boolean checkAllocation(InetSocketAddress sender, Allocation allocation, int method, StunKey key) {
         if (allocation == null) {
-            increment(TurnServerCounter.ALLOCATION_MISMATCHES);
+            increment(RelayCounter.ALLOCATION_MISMATCHES);
             sendError(sender, method, 437, "Allocation Mismatch", key);
             return false;
         }
         if (!allocation.username.equals(requestUser)) {
-            increment(TurnServerCounter.WRONG_CREDENTIALS);
+            increment(RelayCounter.WRONG_CREDENTIALS);
             sendError(sender, method, 441, "Wrong Credentials", key);
             return false;
         }
@@ -592,7 +594,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             }
             InetSocketAddress peer = reader.xorAddress(at);
             if (peer == null) {
-                increment(TurnServerCounter.BAD_REQUESTS);
+                increment(RelayCounter.BAD_REQUESTS);
                 sendError(sender, method, 400, "Bad Request", key);
                 return;
             }
@@ -603,20 +605,20 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
                 newIps++;
             }
             if (allocation.permissions.size() + newIps > config.maxPermissionsPerAllocation()) {
-                increment(TurnServerCounter.CAPACITY_REJECTIONS);
+                increment(RelayCounter.CAPACITY_REJECTIONS);
                 sendError(sender, method, 508, "Insufficient Capacity", key);
                 return;
             }
             peersOfRequest.add(peer);
         }
         if (peersOfRequest.isEmpty()) {
-            increment(TurnServerCounter.BAD_REQUESTS);
+            increment(RelayCounter.BAD_REQUESTS);
             sendError(sender, method, 400, "Bad Request", key);
             return;
         }
         for (InetSocketAddress peer : peersOfRequest) {
             allocation.permit(peer.getAddress(), nowNs);
-            increment(TurnServerCounter.PERMISSIONS_INSTALLED);
+            increment(RelayCounter.PERMISSIONS_INSTALLED);
         }
         peersOfRequest.clear();
         allocation.lastActivityNs = nowNs;
@@ -651,13 +653,13 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     private boolean checkPeer(InetSocketAddress sender, int method, StunKey key, InetSocketAddress peer) {
         InetAddress ip = peer.getAddress();
         if (!(ip instanceof Inet4Address)) {
-            increment(TurnServerCounter.UNSUPPORTED_REQUESTS);
+            increment(RelayCounter.UNSUPPORTED_REQUESTS);
             sendError(sender, method, 443, "Peer Address Family Mismatch", key);
             return false;
         }
         if (ip.isAnyLocalAddress() || ip.isMulticastAddress() || ip.isLinkLocalAddress() || peer.getPort() == 0
             || ip.isLoopbackAddress() && !config.allowLoopbackPeers() || isListeningAddress(peer)) {
-            increment(TurnServerCounter.FORBIDDEN_PEERS);
+            increment(RelayCounter.FORBIDDEN_PEERS);
             sendError(sender, method, 403, "Forbidden", key);
             return false;
         }
@@ -674,7 +676,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         InetSocketAddress peer = peerAt == StunReader.NO_ATTRIBUTE ? null : reader.xorAddress(peerAt);
         int number = channelAt == StunReader.NO_ATTRIBUTE ? 0 : (int) (reader.uint32(channelAt) >>> 16);
         if (peer == null || !isChannel(number)) {
-            increment(TurnServerCounter.BAD_REQUESTS);
+            increment(RelayCounter.BAD_REQUESTS);
             sendError(sender, method, 400, "Bad Request", key);
             return;
         }
@@ -685,14 +687,14 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         Channel byPeer = allocation.channelsByPeer.get(peer);
         // RFC 8656 §11.2: a number bound to another peer, or a peer bound to another number, is 400.
         if (byNumber != null && !byNumber.peer.equals(peer) || byPeer != null && byPeer.number != number) {
-            increment(TurnServerCounter.BAD_REQUESTS);
+            increment(RelayCounter.BAD_REQUESTS);
             sendError(sender, method, 400, "Bad Request", key);
             return;
         }
         boolean newPermission = allocation.permissions.get(peer.getAddress()) == null;
         if (byNumber == null && allocation.channels.size() >= config.maxChannelsPerAllocation()
             || newPermission && allocation.permissions.size() >= config.maxPermissionsPerAllocation()) {
-            increment(TurnServerCounter.CAPACITY_REJECTIONS);
+            increment(RelayCounter.CAPACITY_REJECTIONS);
             sendError(sender, method, 508, "Insufficient Capacity", key);
             return;
         }
@@ -706,7 +708,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         // RFC 8656 §11.2: a ChannelBind installs or refreshes the permission for the peer's IP as well.
         channel.permission = allocation.permit(peer.getAddress(), nowNs);
         allocation.lastActivityNs = nowNs;
-        increment(TurnServerCounter.CHANNELS_BOUND);
+        increment(RelayCounter.CHANNELS_BOUND);
         sendSuccess(sender, method, key);
     }
 
@@ -716,19 +718,19 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         long nowNs = now();
         Allocation allocation = liveAllocation(sender, nowNs);
         if (allocation == null) {
-            increment(TurnServerCounter.DROPPED_NO_ALLOCATION);
+            increment(RelayCounter.DROPPED_NO_ALLOCATION);
             return;
         }
         int peerAt = reader.findAttribute(StunAttributeType.XOR_PEER_ADDRESS);
         int dataAt = reader.findAttribute(StunAttributeType.DATA);
         InetSocketAddress peer = peerAt == StunReader.NO_ATTRIBUTE ? null : reader.xorAddress(peerAt);
         if (peer == null || dataAt == StunReader.NO_ATTRIBUTE || peer.getPort() == 0) {
-            increment(TurnServerCounter.MALFORMED_SEND_INDICATION);
+            increment(RelayCounter.MALFORMED_SEND_INDICATION);
             return;
         }
         Permission permission = allocation.permissions.get(peer.getAddress());
         if (permission == null || permission.expiresAtNs <= nowNs || isListeningAddress(peer)) {
-            increment(TurnServerCounter.DROPPED_NO_PERMISSION);
+            increment(RelayCounter.DROPPED_NO_PERMISSION);
             return;
         }
         toPeer(allocation, reader.buffer(), reader.attributeValueIndex(dataAt), reader.attributeLength(dataAt), peer,
@@ -740,22 +742,22 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         // RFC 8656 §12.6 checks, over the RFC 5766 channel range (see MAX_CHANNEL_RFC5766).
         if (datagram.readableBytes() < ChannelData.HEADER_LENGTH || !isChannel(ChannelData.channel(datagram, start))
             || ChannelData.dataLength(datagram, start) > datagram.readableBytes() - ChannelData.HEADER_LENGTH) {
-            increment(TurnServerCounter.MALFORMED_CHANNEL_DATA);
+            increment(RelayCounter.MALFORMED_CHANNEL_DATA);
             return;
         }
         long nowNs = now();
         Allocation allocation = liveAllocation(sender, nowNs);
         if (allocation == null) {
-            increment(TurnServerCounter.DROPPED_NO_ALLOCATION);
+            increment(RelayCounter.DROPPED_NO_ALLOCATION);
             return;
         }
         Channel channel = allocation.channels.get(ChannelData.channel(datagram, start));
         if (channel == null || channel.expiresAtNs <= nowNs) {
-            increment(TurnServerCounter.DROPPED_UNBOUND_CHANNEL);
+            increment(RelayCounter.DROPPED_UNBOUND_CHANNEL);
             return;
         }
         if (channel.permission.expiresAtNs <= nowNs) {
-            increment(TurnServerCounter.DROPPED_NO_PERMISSION);
+            increment(RelayCounter.DROPPED_NO_PERMISSION);
             return;
         }
         toPeer(allocation, datagram, start + ChannelData.HEADER_LENGTH, ChannelData.dataLength(datagram, start),
@@ -769,10 +771,10 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         allocation.lastActivityNs = nowNs;
         // The payload leaves as a slice of the received datagram: no copy (the send releases the slice).
         if (allocation.slot.endpoint.send(datagram.retainedSlice(index, length), peer)) {
-            increment(TurnServerCounter.RELAYED_TO_PEERS);
-            add(TurnServerCounter.RELAYED_TO_PEERS_BYTES, length);
+            increment(RelayCounter.RELAYED_TO_PEERS);
+            add(RelayCounter.RELAYED_TO_PEERS_BYTES, length);
         } else {
-            increment(TurnServerCounter.SEND_FAILURES);
+            increment(RelayCounter.SEND_FAILURES);
         }
     }
 
@@ -784,12 +786,12 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             long nowNs = now();
             Allocation allocation = slot.allocation;
             if (closed || allocation == null || allocation.expiresAtNs <= nowNs) {
-                increment(TurnServerCounter.DROPPED_NO_ALLOCATION);
+                increment(RelayCounter.DROPPED_NO_ALLOCATION);
                 return;
             }
             Permission permission = allocation.permissions.get(peer.getAddress());
             if (permission == null || permission.expiresAtNs <= nowNs) {
-                increment(TurnServerCounter.DROPPED_NO_PERMISSION);
+                increment(RelayCounter.DROPPED_NO_PERMISSION);
                 return;
             }
             int length = datagram.readableBytes();
@@ -808,13 +810,13 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
                 out = dataIndication(permission.ip, peer.getPort(), datagram, length);
             }
             if (listening.send(out, allocation.client)) {
-                increment(TurnServerCounter.RELAYED_TO_CLIENTS);
-                add(TurnServerCounter.RELAYED_TO_CLIENTS_BYTES, length);
+                increment(RelayCounter.RELAYED_TO_CLIENTS);
+                add(RelayCounter.RELAYED_TO_CLIENTS_BYTES, length);
             } else {
-                increment(TurnServerCounter.SEND_FAILURES);
+                increment(RelayCounter.SEND_FAILURES);
             }
         } catch (RuntimeException e) {
-            increment(TurnServerCounter.INTERNAL_ERRORS);
+            increment(RelayCounter.INTERNAL_ERRORS);
         }
     }
 
@@ -852,12 +854,12 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     /** The allocation's bucket, then the server's; counts the drop when either is empty. */
     private boolean takeTokens(Allocation allocation, int length, long nowNs) {
         if (!allocation.bucket.tryTake(length, nowNs)) {
-            increment(TurnServerCounter.DROPPED_ALLOCATION_RATE);
+            increment(RelayCounter.DROPPED_ALLOCATION_RATE);
             return false;
         }
         if (!serverBucket.tryTake(length, nowNs)) {
             allocation.bucket.refund(length);
-            increment(TurnServerCounter.DROPPED_SERVER_RATE);
+            increment(RelayCounter.DROPPED_SERVER_RATE);
             return false;
         }
         return true;
@@ -870,7 +872,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         Allocation allocation = byClient.get(client);
         if (allocation != null && allocation.expiresAtNs <= nowNs) {
             delete(allocation);
-            increment(TurnServerCounter.ALLOCATIONS_EXPIRED);
+            increment(RelayCounter.ALLOCATIONS_EXPIRED);
             return null;
         }
         return allocation;
@@ -939,17 +941,17 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             for (Allocation allocation : sweepScratch) {
                 if (allocation.expiresAtNs <= nowNs) {
                     delete(allocation);
-                    increment(TurnServerCounter.ALLOCATIONS_EXPIRED);
+                    increment(RelayCounter.ALLOCATIONS_EXPIRED);
                 } else if (nowNs - allocation.lastActivityNs >= config.idleTimeoutNs()) {
                     delete(allocation);
-                    increment(TurnServerCounter.ALLOCATIONS_IDLE_EXPIRED);
+                    increment(RelayCounter.ALLOCATIONS_IDLE_EXPIRED);
                 } else {
                     allocation.forgetLapsed(nowNs);
                 }
             }
             sweepScratch.clear();
         } catch (RuntimeException e) {
-            increment(TurnServerCounter.INTERNAL_ERRORS);
+            increment(RelayCounter.INTERNAL_ERRORS);
         }
         if (!allocations.isEmpty()) {
             armSweep(nowNs);
@@ -975,7 +977,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     /** 401 or 438 with REALM and a fresh NONCE, no MESSAGE-INTEGRITY (RFC 8489 §9.2.4). */
     private void sendChallenge(InetSocketAddress sender, int method, int code, String reason, long nowNs) {
         if (!unauthenticatedBucket.tryTake(1, nowNs)) {
-            increment(TurnServerCounter.DROPPED_UNAUTHENTICATED_RATE);
+            increment(RelayCounter.DROPPED_UNAUTHENTICATED_RATE);
             return;
         }
         responder.beginChallenge(listening.allocator(), RESPONSE_CAPACITY, reader, code, reason, realm,
@@ -985,7 +987,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
 
     private void sendUnauthenticatedError(InetSocketAddress sender, int method, int code, String reason, long nowNs) {
         if (!unauthenticatedBucket.tryTake(1, nowNs)) {
-            increment(TurnServerCounter.DROPPED_UNAUTHENTICATED_RATE);
+            increment(RelayCounter.DROPPED_UNAUTHENTICATED_RATE);
             return;
         }
         beginError(method, code, reason);
@@ -1008,7 +1010,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     private void finishAndSend(StunKey key, InetSocketAddress destination) {
         ByteBuf out = responder.finish(StunResponder.Integrity.HMAC_SHA1, key, reader.hasFingerprint());
         if (!listening.send(out, destination)) {
-            increment(TurnServerCounter.SEND_FAILURES);
+            increment(RelayCounter.SEND_FAILURES);
         }
     }
 
@@ -1018,11 +1020,11 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         return listening.clock().nanoTime();
     }
 
-    private void increment(TurnServerCounter counter) {
+    private void increment(RelayCounter counter) {
         counters[counter.ordinal()]++;
     }
 
-    private void add(TurnServerCounter counter, long amount) {
+    private void add(RelayCounter counter, long amount) {
         counters[counter.ordinal()] += amount;
     }
 

@@ -1,5 +1,7 @@
 package dev.pinhole.server.rendezvous;
 
+import dev.pinhole.server.RendezvousServerStats;
+
 import dev.pinhole.protocol.rendezvous.PeerNames;
 import dev.pinhole.protocol.rendezvous.RendezvousAttributes;
 import dev.pinhole.protocol.rendezvous.RendezvousProtocol;

@@ -1,7 +1,7 @@
 package dev.pinhole.punch.relay.server;
 
 import dev.pinhole.server.relay.TurnServerConfig;
-import dev.pinhole.server.relay.TurnServerCounter;
+import dev.pinhole.server.RelayCounter;
 
 import static dev.pinhole.punch.relay.server.RelaySimFixture.MS;
 import static dev.pinhole.punch.relay.server.RelaySimFixture.SECOND;
@@ -70,9 +70,9 @@ class RelayImpairedSimTest {
             f.sim.runFor(5 * SECOND);
             check(sentByA, b.got, relayedA, seed);
             check(sentByB, a.got, relayedB, seed);
-            assertEquals(0, f.count(TurnServerCounter.INTERNAL_ERRORS), "internal errors (seed " + seed + ")");
+            assertEquals(0, f.count(RelayCounter.INTERNAL_ERRORS), "internal errors (seed " + seed + ")");
             assertEquals(2, f.server.allocationCount(), "one allocation each despite duplicated Allocates (seed " + seed + ")");
-            return f.count(TurnServerCounter.ALLOCATE_RETRANSMISSIONS);
+            return f.count(RelayCounter.ALLOCATE_RETRANSMISSIONS);
         }
     }
 

@@ -9,7 +9,7 @@ import dev.pinhole.punch.relay.TurnConfig;
 import dev.pinhole.server.relay.TurnAuthenticator;
 import dev.pinhole.server.relay.TurnServer;
 import dev.pinhole.server.relay.TurnServerConfig;
-import dev.pinhole.server.relay.TurnServerCounter;
+import dev.pinhole.server.RelayCounter;
 import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.SimEndpoint;
@@ -117,7 +117,7 @@ final class RelaySimFixture extends PunchSim {
         return listening.allocator().buffer(bytes.length).writeBytes(bytes);
     }
 
-    long count(TurnServerCounter counter) {
+    long count(RelayCounter counter) {
         return server.count(counter);
     }
 

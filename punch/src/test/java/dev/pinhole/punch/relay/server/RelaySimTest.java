@@ -1,7 +1,7 @@
 package dev.pinhole.punch.relay.server;
 
 import dev.pinhole.server.relay.TurnServerConfig;
-import dev.pinhole.server.relay.TurnServerCounter;
+import dev.pinhole.server.RelayCounter;
 
 import static dev.pinhole.punch.relay.server.RelaySimFixture.SECOND;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -65,9 +65,9 @@ class RelaySimTest {
             assertReceived(sentByB, a.got, relayedB, seed);
             assertTrue(allocationA.channelOf(relayedB) != 0, "A's client bound a channel to B");
             assertTrue(allocationA.stats().sentChannelData() > 0, "later datagrams went as ChannelData");
-            assertEquals(100, f.count(TurnServerCounter.RELAYED_TO_PEERS), "datagrams relayed from clients");
-            assertEquals(100, f.count(TurnServerCounter.RELAYED_TO_CLIENTS), "datagrams relayed to clients");
-            assertEquals(0, f.count(TurnServerCounter.INTERNAL_ERRORS), "internal errors");
+            assertEquals(100, f.count(RelayCounter.RELAYED_TO_PEERS), "datagrams relayed from clients");
+            assertEquals(100, f.count(RelayCounter.RELAYED_TO_CLIENTS), "datagrams relayed to clients");
+            assertEquals(0, f.count(RelayCounter.INTERNAL_ERRORS), "internal errors");
         }
     }
 

@@ -3,7 +3,7 @@ package dev.pinhole.punch.relay.server;
 import dev.pinhole.server.relay.TurnAuthenticator;
 import dev.pinhole.server.relay.TurnServer;
 import dev.pinhole.server.relay.TurnServerConfig;
-import dev.pinhole.server.relay.TurnServerCounter;
+import dev.pinhole.server.RelayCounter;
 
 import static dev.pinhole.punch.relay.server.RelaySimFixture.PASSWORD;
 import static dev.pinhole.punch.relay.server.RelaySimFixture.PASSWORD_2;
@@ -77,7 +77,7 @@ class TurnServerFuzzTest {
             }
             assertTrue(corpus.size() >= 15, "corpus of real datagrams, got " + corpus.size());
             f.listening.receiver(f.server);
-            long relayedBefore = f.count(TurnServerCounter.RELAYED_TO_PEERS);
+            long relayedBefore = f.count(RelayCounter.RELAYED_TO_PEERS);
 
             InetSocketAddress[] senders = {allocationA.mappedAddress(), allocationB.mappedAddress(),
                 new InetSocketAddress("192.0.2.99", 4444), new InetSocketAddress("192.0.2.100", 5555)};
@@ -113,21 +113,21 @@ class TurnServerFuzzTest {
                 }
             }
             f.sim.runFor(SECOND);
-            assertEquals(0, f.count(TurnServerCounter.INTERNAL_ERRORS), "internal errors (seed " + seed + ")");
+            assertEquals(0, f.count(RelayCounter.INTERNAL_ERRORS), "internal errors (seed " + seed + ")");
             assertTrue(malformed(f) > malformedBefore + DATAGRAMS_PER_SEED / 10,
                 "malformed datagrams counted: " + (malformed(f) - malformedBefore) + " (seed " + seed + ")");
             assertTrue(f.server.allocationCount() <= MAX_ALLOCATIONS, "allocations within the cap");
             assertTrue(f.server.relaySocketCount() <= MAX_ALLOCATIONS, "relay sockets within the cap");
             assertTrue(f.server.permissionCount() <= MAX_ALLOCATIONS * MAX_PERMISSIONS, "permissions within the caps");
             assertTrue(f.server.channelCount() <= MAX_ALLOCATIONS * MAX_CHANNELS, "channels within the caps");
-            assertTrue(f.count(TurnServerCounter.DROPPED_NO_PERMISSION) > 0, "strangers at relay sockets dropped");
-            assertTrue(f.count(TurnServerCounter.RELAYED_TO_PEERS) >= relayedBefore, "relay counters never go back");
+            assertTrue(f.count(RelayCounter.DROPPED_NO_PERMISSION) > 0, "strangers at relay sockets dropped");
+            assertTrue(f.count(RelayCounter.RELAYED_TO_PEERS) >= relayedBefore, "relay counters never go back");
         }
     }
 
     private static long malformed(RelaySimFixture f) {
-        return f.count(TurnServerCounter.MALFORMED_NOT_TURN) + f.count(TurnServerCounter.MALFORMED_STUN)
-            + f.count(TurnServerCounter.MALFORMED_CHANNEL_DATA) + f.count(TurnServerCounter.MALFORMED_SEND_INDICATION);
+        return f.count(RelayCounter.MALFORMED_NOT_TURN) + f.count(RelayCounter.MALFORMED_STUN)
+            + f.count(RelayCounter.MALFORMED_CHANNEL_DATA) + f.count(RelayCounter.MALFORMED_SEND_INDICATION);
     }
 
     private static boolean authenticated(byte[] answer) {

@@ -4,7 +4,7 @@ import dev.pinhole.server.relay.RelaySockets;
 import dev.pinhole.server.relay.TurnAuthenticator;
 import dev.pinhole.server.relay.TurnServer;
 import dev.pinhole.server.relay.TurnServerConfig;
-import dev.pinhole.server.relay.TurnServerCounter;
+import dev.pinhole.server.RelayCounter;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -133,10 +133,10 @@ class TurnServerLoopbackTest {
                 assertArrayEquals(toA, atA.bytes(), "datagram " + i + " B to A intact");
                 assertEquals(relayedB, atA.from(), "A sees B's relayed address");
             }
-            long relayed = serverLoop.submit(() -> server.count(TurnServerCounter.RELAYED_TO_PEERS)).get(TIMEOUT_S,
+            long relayed = serverLoop.submit(() -> server.count(RelayCounter.RELAYED_TO_PEERS)).get(TIMEOUT_S,
                 TimeUnit.SECONDS);
             assertEquals(80, relayed, "datagrams the server relayed from clients");
-            assertEquals(0L, serverLoop.submit(() -> server.count(TurnServerCounter.INTERNAL_ERRORS))
+            assertEquals(0L, serverLoop.submit(() -> server.count(RelayCounter.INTERNAL_ERRORS))
                 .get(TIMEOUT_S, TimeUnit.SECONDS), "internal errors");
             CompletableFuture<Void> closedA = a.loop.submit(allocationA::close).thenCompose(f -> f);
             closedA.get(TIMEOUT_S, TimeUnit.SECONDS);

@@ -2,7 +2,7 @@ package dev.pinhole.punch.relay.server;
 
 import dev.pinhole.server.relay.TurnServer;
 import dev.pinhole.server.relay.TurnServerConfig;
-import dev.pinhole.server.relay.TurnServerCounter;
+import dev.pinhole.server.RelayCounter;
 
 import static dev.pinhole.punch.relay.server.RelaySimFixture.MS;
 import static dev.pinhole.punch.relay.server.RelaySimFixture.PASSWORD;
@@ -59,7 +59,7 @@ class TurnServerProtocolSimTest {
                 "401 of " + answerBytes + " bytes exceeds the " + request.length + "-byte request by more than the bound");
             assertEquals(96, answerBytes, "401 size with the default realm and a FINGERPRINT");
             assertEquals(0, f.server.allocationCount(), "nothing stored before authentication");
-            assertEquals(1, f.count(TurnServerCounter.CHALLENGED), "challenges counted");
+            assertEquals(1, f.count(RelayCounter.CHALLENGED), "challenges counted");
         }
     }
 
@@ -79,7 +79,7 @@ class TurnServerProtocolSimTest {
             assertEquals(437, RawTurnClient.code(second, USER, client.realm, PASSWORD), "a new Allocate on the 5-tuple");
             assertTrue(second.hasMessageIntegrity(), "errors to authenticated requests carry MESSAGE-INTEGRITY");
             assertEquals(1, f.server.allocationCount(), "allocations");
-            assertEquals(1, f.count(TurnServerCounter.ALLOCATE_RETRANSMISSIONS), "retransmissions counted");
+            assertEquals(1, f.count(RelayCounter.ALLOCATE_RETRANSMISSIONS), "retransmissions counted");
         }
     }
 
@@ -103,7 +103,7 @@ class TurnServerProtocolSimTest {
             TurnAllocation allocation = node.startAllocation(node.config(USER, "wrong"));
             TurnException e = turnFailure(f.awaitDone(allocation.allocated(), 10 * SECOND));
             assertEquals(TurnError.UNAUTHORIZED, e.error(), "error for a wrong password: " + e.getMessage());
-            assertEquals(1, f.count(TurnServerCounter.REJECTED_CREDENTIALS), "rejections counted");
+            assertEquals(1, f.count(RelayCounter.REJECTED_CREDENTIALS), "rejections counted");
             assertEquals(0, f.server.allocationCount(), "allocations");
         }
     }
@@ -117,9 +117,9 @@ class TurnServerProtocolSimTest {
             TurnAllocation allocation = a.allocate();
             f.sim.runFor(50 * SECOND);
             f.awaitDone(allocation.createPermission(new InetSocketAddress("203.0.113.200", 9)), 10 * SECOND).join();
-            assertTrue(f.count(TurnServerCounter.STALE_NONCES) >= 1, "the server declared the nonce stale");
+            assertTrue(f.count(RelayCounter.STALE_NONCES) >= 1, "the server declared the nonce stale");
             assertTrue(allocation.stats().staleNonceRetries() >= 1, "the client retried with the fresh nonce");
-            assertEquals(1, f.count(TurnServerCounter.PERMISSIONS_INSTALLED), "permission installed after the retry");
+            assertEquals(1, f.count(RelayCounter.PERMISSIONS_INSTALLED), "permission installed after the retry");
         }
     }
 
@@ -142,8 +142,8 @@ class TurnServerProtocolSimTest {
                 "an allocation beyond the server's cap");
             assertEquals(3, f.server.allocationCount(), "allocations");
             assertEquals(3, f.server.relaySocketCount(), "relay sockets");
-            assertEquals(1, f.count(TurnServerCounter.QUOTA_REJECTIONS), "486s");
-            assertEquals(1, f.count(TurnServerCounter.CAPACITY_REJECTIONS), "508s");
+            assertEquals(1, f.count(RelayCounter.QUOTA_REJECTIONS), "486s");
+            assertEquals(1, f.count(RelayCounter.CAPACITY_REJECTIONS), "508s");
         }
     }
 
@@ -158,7 +158,7 @@ class TurnServerProtocolSimTest {
             assertEquals(1, f.server.allocationCount(), "alive just before its lifetime ends");
             f.sim.runFor(10 * SECOND);
             assertEquals(0, f.server.allocationCount(), "swept after its lifetime ended");
-            assertEquals(1, f.count(TurnServerCounter.ALLOCATIONS_EXPIRED), "expiries");
+            assertEquals(1, f.count(RelayCounter.ALLOCATIONS_EXPIRED), "expiries");
             client.challenge();
             StunReader refresh = client.exchange(client.request(StunMessageType.METHOD_REFRESH, client.newId(),
                 w -> { }, USER, PASSWORD));
@@ -189,7 +189,7 @@ class TurnServerProtocolSimTest {
             assertEquals(0, f.server.allocationCount(), "allocations after 20 allocate-and-delete rounds");
             assertEquals(0, f.server.permissionCount(), "permissions left behind");
             assertEquals(1, f.server.relaySocketCount(), "one relay socket served every round");
-            assertEquals(20, f.count(TurnServerCounter.ALLOCATIONS_DELETED), "deletions");
+            assertEquals(20, f.count(RelayCounter.ALLOCATIONS_DELETED), "deletions");
         }
     }
 
@@ -210,12 +210,12 @@ class TurnServerProtocolSimTest {
             assertEquals(TurnAllocation.State.ACTIVE, allocationA.state(), "A after two hours");
             assertEquals(120, b.got.size(), "B heard A every minute for two hours");
             assertEquals(120, a.got.size(), "A heard B every minute for two hours");
-            assertEquals(0, f.count(TurnServerCounter.ALLOCATIONS_EXPIRED), "expiries");
-            assertTrue(f.count(TurnServerCounter.REFRESHES) >= 2 * 12, "refreshes every 8 minutes, got "
-                + f.count(TurnServerCounter.REFRESHES));
+            assertEquals(0, f.count(RelayCounter.ALLOCATIONS_EXPIRED), "expiries");
+            assertTrue(f.count(RelayCounter.REFRESHES) >= 2 * 12, "refreshes every 8 minutes, got "
+                + f.count(RelayCounter.REFRESHES));
             f.awaitDone(allocationA.close(), 5 * SECOND).join();
             assertEquals(1, f.server.allocationCount(), "allocations after A deallocated");
-            assertEquals(1, f.count(TurnServerCounter.ALLOCATIONS_DELETED), "deletions by LIFETIME 0");
+            assertEquals(1, f.count(RelayCounter.ALLOCATIONS_DELETED), "deletions by LIFETIME 0");
         }
     }
 
@@ -235,7 +235,7 @@ class TurnServerProtocolSimTest {
             });
             f.sim.runFor(Duration.ofMinutes(21).toNanos());
             assertEquals(0, f.server.allocationCount(), "idle allocation deleted");
-            assertEquals(1, f.count(TurnServerCounter.ALLOCATIONS_IDLE_EXPIRED), "idle expiries");
+            assertEquals(1, f.count(RelayCounter.ALLOCATIONS_IDLE_EXPIRED), "idle expiries");
             f.sim.runFor(Duration.ofMinutes(10).toNanos());
             assertEquals(1, lost.size(), "the client learned at its next refresh");
             assertEquals(TurnError.ALLOCATION_MISMATCH, lost.get(0).error(), "the loss was a 437");
@@ -251,7 +251,7 @@ class TurnServerProtocolSimTest {
             peer.send(f.buffer(new byte[] {1, 2, 3}), allocation.relayedAddress());
             f.sim.runFor(SECOND);
             assertEquals(0, a.got.size(), "nothing relayed from an unpermitted peer");
-            assertEquals(1, f.count(TurnServerCounter.DROPPED_NO_PERMISSION), "drops for want of a permission");
+            assertEquals(1, f.count(RelayCounter.DROPPED_NO_PERMISSION), "drops for want of a permission");
             f.awaitDone(allocation.createPermission(peer.localAddress()), 5 * SECOND).join();
             peer.send(f.buffer(new byte[] {4, 5, 6}), allocation.relayedAddress());
             f.sim.runFor(SECOND);
@@ -279,7 +279,7 @@ class TurnServerProtocolSimTest {
                 .finish();
             assertNull(client.exchange(RelaySimFixture.bytes(send)), "indications get no answer");
             assertEquals(0, peerGot.size(), "nothing relayed to an unpermitted peer");
-            assertEquals(1, f.count(TurnServerCounter.DROPPED_NO_PERMISSION), "drops for want of a permission");
+            assertEquals(1, f.count(RelayCounter.DROPPED_NO_PERMISSION), "drops for want of a permission");
             StunReader permitted = client.exchange(client.request(StunMessageType.METHOD_CREATE_PERMISSION, client.newId(),
                 w -> w.addXorAddress(StunAttributeType.XOR_PEER_ADDRESS, peer.localAddress()), USER, PASSWORD));
             assertEquals(0, RawTurnClient.code(permitted, USER, client.realm, PASSWORD), "CreatePermission");
@@ -304,7 +304,7 @@ class TurnServerProtocolSimTest {
             assertEquals(TurnError.FORBIDDEN, e.error(), "permission for a loopback peer");
             TurnException own = turnFailure(f.awaitDone(allocation.createPermission(f.server.address()), 5 * SECOND));
             assertEquals(TurnError.FORBIDDEN, own.error(), "permission for the server's own listening address");
-            assertEquals(2, f.count(TurnServerCounter.FORBIDDEN_PEERS), "403s");
+            assertEquals(2, f.count(RelayCounter.FORBIDDEN_PEERS), "403s");
         }
     }
 
@@ -323,7 +323,7 @@ class TurnServerProtocolSimTest {
             }
             f.sim.runFor(SECOND / 2);
             assertEquals(10, peerGot.size(), "a full 10 000-byte bucket passes ten 1000-byte datagrams");
-            assertEquals(40, f.count(TurnServerCounter.DROPPED_ALLOCATION_RATE), "drops beyond the allocation's rate");
+            assertEquals(40, f.count(RelayCounter.DROPPED_ALLOCATION_RATE), "drops beyond the allocation's rate");
             f.sim.runFor(SECOND);
             for (int i = 0; i < 50; i++) {
                 allocation.sendTo(peer.localAddress(), f.buffer(new byte[1000]));
@@ -352,7 +352,7 @@ class TurnServerProtocolSimTest {
             }
             f.sim.runFor(100 * MS);
             assertEquals(5, peerGot.size(), "the server's 5000-byte bucket passes five 1000-byte datagrams in all");
-            assertEquals(5, f.count(TurnServerCounter.DROPPED_SERVER_RATE), "drops beyond the server's rate");
+            assertEquals(5, f.count(RelayCounter.DROPPED_SERVER_RATE), "drops beyond the server's rate");
         }
     }
 }

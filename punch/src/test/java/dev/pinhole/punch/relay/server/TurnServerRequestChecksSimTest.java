@@ -1,7 +1,7 @@
 package dev.pinhole.punch.relay.server;
 
 import dev.pinhole.server.relay.TurnServerConfig;
-import dev.pinhole.server.relay.TurnServerCounter;
+import dev.pinhole.server.RelayCounter;
 
 import static dev.pinhole.punch.relay.server.RelaySimFixture.PASSWORD;
 import static dev.pinhole.punch.relay.server.RelaySimFixture.SECOND;
@@ -96,7 +96,7 @@ class TurnServerRequestChecksSimTest {
                 w -> w.addXorAddress(StunAttributeType.XOR_PEER_ADDRESS, PEER_1)
                     .addXorAddress(StunAttributeType.XOR_PEER_ADDRESS, PEER_2)), "refreshing both in one request");
             assertEquals(2, f.server.permissionCount(), "permissions");
-            assertEquals(2, f.count(TurnServerCounter.CAPACITY_REJECTIONS), "508s");
+            assertEquals(2, f.count(RelayCounter.CAPACITY_REJECTIONS), "508s");
         }
     }
 
@@ -106,11 +106,11 @@ class TurnServerRequestChecksSimTest {
             RawTurnClient client = allocated(f);
             byte[] channelData = {0x40, 0x05, 0, 2, 9, 9};
             assertNull(client.exchange(channelData), "no answer to ChannelData");
-            assertEquals(1, f.count(TurnServerCounter.DROPPED_UNBOUND_CHANNEL), "unbound channel");
+            assertEquals(1, f.count(RelayCounter.DROPPED_UNBOUND_CHANNEL), "unbound channel");
             SimEndpoint stranger = f.sim.internet().addHost("192.0.2.66", RelaySimFixture.LINK).bind(7001);
             stranger.send(f.buffer(channelData), f.server.address());
             f.sim.runFor(SECOND);
-            assertEquals(1, f.count(TurnServerCounter.DROPPED_NO_ALLOCATION), "ChannelData from a 5-tuple without allocation");
+            assertEquals(1, f.count(RelayCounter.DROPPED_NO_ALLOCATION), "ChannelData from a 5-tuple without allocation");
         }
     }
 
@@ -134,7 +134,7 @@ class TurnServerRequestChecksSimTest {
             }
             f.sim.runFor(SECOND / 10);
             assertEquals(50, answers.size(), "a burst of 50 challenges, then none");
-            assertEquals(30, f.count(TurnServerCounter.DROPPED_UNAUTHENTICATED_RATE), "challenges not sent");
+            assertEquals(30, f.count(RelayCounter.DROPPED_UNAUTHENTICATED_RATE), "challenges not sent");
             f.sim.runFor(SECOND);
             senders.get(0).send(f.buffer(allocate), f.server.address());
             f.sim.runFor(SECOND / 10);

@@ -4,7 +4,7 @@ import dev.pinhole.server.relay.RestCredentials;
 import dev.pinhole.server.relay.TurnAuthenticator;
 import dev.pinhole.server.relay.TurnServer;
 import dev.pinhole.server.relay.TurnServerConfig;
-import dev.pinhole.server.relay.TurnServerCounter;
+import dev.pinhole.server.RelayCounter;
 
 import dev.pinhole.punch.stun.Coturn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -70,15 +70,15 @@ class TurnutilsUclientInteropTest {
             } finally {
                 process.destroyForcibly();
             }
-            Map<TurnServerCounter, Long> counters = loop.submit(server::counters).get(TIMEOUT_S, TimeUnit.SECONDS);
+            Map<RelayCounter, Long> counters = loop.submit(server::counters).get(TIMEOUT_S, TimeUnit.SECONDS);
             Matcher lost = LOST.matcher(output);
             assertTrue(lost.find(), "uclient reports its losses; output:\n" + output + "\nserver: " + counters);
             assertEquals("0", lost.group(1), "packets uclient lost; output:\n" + output + "\nserver: " + counters);
             assertEquals(0, process.exitValue(), "uclient exit status; output:\n" + output);
-            assertTrue(counters.get(TurnServerCounter.RELAYED_TO_PEERS) >= 20,
+            assertTrue(counters.get(RelayCounter.RELAYED_TO_PEERS) >= 20,
                 "the server relayed uclient's messages: " + counters);
-            assertTrue(counters.get(TurnServerCounter.ALLOCATIONS_CREATED) >= 2, "allocations: " + counters);
-            assertEquals(0L, counters.get(TurnServerCounter.INTERNAL_ERRORS), "internal errors");
+            assertTrue(counters.get(RelayCounter.ALLOCATIONS_CREATED) >= 2, "allocations: " + counters);
+            assertEquals(0L, counters.get(RelayCounter.INTERNAL_ERRORS), "internal errors");
         }
     }
 }

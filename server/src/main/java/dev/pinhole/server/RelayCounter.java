@@ -1,10 +1,10 @@
-package dev.pinhole.server.relay;
+package dev.pinhole.server;
 
 /**
  * What a {@link TurnServer} counts ({@link TurnServer#count}). Every datagram the server does not
  * act on lands in exactly one of the {@code DROPPED_*} or {@code MALFORMED_*} counters.
  */
-public enum TurnServerCounter {
+public enum RelayCounter {
     // ---- input that is not a TURN message we can use
     /** First byte neither STUN (0–3) nor ChannelData (64–79), RFC 7983 §7. */
     MALFORMED_NOT_TURN,

@@ -1,4 +1,4 @@
-package dev.pinhole.server.rendezvous;
+package dev.pinhole.server;
 
 /**
  * A snapshot of a {@link RendezvousServer}'s counters and table sizes.
