@@ -37,7 +37,7 @@ import java.util.concurrent.CompletableFuture;
  * <p>X and Y must be on the same event loop; X's client must receive X's datagrams. Y needs
  * no receiver (its answers go to X), but it does no harm to have one.
  */
-public final class BindingLifetimeDiscovery {
+final class BindingLifetimeDiscovery {
 
     /**
      * @param firstProbeNs first idle time tried, nanoseconds

@@ -12,7 +12,7 @@ package dev.pinhole.punch.traversal;
  * (hypergeometric: m draws without replacement from R ports of which T are targets), which is close to
  * {@code (1 - T/R)^m} while m is much smaller than R.
  */
-public final class BirthdayOdds {
+final class BirthdayOdds {
     private BirthdayOdds() {
     }
 

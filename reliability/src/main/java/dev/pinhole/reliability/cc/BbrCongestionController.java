@@ -44,7 +44,7 @@ import dev.pinhole.reliability.recovery.SentPacket;
  * <p>Time is {@code nowNs} from the caller; bandwidth is bytes per second. Nothing is allocated per
  * packet; not thread-safe.
  */
-public final class BbrCongestionController implements CongestionController {
+final class BbrCongestionController implements CongestionController {
 
     /** The BBR states of §4.3. */
     public enum State { STARTUP, DRAIN, PROBE_BW, PROBE_RTT }

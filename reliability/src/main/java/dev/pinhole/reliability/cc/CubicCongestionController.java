@@ -30,7 +30,7 @@ package dev.pinhole.reliability.cc;
  * events (§4.9, optional): QUIC never retransmits the same packet number, and the loss detector does
  * not report spurious losses.
  */
-public final class CubicCongestionController extends LossBasedCongestionController {
+final class CubicCongestionController extends LossBasedCongestionController {
 
     /** RFC 9438 §4.1.1 and §5.1: C = 0.4, in segments per second cubed. */
     static final double C = 0.4;

@@ -16,7 +16,7 @@ package dev.pinhole.reliability.cc;
  *       minimum (§7.6, §B.8).
  * </ul>
  */
-public final class NewRenoCongestionController extends LossBasedCongestionController {
+final class NewRenoCongestionController extends LossBasedCongestionController {
 
     /** RFC 9002 §7.3.2 and §B.2: kLossReductionFactor = 0.5, as the fraction 1/2 ... */
     static final long LOSS_REDUCTION_FACTOR_NUMERATOR = 1;

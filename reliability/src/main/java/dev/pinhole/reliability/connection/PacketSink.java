@@ -9,7 +9,7 @@ import java.net.InetSocketAddress;
  * Where a sans-IO {@link Connection} puts the datagrams it wants sent: the only output channel it
  * has. A {@link DatagramEndpoint} is one ({@link #of}); tests may interpose their own.
  */
-public interface PacketSink {
+interface PacketSink {
     /** The allocator datagrams are taken from. */
     ByteBufAllocator allocator();
 

@@ -5,7 +5,7 @@ package dev.pinhole.reliability.connection;
  * same. An application's abort code travels in the RESET frame; the CONNECTION_CLOSE that follows it
  * carries {@link #APPLICATION_ABORT}.
  */
-public final class TransportErrors {
+final class TransportErrors {
     /** RFC 9000 §20.1 NO_ERROR: graceful close. */
     public static final long NO_ERROR = 0x0;
     /** RFC 9000 §20.1 INTERNAL_ERROR. */

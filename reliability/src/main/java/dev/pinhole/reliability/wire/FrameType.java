@@ -5,7 +5,7 @@ package dev.pinhole.reliability.wire;
  * also the one-byte varint of RFC 9000 §12.4). The codes follow RFC 9000 §19 where Pinhole has the
  * same frame; the handshake frames 0x30..0x32 are Pinhole's own.
  */
-public final class FrameType {
+final class FrameType {
     /** RFC 9000 §19.1: one zero byte, no content; not ack-eliciting. */
     public static final int PADDING = 0x00;
     /** RFC 9000 §19.2: no content; ack-eliciting, used for keep-alive and probes. */

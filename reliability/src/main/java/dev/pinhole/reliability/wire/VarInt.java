@@ -20,7 +20,7 @@ import io.netty.buffer.ByteBuf;
  * Writers always choose the shortest encoding; readers accept any (RFC 9000 §16 allows non-minimal
  * encodings except for frame types, which Pinhole encodes as a single plain byte).
  */
-public final class VarInt {
+final class VarInt {
     /** The largest encodable value, 2^62 - 1 (RFC 9000 §16). */
     public static final long MAX_VALUE = (1L << 62) - 1;
     /** The longest encoding in bytes. */
