@@ -1,7 +1,7 @@
 package dev.pinhole.punch.relay;
 
 import dev.pinhole.protocol.turn.ChannelData;
-import dev.pinhole.protocol.turn.SendIndication;
+import dev.pinhole.protocol.turn.TurnIndication;
 import dev.pinhole.protocol.turn.TurnError;
 
 import dev.pinhole.core.net.DatagramEndpoint;
@@ -270,7 +270,7 @@ public final class TurnAllocation {
                 droppedLimit++;
                 return false;
             }
-            int limit = p.channelLease.granted ? ChannelData.MAX_DATA_LENGTH : SendIndication.maxDataLength(p.ip.length);
+            int limit = p.channelLease.granted ? ChannelData.MAX_DATA_LENGTH : TurnIndication.maxDataLength(p.ip.length);
             if (data.readableBytes() > limit) {
                 droppedOversize++;
                 return false;
@@ -877,7 +877,7 @@ public final class TurnAllocation {
     private boolean sendIndication(Peer peer, ByteBuf data) {
         ByteBuf out;
         try {
-            out = SendIndication.encode(endpoint.allocator(), indicationIdHigh, indicationIdLow++, peer.ip,
+            out = TurnIndication.encode(endpoint.allocator(), indicationIdHigh, indicationIdLow++, peer.ip,
                 peer.address.getPort(), data);
         } finally {
             data.release();

@@ -6,6 +6,7 @@ import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.DatagramReceiver;
 import dev.pinhole.core.time.TimerService;
 import dev.pinhole.protocol.turn.ChannelData;
+import dev.pinhole.protocol.turn.TurnIndication;
 import dev.pinhole.protocol.stun.StunAttributeType;
 import dev.pinhole.protocol.stun.StunClass;
 import dev.pinhole.protocol.stun.StunHeader;
@@ -131,7 +132,6 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     /** Initial capacity of a response buffer: every response of this server fits. */
     private static final int RESPONSE_CAPACITY = 256;
     private static final int ALLOCATE_SUCCESS = StunMessageType.of(StunMessageType.METHOD_ALLOCATE, StunClass.SUCCESS_RESPONSE);
-    private static final int DATA_INDICATION = StunMessageType.of(StunMessageType.METHOD_DATA, StunClass.INDICATION);
 
     private final DatagramEndpoint listening;
     private final RelaySockets relaySockets;
@@ -825,30 +825,8 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
      * MESSAGE-INTEGRITY (indications are not authenticated, §11.1) and no FINGERPRINT.
      */
     private ByteBuf dataIndication(byte[] peerIp, int peerPort, ByteBuf data, int length) {
-        int total = StunHeader.HEADER_LENGTH + StunHeader.ATTRIBUTE_HEADER_LENGTH + 4 + peerIp.length
-            + StunHeader.ATTRIBUTE_HEADER_LENGTH + StunHeader.padded(length);
-        long idHigh = indicationIdHigh;
-        int idLow = indicationIdLow++;
-        ByteBuf out = listening.allocator().buffer(total);
-        out.writeShort(DATA_INDICATION);
-        out.writeShort(total - StunHeader.HEADER_LENGTH);
-        out.writeInt(StunHeader.MAGIC_COOKIE);
-        out.writeLong(idHigh);
-        out.writeInt(idLow);
-        out.writeShort(StunAttributeType.XOR_PEER_ADDRESS);
-        out.writeShort(4 + peerIp.length);
-        out.writeByte(0);
-        out.writeByte(peerIp.length == 4 ? StunAttributeType.FAMILY_IPV4 : StunAttributeType.FAMILY_IPV6);
-        out.writeShort(peerPort ^ (StunHeader.MAGIC_COOKIE >>> 16));
-        // RFC 8489 §14.2: the address XOR the magic cookie and, for IPv6, the transaction id after it.
-        for (int i = 0; i < peerIp.length; i++) {
-            out.writeByte(peerIp[i] ^ out.getByte(StunHeader.MAGIC_COOKIE_OFFSET + i));
-        }
-        out.writeShort(StunAttributeType.DATA);
-        out.writeShort(length);
-        out.writeBytes(data, data.readerIndex(), length);
-        out.writeZero(StunHeader.padded(length) - length);
-        return out;
+        return TurnIndication.encode(listening.allocator(), TurnIndication.DATA_MESSAGE_TYPE, indicationIdHigh,
+            indicationIdLow++, peerIp, peerPort, data, data.readerIndex(), length);
     }
 
     /** The allocation's bucket, then the server's; counts the drop when either is empty. */

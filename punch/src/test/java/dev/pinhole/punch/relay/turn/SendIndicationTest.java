@@ -1,6 +1,6 @@
 package dev.pinhole.punch.relay.turn;
 
-import dev.pinhole.protocol.turn.SendIndication;
+import dev.pinhole.protocol.turn.TurnIndication;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -39,17 +39,17 @@ class SendIndicationTest {
             long high = random.nextLong();
             int low = random.nextInt();
 
-            ByteBuf ours = SendIndication.encode(UnpooledByteBufAllocator.DEFAULT, high, low,
+            ByteBuf ours = TurnIndication.encode(UnpooledByteBufAllocator.DEFAULT, high, low,
                 peer.getAddress().getAddress(), peer.getPort(), Unpooled.wrappedBuffer(data));
             ByteBuf reference = Unpooled.buffer();
-            writer.begin(reference, SendIndication.MESSAGE_TYPE, high, low)
+            writer.begin(reference, TurnIndication.MESSAGE_TYPE, high, low)
                 .addXorAddress(StunAttributeType.XOR_PEER_ADDRESS, peer)
                 .addBytes(StunAttributeType.DATA, data)
                 .finish();
 
             assertArrayEquals(ByteBufUtil.getBytes(reference), ByteBufUtil.getBytes(ours),
                 "Send indication to " + peer + " with " + data.length + " bytes (seed " + SEED + ", case " + i + ")");
-            assertEquals(SendIndication.encodedLength(peer.getAddress().getAddress().length, data.length),
+            assertEquals(TurnIndication.encodedLength(peer.getAddress().getAddress().length, data.length),
                 ours.readableBytes(), "encodedLength");
             ours.release();
         }
@@ -58,7 +58,7 @@ class SendIndicationTest {
     @Test
     void theReaderSeesASendIndicationWithPeerAndData() throws Exception {
         InetSocketAddress peer = new InetSocketAddress(InetAddress.getByName("198.51.100.3"), 40_000);
-        ByteBuf message = SendIndication.encode(UnpooledByteBufAllocator.DEFAULT, 1, 2, peer.getAddress().getAddress(),
+        ByteBuf message = TurnIndication.encode(UnpooledByteBufAllocator.DEFAULT, 1, 2, peer.getAddress().getAddress(),
             peer.getPort(), Unpooled.wrappedBuffer(new byte[] {1, 2, 3}));
 
         StunReader reader = new StunReader();
@@ -68,15 +68,15 @@ class SendIndicationTest {
         assertEquals(peer, reader.findAddress(StunAttributeType.XOR_PEER_ADDRESS), "XOR-PEER-ADDRESS");
         assertArrayEquals(new byte[] {1, 2, 3}, ByteBufUtil.getBytes(reader.attributeValue(
             reader.findAttribute(StunAttributeType.DATA))), "DATA");
-        assertEquals(SendIndication.IPV4_OVERHEAD + 4, message.readableBytes(), "36 bytes of overhead, 3 + 1 padding");
+        assertEquals(TurnIndication.IPV4_OVERHEAD + 4, message.readableBytes(), "36 bytes of overhead, 3 + 1 padding");
         message.release();
     }
 
     @Test
     void theLargestDataStillFitsTheMessageLengthField() {
         for (int ipLength : new int[] {4, 16}) {
-            int max = SendIndication.maxDataLength(ipLength);
-            int total = SendIndication.encodedLength(ipLength, max);
+            int max = TurnIndication.maxDataLength(ipLength);
+            int total = TurnIndication.encodedLength(ipLength, max);
             assertTrue(total - StunHeader.HEADER_LENGTH <= StunHeader.MAX_MESSAGE_LENGTH_FIELD,
                 "with a " + ipLength + "-byte address, " + max + " bytes of data make a " + total + "-byte message");
         }
