@@ -1,9 +1,4 @@
-package dev.pinhole.punch.rendezvous;
-
-import dev.pinhole.protocol.rendezvous.NatProfiles;
-import dev.pinhole.protocol.rendezvous.PeerNames;
-import dev.pinhole.protocol.rendezvous.RendezvousAttributes;
-import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
+package dev.pinhole.protocol.rendezvous;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,6 +1,4 @@
-package dev.pinhole.punch.traversal;
-
-import dev.pinhole.protocol.ice.Credentials;
+package dev.pinhole.protocol.ice;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

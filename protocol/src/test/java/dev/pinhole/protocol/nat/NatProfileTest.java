@@ -1,26 +1,21 @@
-package dev.pinhole.punch.traversal;
-
-import dev.pinhole.protocol.nat.NatProfile;
+package dev.pinhole.protocol.nat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.protocol.nat.Hairpinning;
-import dev.pinhole.protocol.nat.NatBehavior;
-import dev.pinhole.protocol.nat.NatFiltering;
-import dev.pinhole.protocol.nat.NatMapping;
 import dev.pinhole.protocol.nat.NatProfile.Filtering;
 import dev.pinhole.protocol.nat.NatProfile.Mapping;
 import dev.pinhole.protocol.nat.NatProfile.PortAllocation;
+import dev.pinhole.sim.SimFixture;
 import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
 
 class NatProfileTest {
-    private static final InetSocketAddress SERVER = SimWorld.address("198.51.100.1", 3478);
-    private static final InetSocketAddress LOCAL = SimWorld.address("10.0.0.2", 4000);
-    private static final InetSocketAddress MAPPED = SimWorld.address("203.0.113.1", 4000);
+    private static final InetSocketAddress SERVER = SimFixture.address("198.51.100.1", 3478);
+    private static final InetSocketAddress LOCAL = SimFixture.address("10.0.0.2", 4000);
+    private static final InetSocketAddress MAPPED = SimFixture.address("203.0.113.1", 4000);
 
     @Test
     void onlyEndpointDependentSequentialMappingWithAStepIsPredictable() {

@@ -1,4 +1,4 @@
-package dev.pinhole.punch.stun;
+package dev.pinhole.protocol.stun;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;

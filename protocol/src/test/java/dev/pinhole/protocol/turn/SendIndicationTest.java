@@ -1,6 +1,4 @@
-package dev.pinhole.punch.relay.turn;
-
-import dev.pinhole.protocol.turn.SendIndication;
+package dev.pinhole.protocol.turn;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,14 +1,4 @@
-package dev.pinhole.punch.stun;
-
-import dev.pinhole.protocol.stun.StunAttributeType;
-import dev.pinhole.protocol.stun.StunHeader;
-import dev.pinhole.protocol.stun.StunKey;
-import dev.pinhole.protocol.stun.StunMessageType;
-import dev.pinhole.protocol.stun.StunParseException;
-import dev.pinhole.protocol.stun.StunParseResult;
-import dev.pinhole.protocol.stun.StunReader;
-import dev.pinhole.protocol.stun.StunWriter;
-import dev.pinhole.protocol.stun.TransactionId;
+package dev.pinhole.protocol.stun;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
