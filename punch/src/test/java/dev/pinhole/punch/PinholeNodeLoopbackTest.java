@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.punch.PeerNotFoundException;
-import dev.pinhole.punch.RendezvousAuthenticationException;
 import dev.pinhole.server.rendezvous.RendezvousServer;
 import dev.pinhole.server.rendezvous.RendezvousServerConfig;
 import dev.pinhole.reliability.ConnectionException;

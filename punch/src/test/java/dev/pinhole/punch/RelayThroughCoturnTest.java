@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.FirewalledEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
+import dev.pinhole.punch.interop.Coturn;
 import dev.pinhole.server.rendezvous.RendezvousServer;
 import dev.pinhole.server.rendezvous.RendezvousServerConfig;
-import dev.pinhole.punch.stun.Coturn;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,4 +1,4 @@
-package dev.pinhole.punch.relay.server;
+package dev.pinhole.punch.interop;
 
 import dev.pinhole.server.relay.RestCredentials;
 import dev.pinhole.server.relay.TurnAuthenticator;
@@ -6,7 +6,6 @@ import dev.pinhole.server.relay.TurnServer;
 import dev.pinhole.server.relay.TurnServerConfig;
 import dev.pinhole.server.relay.TurnServerCounter;
 
-import dev.pinhole.punch.stun.Coturn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

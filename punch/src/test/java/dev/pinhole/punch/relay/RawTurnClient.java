@@ -1,4 +1,4 @@
-package dev.pinhole.punch.relay.server;
+package dev.pinhole.punch.relay;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

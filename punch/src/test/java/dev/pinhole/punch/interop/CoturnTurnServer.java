@@ -1,8 +1,7 @@
-package dev.pinhole.punch.relay.turn;
+package dev.pinhole.punch.interop;
 
 import dev.pinhole.punch.relay.TurnConfig;
 
-import dev.pinhole.punch.stun.Coturn;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 

@@ -1,11 +1,8 @@
-package dev.pinhole.punch.relay.server;
+package dev.pinhole.punch.relay;
 
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.protocol.stun.StunClient;
 import dev.pinhole.punch.PunchSim;
-import dev.pinhole.punch.relay.TurnAllocation;
-import dev.pinhole.punch.relay.TurnClient;
-import dev.pinhole.punch.relay.TurnConfig;
 import dev.pinhole.server.relay.TurnAuthenticator;
 import dev.pinhole.server.relay.TurnServer;
 import dev.pinhole.server.relay.TurnServerConfig;

@@ -1,11 +1,8 @@
-package dev.pinhole.punch.relay.turn;
+package dev.pinhole.punch.relay;
 
 import dev.pinhole.core.net.DatagramDemultiplexer;
 import dev.pinhole.protocol.stun.StunClient;
 import dev.pinhole.punch.PunchSim;
-import dev.pinhole.punch.relay.TurnAllocation;
-import dev.pinhole.punch.relay.TurnClient;
-import dev.pinhole.punch.relay.TurnConfig;
 import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.sim.SimHost;

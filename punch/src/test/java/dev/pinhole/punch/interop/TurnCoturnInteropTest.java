@@ -1,4 +1,4 @@
-package dev.pinhole.punch.relay.turn;
+package dev.pinhole.punch.interop;
 
 import dev.pinhole.protocol.turn.ChannelData;
 import dev.pinhole.protocol.turn.TurnCredentials;
@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.punch.relay.turn.RealNode.Got;
+import dev.pinhole.punch.interop.RealNode.Got;
 import dev.pinhole.protocol.stun.BindingOutcome;
 import dev.pinhole.server.stun.StunBindingServer;
 import dev.pinhole.protocol.stun.StunClient;

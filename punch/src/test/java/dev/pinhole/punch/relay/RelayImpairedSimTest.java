@@ -1,10 +1,10 @@
-package dev.pinhole.punch.relay.server;
+package dev.pinhole.punch.relay;
 
 import dev.pinhole.server.relay.TurnServerConfig;
 import dev.pinhole.server.relay.TurnServerCounter;
 
-import static dev.pinhole.punch.relay.server.RelaySimFixture.MS;
-import static dev.pinhole.punch.relay.server.RelaySimFixture.SECOND;
+import static dev.pinhole.punch.relay.RelaySimFixture.MS;
+import static dev.pinhole.punch.relay.RelaySimFixture.SECOND;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -12,9 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.sim.NatConfig;
-import dev.pinhole.punch.relay.server.RelaySimFixture.Got;
-import dev.pinhole.punch.relay.server.RelaySimFixture.Node;
-import dev.pinhole.punch.relay.TurnAllocation;
+import dev.pinhole.punch.relay.RelaySimFixture.Got;
+import dev.pinhole.punch.relay.RelaySimFixture.Node;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.HashMap;

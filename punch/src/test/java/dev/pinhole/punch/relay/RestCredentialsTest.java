@@ -1,15 +1,14 @@
-package dev.pinhole.punch.relay.server;
+package dev.pinhole.punch.relay;
 
 import dev.pinhole.server.relay.RestCredentials;
 import dev.pinhole.server.relay.TurnServerConfig;
 
-import static dev.pinhole.punch.relay.server.RelaySimFixture.SECOND;
+import static dev.pinhole.punch.relay.RelaySimFixture.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.pinhole.sim.NatConfig;
-import dev.pinhole.punch.relay.server.RelaySimFixture.Node;
-import dev.pinhole.punch.relay.TurnAllocation;
+import dev.pinhole.punch.relay.RelaySimFixture.Node;
 import dev.pinhole.protocol.turn.TurnCredentials;
 import dev.pinhole.protocol.turn.TurnError;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.pinhole.punch.relay.turn;
+package dev.pinhole.punch.interop;
 
 import dev.pinhole.punch.relay.TurnAllocation;
 import dev.pinhole.punch.relay.TurnClient;

@@ -1,9 +1,6 @@
-package dev.pinhole.punch.relay.turn;
+package dev.pinhole.punch.relay;
 
-import dev.pinhole.punch.relay.RelayedEndpoint;
-import dev.pinhole.punch.relay.TurnAllocation;
-
-import static dev.pinhole.punch.relay.turn.TurnSimFixture.SECOND;
+import static dev.pinhole.punch.relay.TurnSimFixture.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -12,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.SimEndpoint;
-import dev.pinhole.punch.relay.turn.TurnSimFixture.Got;
+import dev.pinhole.punch.relay.TurnSimFixture.Got;
 import dev.pinhole.protocol.stun.BindingOutcome;
 import dev.pinhole.server.stun.StunBindingServer;
 import dev.pinhole.protocol.stun.StunClient;

@@ -1,4 +1,4 @@
-package dev.pinhole.punch.stun;
+package dev.pinhole.punch.interop;
 
 import dev.pinhole.protocol.stun.StunMessageType;
 import dev.pinhole.protocol.stun.StunParseResult;

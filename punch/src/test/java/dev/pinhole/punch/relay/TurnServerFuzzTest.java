@@ -1,23 +1,22 @@
-package dev.pinhole.punch.relay.server;
+package dev.pinhole.punch.relay;
 
 import dev.pinhole.server.relay.TurnAuthenticator;
 import dev.pinhole.server.relay.TurnServer;
 import dev.pinhole.server.relay.TurnServerConfig;
 import dev.pinhole.server.relay.TurnServerCounter;
 
-import static dev.pinhole.punch.relay.server.RelaySimFixture.PASSWORD;
-import static dev.pinhole.punch.relay.server.RelaySimFixture.PASSWORD_2;
-import static dev.pinhole.punch.relay.server.RelaySimFixture.SECOND;
-import static dev.pinhole.punch.relay.server.RelaySimFixture.USER;
-import static dev.pinhole.punch.relay.server.RelaySimFixture.USER_2;
+import static dev.pinhole.punch.relay.RelaySimFixture.PASSWORD;
+import static dev.pinhole.punch.relay.RelaySimFixture.PASSWORD_2;
+import static dev.pinhole.punch.relay.RelaySimFixture.SECOND;
+import static dev.pinhole.punch.relay.RelaySimFixture.USER;
+import static dev.pinhole.punch.relay.RelaySimFixture.USER_2;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.RecordingEndpoint;
 import dev.pinhole.sim.SimEndpoint;
-import dev.pinhole.punch.relay.server.RelaySimFixture.Node;
-import dev.pinhole.punch.relay.TurnAllocation;
+import dev.pinhole.punch.relay.RelaySimFixture.Node;
 import dev.pinhole.protocol.stun.StunAttributeType;
 import dev.pinhole.protocol.stun.StunReader;
 import io.netty.buffer.ByteBuf;

@@ -1,4 +1,4 @@
-package dev.pinhole.punch.stun;
+package dev.pinhole.punch.interop;
 
 import dev.pinhole.server.stun.StunBindingServer;
 

@@ -1,18 +1,13 @@
-package dev.pinhole.punch.relay.turn;
+package dev.pinhole.punch.relay;
 
 import dev.pinhole.protocol.turn.ChannelData;
 import dev.pinhole.protocol.turn.TurnCredentials;
 import dev.pinhole.protocol.turn.TurnError;
-import dev.pinhole.punch.relay.TurnAllocation;
-import dev.pinhole.punch.relay.TurnConfig;
-import dev.pinhole.punch.relay.TurnException;
-import dev.pinhole.punch.relay.TurnListener;
-import dev.pinhole.punch.relay.TurnStats;
 
-import static dev.pinhole.punch.relay.turn.TurnSimFixture.MS;
-import static dev.pinhole.punch.relay.turn.TurnSimFixture.ONE_WAY_NS;
-import static dev.pinhole.punch.relay.turn.TurnSimFixture.RTT_NS;
-import static dev.pinhole.punch.relay.turn.TurnSimFixture.SECOND;
+import static dev.pinhole.punch.relay.TurnSimFixture.MS;
+import static dev.pinhole.punch.relay.TurnSimFixture.ONE_WAY_NS;
+import static dev.pinhole.punch.relay.TurnSimFixture.RTT_NS;
+import static dev.pinhole.punch.relay.TurnSimFixture.SECOND;
 import static dev.pinhole.punch.PunchSim.turnFailure;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,9 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.punch.relay.turn.ScriptedTurnServer.Received;
-import dev.pinhole.punch.relay.turn.ScriptedTurnServer.Reply;
-import dev.pinhole.punch.relay.turn.TurnSimFixture.Got;
+import dev.pinhole.punch.relay.ScriptedTurnServer.Received;
+import dev.pinhole.punch.relay.ScriptedTurnServer.Reply;
+import dev.pinhole.punch.relay.TurnSimFixture.Got;
 import dev.pinhole.protocol.stun.StunAttributeType;
 import dev.pinhole.protocol.stun.StunClass;
 import dev.pinhole.protocol.stun.StunKey;

@@ -1,15 +1,13 @@
-package dev.pinhole.punch.relay.turn;
+package dev.pinhole.punch.relay;
 
 import dev.pinhole.protocol.turn.ChannelData;
-import dev.pinhole.punch.relay.TurnAllocation;
-import dev.pinhole.punch.relay.TurnStats;
 
-import static dev.pinhole.punch.relay.turn.TurnSimFixture.SECOND;
+import static dev.pinhole.punch.relay.TurnSimFixture.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.PacketKind;
-import dev.pinhole.punch.relay.turn.TurnSimFixture.Got;
+import dev.pinhole.punch.relay.TurnSimFixture.Got;
 import dev.pinhole.protocol.stun.StunParseResult;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;

@@ -1,9 +1,9 @@
-package dev.pinhole.punch.relay.server;
+package dev.pinhole.punch.relay;
 
 import dev.pinhole.server.relay.TurnServerConfig;
 import dev.pinhole.server.relay.TurnServerCounter;
 
-import static dev.pinhole.punch.relay.server.RelaySimFixture.SECOND;
+import static dev.pinhole.punch.relay.RelaySimFixture.SECOND;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -11,9 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.sim.NatConfig;
-import dev.pinhole.punch.relay.server.RelaySimFixture.Got;
-import dev.pinhole.punch.relay.server.RelaySimFixture.Node;
-import dev.pinhole.punch.relay.TurnAllocation;
+import dev.pinhole.punch.relay.RelaySimFixture.Got;
+import dev.pinhole.punch.relay.RelaySimFixture.Node;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,15 +1,15 @@
-package dev.pinhole.punch.relay.server;
+package dev.pinhole.punch.relay;
 
 import dev.pinhole.server.relay.TurnServer;
 import dev.pinhole.server.relay.TurnServerConfig;
 import dev.pinhole.server.relay.TurnServerCounter;
 
-import static dev.pinhole.punch.relay.server.RelaySimFixture.MS;
-import static dev.pinhole.punch.relay.server.RelaySimFixture.PASSWORD;
-import static dev.pinhole.punch.relay.server.RelaySimFixture.PASSWORD_2;
-import static dev.pinhole.punch.relay.server.RelaySimFixture.SECOND;
-import static dev.pinhole.punch.relay.server.RelaySimFixture.USER;
-import static dev.pinhole.punch.relay.server.RelaySimFixture.USER_2;
+import static dev.pinhole.punch.relay.RelaySimFixture.MS;
+import static dev.pinhole.punch.relay.RelaySimFixture.PASSWORD;
+import static dev.pinhole.punch.relay.RelaySimFixture.PASSWORD_2;
+import static dev.pinhole.punch.relay.RelaySimFixture.SECOND;
+import static dev.pinhole.punch.relay.RelaySimFixture.USER;
+import static dev.pinhole.punch.relay.RelaySimFixture.USER_2;
 import static dev.pinhole.punch.PunchSim.turnFailure;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,11 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.SimEndpoint;
-import dev.pinhole.punch.relay.server.RelaySimFixture.Node;
-import dev.pinhole.punch.relay.TurnAllocation;
+import dev.pinhole.punch.relay.RelaySimFixture.Node;
 import dev.pinhole.protocol.turn.TurnError;
-import dev.pinhole.punch.relay.TurnException;
-import dev.pinhole.punch.relay.TurnListener;
 import dev.pinhole.protocol.stun.StunAttributeType;
 import dev.pinhole.protocol.stun.StunMessageType;
 import dev.pinhole.protocol.stun.StunReader;

@@ -1,11 +1,11 @@
-package dev.pinhole.punch.relay.server;
+package dev.pinhole.punch.relay;
 
 import dev.pinhole.server.relay.TurnServerConfig;
 import dev.pinhole.server.relay.TurnServerCounter;
 
-import static dev.pinhole.punch.relay.server.RelaySimFixture.PASSWORD;
-import static dev.pinhole.punch.relay.server.RelaySimFixture.SECOND;
-import static dev.pinhole.punch.relay.server.RelaySimFixture.USER;
+import static dev.pinhole.punch.relay.RelaySimFixture.PASSWORD;
+import static dev.pinhole.punch.relay.RelaySimFixture.SECOND;
+import static dev.pinhole.punch.relay.RelaySimFixture.USER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;

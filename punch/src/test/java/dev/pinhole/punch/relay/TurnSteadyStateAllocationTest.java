@@ -1,9 +1,8 @@
-package dev.pinhole.punch.relay.turn;
+package dev.pinhole.punch.relay;
 
 import dev.pinhole.protocol.turn.ChannelData;
-import dev.pinhole.punch.relay.TurnAllocation;
 
-import static dev.pinhole.punch.relay.turn.TurnSimFixture.SECOND;
+import static dev.pinhole.punch.relay.TurnSimFixture.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.netty.buffer.ByteBuf;

@@ -1,4 +1,4 @@
-package dev.pinhole.punch.relay.server;
+package dev.pinhole.punch.relay;
 
 import dev.pinhole.server.relay.RelaySockets;
 import dev.pinhole.server.relay.TurnAuthenticator;
@@ -12,9 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import dev.pinhole.core.net.DatagramDemultiplexer;
 import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.punch.relay.TurnAllocation;
-import dev.pinhole.punch.relay.TurnClient;
-import dev.pinhole.punch.relay.TurnConfig;
 import dev.pinhole.protocol.stun.StunClient;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

@@ -1,4 +1,4 @@
-package dev.pinhole.punch.relay.turn;
+package dev.pinhole.punch.relay;
 
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.protocol.stun.StunAttributeType;
