@@ -7,30 +7,132 @@ import dev.pinhole.core.net.DatagramDemultiplexer;
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.protocol.stun.StunClient;
 import dev.pinhole.protocol.stun.StunTransactionConfig;
+import dev.pinhole.punch.relay.ScriptedTurnServer;
+import dev.pinhole.punch.relay.TurnAllocation;
 import dev.pinhole.punch.relay.TurnClient;
+import dev.pinhole.punch.relay.TurnConfig;
 import dev.pinhole.punch.relay.TurnException;
-import dev.pinhole.sim.TrackedEndpoint;
 import dev.pinhole.punch.traversal.ProbeSockets;
+import dev.pinhole.server.relay.TurnAuthenticator;
+import dev.pinhole.server.relay.TurnServer;
+import dev.pinhole.server.relay.TurnServerConfig;
+import dev.pinhole.server.relay.TurnServerCounter;
 import dev.pinhole.sim.CountingAllocator;
+import dev.pinhole.sim.LinkConfig;
+import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.sim.SimFixture;
 import dev.pinhole.sim.SimHost;
+import dev.pinhole.sim.TrackedEndpoint;
+import io.netty.buffer.ByteBuf;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Function;
 
 /**
  * The punch tests' layer on {@link SimFixture}: the parts of a simulated world that need the peer
- * library (TURN clients, probe sockets, endpoints whose buffers are counted apart from the simulator's).
- * Each test package's world extends it with its servers and peers, closing them before
- * {@code super.close()}.
+ * library (TURN clients, probe sockets, endpoints whose buffers are counted apart from the simulator's),
+ * and the two TURN worlds:
+ * <ul>
+ *   <li>{@link #withTurnServer}: a {@link TurnServer} at 198.51.100.1:3478 (relay sockets on ephemeral
+ *       ports of the same host) and {@link TurnNode}s, behind NATs or not, each with the real
+ *       {@link TurnClient};</li>
+ *   <li>{@link #withScriptedTurnServer}: a {@link ScriptedTurnServer} at 198.51.100.1, one TURN
+ *       {@link #node} at 192.0.2.10:5000 and a plain {@link #peer} at 203.0.113.7:6000.</li>
+ * </ul>
+ * Every link of a TURN world has a fixed 10 ms delay ({@link #ONE_WAY_NS} host to host), so every
+ * exchange takes virtual time. {@link #close()} closes the TURN nodes and the TURN server, then checks as
+ * {@link SimFixture} does. The other test packages' worlds extend it with their servers and peers,
+ * closing them before {@code super.close()}.
  */
 public class PunchSim extends SimFixture {
+    /** The links of a TURN world: a fixed 10 ms delay. */
+    public static final LinkConfig LINK = LinkConfig.builder().delay(10 * MS).build();
+    /** Host to host in a TURN world: the sender's uplink and the receiver's downlink, 10 ms each. */
+    public static final long ONE_WAY_NS = 20 * MS;
+    public static final long RTT_NS = 2 * ONE_WAY_NS;
+    /** The {@link #withTurnServer} world's users. */
+    public static final String USER = "alice";
+    public static final String PASSWORD = "correct horse";
+    public static final String USER_2 = "bob";
+    public static final String PASSWORD_2 = "battery staple";
+
     /** What protocol code allocates through {@link #tracked} endpoints; {@link #close()} requires it all released. */
     public final CountingAllocator protocolAllocator = countedAllocator();
+    /** Every {@link TurnNode} made, closed by {@link #close()}. */
+    public final List<TurnNode> turnNodes = new ArrayList<>();
+
+    /** The TURN server's host, in either TURN world. */
+    public SimHost serverHost;
+    /** The {@link #withTurnServer} world's server and its listening socket. */
+    public TurnServer turnServer;
+    public SimEndpoint listening;
+    private int nextNat = 1;
+
+    /** The {@link #withScriptedTurnServer} world's server, its TURN node's socket and parts, and its plain peer. */
+    public ScriptedTurnServer scriptedServer;
+    public SimEndpoint node;
+    public DatagramDemultiplexer demux;
+    public StunClient stun;
+    public TurnClient turn;
+    public SimEndpoint peer;
+    /** What the scripted world's peer received. */
+    public final List<Text> peerGot = new ArrayList<>();
+    /** What the scripted world's node received on allocations made with {@link #allocate(TurnConfig)}. */
+    public final List<Text> nodeGot = new ArrayList<>();
 
     public PunchSim(long seed) {
         super(seed);
+    }
+
+    /** A datagram a {@link TurnNode} received: its bytes and its sender. */
+    public record Got(byte[] bytes, InetSocketAddress from) {
+    }
+
+    /** A datagram the scripted world's peer or node received: its text and its sender. */
+    public record Text(String text, InetSocketAddress from) {
+    }
+
+    /** A world with a {@link TurnServer} of {@code config} that knows {@link #USER} and {@link #USER_2}. */
+    public static PunchSim withTurnServer(long seed, TurnServerConfig config) {
+        return withTurnServer(seed, config, TurnAuthenticator.staticUsers(Map.of(USER, PASSWORD, USER_2, PASSWORD_2)));
+    }
+
+    public static PunchSim withTurnServer(long seed, TurnServerConfig config, TurnAuthenticator authenticator) {
+        return withTurnServer(seed, config, authenticator, endpoint -> endpoint);
+    }
+
+    /** {@code wrap} may put a recording endpoint between the server and its listening socket. */
+    public static PunchSim withTurnServer(long seed, TurnServerConfig config, TurnAuthenticator authenticator,
+                                          Function<SimEndpoint, DatagramEndpoint> wrap) {
+        PunchSim world = new PunchSim(seed);
+        world.serverHost = world.publicHost("198.51.100.1", LINK);
+        world.listening = world.serverHost.bind(3478);
+        SimHost host = world.serverHost;
+        world.turnServer = new TurnServer(wrap.apply(world.listening), () -> host.bind(0), authenticator, config,
+            world.sim.random("server")).listen();
+        return world;
+    }
+
+    /** A world with a {@link ScriptedTurnServer}, a TURN {@link #node} and a plain {@link #peer}. */
+    public static PunchSim withScriptedTurnServer(long seed) {
+        PunchSim world = new PunchSim(seed);
+        world.serverHost = world.publicHost("198.51.100.1", LINK);
+        world.scriptedServer = new ScriptedTurnServer(world.serverHost.bind(3478), world.serverHost.bind(49152));
+        world.node = world.publicHost("192.0.2.10", LINK).bind(5000);
+        world.peer = world.publicHost("203.0.113.7", LINK).bind(6000);
+        world.peer.receiver((datagram, sender) ->
+            world.peerGot.add(new Text(datagram.toString(StandardCharsets.UTF_8), sender)));
+        TurnNode client = world.new TurnNode(world.node, "stun", "turn");
+        world.demux = client.demux;
+        world.stun = client.stun;
+        world.turn = client.turn;
+        return world;
     }
 
     /** {@code endpoint} with {@link #protocolAllocator} as its allocator, so protocol code's buffers are counted. */
@@ -71,15 +173,83 @@ public class PunchSim extends SimFixture {
         }
     }
 
+    /** A node behind its own NAT of the given behaviour (public IPs 203.0.113.1, .2, ...). */
+    public TurnNode behindNat(NatConfig natConfig) {
+        int n = nextNat++;
+        SimHost host = nat("203.0.113." + n, natConfig, LINK).inside().addHost("10.0.0.2", LINK);
+        return new TurnNode(host.bind(4000), "nat" + n);
+    }
+
+    /** A node on the public internet. */
+    public TurnNode publicNode(String ip, int port) {
+        return new TurnNode(publicHostOrExisting(ip, LINK).bind(port), ip + ":" + port);
+    }
+
+    /** A buffer of the server's socket holding {@code bytes}. */
+    public ByteBuf buffer(byte[] bytes) {
+        return listening.allocator().buffer(bytes.length).writeBytes(bytes);
+    }
+
+    public long count(TurnServerCounter counter) {
+        return turnServer.count(counter);
+    }
+
+    /** The scripted world's TURN settings: its server and credentials. */
+    public TurnConfig config() {
+        return TurnConfig.of(scriptedServer.address(), ScriptedTurnServer.USER, ScriptedTurnServer.PASSWORD);
+    }
+
+    /** The scripted world's node allocates with {@code config} and requires success; the receiver records into {@link #nodeGot}. */
+    public TurnAllocation allocate(TurnConfig config) {
+        TurnAllocation allocation = turn.allocate(config);
+        allocation.receiver((datagram, sender) -> nodeGot.add(new Text(datagram.toString(StandardCharsets.UTF_8), sender)));
+        awaitDone(allocation.allocated(), 10 * SECOND).join();
+        return allocation;
+    }
+
+    /** {@code s} in a buffer of the scripted world's node. */
+    public ByteBuf text(String s) {
+        return node.allocator().buffer().writeBytes(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The scripted world's peer sends {@code s} to {@code to} (the relayed address). */
+    public void peerSends(String s, InetSocketAddress to) {
+        peer.send(peer.allocator().buffer().writeBytes(s.getBytes(StandardCharsets.UTF_8)), to);
+    }
+
+    /**
+     * Unless the simulator is closed already: closes every TURN node (releasing queued data and pending
+     * requests) and the TURN server; then closes the simulator and checks as {@link SimFixture#close()} does.
+     */
+    @Override
+    public void close() {
+        if (!sim.isClosed()) {
+            for (TurnNode turnNode : turnNodes) {
+                turnNode.close();
+            }
+            if (turnServer != null) {
+                turnServer.close();
+            }
+        }
+        super.close();
+    }
+
     /**
      * A Pinhole node's TURN side on one socket: a demultiplexer receiving on it, a STUN client and a TURN
-     * client routed on the demultiplexer, with the simulator's random streams of the given names.
+     * client routed on the demultiplexer, with the simulator's random streams of the given names. What its
+     * allocations made with {@link #startAllocation} receive is recorded in {@link #got}.
      */
     public final class TurnNode {
         public final SimEndpoint endpoint;
         public final DatagramDemultiplexer demux = new DatagramDemultiplexer();
         public final StunClient stun;
         public final TurnClient turn;
+        public final List<Got> got = new ArrayList<>();
+
+        /** A node whose random streams are "stun-{@code name}" and "turn-{@code name}". */
+        public TurnNode(SimEndpoint endpoint, String name) {
+            this(endpoint, "stun-" + name, "turn-" + name);
+        }
 
         public TurnNode(SimEndpoint endpoint, String stunStream, String turnStream) {
             this.endpoint = endpoint;
@@ -87,6 +257,30 @@ public class PunchSim extends SimFixture {
             stun = new StunClient(endpoint, StunTransactionConfig.DEFAULT, sim.random(stunStream));
             turn = new TurnClient(stun, sim.random(turnStream));
             turn.routeOn(demux, null);
+            turnNodes.add(this);
+        }
+
+        /** Settings for the {@link #withTurnServer} world's server with these credentials. */
+        public TurnConfig config(String user, String password) {
+            return TurnConfig.of(turnServer.address(), user, password);
+        }
+
+        /** Starts an allocation whose receiver records into {@link #got}. */
+        public TurnAllocation startAllocation(TurnConfig config) {
+            TurnAllocation allocation = turn.allocate(config);
+            allocation.receiver((datagram, sender) -> got.add(new Got(bytes(datagram), sender)));
+            return allocation;
+        }
+
+        /** Allocates and requires success. */
+        public TurnAllocation allocate(TurnConfig config) {
+            TurnAllocation allocation = startAllocation(config);
+            awaitDone(allocation.allocated(), 10 * SECOND).join();
+            return allocation;
+        }
+
+        public TurnAllocation allocate() {
+            return allocate(config(USER, PASSWORD));
         }
 
         /** Closes the TURN client (releasing queued data) and the STUN client (pending requests). */

@@ -3,6 +3,7 @@ package dev.pinhole.punch.relay;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.protocol.stun.StunAttributeType;
 import dev.pinhole.protocol.stun.StunClass;
@@ -26,7 +27,7 @@ import java.util.function.Consumer;
 final class RawTurnClient {
     static final int REQUESTED_TRANSPORT_UDP = 17 << 24;
 
-    final RelaySimFixture f;
+    final PunchSim f;
     final SimEndpoint endpoint;
     final List<byte[]> received = new ArrayList<>();
     final StunWriter writer = new StunWriter();
@@ -34,10 +35,10 @@ final class RawTurnClient {
     String nonce;
     private long nextId = 1;
 
-    RawTurnClient(RelaySimFixture f, SimEndpoint endpoint) {
+    RawTurnClient(PunchSim f, SimEndpoint endpoint) {
         this.f = f;
         this.endpoint = endpoint;
-        endpoint.receiver((datagram, sender) -> received.add(RelaySimFixture.bytes(datagram)));
+        endpoint.receiver((datagram, sender) -> received.add(PunchSim.bytes(datagram)));
     }
 
     /** A request; with MESSAGE-INTEGRITY under {@code user}'s key when {@code user} is not null. */
@@ -52,7 +53,7 @@ final class RawTurnClient {
                 .addMessageIntegrity(StunKey.longTerm(user, realm, password));
         }
         writer.addFingerprint().finish();
-        return RelaySimFixture.bytes(out);
+        return PunchSim.bytes(out);
     }
 
     long newId() {
@@ -62,8 +63,8 @@ final class RawTurnClient {
     /** Sends {@code datagram} to the server and runs the simulation 1 s; returns the answer, parsed, or null. */
     StunReader exchange(byte[] datagram) {
         received.clear();
-        endpoint.send(f.buffer(datagram), f.server.address());
-        f.sim.runFor(RelaySimFixture.SECOND);
+        endpoint.send(f.buffer(datagram), f.turnServer.address());
+        f.sim.runFor(PunchSim.SECOND);
         if (received.isEmpty()) {
             return null;
         }

@@ -1,10 +1,11 @@
 package dev.pinhole.punch.relay;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.server.relay.TurnServerConfig;
 import dev.pinhole.server.relay.TurnServerCounter;
 
-import static dev.pinhole.punch.relay.RelaySimFixture.MS;
-import static dev.pinhole.punch.relay.RelaySimFixture.SECOND;
+import static dev.pinhole.punch.PunchSim.MS;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -12,8 +13,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.sim.NatConfig;
-import dev.pinhole.punch.relay.RelaySimFixture.Got;
-import dev.pinhole.punch.relay.RelaySimFixture.Node;
+import dev.pinhole.punch.PunchSim.Got;
+import dev.pinhole.punch.PunchSim.TurnNode;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
@@ -45,12 +46,12 @@ class RelayImpairedSimTest {
 
     /** Returns how many repeated Allocates the server answered with the original success. */
     private static long run(long seed) {
-        try (RelaySimFixture f = new RelaySimFixture(seed, TurnServerConfig.defaults())) {
+        try (PunchSim f = PunchSim.withTurnServer(seed, TurnServerConfig.defaults())) {
             f.serverHost.link(IMPAIRED);
-            Node a = f.behindNat(NatConfig.SYMMETRIC);
-            Node b = f.behindNat(NatConfig.SYMMETRIC);
-            TurnAllocation allocationA = a.startAllocation(a.config(RelaySimFixture.USER, RelaySimFixture.PASSWORD));
-            TurnAllocation allocationB = b.startAllocation(b.config(RelaySimFixture.USER_2, RelaySimFixture.PASSWORD_2));
+            TurnNode a = f.behindNat(NatConfig.SYMMETRIC);
+            TurnNode b = f.behindNat(NatConfig.SYMMETRIC);
+            TurnAllocation allocationA = a.startAllocation(a.config(PunchSim.USER, PunchSim.PASSWORD));
+            TurnAllocation allocationB = b.startAllocation(b.config(PunchSim.USER_2, PunchSim.PASSWORD_2));
             f.awaitDone(CompletableFuture.allOf(allocationA.allocated(), allocationB.allocated()), 60 * SECOND).join();
             InetSocketAddress relayedA = allocationA.relayedAddress();
             InetSocketAddress relayedB = allocationB.relayedAddress();
@@ -70,7 +71,7 @@ class RelayImpairedSimTest {
             check(sentByA, b.got, relayedA, seed);
             check(sentByB, a.got, relayedB, seed);
             assertEquals(0, f.count(TurnServerCounter.INTERNAL_ERRORS), "internal errors (seed " + seed + ")");
-            assertEquals(2, f.server.allocationCount(), "one allocation each despite duplicated Allocates (seed " + seed + ")");
+            assertEquals(2, f.turnServer.allocationCount(), "one allocation each despite duplicated Allocates (seed " + seed + ")");
             return f.count(TurnServerCounter.ALLOCATE_RETRANSMISSIONS);
         }
     }

@@ -1,9 +1,10 @@
 package dev.pinhole.punch.relay;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.server.relay.TurnServerConfig;
 import dev.pinhole.server.relay.TurnServerCounter;
 
-import static dev.pinhole.punch.relay.RelaySimFixture.SECOND;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -11,8 +12,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.sim.NatConfig;
-import dev.pinhole.punch.relay.RelaySimFixture.Got;
-import dev.pinhole.punch.relay.RelaySimFixture.Node;
+import dev.pinhole.punch.PunchSim.Got;
+import dev.pinhole.punch.PunchSim.TurnNode;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,11 +32,11 @@ class RelaySimTest {
     }
 
     private static void exchangeThroughRelay(long seed) {
-        try (RelaySimFixture f = new RelaySimFixture(seed, TurnServerConfig.defaults())) {
-            Node a = f.behindNat(NatConfig.SYMMETRIC);
-            Node b = f.behindNat(NatConfig.SYMMETRIC);
-            TurnAllocation allocationA = a.allocate(a.config(RelaySimFixture.USER, RelaySimFixture.PASSWORD));
-            TurnAllocation allocationB = b.allocate(b.config(RelaySimFixture.USER_2, RelaySimFixture.PASSWORD_2));
+        try (PunchSim f = PunchSim.withTurnServer(seed, TurnServerConfig.defaults())) {
+            TurnNode a = f.behindNat(NatConfig.SYMMETRIC);
+            TurnNode b = f.behindNat(NatConfig.SYMMETRIC);
+            TurnAllocation allocationA = a.allocate(a.config(PunchSim.USER, PunchSim.PASSWORD));
+            TurnAllocation allocationB = b.allocate(b.config(PunchSim.USER_2, PunchSim.PASSWORD_2));
             InetSocketAddress relayedA = allocationA.relayedAddress();
             InetSocketAddress relayedB = allocationB.relayedAddress();
             assertEquals(f.serverHost.address(), relayedA.getAddress(), "relayed address on the server (seed " + seed + ")");
@@ -57,7 +58,7 @@ class RelaySimTest {
                 sentByB.add(toA);
                 assertTrue(endpointA.send(f.buffer(toB), relayedB), "A's relayed send accepted");
                 assertTrue(endpointB.send(f.buffer(toA), relayedA), "B's relayed send accepted");
-                f.sim.runFor(20 * RelaySimFixture.MS);
+                f.sim.runFor(20 * PunchSim.MS);
             }
             f.sim.runFor(2 * SECOND);
             assertReceived(sentByA, b.got, relayedA, seed);

@@ -1,6 +1,6 @@
 package dev.pinhole.punch.relay;
 
-import static dev.pinhole.punch.relay.TurnSimFixture.SECOND;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -8,8 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.sim.SimEndpoint;
-import dev.pinhole.punch.relay.TurnSimFixture.Got;
+import dev.pinhole.punch.PunchSim.Text;
 import dev.pinhole.protocol.stun.BindingOutcome;
 import dev.pinhole.server.stun.StunBindingServer;
 import dev.pinhole.protocol.stun.StunClient;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class RelayedEndpointSimTest {
     private static final long SEED = 0xE4D9L;
 
-    private final TurnSimFixture f = new TurnSimFixture(SEED);
+    private final PunchSim f = PunchSim.withScriptedTurnServer(SEED);
 
     @AfterEach
     void close() {
@@ -34,7 +35,7 @@ class RelayedEndpointSimTest {
 
     @Test
     void sendAndReceiveGoThroughTheRelayWithPeersAsSenders() {
-        SimEndpoint echo = f.sim.internet().addHost("203.0.113.20", TurnSimFixture.LINK).bind(7000);
+        SimEndpoint echo = f.sim.internet().addHost("203.0.113.20", PunchSim.LINK).bind(7000);
         List<InetSocketAddress> echoSaw = new ArrayList<>();
         echo.receiver((datagram, sender) -> {
             echoSaw.add(sender);
@@ -44,8 +45,8 @@ class RelayedEndpointSimTest {
         RelayedEndpoint endpoint = allocation.asEndpoint();
         assertNull(endpoint.localAddress(), "no address before the allocation is made");
         f.awaitDone(allocation.allocated(), 10 * SECOND).join();
-        List<Got> got = new ArrayList<>();
-        endpoint.receiver((datagram, sender) -> got.add(new Got(datagram.toString(StandardCharsets.UTF_8), sender)));
+        List<Text> got = new ArrayList<>();
+        endpoint.receiver((datagram, sender) -> got.add(new Text(datagram.toString(StandardCharsets.UTF_8), sender)));
 
         // The first waits for the peer's permission; the rest go at once.
         assertTrue(endpoint.send(f.text("datagram 0"), echo.localAddress()), "accepted 0");
@@ -58,7 +59,7 @@ class RelayedEndpointSimTest {
         assertEquals(allocation.relayedAddress(), endpoint.localAddress(), "the endpoint's address is the relayed one");
         assertEquals(50, got.size(), "every echo came back: " + got.size());
         for (int i = 0; i < 50; i++) {
-            assertEquals(new Got("datagram " + i, echo.localAddress()), got.get(i), "echo " + i + " from the peer");
+            assertEquals(new Text("datagram " + i, echo.localAddress()), got.get(i), "echo " + i + " from the peer");
         }
         assertTrue(echoSaw.stream().allMatch(allocation.relayedAddress()::equals), "the peer saw only the relayed address");
         assertSame(f.node.clock(), endpoint.clock(), "the socket's clock");
@@ -69,7 +70,7 @@ class RelayedEndpointSimTest {
     @Test
     void protocolCodeRunsOverTheRelayUnchanged() {
         // A STUN client on the relayed endpoint asks a STUN server what address it sees: the relayed one.
-        SimEndpoint stunServer = f.sim.internet().addHost("203.0.113.30", TurnSimFixture.LINK).bind(3478);
+        SimEndpoint stunServer = f.sim.internet().addHost("203.0.113.30", PunchSim.LINK).bind(3478);
         StunBindingServer.basic(stunServer, null).listen();
         TurnAllocation allocation = f.allocate(f.config());
         RelayedEndpoint endpoint = allocation.asEndpoint();

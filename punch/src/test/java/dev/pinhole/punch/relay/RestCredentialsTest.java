@@ -1,14 +1,15 @@
 package dev.pinhole.punch.relay;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.server.relay.RestCredentials;
 import dev.pinhole.server.relay.TurnServerConfig;
 
-import static dev.pinhole.punch.relay.RelaySimFixture.SECOND;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.pinhole.sim.NatConfig;
-import dev.pinhole.punch.relay.RelaySimFixture.Node;
+import dev.pinhole.punch.PunchSim.TurnNode;
 import dev.pinhole.protocol.turn.TurnCredentials;
 import dev.pinhole.protocol.turn.TurnError;
 import java.nio.charset.StandardCharsets;
@@ -45,19 +46,19 @@ class RestCredentialsTest {
     void freshCredentialsOfOnePeerShareItsAllocationQuota() {
         RestCredentials credentials = new RestCredentials(SECRET, () -> NOW);
         TurnServerConfig config = TurnServerConfig.builder().maxAllocations(10, 1).build();
-        try (RelaySimFixture f = new RelaySimFixture(8, config, credentials)) {
-            Node a = f.behindNat(NatConfig.SYMMETRIC);
+        try (PunchSim f = PunchSim.withTurnServer(8, config, credentials)) {
+            TurnNode a = f.behindNat(NatConfig.SYMMETRIC);
             TurnCredentials first = credentials.issue("alice", NOW + 600);
             a.allocate(a.config(first.username(), first.password()));
-            Node b = f.behindNat(NatConfig.SYMMETRIC);
+            TurnNode b = f.behindNat(NatConfig.SYMMETRIC);
             TurnCredentials second = credentials.issue("alice", NOW + 1200);
             TurnAllocation again = b.startAllocation(b.config(second.username(), second.password()));
             assertEquals(TurnError.ALLOCATION_QUOTA_REACHED,
-                RelaySimFixture.turnFailure(f.awaitDone(again.allocated(), 10 * SECOND)).error(), "alice's second allocation");
-            Node c = f.behindNat(NatConfig.SYMMETRIC);
+                PunchSim.turnFailure(f.awaitDone(again.allocated(), 10 * SECOND)).error(), "alice's second allocation");
+            TurnNode c = f.behindNat(NatConfig.SYMMETRIC);
             TurnCredentials bob = credentials.issue("bob", NOW + 600);
             c.allocate(c.config(bob.username(), bob.password()));
-            assertEquals(2, f.server.allocationCount(), "allocations of alice and bob");
+            assertEquals(2, f.turnServer.allocationCount(), "allocations of alice and bob");
         }
     }
 
@@ -65,21 +66,21 @@ class RestCredentialsTest {
     void nodeAllocatesWithIssuedCredentialsAndIsRefusedOnceTheyExpired() {
         AtomicLong unixSeconds = new AtomicLong(NOW);
         RestCredentials credentials = new RestCredentials(SECRET, unixSeconds::get);
-        try (RelaySimFixture f = new RelaySimFixture(7, TurnServerConfig.defaults(), credentials)) {
-            Node a = f.behindNat(NatConfig.SYMMETRIC);
+        try (PunchSim f = PunchSim.withTurnServer(7, TurnServerConfig.defaults(), credentials)) {
+            TurnNode a = f.behindNat(NatConfig.SYMMETRIC);
             TurnCredentials issued = credentials.issue("alice", NOW + 3600);
             TurnAllocation allocation = a.allocate(a.config(issued.username(), issued.password()));
             assertEquals(TurnAllocation.State.ACTIVE, allocation.state(), "allocated with issued credentials");
 
-            Node b = f.behindNat(NatConfig.SYMMETRIC);
+            TurnNode b = f.behindNat(NatConfig.SYMMETRIC);
             unixSeconds.set(NOW + 7200);
             TurnAllocation late = b.startAllocation(b.config(issued.username(), issued.password()));
-            assertEquals(TurnError.UNAUTHORIZED, RelaySimFixture.turnFailure(f.awaitDone(late.allocated(), 10 * SECOND)).error(),
+            assertEquals(TurnError.UNAUTHORIZED, PunchSim.turnFailure(f.awaitDone(late.allocated(), 10 * SECOND)).error(),
                 "credentials past their expiry");
             TurnCredentials forged = new TurnCredentials((NOW + 90_000) + ":alice", issued.password());
-            Node c = f.behindNat(NatConfig.SYMMETRIC);
+            TurnNode c = f.behindNat(NatConfig.SYMMETRIC);
             TurnAllocation tampered = c.startAllocation(c.config(forged.username(), forged.password()));
-            assertEquals(TurnError.UNAUTHORIZED, RelaySimFixture.turnFailure(f.awaitDone(tampered.allocated(), 10 * SECOND)).error(),
+            assertEquals(TurnError.UNAUTHORIZED, PunchSim.turnFailure(f.awaitDone(tampered.allocated(), 10 * SECOND)).error(),
                 "a later expiry with the old password");
         }
     }

@@ -31,9 +31,9 @@ import java.util.function.Consumer;
  * relays data between the client and peers through a second endpoint; a test can queue one-off
  * replies per method ({@link #nextReply}) to script errors, and reads back what arrived ({@link #received}).
  */
-final class ScriptedTurnServer {
-    static final String USER = "alice";
-    static final String PASSWORD = "secret";
+public final class ScriptedTurnServer {
+    public static final String USER = "alice";
+    public static final String PASSWORD = "secret";
     static final String REALM = "sim.test";
 
     /** What the server received: a request or an indication, with what the tests look at. */
@@ -80,7 +80,7 @@ final class ScriptedTurnServer {
     private int nonceVersion = 1;
     long grantedLifetimeSeconds = 600;
 
-    ScriptedTurnServer(DatagramEndpoint endpoint, DatagramEndpoint relay) {
+    public ScriptedTurnServer(DatagramEndpoint endpoint, DatagramEndpoint relay) {
         this.endpoint = endpoint;
         this.relay = relay;
         endpoint.receiver(this::onDatagram);
@@ -91,7 +91,7 @@ final class ScriptedTurnServer {
         return StunKey.longTerm(USER, REALM, PASSWORD);
     }
 
-    InetSocketAddress address() {
+    public InetSocketAddress address() {
         return endpoint.localAddress();
     }
 

@@ -1,13 +1,14 @@
 package dev.pinhole.punch.relay;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.protocol.turn.ChannelData;
 import dev.pinhole.protocol.turn.TurnCredentials;
 import dev.pinhole.protocol.turn.TurnError;
 
-import static dev.pinhole.punch.relay.TurnSimFixture.MS;
-import static dev.pinhole.punch.relay.TurnSimFixture.ONE_WAY_NS;
-import static dev.pinhole.punch.relay.TurnSimFixture.RTT_NS;
-import static dev.pinhole.punch.relay.TurnSimFixture.SECOND;
+import static dev.pinhole.punch.PunchSim.MS;
+import static dev.pinhole.punch.PunchSim.ONE_WAY_NS;
+import static dev.pinhole.punch.PunchSim.RTT_NS;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static dev.pinhole.punch.PunchSim.turnFailure;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -18,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.punch.relay.ScriptedTurnServer.Received;
 import dev.pinhole.punch.relay.ScriptedTurnServer.Reply;
-import dev.pinhole.punch.relay.TurnSimFixture.Got;
+import dev.pinhole.punch.PunchSim.Text;
 import dev.pinhole.protocol.stun.StunAttributeType;
 import dev.pinhole.protocol.stun.StunClass;
 import dev.pinhole.protocol.stun.StunKey;
@@ -46,7 +47,7 @@ class TurnAllocationSimTest {
     private static final int CREATE_PERMISSION = StunMessageType.METHOD_CREATE_PERMISSION;
     private static final int CHANNEL_BIND = StunMessageType.METHOD_CHANNEL_BIND;
 
-    private final TurnSimFixture f = new TurnSimFixture(SEED);
+    private final PunchSim f = PunchSim.withScriptedTurnServer(SEED);
     private final InetSocketAddress peer = f.peer.localAddress();
 
     @AfterEach
@@ -60,7 +61,7 @@ class TurnAllocationSimTest {
     void allocateAnswersThe401ChallengeWithLongTermCredentials() {
         TurnAllocation allocation = f.allocate(f.config());
 
-        List<Received> allocates = f.server.received(ALLOCATE);
+        List<Received> allocates = f.scriptedServer.received(ALLOCATE);
         assertEquals(2, allocates.size(), "an unauthenticated try and an authenticated one: " + allocates);
         Received first = allocates.get(0);
         assertNull(first.username(), "the first Allocate carries no credentials");
@@ -74,10 +75,10 @@ class TurnAllocationSimTest {
         assertEquals(-1, second.lifetimeSeconds(), "no LIFETIME asked for by default");
 
         assertEquals(TurnAllocation.State.ACTIVE, allocation.state(), "state");
-        assertEquals(f.server.relayAddress(), allocation.relayedAddress(), "XOR-RELAYED-ADDRESS");
+        assertEquals(f.scriptedServer.relayAddress(), allocation.relayedAddress(), "XOR-RELAYED-ADDRESS");
         assertEquals(f.node.localAddress(), allocation.mappedAddress(), "XOR-MAPPED-ADDRESS (no NAT here)");
         assertEquals(Duration.ofSeconds(600), allocation.lifetime(), "LIFETIME");
-        assertSame(allocation, f.turn.allocation(f.server.address()), "the client knows the allocation by server");
+        assertSame(allocation, f.turn.allocation(f.scriptedServer.address()), "the client knows the allocation by server");
     }
 
     @Test
@@ -85,17 +86,17 @@ class TurnAllocationSimTest {
         TurnAllocation allocation = f.allocate(f.config().withRequestedLifetimeSeconds(1200));
         f.awaitDone(allocation.refresh(), 5 * SECOND).join();
 
-        assertEquals(1200, f.server.received(ALLOCATE).get(1).lifetimeSeconds(), "LIFETIME in Allocate");
-        assertEquals(1200, f.server.received(REFRESH).get(0).lifetimeSeconds(), "LIFETIME in Refresh");
+        assertEquals(1200, f.scriptedServer.received(ALLOCATE).get(1).lifetimeSeconds(), "LIFETIME in Allocate");
+        assertEquals(1200, f.scriptedServer.received(REFRESH).get(0).lifetimeSeconds(), "LIFETIME in Refresh");
     }
 
     @Test
     void aStaleNonceOnAllocateIsRetriedWithTheNewNonce() {
-        f.server.nextReply(ALLOCATE, new Reply.Error(438, "Stale Nonce", false));
+        f.scriptedServer.nextReply(ALLOCATE, new Reply.Error(438, "Stale Nonce", false));
 
         TurnAllocation allocation = f.allocate(f.config());
 
-        List<String> nonces = f.server.received(ALLOCATE).stream().map(Received::nonce).toList();
+        List<String> nonces = f.scriptedServer.received(ALLOCATE).stream().map(Received::nonce).toList();
         assertEquals(java.util.Arrays.asList(null, "nonce-1", "nonce-2"), nonces, "401, then 438, then the new nonce");
         assertEquals(1, allocation.stats().staleNonceRetries(), "one stale-nonce retry");
     }
@@ -103,19 +104,19 @@ class TurnAllocationSimTest {
     @Test
     void aStaleNonceOnRefreshIsRetriedWithTheNewNonce() {
         TurnAllocation allocation = f.allocate(f.config());
-        f.server.staleNonce();
+        f.scriptedServer.staleNonce();
 
         Duration granted = f.awaitDone(allocation.refresh(), 5 * SECOND).join();
 
         assertEquals(Duration.ofSeconds(600), granted, "refresh granted");
-        List<String> nonces = f.server.received(REFRESH).stream().map(Received::nonce).toList();
+        List<String> nonces = f.scriptedServer.received(REFRESH).stream().map(Received::nonce).toList();
         assertEquals(List.of("nonce-1", "nonce-2"), nonces, "the old nonce got 438, the new one success");
     }
 
     @Test
     void aServerThatKeepsDeclaringTheNonceStaleFailsTheRequest() {
         for (int i = 0; i < 4; i++) {
-            f.server.nextReply(ALLOCATE, new Reply.Error(438, "Stale Nonce", false));
+            f.scriptedServer.nextReply(ALLOCATE, new Reply.Error(438, "Stale Nonce", false));
         }
         TurnAllocation allocation = f.turn.allocate(f.config());
 
@@ -123,10 +124,10 @@ class TurnAllocationSimTest {
 
         assertEquals(TurnError.STALE_NONCE, e.error(), e.getMessage());
         assertEquals(438, e.code(), "code");
-        assertEquals(2 + TurnAllocation.MAX_STALE_NONCE_RETRIES, f.server.received(ALLOCATE).size(),
+        assertEquals(2 + TurnAllocation.MAX_STALE_NONCE_RETRIES, f.scriptedServer.received(ALLOCATE).size(),
             "the 401 try, the first authenticated try and three retries");
         assertEquals(TurnAllocation.State.FAILED, allocation.state(), "state");
-        assertNull(f.turn.allocation(f.server.address()), "a failed allocation is forgotten");
+        assertNull(f.turn.allocation(f.scriptedServer.address()), "a failed allocation is forgotten");
     }
 
     @Test
@@ -141,7 +142,7 @@ class TurnAllocationSimTest {
         assertTrue(e.getMessage().contains("\"alice\"") && e.getMessage().contains(ScriptedTurnServer.REALM),
             "the message names user and realm: " + e.getMessage());
         assertTrue(e.getMessage().contains("check them"), "the message says what to do: " + e.getMessage());
-        assertEquals(2, f.server.received(ALLOCATE).size(), "no third try with the same wrong password");
+        assertEquals(2, f.scriptedServer.received(ALLOCATE).size(), "no third try with the same wrong password");
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -155,7 +156,7 @@ class TurnAllocationSimTest {
         "500, Server Error, SERVER_ERROR",
         "499, Something New, OTHER_ERROR"})
     void errorResponsesToAllocateBecomeTypedExceptions(int code, String reason, TurnError expected) {
-        f.server.nextReply(ALLOCATE, new Reply.Error(code, reason, true));
+        f.scriptedServer.nextReply(ALLOCATE, new Reply.Error(code, reason, true));
         TurnAllocation allocation = f.turn.allocate(f.config());
 
         TurnException e = turnFailure(f.awaitDone(allocation.allocated(), 10 * SECOND));
@@ -164,7 +165,7 @@ class TurnAllocationSimTest {
         assertEquals(code, e.code(), "code");
         assertEquals(reason, e.serverReason(), "reason phrase");
         assertEquals("Allocate", e.request(), "request");
-        assertEquals(f.server.address(), e.server(), "server");
+        assertEquals(f.scriptedServer.address(), e.server(), "server");
         assertTrue(e.getMessage().contains(code + " ") && e.getMessage().contains(reason)
             && e.getMessage().contains(expected.advice()), "message has code, reason and advice: " + e.getMessage());
     }
@@ -172,20 +173,20 @@ class TurnAllocationSimTest {
     @Test
     void aSuccessResponseWithAForgedIntegrityIsIgnoredAndTheRetransmissionSucceeds() {
         StunKey forged = StunKey.longTerm(ScriptedTurnServer.USER, ScriptedTurnServer.REALM, "not-the-password");
-        f.server.nextReply(ALLOCATE, new Reply.Success(w -> w
+        f.scriptedServer.nextReply(ALLOCATE, new Reply.Success(w -> w
             .addXorAddress(StunAttributeType.XOR_RELAYED_ADDRESS, new InetSocketAddress("192.0.2.66", 666))
             .addUInt32(StunAttributeType.LIFETIME, 600), forged));
 
         TurnAllocation allocation = f.allocate(f.config());
 
-        assertEquals(f.server.relayAddress(), allocation.relayedAddress(), "the forged relayed address was not taken");
+        assertEquals(f.scriptedServer.relayAddress(), allocation.relayedAddress(), "the forged relayed address was not taken");
         assertEquals(1, f.stun.rejectedResponseCount(), "the forged response was rejected");
-        assertEquals(3, f.server.received(ALLOCATE).size(), "401 try, the answered-with-forgery try, its retransmission");
+        assertEquals(3, f.scriptedServer.received(ALLOCATE).size(), "401 try, the answered-with-forgery try, its retransmission");
     }
 
     @Test
     void aSuccessWithoutRelayedAddressIsABadResponse() {
-        f.server.nextReply(ALLOCATE, new Reply.Success(w -> w.addUInt32(StunAttributeType.LIFETIME, 600),
+        f.scriptedServer.nextReply(ALLOCATE, new Reply.Success(w -> w.addUInt32(StunAttributeType.LIFETIME, 600),
             ScriptedTurnServer.key()));
         TurnAllocation allocation = f.turn.allocate(f.config());
 
@@ -228,7 +229,7 @@ class TurnAllocationSimTest {
 
         f.sim.runFor(25 * 60 * SECOND);
 
-        List<Long> refreshes = f.server.requestTimes(REFRESH);
+        List<Long> refreshes = f.scriptedServer.requestTimes(REFRESH);
         // Each Refresh goes 480 s after the previous grant; a grant arrives one 20 ms round trip after its request.
         // Times are arrivals at the server; each grant comes one round trip after its request.
         long g = grantedAtNs[0];
@@ -241,7 +242,7 @@ class TurnAllocationSimTest {
 
     @Test
     void aShorterGrantedLifetimeIsRefreshedSooner() {
-        f.server.grantedLifetimeSeconds = 100;
+        f.scriptedServer.grantedLifetimeSeconds = 100;
         long[] grantedAtNs = new long[1];
         TurnAllocation allocation = f.turn.allocate(f.config());
         allocation.allocated().thenRun(() -> grantedAtNs[0] = f.sim.nowNs());
@@ -249,7 +250,7 @@ class TurnAllocationSimTest {
 
         f.sim.runFor(100 * SECOND);
 
-        assertEquals(List.of(grantedAtNs[0] + 80 * SECOND + ONE_WAY_NS), f.server.requestTimes(REFRESH),
+        assertEquals(List.of(grantedAtNs[0] + 80 * SECOND + ONE_WAY_NS), f.scriptedServer.requestTimes(REFRESH),
             "80 % of 100 s (arrival at the server)");
         assertEquals(Duration.ofSeconds(100), allocation.lifetime(), "lifetime");
     }
@@ -265,7 +266,7 @@ class TurnAllocationSimTest {
             }
         });
         for (int i = 0; i < 100; i++) {
-            f.server.nextReply(REFRESH, Reply.DROP);
+            f.scriptedServer.nextReply(REFRESH, Reply.DROP);
         }
         long expiresAtNs = allocation.expiresAtNs();
 
@@ -276,10 +277,10 @@ class TurnAllocationSimTest {
         assertEquals(TurnAllocation.State.FAILED, allocation.state(), "state");
         assertEquals(3, allocation.stats().allocationRefreshes(),
             "Refreshes at 480 s, 524.5 s and 569 s (each times out after 39.5 s, then 5 s pass); the last outlives expiry");
-        assertTrue(f.server.requestTimes(REFRESH).stream().allMatch(t -> t < expiresAtNs), "no Refresh after expiry");
+        assertTrue(f.scriptedServer.requestTimes(REFRESH).stream().allMatch(t -> t < expiresAtNs), "no Refresh after expiry");
         assertFalse(allocation.sendTo(peer, f.text("late")), "a lost allocation sends nothing");
         assertEquals(1, allocation.stats().droppedNotActive(), "counted");
-        assertNull(f.turn.allocation(f.server.address()), "the client forgot it");
+        assertNull(f.turn.allocation(f.scriptedServer.address()), "the client forgot it");
     }
 
     @Test
@@ -292,7 +293,7 @@ class TurnAllocationSimTest {
                 lost.add(cause);
             }
         });
-        f.server.nextReply(REFRESH, new Reply.Error(437, "Allocation Mismatch", true));
+        f.scriptedServer.nextReply(REFRESH, new Reply.Error(437, "Allocation Mismatch", true));
 
         TurnException e = turnFailure(f.awaitDone(allocation.refresh(), 5 * SECOND));
 
@@ -310,12 +311,12 @@ class TurnAllocationSimTest {
 
         f.sim.runFor(13 * 60 * SECOND);
 
-        List<Long> times = f.server.requestTimes(CREATE_PERMISSION);
+        List<Long> times = f.scriptedServer.requestTimes(CREATE_PERMISSION);
         long g = grantedAtNs;
         assertEquals(List.of(startNs + ONE_WAY_NS, g + 240 * SECOND + ONE_WAY_NS, g + 480 * SECOND + RTT_NS + ONE_WAY_NS,
             g + 720 * SECOND + 2 * RTT_NS + ONE_WAY_NS), times, "CreatePermission every 240 s after each grant (arrivals)");
         assertTrue(allocation.hasPermission(peer.getAddress()), "still permitted");
-        assertEquals(peer, f.server.received(CREATE_PERMISSION).get(0).peer(), "XOR-PEER-ADDRESS");
+        assertEquals(peer, f.scriptedServer.received(CREATE_PERMISSION).get(0).peer(), "XOR-PEER-ADDRESS");
     }
 
     @Test
@@ -328,10 +329,10 @@ class TurnAllocationSimTest {
         f.sim.runFor(17 * 60 * SECOND);
 
         assertEquals(ChannelData.MIN_CHANNEL, channel, "the first channel is 0x4000");
-        List<Long> times = f.server.requestTimes(CHANNEL_BIND);
+        List<Long> times = f.scriptedServer.requestTimes(CHANNEL_BIND);
         assertEquals(List.of(startNs + ONE_WAY_NS, boundAtNs + 480 * SECOND + ONE_WAY_NS,
             boundAtNs + 960 * SECOND + RTT_NS + ONE_WAY_NS), times, "ChannelBind every 480 s after each grant (arrivals)");
-        assertTrue(f.server.received(CHANNEL_BIND).stream().allMatch(r -> r.channel() == channel && peer.equals(r.peer())),
+        assertTrue(f.scriptedServer.received(CHANNEL_BIND).stream().allMatch(r -> r.channel() == channel && peer.equals(r.peer())),
             "the same channel and peer each time");
         assertEquals(channel, allocation.channelOf(peer), "still bound");
         assertTrue(allocation.hasPermission(peer.getAddress()), "ChannelBind installed the permission (RFC 8656 §11.2)");
@@ -343,23 +344,23 @@ class TurnAllocationSimTest {
         f.awaitDone(allocation.bindChannel(peer), 5 * SECOND).join();
 
         f.awaitDone(allocation.close(), 5 * SECOND).join();
-        int requestsAtClose = f.server.received.size();
+        int requestsAtClose = f.scriptedServer.received.size();
         f.sim.runFor(3600 * SECOND);
 
-        List<Received> refreshes = f.server.received(REFRESH);
+        List<Received> refreshes = f.scriptedServer.received(REFRESH);
         assertEquals(1, refreshes.size(), "one Refresh");
         assertEquals(0, refreshes.get(0).lifetimeSeconds(), "with LIFETIME 0 (RFC 8656 §8)");
         assertTrue(refreshes.get(0).integrityValid(), "authenticated");
         assertEquals(TurnAllocation.State.CLOSED, allocation.state(), "state");
-        assertEquals(requestsAtClose, f.server.received.size(), "nothing sent after closing");
-        assertNull(f.turn.allocation(f.server.address()), "the client forgot it");
+        assertEquals(requestsAtClose, f.scriptedServer.received.size(), "nothing sent after closing");
+        assertNull(f.turn.allocation(f.scriptedServer.address()), "the client forgot it");
         assertSame(allocation.close(), allocation.close(), "close is idempotent");
     }
 
     @Test
     void closeCountsA437AsDeallocated() {
         TurnAllocation allocation = f.allocate(f.config());
-        f.server.nextReply(REFRESH, new Reply.Error(437, "Allocation Mismatch", true));
+        f.scriptedServer.nextReply(REFRESH, new Reply.Error(437, "Allocation Mismatch", true));
 
         CompletableFuture<Void> closed = f.awaitDone(allocation.close(), 5 * SECOND);
 
@@ -375,7 +376,7 @@ class TurnAllocationSimTest {
         TurnException e = turnFailure(allocation.allocated());
         assertEquals(TurnError.CLOSED, e.error(), e.getMessage());
         f.sim.runFor(60 * SECOND);
-        assertEquals(1, f.server.received(ALLOCATE).size(), "the cancelled Allocate was not retransmitted");
+        assertEquals(1, f.scriptedServer.received(ALLOCATE).size(), "the cancelled Allocate was not retransmitted");
     }
 
     // ------------------------------------------------------------------ data path
@@ -390,14 +391,14 @@ class TurnAllocationSimTest {
         f.sim.runFor(SECOND);
 
         InetSocketAddress relayed = allocation.relayedAddress();
-        assertEquals(List.of(new Got("one", relayed), new Got("two", relayed)), f.peerGot,
+        assertEquals(List.of(new Text("one", relayed), new Text("two", relayed)), f.peerGot,
             "the peer got both, from the relayed address");
-        List<Received> send = f.server.received(StunMessageType.METHOD_SEND);
+        List<Received> send = f.scriptedServer.received(StunMessageType.METHOD_SEND);
         assertEquals(1, send.size(), "one Send indication");
         assertEquals(StunClass.INDICATION, send.get(0).messageClass(), "an indication");
         assertEquals(peer, send.get(0).peer(), "XOR-PEER-ADDRESS");
         assertNull(send.get(0).username(), "indications are not authenticated");
-        List<Received> channelData = f.server.received(-1);
+        List<Received> channelData = f.scriptedServer.received(-1);
         assertEquals(1, channelData.size(), "one ChannelData");
         assertEquals(ChannelData.MIN_CHANNEL, channelData.get(0).channel(), "on channel 0x4000");
         TurnStats stats = allocation.stats();
@@ -420,7 +421,7 @@ class TurnAllocationSimTest {
         f.peerSends("by channel", relayed);
         f.sim.runFor(SECOND);
 
-        assertEquals(List.of(new Got("by indication", peer), new Got("by channel", peer)), f.nodeGot,
+        assertEquals(List.of(new Text("by indication", peer), new Text("by channel", peer)), f.nodeGot,
             "both arrived, from the peer");
         assertEquals(1, allocation.stats().receivedDataIndications(), "one Data indication");
         assertEquals(1, allocation.stats().receivedChannelData(), "one ChannelData");
@@ -436,7 +437,7 @@ class TurnAllocationSimTest {
                 refused.add(ip);
             }
         });
-        f.server.nextReply(CREATE_PERMISSION, new Reply.Error(403, "Forbidden", true));
+        f.scriptedServer.nextReply(CREATE_PERMISSION, new Reply.Error(403, "Forbidden", true));
 
         int accepted = 0;
         for (int i = 0; i < 6; i++) {
@@ -455,7 +456,7 @@ class TurnAllocationSimTest {
     @Test
     void aRefusedPermissionIsAskedForAgainNoSoonerThanTheRetryDelay() {
         TurnAllocation allocation = f.allocate(f.config().withAutoBindChannels(false));
-        f.server.nextReply(CREATE_PERMISSION, new Reply.Error(403, "Forbidden", true));
+        f.scriptedServer.nextReply(CREATE_PERMISSION, new Reply.Error(403, "Forbidden", true));
         allocation.sendTo(peer, f.text("refused"));
         f.sim.runFor(SECOND);
 
@@ -464,8 +465,8 @@ class TurnAllocationSimTest {
         assertTrue(allocation.sendTo(peer, f.text("later")), "queued again after the delay");
         f.sim.runFor(SECOND);
 
-        assertEquals(2, f.server.received(CREATE_PERMISSION).size(), "one request per retry delay, not per datagram");
-        assertEquals(List.of(new Got("later", allocation.relayedAddress())), f.peerGot, "the later one arrived");
+        assertEquals(2, f.scriptedServer.received(CREATE_PERMISSION).size(), "one request per retry delay, not per datagram");
+        assertEquals(List.of(new Text("later", allocation.relayedAddress())), f.peerGot, "the later one arrived");
     }
 
     @Test
@@ -478,7 +479,7 @@ class TurnAllocationSimTest {
                 failed.add(p);
             }
         });
-        f.server.nextReply(CHANNEL_BIND, new Reply.Error(400, "Bad Request", true));
+        f.scriptedServer.nextReply(CHANNEL_BIND, new Reply.Error(400, "Bad Request", true));
 
         allocation.sendTo(peer, f.text("a"));
         f.sim.runFor(SECOND);
@@ -525,11 +526,11 @@ class TurnAllocationSimTest {
         TurnAllocation allocation = f.allocate(f.config().withAutoBindChannels(false));
         f.awaitDone(allocation.bindChannel(peer), 5 * SECOND).join();
 
-        f.server.sendRaw(new byte[] {0x40, 0x00, 0x00, 0x03, 'a', 'b', 'c', 0});
-        f.server.sendRaw(new byte[] {0x40, 0x00, 0x00, 0x02, 'd', 'e'});
+        f.scriptedServer.sendRaw(new byte[] {0x40, 0x00, 0x00, 0x03, 'a', 'b', 'c', 0});
+        f.scriptedServer.sendRaw(new byte[] {0x40, 0x00, 0x00, 0x02, 'd', 'e'});
         f.sim.runFor(SECOND);
 
-        assertEquals(List.of(new Got("abc", peer), new Got("de", peer)), f.nodeGot, "padded and unpadded both read");
+        assertEquals(List.of(new Text("abc", peer), new Text("de", peer)), f.nodeGot, "padded and unpadded both read");
     }
 
     @Test
@@ -540,9 +541,9 @@ class TurnAllocationSimTest {
         byte[] unboundChannel = {0x40, 0x01, 0x00, 0x01, 'x'};
         byte[] reservedChannel = {0x4F, (byte) 0xFF, 0x00, 0x00};
 
-        f.server.sendRaw(stranger);
-        f.server.sendRaw(unboundChannel);
-        f.server.sendRaw(reservedChannel);
+        f.scriptedServer.sendRaw(stranger);
+        f.scriptedServer.sendRaw(unboundChannel);
+        f.scriptedServer.sendRaw(reservedChannel);
         f.sim.runFor(SECOND);
 
         assertTrue(f.nodeGot.isEmpty(), "nothing delivered: " + f.nodeGot);

@@ -1,13 +1,14 @@
 package dev.pinhole.punch.relay;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.protocol.turn.ChannelData;
 
-import static dev.pinhole.punch.relay.TurnSimFixture.SECOND;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.PacketKind;
-import dev.pinhole.punch.relay.TurnSimFixture.Got;
+import dev.pinhole.punch.PunchSim.Text;
 import dev.pinhole.protocol.stun.StunParseResult;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -27,7 +28,7 @@ class TurnMalformedInputTest {
     private static final long SEED = Long.getLong("pinhole.seed", 0xBADDA7AL);
     private static final int CASES = Integer.getInteger("pinhole.scenarios", 1000) * 5;
 
-    private final TurnSimFixture f = new TurnSimFixture(SEED);
+    private final PunchSim f = PunchSim.withScriptedTurnServer(SEED);
     private final InetSocketAddress peer = f.peer.localAddress();
     private long otherStun;
 
@@ -56,7 +57,7 @@ class TurnMalformedInputTest {
             if (message.length == 0) {
                 continue;
             }
-            f.server.sendRaw(message);
+            f.scriptedServer.sendRaw(message);
             sent++;
             if (i % 100 == 99) {
                 f.sim.runFor(SECOND);
@@ -83,9 +84,9 @@ class TurnMalformedInputTest {
         assertTrue(f.demux.count(PacketKind.CHANNEL_DATA_BAD_LENGTH) > 0, "and the demultiplexer's");
 
         f.nodeGot.clear();
-        f.server.sendRaw(DataIndications.encode(peer, "still works".getBytes()));
+        f.scriptedServer.sendRaw(DataIndications.encode(peer, "still works".getBytes()));
         f.sim.runFor(SECOND);
-        assertEquals(List.of(new Got("still works", peer)), f.nodeGot, "the allocation works after the battery");
+        assertEquals(List.of(new Text("still works", peer)), f.nodeGot, "the allocation works after the battery");
     }
 
     /** One to three of: truncate, flip bytes, rewrite a length field, rewrite the first bytes, append junk. */
@@ -140,7 +141,7 @@ class TurnMalformedInputTest {
             random.nextBytes(m);
             m[0] = (byte) (random.nextBoolean() ? 0x40 + random.nextInt(16) : random.nextInt(4));
             all.add(m);
-            f.server.sendRaw(m);
+            f.scriptedServer.sendRaw(m);
         }
         f.sim.runFor(SECOND);
 

@@ -1,22 +1,23 @@
 package dev.pinhole.punch.relay;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.server.relay.TurnAuthenticator;
 import dev.pinhole.server.relay.TurnServer;
 import dev.pinhole.server.relay.TurnServerConfig;
 import dev.pinhole.server.relay.TurnServerCounter;
 
-import static dev.pinhole.punch.relay.RelaySimFixture.PASSWORD;
-import static dev.pinhole.punch.relay.RelaySimFixture.PASSWORD_2;
-import static dev.pinhole.punch.relay.RelaySimFixture.SECOND;
-import static dev.pinhole.punch.relay.RelaySimFixture.USER;
-import static dev.pinhole.punch.relay.RelaySimFixture.USER_2;
+import static dev.pinhole.punch.PunchSim.PASSWORD;
+import static dev.pinhole.punch.PunchSim.PASSWORD_2;
+import static dev.pinhole.punch.PunchSim.SECOND;
+import static dev.pinhole.punch.PunchSim.USER;
+import static dev.pinhole.punch.PunchSim.USER_2;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.RecordingEndpoint;
 import dev.pinhole.sim.SimEndpoint;
-import dev.pinhole.punch.relay.RelaySimFixture.Node;
+import dev.pinhole.punch.PunchSim.TurnNode;
 import dev.pinhole.protocol.stun.StunAttributeType;
 import dev.pinhole.protocol.stun.StunReader;
 import io.netty.buffer.ByteBuf;
@@ -52,7 +53,7 @@ class TurnServerFuzzTest {
         TurnServerConfig config = TurnServerConfig.builder().maxAllocations(MAX_ALLOCATIONS, 3)
             .maxPermissionsAndChannels(MAX_PERMISSIONS, MAX_CHANNELS).build();
         RecordingEndpoint[] recording = new RecordingEndpoint[1];
-        try (RelaySimFixture f = new RelaySimFixture(seed, config,
+        try (PunchSim f = PunchSim.withTurnServer(seed, config,
             TurnAuthenticator.staticUsers(Map.of(USER, PASSWORD, USER_2, PASSWORD_2)), endpoint -> {
                 recording[0] = new RecordingEndpoint(endpoint);
                 return recording[0];
@@ -60,11 +61,11 @@ class TurnServerFuzzTest {
             // A corpus of real datagrams: what two clients send while allocating, permitting, binding and relaying.
             List<byte[]> corpus = new ArrayList<>();
             f.listening.receiver((datagram, sender) -> {
-                corpus.add(RelaySimFixture.bytes(datagram));
-                f.server.onDatagram(datagram, sender);
+                corpus.add(PunchSim.bytes(datagram));
+                f.turnServer.onDatagram(datagram, sender);
             });
-            Node a = f.behindNat(NatConfig.SYMMETRIC);
-            Node b = f.behindNat(NatConfig.SYMMETRIC);
+            TurnNode a = f.behindNat(NatConfig.SYMMETRIC);
+            TurnNode b = f.behindNat(NatConfig.SYMMETRIC);
             TurnAllocation allocationA = a.allocate();
             TurnAllocation allocationB = b.allocate(b.config(USER_2, PASSWORD_2));
             f.awaitDone(CompletableFuture.allOf(allocationA.createPermission(allocationB.relayedAddress()),
@@ -75,12 +76,12 @@ class TurnServerFuzzTest {
                 f.sim.runFor(SECOND);
             }
             assertTrue(corpus.size() >= 15, "corpus of real datagrams, got " + corpus.size());
-            f.listening.receiver(f.server);
+            f.listening.receiver(f.turnServer);
             long relayedBefore = f.count(TurnServerCounter.RELAYED_TO_PEERS);
 
             InetSocketAddress[] senders = {allocationA.mappedAddress(), allocationB.mappedAddress(),
                 new InetSocketAddress("192.0.2.99", 4444), new InetSocketAddress("192.0.2.100", 5555)};
-            SimEndpoint stranger = f.sim.internet().addHost("192.0.2.101", RelaySimFixture.LINK).bind(7777);
+            SimEndpoint stranger = f.sim.internet().addHost("192.0.2.101", PunchSim.LINK).bind(7777);
             SplittableRandom random = new SplittableRandom(seed);
             long malformedBefore = malformed(f);
             for (int i = 0; i < DATAGRAMS_PER_SEED; i++) {
@@ -95,7 +96,7 @@ class TurnServerFuzzTest {
                 int sentBefore = recording[0].sent.size();
                 ByteBuf datagram = f.buffer(input);
                 try {
-                    f.server.onDatagram(datagram, sender);
+                    f.turnServer.onDatagram(datagram, sender);
                 } finally {
                     datagram.release();
                 }
@@ -115,16 +116,16 @@ class TurnServerFuzzTest {
             assertEquals(0, f.count(TurnServerCounter.INTERNAL_ERRORS), "internal errors (seed " + seed + ")");
             assertTrue(malformed(f) > malformedBefore + DATAGRAMS_PER_SEED / 10,
                 "malformed datagrams counted: " + (malformed(f) - malformedBefore) + " (seed " + seed + ")");
-            assertTrue(f.server.allocationCount() <= MAX_ALLOCATIONS, "allocations within the cap");
-            assertTrue(f.server.relaySocketCount() <= MAX_ALLOCATIONS, "relay sockets within the cap");
-            assertTrue(f.server.permissionCount() <= MAX_ALLOCATIONS * MAX_PERMISSIONS, "permissions within the caps");
-            assertTrue(f.server.channelCount() <= MAX_ALLOCATIONS * MAX_CHANNELS, "channels within the caps");
+            assertTrue(f.turnServer.allocationCount() <= MAX_ALLOCATIONS, "allocations within the cap");
+            assertTrue(f.turnServer.relaySocketCount() <= MAX_ALLOCATIONS, "relay sockets within the cap");
+            assertTrue(f.turnServer.permissionCount() <= MAX_ALLOCATIONS * MAX_PERMISSIONS, "permissions within the caps");
+            assertTrue(f.turnServer.channelCount() <= MAX_ALLOCATIONS * MAX_CHANNELS, "channels within the caps");
             assertTrue(f.count(TurnServerCounter.DROPPED_NO_PERMISSION) > 0, "strangers at relay sockets dropped");
             assertTrue(f.count(TurnServerCounter.RELAYED_TO_PEERS) >= relayedBefore, "relay counters never go back");
         }
     }
 
-    private static long malformed(RelaySimFixture f) {
+    private static long malformed(PunchSim f) {
         return f.count(TurnServerCounter.MALFORMED_NOT_TURN) + f.count(TurnServerCounter.MALFORMED_STUN)
             + f.count(TurnServerCounter.MALFORMED_CHANNEL_DATA) + f.count(TurnServerCounter.MALFORMED_SEND_INDICATION);
     }

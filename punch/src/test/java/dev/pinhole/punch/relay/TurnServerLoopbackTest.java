@@ -1,5 +1,6 @@
 package dev.pinhole.punch.relay;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.server.relay.RelaySockets;
 import dev.pinhole.server.relay.TurnAuthenticator;
 import dev.pinhole.server.relay.TurnServer;
@@ -59,7 +60,7 @@ class TurnServerLoopbackTest {
         TurnAllocation allocate(InetSocketAddress server, String user, String password) throws Exception {
             return loop.submit(() -> {
                 TurnAllocation allocation = turn.allocate(TurnConfig.of(server, user, password));
-                allocation.receiver((datagram, sender) -> got.add(new Got(RelaySimFixture.bytes(datagram), sender)));
+                allocation.receiver((datagram, sender) -> got.add(new Got(PunchSim.bytes(datagram), sender)));
                 return allocation.allocated();
             }).thenCompose(f -> f).get(TIMEOUT_S, TimeUnit.SECONDS);
         }

@@ -1,15 +1,16 @@
 package dev.pinhole.punch.relay;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.server.relay.TurnServer;
 import dev.pinhole.server.relay.TurnServerConfig;
 import dev.pinhole.server.relay.TurnServerCounter;
 
-import static dev.pinhole.punch.relay.RelaySimFixture.MS;
-import static dev.pinhole.punch.relay.RelaySimFixture.PASSWORD;
-import static dev.pinhole.punch.relay.RelaySimFixture.PASSWORD_2;
-import static dev.pinhole.punch.relay.RelaySimFixture.SECOND;
-import static dev.pinhole.punch.relay.RelaySimFixture.USER;
-import static dev.pinhole.punch.relay.RelaySimFixture.USER_2;
+import static dev.pinhole.punch.PunchSim.MS;
+import static dev.pinhole.punch.PunchSim.PASSWORD;
+import static dev.pinhole.punch.PunchSim.PASSWORD_2;
+import static dev.pinhole.punch.PunchSim.SECOND;
+import static dev.pinhole.punch.PunchSim.USER;
+import static dev.pinhole.punch.PunchSim.USER_2;
 import static dev.pinhole.punch.PunchSim.turnFailure;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.SimEndpoint;
-import dev.pinhole.punch.relay.RelaySimFixture.Node;
+import dev.pinhole.punch.PunchSim.TurnNode;
 import dev.pinhole.protocol.turn.TurnError;
 import dev.pinhole.protocol.stun.StunAttributeType;
 import dev.pinhole.protocol.stun.StunMessageType;
@@ -34,15 +35,15 @@ import org.junit.jupiter.api.Test;
 class TurnServerProtocolSimTest {
     private static final long SEED = 42;
 
-    private static RawTurnClient raw(RelaySimFixture f, int port) {
+    private static RawTurnClient raw(PunchSim f, int port) {
         SimEndpoint endpoint = f.publicNode("192.0.2.50", port).endpoint;
         return new RawTurnClient(f, endpoint);
     }
 
     @Test
     void unauthenticatedAllocateIsChallengedWithRealmAndNonceWithinTheAmplificationBound() {
-        try (RelaySimFixture f = new RelaySimFixture(SEED, TurnServerConfig.defaults())) {
-            SimEndpoint endpoint = f.sim.internet().addHost("192.0.2.60", RelaySimFixture.LINK).bind(7000);
+        try (PunchSim f = PunchSim.withTurnServer(SEED, TurnServerConfig.defaults())) {
+            SimEndpoint endpoint = f.sim.internet().addHost("192.0.2.60", PunchSim.LINK).bind(7000);
             RawTurnClient client = new RawTurnClient(f, endpoint);
             byte[] request = client.request(StunMessageType.METHOD_ALLOCATE, 1,
                 w -> w.addUInt32(StunAttributeType.REQUESTED_TRANSPORT, RawTurnClient.REQUESTED_TRANSPORT_UDP), null, null);
@@ -55,14 +56,14 @@ class TurnServerProtocolSimTest {
             assertTrue(answerBytes <= request.length + TurnServer.MAX_UNAUTHENTICATED_GROWTH_BYTES,
                 "401 of " + answerBytes + " bytes exceeds the " + request.length + "-byte request by more than the bound");
             assertEquals(96, answerBytes, "401 size with the default realm and a FINGERPRINT");
-            assertEquals(0, f.server.allocationCount(), "nothing stored before authentication");
+            assertEquals(0, f.turnServer.allocationCount(), "nothing stored before authentication");
             assertEquals(1, f.count(TurnServerCounter.CHALLENGED), "challenges counted");
         }
     }
 
     @Test
     void secondAllocateOnOneFiveTupleIs437AndARetransmissionGetsTheOriginalAnswer() {
-        try (RelaySimFixture f = new RelaySimFixture(SEED, TurnServerConfig.defaults())) {
+        try (PunchSim f = PunchSim.withTurnServer(SEED, TurnServerConfig.defaults())) {
             RawTurnClient client = raw(f, 7000);
             client.challenge();
             long id = client.newId();
@@ -75,14 +76,14 @@ class TurnServerProtocolSimTest {
             StunReader second = client.allocate(client.newId(), USER, PASSWORD);
             assertEquals(437, RawTurnClient.code(second, USER, client.realm, PASSWORD), "a new Allocate on the 5-tuple");
             assertTrue(second.hasMessageIntegrity(), "errors to authenticated requests carry MESSAGE-INTEGRITY");
-            assertEquals(1, f.server.allocationCount(), "allocations");
+            assertEquals(1, f.turnServer.allocationCount(), "allocations");
             assertEquals(1, f.count(TurnServerCounter.ALLOCATE_RETRANSMISSIONS), "retransmissions counted");
         }
     }
 
     @Test
     void requestOnAnotherUsersAllocationIs441() {
-        try (RelaySimFixture f = new RelaySimFixture(SEED, TurnServerConfig.defaults())) {
+        try (PunchSim f = PunchSim.withTurnServer(SEED, TurnServerConfig.defaults())) {
             RawTurnClient client = raw(f, 7000);
             client.challenge();
             assertEquals(0, RawTurnClient.code(client.allocate(client.newId(), USER, PASSWORD), USER, client.realm, PASSWORD),
@@ -95,22 +96,22 @@ class TurnServerProtocolSimTest {
 
     @Test
     void wrongPasswordFailsWith401() {
-        try (RelaySimFixture f = new RelaySimFixture(SEED, TurnServerConfig.defaults())) {
-            Node node = f.behindNat(NatConfig.SYMMETRIC);
+        try (PunchSim f = PunchSim.withTurnServer(SEED, TurnServerConfig.defaults())) {
+            TurnNode node = f.behindNat(NatConfig.SYMMETRIC);
             TurnAllocation allocation = node.startAllocation(node.config(USER, "wrong"));
             TurnException e = turnFailure(f.awaitDone(allocation.allocated(), 10 * SECOND));
             assertEquals(TurnError.UNAUTHORIZED, e.error(), "error for a wrong password: " + e.getMessage());
             assertEquals(1, f.count(TurnServerCounter.REJECTED_CREDENTIALS), "rejections counted");
-            assertEquals(0, f.server.allocationCount(), "allocations");
+            assertEquals(0, f.turnServer.allocationCount(), "allocations");
         }
     }
 
     @Test
     void staleNonceIsAnswered438AndTheClientRetriesWithTheNewOne() {
         TurnServerConfig config = TurnServerConfig.builder().nonceLifetime(Duration.ofSeconds(20)).build();
-        try (RelaySimFixture f = new RelaySimFixture(SEED, config)) {
+        try (PunchSim f = PunchSim.withTurnServer(SEED, config)) {
             // Within the NAT's 120 s mapping timeout: the client sends no keepalives of its own.
-            Node a = f.behindNat(NatConfig.SYMMETRIC);
+            TurnNode a = f.behindNat(NatConfig.SYMMETRIC);
             TurnAllocation allocation = a.allocate();
             f.sim.runFor(50 * SECOND);
             f.awaitDone(allocation.createPermission(new InetSocketAddress("203.0.113.200", 9)), 10 * SECOND).join();
@@ -123,8 +124,8 @@ class TurnServerProtocolSimTest {
     @Test
     void perUserQuotaIs486AndTheServerCapIs508() {
         TurnServerConfig config = TurnServerConfig.builder().maxAllocations(3, 2).build();
-        try (RelaySimFixture f = new RelaySimFixture(SEED, config)) {
-            List<Node> nodes = new ArrayList<>();
+        try (PunchSim f = PunchSim.withTurnServer(SEED, config)) {
+            List<TurnNode> nodes = new ArrayList<>();
             for (int i = 0; i < 4; i++) {
                 nodes.add(f.publicNode("192.0.2.10", 5000 + i));
             }
@@ -137,8 +138,8 @@ class TurnServerProtocolSimTest {
             TurnAllocation fourth = nodes.get(3).startAllocation(nodes.get(3).config(USER_2, PASSWORD_2));
             assertEquals(TurnError.INSUFFICIENT_CAPACITY, turnFailure(f.awaitDone(fourth.allocated(), 10 * SECOND)).error(),
                 "an allocation beyond the server's cap");
-            assertEquals(3, f.server.allocationCount(), "allocations");
-            assertEquals(3, f.server.relaySocketCount(), "relay sockets");
+            assertEquals(3, f.turnServer.allocationCount(), "allocations");
+            assertEquals(3, f.turnServer.relaySocketCount(), "relay sockets");
             assertEquals(1, f.count(TurnServerCounter.QUOTA_REJECTIONS), "486s");
             assertEquals(1, f.count(TurnServerCounter.CAPACITY_REJECTIONS), "508s");
         }
@@ -146,15 +147,15 @@ class TurnServerProtocolSimTest {
 
     @Test
     void allocationLapsesOnVirtualTimeWithoutRefreshAndItsSocketServesTheNextOne() {
-        try (RelaySimFixture f = new RelaySimFixture(SEED, TurnServerConfig.defaults())) {
+        try (PunchSim f = PunchSim.withTurnServer(SEED, TurnServerConfig.defaults())) {
             RawTurnClient client = raw(f, 7000);
             client.challenge();
             StunReader granted = client.allocate(client.newId(), USER, PASSWORD);
             assertEquals(600, granted.uint32(granted.findAttribute(StunAttributeType.LIFETIME)), "default lifetime, s");
             f.sim.runFor(599 * SECOND);
-            assertEquals(1, f.server.allocationCount(), "alive just before its lifetime ends");
+            assertEquals(1, f.turnServer.allocationCount(), "alive just before its lifetime ends");
             f.sim.runFor(10 * SECOND);
-            assertEquals(0, f.server.allocationCount(), "swept after its lifetime ended");
+            assertEquals(0, f.turnServer.allocationCount(), "swept after its lifetime ended");
             assertEquals(1, f.count(TurnServerCounter.ALLOCATIONS_EXPIRED), "expiries");
             client.challenge();
             StunReader refresh = client.exchange(client.request(StunMessageType.METHOD_REFRESH, client.newId(),
@@ -162,14 +163,14 @@ class TurnServerProtocolSimTest {
             assertEquals(437, refresh.errorCode(), "Refresh of a lapsed allocation");
             assertEquals(0, RawTurnClient.code(client.allocate(client.newId(), USER, PASSWORD), USER, client.realm,
                 PASSWORD), "a new Allocate");
-            assertEquals(1, f.server.relaySocketCount(), "the freed relay socket was reused");
+            assertEquals(1, f.turnServer.relaySocketCount(), "the freed relay socket was reused");
         }
     }
 
     @Test
     void allocationChurnStaysWithinTheSocketPoolAndLeavesNothingBehind() {
         TurnServerConfig config = TurnServerConfig.builder().maxAllocations(3, 3).build();
-        try (RelaySimFixture f = new RelaySimFixture(SEED, config)) {
+        try (PunchSim f = PunchSim.withTurnServer(SEED, config)) {
             for (int round = 0; round < 20; round++) {
                 RawTurnClient client = raw(f, 7000 + round);
                 client.challenge();
@@ -183,18 +184,18 @@ class TurnServerProtocolSimTest {
                     w -> w.addUInt32(StunAttributeType.LIFETIME, 0), USER, PASSWORD));
                 assertEquals(0, deleted.uint32(deleted.findAttribute(StunAttributeType.LIFETIME)), "LIFETIME 0 granted");
             }
-            assertEquals(0, f.server.allocationCount(), "allocations after 20 allocate-and-delete rounds");
-            assertEquals(0, f.server.permissionCount(), "permissions left behind");
-            assertEquals(1, f.server.relaySocketCount(), "one relay socket served every round");
+            assertEquals(0, f.turnServer.allocationCount(), "allocations after 20 allocate-and-delete rounds");
+            assertEquals(0, f.turnServer.permissionCount(), "permissions left behind");
+            assertEquals(1, f.turnServer.relaySocketCount(), "one relay socket served every round");
             assertEquals(20, f.count(TurnServerCounter.ALLOCATIONS_DELETED), "deletions");
         }
     }
 
     @Test
     void clientRefreshesKeepAnActiveAllocationForHoursAndLifetimeZeroDeletesIt() {
-        try (RelaySimFixture f = new RelaySimFixture(SEED, TurnServerConfig.defaults())) {
-            Node a = f.behindNat(NatConfig.SYMMETRIC);
-            Node b = f.behindNat(NatConfig.SYMMETRIC);
+        try (PunchSim f = PunchSim.withTurnServer(SEED, TurnServerConfig.defaults())) {
+            TurnNode a = f.behindNat(NatConfig.SYMMETRIC);
+            TurnNode b = f.behindNat(NatConfig.SYMMETRIC);
             TurnAllocation allocationA = a.allocate();
             TurnAllocation allocationB = b.allocate(b.config(USER_2, PASSWORD_2));
             Duration granted = f.awaitDone(allocationA.refresh(), 5 * SECOND).join();
@@ -211,7 +212,7 @@ class TurnServerProtocolSimTest {
             assertTrue(f.count(TurnServerCounter.REFRESHES) >= 2 * 12, "refreshes every 8 minutes, got "
                 + f.count(TurnServerCounter.REFRESHES));
             f.awaitDone(allocationA.close(), 5 * SECOND).join();
-            assertEquals(1, f.server.allocationCount(), "allocations after A deallocated");
+            assertEquals(1, f.turnServer.allocationCount(), "allocations after A deallocated");
             assertEquals(1, f.count(TurnServerCounter.ALLOCATIONS_DELETED), "deletions by LIFETIME 0");
         }
     }
@@ -219,9 +220,9 @@ class TurnServerProtocolSimTest {
     @Test
     void allocationThatRelaysNothingIsDeletedAfterTheIdleTimeoutEvenIfRefreshed() {
         TurnServerConfig config = TurnServerConfig.builder().idleTimeout(Duration.ofMinutes(20)).build();
-        try (RelaySimFixture f = new RelaySimFixture(SEED, config)) {
+        try (PunchSim f = PunchSim.withTurnServer(SEED, config)) {
             // A public node: behind a NAT the client's 8-minute refreshes would outlive the NAT mapping.
-            Node a = f.publicNode("192.0.2.10", 5000);
+            TurnNode a = f.publicNode("192.0.2.10", 5000);
             TurnAllocation allocation = a.allocate();
             List<TurnException> lost = new ArrayList<>();
             allocation.listener(new TurnListener() {
@@ -231,7 +232,7 @@ class TurnServerProtocolSimTest {
                 }
             });
             f.sim.runFor(Duration.ofMinutes(21).toNanos());
-            assertEquals(0, f.server.allocationCount(), "idle allocation deleted");
+            assertEquals(0, f.turnServer.allocationCount(), "idle allocation deleted");
             assertEquals(1, f.count(TurnServerCounter.ALLOCATIONS_IDLE_EXPIRED), "idle expiries");
             f.sim.runFor(Duration.ofMinutes(10).toNanos());
             assertEquals(1, lost.size(), "the client learned at its next refresh");
@@ -241,10 +242,10 @@ class TurnServerProtocolSimTest {
 
     @Test
     void datagramsFromAPeerWithoutPermissionAreDroppedUntilOneIsInstalled() {
-        try (RelaySimFixture f = new RelaySimFixture(SEED, TurnServerConfig.defaults())) {
-            Node a = f.behindNat(NatConfig.SYMMETRIC);
+        try (PunchSim f = PunchSim.withTurnServer(SEED, TurnServerConfig.defaults())) {
+            TurnNode a = f.behindNat(NatConfig.SYMMETRIC);
             TurnAllocation allocation = a.allocate();
-            SimEndpoint peer = f.sim.internet().addHost("192.0.2.77", RelaySimFixture.LINK).bind(6000);
+            SimEndpoint peer = f.sim.internet().addHost("192.0.2.77", PunchSim.LINK).bind(6000);
             peer.send(f.buffer(new byte[] {1, 2, 3}), allocation.relayedAddress());
             f.sim.runFor(SECOND);
             assertEquals(0, a.got.size(), "nothing relayed from an unpermitted peer");
@@ -261,30 +262,30 @@ class TurnServerProtocolSimTest {
 
     @Test
     void sendIndicationToAPeerWithoutPermissionIsDropped() {
-        try (RelaySimFixture f = new RelaySimFixture(SEED, TurnServerConfig.defaults())) {
+        try (PunchSim f = PunchSim.withTurnServer(SEED, TurnServerConfig.defaults())) {
             RawTurnClient client = raw(f, 7000);
             client.challenge();
             client.allocate(client.newId(), USER, PASSWORD);
-            SimEndpoint peer = f.sim.internet().addHost("192.0.2.77", RelaySimFixture.LINK).bind(6000);
+            SimEndpoint peer = f.sim.internet().addHost("192.0.2.77", PunchSim.LINK).bind(6000);
             List<byte[]> peerGot = new ArrayList<>();
-            peer.receiver((datagram, sender) -> peerGot.add(RelaySimFixture.bytes(datagram)));
+            peer.receiver((datagram, sender) -> peerGot.add(PunchSim.bytes(datagram)));
             io.netty.buffer.ByteBuf send = io.netty.buffer.Unpooled.buffer();
             client.writer.begin(send, StunMessageType.of(StunMessageType.METHOD_SEND,
                     dev.pinhole.protocol.stun.StunClass.INDICATION), 99, 99)
                 .addXorAddress(StunAttributeType.XOR_PEER_ADDRESS, peer.localAddress())
                 .addBytes(StunAttributeType.DATA, new byte[] {7, 7, 7})
                 .finish();
-            assertNull(client.exchange(RelaySimFixture.bytes(send)), "indications get no answer");
+            assertNull(client.exchange(PunchSim.bytes(send)), "indications get no answer");
             assertEquals(0, peerGot.size(), "nothing relayed to an unpermitted peer");
             assertEquals(1, f.count(TurnServerCounter.DROPPED_NO_PERMISSION), "drops for want of a permission");
             StunReader permitted = client.exchange(client.request(StunMessageType.METHOD_CREATE_PERMISSION, client.newId(),
                 w -> w.addXorAddress(StunAttributeType.XOR_PEER_ADDRESS, peer.localAddress()), USER, PASSWORD));
             assertEquals(0, RawTurnClient.code(permitted, USER, client.realm, PASSWORD), "CreatePermission");
             client.received.clear();
-            peer.send(f.buffer(new byte[] {9}), f.server.relayedAddresses().get(0));
+            peer.send(f.buffer(new byte[] {9}), f.turnServer.relayedAddresses().get(0));
             f.sim.runFor(SECOND);
             assertEquals(1, client.received.size(), "a permitted peer's datagram reaches the raw client");
-            client.endpoint.send(f.buffer(RelaySimFixture.bytes(send.resetReaderIndex())), f.server.address());
+            client.endpoint.send(f.buffer(PunchSim.bytes(send.resetReaderIndex())), f.turnServer.address());
             f.sim.runFor(SECOND);
             assertEquals(1, peerGot.size(), "the Send indication is relayed once permitted");
             assertArrayEquals(new byte[] {7, 7, 7}, peerGot.get(0), "payload");
@@ -293,13 +294,13 @@ class TurnServerProtocolSimTest {
 
     @Test
     void loopbackPeersAndTheServersOwnAddressAreForbidden() {
-        try (RelaySimFixture f = new RelaySimFixture(SEED, TurnServerConfig.defaults())) {
-            Node a = f.behindNat(NatConfig.SYMMETRIC);
+        try (PunchSim f = PunchSim.withTurnServer(SEED, TurnServerConfig.defaults())) {
+            TurnNode a = f.behindNat(NatConfig.SYMMETRIC);
             TurnAllocation allocation = a.allocate();
             TurnException e = turnFailure(f.awaitDone(allocation.createPermission(new InetSocketAddress("127.0.0.1", 5000)),
                 5 * SECOND));
             assertEquals(TurnError.FORBIDDEN, e.error(), "permission for a loopback peer");
-            TurnException own = turnFailure(f.awaitDone(allocation.createPermission(f.server.address()), 5 * SECOND));
+            TurnException own = turnFailure(f.awaitDone(allocation.createPermission(f.turnServer.address()), 5 * SECOND));
             assertEquals(TurnError.FORBIDDEN, own.error(), "permission for the server's own listening address");
             assertEquals(2, f.count(TurnServerCounter.FORBIDDEN_PEERS), "403s");
         }
@@ -308,12 +309,12 @@ class TurnServerProtocolSimTest {
     @Test
     void perAllocationRateLimitDropsBeyondTheBucketAndRefills() {
         TurnServerConfig config = TurnServerConfig.builder().allocationRate(10_000, 10_000).build();
-        try (RelaySimFixture f = new RelaySimFixture(SEED, config)) {
-            Node a = f.behindNat(NatConfig.SYMMETRIC);
+        try (PunchSim f = PunchSim.withTurnServer(SEED, config)) {
+            TurnNode a = f.behindNat(NatConfig.SYMMETRIC);
             TurnAllocation allocation = a.allocate();
-            SimEndpoint peer = f.sim.internet().addHost("192.0.2.77", RelaySimFixture.LINK).bind(6000);
+            SimEndpoint peer = f.sim.internet().addHost("192.0.2.77", PunchSim.LINK).bind(6000);
             List<byte[]> peerGot = new ArrayList<>();
-            peer.receiver((datagram, sender) -> peerGot.add(RelaySimFixture.bytes(datagram)));
+            peer.receiver((datagram, sender) -> peerGot.add(PunchSim.bytes(datagram)));
             f.awaitDone(allocation.createPermission(peer.localAddress()), 5 * SECOND).join();
             for (int i = 0; i < 50; i++) {
                 allocation.sendTo(peer.localAddress(), f.buffer(new byte[1000]));
@@ -333,14 +334,14 @@ class TurnServerProtocolSimTest {
     @Test
     void serverRateLimitDropsBeyondTheServersBucket() {
         TurnServerConfig config = TurnServerConfig.builder().serverRate(5_000, 5_000).build();
-        try (RelaySimFixture f = new RelaySimFixture(SEED, config)) {
-            Node a = f.behindNat(NatConfig.SYMMETRIC);
-            Node b = f.behindNat(NatConfig.SYMMETRIC);
+        try (PunchSim f = PunchSim.withTurnServer(SEED, config)) {
+            TurnNode a = f.behindNat(NatConfig.SYMMETRIC);
+            TurnNode b = f.behindNat(NatConfig.SYMMETRIC);
             TurnAllocation allocationA = a.allocate();
             TurnAllocation allocationB = b.allocate(b.config(USER_2, PASSWORD_2));
-            SimEndpoint peer = f.sim.internet().addHost("192.0.2.77", RelaySimFixture.LINK).bind(6000);
+            SimEndpoint peer = f.sim.internet().addHost("192.0.2.77", PunchSim.LINK).bind(6000);
             List<byte[]> peerGot = new ArrayList<>();
-            peer.receiver((datagram, sender) -> peerGot.add(RelaySimFixture.bytes(datagram)));
+            peer.receiver((datagram, sender) -> peerGot.add(PunchSim.bytes(datagram)));
             f.awaitDone(allocationA.createPermission(peer.localAddress()), 5 * SECOND).join();
             f.awaitDone(allocationB.createPermission(peer.localAddress()), 5 * SECOND).join();
             for (int i = 0; i < 5; i++) {

@@ -1,11 +1,12 @@
 package dev.pinhole.punch.relay;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.server.relay.TurnServerConfig;
 import dev.pinhole.server.relay.TurnServerCounter;
 
-import static dev.pinhole.punch.relay.RelaySimFixture.PASSWORD;
-import static dev.pinhole.punch.relay.RelaySimFixture.SECOND;
-import static dev.pinhole.punch.relay.RelaySimFixture.USER;
+import static dev.pinhole.punch.PunchSim.PASSWORD;
+import static dev.pinhole.punch.PunchSim.SECOND;
+import static dev.pinhole.punch.PunchSim.USER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,8 +29,8 @@ class TurnServerRequestChecksSimTest {
     private static final InetSocketAddress PEER_2 = new InetSocketAddress("192.0.2.202", 6002);
     private static final InetSocketAddress PEER_3 = new InetSocketAddress("192.0.2.203", 6003);
 
-    private static RawTurnClient allocated(RelaySimFixture f) {
-        RawTurnClient client = new RawTurnClient(f, f.sim.internet().addHost("192.0.2.50", RelaySimFixture.LINK).bind(7000));
+    private static RawTurnClient allocated(PunchSim f) {
+        RawTurnClient client = new RawTurnClient(f, f.sim.internet().addHost("192.0.2.50", PunchSim.LINK).bind(7000));
         client.challenge();
         assertEquals(0, RawTurnClient.code(client.allocate(client.newId(), USER, PASSWORD), USER, client.realm, PASSWORD),
             "Allocate");
@@ -48,8 +49,8 @@ class TurnServerRequestChecksSimTest {
 
     @Test
     void allocateWithUnsupportedTransportOrDontFragmentOrNoTransportIsRefused() {
-        try (RelaySimFixture f = new RelaySimFixture(SEED, TurnServerConfig.defaults())) {
-            RawTurnClient client = new RawTurnClient(f, f.sim.internet().addHost("192.0.2.50", RelaySimFixture.LINK).bind(7000));
+        try (PunchSim f = PunchSim.withTurnServer(SEED, TurnServerConfig.defaults())) {
+            RawTurnClient client = new RawTurnClient(f, f.sim.internet().addHost("192.0.2.50", PunchSim.LINK).bind(7000));
             client.challenge();
             assertEquals(442, ask(client, StunMessageType.METHOD_ALLOCATE,
                 w -> w.addUInt32(StunAttributeType.REQUESTED_TRANSPORT, 6 << 24)), "TCP relaying");
@@ -60,13 +61,13 @@ class TurnServerRequestChecksSimTest {
             assertEquals(440, ask(client, StunMessageType.METHOD_ALLOCATE,
                 w -> w.addUInt32(StunAttributeType.REQUESTED_TRANSPORT, RawTurnClient.REQUESTED_TRANSPORT_UDP)
                     .addUInt32(StunAttributeType.REQUESTED_ADDRESS_FAMILY, 2 << 24)), "an IPv6 relayed address");
-            assertEquals(0, f.server.allocationCount(), "nothing allocated");
+            assertEquals(0, f.turnServer.allocationCount(), "nothing allocated");
         }
     }
 
     @Test
     void channelNumberAndPeerStayPairedAndOutOfRangeNumbersAreBadRequests() {
-        try (RelaySimFixture f = new RelaySimFixture(SEED, TurnServerConfig.defaults())) {
+        try (PunchSim f = PunchSim.withTurnServer(SEED, TurnServerConfig.defaults())) {
             RawTurnClient client = allocated(f);
             assertEquals(0, ask(client, StunMessageType.METHOD_CHANNEL_BIND, bind(0x4000, PEER_1)), "first binding");
             assertEquals(0, ask(client, StunMessageType.METHOD_CHANNEL_BIND, bind(0x4000, PEER_1)), "refresh of it");
@@ -76,15 +77,15 @@ class TurnServerRequestChecksSimTest {
             assertEquals(400, ask(client, StunMessageType.METHOD_CHANNEL_BIND, bind(0x8000, PEER_2)), "above 0x7FFF");
             assertEquals(400, ask(client, StunMessageType.METHOD_CHANNEL_BIND,
                 w -> w.addUInt32(StunAttributeType.CHANNEL_NUMBER, 0x4002 << 16)), "no XOR-PEER-ADDRESS");
-            assertEquals(1, f.server.channelCount(), "channels");
-            assertEquals(1, f.server.permissionCount(), "the binding installed a permission for its peer");
+            assertEquals(1, f.turnServer.channelCount(), "channels");
+            assertEquals(1, f.turnServer.permissionCount(), "the binding installed a permission for its peer");
         }
     }
 
     @Test
     void permissionAndChannelCapsAnswer508() {
         TurnServerConfig config = TurnServerConfig.builder().maxPermissionsAndChannels(2, 1).build();
-        try (RelaySimFixture f = new RelaySimFixture(SEED, config)) {
+        try (PunchSim f = PunchSim.withTurnServer(SEED, config)) {
             RawTurnClient client = allocated(f);
             assertEquals(0, ask(client, StunMessageType.METHOD_CHANNEL_BIND, bind(0x4000, PEER_1)), "one channel");
             assertEquals(508, ask(client, StunMessageType.METHOD_CHANNEL_BIND, bind(0x4001, PEER_2)), "a second channel");
@@ -95,20 +96,20 @@ class TurnServerRequestChecksSimTest {
             assertEquals(0, ask(client, StunMessageType.METHOD_CREATE_PERMISSION,
                 w -> w.addXorAddress(StunAttributeType.XOR_PEER_ADDRESS, PEER_1)
                     .addXorAddress(StunAttributeType.XOR_PEER_ADDRESS, PEER_2)), "refreshing both in one request");
-            assertEquals(2, f.server.permissionCount(), "permissions");
+            assertEquals(2, f.turnServer.permissionCount(), "permissions");
             assertEquals(2, f.count(TurnServerCounter.CAPACITY_REJECTIONS), "508s");
         }
     }
 
     @Test
     void channelDataOnAnUnboundChannelOrWithoutAllocationIsDropped() {
-        try (RelaySimFixture f = new RelaySimFixture(SEED, TurnServerConfig.defaults())) {
+        try (PunchSim f = PunchSim.withTurnServer(SEED, TurnServerConfig.defaults())) {
             RawTurnClient client = allocated(f);
             byte[] channelData = {0x40, 0x05, 0, 2, 9, 9};
             assertNull(client.exchange(channelData), "no answer to ChannelData");
             assertEquals(1, f.count(TurnServerCounter.DROPPED_UNBOUND_CHANNEL), "unbound channel");
-            SimEndpoint stranger = f.sim.internet().addHost("192.0.2.66", RelaySimFixture.LINK).bind(7001);
-            stranger.send(f.buffer(channelData), f.server.address());
+            SimEndpoint stranger = f.sim.internet().addHost("192.0.2.66", PunchSim.LINK).bind(7001);
+            stranger.send(f.buffer(channelData), f.turnServer.address());
             f.sim.runFor(SECOND);
             assertEquals(1, f.count(TurnServerCounter.DROPPED_NO_ALLOCATION), "ChannelData from a 5-tuple without allocation");
         }
@@ -117,26 +118,26 @@ class TurnServerRequestChecksSimTest {
     @Test
     void unauthenticatedAnswersAreLimitedServerWide() {
         TurnServerConfig config = TurnServerConfig.builder().unauthenticatedRate(100, 50).build();
-        try (RelaySimFixture f = new RelaySimFixture(SEED, config)) {
+        try (PunchSim f = PunchSim.withTurnServer(SEED, config)) {
             List<byte[]> answers = new ArrayList<>();
             List<SimEndpoint> senders = new ArrayList<>();
             for (int i = 0; i < 80; i++) {
-                SimEndpoint sender = f.sim.internet().addHost("192.0.2." + (100 + i), RelaySimFixture.LINK).bind(7000);
-                sender.receiver((datagram, from) -> answers.add(RelaySimFixture.bytes(datagram)));
+                SimEndpoint sender = f.sim.internet().addHost("192.0.2." + (100 + i), PunchSim.LINK).bind(7000);
+                sender.receiver((datagram, from) -> answers.add(PunchSim.bytes(datagram)));
                 senders.add(sender);
             }
             RawTurnClient builder = new RawTurnClient(f, senders.get(0));
             byte[] allocate = builder.request(StunMessageType.METHOD_ALLOCATE, 1,
                 w -> w.addUInt32(StunAttributeType.REQUESTED_TRANSPORT, RawTurnClient.REQUESTED_TRANSPORT_UDP), null, null);
-            senders.get(0).receiver((datagram, from) -> answers.add(RelaySimFixture.bytes(datagram)));
+            senders.get(0).receiver((datagram, from) -> answers.add(PunchSim.bytes(datagram)));
             for (SimEndpoint sender : senders) {
-                sender.send(f.buffer(allocate), f.server.address());
+                sender.send(f.buffer(allocate), f.turnServer.address());
             }
             f.sim.runFor(SECOND / 10);
             assertEquals(50, answers.size(), "a burst of 50 challenges, then none");
             assertEquals(30, f.count(TurnServerCounter.DROPPED_UNAUTHENTICATED_RATE), "challenges not sent");
             f.sim.runFor(SECOND);
-            senders.get(0).send(f.buffer(allocate), f.server.address());
+            senders.get(0).send(f.buffer(allocate), f.turnServer.address());
             f.sim.runFor(SECOND / 10);
             assertTrue(answers.size() == 51, "challenges resume as the bucket refills, got " + answers.size());
         }

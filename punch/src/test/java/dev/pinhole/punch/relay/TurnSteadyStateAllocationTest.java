@@ -1,8 +1,9 @@
 package dev.pinhole.punch.relay;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.protocol.turn.ChannelData;
 
-import static dev.pinhole.punch.relay.TurnSimFixture.SECOND;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.netty.buffer.ByteBuf;
@@ -24,7 +25,7 @@ class TurnSteadyStateAllocationTest {
     private static final com.sun.management.ThreadMXBean THREADS =
         (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
-    private final TurnSimFixture f = new TurnSimFixture(0xA110CL);
+    private final PunchSim f = PunchSim.withScriptedTurnServer(0xA110CL);
     private long delivered;
 
     @AfterEach
@@ -38,7 +39,7 @@ class TurnSteadyStateAllocationTest {
         TurnAllocation allocation = f.allocate(f.config().withAutoBindChannels(false));
         f.awaitDone(allocation.bindChannel(peer), 5 * SECOND).join();
         allocation.receiver((datagram, sender) -> delivered += datagram.readableBytes());
-        InetSocketAddress server = f.server.address();
+        InetSocketAddress server = f.scriptedServer.address();
         ByteBuf channelData = Unpooled.buffer().writeShort(ChannelData.MIN_CHANNEL).writeShort(1000).writeZero(1000);
         ByteBuf dataIndication = Unpooled.wrappedBuffer(DataIndications.encode(peer, new byte[1000]));
 
