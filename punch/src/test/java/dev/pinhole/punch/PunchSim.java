@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.DatagramDemultiplexer;
 import dev.pinhole.core.net.DatagramEndpoint;
+import dev.pinhole.protocol.ice.Candidate;
+import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.protocol.stun.StunClient;
 import dev.pinhole.protocol.stun.StunTransactionConfig;
 import dev.pinhole.punch.relay.ScriptedTurnServer;
@@ -12,17 +14,26 @@ import dev.pinhole.punch.relay.TurnAllocation;
 import dev.pinhole.punch.relay.TurnClient;
 import dev.pinhole.punch.relay.TurnConfig;
 import dev.pinhole.punch.relay.TurnException;
+import dev.pinhole.punch.rendezvous.Registration;
+import dev.pinhole.punch.rendezvous.RendezvousClient;
+import dev.pinhole.punch.rendezvous.RendezvousClientConfig;
+import dev.pinhole.punch.rendezvous.RendezvousListener;
+import dev.pinhole.punch.traversal.Introduction;
 import dev.pinhole.punch.traversal.ProbeSockets;
 import dev.pinhole.server.relay.TurnAuthenticator;
 import dev.pinhole.server.relay.TurnServer;
 import dev.pinhole.server.relay.TurnServerConfig;
 import dev.pinhole.server.relay.TurnServerCounter;
+import dev.pinhole.server.rendezvous.RendezvousServer;
+import dev.pinhole.server.rendezvous.RendezvousServerConfig;
 import dev.pinhole.sim.CountingAllocator;
 import dev.pinhole.sim.LinkConfig;
+import dev.pinhole.sim.Nat;
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.sim.SimFixture;
 import dev.pinhole.sim.SimHost;
+import dev.pinhole.sim.Simulator;
 import dev.pinhole.sim.TrackedEndpoint;
 import io.netty.buffer.ByteBuf;
 import java.net.InetSocketAddress;
@@ -33,6 +44,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * The punch tests' layer on {@link SimFixture}: the parts of a simulated world that need the peer
@@ -43,11 +55,15 @@ import java.util.function.Function;
  *       ports of the same host) and {@link TurnNode}s, behind NATs or not, each with the real
  *       {@link TurnClient};</li>
  *   <li>{@link #withScriptedTurnServer}: a {@link ScriptedTurnServer} at 198.51.100.1, one TURN
- *       {@link #node} at 192.0.2.10:5000 and a plain {@link #peer} at 203.0.113.7:6000.</li>
+ *       {@link #node} at 192.0.2.10:5000 and a plain {@link #peer} at 203.0.113.7:6000;</li>
+ *   <li>{@link #withRendezvousHost}: the host of a rendezvous server at {@value #SERVER_IP}:{@value #SERVER_PORT}
+ *       ({@link #startServer}), and {@link Peer}s behind simulated NATs or on the public internet, whose
+ *       protocol code allocates through {@link #tracked} endpoints.</li>
  * </ul>
  * Every link of a TURN world has a fixed 10 ms delay ({@link #ONE_WAY_NS} host to host), so every
- * exchange takes virtual time. {@link #close()} closes the TURN nodes and the TURN server, then checks as
- * {@link SimFixture} does. The other test packages' worlds extend it with their servers and peers,
+ * exchange takes virtual time. {@link #close()} closes the rendezvous clients and server, the TURN nodes and
+ * the TURN server, then checks as {@link SimFixture} does, so that no buffer leaked; failure messages carry
+ * the seed. The other test packages' worlds extend it with their servers and peers,
  * closing them before {@code super.close()}.
  */
 public class PunchSim extends SimFixture {
@@ -62,12 +78,16 @@ public class PunchSim extends SimFixture {
     public static final String USER_2 = "bob";
     public static final String PASSWORD_2 = "battery staple";
 
+    /** Where the {@link #withRendezvousHost} world's server listens. */
+    public static final String SERVER_IP = "198.51.100.10";
+    public static final int SERVER_PORT = 3478;
+
     /** What protocol code allocates through {@link #tracked} endpoints; {@link #close()} requires it all released. */
     public final CountingAllocator protocolAllocator = countedAllocator();
     /** Every {@link TurnNode} made, closed by {@link #close()}. */
     public final List<TurnNode> turnNodes = new ArrayList<>();
 
-    /** The TURN server's host, in either TURN world. */
+    /** The server's host, in a TURN or the rendezvous world. */
     public SimHost serverHost;
     /** The {@link #withTurnServer} world's server and its listening socket. */
     public TurnServer turnServer;
@@ -85,6 +105,13 @@ public class PunchSim extends SimFixture {
     public final List<Text> peerGot = new ArrayList<>();
     /** What the scripted world's node received on allocations made with {@link #allocate(TurnConfig)}. */
     public final List<Text> nodeGot = new ArrayList<>();
+
+    /** The {@link #withRendezvousHost} world's server address, server (once started), its socket and peers. */
+    public final InetSocketAddress serverAddress = address(SERVER_IP, SERVER_PORT);
+    public RendezvousServer server;
+    public SimEndpoint serverEndpoint;
+    public final List<Peer> peers = new ArrayList<>();
+    private int serverGeneration;
 
     public PunchSim(long seed) {
         super(seed);
@@ -135,6 +162,13 @@ public class PunchSim extends SimFixture {
         return world;
     }
 
+    /** A world with the host of a rendezvous server at {@value #SERVER_IP}; {@link #startServer} starts one. */
+    public static PunchSim withRendezvousHost(long seed) {
+        PunchSim world = new PunchSim(seed);
+        world.serverHost = world.publicHost(SERVER_IP);
+        return world;
+    }
+
     /** {@code endpoint} with {@link #protocolAllocator} as its allocator, so protocol code's buffers are counted. */
     public TrackedEndpoint tracked(DatagramEndpoint endpoint) {
         return new TrackedEndpoint(endpoint, protocolAllocator);
@@ -171,6 +205,72 @@ public class PunchSim extends SimFixture {
         } catch (CompletionException e) {
             return assertInstanceOf(TurnException.class, e.getCause(), "cause");
         }
+    }
+
+    /** Starts a rendezvous server with the defaults changed by {@code settings}; a seeded random per server instance. */
+    public RendezvousServer startServer(UnaryOperator<RendezvousServerConfig.Builder> settings) {
+        RendezvousServerConfig config = settings.apply(RendezvousServerConfig.builder())
+            .random(sim.random("server-" + serverGeneration++)).build();
+        serverEndpoint = serverHost.bind(SERVER_PORT);
+        server = RendezvousServer.listen(tracked(serverEndpoint), config);
+        return server;
+    }
+
+    public RendezvousServer startServer() {
+        return startServer(b -> b);
+    }
+
+    /** Stops the rendezvous server and unbinds its port, as a crashed or restarted process would. */
+    public void stopServer() {
+        server.close();
+        serverEndpoint.close();
+    }
+
+    /** A rendezvous peer behind its own NAT with external address 203.0.113.(n+1), inside address 10.0.0.2:4000. */
+    public Peer peerBehindNat(String name, NatConfig natConfig, UnaryOperator<RendezvousClientConfig.Builder> settings) {
+        return peerBehindNat(name, natConfig, settings, UnaryOperator.identity());
+    }
+
+    /** As above, with the client's endpoint wrapped by {@code wrap} (to intercept what it sends). */
+    public Peer peerBehindNat(String name, NatConfig natConfig, UnaryOperator<RendezvousClientConfig.Builder> settings,
+                              UnaryOperator<DatagramEndpoint> wrap) {
+        int n = nextNat++;
+        Nat nat = nat("203.0.113." + n, natConfig);
+        SimEndpoint endpoint = nat.inside().addHost("10.0.0.2").bind(4000);
+        return peer(name, endpoint, nat, settings, wrap);
+    }
+
+    public Peer peerBehindNat(String name) {
+        return peerBehindNat(name, NatConfig.PORT_RESTRICTED_CONE, b -> b);
+    }
+
+    /** A rendezvous peer with a public address 192.0.2.(n+1):5000. */
+    public Peer publicPeer(String name, UnaryOperator<RendezvousClientConfig.Builder> settings) {
+        SimEndpoint endpoint = publicHost("192.0.2." + (peers.size() + 1)).bind(5000);
+        return peer(name, endpoint, null, settings, UnaryOperator.identity());
+    }
+
+    private Peer peer(String name, SimEndpoint endpoint, Nat nat, UnaryOperator<RendezvousClientConfig.Builder> settings,
+                      UnaryOperator<DatagramEndpoint> wrap) {
+        RendezvousClientConfig config = settings.apply(RendezvousClientConfig.builder())
+            .random(sim.random("client-" + name + "-" + peers.size())).build();
+        RendezvousClient client = RendezvousClient.listen(wrap.apply(tracked(endpoint)),
+            serverAddress, config);
+        RecordingListener listener = new RecordingListener(sim);
+        client.listener(listener);
+        Peer peer = new Peer(name, endpoint, client, nat, listener);
+        peers.add(peer);
+        return peer;
+    }
+
+    /** The host candidate of a rendezvous peer's socket. */
+    public static List<Candidate> hostCandidates(Peer peer) {
+        return List.of(Candidate.of(CandidateType.HOST, peer.endpoint().localAddress()));
+    }
+
+    /** Registers {@code peer} with its host candidate and requires success within 5 s. */
+    public Registration register(Peer peer) {
+        return await(peer.client().register(peer.name(), hostCandidates(peer)), 5 * SECOND);
     }
 
     /** A node behind its own NAT of the given behaviour (public IPs 203.0.113.1, .2, ...). */
@@ -218,11 +318,17 @@ public class PunchSim extends SimFixture {
     }
 
     /**
-     * Unless the simulator is closed already: closes every TURN node (releasing queued data and pending
+     * Closes the rendezvous clients and server; unless the simulator is closed already, closes every TURN node (releasing queued data and pending
      * requests) and the TURN server; then closes the simulator and checks as {@link SimFixture#close()} does.
      */
     @Override
     public void close() {
+        for (Peer rendezvousPeer : peers) {
+            rendezvousPeer.client().close();
+        }
+        if (server != null) {
+            server.close();
+        }
         if (!sim.isClosed()) {
             for (TurnNode turnNode : turnNodes) {
                 turnNode.close();
@@ -287,6 +393,63 @@ public class PunchSim extends SimFixture {
         public void close() {
             turn.close();
             stun.close();
+        }
+    }
+
+    /** A rendezvous peer: its socket, client, the NAT in front of it (null if public) and what its listener heard. */
+    public record Peer(String name, SimEndpoint endpoint, RendezvousClient client, Nat nat, RecordingListener listener) {
+        /** The process dies: its socket goes first, so nothing (no deregistration) reaches the server. */
+        public void crash() {
+            endpoint.close();
+            client.close();
+        }
+
+        /** The NAT's mapping of this peer's socket towards the server, or its own address if public. */
+        public InetSocketAddress mappedTowards(InetSocketAddress destination) {
+            return nat == null ? endpoint.localAddress() : nat.mappingOf(endpoint.localAddress(), destination).orElseThrow();
+        }
+    }
+
+    /** Records what a rendezvous client's listener hears, with the virtual time of each introduction. */
+    public static final class RecordingListener implements RendezvousListener {
+        public final List<Introduction> introductions = new ArrayList<>();
+        public final List<Long> introductionTimesNs = new ArrayList<>();
+        public final List<String> messages = new ArrayList<>();
+        public final List<String> candidateSenders = new ArrayList<>();
+        public final List<Candidate> candidates = new ArrayList<>();
+        public final List<RendezvousException> refreshFailures = new ArrayList<>();
+        public final List<RendezvousException> lost = new ArrayList<>();
+        private final Simulator sim;
+
+        public RecordingListener(Simulator sim) {
+            this.sim = sim;
+        }
+
+        @Override
+        public void onIntroduction(Introduction introduction) {
+            introductions.add(introduction);
+            introductionTimesNs.add(sim.nowNs());
+        }
+
+        @Override
+        public void onMessage(String fromPeer, String text) {
+            messages.add(fromPeer + ": " + text);
+        }
+
+        @Override
+        public void onCandidate(String fromPeer, Candidate candidate) {
+            candidateSenders.add(fromPeer);
+            candidates.add(candidate);
+        }
+
+        @Override
+        public void onRefreshFailed(RendezvousException cause) {
+            refreshFailures.add(cause);
+        }
+
+        @Override
+        public void onRegistrationLost(RendezvousException cause) {
+            lost.add(cause);
         }
     }
 }
