@@ -7,6 +7,8 @@ import dev.pinhole.core.net.DatagramDemultiplexer;
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.protocol.ice.CandidateType;
+import dev.pinhole.protocol.ice.Credentials;
+import dev.pinhole.protocol.nat.NatProfile;
 import dev.pinhole.protocol.stun.StunClient;
 import dev.pinhole.protocol.stun.StunTransactionConfig;
 import dev.pinhole.punch.relay.ScriptedTurnServer;
@@ -18,18 +20,29 @@ import dev.pinhole.punch.rendezvous.Registration;
 import dev.pinhole.punch.rendezvous.RendezvousClient;
 import dev.pinhole.punch.rendezvous.RendezvousClientConfig;
 import dev.pinhole.punch.rendezvous.RendezvousListener;
+import dev.pinhole.punch.traversal.CandidateGatherer;
+import dev.pinhole.punch.traversal.GatheredCandidates;
+import dev.pinhole.punch.traversal.HostAddresses;
+import dev.pinhole.punch.traversal.IceRole;
 import dev.pinhole.punch.traversal.Introduction;
 import dev.pinhole.punch.traversal.ProbeSockets;
+import dev.pinhole.punch.traversal.SocketTtl;
+import dev.pinhole.punch.traversal.TraversalConfig;
+import dev.pinhole.punch.traversal.TraversalListener;
+import dev.pinhole.punch.traversal.TraversalPath;
+import dev.pinhole.punch.traversal.TraversalSession;
 import dev.pinhole.server.relay.TurnAuthenticator;
 import dev.pinhole.server.relay.TurnServer;
 import dev.pinhole.server.relay.TurnServerConfig;
 import dev.pinhole.server.relay.TurnServerCounter;
 import dev.pinhole.server.rendezvous.RendezvousServer;
 import dev.pinhole.server.rendezvous.RendezvousServerConfig;
+import dev.pinhole.server.stun.StunBindingServer;
 import dev.pinhole.sim.CountingAllocator;
 import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.sim.Nat;
 import dev.pinhole.sim.NatConfig;
+import dev.pinhole.sim.Network;
 import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.sim.SimFixture;
 import dev.pinhole.sim.SimHost;
@@ -43,6 +56,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
@@ -58,7 +72,10 @@ import java.util.function.UnaryOperator;
  *       {@link #node} at 192.0.2.10:5000 and a plain {@link #peer} at 203.0.113.7:6000;</li>
  *   <li>{@link #withRendezvousHost}: the host of a rendezvous server at {@value #SERVER_IP}:{@value #SERVER_PORT}
  *       ({@link #startServer}), and {@link Peer}s behind simulated NATs or on the public internet, whose
- *       protocol code allocates through {@link #tracked} endpoints.</li>
+ *       protocol code allocates through {@link #tracked} endpoints;</li>
+ *   <li>{@link #withStunServers}: STUN servers on 198.51.100.1, .2 and .3, and {@link TraversalPeer}s that
+ *       gather candidates through them, get introduced, run a {@link TraversalSession} and then exchange a
+ *       datagram over the path to prove it carries data.</li>
  * </ul>
  * Every link of a TURN world has a fixed 10 ms delay ({@link #ONE_WAY_NS} host to host), so every
  * exchange takes virtual time. {@link #close()} closes the rendezvous clients and server, the TURN nodes and
@@ -450,6 +467,194 @@ public class PunchSim extends SimFixture {
         @Override
         public void onRegistrationLost(RendezvousException cause) {
             lost.add(cause);
+        }
+    }
+
+    // ---- the traversal world: STUN servers and traversal peers ----------------------------------
+
+    public static final int PEER_PORT = 4000;
+    /** Gathering order: two ports of one IP first (address- vs port-dependent mapping), then two more IPs. */
+    public static final List<InetSocketAddress> STUN_SERVERS = List.of(address("198.51.100.1", 3478),
+            address("198.51.100.1", 3479), address("198.51.100.2", 3478), address("198.51.100.3", 3478));
+    /** First byte of the test's data datagrams: a Pinhole transport packet (128–191), never STUN. */
+    public static final byte DATA = (byte) 0x80;
+    private static final int DATA_ATTEMPTS = 20;
+
+    /** The access links of the {@link #withStunServers} world's traversal peers. */
+    private LinkConfig access = LinkConfig.PERFECT;
+
+    /**
+     * A world with STUN servers on three public addresses (an RFC 5780 server on 198.51.100.1 and .2, ports
+     * 3478 and 3479, and a plain one on 198.51.100.3) for {@link TraversalPeer}s.
+     */
+    public static PunchSim withStunServers(long seed) {
+        return withStunServers(seed, LinkConfig.PERFECT);
+    }
+
+    /** As above, with the peers' access links all {@code access} (delay, loss, ...). */
+    public static PunchSim withStunServers(long seed, LinkConfig access) {
+        PunchSim world = new PunchSim(seed);
+        world.access = access;
+        SimHost s1 = world.publicHost("198.51.100.1");
+        SimHost s2 = world.publicHost("198.51.100.2");
+        SimHost s3 = world.publicHost("198.51.100.3");
+        StunBindingServer.rfc5780(s1.bind(3478), s1.bind(3479), s2.bind(3478), s2.bind(3479), "pinhole-sim")
+                .listen();
+        StunBindingServer.basic(s3.bind(3478), "pinhole-sim").listen();
+        return world;
+    }
+
+    public TraversalPeer peer(String name, Network realm, String ip) {
+        return new TraversalPeer(this, name, realm.addHost(ip, access));
+    }
+
+    /** Gathers both peers' candidates (unless done), introduces them and starts both sessions. */
+    public void introduce(TraversalPeer controlling, TraversalPeer controlled, TraversalConfig config) {
+        introduce(controlling, IceRole.CONTROLLING, controlled, IceRole.CONTROLLED, config);
+    }
+
+    /** As the rendezvous server would, but with the roles given (a misbehaving server may give both one role). */
+    public void introduce(TraversalPeer a, IceRole roleA, TraversalPeer b, IceRole roleB, TraversalConfig config) {
+        a.gather();
+        b.gather();
+        runUntil(() -> a.gathered.isDone() && b.gathered.isDone(), 30 * SECOND);
+        a.start(b, roleA, config);
+        b.start(a, roleB, config);
+    }
+
+    /** Runs until both sessions have an outcome (or the timeout); true if both connected. */
+    public boolean runToOutcome(TraversalPeer a, TraversalPeer b, long timeoutNs) {
+        runUntil(() -> a.done() && b.done(), timeoutNs);
+        return a.path != null && b.path != null;
+    }
+
+    /**
+     * Sends a data datagram each way over the two nominated paths, again every 100 ms until it arrived (lossy
+     * links lose some, as a transport would retransmit) or 20 tries: the proof that the paths are real.
+     */
+    public boolean exchangeData(TraversalPeer a, TraversalPeer b) {
+        int aBefore = a.dataReceived.size();
+        int bBefore = b.dataReceived.size();
+        BooleanSupplier bothArrived = () -> a.dataReceived.size() > aBefore && b.dataReceived.size() > bBefore;
+        for (int attempt = 0; attempt < DATA_ATTEMPTS && !bothArrived.getAsBoolean(); attempt++) {
+            if (b.dataReceived.size() == bBefore) {
+                a.sendData("hello from " + a.name);
+            }
+            if (a.dataReceived.size() == aBefore) {
+                b.sendData("hello from " + b.name);
+            }
+            runUntil(bothArrived, 100 * MS);
+        }
+        return bothArrived.getAsBoolean();
+    }
+
+    /** A traversal peer: a host with its main socket, a STUN client on it, and (once introduced) a session. */
+    public static final class TraversalPeer implements TraversalListener {
+        public final PunchSim world;
+        public final String name;
+        public final SimHost host;
+        public final SimEndpoint endpoint;
+        public final StunClient stun;
+        public final Credentials credentials;
+        public final List<String> dataReceived = new ArrayList<>();
+        public final List<DatagramEndpoint> probeSockets = new ArrayList<>();
+        public CompletableFuture<GatheredCandidates> gathered;
+        public NatProfile.Filtering knownFiltering = NatProfile.Filtering.UNKNOWN;
+        public ProbeSockets sockets;
+        public SocketTtl ttl = SocketTtl.NONE;
+        public boolean holdChecks;
+        public TraversalSession session;
+        public TraversalPath path;
+        public TraversalFailedException failure;
+        public long connectedAtNs = -1;
+        public long failedAtNs = -1;
+
+        TraversalPeer(PunchSim world, String name, SimHost host) {
+            this.world = world;
+            this.name = name;
+            this.host = host;
+            this.endpoint = host.bind(PEER_PORT);
+            this.stun = new StunClient(endpoint, CandidateGatherer.DEFAULT_TIMING, world.sim.random("stun/" + name));
+            this.credentials = Credentials.random(world.sim.random("credentials/" + name));
+            this.sockets = probeSockets(host, probeSockets);
+            endpoint.receiver(this::onDatagram);
+        }
+
+        private void onDatagram(ByteBuf datagram, InetSocketAddress sender) {
+            if (datagram.readableBytes() > 0 && datagram.getByte(datagram.readerIndex()) == DATA) {
+                onData(datagram);
+                return;
+            }
+            if (session != null && session.onDatagram(datagram, sender)) {
+                return;
+            }
+            stun.handle(datagram, sender);
+        }
+
+        private void onData(ByteBuf datagram) {
+            dataReceived.add(datagram.toString(datagram.readerIndex() + 1, datagram.readableBytes() - 1,
+                    StandardCharsets.UTF_8));
+        }
+
+        public void gather() {
+            if (gathered == null) {
+                gathered = CandidateGatherer.gather(stun, HostAddresses.of(List.of()), STUN_SERVERS,
+                        CandidateGatherer.DEFAULT_TIMING);
+            }
+        }
+
+        public NatProfile profile() {
+            return gathered.join().nat().withFiltering(knownFiltering);
+        }
+
+        public void start(TraversalPeer peer, IceRole role, TraversalConfig config) {
+            Introduction introduction = new Introduction(peer.name, peer.gathered.join().candidates(), credentials,
+                    peer.credentials, role, peer.profile(), profile());
+            TraversalSession.Builder builder = TraversalSession.builder(endpoint, introduction,
+                    gathered.join().candidates());
+            if (holdChecks) {
+                builder.holdChecks();
+            }
+            session = builder
+                    .config(config)
+                    .random(world.sim.random("traversal/" + name))
+                    .probeSockets(sockets)
+                    .socketTtl(ttl)
+                    .passThrough((datagram, sender) -> {
+                        if (datagram.readableBytes() > 0 && datagram.getByte(datagram.readerIndex()) == DATA) {
+                            onData(datagram);
+                        }
+                    })
+                    .listener(this)
+                    .start();
+        }
+
+        public boolean done() {
+            return path != null || failure != null;
+        }
+
+        public void sendData(String text) {
+            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+            ByteBuf out = path.endpoint().allocator().buffer(bytes.length + 1);
+            out.writeByte(DATA).writeBytes(bytes);
+            path.endpoint().send(out, path.remote());
+        }
+
+        @Override
+        public void onConnected(TraversalPath connected) {
+            path = connected;
+            connectedAtNs = world.sim.nowNs();
+        }
+
+        @Override
+        public void onFailed(TraversalFailedException failed) {
+            failure = failed;
+            failedAtNs = world.sim.nowNs();
+        }
+
+        @Override
+        public String toString() {
+            return name + "@" + endpoint.localAddress();
         }
     }
 }
