@@ -11,6 +11,10 @@ import dev.pinhole.protocol.ice.Credentials;
 import dev.pinhole.protocol.nat.NatProfile;
 import dev.pinhole.protocol.stun.StunClient;
 import dev.pinhole.protocol.stun.StunTransactionConfig;
+import dev.pinhole.punch.node.ConnectedPeer;
+import dev.pinhole.punch.node.NodeConfig;
+import dev.pinhole.punch.node.NodeCore;
+import dev.pinhole.punch.node.RelayConfig;
 import dev.pinhole.punch.relay.ScriptedTurnServer;
 import dev.pinhole.punch.relay.TurnAllocation;
 import dev.pinhole.punch.relay.TurnClient;
@@ -31,6 +35,8 @@ import dev.pinhole.punch.traversal.TraversalConfig;
 import dev.pinhole.punch.traversal.TraversalListener;
 import dev.pinhole.punch.traversal.TraversalPath;
 import dev.pinhole.punch.traversal.TraversalSession;
+import dev.pinhole.reliability.TransportConfig;
+import dev.pinhole.server.relay.RestCredentials;
 import dev.pinhole.server.relay.TurnAuthenticator;
 import dev.pinhole.server.relay.TurnServer;
 import dev.pinhole.server.relay.TurnServerConfig;
@@ -58,6 +64,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import java.util.function.LongSupplier;
 import java.util.function.UnaryOperator;
 
 /**
@@ -75,11 +82,14 @@ import java.util.function.UnaryOperator;
  *       protocol code allocates through {@link #tracked} endpoints;</li>
  *   <li>{@link #withStunServers}: STUN servers on 198.51.100.1, .2 and .3, and {@link TraversalPeer}s that
  *       gather candidates through them, get introduced, run a {@link TraversalSession} and then exchange a
- *       datagram over the path to prove it carries data.</li>
+ *       datagram over the path to prove it carries data;</li>
+ *   <li>{@link #withNodeServers}: the rendezvous server on 198.51.100.10 and .11 (RFC 5780 alternates),
+ *       optionally with its built-in relay on {@link #RELAY}, and {@link Node}s (a {@link NodeCore} each)
+ *       behind NATs or on the public internet.</li>
  * </ul>
  * Every link of a TURN world has a fixed 10 ms delay ({@link #ONE_WAY_NS} host to host), so every
- * exchange takes virtual time. {@link #close()} closes the rendezvous clients and server, the TURN nodes and
- * the TURN server, then checks as {@link SimFixture} does, so that no buffer leaked; failure messages carry
+ * exchange takes virtual time. {@link #close()} closes the nodes, the rendezvous clients and server, the
+ * built-in relay (and lets 100 ms pass in the nodes' world), the TURN nodes and the TURN server, then checks as {@link SimFixture} does, so that no buffer leaked; failure messages carry
  * the seed. The other test packages' worlds extend it with their servers and peers,
  * closing them before {@code super.close()}.
  */
@@ -98,6 +108,11 @@ public class PunchSim extends SimFixture {
     /** Where the {@link #withRendezvousHost} world's server listens. */
     public static final String SERVER_IP = "198.51.100.10";
     public static final int SERVER_PORT = 3478;
+
+    /** Where the {@link #withNodeServers} world's built-in relay listens when it has one. */
+    public static final InetSocketAddress RELAY = address("198.51.100.20", 3478);
+    /** The simulator starts at time 0; credentials expire in Unix seconds, so the nodes' world starts in 2023. */
+    public static final long UNIX_EPOCH_OFFSET_SECONDS = 1_700_000_000L;
 
     /** What protocol code allocates through {@link #tracked} endpoints; {@link #close()} requires it all released. */
     public final CountingAllocator protocolAllocator = countedAllocator();
@@ -129,6 +144,19 @@ public class PunchSim extends SimFixture {
     public SimEndpoint serverEndpoint;
     public final List<Peer> peers = new ArrayList<>();
     private int serverGeneration;
+
+    /** The {@link #withNodeServers} world's built-in relay (or null), its nodes, and the settings of nodes to come. */
+    public TurnServer relayServer;
+    public final List<Node> nodes = new ArrayList<>();
+    /**
+     * Two ports of one IP, then another IP, as the gatherer wants them; the rendezvous server's own address
+     * last, so that the mapping it observes (the peer's server-reflexive candidate) is the newest one and
+     * port prediction counts on from it (RFC 4787 §4.2.1 sequential allocation).
+     */
+    public List<InetSocketAddress> stunServers;
+    /** The relay settings of the nodes made from now on. */
+    public RelayConfig relay = RelayConfig.DEFAULT;
+    private boolean settleOnClose;
 
     public PunchSim(long seed) {
         super(seed);
@@ -177,6 +205,75 @@ public class PunchSim extends SimFixture {
         world.stun = client.stun;
         world.turn = client.turn;
         return world;
+    }
+
+    public static PunchSim withNodeServers(long seed) {
+        return withNodeServers(seed, false);
+    }
+
+    /**
+     * A world with the rendezvous server listening on 198.51.100.10 and .11, ports 3478 and 3479 (RFC 5780),
+     * for {@link Node}s.
+     *
+     * @param withRelay whether the rendezvous server offers a built-in relay: a {@link TurnServer} on
+     *                  {@link #RELAY} with TURN REST credentials the rendezvous server issues
+     */
+    public static PunchSim withNodeServers(long seed, boolean withRelay) {
+        PunchSim world = new PunchSim(seed);
+        world.settleOnClose = true;
+        world.stunServers = List.of(address("198.51.100.11", 3478), address("198.51.100.11", 3479),
+                address("198.51.100.10", 3479), world.serverAddress);
+        SimHost primary = world.publicHost("198.51.100.10");
+        SimHost alternate = world.publicHost("198.51.100.11");
+        RendezvousServerConfig.Builder config = RendezvousServerConfig.builder().random(world.sim.random("server"));
+        if (withRelay) {
+            byte[] secret = "relay secret of this world".getBytes(StandardCharsets.UTF_8);
+            LongSupplier unixSeconds = () -> UNIX_EPOCH_OFFSET_SECONDS + world.sim.nowNs() / SECOND;
+            SimHost relayHost = world.publicHost(RELAY.getAddress().getHostAddress());
+            world.relayServer = new TurnServer(relayHost.bind(RELAY.getPort()), () -> relayHost.bind(0),
+                    new RestCredentials(secret, unixSeconds), TurnServerConfig.defaults(), world.sim.random("relay"))
+                    .listen();
+            config.relay(RELAY, secret).unixSeconds(unixSeconds);
+        }
+        world.server = RendezvousServer.listenRfc5780(primary.bind(3478), primary.bind(3479), alternate.bind(3478),
+                alternate.bind(3479), config.build());
+        return world;
+    }
+
+    /** A node behind its own NAT at {@code natIp} with perfect links; with a null {@code natConfig}, public at {@code privateIp}. */
+    public Node node(String name, String natIp, NatConfig natConfig, String privateIp) {
+        return node(name, natIp, natConfig, privateIp, LinkConfig.PERFECT);
+    }
+
+    /** A node on the public internet at {@code ip} (no NAT). */
+    public Node publicNode(String name, String ip) {
+        return node(name, null, null, ip, LinkConfig.PERFECT);
+    }
+
+    /** A node behind its own NAT at {@code natIp}; with a null {@code natConfig}, on the internet at {@code privateIp}. */
+    public Node node(String name, String natIp, NatConfig natConfig, String privateIp, LinkConfig access) {
+        SimHost host = addHost(natIp, natConfig, privateIp, access);
+        SimEndpoint endpoint = host.bind(4000);
+        ProbeSockets probeSockets = probeSockets(host, null);
+        NodeConfig nodeConfig = new NodeConfig(name, serverAddress, stunServers, HostAddresses.of(List.of()),
+                RendezvousClientConfig.builder().random(sim.random("rendezvous/" + name)).build(),
+                TraversalConfig.DEFAULT, TransportConfig.DEFAULT, 30 * SECOND, SocketTtl.NONE, probeSockets)
+                .withRelay(relay);
+        Node node = new Node(endpoint, nodeConfig, sim, name, host.network().nat());
+        nodes.add(node);
+        return node;
+    }
+
+    /** Starts the nodes and requires each registered within 60 s. */
+    public void register(Node... toRegister) {
+        List<CompletableFuture<?>> started = new ArrayList<>();
+        for (Node node : toRegister) {
+            started.add(node.core.start());
+        }
+        sim.runUntil(() -> started.stream().allMatch(CompletableFuture::isDone), 60 * SECOND);
+        for (CompletableFuture<?> f : started) {
+            assertTrue(f.isDone() && !f.isCompletedExceptionally(), "seed " + seed + ": registration " + f);
+        }
     }
 
     /** A world with the host of a rendezvous server at {@value #SERVER_IP}; {@link #startServer} starts one. */
@@ -335,16 +432,26 @@ public class PunchSim extends SimFixture {
     }
 
     /**
-     * Closes the rendezvous clients and server; unless the simulator is closed already, closes every TURN node (releasing queued data and pending
+     * Closes the nodes, the rendezvous clients and server and the built-in relay, and lets 100 ms pass in the
+     * nodes' world; unless the simulator is closed already, closes every TURN node (releasing queued data and pending
      * requests) and the TURN server; then closes the simulator and checks as {@link SimFixture#close()} does.
      */
     @Override
     public void close() {
+        for (Node n : nodes) {
+            n.core.close();
+        }
         for (Peer rendezvousPeer : peers) {
             rendezvousPeer.client().close();
         }
         if (server != null) {
             server.close();
+        }
+        if (relayServer != null) {
+            relayServer.close();
+        }
+        if (settleOnClose) {
+            runFor(100 * MS);
         }
         if (!sim.isClosed()) {
             for (TurnNode turnNode : turnNodes) {
@@ -467,6 +574,28 @@ public class PunchSim extends SimFixture {
         @Override
         public void onRegistrationLost(RendezvousException cause) {
             lost.add(cause);
+        }
+    }
+
+    /** A node of the {@link #withNodeServers} world: a {@link NodeCore} on one socket, and the peers it accepted. */
+    public static final class Node {
+        public final NodeCore core;
+        public final SimEndpoint endpoint;
+        /** The NAT in front of the node. */
+        public final Nat nat;
+        public final List<ConnectedPeer> incoming = new ArrayList<>();
+        public final String name;
+
+        Node(SimEndpoint endpoint, NodeConfig nodeConfig, Simulator sim, String name, Nat nat) {
+            this.endpoint = endpoint;
+            this.nat = nat;
+            this.name = name;
+            this.core = new NodeCore(endpoint, nodeConfig, sim.random("node/" + name), new NodeCore.Listener() {
+                @Override
+                public void onIncoming(ConnectedPeer link) {
+                    incoming.add(link);
+                }
+            });
         }
     }
 
