@@ -60,6 +60,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.BooleanSupplier;
@@ -308,6 +309,16 @@ public class PunchSim extends SimFixture {
                 ((SimEndpoint) socket).close();
             }
         };
+    }
+
+    /** {@code length} bytes, each uniform from a {@link SplittableRandom} of {@code seed}: a test payload. */
+    public static byte[] bytes(long seed, int length) {
+        byte[] data = new byte[length];
+        SplittableRandom random = new SplittableRandom(seed);
+        for (int i = 0; i < length; i++) {
+            data[i] = (byte) random.nextInt(256);
+        }
+        return data;
     }
 
     /** The {@link TurnException} a completed future failed with. */

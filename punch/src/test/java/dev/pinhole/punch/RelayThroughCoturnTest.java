@@ -55,7 +55,7 @@ class RelayThroughCoturnTest {
                     assertTrue(relayPort >= coturn.minRelayPort() && relayPort <= coturn.maxRelayPort(),
                             "alice sends to bob's relayed address on coturn: " + toBob.path());
 
-                    byte[] payload = PinholeNodeLoopbackTest.bytes(5, 3 * 1024 * 1024 + 7);
+                    byte[] payload = PunchSim.bytes(5, 3 * 1024 * 1024 + 7);
                     Future<byte[]> received = threads.submit(() -> PinholeNodeLoopbackTest.sha256(toAlice.inputStream()));
                     OutputStream out = toBob.outputStream();
                     for (int off = 0; off < payload.length; off += 64 * 1024) {

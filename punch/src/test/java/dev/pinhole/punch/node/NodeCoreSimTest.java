@@ -1,7 +1,7 @@
 package dev.pinhole.punch.node;
 
 import static dev.pinhole.punch.PunchSim.address;
-import static dev.pinhole.punch.node.NodeSim.bytes;
+import static dev.pinhole.punch.PunchSim.bytes;
 import static dev.pinhole.punch.PunchSim.failureOf;
 import static dev.pinhole.punch.node.NodeSim.sha256;
 import static dev.pinhole.punch.node.NodeSim.startPumps;

@@ -2,7 +2,7 @@ package dev.pinhole.punch.node;
 
 import static dev.pinhole.punch.PunchSim.MS;
 import static dev.pinhole.punch.PunchSim.SECOND;
-import static dev.pinhole.punch.node.NodeSim.bytes;
+import static dev.pinhole.punch.PunchSim.bytes;
 import static dev.pinhole.punch.node.NodeSim.connect;
 import static dev.pinhole.punch.node.NodeSim.sha256;
 import static dev.pinhole.punch.node.NodeSim.startPumps;

@@ -8,7 +8,6 @@ import dev.pinhole.reliability.connection.Connection;
 import dev.pinhole.reliability.connection.ConnectionHandler;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 
 /** Helpers of the node tests on {@link PunchSim}'s nodes: payloads, connecting two nodes, pumps on both ends. */
@@ -72,15 +71,6 @@ final class NodeSim {
         byte[] digest() {
             return digest;
         }
-    }
-
-    static byte[] bytes(long seed, int length) {
-        byte[] data = new byte[length];
-        SplittableRandom random = new SplittableRandom(seed);
-        for (int i = 0; i < length; i++) {
-            data[i] = (byte) random.nextInt(256);
-        }
-        return data;
     }
 
     static byte[] sha256(byte[] data) throws NoSuchAlgorithmException {
