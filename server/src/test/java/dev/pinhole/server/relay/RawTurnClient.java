@@ -1,10 +1,10 @@
-package dev.pinhole.punch.relay;
+package dev.pinhole.server.relay;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
-import dev.pinhole.punch.PunchSim;
 import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.sim.SimFixture;
 import dev.pinhole.protocol.stun.StunAttributeType;
 import dev.pinhole.protocol.stun.StunClass;
 import dev.pinhole.protocol.stun.StunKey;
@@ -27,7 +27,7 @@ import java.util.function.Consumer;
 final class RawTurnClient {
     static final int REQUESTED_TRANSPORT_UDP = 17 << 24;
 
-    final PunchSim f;
+    final TurnServerSim f;
     final SimEndpoint endpoint;
     final List<byte[]> received = new ArrayList<>();
     final StunWriter writer = new StunWriter();
@@ -35,10 +35,10 @@ final class RawTurnClient {
     String nonce;
     private long nextId = 1;
 
-    RawTurnClient(PunchSim f, SimEndpoint endpoint) {
+    RawTurnClient(TurnServerSim f, SimEndpoint endpoint) {
         this.f = f;
         this.endpoint = endpoint;
-        endpoint.receiver((datagram, sender) -> received.add(PunchSim.bytes(datagram)));
+        endpoint.receiver((datagram, sender) -> received.add(SimFixture.bytes(datagram)));
     }
 
     /** A request; with MESSAGE-INTEGRITY under {@code user}'s key when {@code user} is not null. */
@@ -53,7 +53,7 @@ final class RawTurnClient {
                 .addMessageIntegrity(StunKey.longTerm(user, realm, password));
         }
         writer.addFingerprint().finish();
-        return PunchSim.bytes(out);
+        return SimFixture.bytes(out);
     }
 
     long newId() {
@@ -64,7 +64,7 @@ final class RawTurnClient {
     StunReader exchange(byte[] datagram) {
         received.clear();
         endpoint.send(f.buffer(datagram), f.turnServer.address());
-        f.sim.runFor(PunchSim.SECOND);
+        f.sim.runFor(SimFixture.SECOND);
         if (received.isEmpty()) {
             return null;
         }

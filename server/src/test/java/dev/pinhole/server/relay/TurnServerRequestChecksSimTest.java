@@ -1,17 +1,15 @@
-package dev.pinhole.punch.relay;
+package dev.pinhole.server.relay;
 
-import dev.pinhole.punch.PunchSim;
-import dev.pinhole.server.relay.TurnServerConfig;
-import dev.pinhole.server.relay.TurnServerCounter;
 
-import static dev.pinhole.punch.PunchSim.PASSWORD;
-import static dev.pinhole.punch.PunchSim.SECOND;
-import static dev.pinhole.punch.PunchSim.USER;
+import static dev.pinhole.server.relay.TurnServerSim.PASSWORD;
+import static dev.pinhole.server.relay.TurnServerSim.SECOND;
+import static dev.pinhole.server.relay.TurnServerSim.USER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.sim.SimFixture;
 import dev.pinhole.protocol.stun.StunAttributeType;
 import dev.pinhole.protocol.stun.StunMessageType;
 import dev.pinhole.protocol.stun.StunReader;
@@ -29,8 +27,8 @@ class TurnServerRequestChecksSimTest {
     private static final InetSocketAddress PEER_2 = new InetSocketAddress("192.0.2.202", 6002);
     private static final InetSocketAddress PEER_3 = new InetSocketAddress("192.0.2.203", 6003);
 
-    private static RawTurnClient allocated(PunchSim f) {
-        RawTurnClient client = new RawTurnClient(f, f.sim.internet().addHost("192.0.2.50", PunchSim.LINK).bind(7000));
+    private static RawTurnClient allocated(TurnServerSim f) {
+        RawTurnClient client = new RawTurnClient(f, f.sim.internet().addHost("192.0.2.50", TurnServerSim.LINK).bind(7000));
         client.challenge();
         assertEquals(0, RawTurnClient.code(client.allocate(client.newId(), USER, PASSWORD), USER, client.realm, PASSWORD),
             "Allocate");
@@ -49,8 +47,8 @@ class TurnServerRequestChecksSimTest {
 
     @Test
     void allocateWithUnsupportedTransportOrDontFragmentOrNoTransportIsRefused() {
-        try (PunchSim f = PunchSim.withTurnServer(SEED, TurnServerConfig.defaults())) {
-            RawTurnClient client = new RawTurnClient(f, f.sim.internet().addHost("192.0.2.50", PunchSim.LINK).bind(7000));
+        try (TurnServerSim f = new TurnServerSim(SEED, TurnServerConfig.defaults())) {
+            RawTurnClient client = new RawTurnClient(f, f.sim.internet().addHost("192.0.2.50", TurnServerSim.LINK).bind(7000));
             client.challenge();
             assertEquals(442, ask(client, StunMessageType.METHOD_ALLOCATE,
                 w -> w.addUInt32(StunAttributeType.REQUESTED_TRANSPORT, 6 << 24)), "TCP relaying");
@@ -67,7 +65,7 @@ class TurnServerRequestChecksSimTest {
 
     @Test
     void channelNumberAndPeerStayPairedAndOutOfRangeNumbersAreBadRequests() {
-        try (PunchSim f = PunchSim.withTurnServer(SEED, TurnServerConfig.defaults())) {
+        try (TurnServerSim f = new TurnServerSim(SEED, TurnServerConfig.defaults())) {
             RawTurnClient client = allocated(f);
             assertEquals(0, ask(client, StunMessageType.METHOD_CHANNEL_BIND, bind(0x4000, PEER_1)), "first binding");
             assertEquals(0, ask(client, StunMessageType.METHOD_CHANNEL_BIND, bind(0x4000, PEER_1)), "refresh of it");
@@ -85,7 +83,7 @@ class TurnServerRequestChecksSimTest {
     @Test
     void permissionAndChannelCapsAnswer508() {
         TurnServerConfig config = TurnServerConfig.builder().maxPermissionsAndChannels(2, 1).build();
-        try (PunchSim f = PunchSim.withTurnServer(SEED, config)) {
+        try (TurnServerSim f = new TurnServerSim(SEED, config)) {
             RawTurnClient client = allocated(f);
             assertEquals(0, ask(client, StunMessageType.METHOD_CHANNEL_BIND, bind(0x4000, PEER_1)), "one channel");
             assertEquals(508, ask(client, StunMessageType.METHOD_CHANNEL_BIND, bind(0x4001, PEER_2)), "a second channel");
@@ -103,12 +101,12 @@ class TurnServerRequestChecksSimTest {
 
     @Test
     void channelDataOnAnUnboundChannelOrWithoutAllocationIsDropped() {
-        try (PunchSim f = PunchSim.withTurnServer(SEED, TurnServerConfig.defaults())) {
+        try (TurnServerSim f = new TurnServerSim(SEED, TurnServerConfig.defaults())) {
             RawTurnClient client = allocated(f);
             byte[] channelData = {0x40, 0x05, 0, 2, 9, 9};
             assertNull(client.exchange(channelData), "no answer to ChannelData");
             assertEquals(1, f.count(TurnServerCounter.DROPPED_UNBOUND_CHANNEL), "unbound channel");
-            SimEndpoint stranger = f.sim.internet().addHost("192.0.2.66", PunchSim.LINK).bind(7001);
+            SimEndpoint stranger = f.sim.internet().addHost("192.0.2.66", TurnServerSim.LINK).bind(7001);
             stranger.send(f.buffer(channelData), f.turnServer.address());
             f.sim.runFor(SECOND);
             assertEquals(1, f.count(TurnServerCounter.DROPPED_NO_ALLOCATION), "ChannelData from a 5-tuple without allocation");
@@ -118,18 +116,18 @@ class TurnServerRequestChecksSimTest {
     @Test
     void unauthenticatedAnswersAreLimitedServerWide() {
         TurnServerConfig config = TurnServerConfig.builder().unauthenticatedRate(100, 50).build();
-        try (PunchSim f = PunchSim.withTurnServer(SEED, config)) {
+        try (TurnServerSim f = new TurnServerSim(SEED, config)) {
             List<byte[]> answers = new ArrayList<>();
             List<SimEndpoint> senders = new ArrayList<>();
             for (int i = 0; i < 80; i++) {
-                SimEndpoint sender = f.sim.internet().addHost("192.0.2." + (100 + i), PunchSim.LINK).bind(7000);
-                sender.receiver((datagram, from) -> answers.add(PunchSim.bytes(datagram)));
+                SimEndpoint sender = f.sim.internet().addHost("192.0.2." + (100 + i), TurnServerSim.LINK).bind(7000);
+                sender.receiver((datagram, from) -> answers.add(SimFixture.bytes(datagram)));
                 senders.add(sender);
             }
             RawTurnClient builder = new RawTurnClient(f, senders.get(0));
             byte[] allocate = builder.request(StunMessageType.METHOD_ALLOCATE, 1,
                 w -> w.addUInt32(StunAttributeType.REQUESTED_TRANSPORT, RawTurnClient.REQUESTED_TRANSPORT_UDP), null, null);
-            senders.get(0).receiver((datagram, from) -> answers.add(PunchSim.bytes(datagram)));
+            senders.get(0).receiver((datagram, from) -> answers.add(SimFixture.bytes(datagram)));
             for (SimEndpoint sender : senders) {
                 sender.send(f.buffer(allocate), f.turnServer.address());
             }
