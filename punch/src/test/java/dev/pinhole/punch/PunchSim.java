@@ -71,7 +71,8 @@ import java.util.function.UnaryOperator;
 /**
  * The punch tests' layer on {@link SimFixture}: the parts of a simulated world that need the peer
  * library (TURN clients, probe sockets, endpoints whose buffers are counted apart from the simulator's),
- * and the two TURN worlds:
+ * and the worlds of the punch tests, each made by a factory that creates its hosts, servers and random
+ * streams in a fixed order, so that a seed replays a run:
  * <ul>
  *   <li>{@link #withTurnServer}: a {@link TurnServer} at 198.51.100.1:3478 (relay sockets on ephemeral
  *       ports of the same host) and {@link TurnNode}s, behind NATs or not, each with the real
@@ -90,11 +91,10 @@ import java.util.function.UnaryOperator;
  * </ul>
  * Every link of a TURN world has a fixed 10 ms delay ({@link #ONE_WAY_NS} host to host), so every
  * exchange takes virtual time. {@link #close()} closes the nodes, the rendezvous clients and server, the
- * built-in relay (and lets 100 ms pass in the nodes' world), the TURN nodes and the TURN server, then checks as {@link SimFixture} does, so that no buffer leaked; failure messages carry
- * the seed. The other test packages' worlds extend it with their servers and peers,
- * closing them before {@code super.close()}.
+ * built-in relay (and lets 100 ms pass in the nodes' world), the TURN nodes and the TURN server, then
+ * checks as {@link SimFixture} does, so that no buffer leaked; failure messages carry the seed.
  */
-public class PunchSim extends SimFixture {
+public final class PunchSim extends SimFixture {
     /** The links of a TURN world: a fixed 10 ms delay. */
     public static final LinkConfig LINK = LinkConfig.builder().delay(10 * MS).build();
     /** Host to host in a TURN world: the sender's uplink and the receiver's downlink, 10 ms each. */
