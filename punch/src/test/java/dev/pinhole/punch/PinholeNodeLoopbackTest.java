@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.UdpEventLoop;
-import dev.pinhole.punch.PeerNotFoundException;
-import dev.pinhole.punch.RendezvousAuthenticationException;
 import dev.pinhole.server.rendezvous.RendezvousServer;
 import dev.pinhole.server.rendezvous.RendezvousServerConfig;
 import dev.pinhole.reliability.ConnectionException;
@@ -25,7 +23,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -117,7 +114,7 @@ class PinholeNodeLoopbackTest {
                 toAlice.outputStream().write("hello alice".getBytes(StandardCharsets.UTF_8));
                 assertEquals("hello alice", readExactly(toBob.inputStream(), 11), "alice reads bob's message");
 
-                byte[] payload = bytes(42, 4 * 1024 * 1024 + 123);
+                byte[] payload = PunchSim.bytes(42, 4 * 1024 * 1024 + 123);
                 Future<byte[]> received = threads.submit(() -> sha256(toAlice.inputStream()));
                 OutputStream out = toBob.outputStream();
                 for (int off = 0; off < payload.length; off += 50_000) {
@@ -271,14 +268,5 @@ class PinholeNodeLoopbackTest {
             sha.update(chunk, 0, n);
         }
         return sha.digest();
-    }
-
-    static byte[] bytes(long seed, int length) {
-        byte[] data = new byte[length];
-        SplittableRandom random = new SplittableRandom(seed);
-        for (int i = 0; i < length; i++) {
-            data[i] = (byte) random.nextInt(256);
-        }
-        return data;
     }
 }

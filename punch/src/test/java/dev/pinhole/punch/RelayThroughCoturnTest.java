@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.FirewalledEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
+import dev.pinhole.punch.interop.Coturn;
 import dev.pinhole.server.rendezvous.RendezvousServer;
 import dev.pinhole.server.rendezvous.RendezvousServerConfig;
-import dev.pinhole.punch.stun.Coturn;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -55,7 +55,7 @@ class RelayThroughCoturnTest {
                     assertTrue(relayPort >= coturn.minRelayPort() && relayPort <= coturn.maxRelayPort(),
                             "alice sends to bob's relayed address on coturn: " + toBob.path());
 
-                    byte[] payload = PinholeNodeLoopbackTest.bytes(5, 3 * 1024 * 1024 + 7);
+                    byte[] payload = PunchSim.bytes(5, 3 * 1024 * 1024 + 7);
                     Future<byte[]> received = threads.submit(() -> PinholeNodeLoopbackTest.sha256(toAlice.inputStream()));
                     OutputStream out = toBob.outputStream();
                     for (int off = 0; off < payload.length; off += 64 * 1024) {

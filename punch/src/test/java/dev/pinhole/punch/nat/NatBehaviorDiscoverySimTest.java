@@ -24,6 +24,7 @@ import dev.pinhole.sim.NatConfig.MappingBehavior;
 import dev.pinhole.sim.NatConfig.PortAllocation;
 import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.sim.SimHost;
+import dev.pinhole.sim.Simulator;
 import dev.pinhole.server.stun.StunBindingServer;
 import dev.pinhole.protocol.stun.StunClient;
 import dev.pinhole.protocol.stun.StunTransactionConfig;
@@ -47,33 +48,41 @@ class NatBehaviorDiscoverySimTest {
     private static final InetSocketAddress SERVER = address("198.51.100.10", 3478);
     private static final InetSocketAddress SERVER_OTHER = address("198.51.100.11", 3479);
 
-    /** One simulated world: an RFC 5780 server on the internet and a client behind a NAT (or not). */
-    private static final class World extends PunchSim {
+    /**
+     * One simulated world on a {@link PunchSim}: an RFC 5780 server on the internet and a client behind a
+     * NAT (or not). Closing it requires that no transaction was left behind, then closes the fixture.
+     */
+    private static final class World implements AutoCloseable {
+        final PunchSim fixture;
+        final Simulator sim;
+        final long seed;
         final StunBindingServer server;
         Nat nat;
         SimEndpoint clientEndpoint;
         StunClient client;
 
         World(long seed, boolean rfc5780) {
-            super(seed);
-            SimHost ip1 = publicHost("198.51.100.10");
+            fixture = new PunchSim(seed);
+            sim = fixture.sim;
+            this.seed = seed;
+            SimHost ip1 = fixture.publicHost("198.51.100.10");
             if (rfc5780) {
-                SimHost ip2 = publicHost("198.51.100.11");
-                server = StunBindingServer.rfc5780(tracked(ip1.bind(3478)), tracked(ip1.bind(3479)),
-                    tracked(ip2.bind(3478)), tracked(ip2.bind(3479)), "pinhole sim").listen();
+                SimHost ip2 = fixture.publicHost("198.51.100.11");
+                server = StunBindingServer.rfc5780(fixture.tracked(ip1.bind(3478)), fixture.tracked(ip1.bind(3479)),
+                    fixture.tracked(ip2.bind(3478)), fixture.tracked(ip2.bind(3479)), "pinhole sim").listen();
             } else {
-                server = StunBindingServer.basic(tracked(ip1.bind(3478)), null).listen();
+                server = StunBindingServer.basic(fixture.tracked(ip1.bind(3478)), null).listen();
             }
         }
 
         World behind(NatConfig config, LinkConfig link) {
-            nat = nat("203.0.113.5", config, link);
+            nat = fixture.nat("203.0.113.5", config, link);
             return client(nat.inside().addHost("10.0.0.2").bind(4000));
         }
 
         World client(SimEndpoint endpoint) {
             clientEndpoint = endpoint;
-            DatagramEndpoint tracked = tracked(endpoint);
+            DatagramEndpoint tracked = fixture.tracked(endpoint);
             client = new StunClient(tracked, StunTransactionConfig.DEFAULT, sim.random("stun-client"));
             tracked.receiver(client);
             return this;
@@ -89,7 +98,7 @@ class NatBehaviorDiscoverySimTest {
         @Override
         public void close() {
             assertEquals(0, client.pendingCount(), "no transaction left behind (seed " + seed + ")");
-            super.close();
+            fixture.close();
         }
     }
 

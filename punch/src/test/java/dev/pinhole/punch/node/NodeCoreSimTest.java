@@ -1,8 +1,8 @@
 package dev.pinhole.punch.node;
 
-import static dev.pinhole.punch.node.NodeSim.World.address;
-import static dev.pinhole.punch.node.NodeSim.bytes;
-import static dev.pinhole.punch.node.NodeSim.World.failureOf;
+import static dev.pinhole.punch.PunchSim.address;
+import static dev.pinhole.punch.PunchSim.bytes;
+import static dev.pinhole.punch.PunchSim.failureOf;
 import static dev.pinhole.punch.node.NodeSim.sha256;
 import static dev.pinhole.punch.node.NodeSim.startPumps;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -48,10 +48,10 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import dev.pinhole.punch.node.NodeSim.Linked;
-import dev.pinhole.punch.node.NodeSim.Node;
+import dev.pinhole.punch.PunchSim.Node;
 import dev.pinhole.punch.node.NodeSim.Pump;
 import dev.pinhole.punch.node.NodeSim.Pumps;
-import dev.pinhole.punch.node.NodeSim.World;
+import dev.pinhole.punch.PunchSim;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -61,13 +61,13 @@ import org.junit.jupiter.api.Test;
  * may be live after the nodes and the simulator closed. Failure messages carry the seed.
  */
 class NodeCoreSimTest {
-    private static final long MS = World.MS;
-    private static final long SECOND = World.SECOND;
+    private static final long MS = PunchSim.MS;
+    private static final long SECOND = PunchSim.SECOND;
 
     @Test
     void nodesBehindPortRestrictedAndFullConeNatsPunchAndTransferBothWaysByteExact() throws Exception {
         long seed = 0x5EED_0001L;
-        try (World world = new World(seed)) {
+        try (PunchSim world = PunchSim.withNodeServers(seed)) {
             Node alice = world.node("alice", "203.0.113.1", NatConfig.PORT_RESTRICTED_CONE, "10.0.0.2");
             Node bob = world.node("bob", "203.0.113.2", NatConfig.FULL_CONE, "10.1.0.2");
             world.register(alice, bob);
@@ -107,8 +107,8 @@ class NodeCoreSimTest {
     @Test
     void aNodeGivenOnlyAnRfc5780RendezvousServerMeasuresItsNatFromTheServersOtherAddress() throws Exception {
         long seed = 0x5EED_0010L;
-        try (World world = new World(seed)) {
-            world.stunServers = List.of(world.rendezvous);
+        try (PunchSim world = PunchSim.withNodeServers(seed)) {
+            world.stunServers = List.of(world.serverAddress);
             Node sequential = world.node("alice", "203.0.113.1",
                     NatConfig.SYMMETRIC.withPortAllocation(NatConfig.PortAllocation.SEQUENTIAL), "10.0.0.2");
             Node random = world.node("bob", "203.0.113.2", NatConfig.SYMMETRIC, "10.1.0.2");
@@ -125,7 +125,7 @@ class NodeCoreSimTest {
     @Test
     void birthdayProbingConnectsASymmetricNatToAPortRestrictedConeAndCarriesTheStream() throws Exception {
         long seed = 0x5EED_0004L;
-        try (World world = new World(seed)) {
+        try (PunchSim world = PunchSim.withNodeServers(seed)) {
             Node alice = world.node("alice", "203.0.113.1", NatConfig.PORT_RESTRICTED_CONE, "10.0.0.2");
             Node bob = world.node("bob", "203.0.113.2", NatConfig.SYMMETRIC, "10.1.0.2");
             world.register(alice, bob);
@@ -156,7 +156,7 @@ class NodeCoreSimTest {
     @Test
     void aConnectionFromAnAddressNoIntroductionLedToIsAbortedAndNeverAccepted() throws Exception {
         long seed = 0x5EED_0005L;
-        try (World world = new World(seed)) {
+        try (PunchSim world = PunchSim.withNodeServers(seed)) {
             Node alice = world.node("alice", "203.0.113.1", NatConfig.FULL_CONE, "10.0.0.2");
             world.register(alice);
             InetSocketAddress alicePublic = alice.core.registration().observedAddress();
@@ -181,7 +181,7 @@ class NodeCoreSimTest {
 
     @Test
     void connectingToItselfToAnInvalidNameOrTwiceToOnePeerFailsWithAnExplanation() throws Exception {
-        try (World world = new World(0x5EED_0006L)) {
+        try (PunchSim world = PunchSim.withNodeServers(0x5EED_0006L)) {
             Node alice = world.node("alice", "203.0.113.1", NatConfig.FULL_CONE, "10.0.0.2");
             world.register(alice);
             ExecutionException thrown = assertThrows(ExecutionException.class, () -> alice.core.connect("alice").get(),
@@ -203,7 +203,7 @@ class NodeCoreSimTest {
     @Test
     void twoPeersConnectingToEachOtherAtOnceGetTwoIndependentConnections() throws Exception {
         long seed = 0x5EED_0007L;
-        try (World world = new World(seed)) {
+        try (PunchSim world = PunchSim.withNodeServers(seed)) {
             Node alice = world.node("alice", "203.0.113.1", NatConfig.PORT_RESTRICTED_CONE, "10.0.0.2");
             Node bob = world.node("bob", "203.0.113.2", NatConfig.RESTRICTED_CONE, "10.1.0.2");
             world.register(alice, bob);
@@ -240,7 +240,7 @@ class NodeCoreSimTest {
     @Test
     void symmetricNatsOnBothSidesFailWithBothBehavioursNamedAndARelayNeeded() throws Exception {
         long seed = 0x5EED_0002L;
-        try (World world = new World(seed)) {
+        try (PunchSim world = PunchSim.withNodeServers(seed)) {
             Node alice = world.node("alice", "203.0.113.1", NatConfig.SYMMETRIC, "10.0.0.2");
             Node bob = world.node("bob", "203.0.113.2", NatConfig.SYMMETRIC, "10.1.0.2");
             world.register(alice, bob);
@@ -269,7 +269,7 @@ class NodeCoreSimTest {
     @Test
     void connectToAPeerThatRegistersLaterSucceedsAndToAnAbsentOneListsTheRegistered() throws Exception {
         long seed = 0x5EED_0003L;
-        try (World world = new World(seed)) {
+        try (PunchSim world = PunchSim.withNodeServers(seed)) {
             Node alice = world.node("alice", "203.0.113.1", NatConfig.PORT_RESTRICTED_CONE, "10.0.0.2");
             Node bob = world.node("bob", "203.0.113.2", NatConfig.PORT_RESTRICTED_CONE, "10.1.0.2");
             world.register(alice);
@@ -325,7 +325,7 @@ class NodeCoreSimTest {
                 .reordering(random.nextInt(3) / 100.0, 3 * MS)
                 .build();
         String scenario = "seed " + seed + " (" + nats[0] + " vs " + nats[1] + ", access " + access + ")";
-        try (World world = new World(seed)) {
+        try (PunchSim world = PunchSim.withNodeServers(seed)) {
             Node alice = world.node("alice", "203.0.113.1", nats[0], "10.0.0.2", access);
             Node bob = world.node("bob", "203.0.113.2", nats[1], "10.1.0.2", access);
             world.register(alice, bob);

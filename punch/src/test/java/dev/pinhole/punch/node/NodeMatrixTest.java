@@ -1,14 +1,14 @@
 package dev.pinhole.punch.node;
 
-import static dev.pinhole.punch.node.NodeSim.World.MS;
-import static dev.pinhole.punch.node.NodeSim.World.SECOND;
-import static dev.pinhole.punch.node.NodeSim.World.failureOf;
+import static dev.pinhole.punch.PunchSim.MS;
+import static dev.pinhole.punch.PunchSim.SECOND;
+import static dev.pinhole.punch.PunchSim.failureOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.punch.PathKind;
-import dev.pinhole.punch.node.NodeSim.Node;
-import dev.pinhole.punch.node.NodeSim.World;
+import dev.pinhole.punch.PunchSim.Node;
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.punch.traversal.ExpectedOutcome;
 import dev.pinhole.punch.traversal.TraversalMatrixTest;
 import dev.pinhole.reliability.connection.Connection;
@@ -74,7 +74,7 @@ class NodeMatrixTest {
         String la = TraversalMatrixTest.label(a);
         String lb = TraversalMatrixTest.label(b);
         boolean expectDirect = ExpectedOutcome.differentNats(a, b).direct();
-        try (World world = new World(seed, true)) {
+        try (PunchSim world = PunchSim.withNodeServers(seed, true)) {
             Node alice = a == null ? world.publicNode("alice", "198.51.100.31")
                     : world.node("alice", "203.0.113.1", a, "10.0.0.2");
             Node bob = b == null ? world.publicNode("bob", "198.51.100.32")
@@ -105,13 +105,13 @@ class NodeMatrixTest {
 
     /** Notes when the first byte is readable, and the path it came on. */
     private static final class FirstByte implements ConnectionHandler {
-        private final World world;
+        private final PunchSim world;
         private final byte[] one = new byte[1];
         long atNs = -1;
         PathKind path;
         ConnectedPeer link;
 
-        FirstByte(World world) {
+        FirstByte(PunchSim world) {
             this.world = world;
         }
 

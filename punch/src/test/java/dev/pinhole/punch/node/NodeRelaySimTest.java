@@ -1,8 +1,8 @@
 package dev.pinhole.punch.node;
 
-import static dev.pinhole.punch.node.NodeSim.World.MS;
-import static dev.pinhole.punch.node.NodeSim.World.SECOND;
-import static dev.pinhole.punch.node.NodeSim.bytes;
+import static dev.pinhole.punch.PunchSim.MS;
+import static dev.pinhole.punch.PunchSim.SECOND;
+import static dev.pinhole.punch.PunchSim.bytes;
 import static dev.pinhole.punch.node.NodeSim.connect;
 import static dev.pinhole.punch.node.NodeSim.sha256;
 import static dev.pinhole.punch.node.NodeSim.startPumps;
@@ -16,10 +16,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.punch.PathKind;
 import dev.pinhole.punch.node.NodeSim.Linked;
-import dev.pinhole.punch.node.NodeSim.Node;
+import dev.pinhole.punch.PunchSim.Node;
 import dev.pinhole.punch.node.NodeSim.Pump;
 import dev.pinhole.punch.node.NodeSim.Pumps;
-import dev.pinhole.punch.node.NodeSim.World;
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.punch.TraversalFailedException;
 import dev.pinhole.reliability.connection.Connection;
 import java.util.concurrent.CompletableFuture;
@@ -37,7 +37,7 @@ class NodeRelaySimTest {
     @Test
     void peersBehindSymmetricNatsConnectThroughTheRelayAndTransferByteExact() throws Exception {
         for (long seed = 0x5EED_0101L; seed < 0x5EED_0101L + 3; seed++) {
-            try (World world = new World(seed, true)) {
+            try (PunchSim world = PunchSim.withNodeServers(seed, true)) {
                 Node alice = world.node("alice", "203.0.113.1", NatConfig.SYMMETRIC, "10.0.0.2");
                 Node bob = world.node("bob", "203.0.113.2", NatConfig.SYMMETRIC, "10.1.0.2");
                 world.register(alice, bob);
@@ -49,7 +49,7 @@ class NodeRelaySimTest {
                 ConnectedPeer bobLink = link.bob();
                 assertEquals(PathKind.RELAYED, aliceLink.path().kind(), "seed " + seed + ": " + aliceLink.path());
                 assertEquals(PathKind.RELAYED, bobLink.path().kind(), "seed " + seed + ": " + bobLink.path());
-                assertTrue(aliceLink.path().via().contains(World.RELAY.getAddress().getHostAddress()),
+                assertTrue(aliceLink.path().via().contains(PunchSim.RELAY.getAddress().getHostAddress()),
                         "the path names the relay: " + aliceLink.path());
                 assertTrue(connectedNs >= RelayConfig.DEFAULT_FALLBACK_DELAY.toNanos()
                         && connectedNs < RelayConfig.DEFAULT_FALLBACK_DELAY.toNanos() + 2 * SECOND,
@@ -65,7 +65,7 @@ class NodeRelaySimTest {
     @Test
     void aDirectPathThatOpensLaterTakesTheStreamOverMidTransferWithoutLosingAByte() throws Exception {
         long seed = 0x5EED_0201L;
-        try (World world = new World(seed, true)) {
+        try (PunchSim world = PunchSim.withNodeServers(seed, true)) {
             Node alice = world.node("alice", "203.0.113.1", NatConfig.PORT_RESTRICTED_CONE, "10.0.0.2");
             Node bob = world.node("bob", "203.0.113.2", NatConfig.PORT_RESTRICTED_CONE, "10.1.0.2");
             world.register(alice, bob);
@@ -104,7 +104,7 @@ class NodeRelaySimTest {
     @Test
     void aRelayThatDisappearsMidStreamFailsOverToADirectPathThatWorks() throws Exception {
         long seed = 0x5EED_0301L;
-        try (World world = new World(seed, true)) {
+        try (PunchSim world = PunchSim.withNodeServers(seed, true)) {
             Node alice = world.node("alice", "203.0.113.1", NatConfig.PORT_RESTRICTED_CONE, "10.0.0.2");
             Node bob = world.node("bob", "203.0.113.2", NatConfig.FULL_CONE, "10.1.0.2");
             world.register(alice, bob);
@@ -131,7 +131,7 @@ class NodeRelaySimTest {
     @Test
     void aRelayThatDisappearsWithNoDirectPathEndsTheConnectionWithATimeout() throws Exception {
         long seed = 0x5EED_0401L;
-        try (World world = new World(seed, true)) {
+        try (PunchSim world = PunchSim.withNodeServers(seed, true)) {
             Node alice = world.node("alice", "203.0.113.1", NatConfig.SYMMETRIC, "10.0.0.2");
             Node bob = world.node("bob", "203.0.113.2", NatConfig.SYMMETRIC, "10.1.0.2");
             world.register(alice, bob);
@@ -153,7 +153,7 @@ class NodeRelaySimTest {
     @Test
     void withRelayingSwitchedOffSymmetricPeersFailWithAMessageThatSaysSo() throws Exception {
         long seed = 0x5EED_0501L;
-        try (World world = new World(seed, true)) {
+        try (PunchSim world = PunchSim.withNodeServers(seed, true)) {
             world.relay = RelayConfig.DISABLED;
             Node alice = world.node("alice", "203.0.113.1", NatConfig.SYMMETRIC, "10.0.0.2");
             Node bob = world.node("bob", "203.0.113.2", NatConfig.SYMMETRIC, "10.1.0.2");
@@ -167,7 +167,7 @@ class NodeRelaySimTest {
         }
     }
 
-    private static void transferBothWays(World world, Linked link, long seed, int toBobBytes, int toAliceBytes)
+    private static void transferBothWays(PunchSim world, Linked link, long seed, int toBobBytes, int toAliceBytes)
             throws Exception {
         byte[] toBob = bytes(seed, toBobBytes);
         byte[] toAlice = bytes(~seed, toAliceBytes);

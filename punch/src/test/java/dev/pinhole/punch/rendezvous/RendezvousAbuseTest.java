@@ -1,20 +1,21 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.punch.RendezvousAuthenticationException;
 
 import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
 import dev.pinhole.server.rendezvous.RendezvousServer;
 import dev.pinhole.server.rendezvous.RendezvousServerConfig;
 
-import static dev.pinhole.punch.rendezvous.RendezvousSim.MS;
-import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;
+import static dev.pinhole.punch.PunchSim.MS;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.NatConfig;
-import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
+import dev.pinhole.punch.PunchSim.Peer;
 import dev.pinhole.protocol.stun.StunAttributeType;
 import dev.pinhole.protocol.stun.StunKey;
 import dev.pinhole.protocol.stun.StunMessageType;
@@ -39,7 +40,7 @@ class RendezvousAbuseTest {
     private static final long SEED = 0xEE03L;
     private static final int UNKNOWN_METHOD = 0x0EF;
     private static final int UNKNOWN_REQUIRED_ATTRIBUTE = 0x0042;
-    private final RendezvousSim net = new RendezvousSim(SEED);
+    private final PunchSim net = PunchSim.withRendezvousHost(SEED);
 
     @AfterEach
     void close() {
@@ -52,7 +53,7 @@ class RendezvousAbuseTest {
     void withTheSameSecretEverythingWorksAndEveryServerMessageIsSigned() {
         RendezvousServerConfig config = RendezvousServerConfig.builder().secret("correct horse")
             .random(net.sim.random("server")).build();
-        net.serverEndpoint = net.serverHost.bind(RendezvousSim.SERVER_PORT);
+        net.serverEndpoint = net.serverHost.bind(PunchSim.SERVER_PORT);
         InterceptingEndpoint tap = new InterceptingEndpoint(net.tracked(net.serverEndpoint),
             (bytes, to) -> false);
         List<byte[]> sent = tap.sent;

@@ -1,5 +1,6 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.punch.PeerNotFoundException;
 import dev.pinhole.punch.RendezvousException;
 
@@ -8,8 +9,8 @@ import dev.pinhole.server.rendezvous.RendezvousServer;
 import dev.pinhole.server.rendezvous.RendezvousServerConfig;
 import dev.pinhole.server.RendezvousServerStats;
 
-import static dev.pinhole.punch.rendezvous.RendezvousSim.MS;
-import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;
+import static dev.pinhole.punch.PunchSim.MS;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -19,7 +20,7 @@ import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.sim.SimTracer;
-import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
+import dev.pinhole.punch.PunchSim.Peer;
 import dev.pinhole.protocol.stun.StunClass;
 import dev.pinhole.protocol.stun.StunMessageType;
 import dev.pinhole.protocol.ice.Candidate;
@@ -39,7 +40,7 @@ import org.junit.jupiter.api.Test;
 /** LIST_PEERS, CONNECT and its two INTRODUCTIONs, and MESSAGE, on the simulator. */
 class RendezvousConnectTest {
     private static final long SEED = 0xEE02L;
-    private final RendezvousSim net = new RendezvousSim(SEED);
+    private final PunchSim net = PunchSim.withRendezvousHost(SEED);
 
     @AfterEach
     void close() {
@@ -56,7 +57,7 @@ class RendezvousConnectTest {
         Peer bob = net.peerBehindNat("bob");
         alice.nat().link(LinkConfig.builder().delay(20 * MS).build());
         bob.nat().link(LinkConfig.builder().delay(35 * MS).build());
-        net.await(alice.client().register("alice", RendezvousSim.hostCandidates(alice), aliceNat), 5 * SECOND);
+        net.await(alice.client().register("alice", PunchSim.hostCandidates(alice), aliceNat), 5 * SECOND);
         net.register(bob);
         InetSocketAddress aliceReflexive = alice.mappedTowards(net.serverAddress);
         InetSocketAddress bobReflexive = bob.mappedTowards(net.serverAddress);
@@ -198,15 +199,15 @@ class RendezvousConnectTest {
     @Test
     void connectSucceedsOverLossyLinksWithOneIntroductionPerPeer() {
         for (long seed = 1; seed <= 20; seed++) {
-            try (RendezvousSim lossy = new RendezvousSim(seed)) {
+            try (PunchSim lossy = PunchSim.withRendezvousHost(seed)) {
                 lossy.startServer();
                 Peer alice = lossy.peerBehindNat("alice");
                 Peer bob = lossy.peerBehindNat("bob");
                 LinkConfig bad = LinkConfig.builder().delay(15 * MS).loss(0.2).duplication(0.1).build();
                 alice.nat().link(bad);
                 bob.nat().link(bad);
-                lossy.await(alice.client().register("alice", RendezvousSim.hostCandidates(alice)), 60 * SECOND);
-                lossy.await(bob.client().register("bob", RendezvousSim.hostCandidates(bob)), 60 * SECOND);
+                lossy.await(alice.client().register("alice", PunchSim.hostCandidates(alice)), 60 * SECOND);
+                lossy.await(bob.client().register("bob", PunchSim.hostCandidates(bob)), 60 * SECOND);
 
                 Introduction forAlice = lossy.await(alice.client().connect("bob"), 60 * SECOND);
                 lossy.runFor(20 * SECOND);
@@ -252,7 +253,7 @@ class RendezvousConnectTest {
     void anAcceptedConnectWhoseIntroductionNeverArrivesFailsAfterTheIntroductionTimeout() {
         int introduction = StunMessageType.of(RendezvousProtocol.METHOD_INTRODUCTION, StunClass.REQUEST);
         Peer[] alice = new Peer[1];
-        net.serverEndpoint = net.serverHost.bind(RendezvousSim.SERVER_PORT);
+        net.serverEndpoint = net.serverHost.bind(PunchSim.SERVER_PORT);
         InterceptingEndpoint lossy = new InterceptingEndpoint(net.tracked(net.serverEndpoint),
             (bytes, to) -> ((bytes[0] & 0xFF) << 8 | (bytes[1] & 0xFF)) == introduction
                 && to.equals(alice[0].mappedTowards(net.serverAddress)));

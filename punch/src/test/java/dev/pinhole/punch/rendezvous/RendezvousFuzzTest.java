@@ -1,17 +1,18 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.protocol.rendezvous.RendezvousAttributes;
 import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
 import dev.pinhole.server.RendezvousServerStats;
 
-import static dev.pinhole.punch.rendezvous.RendezvousSim.MS;
-import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;
+import static dev.pinhole.punch.PunchSim.MS;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
+import dev.pinhole.punch.PunchSim.Peer;
 import dev.pinhole.protocol.stun.StunAttributeType;
 import dev.pinhole.protocol.stun.StunClass;
 import dev.pinhole.protocol.stun.StunMessageType;
@@ -67,10 +68,10 @@ class RendezvousFuzzTest {
     }
 
     private void fuzzOverTheNetwork(long seed, long[] reached) {
-        try (RendezvousSim net = new RendezvousSim(seed)) {
+        try (PunchSim net = PunchSim.withRendezvousHost(seed)) {
             net.startServer(b -> b.maxRegistrations(MAX_REGISTRATIONS).maxTrackedSources(MAX_SOURCES)
                 .maxOutboundRequests(MAX_OUTBOUND).rateLimit(200, 400).maxNamesPerPage(5)
-                .relay(RendezvousSim.address("198.51.100.10", 3479), REST_SECRET));
+                .relay(PunchSim.address("198.51.100.10", 3479), REST_SECRET));
             Peer alice = net.peerBehindNat("alice");
             Peer bob = net.peerBehindNat("bob");
             net.register(alice);
@@ -116,7 +117,7 @@ class RendezvousFuzzTest {
             assertTrue(net.server.isRegistered("alice") && net.server.isRegistered("bob"), "refreshed throughout" + context);
             Introduction introduction = net.await(alice.client().connect("bob"), 20 * SECOND);
             assertEquals("bob", introduction.peerName(), "introduced after the fuzzing" + context);
-            assertEquals(RendezvousSim.address("198.51.100.10", 3479), introduction.relay().server(),
+            assertEquals(PunchSim.address("198.51.100.10", 3479), introduction.relay().server(),
                 "with a relay offer" + context);
         }
     }
@@ -124,7 +125,7 @@ class RendezvousFuzzTest {
     @Test
     void theServerSurvivesArbitraryBuffersHandedToItDirectly() {
         for (long seed = 1; seed <= Math.max(1, SEEDS); seed++) {
-            try (RendezvousSim net = new RendezvousSim(seed)) {
+            try (PunchSim net = PunchSim.withRendezvousHost(seed)) {
                 net.startServer(b -> b.rateLimit(1_000_000, 1_000_000).maxRegistrations(MAX_REGISTRATIONS));
                 SplittableRandom random = new SplittableRandom(seed);
                 byte[] validNonce = null;
@@ -138,7 +139,7 @@ class RendezvousFuzzTest {
                     buf.readerIndex(offset);
                     buf.writeBytes(bytes);
                     try {
-                        net.server.onDatagram(buf, RendezvousSim.address("192.0.2." + (1 + random.nextInt(200)),
+                        net.server.onDatagram(buf, PunchSim.address("192.0.2." + (1 + random.nextInt(200)),
                             1024 + random.nextInt(60000)));
                     } finally {
                         buf.release();
@@ -253,8 +254,8 @@ class RendezvousFuzzTest {
         if (attribute == RendezvousProtocol.ATTR_PEER_CANDIDATE && random.nextBoolean()) {
             return mangle(random, RendezvousAttributes.peerCandidate(new Candidate(
                 CandidateType.values()[random.nextInt(CandidateType.values().length)],
-                RendezvousSim.address("198.51.100." + random.nextInt(256), 1 + random.nextInt(65535)),
-                1 + random.nextInt(Integer.MAX_VALUE), RendezvousSim.address("10.0.0.1", 1))));
+                PunchSim.address("198.51.100." + random.nextInt(256), 1 + random.nextInt(65535)),
+                1 + random.nextInt(Integer.MAX_VALUE), PunchSim.address("10.0.0.1", 1))));
         }
         if (attribute == RendezvousProtocol.ATTR_RELAY_OFFER && random.nextBoolean()) {
             return mangle(random, validRelayOffer(random));
@@ -265,7 +266,7 @@ class RendezvousFuzzTest {
             case 2 -> {
                 byte[] candidate = new byte[RendezvousAttributes.HOST_CANDIDATE_V4_BYTES];
                 RendezvousAttributes.writeHostCandidate(candidate, 0, 1 + random.nextInt(1000),
-                    RendezvousSim.address("10.0.0." + random.nextInt(256), random.nextInt(65536)));
+                    PunchSim.address("10.0.0." + random.nextInt(256), random.nextInt(65536)));
                 yield candidate;
             }
             default -> randomBytes(random, attribute == RendezvousProtocol.ATTR_CLIENT_ID ? 8 : random.nextInt(12));
@@ -282,7 +283,7 @@ class RendezvousFuzzTest {
             }
         }
         return RendezvousAttributes.relayOffer(new RelayOffer(
-            RendezvousSim.address(random.nextBoolean() ? "198.51.100.10" : "2001:db8::" + Integer.toHexString(random.nextInt(65536)),
+            PunchSim.address(random.nextBoolean() ? "198.51.100.10" : "2001:db8::" + Integer.toHexString(random.nextInt(65536)),
                 1 + random.nextInt(65535)),
             new String(username, StandardCharsets.US_ASCII), new String(password, StandardCharsets.US_ASCII),
             random.nextLong(Long.MAX_VALUE)));
@@ -309,7 +310,7 @@ class RendezvousFuzzTest {
     @Test
     void theClientSurvivesSeededIntroductionsAndCandidatesWithMangledRelayOffersAndCandidates() {
         for (long seed = 1; seed <= Math.max(1, SEEDS); seed++) {
-            try (RendezvousSim net = new RendezvousSim(seed)) {
+            try (PunchSim net = PunchSim.withRendezvousHost(seed)) {
                 Peer bob = net.publicPeer("bob", b -> b);
                 SplittableRandom random = new SplittableRandom(seed);
                 long delivered = 0;

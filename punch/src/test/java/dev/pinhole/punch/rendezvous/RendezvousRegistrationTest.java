@@ -1,5 +1,6 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.punch.NameTakenException;
 import dev.pinhole.punch.RendezvousException;
 import dev.pinhole.punch.RendezvousUnreachableException;
@@ -8,8 +9,8 @@ import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
 import dev.pinhole.server.rendezvous.RendezvousServer;
 import dev.pinhole.server.RendezvousServerStats;
 
-import static dev.pinhole.punch.rendezvous.RendezvousSim.MS;
-import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;
+import static dev.pinhole.punch.PunchSim.MS;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -20,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.SimEndpoint;
-import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
+import dev.pinhole.punch.PunchSim.Peer;
 import dev.pinhole.protocol.stun.StunAttributeType;
 import dev.pinhole.protocol.stun.StunWriter;
 import dev.pinhole.protocol.ice.Candidate;
@@ -34,7 +35,7 @@ import org.junit.jupiter.api.Test;
 /** Registration, refresh, expiry, restart and the name-ownership rule, on the simulator. */
 class RendezvousRegistrationTest {
     private static final long SEED = 0xEE01L;
-    private final RendezvousSim net = new RendezvousSim(SEED);
+    private final PunchSim net = PunchSim.withRendezvousHost(SEED);
 
     @AfterEach
     void close() {
@@ -254,7 +255,7 @@ class RendezvousRegistrationTest {
         Peer alice = net.peerBehindNat("alice");
         net.register(alice);
 
-        net.await(alice.client().register("alicia", RendezvousSim.hostCandidates(alice)), 5 * SECOND);
+        net.await(alice.client().register("alicia", PunchSim.hostCandidates(alice)), 5 * SECOND);
 
         assertFalse(net.server.isRegistered("alice"), "old name released");
         assertTrue(net.server.isRegistered("alicia"), "new name registered");
@@ -303,7 +304,7 @@ class RendezvousRegistrationTest {
         Peer peer = net.peerBehindNat("x");
         List<Candidate> nine = new ArrayList<>();
         for (int i = 0; i < 9; i++) {
-            nine.add(Candidate.of(CandidateType.HOST, RendezvousSim.address("10.0.0." + (i + 2), 4000)));
+            nine.add(Candidate.of(CandidateType.HOST, PunchSim.address("10.0.0." + (i + 2), 4000)));
         }
         assertThrows(IllegalArgumentException.class, () -> peer.client().register("x", nine));
     }

@@ -1,10 +1,11 @@
 package dev.pinhole.punch.rendezvous;
 
-import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.core.net.DatagramDemultiplexer;
 import dev.pinhole.sim.Nat;
 import dev.pinhole.sim.NatConfig;
@@ -43,14 +44,14 @@ class RendezvousRelayEndToEndTest {
 
     /** One node: its socket shared by the STUN, rendezvous and TURN clients through a demultiplexer. */
     private record Node(String name, RendezvousClient rendezvous, TurnClient turn, StunClient stun,
-                        RendezvousSim.RecordingListener listener) {
+                        PunchSim.RecordingListener listener) {
     }
 
     @Test
     void peersBehindSymmetricNatsAllocateWithTheirOffersTrickleRelayedAddressesAndExchangeData() {
         long seed = 0xE2EL;
-        try (RendezvousSim net = new RendezvousSim(seed)) {
-            InetSocketAddress turnAddress = RendezvousSim.address(RendezvousSim.SERVER_IP, TURN_PORT);
+        try (PunchSim net = PunchSim.withRendezvousHost(seed)) {
+            InetSocketAddress turnAddress = PunchSim.address(PunchSim.SERVER_IP, TURN_PORT);
             SimEndpoint turnSocket = net.serverHost.bind(TURN_PORT);
             TurnServer relay = new TurnServer(turnSocket, () -> net.serverHost.bind(0),
                 new RestCredentials(REST_SECRET, () -> WALL_UNIX_SECONDS), TurnServerConfig.defaults(),
@@ -102,7 +103,7 @@ class RendezvousRelayEndToEndTest {
         }
     }
 
-    private static TurnAllocation allocate(RendezvousSim net, Node node, RelayOffer offer) {
+    private static TurnAllocation allocate(PunchSim net, Node node, RelayOffer offer) {
         assertNotNull(offer, node.name() + "'s introduction offers a relay");
         TurnAllocation allocation = node.turn().allocate(TurnConfig.of(offer.server(), offer.username(),
             offer.password()));
@@ -111,7 +112,7 @@ class RendezvousRelayEndToEndTest {
         return allocation;
     }
 
-    private static Node node(RendezvousSim net, String name, List<Node> nodes) {
+    private static Node node(PunchSim net, String name, List<Node> nodes) {
         Nat nat = net.sim.internet().addNat("203.0.113." + (nodes.size() + 1), NatConfig.SYMMETRIC);
         SimEndpoint endpoint = nat.inside().addHost("10.0.0.2").bind(4000);
         DatagramDemultiplexer demux = new DatagramDemultiplexer();
@@ -121,7 +122,7 @@ class RendezvousRelayEndToEndTest {
             RendezvousClientConfig.builder().random(net.sim.random("client-" + name)).build());
         TurnClient turn = new TurnClient(stun, net.sim.random("turn-" + name));
         turn.routeOn(demux, rendezvous::handle);
-        RendezvousSim.RecordingListener listener = new RendezvousSim.RecordingListener(net.sim);
+        PunchSim.RecordingListener listener = new PunchSim.RecordingListener(net.sim);
         rendezvous.listener(listener);
         Node node = new Node(name, rendezvous, turn, stun, listener);
         nodes.add(node);

@@ -1,5 +1,6 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.punch.PeerNotFoundException;
 
 import dev.pinhole.protocol.rendezvous.PeerNames;
@@ -7,8 +8,8 @@ import dev.pinhole.protocol.rendezvous.RendezvousAttributes;
 import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
 import dev.pinhole.server.rendezvous.RendezvousServerConfig;
 
-import static dev.pinhole.punch.rendezvous.RendezvousSim.MS;
-import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;
+import static dev.pinhole.punch.PunchSim.MS;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -22,7 +23,7 @@ import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.SimTracer;
 import dev.pinhole.server.relay.RestCredentials;
-import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
+import dev.pinhole.punch.PunchSim.Peer;
 import dev.pinhole.protocol.stun.StunAttributeType;
 import dev.pinhole.protocol.stun.StunClass;
 import dev.pinhole.protocol.stun.StunKey;
@@ -55,11 +56,11 @@ import org.junit.jupiter.api.Test;
 class RendezvousRelayOfferTest {
     private static final long SEED = 0xEE0EL;
     private static final byte[] REST_SECRET = "relay-rest-secret-0123456789".getBytes(StandardCharsets.US_ASCII);
-    private static final InetSocketAddress RELAY = RendezvousSim.address(RendezvousSim.SERVER_IP, 3479);
+    private static final InetSocketAddress RELAY = PunchSim.address(PunchSim.SERVER_IP, 3479);
     /** 2026-11-21T12:00:00Z, the wall-clock start of the virtual day. */
     private static final long WALL_START_UNIX_SECONDS = 1_795_262_400L;
 
-    private final RendezvousSim net = new RendezvousSim(SEED);
+    private final PunchSim net = PunchSim.withRendezvousHost(SEED);
     /** The injected wall clock, in Unix seconds; tests move it by hand. */
     private final long[] wall = {WALL_START_UNIX_SECONDS};
     /** INTRODUCTION-IDs of crafted introductions. */
@@ -148,7 +149,7 @@ class RendezvousRelayOfferTest {
     void theLargestIntroductionTheServerSendsWithARelayOfferFitsTheMessageLimit() {
         // Everything at its largest: secret (integrity), 64-byte names, 8 IPv6 host candidates, a 32-byte
         // NAT profile, an IPv6 relay address and a 19-digit expiry in the username.
-        InetSocketAddress relay6 = RendezvousSim.address("2001:db8::1", 3479);
+        InetSocketAddress relay6 = PunchSim.address("2001:db8::1", 3479);
         net.startServer(b -> b.secret("s3cret").relay(relay6, REST_SECRET).unixSeconds(() -> Long.MAX_VALUE / 2));
         String aliceName = "a".repeat(PeerNames.MAX_NAME_BYTES);
         String bobName = "b".repeat(PeerNames.MAX_NAME_BYTES);
@@ -158,7 +159,7 @@ class RendezvousRelayOfferTest {
             b -> b.secret("s3cret"));
         List<Candidate> hosts = new ArrayList<>();
         for (int i = 0; i < RendezvousProtocol.MAX_HOST_CANDIDATES; i++) {
-            hosts.add(Candidate.of(CandidateType.HOST, RendezvousSim.address("2001:db8:ffff:ffff:ffff:ffff:ffff:" + i,
+            hosts.add(Candidate.of(CandidateType.HOST, PunchSim.address("2001:db8:ffff:ffff:ffff:ffff:ffff:" + i,
                 65_000 + i)));
         }
         NatProfile nat = new NatProfile(NatProfile.Mapping.ADDRESS_AND_PORT_DEPENDENT,
@@ -188,10 +189,10 @@ class RendezvousRelayOfferTest {
 
     @Test
     void anIntroductionWithAHundredByteUsernameAndEverythingElseAtItsLargestFitsAndDecodes() {
-        RawPeer server = new RawPeer(net.serverHost.bind(RendezvousSim.SERVER_PORT), null, net.sim.random("raw"));
+        RawPeer server = new RawPeer(net.serverHost.bind(PunchSim.SERVER_PORT), null, net.sim.random("raw"));
         Peer bob = net.publicPeer("bob", b -> b.secret("s3cret"));
         StunKey key = RendezvousProtocol.deriveKey("s3cret");
-        RelayOffer offer = new RelayOffer(RendezvousSim.address("2001:db8::1", 3479),
+        RelayOffer offer = new RelayOffer(PunchSim.address("2001:db8::1", 3479),
             "1795348800:" + "u".repeat(89), "p".repeat(28), 1_795_348_800L);
         assertEquals(100, offer.username().length(), "a 100-byte username");
 
@@ -209,9 +210,9 @@ class RendezvousRelayOfferTest {
 
     @Test
     void anIntroductionWithAMalformedRelayOfferIsRefusedAndCountedNotDelivered() {
-        RawPeer server = new RawPeer(net.serverHost.bind(RendezvousSim.SERVER_PORT), null, net.sim.random("raw"));
+        RawPeer server = new RawPeer(net.serverHost.bind(PunchSim.SERVER_PORT), null, net.sim.random("raw"));
         Peer bob = net.publicPeer("bob", b -> b);
-        RelayOffer offer = new RelayOffer(RendezvousSim.address("198.51.100.10", 3479), "1795348800:bob",
+        RelayOffer offer = new RelayOffer(PunchSim.address("198.51.100.10", 3479), "1795348800:bob",
             "c2VjcmV0LXBhc3N3b3JkLTAxMjM0NTY=", 1_795_348_800L);
         byte[] good = RendezvousAttributes.relayOffer(offer);
         Map<String, byte[]> broken = new LinkedHashMap<>();
@@ -280,9 +281,9 @@ class RendezvousRelayOfferTest {
     @Test
     void theConfigRefusesAWildcardRelayAndAShortSecret() {
         assertThrows(IllegalArgumentException.class, () -> RendezvousServerConfig.builder()
-            .relay(RendezvousSim.address("0.0.0.0", 3479), REST_SECRET), "wildcard address");
+            .relay(PunchSim.address("0.0.0.0", 3479), REST_SECRET), "wildcard address");
         assertThrows(IllegalArgumentException.class, () -> RendezvousServerConfig.builder()
-            .relay(RendezvousSim.address("198.51.100.10", 0), REST_SECRET), "port 0");
+            .relay(PunchSim.address("198.51.100.10", 0), REST_SECRET), "port 0");
         assertThrows(IllegalArgumentException.class, () -> RendezvousServerConfig.builder()
             .relay(RELAY, new byte[15]), "a 15-byte secret");
         assertThrows(IllegalArgumentException.class, () -> RendezvousServerConfig.builder()
@@ -299,8 +300,8 @@ class RendezvousRelayOfferTest {
         Peer bob = net.peerBehindNat("bob");
         net.register(alice);
         net.register(bob);
-        Candidate relayed = new Candidate(CandidateType.RELAYED, RendezvousSim.address("198.51.100.10", 49_152),
-            Candidate.priority(CandidateType.RELAYED, 65_535, 1), RendezvousSim.address("198.51.100.10", 49_152));
+        Candidate relayed = new Candidate(CandidateType.RELAYED, PunchSim.address("198.51.100.10", 49_152),
+            Candidate.priority(CandidateType.RELAYED, 65_535, 1), PunchSim.address("198.51.100.10", 49_152));
 
         net.await(alice.client().sendCandidate("bob", relayed), 5 * SECOND);
         net.runFor(2 * SECOND);
@@ -322,11 +323,11 @@ class RendezvousRelayOfferTest {
         net.register(bob);
         alice.nat().link(LinkConfig.builder().loss(0.3).build());
         List<Candidate> sent = List.of(
-            Candidate.of(CandidateType.HOST, RendezvousSim.address("10.0.0.2", 4000)),
-            Candidate.of(CandidateType.SERVER_REFLEXIVE, RendezvousSim.address("203.0.113.1", 1)),
-            Candidate.of(CandidateType.PEER_REFLEXIVE, RendezvousSim.address("2001:db8::7", 65_535)),
-            new Candidate(CandidateType.RELAYED, RendezvousSim.address("198.51.100.10", 50_000), 0xFFFF_FFFFL,
-                RendezvousSim.address("198.51.100.10", 50_000)));
+            Candidate.of(CandidateType.HOST, PunchSim.address("10.0.0.2", 4000)),
+            Candidate.of(CandidateType.SERVER_REFLEXIVE, PunchSim.address("203.0.113.1", 1)),
+            Candidate.of(CandidateType.PEER_REFLEXIVE, PunchSim.address("2001:db8::7", 65_535)),
+            new Candidate(CandidateType.RELAYED, PunchSim.address("198.51.100.10", 50_000), 0xFFFF_FFFFL,
+                PunchSim.address("198.51.100.10", 50_000)));
 
         for (Candidate candidate : sent) {
             net.await(alice.client().sendCandidate("bob", candidate), 60 * SECOND);
@@ -345,7 +346,7 @@ class RendezvousRelayOfferTest {
         net.register(carol);
 
         Throwable failure = net.awaitFailure(alice.client().sendCandidate("bob",
-            Candidate.of(CandidateType.RELAYED, RendezvousSim.address("198.51.100.10", 50_000))), 5 * SECOND);
+            Candidate.of(CandidateType.RELAYED, PunchSim.address("198.51.100.10", 50_000))), 5 * SECOND);
 
         PeerNotFoundException notFound = assertInstanceOf(PeerNotFoundException.class,
             failure, "404 for an unknown target");
@@ -403,7 +404,7 @@ class RendezvousRelayOfferTest {
         assertEquals(before + 2, net.server.stats().unauthenticated(), "both counted as unauthenticated");
         assertTrue(bob.listener().candidates.isEmpty(), "bob heard nothing");
 
-        Candidate relayed = Candidate.of(CandidateType.RELAYED, RendezvousSim.address("198.51.100.10", 50_001));
+        Candidate relayed = Candidate.of(CandidateType.RELAYED, PunchSim.address("198.51.100.10", 50_001));
         net.await(alice.client().sendCandidate("bob", relayed), 5 * SECOND);
         net.runFor(1 * SECOND);
         assertEquals(List.of(relayed), bob.listener().candidates, "the signed one from alice arrives");
@@ -433,13 +434,13 @@ class RendezvousRelayOfferTest {
         Map<String, Consumer<StunWriter>> bodies = new LinkedHashMap<>();
         bodies.put("no candidate", w -> w.addString(RendezvousProtocol.ATTR_PEER_NAME, "bob"));
         bodies.put("two candidates", candidateBody("bob").andThen(w -> w.addBytes(RendezvousProtocol.ATTR_PEER_CANDIDATE,
-            RendezvousAttributes.peerCandidate(Candidate.of(CandidateType.HOST, RendezvousSim.address("10.0.0.9", 9))))));
+            RendezvousAttributes.peerCandidate(Candidate.of(CandidateType.HOST, PunchSim.address("10.0.0.9", 9))))));
         bodies.put("malformed candidate", w -> {
             w.addString(RendezvousProtocol.ATTR_PEER_NAME, "bob");
             w.addBytes(RendezvousProtocol.ATTR_PEER_CANDIDATE, new byte[16]);
         });
         bodies.put("no name", w -> w.addBytes(RendezvousProtocol.ATTR_PEER_CANDIDATE,
-            RendezvousAttributes.peerCandidate(Candidate.of(CandidateType.HOST, RendezvousSim.address("10.0.0.9", 9)))));
+            RendezvousAttributes.peerCandidate(Candidate.of(CandidateType.HOST, PunchSim.address("10.0.0.9", 9)))));
         bodies.put("to itself", candidateBody("raw"));
         for (Map.Entry<String, Consumer<StunWriter>> body : bodies.entrySet()) {
             raw.send(raw.request(RendezvousProtocol.METHOD_CANDIDATE, body.getValue(), nonce, null, true));
@@ -456,7 +457,7 @@ class RendezvousRelayOfferTest {
         return w -> {
             w.addString(RendezvousProtocol.ATTR_PEER_NAME, target);
             w.addBytes(RendezvousProtocol.ATTR_PEER_CANDIDATE, RendezvousAttributes.peerCandidate(
-                Candidate.of(CandidateType.RELAYED, RendezvousSim.address("198.51.100.10", 50_000))));
+                Candidate.of(CandidateType.RELAYED, PunchSim.address("198.51.100.10", 50_000))));
         };
     }
 
@@ -479,10 +480,10 @@ class RendezvousRelayOfferTest {
             w.addString(RendezvousProtocol.ATTR_PEER_NAME, "a".repeat(PeerNames.MAX_NAME_BYTES));
             for (int i = 0; i < RendezvousProtocol.MAX_HOST_CANDIDATES; i++) {
                 w.addBytes(RendezvousProtocol.ATTR_PEER_CANDIDATE, RendezvousAttributes.peerCandidate(Candidate.of(
-                    CandidateType.HOST, RendezvousSim.address("2001:db8:ffff:ffff:ffff:ffff:ffff:" + i, 65_000 + i))));
+                    CandidateType.HOST, PunchSim.address("2001:db8:ffff:ffff:ffff:ffff:ffff:" + i, 65_000 + i))));
             }
             w.addBytes(RendezvousProtocol.ATTR_PEER_CANDIDATE, RendezvousAttributes.peerCandidate(Candidate.of(
-                CandidateType.SERVER_REFLEXIVE, RendezvousSim.address("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 65_535))));
+                CandidateType.SERVER_REFLEXIVE, PunchSim.address("2001:db8:ffff:ffff:ffff:ffff:ffff:ffff", 65_535))));
             w.addString(RendezvousProtocol.ATTR_LOCAL_CREDENTIALS, "abcdefgh:" + "x".repeat(24));
             w.addString(RendezvousProtocol.ATTR_REMOTE_CREDENTIALS, "ijklmnop:" + "y".repeat(24));
             w.addUInt32(RendezvousProtocol.ATTR_ROLE, RendezvousProtocol.ROLE_CONTROLLED);

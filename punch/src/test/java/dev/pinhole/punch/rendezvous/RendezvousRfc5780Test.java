@@ -1,16 +1,17 @@
 package dev.pinhole.punch.rendezvous;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.server.rendezvous.RendezvousServer;
 import dev.pinhole.server.rendezvous.RendezvousServerConfig;
 
-import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.sim.SimHost;
-import dev.pinhole.punch.rendezvous.RendezvousSim.Peer;
+import dev.pinhole.punch.PunchSim.Peer;
 import dev.pinhole.protocol.stun.BindingOutcome;
 import dev.pinhole.protocol.stun.BindingRequest;
 import dev.pinhole.protocol.stun.StunClient;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
 /** With alternate addresses the rendezvous server is an RFC 5780 server as well, on the same primary port. */
 class RendezvousRfc5780Test {
     private static final long SEED = 0xEE05L;
-    private final RendezvousSim net = new RendezvousSim(SEED);
+    private final PunchSim net = PunchSim.withRendezvousHost(SEED);
 
     @AfterEach
     void close() {
@@ -51,8 +52,8 @@ class RendezvousRfc5780Test {
         net.register(alice);
 
         assertEquals(probe.localAddress(), plain.mappedAddress(), "mapped address of a public host");
-        assertEquals(RendezvousSim.address("198.51.100.11", 3479), plain.otherAddress(), "OTHER-ADDRESS");
-        assertEquals(RendezvousSim.address("198.51.100.11", 3479), changed.source(),
+        assertEquals(PunchSim.address("198.51.100.11", 3479), plain.otherAddress(), "OTHER-ADDRESS");
+        assertEquals(PunchSim.address("198.51.100.11", 3479), changed.source(),
             "CHANGE-REQUEST(ip, port) answered from the other IP and port");
         assertEquals(changed.source(), changed.responseOrigin(), "RESPONSE-ORIGIN says so");
         assertTrue(net.server.isRegistered("alice"), "rendezvous on the primary port as usual");

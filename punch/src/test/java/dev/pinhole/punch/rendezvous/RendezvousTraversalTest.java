@@ -1,10 +1,11 @@
 package dev.pinhole.punch.rendezvous;
 
-import static dev.pinhole.punch.rendezvous.RendezvousSim.SECOND;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.sim.Nat;
 import dev.pinhole.sim.NatConfig;
@@ -31,7 +32,7 @@ class RendezvousTraversalTest {
 
     @Test
     void introducedPeersBehindTwoRestrictedNatsPunchADirectPath() {
-        try (RendezvousSim net = new RendezvousSim(SEED)) {
+        try (PunchSim net = PunchSim.withRendezvousHost(SEED)) {
             net.startServer();
             Node alice = new Node(net, "alice", 1);
             Node bob = new Node(net, "bob", 2);
@@ -69,7 +70,7 @@ class RendezvousTraversalTest {
         TraversalPath path;
         TraversalFailedException failure;
 
-        Node(RendezvousSim net, String name, int index) {
+        Node(PunchSim net, String name, int index) {
             nat = net.sim.internet().addNat("203.0.113." + index, NatConfig.PORT_RESTRICTED_CONE);
             socket = nat.inside().addHost("10.0." + index + ".2").bind(4000);
             endpoint = net.tracked(socket);
@@ -90,7 +91,7 @@ class RendezvousTraversalTest {
             return Candidate.of(CandidateType.HOST, socket.localAddress());
         }
 
-        void traverse(RendezvousSim net, Introduction introduction) {
+        void traverse(PunchSim net, Introduction introduction) {
             List<Candidate> local = List.of(host(), Candidate.of(CandidateType.SERVER_REFLEXIVE,
                 client.registration().observedAddress(), socket.localAddress()));
             session = TraversalSession.builder(endpoint, introduction, local)

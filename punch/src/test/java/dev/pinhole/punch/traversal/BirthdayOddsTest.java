@@ -1,11 +1,12 @@
 package dev.pinhole.punch.traversal;
 
-import static dev.pinhole.punch.traversal.SimWorld.MS;
-import static dev.pinhole.punch.traversal.SimWorld.SECOND;
+import static dev.pinhole.punch.PunchSim.MS;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.sim.NatConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,9 +62,9 @@ class BirthdayOddsTest {
                 .withBirthday(sockets, probes, 2 * MS).withBirthdayPortRange(minPort, maxPort);
         int hits = 0;
         for (int run = 0; run < runs; run++) {
-            try (SimWorld world = new SimWorld(1_000 + run)) {
-                SimWorld.Peer hard = world.peer("hard", world.nat("203.0.113.1", hardNat).inside(), "10.0.0.2");
-                SimWorld.Peer easy = world.peer("easy", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE)
+            try (PunchSim world = PunchSim.withStunServers(1_000 + run)) {
+                PunchSim.TraversalPeer hard = world.peer("hard", world.nat("203.0.113.1", hardNat).inside(), "10.0.0.2");
+                PunchSim.TraversalPeer easy = world.peer("easy", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE)
                         .inside(), "10.0.0.2");
                 world.introduce(hard, easy, config);
                 if (world.runToOutcome(hard, easy, 10 * SECOND)) {

@@ -1,11 +1,12 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.protocol.nat.NatProfile;
 
-import static dev.pinhole.punch.traversal.SimWorld.SECOND;
-import static dev.pinhole.punch.traversal.SimWorld.address;
+import static dev.pinhole.punch.PunchSim.SECOND;
+import static dev.pinhole.punch.PunchSim.address;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -28,7 +29,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 class CandidateGathererTest {
-    private static final List<InetSocketAddress> SERVERS = SimWorld.STUN_SERVERS;
+    private static final List<InetSocketAddress> SERVERS = PunchSim.STUN_SERVERS;
     private static final Set<InetAddress> HOST = Set.of(address("10.0.0.2", 0).getAddress());
 
     private static List<InetSocketAddress> mapped(String... addresses) {
@@ -135,17 +136,17 @@ class CandidateGathererTest {
     @ParameterizedTest
     @EnumSource(MappingBehavior.class)
     void gatheringInTheSimulatorMeasuresTheNatsMappingAndSequentialPorts(MappingBehavior mapping) {
-        try (SimWorld world = new SimWorld(3)) {
+        try (PunchSim world = PunchSim.withStunServers(3)) {
             Nat nat = world.nat("203.0.113.9", NatConfig.PORT_RESTRICTED_CONE.withMapping(mapping).withSequentialPorts(2));
-            SimWorld.Peer peer = world.peer("p", nat.inside(), "10.0.0.2");
+            PunchSim.TraversalPeer peer = world.peer("p", nat.inside(), "10.0.0.2");
             peer.gather();
             world.runUntil(() -> peer.gathered.isDone(), 10 * SECOND);
             GatheredCandidates g = peer.gathered.join();
             assertEquals(CandidateType.HOST, g.candidates().get(0).type());
-            assertEquals(address("10.0.0.2", SimWorld.PEER_PORT), g.candidates().get(0).address());
+            assertEquals(address("10.0.0.2", PunchSim.PEER_PORT), g.candidates().get(0).address());
             Candidate reflexive = g.serverReflexive();
             assertNotNull(reflexive, "a server-reflexive candidate");
-            assertEquals(address("10.0.0.2", SimWorld.PEER_PORT), reflexive.base(), "its base is the host candidate");
+            assertEquals(address("10.0.0.2", PunchSim.PEER_PORT), reflexive.base(), "its base is the host candidate");
             assertEquals("203.0.113.9", reflexive.address().getAddress().getHostAddress());
             assertEquals(Mapping.valueOf(mapping.name()), g.nat().mapping(), "measured mapping");
             if (mapping != MappingBehavior.ENDPOINT_INDEPENDENT) {
@@ -159,8 +160,8 @@ class CandidateGathererTest {
 
     @Test
     void aPublicHostGetsNoReflexiveCandidate() {
-        try (SimWorld world = new SimWorld(4)) {
-            SimWorld.Peer peer = world.peer("p", world.internet, "192.0.2.7");
+        try (PunchSim world = PunchSim.withStunServers(4)) {
+            PunchSim.TraversalPeer peer = world.peer("p", world.internet, "192.0.2.7");
             peer.gather();
             world.runUntil(() -> peer.gathered.isDone(), 10 * SECOND);
             assertEquals(NatProfile.NO_NAT, peer.gathered.join().nat());
@@ -170,9 +171,9 @@ class CandidateGathererTest {
 
     @Test
     void unreachableServersLeaveHostCandidatesAndAnUnknownNat() {
-        try (SimWorld world = new SimWorld(5)) {
+        try (PunchSim world = PunchSim.withStunServers(5)) {
             Nat nat = world.nat("203.0.113.9", NatConfig.FULL_CONE);
-            SimWorld.Peer peer = world.peer("p", nat.inside(), "10.0.0.2");
+            PunchSim.TraversalPeer peer = world.peer("p", nat.inside(), "10.0.0.2");
             peer.gathered = CandidateGatherer.gather(peer.stun, HostAddresses.of(List.of()),
                     List.of(address("198.51.100.99", 3478)), CandidateGatherer.DEFAULT_TIMING);
             world.runUntil(() -> peer.gathered.isDone(), 10 * SECOND);

@@ -1,8 +1,9 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.protocol.ice.Credentials;
 
-import static dev.pinhole.punch.traversal.SimWorld.SECOND;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class IceMessagesTest {
     private static final Credentials ALICE = new Credentials("alic", "alicePassword1234567890");
     private static final Credentials BOB = new Credentials("bobb", "bobPassword123456789012345");
-    private static final InetSocketAddress SOURCE = SimWorld.address("203.0.113.7", 40_001);
+    private static final InetSocketAddress SOURCE = PunchSim.address("203.0.113.7", 40_001);
 
     @Test
     void aCheckCarriesEverythingRfc8445Section7Asks() {
@@ -89,9 +90,9 @@ class IceMessagesTest {
 
     @Test
     void theSessionNeverThrowsOnGarbageAndStillConnectsAfterwards() {
-        try (SimWorld world = new SimWorld(21)) {
-            SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.FULL_CONE).inside(), "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.FULL_CONE).inside(), "10.0.0.2");
+        try (PunchSim world = PunchSim.withStunServers(21)) {
+            PunchSim.TraversalPeer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.FULL_CONE).inside(), "10.0.0.2");
+            PunchSim.TraversalPeer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.FULL_CONE).inside(), "10.0.0.2");
             world.introduce(a, b, TraversalConfig.DEFAULT);
             IceMessages fromBob = new IceMessages(Buffers.ALLOCATOR, b.credentials, a.credentials);
             SplittableRandom random = new SplittableRandom(world.seed);
@@ -126,11 +127,11 @@ class IceMessagesTest {
 
     @Test
     void datagramsForOthersOnTheSharedSocketAreNotConsumed() {
-        try (SimWorld world = new SimWorld(22)) {
-            SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.FULL_CONE).inside(), "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.FULL_CONE).inside(), "10.0.0.2");
+        try (PunchSim world = PunchSim.withStunServers(22)) {
+            PunchSim.TraversalPeer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.FULL_CONE).inside(), "10.0.0.2");
+            PunchSim.TraversalPeer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.FULL_CONE).inside(), "10.0.0.2");
             world.introduce(a, b, TraversalConfig.DEFAULT);
-            InetSocketAddress sender = SimWorld.address("198.51.100.1", 3478);
+            InetSocketAddress sender = PunchSim.address("198.51.100.1", 3478);
             Credentials other = new Credentials("zzzz", "anotherSessionPassword1234");
             IceMessages otherSession = new IceMessages(Buffers.ALLOCATOR, BOB, other);
             assertEquals(0, offer(a.session, otherSession.check(1L, 2, 3L, IceRole.CONTROLLING, 4L, false), sender),

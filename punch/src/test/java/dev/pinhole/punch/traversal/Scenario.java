@@ -1,9 +1,10 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.punch.TraversalFailedException;
 
-import static dev.pinhole.punch.traversal.SimWorld.MS;
-import static dev.pinhole.punch.traversal.SimWorld.SECOND;
+import static dev.pinhole.punch.PunchSim.MS;
+import static dev.pinhole.punch.PunchSim.SECOND;
 
 import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.sim.Nat;
@@ -72,9 +73,9 @@ record Scenario(Topology topology, NatConfig a, NatConfig b, double lossRate, lo
 
     Outcome run() {
         LinkConfig access = LinkConfig.builder().delay(ACCESS_DELAY_NS).loss(lossRate).build();
-        try (SimWorld world = new SimWorld(seed, access)) {
-            SimWorld.Peer alice;
-            SimWorld.Peer bob;
+        try (PunchSim world = PunchSim.withStunServers(seed, access)) {
+            PunchSim.TraversalPeer alice;
+            PunchSim.TraversalPeer bob;
             switch (topology) {
                 case DIFFERENT_NATS -> {
                     alice = world.peer("alice", realm(world, "203.0.113.1", a), a == null ? "192.0.2.1" : "10.0.0.2");
@@ -106,7 +107,7 @@ record Scenario(Topology topology, NatConfig a, NatConfig b, double lossRate, lo
         }
     }
 
-    private static Network realm(SimWorld world, String natIp, NatConfig config) {
+    private static Network realm(PunchSim world, String natIp, NatConfig config) {
         return config == null ? world.internet : world.nat(natIp, config).inside();
     }
 }

@@ -2,7 +2,7 @@ package dev.pinhole.punch.traversal;
 
 import dev.pinhole.punch.TraversalFailedException;
 
-import static dev.pinhole.punch.traversal.SimWorld.MS;
+import static dev.pinhole.punch.PunchSim.MS;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.NatConfig;

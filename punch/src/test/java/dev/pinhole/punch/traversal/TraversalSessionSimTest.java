@@ -1,5 +1,6 @@
 package dev.pinhole.punch.traversal;
 
+import dev.pinhole.punch.PunchSim;
 import dev.pinhole.punch.PairReport;
 import dev.pinhole.punch.TraversalFailedException;
 
@@ -7,8 +8,8 @@ import dev.pinhole.protocol.ice.Candidate;
 import dev.pinhole.protocol.ice.Credentials;
 import dev.pinhole.protocol.nat.NatProfile;
 
-import static dev.pinhole.punch.traversal.SimWorld.MS;
-import static dev.pinhole.punch.traversal.SimWorld.SECOND;
+import static dev.pinhole.punch.PunchSim.MS;
+import static dev.pinhole.punch.PunchSim.SECOND;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -34,7 +35,7 @@ import org.junit.jupiter.api.Test;
 class TraversalSessionSimTest {
     private static final NatConfig SEQUENTIAL_SYMMETRIC = NatConfig.SYMMETRIC.withSequentialPorts(1);
 
-    private static void assertConnected(SimWorld world, SimWorld.Peer a, SimWorld.Peer b) {
+    private static void assertConnected(PunchSim world, PunchSim.TraversalPeer a, PunchSim.TraversalPeer b) {
         boolean connected = world.runToOutcome(a, b, 30 * SECOND);
         assertTrue(connected, () -> "expected both sides connected; alice: "
                 + (a.failure == null ? a.path : a.failure.getMessage()) + System.lineSeparator() + "bob: "
@@ -44,9 +45,9 @@ class TraversalSessionSimTest {
 
     @Test
     void twoFullConePeersConnectThroughReflexiveAddresses() {
-        try (SimWorld world = new SimWorld(1)) {
-            SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.FULL_CONE).inside(), "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.FULL_CONE).inside(), "10.0.0.3");
+        try (PunchSim world = PunchSim.withStunServers(1)) {
+            PunchSim.TraversalPeer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.FULL_CONE).inside(), "10.0.0.2");
+            PunchSim.TraversalPeer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.FULL_CONE).inside(), "10.0.0.3");
             world.introduce(a, b, TraversalConfig.DEFAULT);
             assertConnected(world, a, b);
             assertEquals(b.path.mapped(), a.path.remote(), "alice sends where bob's NAT maps him");
@@ -60,25 +61,25 @@ class TraversalSessionSimTest {
 
     @Test
     void hostPairWinsOverWorkingReflexivePairsInOneLan() {
-        try (SimWorld world = new SimWorld(2)) {
+        try (PunchSim world = PunchSim.withStunServers(2)) {
             Nat nat = world.nat("203.0.113.1", NatConfig.FULL_CONE); // hairpins: reflexive pairs work too
-            SimWorld.Peer a = world.peer("alice", nat.inside(), "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", nat.inside(), "10.0.0.3");
+            PunchSim.TraversalPeer a = world.peer("alice", nat.inside(), "10.0.0.2");
+            PunchSim.TraversalPeer b = world.peer("bob", nat.inside(), "10.0.0.3");
             world.introduce(a, b, TraversalConfig.DEFAULT);
             assertConnected(world, a, b);
             assertEquals(PathOrigin.HOST, a.path.origin(), "alice's path: " + a.path);
             assertEquals(PathOrigin.HOST, b.path.origin(), "bob's path: " + b.path);
-            assertEquals(SimWorld.address("10.0.0.3", SimWorld.PEER_PORT), a.path.remote());
+            assertEquals(PunchSim.address("10.0.0.3", PunchSim.PEER_PORT), a.path.remote());
         }
     }
 
     @Test
     void peersBehindOneHairpinningCarrierNatWithUnreachableHostsConnectOverReflexivePairs() {
-        try (SimWorld world = new SimWorld(3)) {
+        try (PunchSim world = PunchSim.withStunServers(3)) {
             Nat carrier = world.nat("203.0.113.1", NatConfig.PORT_RESTRICTED_CONE);
-            SimWorld.Peer a = world.peer("alice", carrier.inside().addNat("100.64.0.1", Scenario.HOME_NAT)
+            PunchSim.TraversalPeer a = world.peer("alice", carrier.inside().addNat("100.64.0.1", Scenario.HOME_NAT)
                     .inside(), "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", carrier.inside().addNat("100.64.0.2", Scenario.HOME_NAT)
+            PunchSim.TraversalPeer b = world.peer("bob", carrier.inside().addNat("100.64.0.2", Scenario.HOME_NAT)
                     .inside(), "10.0.0.2");
             world.introduce(a, b, TraversalConfig.DEFAULT);
             assertConnected(world, a, b);
@@ -90,11 +91,11 @@ class TraversalSessionSimTest {
 
     @Test
     void withoutHairpinningPeersBehindOneCarrierNatNeedARelay() {
-        try (SimWorld world = new SimWorld(4)) {
+        try (PunchSim world = PunchSim.withStunServers(4)) {
             Nat carrier = world.nat("203.0.113.1", NatConfig.PORT_RESTRICTED_CONE.withHairpinning(false));
-            SimWorld.Peer a = world.peer("alice", carrier.inside().addNat("100.64.0.1", Scenario.HOME_NAT)
+            PunchSim.TraversalPeer a = world.peer("alice", carrier.inside().addNat("100.64.0.1", Scenario.HOME_NAT)
                     .inside(), "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", carrier.inside().addNat("100.64.0.2", Scenario.HOME_NAT)
+            PunchSim.TraversalPeer b = world.peer("bob", carrier.inside().addNat("100.64.0.2", Scenario.HOME_NAT)
                     .inside(), "10.0.0.2");
             world.introduce(a, b, TraversalConfig.DEFAULT);
             world.runToOutcome(a, b, 30 * SECOND);
@@ -107,9 +108,9 @@ class TraversalSessionSimTest {
     @Test
     void aPublicPeerIsReachedByConnectionReversalWhicheverSideControls() {
         for (boolean publicControls : new boolean[] {true, false}) {
-            try (SimWorld world = new SimWorld(5)) {
-                SimWorld.Peer pub = world.peer("server", world.internet, "192.0.2.10");
-                SimWorld.Peer natted = world.peer("laptop", world.nat("203.0.113.1", NatConfig.SYMMETRIC).inside(),
+            try (PunchSim world = PunchSim.withStunServers(5)) {
+                PunchSim.TraversalPeer pub = world.peer("server", world.internet, "192.0.2.10");
+                PunchSim.TraversalPeer natted = world.peer("laptop", world.nat("203.0.113.1", NatConfig.SYMMETRIC).inside(),
                         "10.0.0.2");
                 if (publicControls) {
                     world.introduce(pub, natted, TraversalConfig.DEFAULT);
@@ -127,9 +128,9 @@ class TraversalSessionSimTest {
 
     @Test
     void sequentialSymmetricNatIsCrossedByPortPrediction() {
-        try (SimWorld world = new SimWorld(6)) {
-            SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", SEQUENTIAL_SYMMETRIC).inside(), "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE).inside(),
+        try (PunchSim world = PunchSim.withStunServers(6)) {
+            PunchSim.TraversalPeer a = world.peer("alice", world.nat("203.0.113.1", SEQUENTIAL_SYMMETRIC).inside(), "10.0.0.2");
+            PunchSim.TraversalPeer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE).inside(),
                     "10.0.0.2");
             world.introduce(a, b, TraversalConfig.DEFAULT);
             assertConnected(world, a, b);
@@ -143,9 +144,9 @@ class TraversalSessionSimTest {
 
     @Test
     void twoSequentialSymmetricNatsMeetOnTheirKthPredictedPorts() {
-        try (SimWorld world = new SimWorld(7)) {
-            SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", SEQUENTIAL_SYMMETRIC).inside(), "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", world.nat("203.0.113.2", SEQUENTIAL_SYMMETRIC.withSequentialPorts(3))
+        try (PunchSim world = PunchSim.withStunServers(7)) {
+            PunchSim.TraversalPeer a = world.peer("alice", world.nat("203.0.113.1", SEQUENTIAL_SYMMETRIC).inside(), "10.0.0.2");
+            PunchSim.TraversalPeer b = world.peer("bob", world.nat("203.0.113.2", SEQUENTIAL_SYMMETRIC.withSequentialPorts(3))
                     .inside(), "10.0.0.2");
             world.introduce(a, b, TraversalConfig.DEFAULT);
             assertConnected(world, a, b);
@@ -159,9 +160,9 @@ class TraversalSessionSimTest {
 
     @Test
     void withoutPredictionASequentialSymmetricNatBehindAPortRestrictedPeerNeedsARelay() {
-        try (SimWorld world = new SimWorld(6)) {
-            SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", SEQUENTIAL_SYMMETRIC).inside(), "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE).inside(),
+        try (PunchSim world = PunchSim.withStunServers(6)) {
+            PunchSim.TraversalPeer a = world.peer("alice", world.nat("203.0.113.1", SEQUENTIAL_SYMMETRIC).inside(), "10.0.0.2");
+            PunchSim.TraversalPeer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE).inside(),
                     "10.0.0.2");
             TraversalConfig noPrediction = TraversalConfig.DEFAULT.withPredictionWindow(0).withBirthday(0, 0, MS);
             world.introduce(a, b, noPrediction);
@@ -171,9 +172,9 @@ class TraversalSessionSimTest {
 
     @Test
     void birthdayProbingCrossesARandomSymmetricNatToAPortRestrictedCone() {
-        try (SimWorld world = new SimWorld(8)) {
-            SimWorld.Peer hard = world.peer("hard", world.nat("203.0.113.1", NatConfig.SYMMETRIC).inside(), "10.0.0.2");
-            SimWorld.Peer easy = world.peer("easy", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE).inside(),
+        try (PunchSim world = PunchSim.withStunServers(8)) {
+            PunchSim.TraversalPeer hard = world.peer("hard", world.nat("203.0.113.1", NatConfig.SYMMETRIC).inside(), "10.0.0.2");
+            PunchSim.TraversalPeer easy = world.peer("easy", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE).inside(),
                     "10.0.0.2");
             world.introduce(hard, easy, TraversalConfig.DEFAULT);
             assertConnected(world, hard, easy);
@@ -190,9 +191,9 @@ class TraversalSessionSimTest {
 
     @Test
     void aRandomSymmetricNatToAFullConeNeedsNoBirthdayProbing() {
-        try (SimWorld world = new SimWorld(9)) {
-            SimWorld.Peer hard = world.peer("hard", world.nat("203.0.113.1", NatConfig.SYMMETRIC).inside(), "10.0.0.2");
-            SimWorld.Peer easy = world.peer("easy", world.nat("203.0.113.2", NatConfig.FULL_CONE).inside(), "10.0.0.2");
+        try (PunchSim world = PunchSim.withStunServers(9)) {
+            PunchSim.TraversalPeer hard = world.peer("hard", world.nat("203.0.113.1", NatConfig.SYMMETRIC).inside(), "10.0.0.2");
+            PunchSim.TraversalPeer easy = world.peer("easy", world.nat("203.0.113.2", NatConfig.FULL_CONE).inside(), "10.0.0.2");
             world.introduce(hard, easy, TraversalConfig.DEFAULT);
             assertConnected(world, hard, easy);
             assertEquals(PathOrigin.PEER_REFLEXIVE, easy.path.origin(), "the full cone admits the hard side's check");
@@ -205,9 +206,9 @@ class TraversalSessionSimTest {
     void knownPortRestrictedFilteringStartsBirthdayProbingAtOnce() {
         long[] connectNs = new long[2];
         for (int known = 0; known < 2; known++) {
-            try (SimWorld world = new SimWorld(10)) {
-                SimWorld.Peer hard = world.peer("hard", world.nat("203.0.113.1", NatConfig.SYMMETRIC).inside(), "10.0.0.2");
-                SimWorld.Peer easy = world.peer("easy", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE)
+            try (PunchSim world = PunchSim.withStunServers(10)) {
+                PunchSim.TraversalPeer hard = world.peer("hard", world.nat("203.0.113.1", NatConfig.SYMMETRIC).inside(), "10.0.0.2");
+                PunchSim.TraversalPeer easy = world.peer("easy", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE)
                         .inside(), "10.0.0.2");
                 if (known == 1) {
                     easy.knownFiltering = NatProfile.Filtering.ADDRESS_AND_PORT_DEPENDENT;
@@ -224,9 +225,9 @@ class TraversalSessionSimTest {
 
     @Test
     void symmetricNatsOnBothSidesFailWithADiagnosisNamingBothNatsAndEveryPair() {
-        try (SimWorld world = new SimWorld(11)) {
-            SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.SYMMETRIC).inside(), "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.SYMMETRIC).inside(), "10.0.0.3");
+        try (PunchSim world = PunchSim.withStunServers(11)) {
+            PunchSim.TraversalPeer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.SYMMETRIC).inside(), "10.0.0.2");
+            PunchSim.TraversalPeer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.SYMMETRIC).inside(), "10.0.0.3");
             world.introduce(a, b, TraversalConfig.DEFAULT);
             long start = world.sim.nowNs();
             assertFalse(world.runToOutcome(a, b, 30 * SECOND));
@@ -257,9 +258,9 @@ class TraversalSessionSimTest {
     @Test
     void aRoleConflictIsResolvedByTheTieBreakers() {
         for (IceRole both : IceRole.values()) {
-            try (SimWorld world = new SimWorld(12)) {
-                SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.FULL_CONE).inside(), "10.0.0.2");
-                SimWorld.Peer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE).inside(),
+            try (PunchSim world = PunchSim.withStunServers(12)) {
+                PunchSim.TraversalPeer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.FULL_CONE).inside(), "10.0.0.2");
+                PunchSim.TraversalPeer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE).inside(),
                         "10.0.0.2");
                 world.introduce(a, both, b, both, TraversalConfig.DEFAULT);
                 assertConnected(world, a, b);
@@ -273,9 +274,9 @@ class TraversalSessionSimTest {
     void keepalivesHoldAShortLivedNatMappingOpen() {
         NatConfig forgetful = NatConfig.PORT_RESTRICTED_CONE.withMappingTimeoutNs(30 * SECOND);
         for (boolean keepalive : new boolean[] {true, false}) {
-            try (SimWorld world = new SimWorld(13)) {
-                SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", forgetful).inside(), "10.0.0.2");
-                SimWorld.Peer b = world.peer("bob", world.nat("203.0.113.2", forgetful).inside(), "10.0.0.2");
+            try (PunchSim world = PunchSim.withStunServers(13)) {
+                PunchSim.TraversalPeer a = world.peer("alice", world.nat("203.0.113.1", forgetful).inside(), "10.0.0.2");
+                PunchSim.TraversalPeer b = world.peer("bob", world.nat("203.0.113.2", forgetful).inside(), "10.0.0.2");
                 TraversalConfig config = keepalive ? TraversalConfig.DEFAULT
                         : TraversalConfig.DEFAULT.withKeepaliveIntervalNs(1000 * SECOND);
                 world.introduce(a, b, config);
@@ -296,9 +297,9 @@ class TraversalSessionSimTest {
 
     @Test
     void checksWithAWrongPasswordAreDroppedUnanswered() {
-        try (SimWorld world = new SimWorld(14)) {
-            SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.FULL_CONE).inside(), "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.FULL_CONE).inside(), "10.0.0.2");
+        try (PunchSim world = PunchSim.withStunServers(14)) {
+            PunchSim.TraversalPeer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.FULL_CONE).inside(), "10.0.0.2");
+            PunchSim.TraversalPeer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.FULL_CONE).inside(), "10.0.0.2");
             world.introduce(a, b, TraversalConfig.DEFAULT);
             SimHost attackerHost = world.internet.addHost("192.0.2.66");
             SimEndpoint attacker = attackerHost.bind(5555);
@@ -314,7 +315,7 @@ class TraversalSessionSimTest {
             assertConnected(world, a, b);
             assertEquals(5, b.session.stats().badIntegrity(), "every forged check was counted");
             assertTrue(answers.isEmpty(), "and none answered: " + answers);
-            assertNotEquals(SimWorld.address("192.0.2.66", 5555), b.path.remote(), "the attacker is no candidate");
+            assertNotEquals(PunchSim.address("192.0.2.66", 5555), b.path.remote(), "the attacker is no candidate");
         }
     }
 
@@ -326,10 +327,10 @@ class TraversalSessionSimTest {
      */
     @Test
     void primingSendsOneLowTtlDatagramPerRemoteCandidateBeforeTheFirstCheck() {
-        try (SimWorld world = new SimWorld(15)) {
-            SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.PORT_RESTRICTED_CONE).inside(),
+        try (PunchSim world = PunchSim.withStunServers(15)) {
+            PunchSim.TraversalPeer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.PORT_RESTRICTED_CONE).inside(),
                     "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE).inside(),
+            PunchSim.TraversalPeer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE).inside(),
                     "10.0.0.3");
             List<String> trace = new ArrayList<>();
             a.ttl = new SocketTtl() {
@@ -373,10 +374,10 @@ class TraversalSessionSimTest {
 
     @Test
     void heldChecksWaitForReleaseAndTheDeadlineCountsFromThere() {
-        try (SimWorld world = new SimWorld(19)) {
-            SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.PORT_RESTRICTED_CONE).inside(),
+        try (PunchSim world = PunchSim.withStunServers(19)) {
+            PunchSim.TraversalPeer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.PORT_RESTRICTED_CONE).inside(),
                     "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE).inside(),
+            PunchSim.TraversalPeer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE).inside(),
                     "10.0.0.3");
             a.holdChecks = true;
             b.holdChecks = true;
@@ -395,10 +396,10 @@ class TraversalSessionSimTest {
 
     @Test
     void aFailingTtlHookOnlySkipsPriming() {
-        try (SimWorld world = new SimWorld(16)) {
-            SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.PORT_RESTRICTED_CONE).inside(),
+        try (PunchSim world = PunchSim.withStunServers(16)) {
+            PunchSim.TraversalPeer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.PORT_RESTRICTED_CONE).inside(),
                     "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE).inside(),
+            PunchSim.TraversalPeer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.PORT_RESTRICTED_CONE).inside(),
                     "10.0.0.3");
             a.ttl = new SocketTtl() {
                 @Override
@@ -419,9 +420,9 @@ class TraversalSessionSimTest {
 
     @Test
     void aClosedSessionSendsNothingAndTakesNoDatagrams() {
-        try (SimWorld world = new SimWorld(17)) {
-            SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.SYMMETRIC).inside(), "10.0.0.2");
-            SimWorld.Peer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.SYMMETRIC).inside(), "10.0.0.3");
+        try (PunchSim world = PunchSim.withStunServers(17)) {
+            PunchSim.TraversalPeer a = world.peer("alice", world.nat("203.0.113.1", NatConfig.SYMMETRIC).inside(), "10.0.0.2");
+            PunchSim.TraversalPeer b = world.peer("bob", world.nat("203.0.113.2", NatConfig.SYMMETRIC).inside(), "10.0.0.3");
             world.introduce(a, b, TraversalConfig.DEFAULT);
             world.sim.runFor(500 * MS);
             a.session.close();
@@ -450,9 +451,9 @@ class TraversalSessionSimTest {
 
     @Test
     void natBehaviourWithPortPreservationIsPredictedAsAStepOfOne() {
-        try (SimWorld world = new SimWorld(18)) {
+        try (PunchSim world = PunchSim.withStunServers(18)) {
             NatConfig preserving = NatConfig.SYMMETRIC.withPortAllocation(PortAllocation.PRESERVING);
-            SimWorld.Peer a = world.peer("alice", world.nat("203.0.113.1", preserving).inside(), "10.0.0.2");
+            PunchSim.TraversalPeer a = world.peer("alice", world.nat("203.0.113.1", preserving).inside(), "10.0.0.2");
             a.gather();
             world.runUntil(() -> a.gathered.isDone(), 10 * SECOND);
             assertEquals(1, a.gathered.join().nat().portStep(), "each new mapping takes the next free port");
