@@ -10,12 +10,14 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.BiPredicate;
 
 /**
  * An endpoint that records a copy of every datagram sent on it, and where to. Either it delegates to a
  * real endpoint (simulated or UDP), which sends and receives as usual, or it stands alone at any address
  * (IPv6 too, which the simulator lacks) for unit tests of code that only answers datagrams: then it
- * releases what is sent, receives nothing, has no timers and its clock stays at 0.
+ * releases what is sent, receives nothing, has no timers and its clock stays at 0. A delegating one may also
+ * drop the datagrams a test chooses, to lose exactly one message instead of a random fraction.
  */
 public final class RecordingEndpoint implements DatagramEndpoint {
     /** A datagram sent: its bytes and its destination. */
@@ -27,10 +29,21 @@ public final class RecordingEndpoint implements DatagramEndpoint {
     private final DatagramEndpoint delegate;
     private final InetSocketAddress local;
     private final ByteBufAllocator allocator;
+    private final BiPredicate<byte[], InetSocketAddress> drop;
+    private int dropped;
 
     /** Records what is sent on {@code delegate}, which does everything else. */
     public RecordingEndpoint(DatagramEndpoint delegate) {
+        this(delegate, (bytes, destination) -> false);
+    }
+
+    /**
+     * Records what is sent on {@code delegate} and passes it on, except the datagrams {@code drop} chooses:
+     * those are recorded, counted ({@link #dropped()}) and released.
+     */
+    public RecordingEndpoint(DatagramEndpoint delegate, BiPredicate<byte[], InetSocketAddress> drop) {
         this.delegate = Objects.requireNonNull(delegate, "delegate");
+        this.drop = Objects.requireNonNull(drop, "drop");
         this.local = null;
         this.allocator = null;
     }
@@ -40,6 +53,12 @@ public final class RecordingEndpoint implements DatagramEndpoint {
         this.delegate = null;
         this.local = Objects.requireNonNull(local, "local");
         this.allocator = Objects.requireNonNull(allocator, "allocator");
+        this.drop = (bytes, destination) -> false;
+    }
+
+    /** How many datagrams the drop predicate chose. */
+    public int dropped() {
+        return dropped;
     }
 
     @Override
@@ -49,7 +68,13 @@ public final class RecordingEndpoint implements DatagramEndpoint {
 
     @Override
     public boolean send(ByteBuf datagram, InetSocketAddress destination) {
-        sent.add(new Sent(SimFixture.bytes(datagram), destination));
+        byte[] bytes = SimFixture.bytes(datagram);
+        sent.add(new Sent(bytes, destination));
+        if (drop.test(bytes, destination)) {
+            dropped++;
+            datagram.release();
+            return true;
+        }
         if (delegate != null) {
             return delegate.send(datagram, destination);
         }

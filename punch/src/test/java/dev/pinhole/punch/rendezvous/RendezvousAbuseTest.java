@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.sim.RecordingEndpoint;
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.punch.PunchSim.Peer;
 import dev.pinhole.protocol.stun.StunAttributeType;
@@ -54,9 +55,8 @@ class RendezvousAbuseTest {
         RendezvousServerConfig config = RendezvousServerConfig.builder().secret("correct horse")
             .random(net.sim.random("server")).build();
         net.serverEndpoint = net.serverHost.bind(PunchSim.SERVER_PORT);
-        InterceptingEndpoint tap = new InterceptingEndpoint(net.tracked(net.serverEndpoint),
-            (bytes, to) -> false);
-        List<byte[]> sent = tap.sent;
+        RecordingEndpoint tap = new RecordingEndpoint(net.tracked(net.serverEndpoint));
+        List<RecordingEndpoint.Sent> sent = tap.sent;
         net.server = RendezvousServer.listen(tap, config);
         Peer alice = net.peerBehindNat("alice", NatConfig.FULL_CONE, b -> b.secret("correct horse"));
         Peer bob = net.peerBehindNat("bob", NatConfig.FULL_CONE, b -> b.secret("correct horse"));
@@ -72,7 +72,7 @@ class RendezvousAbuseTest {
         StunKey key = RendezvousProtocol.deriveKey("correct horse");
         StunReader reader = new StunReader();
         assertTrue(sent.size() >= 8, "the server sent " + sent.size() + " messages");
-        for (byte[] message : sent) {
+        for (byte[] message : sent.stream().map(RecordingEndpoint.Sent::bytes).toList()) {
             assertEquals(StunParseResult.OK, reader.wrap(Unpooled.wrappedBuffer(message)), "parses");
             assertTrue(reader.hasMessageIntegritySha256(), "carries MESSAGE-INTEGRITY-SHA256: " + reader);
             assertEquals(StunParseResult.OK, reader.verifyMessageIntegritySha256(key), "verifies: " + reader);

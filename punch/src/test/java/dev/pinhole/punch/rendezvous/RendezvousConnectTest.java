@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.pinhole.sim.RecordingEndpoint;
 import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.SimEndpoint;
@@ -229,7 +230,7 @@ class RendezvousConnectTest {
         net.startServer();
         SimEndpoint[] aliceSocket = new SimEndpoint[1];
         Peer alice = net.peerBehindNat("alice", NatConfig.PORT_RESTRICTED_CONE, b -> b, endpoint ->
-            new InterceptingEndpoint(endpoint, (bytes, to) -> {
+            new RecordingEndpoint(endpoint, (bytes, to) -> {
                 if (((bytes[0] & 0xFF) << 8 | (bytes[1] & 0xFF)) == connectRequest) {
                     net.sim.scheduleAfter(2 * SECOND, () -> aliceSocket[0].send(Unpooled.wrappedBuffer(bytes), to));
                 }
@@ -254,7 +255,7 @@ class RendezvousConnectTest {
         int introduction = StunMessageType.of(RendezvousProtocol.METHOD_INTRODUCTION, StunClass.REQUEST);
         Peer[] alice = new Peer[1];
         net.serverEndpoint = net.serverHost.bind(PunchSim.SERVER_PORT);
-        InterceptingEndpoint lossy = new InterceptingEndpoint(net.tracked(net.serverEndpoint),
+        RecordingEndpoint lossy = new RecordingEndpoint(net.tracked(net.serverEndpoint),
             (bytes, to) -> ((bytes[0] & 0xFF) << 8 | (bytes[1] & 0xFF)) == introduction
                 && to.equals(alice[0].mappedTowards(net.serverAddress)));
         net.server = RendezvousServer.listen(lossy, RendezvousServerConfig.builder().random(net.sim.random("s")).build());
@@ -269,7 +270,7 @@ class RendezvousConnectTest {
         assertInstanceOf(RendezvousException.class, failure);
         assertTrue(failure.getMessage().contains("INTRODUCTION did not arrive within 10000 ms"), failure.getMessage());
         assertEquals(10 * SECOND, net.sim.nowNs() - startNs, "10 s after the CONNECT was accepted (no delay here)");
-        assertEquals(5, lossy.dropped, "the server tried 5 times (RTO 500 ms, Rc 5)");
+        assertEquals(5, lossy.dropped(), "the server tried 5 times (RTO 500 ms, Rc 5)");
     }
 
     @Test
