@@ -79,6 +79,16 @@ public enum HandshakePattern {
         return false;
     }
 
+    /** Whether the initiator's (or else the responder's) side sends an ephemeral key. */
+    boolean writesEphemeral(boolean initiator) {
+        for (int i = initiator ? 0 : 1; i < messages.size(); i += 2) {
+            if (messages.get(i).contains(Token.E)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether the initiator (or else the responder) must know the peer's static key beforehand. */
     boolean needsRemoteStaticInAdvance(boolean initiator) {
         return preMessage(!initiator).contains(Token.S);

@@ -77,7 +77,7 @@ public final class HandshakeState {
         if (rs != null) {
             Dh25519.checkLength(rs, "remote static key");
         }
-        if (e == null) {
+        if (e == null && pattern.writesEphemeral(initiator)) {
             Objects.requireNonNull(random, "random");
         }
         this.s = s;
