@@ -101,8 +101,9 @@ public final class CipherState {
      * @return the number of bytes written
      * @throws NoiseException if the nonce is exhausted
      * @throws IllegalArgumentException if {@code out} is too short
-     * @throws IllegalStateException if the JDK refuses the key and nonce because they were just used
-     *     to encrypt (the caller set the nonce back: a bug that would break GCM's security)
+     * @throws IllegalStateException if the JDK refuses the key and nonce because they were the last
+     *     ones used to encrypt (the caller set the nonce back: a bug that would break GCM's security;
+     *     the JDK only catches an immediate repeat, so callers must never set it back at all)
      */
     public int encryptWithAd(byte[] ad, int adOffset, int adLength, byte[] in, int inOffset, int inLength,
                              byte[] out, int outOffset) throws NoiseException {
