@@ -103,6 +103,21 @@ class IdCommandProcessTest {
     }
 
     @Test
+    void demoGivesAliceTheIdentityFileItIsGivenAndCreatesItQuietly() throws Exception {
+        Path file = dir.resolve("alice-identity");
+        try (CliProcess demo = CliProcess.start("demo", "--size", "64KiB", "--json", "--identity", file.toString())) {
+            String json = demo.awaitLine(JsonLine::isJsonObject, "the JSON summary");
+            assertEquals(0, demo.exitCode(), demo.describe());
+            assertEquals("true", JsonLine.field(json, "ok"), json);
+            assertFalse(demo.stderr().contains("identity"), "the demo's output is as it was: " + demo.describe());
+        }
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+        try (CliProcess id = CliProcess.start("id", "--identity", file.toString())) {
+            assertTrue(field(run(id), "id").matches(ID));
+        }
+    }
+
+    @Test
     void topLevelHelpListsTheIdCommand() throws Exception {
         try (CliProcess p = CliProcess.start("--help")) {
             List<String> lines = run(p);
