@@ -111,10 +111,16 @@ final class IdentityFile {
         }
         boolean posix = target.getFileSystem().supportedFileAttributeViews().contains("posix");
         Path directory = target.getParent();
-        if (posix) {
-            Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(DIRECTORY_MODE));
-        } else {
-            Files.createDirectories(directory);
+        try {
+            if (posix) {
+                Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(DIRECTORY_MODE));
+            } else {
+                Files.createDirectories(directory);
+            }
+        } catch (FileAlreadyExistsException e) {
+            // A file where a directory should be: not the "identity file exists" that callers retry on.
+            throw new IOException("cannot create the directory of identity file " + file + ": " + e.getFile()
+                    + " exists and is not a directory", e);
         }
         FileAttribute<?>[] mode = posix
                 ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(FILE_MODE)} : new FileAttribute<?>[0];

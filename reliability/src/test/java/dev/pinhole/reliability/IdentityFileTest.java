@@ -1,6 +1,7 @@
 package dev.pinhole.reliability;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -160,6 +161,21 @@ class IdentityFileTest {
                 PosixFilePermissions.fromString("rwx------")));
         IOException refused = assertThrows(IOException.class, () -> Identity.loadOrCreate(sub));
         assertTrue(refused.getMessage().contains("not a regular file"), refused.getMessage());
+    }
+
+    @Test
+    void aFileWhereTheDirectoryShouldBeIsReportedAsSuch() throws Exception {
+        Path notADirectory = Files.writeString(dir.resolve("config"), "x");
+        Path file = notADirectory.resolve("pinhole").resolve("identity");
+        IOException refused = assertThrows(IOException.class, () -> Identity.loadOrCreate(file));
+        assertTrue(refused.getMessage().toLowerCase(java.util.Locale.ROOT).contains("not a directory"),
+                refused.getMessage());
+        IOException notCreated = assertThrows(IOException.class, () -> Identity.create(file, new SecureRandom()));
+        assertFalse(notCreated instanceof FileAlreadyExistsException, "that would mean: load the file, "
+                + notCreated);
+        IOException parentIsAFile = assertThrows(IOException.class,
+                () -> Identity.create(notADirectory.resolve("identity"), new SecureRandom()));
+        assertFalse(parentIsAFile instanceof FileAlreadyExistsException, parentIsAFile.toString());
     }
 
     @Test
