@@ -56,10 +56,11 @@ final class Loops {
      * @param identity the node's long-term keys, or null for an ephemeral identity
      * @param secret the shared secret, or null
      * @param connectTimeoutMs how long connect waits for the peer to register; 0 for the node's default
-     * @param endpointFilter wraps the node's socket (the demo's loss injection), or the identity
+     * @param endpointFilter wraps the node's socket (the demo's loss injection), or the identity function
      */
     static PinholeNode openNode(String name, Identity identity, InetSocketAddress rendezvous, String secret,
-                                InetSocketAddress bind, long connectTimeoutMs, UnaryOperator<DatagramEndpoint> endpointFilter)
+                                InetSocketAddress bind, long connectTimeoutMs,
+                                UnaryOperator<DatagramEndpoint> endpointFilter)
             throws CliException {
         PinholeNode.Builder builder = PinholeNode.builder().name(name).rendezvous(rendezvous).bind(bind)
                 .endpointFilter(endpointFilter);
