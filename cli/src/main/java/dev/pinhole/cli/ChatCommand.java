@@ -46,6 +46,9 @@ final class ChatCommand implements Callable<Integer> {
     @Option(names = "--secret-file", paramLabel = "FILE", description = "The server's shared secret.")
     Path secretFile;
 
+    @Option(names = "--identity", paramLabel = "FILE", description = Identities.OPTION_HELP)
+    Path identityFile;
+
     @Option(names = "--bind", paramLabel = "IP:PORT", converter = Addresses.class, defaultValue = "0.0.0.0:0",
             description = "Local UDP address (default: ${DEFAULT-VALUE}).")
     InetSocketAddress bind;
@@ -56,6 +59,10 @@ final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String secret = Loops.readSecret(secretFile);
+        // Chat speaks to the rendezvous server only and opens no node, so nothing uses the keys yet; loading
+        // them now makes a bad key file fail here, as in send and receive, and creates the identity this
+        // machine's other commands share.
+        Identities.forNode(identityFile);
         RendezvousClientConfig.Builder config = RendezvousClientConfig.builder().timing(INTERACTIVE_TIMING);
         if (secret != null) {
             config.secret(secret);

@@ -8,6 +8,7 @@ import dev.pinhole.cli.transfer.TransferListener;
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.punch.PeerConnection;
 import dev.pinhole.punch.PinholeNode;
+import dev.pinhole.reliability.Identity;
 import dev.pinhole.server.PinholeServer;
 import dev.pinhole.server.PinholeServerException;
 import java.io.IOException;
@@ -63,6 +64,10 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
             + " without its per-allocation rate limit.")
     boolean relayed;
 
+    @Option(names = "--identity", paramLabel = "FILE", description = "alice's key file (created if missing)."
+            + " Default: both peers get new ephemeral identities, and no file is read or written.")
+    Path identityFile;
+
     @Option(names = "--json", description = "Print the summary as one JSON object.")
     boolean json;
 
@@ -79,6 +84,7 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
         if (!(loss >= 0 && loss < 0.5)) {
             throw new CliException(ExitCodes.USAGE, "--loss must be a fraction in [0, 0.5), got " + loss);
         }
+        Identity aliceIdentity = identityFile == null ? null : Identities.forNode(identityFile);
         InetAddress loopback = InetAddress.getLoopbackAddress();
         Path outDir;
         try {
@@ -103,9 +109,9 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
             }
             InetSocketAddress any = new InetSocketAddress(loopback, 0);
             Set<InetSocketAddress> servers = Set.of(rendezvous, relay);
-            try (PinholeNode bob = Loops.openNode("bob", rendezvous, null, any, CONNECT_TIMEOUT_MS,
+            try (PinholeNode bob = Loops.openNode("bob", null, rendezvous, null, any, CONNECT_TIMEOUT_MS,
                     socketOf(seed * 31 + 1, servers));
-                 PinholeNode alice = Loops.openNode("alice", rendezvous, null, any, CONNECT_TIMEOUT_MS,
+                 PinholeNode alice = Loops.openNode("alice", aliceIdentity, rendezvous, null, any, CONNECT_TIMEOUT_MS,
                          socketOf(seed * 31 + 2, servers))) {
                 FileReceiver receiver = new FileReceiver(outDir, false);
                 CompletableFuture<TransferReport> received = CompletableFuture.supplyAsync(() -> {

@@ -13,7 +13,7 @@ public final class ExitCodes {
     public static final int TRAVERSAL_FAILED = 5;
     /** The connection broke or timed out during the transfer. */
     public static final int INTERRUPTED = 6;
-    /** A local file or directory is missing, unreadable or unwritable. */
+    /** A local file or directory is missing, unreadable or unwritable; or the identity file is refused. */
     public static final int LOCAL_FILE = 7;
     /** The local address to listen on is in use or cannot be bound. */
     public static final int PORT_IN_USE = 8;
@@ -33,6 +33,7 @@ public final class ExitCodes {
               5  NAT traversal failed (the reason is printed)
               6  transfer interrupted (connection lost or timed out)
               7  local file problem (missing file, unreadable or unwritable directory)
+                 or a refused identity file (malformed, or readable by others)
               8  address in use (cannot bind the local port)
              70  internal error
             130  interrupted (Ctrl-C)

@@ -3,6 +3,7 @@ package dev.pinhole.cli;
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
 import dev.pinhole.punch.PinholeNode;
+import dev.pinhole.reliability.Identity;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.InetSocketAddress;
@@ -52,15 +53,20 @@ final class Loops {
     /**
      * A started {@link PinholeNode}, registered at the rendezvous server.
      *
+     * @param identity the node's long-term keys, or null for an ephemeral identity
      * @param secret the shared secret, or null
      * @param connectTimeoutMs how long connect waits for the peer to register; 0 for the node's default
-     * @param endpointFilter wraps the node's socket (the demo's loss injection), or the identity
+     * @param endpointFilter wraps the node's socket (the demo's loss injection), or the identity function
      */
-    static PinholeNode openNode(String name, InetSocketAddress rendezvous, String secret, InetSocketAddress bind,
-                                long connectTimeoutMs, UnaryOperator<DatagramEndpoint> endpointFilter)
+    static PinholeNode openNode(String name, Identity identity, InetSocketAddress rendezvous, String secret,
+                                InetSocketAddress bind, long connectTimeoutMs,
+                                UnaryOperator<DatagramEndpoint> endpointFilter)
             throws CliException {
         PinholeNode.Builder builder = PinholeNode.builder().name(name).rendezvous(rendezvous).bind(bind)
                 .endpointFilter(endpointFilter);
+        if (identity != null) {
+            builder.identity(identity);
+        }
         if (secret != null) {
             builder.secret(secret);
         }

@@ -10,7 +10,7 @@ import picocli.CommandLine;
 @Command(name = "pinhole", mixinStandardHelpOptions = true, version = "pinhole 0.1.0-SNAPSHOT",
         description = "A direct, reliable byte stream between two programs behind NATs, over UDP.",
         subcommands = {DemoCommand.class, RendezvousCommand.class, NatTypeCommand.class, SendCommand.class,
-            ReceiveCommand.class, ChatCommand.class})
+            ReceiveCommand.class, ChatCommand.class, IdCommand.class})
 public final class Main implements Callable<Integer> {
     private static volatile boolean verbose;
 

@@ -3,6 +3,7 @@ package dev.pinhole.cli;
 import dev.pinhole.cli.transfer.FileReceiver;
 import dev.pinhole.punch.PeerConnection;
 import dev.pinhole.punch.PinholeNode;
+import dev.pinhole.reliability.Identity;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -39,6 +40,9 @@ final class ReceiveCommand implements Callable<Integer>, Main.JsonOutput {
     @Option(names = "--secret-file", paramLabel = "FILE", description = "The server's shared secret.")
     Path secretFile;
 
+    @Option(names = "--identity", paramLabel = "FILE", description = Identities.OPTION_HELP)
+    Path identityFile;
+
     @Option(names = "--bind", paramLabel = "IP:PORT", converter = Addresses.class, defaultValue = "0.0.0.0:0",
             description = "Local UDP address (default: ${DEFAULT-VALUE}).")
     InetSocketAddress bind;
@@ -69,7 +73,8 @@ final class ReceiveCommand implements Callable<Integer>, Main.JsonOutput {
             throw new CliException(ExitCodes.LOCAL_FILE, "cannot use output directory " + out + ": " + e, e);
         }
         String secret = Loops.readSecret(secretFile);
-        try (PinholeNode node = Loops.openNode(id, rendezvous, secret, bind, 0, UnaryOperator.identity())) {
+        Identity identity = Identities.forNode(identityFile);
+        try (PinholeNode node = Loops.openNode(id, identity, rendezvous, secret, bind, 0, UnaryOperator.identity())) {
             if (!json) {
                 System.err.println("pinhole receive: registered as " + id + " at " + Addresses.format(rendezvous)
                         + ", writing to " + out.toAbsolutePath().normalize());

@@ -3,6 +3,7 @@ package dev.pinhole.cli;
 import dev.pinhole.cli.transfer.SendEntry;
 import dev.pinhole.punch.PeerConnection;
 import dev.pinhole.punch.PinholeNode;
+import dev.pinhole.reliability.Identity;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
@@ -38,6 +39,9 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
     @Option(names = "--secret-file", paramLabel = "FILE", description = "The server's shared secret.")
     Path secretFile;
 
+    @Option(names = "--identity", paramLabel = "FILE", description = Identities.OPTION_HELP)
+    Path identityFile;
+
     @Option(names = "--bind", paramLabel = "IP:PORT", converter = Addresses.class, defaultValue = "0.0.0.0:0",
             description = "Local UDP address (default: ${DEFAULT-VALUE}).")
     InetSocketAddress bind;
@@ -72,8 +76,9 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
             throw new CliException(ExitCodes.LOCAL_FILE, e.getMessage(), e);
         }
         String secret = Loops.readSecret(secretFile);
+        Identity identity = Identities.forNode(identityFile);
         Progress progress = new Progress("sending", json, System.err);
-        try (PinholeNode node = Loops.openNode(id, rendezvous, secret, bind, timeoutSeconds * 1000,
+        try (PinholeNode node = Loops.openNode(id, identity, rendezvous, secret, bind, timeoutSeconds * 1000,
                 UnaryOperator.identity())) {
             PeerConnection connection;
             try {

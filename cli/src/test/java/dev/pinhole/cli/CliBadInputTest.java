@@ -9,6 +9,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,6 +58,31 @@ class CliBadInputTest {
     void missingOutputDirectoryIsALocalFileError() throws Exception {
         try (CliProcess p = CliProcess.start("receive", "--id", "r", "--rendezvous", "127.0.0.1:9",
                 "--out", dir.resolve("nowhere").toString())) {
+            assertOneCleanLine(p, ExitCodes.LOCAL_FILE);
+        }
+    }
+
+    @Test
+    void refusedIdentityFileIsALocalFileErrorBeforeAnyNetworking() throws Exception {
+        Path malformed = Files.writeString(dir.resolve("malformed-identity"), "not an identity\n");
+        Files.setPosixFilePermissions(malformed, PosixFilePermissions.fromString("rw-------"));
+        Path file = Files.writeString(dir.resolve("f.txt"), "x");
+        try (CliProcess p = CliProcess.start("send", file.toString(), "--id", "a", "--to", "b",
+                "--rendezvous", "127.0.0.1:9", "--identity", malformed.toString())) {
+            assertOneCleanLine(p, ExitCodes.LOCAL_FILE);
+            assertTrue(p.stderr().contains("line 1"), "names the line: " + p.stderr());
+        }
+        try (CliProcess p = CliProcess.start("id", "--identity", dir.resolve("leaky").toString())) {
+            assertEquals(0, p.exitCode(), p.describe());
+        }
+        Files.setPosixFilePermissions(dir.resolve("leaky"), PosixFilePermissions.fromString("rw-rw----"));
+        try (CliProcess p = CliProcess.start("receive", "--id", "r", "--rendezvous", "127.0.0.1:9",
+                "--out", dir.toString(), "--identity", dir.resolve("leaky").toString())) {
+            assertOneCleanLine(p, ExitCodes.LOCAL_FILE);
+            assertTrue(p.stderr().contains("chmod 600"), "says how to fix it: " + p.stderr());
+        }
+        try (CliProcess p = CliProcess.start("chat", "--id", "c", "--rendezvous", "127.0.0.1:9",
+                "--identity", malformed.toString())) {
             assertOneCleanLine(p, ExitCodes.LOCAL_FILE);
         }
     }

@@ -11,17 +11,23 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
  * A real {@code pinhole} process (a fresh JVM on the test class path, with the flag the jar's manifest
- * carries), its stdout read line by line so a test can wait for a line instead of sleeping.
+ * carries), its stdout read line by line so a test can wait for a line instead of sleeping. Its
+ * {@code XDG_CONFIG_HOME} is {@link #CONFIG_HOME} unless the test gives its own, so the identity the commands
+ * create on first use lands in the build directory, never in the home directory of whoever runs the tests.
  */
 final class CliProcess implements AutoCloseable {
     /** Upper bound on any single wait: a safety net against a hung process, not a timing assertion. */
     static final long MAX_WAIT_S = 120;
+    /** The processes' shared configuration directory, so their identity file, unless a test sets its own. */
+    static final Path CONFIG_HOME = Path.of(System.getProperty("basedir", System.getProperty("user.dir")),
+            "target", "cli-process-config").toAbsolutePath();
 
     private final Process process;
     private final LinkedBlockingQueue<String> stdout = new LinkedBlockingQueue<>();
@@ -31,7 +37,7 @@ final class CliProcess implements AutoCloseable {
     private final Thread outReader;
     private final String description;
 
-    private CliProcess(List<String> args, Path workDir) throws IOException {
+    private CliProcess(List<String> args, Path workDir, Map<String, String> environment) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("--add-exports");
@@ -47,17 +53,24 @@ final class CliProcess implements AutoCloseable {
         if (workDir != null) {
             builder.directory(workDir.toFile());
         }
+        builder.environment().put("XDG_CONFIG_HOME", CONFIG_HOME.toString());
+        builder.environment().putAll(environment);
         process = builder.start();
         outReader = pump(process.getInputStream(), line -> stdout.add(line), "out");
         errReader = pump(process.getErrorStream(), line -> stderr.append(line).append('\n'), "err");
     }
 
     static CliProcess start(Path workDir, String... args) throws IOException {
-        return new CliProcess(List.of(args), workDir);
+        return new CliProcess(List.of(args), workDir, Map.of());
     }
 
     static CliProcess start(String... args) throws IOException {
-        return new CliProcess(List.of(args), null);
+        return new CliProcess(List.of(args), null, Map.of());
+    }
+
+    /** With {@code environment} added to (or replacing entries of) the inherited one. */
+    static CliProcess startWith(Map<String, String> environment, String... args) throws IOException {
+        return new CliProcess(List.of(args), null, environment);
     }
 
     private Thread pump(InputStream in, java.util.function.Consumer<String> sink, String name) {

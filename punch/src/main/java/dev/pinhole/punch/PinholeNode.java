@@ -19,6 +19,7 @@ import dev.pinhole.punch.traversal.HostAddresses;
 import dev.pinhole.punch.traversal.TraversalConfig;
 import dev.pinhole.reliability.TransportConfig;
 import dev.pinhole.reliability.CongestionControl;
+import dev.pinhole.reliability.Identity;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -75,6 +76,12 @@ import java.util.function.UnaryOperator;
  * {@link #accept}; it is aborted once the traversal deadline passes. (Neither step authenticates against an
  * on-path attacker; the transport has no encryption yet, docs/protocol.md §10.)
  *
+ * <h2>Identity</h2>
+ * Every node holds an {@link Identity}, its long-term key pairs and the id printed from them:
+ * {@link Builder#identity} gives one (for instance {@code Identity.loadOrCreate(Identity.defaultPath())}, as the
+ * command line does), else the node makes an ephemeral one, new on every run. {@link #identity()} reports it.
+ * The key pairs are for the transport's handshake; nothing on the wire carries them yet.
+ *
  * <h2>Errors</h2>
  * All checked {@link IOException}s that say what to do:
  * {@link dev.pinhole.punch.RendezvousUnreachableException} (the server's address and how long
@@ -91,6 +98,7 @@ public final class PinholeNode implements Closeable {
     private static final long FAILSAFE_MARGIN_NS = TimeUnit.SECONDS.toNanos(5);
 
     private final String name;
+    private final Identity identity;
     private final UdpEventLoop loop;
     private final NodeCore core;
     private final NodeConfig nodeConfig;
@@ -99,6 +107,7 @@ public final class PinholeNode implements Closeable {
 
     private PinholeNode(Builder b) throws IOException {
         this.name = b.name;
+        this.identity = b.identity != null ? b.identity : Identity.generate(new SecureRandom());
         TransportConfig transportConfig = b.transportConfig();
         RendezvousClientConfig.Builder rendezvousConfig = RendezvousClientConfig.builder();
         if (b.secret != null) {
@@ -144,6 +153,11 @@ public final class PinholeNode implements Closeable {
     /** The name this node registered. */
     public String name() {
         return name;
+    }
+
+    /** This node's long-term keys and id: the one given to {@link Builder#identity}, else an ephemeral one. */
+    public Identity identity() {
+        return identity;
     }
 
     /** The address the node's socket is bound to (before any NAT). */
@@ -379,6 +393,7 @@ public final class PinholeNode implements Closeable {
         private String name;
         private InetSocketAddress rendezvous;
         private String secret;
+        private Identity identity;
         private InetSocketAddress bind = new InetSocketAddress(0);
         private Duration connectTimeout = Duration.ofSeconds(30);
         private Duration traversalTimeout = Duration.ofNanos(TraversalConfig.DEFAULT_DEADLINE_NS);
@@ -410,6 +425,16 @@ public final class PinholeNode implements Closeable {
          */
         public Builder secret(String secret) {
             this.secret = Objects.requireNonNull(secret, "secret");
+            return this;
+        }
+
+        /**
+         * The node's long-term keys ({@link Identity#loadOrCreate} keeps them in a file, so the node's id stays
+         * the same across runs). Default: an ephemeral identity, {@link Identity#generate} with a new
+         * {@link SecureRandom}, so the id changes on every run.
+         */
+        public Builder identity(Identity identity) {
+            this.identity = Objects.requireNonNull(identity, "identity");
             return this;
         }
 
@@ -505,7 +530,7 @@ public final class PinholeNode implements Closeable {
          * the receiver it installs on the socket; so a wrapper must forward {@code receiver(...)} to the
          * socket (wrapping the receiver to filter what arrives) and give the socket's clock, timers and
          * allocator. Everything it does runs on the node's loop thread. Called once, in {@link #build()}.
-         * Default: the identity (the socket itself).
+         * Default: the identity function (the socket itself).
          */
         public Builder endpointFilter(UnaryOperator<DatagramEndpoint> filter) {
             this.endpointFilter = Objects.requireNonNull(filter, "filter");

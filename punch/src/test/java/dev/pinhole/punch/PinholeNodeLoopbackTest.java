@@ -2,6 +2,9 @@ package dev.pinhole.punch;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +14,7 @@ import dev.pinhole.server.rendezvous.RendezvousServerConfig;
 import dev.pinhole.reliability.ConnectionException;
 import dev.pinhole.reliability.ConnectionResetException;
 import dev.pinhole.reliability.ConnectionStats;
+import dev.pinhole.reliability.Identity;
 import dev.pinhole.reliability.TransportConfig;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,6 +25,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -77,6 +82,20 @@ class PinholeNodeLoopbackTest {
     private PinholeNode.Builder node(String name) {
         return PinholeNode.builder().name(name).rendezvous(serverLoop.localAddress()).secret(SECRET)
                 .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    }
+
+    @Test
+    void aNodeHoldsTheIdentityItWasGivenElseAnEphemeralOneOfItsOwn() throws Exception {
+        Identity given = Identity.generate(new SecureRandom());
+        try (PinholeNode alice = node("alice").identity(given).build();
+             PinholeNode bob = node("bob").build();
+             PinholeNode carol = node("carol").build()) {
+            assertSame(given, alice.identity());
+            assertNotNull(bob.identity(), "an ephemeral identity without builder().identity(...)");
+            assertNotEquals(bob.identity().id(), carol.identity().id(), "each ephemeral identity is new");
+            assertNotEquals(given.id(), bob.identity().id());
+        }
+        assertThrows(NullPointerException.class, () -> node("dave").identity(null));
     }
 
     @Test

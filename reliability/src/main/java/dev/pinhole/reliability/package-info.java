@@ -9,6 +9,8 @@
  *       {@code OutputStream}, {@code shutdownOutput} (FIN), {@code abort(code)}, {@code close},
  *       {@code stats}.</li>
  *   <li>{@link dev.pinhole.reliability.TransportConfig}: the settings and their documented defaults.</li>
+ *   <li>{@link dev.pinhole.reliability.Identity}: a node's long-term keys (X25519, RFC 7748; Ed25519,
+ *       RFC 8032), its printable id and its key file, for the handshake.</li>
  *   <li>Failures are {@link dev.pinhole.reliability.ConnectionException}s: timeouts, resets, handshake
  *       failures, idle timeouts, each with a message a user can act on.</li>
  * </ul>

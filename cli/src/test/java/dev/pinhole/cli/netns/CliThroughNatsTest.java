@@ -157,7 +157,8 @@ class CliThroughNatsTest {
                 Path out = Files.createDirectory(dir.resolve("out-random-fully"));
                 LabProcess receiver = startReceiver(lab, "bob", rendezvous, out);
                 LabProcess sender = lab.java("alice", Main.class, "send", file.toString(), "--id", "alice",
-                        "--to", "bob", "--rendezvous", rendezvous, "--timeout", PEER_WAIT_SECONDS);
+                        "--to", "bob", "--rendezvous", rendezvous, "--timeout", PEER_WAIT_SECONDS,
+                        "--identity", identityFile("alice"));
                 int code = sender.awaitExit(TRANSFER_LIMIT);
                 List<String> lines = sender.output().lines().filter(l -> !l.isBlank()).toList();
                 assertEquals(ExitCodes.TRAVERSAL_FAILED, code,
@@ -187,10 +188,10 @@ class CliThroughNatsTest {
         return address;
     }
 
-    private static LabProcess startReceiver(NetnsLab lab, String host, String rendezvous, Path out)
+    private LabProcess startReceiver(NetnsLab lab, String host, String rendezvous, Path out)
             throws Exception {
         LabProcess receiver = lab.java(host, Main.class, "receive", "--id", host, "--rendezvous", rendezvous,
-                "--out", out.toString(), "--once", "--json");
+                "--out", out.toString(), "--once", "--json", "--identity", identityFile(host));
         receiver.awaitLine(l -> l.contains("\"event\":\"registered\""), host + "'s registration", READY_LIMIT);
         return receiver;
     }
@@ -201,11 +202,17 @@ class CliThroughNatsTest {
         Path out = Files.createDirectory(dir.resolve("out-" + label));
         LabProcess receiver = startReceiver(lab, to, rendezvous, out);
         LabProcess sender = lab.java(from, Main.class, "send", file.toString(), "--id", from, "--to", to,
-                "--rendezvous", rendezvous, "--timeout", PEER_WAIT_SECONDS, "--json");
+                "--rendezvous", rendezvous, "--timeout", PEER_WAIT_SECONDS, "--json", "--identity",
+                identityFile(from));
         int sendExit = sender.awaitExit(TRANSFER_LIMIT);
         int receiveExit = receiver.awaitExit(TRANSFER_LIMIT);
         return new Outcome(sendExit, summary(sender), receiveExit, summary(receiver),
                 out.resolve(file.getFileName()));
+    }
+
+    /** Each lab host's key file, in the test's directory rather than the home directory of whoever runs it. */
+    private String identityFile(String host) {
+        return dir.resolve("identity-" + host).toString();
     }
 
     /** The JSON summary line (the one with "ok"), or the whole output when there is none. */
