@@ -22,8 +22,6 @@ import javax.crypto.spec.SecretKeySpec;
  */
 final class HeaderProtection {
     static final int SAMPLE_LENGTH = 16;
-    /** The packet number bytes masked, all of them. */
-    static final int PACKET_NUMBER_LENGTH = 4;
 
     private final Cipher ecb;
     private final byte[] sample = new byte[SAMPLE_LENGTH];
@@ -51,11 +49,12 @@ final class HeaderProtection {
             // One full block into a 16-byte array cannot fail.
             throw new IllegalStateException("AES-ECB failed on one block", e);
         }
+        // Two reads and two writes rather than one per byte: the buffer's accessors are not free (bounds
+        // checks, and a recorded touch per call under Netty's paranoid leak detection).
         final int first = start + PacketHeader.FIRST_BYTE_OFFSET;
         packet.setByte(first, packet.getByte(first) ^ (mask[0] & PacketProtection.KEY_PHASE_BIT));
         final int pn = start + PacketHeader.PACKET_NUMBER_OFFSET;
-        for (int i = 0; i < PACKET_NUMBER_LENGTH; i++) {
-            packet.setByte(pn + i, packet.getByte(pn + i) ^ mask[1 + i]);
-        }
+        final int pnMask = (mask[1] & 0xFF) << 24 | (mask[2] & 0xFF) << 16 | (mask[3] & 0xFF) << 8 | (mask[4] & 0xFF);
+        packet.setInt(pn, packet.getInt(pn) ^ pnMask);
     }
 }
