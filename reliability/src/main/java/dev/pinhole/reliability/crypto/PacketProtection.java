@@ -41,9 +41,10 @@ public final class PacketProtection {
 
     /**
      * Packets one AES-GCM key may protect at most: 2^23, RFC 9001 §6.6's confidentiality limit for
-     * AEAD_AES_256_GCM (Appendix B.1.1: an attacker advantage of at most 2^-57, derived for packets much
-     * larger than Pinhole's). Pinhole packets stay below a 1500-byte MTU, so the bound is conservative. A
-     * sealer at this count refuses to seal ({@link #SEAL_KEY_EXHAUSTED}).
+     * AEAD_AES_256_GCM, an attacker advantage of at most 2^-57 for packets up to 2^16 bytes (Appendix
+     * B.1.1). The same appendix allows 2^28 packets to an endpoint that never sends more than 2^11 bytes, as
+     * Pinhole (below a 1500-byte MTU); keeping 2^23 leaves a factor of 32 in hand. A sealer at this count
+     * refuses to seal ({@link #SEAL_KEY_EXHAUSTED}).
      */
     public static final long CONFIDENTIALITY_LIMIT = 1L << 23;
 
