@@ -22,6 +22,8 @@ public final class PacketSealer {
     private long generation;
     private long sealedWithKey;
     private long lastPacketNumber = -1;
+    /** The first packet number sealed in the current phase, or -1 before the phase's first packet. */
+    private long firstPacketNumberOfPhase = -1;
 
     PacketSealer(TrafficKeys keys, long confidentialityLimit) {
         this.keys = keys;
@@ -63,7 +65,9 @@ public final class PacketSealer {
             return PacketProtection.SEAL_KEY_EXHAUSTED;
         }
         lastPacketNumber = packetNumber;
-        sealedWithKey++;
+        if (sealedWithKey++ == 0) {
+            firstPacketNumberOfPhase = packetNumber;
+        }
         final int first = start + PacketHeader.FIRST_BYTE_OFFSET;
         final int firstByte = packet.getByte(first) & ~PacketProtection.KEY_PHASE_BIT;
         packet.setByte(first, keyPhase == 0 ? firstByte : firstByte | PacketProtection.KEY_PHASE_BIT);
@@ -86,6 +90,18 @@ public final class PacketSealer {
         keyPhase ^= 1;
         generation++;
         sealedWithKey = 0;
+        firstPacketNumberOfPhase = -1;
+    }
+
+    /**
+     * True if this side may start a key update: RFC 9001 §6.1 allows one only after a packet sealed with the
+     * current keys was acknowledged, so that the peer has them and can follow, and so that there are never
+     * more than two phases in flight. ({@link #updateKeys()} in answer to the peer's update needs no check.)
+     *
+     * @param largestAcked the largest packet number of this direction the peer acknowledged, or -1
+     */
+    public boolean mayInitiateKeyUpdate(long largestAcked) {
+        return firstPacketNumberOfPhase >= 0 && largestAcked >= firstPacketNumberOfPhase;
     }
 
     /** True once the current key protected {@link PacketProtection#KEY_UPDATE_THRESHOLD} packets. */

@@ -86,6 +86,21 @@ class KeyPhaseTest {
     }
 
     @Test
+    void anUpdateMayStartOnlyOnceAPacketOfTheCurrentPhaseWasAcknowledged() {
+        final PacketSealer sealer = PacketProtection.sealer(ProtectionFixture.secret(39));
+        final PacketOpener opener = PacketProtection.opener(ProtectionFixture.secret(39));
+        assertFalse(sealer.mayInitiateKeyUpdate(-1), "nothing sent yet");
+        assertEquals(PAYLOAD, sendAndOpen(sealer, opener, 0));
+        assertFalse(sealer.mayInitiateKeyUpdate(-1));
+        assertTrue(sealer.mayInitiateKeyUpdate(0));
+        sealer.updateKeys();
+        assertFalse(sealer.mayInitiateKeyUpdate(0), "the new phase has no packet yet");
+        assertEquals(PAYLOAD, sendAndOpen(sealer, opener, 1));
+        assertFalse(sealer.mayInitiateKeyUpdate(0), "only an old-phase packet acknowledged");
+        assertTrue(sealer.mayInitiateKeyUpdate(1));
+    }
+
+    @Test
     void aForgedKeyPhaseBitMovesNothing() {
         final PacketSealer sealer = PacketProtection.sealer(ProtectionFixture.secret(32));
         final PacketOpener opener = PacketProtection.opener(ProtectionFixture.secret(32));
