@@ -17,6 +17,10 @@ import javax.crypto.spec.SecretKeySpec;
  * 16-byte tag, the sample always exists: no padding rule is needed, unlike QUIC with its 1-byte packet
  * numbers.
  *
+ * <p>It complements the AEAD (RFC 5116), which authenticates the header but leaves it readable: header
+ * protection hides the fields an observer could use to follow or link packets, and any change to the
+ * masked bytes still fails the AEAD check, because the opener authenticates the unmasked header.
+ *
  * <p>Applying and removing are the same XOR, since no masked bit decides which bytes are masked (the
  * packet number length is fixed).
  */

@@ -36,7 +36,8 @@ final class Hkdf {
     /** HKDF-Expand(prk, info, length) of RFC 5869 §2.3. */
     static byte[] expand(byte[] prk, byte[] info, int length) {
         if (length < 0 || length > 255 * HASH_LENGTH) {
-            throw new IllegalArgumentException("HKDF-Expand length must be in 0.." + 255 * HASH_LENGTH + ", was " + length);
+            throw new IllegalArgumentException(
+                    "HKDF-Expand length must be in 0.." + 255 * HASH_LENGTH + ", was " + length);
         }
         final Mac mac = hmac(prk);
         final byte[] out = new byte[length];

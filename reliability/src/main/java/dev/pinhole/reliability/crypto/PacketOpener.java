@@ -71,9 +71,7 @@ public final class PacketOpener {
      * bits of the packet number, or {@link PacketProtection#OPEN_TOO_SHORT}. Call it once per datagram.
      */
     public long removeHeaderProtection(ByteBuf packet, int headerLength) {
-        if (headerLength < PacketHeader.HEADER_LENGTH) {
-            throw new IllegalArgumentException("header length " + headerLength + " below the fixed fields");
-        }
+        checkHeaderLength(headerLength);
         // The tag guarantees the 16-byte sample right after the header in every sealed packet.
         if (packet.readableBytes() < headerLength + PacketProtection.TAG_LENGTH) {
             return PacketProtection.OPEN_TOO_SHORT;
@@ -95,12 +93,14 @@ public final class PacketOpener {
         if (failedOpens >= integrityLimit) {
             return PacketProtection.OPEN_INTEGRITY_LIMIT_REACHED;
         }
+        checkHeaderLength(headerLength);
         final int start = packet.readerIndex();
         final int ciphertextLength = packet.readableBytes() - headerLength;
-        if (headerLength < PacketHeader.HEADER_LENGTH || ciphertextLength < PacketProtection.TAG_LENGTH) {
+        if (ciphertextLength < PacketProtection.TAG_LENGTH) {
             return PacketProtection.OPEN_TOO_SHORT;
         }
-        final int phase = (packet.getByte(start + PacketHeader.FIRST_BYTE_OFFSET) & PacketProtection.KEY_PHASE_BIT) == 0 ? 0 : 1;
+        final int firstByte = packet.getByte(start + PacketHeader.FIRST_BYTE_OFFSET);
+        final int phase = (firstByte & PacketProtection.KEY_PHASE_BIT) == 0 ? 0 : 1;
         final PacketAead aead;
         boolean update = false;
         if (phase == keyPhase) {
@@ -132,6 +132,13 @@ public final class PacketOpener {
         final int payloadLength = ciphertextLength - PacketProtection.TAG_LENGTH;
         packet.writerIndex(start + headerLength + payloadLength);
         return payloadLength;
+    }
+
+    /** A header length below the fixed fields is the caller's bug, not bad input: it throws. */
+    private static void checkHeaderLength(int headerLength) {
+        if (headerLength < PacketHeader.HEADER_LENGTH) {
+            throw new IllegalArgumentException("header length " + headerLength + " below the fixed fields");
+        }
     }
 
     private void promote(long packetNumber) {

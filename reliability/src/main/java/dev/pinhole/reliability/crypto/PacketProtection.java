@@ -89,19 +89,13 @@ public final class PacketProtection {
 
     /** A readable name for a result code of this class, for logs and test messages. */
     public static String resultName(int result) {
-        switch (result) {
-            case OPEN_TOO_SHORT:
-                return "TOO_SHORT";
-            case OPEN_AUTHENTICATION_FAILED:
-                return "AUTHENTICATION_FAILED";
-            case OPEN_KEY_UNAVAILABLE:
-                return "KEY_UNAVAILABLE";
-            case OPEN_INTEGRITY_LIMIT_REACHED:
-                return "INTEGRITY_LIMIT_REACHED";
-            case SEAL_KEY_EXHAUSTED:
-                return "KEY_EXHAUSTED";
-            default:
-                return result >= 0 ? "OK(" + result + ")" : "UNKNOWN(" + result + ")";
-        }
+        return switch (result) {
+            case OPEN_TOO_SHORT -> "TOO_SHORT";
+            case OPEN_AUTHENTICATION_FAILED -> "AUTHENTICATION_FAILED";
+            case OPEN_KEY_UNAVAILABLE -> "KEY_UNAVAILABLE";
+            case OPEN_INTEGRITY_LIMIT_REACHED -> "INTEGRITY_LIMIT_REACHED";
+            case SEAL_KEY_EXHAUSTED -> "KEY_EXHAUSTED";
+            default -> result >= 0 ? "OK(" + result + ")" : "UNKNOWN(" + result + ")";
+        };
     }
 }

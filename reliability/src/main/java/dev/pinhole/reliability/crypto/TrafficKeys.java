@@ -2,8 +2,8 @@ package dev.pinhole.reliability.crypto;
 
 /**
  * The keys of one direction and one key generation, derived from a traffic secret as RFC 9001 §5.1
- * derives QUIC's: the AEAD key ("key", 32 bytes for AES-256-GCM), the AEAD IV ("iv", 12 bytes) and the
- * header protection key ("hp", 32 bytes). {@link #next()} is the key update of RFC 9001 §6.1: the next
+ * derives QUIC's: the AEAD key ("key", 32 bytes for AEAD_AES_256_GCM, RFC 5116 §5.2), the AEAD IV
+ * ("iv", 12 bytes) and the header protection key ("hp", 32 bytes). {@link #next()} is the key update of RFC 9001 §6.1: the next
  * generation's secret is HKDF-Expand-Label(secret, "ku"), from which key and IV are derived again,
  * while the header protection key stays the first generation's (RFC 9001 §6: header protection keys
  * are not updated).

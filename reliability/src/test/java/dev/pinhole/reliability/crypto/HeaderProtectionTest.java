@@ -10,6 +10,7 @@ import dev.pinhole.reliability.crypto.ProtectionFixture.Shape;
 import dev.pinhole.reliability.wire.PacketHeader;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.Set;
@@ -67,7 +68,7 @@ class HeaderProtectionTest {
                 assertEquals(plainHeader[0], (byte) (wire[0] & ~PacketProtection.KEY_PHASE_BIT),
                         "fixed bits, type and version stay readable");
                 assertTrue(PacketHeader.isPinholePacket(wire[0]), "the first-byte demultiplexer still sees Pinhole");
-                assertArrayEquals(ProtectionFixture.bytes(packet, 1, 8), java.util.Arrays.copyOfRange(plainHeader, 1, 9),
+                assertArrayEquals(ProtectionFixture.bytes(packet, 1, 8), Arrays.copyOfRange(plainHeader, 1, 9),
                         "the connection id stays readable");
                 final long wirePn = packet.getUnsignedInt(packet.readerIndex() + PacketHeader.PACKET_NUMBER_OFFSET);
                 assertNotEquals(pn, wirePn, "packet number masked");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
@@ -38,7 +39,8 @@ class ProtectionKeyDerivationTest {
     void expandLabelFeedsTheHkdfLabelStructure() {
         final byte[] secret = ProtectionFixture.secret(1);
         // uint16 length 32, label length 11, "pinhole key", empty context.
-        final byte[] info = HEX.parseHex("00200b" + HEX.formatHex("pinhole key".getBytes(java.nio.charset.StandardCharsets.US_ASCII)) + "00");
+        final String label = HEX.formatHex("pinhole key".getBytes(StandardCharsets.US_ASCII));
+        final byte[] info = HEX.parseHex("00200b" + label + "00");
         assertArrayEquals(Hkdf.expand(secret, info, 32), Hkdf.expandLabel(secret, "key", 32));
     }
 
