@@ -36,6 +36,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code seal}: seal alone (the payload is whatever the buffer holds, ciphertext from the last round).</li>
  *   <li>{@code open}: copy a sealed packet into the buffer and open it; the 1200-byte copy is part of the
  *       figure.</li>
+ *   <li>{@code openForged}: the same with one bit of the tag flipped: what a flood of forged packets costs
+ *       the receiver (the JCE reports the failure with an exception).</li>
  *   <li>{@code jceEncryptDecrypt}: the same AES-256-GCM encryption and decryption straight through the JCE,
  *       without header protection, key phase or buffers: the floor under {@code sealOpen}.</li>
  * </ul>
@@ -62,6 +64,7 @@ public class PacketProtectionBench {
     private ByteBuf packet;
     private long packetNumber;
     private byte[] sealedCopy;
+    private byte[] forgedCopy;
     private long sealedNumber;
 
     private Cipher jce;
@@ -92,6 +95,8 @@ public class PacketProtectionBench {
         sealed.readBytes(sealedCopy);
         sealed.release();
         sealedNumber = 1L << 40;
+        forgedCopy = sealedCopy.clone();
+        forgedCopy[forgedCopy.length - 1] ^= 1;
 
         jce = Cipher.getInstance("AES/GCM/NoPadding");
         final byte[] key = new byte[32];
@@ -144,6 +149,16 @@ public class PacketProtectionBench {
             throw new IllegalStateException("did not open: " + PacketProtection.resultName(opened));
         }
         return opened;
+    }
+
+    @Benchmark
+    public int openForged() {
+        packet.clear().writeBytes(forgedCopy);
+        final int result = opener.open(packet, HEADER, sealedNumber - 1);
+        if (result != PacketProtection.OPEN_AUTHENTICATION_FAILED) {
+            throw new IllegalStateException("a forged packet gave " + PacketProtection.resultName(result));
+        }
+        return result;
     }
 
     @Benchmark
