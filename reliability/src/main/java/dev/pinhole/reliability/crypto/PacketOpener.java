@@ -83,9 +83,8 @@ public final class PacketOpener {
 
     /**
      * The second half of {@link #open(ByteBuf, int, long)}: opens a packet whose header protection was
-     * removed, with its full packet number.
-     *
-     * The keys are chosen by the key phase bit and {@code packetNumber}.
+     * removed, with its full packet number. The keys are chosen by the key phase bit and
+     * {@code packetNumber}.
      *
      * @return the payload length (0 or more), or a negative {@code OPEN_} code of {@link PacketProtection}
      */
