@@ -19,8 +19,8 @@ final class TrafficKeys {
 
     private TrafficKeys(byte[] secret, byte[] headerProtectionKey) {
         this.secret = secret;
-        this.key = Hkdf.expandLabel(secret, "key", KEY_LENGTH);
-        this.iv = Hkdf.expandLabel(secret, "iv", IV_LENGTH);
+        this.key = new Hkdf().expandLabel(secret, "key", KEY_LENGTH);
+        this.iv = new Hkdf().expandLabel(secret, "iv", IV_LENGTH);
         this.headerProtectionKey = headerProtectionKey;
     }
 
@@ -31,11 +31,11 @@ final class TrafficKeys {
                     + trafficSecret.length);
         }
         final byte[] secret = trafficSecret.clone();
-        return new TrafficKeys(secret, Hkdf.expandLabel(secret, "hp", KEY_LENGTH));
+        return new TrafficKeys(secret, new Hkdf().expandLabel(secret, "hp", KEY_LENGTH));
     }
 
     /** The next generation (RFC 9001 §6.1): new secret, key and IV; the same header protection key. */
     TrafficKeys next() {
-        return new TrafficKeys(Hkdf.expandLabel(secret, "ku", Hkdf.HASH_LENGTH), headerProtectionKey);
+        return new TrafficKeys(new Hkdf().expandLabel(secret, "ku", Hkdf.HASH_LENGTH), headerProtectionKey);
     }
 }

@@ -1,5 +1,6 @@
 package dev.pinhole.reliability.noise;
 
+import java.util.HexFormat;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.util.Arrays;
@@ -80,6 +81,6 @@ public final class NoiseKeyPair {
 
     @Override
     public String toString() {
-        return "NoiseKeyPair[public=" + Hex.encode(publicKey) + "]";
+        return "NoiseKeyPair[public=" + HexFormat.of().formatHex(publicKey) + "]";
     }
 }

@@ -1,5 +1,7 @@
 package dev.pinhole.reliability.noise;
 
+import dev.pinhole.reliability.crypto.Hkdf;
+
 import java.nio.charset.StandardCharsets;
 import java.security.DigestException;
 import java.security.MessageDigest;

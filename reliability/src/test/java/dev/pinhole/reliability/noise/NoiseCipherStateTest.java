@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.HexFormat;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import javax.crypto.Cipher;
@@ -15,7 +16,7 @@ import org.junit.jupiter.api.Test;
 
 /** CipherState (§5.1) on AES-256-GCM with the §12.4 nonce. */
 class NoiseCipherStateTest {
-    private static final byte[] KEY = TestHex.decode("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+    private static final byte[] KEY = HexFormat.of().parseHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
     private static final byte[] AD = "header".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] TEXT = "the quick brown fox".getBytes(StandardCharsets.US_ASCII);
 
@@ -35,7 +36,7 @@ class NoiseCipherStateTest {
         byte[] ours = c.encryptWithAd(AD, TEXT);
         Cipher jdk = Cipher.getInstance("AES/GCM/NoPadding");
         jdk.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(KEY, "AES"),
-                new GCMParameterSpec(128, TestHex.decode("000000000102030405060708")));
+                new GCMParameterSpec(128, HexFormat.of().parseHex("000000000102030405060708")));
         jdk.updateAAD(AD);
         assertArrayEquals(jdk.doFinal(TEXT), ours);
         assertEquals(0x0102030405060709L, c.nonce());
@@ -117,7 +118,7 @@ class NoiseCipherStateTest {
 
         Cipher jdk = Cipher.getInstance("AES/GCM/NoPadding");
         jdk.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(KEY, "AES"),
-                new GCMParameterSpec(128, TestHex.decode("00000000ffffffffffffffff")));
+                new GCMParameterSpec(128, HexFormat.of().parseHex("00000000ffffffffffffffff")));
         byte[] newKey = Arrays.copyOf(jdk.doFinal(new byte[32]), 32);
         CipherState expected = new CipherState();
         expected.initializeKey(newKey);
@@ -143,7 +144,7 @@ class NoiseCipherStateTest {
     void toStringShowsNoKey() {
         CipherState c = keyed();
         assertTrue(c.toString().contains("n=0"));
-        assertFalse(c.toString().contains(TestHex.encode(KEY)));
+        assertFalse(c.toString().contains(HexFormat.of().formatHex(KEY)));
     }
 
     private static CipherState keyed() {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.util.HexFormat;
 import java.security.SecureRandom;
 import org.junit.jupiter.api.Test;
 
@@ -27,18 +28,18 @@ class NoiseKeyPairTest {
     @Test
     void rfc7748Section61DiffieHellman() throws Exception {
         NoiseKeyPair alice = NoiseKeyPair.fromPrivateKey(
-                TestHex.decode("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
+                HexFormat.of().parseHex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"));
         NoiseKeyPair bob = NoiseKeyPair.fromPrivateKey(
-                TestHex.decode("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"));
+                HexFormat.of().parseHex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"));
         assertEquals("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
-                TestHex.encode(alice.publicKey()));
+                HexFormat.of().formatHex(alice.publicKey()));
         assertEquals("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
-                TestHex.encode(bob.publicKey()));
+                HexFormat.of().formatHex(bob.publicKey()));
         byte[] k1 = new byte[32];
         byte[] k2 = new byte[32];
         dh.dh(alice.jdkPrivateKey(), bob.publicKey(), k1);
         dh.dh(bob.jdkPrivateKey(), alice.publicKey(), k2);
-        assertEquals("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742", TestHex.encode(k1));
+        assertEquals("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742", HexFormat.of().formatHex(k1));
         assertArrayEquals(k1, k2);
     }
 
@@ -67,7 +68,7 @@ class NoiseKeyPairTest {
                 "0100000000000000000000000000000000000000000000000000000000000000",
                 "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
                 "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"}) {
-            assertThrows(NoiseException.class, () -> dh.dh(pair.jdkPrivateKey(), TestHex.decode(point), new byte[32]),
+            assertThrows(NoiseException.class, () -> dh.dh(pair.jdkPrivateKey(), HexFormat.of().parseHex(point), new byte[32]),
                     point);
         }
     }
@@ -85,13 +86,13 @@ class NoiseKeyPairTest {
         pair.publicKey()[0] ^= 1;
         pair.privateKey()[0] ^= 1;
         assertEquals(pair, NoiseKeyPair.fromPrivateKey(pair.privateKey()));
-        assertFalse(pair.toString().contains(TestHex.encode(pair.privateKey())));
-        assertEquals("NoiseKeyPair[public=" + TestHex.encode(pair.publicKey()) + "]", pair.toString());
+        assertFalse(pair.toString().contains(HexFormat.of().formatHex(pair.privateKey())));
+        assertEquals("NoiseKeyPair[public=" + HexFormat.of().formatHex(pair.publicKey()) + "]", pair.toString());
     }
 
     private String x25519(String scalar, String u) throws NoiseException {
         byte[] out = new byte[32];
-        dh.dh(dh.privateKey(TestHex.decode(scalar)), TestHex.decode(u), out);
-        return TestHex.encode(out);
+        dh.dh(dh.privateKey(HexFormat.of().parseHex(scalar)), HexFormat.of().parseHex(u), out);
+        return HexFormat.of().formatHex(out);
     }
 }

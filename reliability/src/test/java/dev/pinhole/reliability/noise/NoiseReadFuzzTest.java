@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.util.HexFormat;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Arrays;
@@ -47,7 +48,7 @@ class NoiseReadFuzzTest {
             } catch (NoiseException expected) {
                 assertArrayEquals(hashBefore, target.reader().handshakeHash(), "rolled back, seed " + seed);
             } catch (RuntimeException | Error e) {
-                fail("seed " + seed + " attempt " + attempt + ": " + e + " on " + TestHex.encode(input), e);
+                fail("seed " + seed + " attempt " + attempt + ": " + e + " on " + HexFormat.of().formatHex(input), e);
             }
         }
         target.reader().readMessage(target.genuine());

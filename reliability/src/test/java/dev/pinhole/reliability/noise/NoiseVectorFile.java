@@ -1,5 +1,6 @@
 package dev.pinhole.reliability.noise;
 
+import java.util.HexFormat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -23,7 +24,7 @@ final class NoiseVectorFile {
     record Vector(String source, String protocolName, Map<String, String> fields, List<Message> messages) {
         byte[] bytes(String name) {
             String hex = fields.get(name);
-            return hex == null ? null : TestHex.decode(hex);
+            return hex == null ? null : HexFormat.of().parseHex(hex);
         }
 
         @Override
@@ -57,8 +58,8 @@ final class NoiseVectorFile {
                 }
                 for (Object m : (List<?>) map.get("messages")) {
                     Map<?, ?> message = (Map<?, ?>) m;
-                    messages.add(new Message(TestHex.decode((String) message.get("payload")),
-                            TestHex.decode((String) message.get("ciphertext"))));
+                    messages.add(new Message(HexFormat.of().parseHex((String) message.get("payload")),
+                            HexFormat.of().parseHex((String) message.get("ciphertext"))));
                 }
                 vectors.add(new Vector(fields.get("source"), fields.get("protocol_name"), fields, messages));
             }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.reliability.noise.NoiseVectorFile.Message;
 import dev.pinhole.reliability.noise.NoiseVectorFile.Vector;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -56,7 +57,7 @@ class NoiseVectorsTest {
             HandshakeState reader = fromInitiator ? responder : initiator;
             assertTrue(writer.isMyTurnToWrite(), "message " + i);
             byte[] ciphertext = writer.writeMessage(messages.get(i).payload());
-            assertEquals(TestHex.encode(messages.get(i).ciphertext()), TestHex.encode(ciphertext),
+            assertEquals(HexFormat.of().formatHex(messages.get(i).ciphertext()), HexFormat.of().formatHex(ciphertext),
                     "handshake message " + i);
             assertArrayEquals(messages.get(i).payload(), reader.readMessage(ciphertext), "payload " + i);
         }
@@ -64,7 +65,7 @@ class NoiseVectorsTest {
         assertArrayEquals(initiator.handshakeHash(), responder.handshakeHash());
         byte[] expectedHash = v.bytes("handshake_hash");
         if (expectedHash != null) {
-            assertEquals(TestHex.encode(expectedHash), TestHex.encode(initiator.handshakeHash()));
+            assertEquals(HexFormat.of().formatHex(expectedHash), HexFormat.of().formatHex(initiator.handshakeHash()));
         }
         if (v.bytes("init_static") != null && pattern != HandshakePattern.N) {
             assertArrayEquals(keyPair(v.bytes("init_static")).publicKey(), responder.remoteStaticKey());
@@ -78,7 +79,7 @@ class NoiseVectorsTest {
             CipherState send = fromInitiator ? initiatorCiphers.sender() : responderCiphers.sender();
             CipherState receive = fromInitiator ? responderCiphers.receiver() : initiatorCiphers.receiver();
             byte[] ciphertext = send.encryptWithAd(null, messages.get(i).payload());
-            assertEquals(TestHex.encode(messages.get(i).ciphertext()), TestHex.encode(ciphertext),
+            assertEquals(HexFormat.of().formatHex(messages.get(i).ciphertext()), HexFormat.of().formatHex(ciphertext),
                     "transport message " + i);
             assertArrayEquals(messages.get(i).payload(), receive.decryptWithAd(null, ciphertext));
         }

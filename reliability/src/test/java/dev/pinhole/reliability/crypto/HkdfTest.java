@@ -1,9 +1,10 @@
-package dev.pinhole.reliability.noise;
+package dev.pinhole.reliability.crypto;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Arrays;
+import java.util.HexFormat;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.junit.jupiter.api.Test;
@@ -14,9 +15,9 @@ class HkdfTest {
 
     @Test
     void rfc5869Case1BasicSha256() {
-        check(TestHex.decode("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"),
-                TestHex.decode("000102030405060708090a0b0c"),
-                TestHex.decode("f0f1f2f3f4f5f6f7f8f9"), 42,
+        check(HexFormat.of().parseHex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"),
+                HexFormat.of().parseHex("000102030405060708090a0b0c"),
+                HexFormat.of().parseHex("f0f1f2f3f4f5f6f7f8f9"), 42,
                 "077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5",
                 "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
     }
@@ -32,7 +33,7 @@ class HkdfTest {
 
     @Test
     void rfc5869Case3EmptySaltAndInfo() {
-        check(TestHex.decode("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"), new byte[0], new byte[0], 42,
+        check(HexFormat.of().parseHex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b"), new byte[0], new byte[0], 42,
                 "19ef24a32c717b167f33a91d6f648bdf96596776afdb6377ac434c1c293ccb04",
                 "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8");
     }
@@ -95,8 +96,8 @@ class HkdfTest {
 
     private void check(byte[] ikm, byte[] salt, byte[] info, int length, String prk, String okm) {
         byte[] actualPrk = hkdf.extract(salt, ikm);
-        assertEquals(prk, TestHex.encode(actualPrk));
-        assertEquals(okm, TestHex.encode(hkdf.expand(actualPrk, info, length)));
+        assertEquals(prk, HexFormat.of().formatHex(actualPrk));
+        assertEquals(okm, HexFormat.of().formatHex(hkdf.expand(actualPrk, info, length)));
     }
 
     private static byte[] range(int first, int count) {
