@@ -106,4 +106,28 @@ class TransferProcessTest {
             }
         }
     }
+
+    @Test
+    void aReceiverThatRefusedTheOnlyFileFailsAndClaimsNoVerification() throws Exception {
+        Path file = Files.writeString(dir.resolve("keep.txt"), "new");
+        Path out = Files.createDirectory(dir.resolve("out"));
+        Files.writeString(out.resolve("keep.txt"), "old");
+        try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0")) {
+            String address = listeningAddress(server);
+            try (CliProcess receiver = CliProcess.start("receive", "--id", "gina", "--rendezvous", address,
+                    "--out", out.toString(), "--once", "--json", "--bind", "127.0.0.1:0")) {
+                receiver.awaitLine(l -> l.contains("\"registered\""), "gina's registration");
+                try (CliProcess sender = CliProcess.start("send", file.toString(), "--id", "hugo", "--to", "gina",
+                        "--rendezvous", address, "--bind", "127.0.0.1:0")) {
+                    assertEquals(ExitCodes.TRANSFER_FAILED, sender.exitCode(), sender.describe());
+                    assertEquals(ExitCodes.TRANSFER_FAILED, receiver.exitCode(), receiver.describe());
+                    String said = String.join("\n", receiver.remainingStdout()) + receiver.stderr();
+                    assertFalse(said.contains("verified") || said.contains("\"ok\":true"),
+                            "the receiver verified nothing: " + said);
+                    assertTrue(said.contains("keep.txt"), "the receiver names what it refused: " + said);
+                    assertEquals("old", Files.readString(out.resolve("keep.txt")), "existing file untouched");
+                }
+            }
+        }
+    }
 }

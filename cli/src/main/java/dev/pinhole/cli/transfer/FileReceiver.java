@@ -46,6 +46,9 @@ public final class FileReceiver {
         DataOutputStream out = new DataOutputStream(new BufferedOutputStream(toSender, 4096));
         String current = "the greeting";
         List<TransferSummary.FileResult> files = new ArrayList<>();
+        // Entries the receiver refused or could not verify: the session goes on so that the sender hears every
+        // answer, and the transfer then fails here too (a receiver that verified nothing never reports success).
+        List<TransferException> failures = new ArrayList<>();
         long onWire = 0;
         try {
             int magic = in.readInt();
@@ -71,6 +74,9 @@ public final class FileReceiver {
                     out.writeByte(0);
                     out.flush();
                     awaitSenderFinished(in);
+                    if (!failures.isEmpty()) {
+                        throw failed(failures);
+                    }
                     return TransferSummary.of(files, onWire);
                 }
                 if (++seen > entryCount) {
@@ -91,9 +97,9 @@ public final class FileReceiver {
                     throw bad;
                 }
                 if (kind == TransferProtocol.KIND_DIRECTORY) {
-                    receiveDirectory(out, path, target);
+                    receiveDirectory(out, path, target, failures);
                 } else {
-                    FileOutcome outcome = receiveFile(in, out, path, target, size, listener);
+                    FileOutcome outcome = receiveFile(in, out, path, target, size, listener, failures);
                     onWire += outcome.bytesOnWire;
                     if (outcome.result != null) {
                         files.add(outcome.result);
@@ -107,10 +113,11 @@ public final class FileReceiver {
         }
     }
 
-    private void receiveDirectory(DataOutputStream out, String path, Path target) throws IOException {
+    private void receiveDirectory(DataOutputStream out, String path, Path target, List<TransferException> failures)
+            throws IOException {
         try {
             if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
-                reply(out, TransferProtocol.REPLY_EXISTS, "a file named " + path + " exists where a directory should go");
+                refuse(out, failures, "a file named " + path + " exists where a directory should go");
                 return;
             }
             SafePaths.checkInside(outDir, target);
@@ -119,18 +126,37 @@ public final class FileReceiver {
             reply(out, TransferProtocol.REPLY_REJECTED, e.getMessage());
             throw e;
         } catch (IOException e) {
-            reply(out, TransferProtocol.REPLY_EXISTS, "cannot create directory " + path + ": " + e);
+            refuse(out, failures, "cannot create directory " + path + ": " + e);
             return;
         }
         out.writeByte(TransferProtocol.REPLY_ACCEPT);
         out.flush();
     }
 
+    /** Answers the entry with REPLY_EXISTS and remembers the refusal for the end of the session. */
+    private static void refuse(DataOutputStream out, List<TransferException> failures, String why) throws IOException {
+        reply(out, TransferProtocol.REPLY_EXISTS, why);
+        failures.add(new TransferException(TransferException.Kind.REFUSED, why));
+    }
+
+    /** The transfer's failure: the first entry's kind, every entry's reason. */
+    private static TransferException failed(List<TransferException> failures) {
+        TransferException first = failures.get(0);
+        if (failures.size() == 1) {
+            return first;
+        }
+        StringBuilder why = new StringBuilder(failures.size() + " entries failed: ");
+        for (int i = 0; i < failures.size(); i++) {
+            why.append(i == 0 ? "" : "; ").append(failures.get(i).getMessage());
+        }
+        return new TransferException(first.kind(), why.toString());
+    }
+
     private record FileOutcome(TransferSummary.FileResult result, long bytesOnWire) {
     }
 
     private FileOutcome receiveFile(DataInputStream in, DataOutputStream out, String path, Path target, long size,
-                                    TransferListener listener) throws IOException {
+                                    TransferListener listener, List<TransferException> failures) throws IOException {
         Path parent = target.getParent();
         Path partial = parent.resolve(TransferProtocol.partialName(target.getFileName().toString()));
         try {
@@ -140,11 +166,11 @@ public final class FileReceiver {
             reply(out, TransferProtocol.REPLY_REJECTED, e.getMessage());
             throw e;
         } catch (IOException e) {
-            reply(out, TransferProtocol.REPLY_EXISTS, "cannot create directory for " + path + ": " + e);
+            refuse(out, failures, "cannot create directory for " + path + ": " + e);
             return new FileOutcome(null, 0);
         }
         if (Files.exists(target, LinkOption.NOFOLLOW_LINKS) && (!overwrite || !Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS))) {
-            reply(out, TransferProtocol.REPLY_EXISTS, path + " already exists on the receiver"
+            refuse(out, failures, path + " already exists on the receiver"
                     + (overwrite ? " and is not a regular file" : " (the receiver may pass --overwrite)"));
             return new FileOutcome(null, 0);
         }
@@ -218,6 +244,7 @@ public final class FileReceiver {
             Files.deleteIfExists(partial);
             result(out, TransferProtocol.RESULT_WRITE_FAILED, ours, writeError);
             listener.fileFinished(path, false, writeError);
+            failures.add(new TransferException(TransferException.Kind.LOCAL_IO, writeError));
             return new FileOutcome(null, size - start);
         }
         if (!Arrays.equals(theirs, ours)) {
@@ -226,6 +253,7 @@ public final class FileReceiver {
                     + ", the receiver got " + Wire.hex(ours) + "; nothing was kept";
             result(out, TransferProtocol.RESULT_HASH_MISMATCH, ours, why);
             listener.fileFinished(path, false, why);
+            failures.add(new TransferException(TransferException.Kind.HASH_MISMATCH, why));
             return new FileOutcome(null, size - start);
         }
         try {
@@ -249,6 +277,7 @@ public final class FileReceiver {
             String why = "cannot move " + path + " to its final name: " + e;
             result(out, TransferProtocol.RESULT_WRITE_FAILED, ours, why);
             listener.fileFinished(path, false, why);
+            failures.add(new TransferException(TransferException.Kind.LOCAL_IO, why));
             return new FileOutcome(null, size - start);
         }
         result(out, TransferProtocol.RESULT_OK, ours, null);

@@ -200,7 +200,8 @@ class FileTransferTest {
             TransferException e = assertThrows(TransferException.class,
                     () -> send(pipe, SendEntry.fromPath(file), flipping), "a corrupted file must not verify");
             assertEquals(TransferException.Kind.HASH_MISMATCH, e.kind(), "failure kind: " + e.getMessage());
-            received.get();
+            assertEquals(TransferException.Kind.HASH_MISMATCH, receiverFailure(received).kind(),
+                    "the receiver verified nothing, so it fails too");
             assertFalse(Files.exists(dst.resolve("c.bin")), "final file must not exist after a mismatch");
             assertFalse(Files.exists(dst.resolve(TransferProtocol.partialName("c.bin"))), "corrupt partial kept");
         }
@@ -269,7 +270,8 @@ class FileTransferTest {
                     "sending onto an existing file must fail");
             assertEquals(TransferException.Kind.REFUSED, e.kind(), "failure kind: " + e.getMessage());
             assertTrue(e.getMessage().contains("--overwrite"), "message names the option: " + e.getMessage());
-            received.get();
+            assertEquals(TransferException.Kind.REFUSED, receiverFailure(received).kind(),
+                    "the receiver refused the only file, so it fails too");
         }
         assertEquals("old", Files.readString(dst.resolve("keep.txt")), "existing file untouched");
         try (Pipe pipe = Pipe.open()) {
