@@ -13,6 +13,7 @@ import dev.pinhole.punch.node.RelayConfig;
 import dev.pinhole.punch.node.ConnectedPeer;
 import dev.pinhole.punch.relay.TurnConfig;
 import dev.pinhole.punch.rendezvous.PeerList;
+import dev.pinhole.punch.rendezvous.RendezvousClient;
 import dev.pinhole.punch.rendezvous.RendezvousClientConfig;
 import dev.pinhole.punch.traversal.CandidateGatherer;
 import dev.pinhole.punch.traversal.HostAddresses;
@@ -238,9 +239,11 @@ public final class PinholeNode implements Closeable {
     }
 
     /**
-     * Closes every connection (peers hear CONNECTION_CLOSE), stops refreshing the registration (the server
-     * forgets the name after its lifetime, 45 s by default; the protocol has no deregistration) and closes
-     * the socket and its thread. Idempotent.
+     * Closes every connection (peers hear CONNECTION_CLOSE), ends the registration with a DEREGISTER so
+     * that the name is free at once, and closes the socket and its thread. The socket stays open until
+     * the server answers the DEREGISTER or its short transaction gives up
+     * ({@link RendezvousClient#DEREGISTER_TIMING}, 1.25 s), so a close returns promptly even when the
+     * server is gone. Idempotent.
      */
     @Override
     public void close() {
@@ -249,10 +252,8 @@ public final class PinholeNode implements Closeable {
         }
         closed = true;
         try {
-            loop.submit(() -> {
-                core.close();
-                return null;
-            }).get(FAILSAFE_MARGIN_NS, TimeUnit.NANOSECONDS);
+            loop.submit(core::close).thenCompose(bye -> bye)
+                .get(RendezvousClient.DEREGISTER_TIMING.timeoutNs() + FAILSAFE_MARGIN_NS, TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (ExecutionException | TimeoutException | RejectedExecutionException e) {

@@ -443,17 +443,28 @@ public final class PunchSim extends SimFixture {
     }
 
     /**
-     * Closes the nodes, the rendezvous clients and server and the built-in relay, and lets 100 ms pass in the
+     * Closes the nodes and the rendezvous clients, runs the simulator until their DEREGISTERs are answered or
+     * given up (at most 1.25 s), closes the rendezvous server and the built-in relay, and lets 100 ms pass in the
      * nodes' world; unless the simulator is closed already, closes every TURN node (releasing queued data and pending
      * requests) and the TURN server; then closes the simulator and checks as {@link SimFixture#close()} does.
      */
     @Override
     public void close() {
+        List<CompletableFuture<?>> deregistrations = new ArrayList<>();
         for (Node n : nodes) {
-            n.core.close();
+            deregistrations.add(n.core.close());
         }
         for (Peer rendezvousPeer : peers) {
             rendezvousPeer.client().close();
+            if (rendezvousPeer.client().deregistration() != null) {
+                deregistrations.add(rendezvousPeer.client().deregistration());
+            }
+        }
+        // A close keeps the STUN client (and its request buffers) until the DEREGISTER is answered or given
+        // up, as a real shutdown does: let that happen while the server still answers.
+        if (!sim.isClosed()) {
+            sim.runUntil(() -> deregistrations.stream().allMatch(CompletableFuture::isDone),
+                RendezvousClient.DEREGISTER_TIMING.timeoutNs() + SECOND);
         }
         if (server != null) {
             server.close();

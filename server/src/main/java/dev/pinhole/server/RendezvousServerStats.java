@@ -9,7 +9,10 @@ package dev.pinhole.server;
  * @param refreshes              REGISTER requests that only refreshed an unchanged registration
  * @param expired                registrations removed after missing their refreshes
  * @param replaced               registrations that gave way to a newer one of the same client or address
- * @param deregistered           registrations ended early by their client (REGISTER with lifetime 0)
+ * @param deregistered           registrations ended early by their client (DEREGISTER, or REGISTER with
+ *                               lifetime 0)
+ * @param deregistrationsRefused 403 answers to DEREGISTER: the sender held no registration of that name
+ *                               and client id at its address (unknown, foreign, spoofed or repeated)
  * @param nameConflicts          409 answers: the name was held by another client
  * @param serverFull             508 answers: a table was full
  * @param lists                  LIST_PEERS pages sent
@@ -44,6 +47,7 @@ public record RendezvousServerStats(
     long expired,
     long replaced,
     long deregistered,
+    long deregistrationsRefused,
     long nameConflicts,
     long serverFull,
     long lists,

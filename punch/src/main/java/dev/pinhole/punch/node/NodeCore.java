@@ -140,6 +140,8 @@ public final class NodeCore {
     private GatheredCandidates gathered;
     private Registration registration;
     private boolean closed;
+    /** The close: completes when the DEREGISTER ended (see {@link #close()}). */
+    private CompletableFuture<Boolean> closing;
     private long incomingFailed;
     private long unmatchedAborted;
     private long relayedConnections;
@@ -630,14 +632,17 @@ public final class NodeCore {
     }
 
     /**
-     * Stops everything: pending connects fail, traversal sessions stop, the registration is no longer
-     * refreshed (the rendezvous protocol has no deregistration: the server forgets the name after its
-     * lifetime, 45 s by default), and every transport connection is aborted (peers hear CONNECTION_CLOSE).
-     * Idempotent.
+     * Stops everything: pending connects fail, traversal sessions stop, the registration ends with a
+     * DEREGISTER (so the name is free at once), and every transport connection is aborted (peers hear
+     * CONNECTION_CLOSE). The STUN client stays open until the DEREGISTER is answered or gives up, within
+     * {@link RendezvousClient#DEREGISTER_TIMING}; the returned future tells when, so that the socket is
+     * closed only after it. Idempotent.
+     *
+     * @return completes (never exceptionally) when the DEREGISTER ended: true if the server freed the name
      */
-    public void close() {
+    public CompletableFuture<Boolean> close() {
         if (closed) {
-            return;
+            return closing;
         }
         closed = true;
         IOException cause = new IOException("the node was closed");
@@ -655,7 +660,9 @@ public final class NodeCore {
         rendezvous.close();
         transport.close();
         relays.close();
-        stun.close();
+        CompletableFuture<Boolean> bye = rendezvous.deregistration();
+        closing = bye.handle((freed, failure) -> failure == null && freed);
+        closing.whenComplete((freed, failure) -> stun.close());
         // The transport ended every connection without telling their handlers: tell them, so that blocked
         // application calls return.
         for (ConnectedPeer link : new ArrayList<>(links)) {
@@ -665,6 +672,7 @@ public final class NodeCore {
             }
         }
         links.clear();
+        return closing;
     }
 
     /** The failure inside a future's {@link CompletionException} wrappers. */

@@ -41,6 +41,7 @@ import dev.pinhole.protocol.stun.StunParseResult;
 import dev.pinhole.protocol.stun.StunReader;
 import dev.pinhole.protocol.stun.StunResponseHandler;
 import dev.pinhole.protocol.stun.StunTransaction;
+import dev.pinhole.protocol.stun.StunTransactionConfig;
 import dev.pinhole.protocol.stun.StunTransactionFailure;
 import dev.pinhole.protocol.stun.StunWriter;
 import dev.pinhole.protocol.stun.TransactionId;
@@ -82,6 +83,9 @@ import java.util.concurrent.CompletableFuture;
  *   <li>{@link #sendCandidate} trickles one more candidate to a peer through the server (in practice the
  *       relayed address allocated with the introduction's {@link RelayOffer}); the peer hears it through
  *       {@link RendezvousListener#onCandidate}.</li>
+ *   <li>{@link #deregister} ends the registration at once (DEREGISTER), so the name is free for anyone;
+ *       {@link #close} does it too. One short transaction ({@link #DEREGISTER_TIMING}), so that a
+ *       shutdown never waits long for a server that is gone.</li>
  * </ul>
  * Requests are STUN transactions with the RFC 8489 §6.2.1 schedule of
  * {@link RendezvousClientConfig#timing()}; failures complete the futures exceptionally with
@@ -99,6 +103,12 @@ public final class RendezvousClient implements AutoCloseable {
     /** Introduction and message ids remembered to recognise retransmissions. */
     private static final int RECENT_IDS = 64;
     private static final int MAX_PEER_CANDIDATES = 16;
+    /**
+     * DEREGISTER's retransmission schedule (RFC 8489 §6.2.1 with a short RTO): sends at 0, 250 and 750 ms,
+     * given up at 1.25 s. It runs while its node shuts down, which must stay prompt when the server is
+     * unreachable; if all three are lost the name merely expires after its lifetime, as before.
+     */
+    public static final StunTransactionConfig DEREGISTER_TIMING = new StunTransactionConfig(250_000_000L, 3, 2);
 
     private final StunClient stun;
     private final DatagramEndpoint endpoint;
@@ -125,6 +135,8 @@ public final class RendezvousClient implements AutoCloseable {
     private Call registerCall;
     private Registration registration;
     private long refreshTimerId = TimerService.NO_TIMER;
+    private Call deregisterCall;
+    private CompletableFuture<Boolean> deregistration;
 
     private long registrations;
     private long reRegistrations;
@@ -257,6 +269,14 @@ public final class RendezvousClient implements AutoCloseable {
             registerCall = null;
         }
         cancelRefreshTimer();
+        if (deregisterCall != null) {
+            // Registering again supersedes a DEREGISTER still in flight.
+            Call stale = deregisterCall;
+            deregisterCall = null;
+            stale.cancel();
+            deregistration.completeExceptionally(new RendezvousException("superseded by a newer register()"));
+        }
+        deregistration = null;
         registerBody = List.copyOf(body);
         localNat = nat;
         registration = null;
@@ -761,13 +781,79 @@ public final class RendezvousClient implements AutoCloseable {
         recentCount = Math.min(recentCount + 1, RECENT_IDS);
     }
 
+    // ---- deregistration ---------------------------------------------------------------------------
+
+    /**
+     * Ends the registration now: stops refreshing and sends DEREGISTER {PEER-NAME, CLIENT-ID} with the
+     * current nonce, as one {@link #DEREGISTER_TIMING} transaction, so the name is free for the next
+     * REGISTER of anyone. Calling it again returns the same future.
+     *
+     * @return completes with true when the server removed the registration, false when there was none to
+     *         remove (never registered, already deregistered, or the server no longer knows this client:
+     *         403, or a 438 after a server restart); completes exceptionally with a
+     *         {@link RendezvousException} when no answer came within {@link #DEREGISTER_TIMING} (then the
+     *         name expires after its lifetime) or the client was closed before the answer
+     */
+    public CompletableFuture<Boolean> deregister() {
+        if (deregistration != null) {
+            return deregistration;
+        }
+        cancelRefreshTimer();
+        if (registerCall != null) {
+            registerCall.cancel();
+            registerCall = null;
+        }
+        CompletableFuture<Boolean> future = new CompletableFuture<>();
+        deregistration = future;
+        List<Attribute> body = registerBody;
+        boolean registered = registration != null && body != null && nonce != null;
+        registration = null;
+        if (pendingRegistration != null) {
+            CompletableFuture<Registration> pending = pendingRegistration;
+            pendingRegistration = null;
+            pending.completeExceptionally(new RendezvousException("deregistered before the registration completed"));
+        }
+        if (!registered) {
+            future.complete(false);
+            return future;
+        }
+        // REGISTER's first two attributes are PEER-NAME and CLIENT-ID, exactly what proves ownership.
+        Call call = new Call(RendezvousProtocol.METHOD_DEREGISTER, List.of(body.get(0), body.get(1)), null,
+            new Outcome() {
+                @Override
+                public void succeeded(StunReader response, Call self) {
+                    deregisterCall = null;
+                    future.complete(true);
+                }
+
+                @Override
+                public void failed(RendezvousException cause, Call self) {
+                    deregisterCall = null;
+                    if (cause.errorCode() == RendezvousProtocol.ERROR_NOT_REGISTERED
+                        || cause.errorCode() == RendezvousProtocol.ERROR_STALE_NONCE) {
+                        future.complete(false);
+                    } else {
+                        future.completeExceptionally(cause);
+                    }
+                }
+            });
+        call.timing = DEREGISTER_TIMING;
+        // A 438 means the server no longer knows our nonce (a restart or a new NAT mapping): it holds no
+        // registration of this address to remove, and a retry would only lengthen the shutdown.
+        call.retryStaleNonce = false;
+        deregisterCall = call;
+        call.start();
+        return future;
+    }
+
     // ---- closing ----------------------------------------------------------------------------------
 
     /**
-     * Stops refreshing, tells the server to end the registration (one REGISTER with lifetime 0, not
-     * retransmitted: if it is lost, the registration expires after its lifetime, 45 s by default), and
-     * fails every pending request with a {@link RendezvousException}. Closes the {@link StunClient} only if
-     * {@link #listen} created it.
+     * Stops refreshing, ends the registration with {@link #deregister()} (unless that was already called),
+     * and fails every other pending request with a {@link RendezvousException}. The DEREGISTER transaction
+     * outlives the close, bounded by {@link #DEREGISTER_TIMING}: {@link #deregistration()} tells when it
+     * ended, and the owner of a shared {@link StunClient} should close that only then. Closes the
+     * {@link StunClient} only if {@link #listen} created it, after the DEREGISTER ended.
      */
     @Override
     public void close() {
@@ -775,12 +861,12 @@ public final class RendezvousClient implements AutoCloseable {
             return;
         }
         closed = true;
-        cancelRefreshTimer();
-        if (registration != null && registerBody != null && nonce != null) {
-            sendDeregistration();
-        }
+        CompletableFuture<Boolean> bye = deregister();
         RendezvousException cause = new RendezvousException("the rendezvous client was closed");
         for (Call call : new ArrayList<>(active)) {
+            if (call == deregisterCall) {
+                continue;
+            }
             call.cancel();
             call.outcome.failed(cause, call);
         }
@@ -789,21 +875,16 @@ public final class RendezvousClient implements AutoCloseable {
         }
         registerBody = null;
         if (ownsStunClient) {
-            stun.close();
+            bye.whenComplete((freed, failure) -> stun.close());
         }
     }
 
-    /** REGISTER with REGISTRATION-LIFETIME 0, sent once (the client is going away; nobody waits for the answer). */
-    private void sendDeregistration() {
-        ByteBuf out = endpoint.allocator().buffer(256);
-        writer.begin(out, StunMessageType.of(RendezvousProtocol.METHOD_REGISTER, StunClass.REQUEST),
-            TransactionId.random(config.random()));
-        for (Attribute attribute : registerBody) {
-            writer.addBytes(attribute.type(), attribute.value());
-        }
-        writer.addUInt32(ATTR_REGISTRATION_LIFETIME, 0);
-        writer.addBytes(StunAttributeType.NONCE, nonce);
-        finishAndSend(out);
+    /**
+     * The DEREGISTER started by {@link #deregister()} or {@link #close()}, or null if neither was called.
+     * It completes within {@link #DEREGISTER_TIMING} of its start whether or not the server answers.
+     */
+    public CompletableFuture<Boolean> deregistration() {
+        return deregistration;
     }
 
     private void requireOpen() {
@@ -848,6 +929,10 @@ public final class RendezvousClient implements AutoCloseable {
         int nonceRetries;
         int authenticationFailures;
         StunTransaction transaction;
+        /** Retransmission schedule; DEREGISTER shortens it. */
+        StunTransactionConfig timing = config.timing();
+        /** Whether a 438 is answered by repeating the request with the fresh nonce. */
+        boolean retryStaleNonce = true;
 
         Call(int method, List<Attribute> body, String subject, Outcome outcome) {
             this.method = method;
@@ -858,7 +943,7 @@ public final class RendezvousClient implements AutoCloseable {
 
         void start() {
             active.add(this);
-            transaction = stun.request(server, method, this::writeRequest, config.timing(), this);
+            transaction = stun.request(server, method, this::writeRequest, timing, this);
         }
 
         void cancel() {
@@ -917,10 +1002,10 @@ public final class RendezvousClient implements AutoCloseable {
                 nonce = fresh;
             }
             if (error && code == RendezvousProtocol.ERROR_STALE_NONCE && nonceAt != StunReader.NO_ATTRIBUTE
-                && nonceRetries < RendezvousClientConfig.MAX_NONCE_RETRIES) {
+                && retryStaleNonce && nonceRetries < RendezvousClientConfig.MAX_NONCE_RETRIES) {
                 nonceRetries++;
                 staleNonceRetries++;
-                transaction = stun.request(server, method, this::writeRequest, config.timing(), this);
+                transaction = stun.request(server, method, this::writeRequest, timing, this);
                 return true;
             }
             active.remove(this);

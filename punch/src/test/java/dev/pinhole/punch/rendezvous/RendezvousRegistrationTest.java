@@ -246,6 +246,8 @@ class RendezvousRegistrationTest {
             assertNotEquals(first.clientId(), second.clientId(), "different client ids");
         } finally {
             second.close();
+            // Both DEREGISTER transactions hold their request until answered or given up (1.25 s).
+            net.runUntil(() -> first.deregistration().isDone() && second.deregistration().isDone(), 2 * SECOND);
         }
     }
 

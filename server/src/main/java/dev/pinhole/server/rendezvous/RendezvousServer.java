@@ -70,8 +70,11 @@ import org.agrona.collections.Long2ObjectHashMap;
  * answers with that address, the refresh interval and the lifetime. Refreshes are the same request
  * every interval (15 s by default); a registration expires after three intervals without one (45 s).
  * A REGISTER with REGISTRATION-LIFETIME 0 from the registration's own address and client id ends it at
- * once (as a TURN Refresh with LIFETIME 0 does, RFC 8656 §7): a client that closes cleanly frees its
- * name for its next start instead of holding it for 45 s.
+ * once (as a TURN Refresh with LIFETIME 0 does, RFC 8656 §7), and so does DEREGISTER {PEER-NAME,
+ * CLIENT-ID}, which clients send when they shut down: a client that closes cleanly frees its name at
+ * once instead of holding it for 45 s. DEREGISTER passes the very checks a refresh passes (secret,
+ * nonce of the source address) and must name the registration held at its source address under its
+ * CLIENT-ID; anything else removes nothing and is answered 403 without saying who holds what (counted).
  * Because every refresh carries everything, a restarted server is repopulated by the next round of
  * refreshes (each first gets 438 for its old nonce, then registers with the new one).
  *
@@ -186,6 +189,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private long expired;
     private long replaced;
     private long deregistered;
+    private long deregistrationsRefused;
     private long nameConflicts;
     private long serverFull;
     private long lists;
@@ -303,7 +307,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             malformedTotal += count;
         }
         return new RendezvousServerStats(table.size(), registered, refreshes, expired, replaced, deregistered,
-            nameConflicts,
+            deregistrationsRefused, nameConflicts,
             serverFull, lists, connects, peerNotFound, introductionsSent, introductionsAcked, introductionsUnacked,
             relayOffers, messagesForwarded, candidatesForwarded, unauthenticated, staleNonces, rateLimited, malformedTotal, badRequests, unknownMethods,
             amplificationDrops, responsesSent, sendFailures, ignored,
@@ -389,6 +393,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         boolean ours = method == RendezvousProtocol.METHOD_REGISTER || method == RendezvousProtocol.METHOD_LIST_PEERS
             || method == RendezvousProtocol.METHOD_CONNECT
             || method == RendezvousProtocol.METHOD_CANDIDATE
+            || method == RendezvousProtocol.METHOD_DEREGISTER
             || (method == RendezvousProtocol.METHOD_MESSAGE && config.messagesEnabled());
         if (!ours) {
             unknownMethods++;
@@ -438,6 +443,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             case RendezvousProtocol.METHOD_LIST_PEERS -> onListPeers();
             case RendezvousProtocol.METHOD_CONNECT -> onConnect();
             case RendezvousProtocol.METHOD_CANDIDATE -> onCandidate();
+            case RendezvousProtocol.METHOD_DEREGISTER -> onDeregister();
             default -> onMessage();
         }
     }
@@ -583,6 +589,35 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         registered++;
         armExpiryTimer();
         sendRegisterSuccess();
+    }
+
+    // ---- DEREGISTER -------------------------------------------------------------------------------
+
+    /**
+     * Ends the sender's own registration. Ownership is what a refresh proves: the nonce already tied the
+     * request to its source address, and the registration at that address must carry the request's
+     * CLIENT-ID and name. An unknown name, a name held elsewhere or under another client id, and a second
+     * DEREGISTER all get the same 403, which names nothing, so the answer reveals no other registration.
+     */
+    private void onDeregister() {
+        if (nameAt == StunReader.NO_ATTRIBUTE || clientIdAt == StunReader.NO_ATTRIBUTE) {
+            badRequests++;
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "DEREGISTER needs PEER-NAME and an 8-byte CLIENT-ID");
+            return;
+        }
+        long clientId = reader.buffer().getLong(reader.attributeValueIndex(clientIdAt));
+        Entry atAddress = table.byAddress(sender);
+        if (atAddress == null || atAddress.clientId != clientId
+            || !reader.attributeValueEquals(nameAt, atAddress.nameBytes)) {
+            deregistrationsRefused++;
+            sendError(RendezvousProtocol.ERROR_NOT_REGISTERED, "no such registration of this client at this address");
+            return;
+        }
+        table.remove(atAddress);
+        deregistered++;
+        beginResponse(StunClass.SUCCESS_RESPONSE);
+        writer.addUInt32(ATTR_REGISTRATION_LIFETIME, 0);
+        finishAndSend();
     }
 
     /** Whether the REGISTER being handled repeats {@code registration} exactly (compared in place). */
