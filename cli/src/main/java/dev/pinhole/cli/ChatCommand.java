@@ -81,6 +81,7 @@ final class ChatCommand implements Callable<Integer> {
                             System.err.println("pinhole: registration lost: " + cause.getMessage());
                         }
                     })), "starting");
+            AutoCloseable onSignal = Loops.closeOnShutdown("chat-shutdown", () -> Loops.closeClient(loop, client));
             try {
                 await(onLoop(loop, () -> client.register(id, List.of())), "registering '" + id + "'");
                 System.out.println("registered as " + id + " at " + Addresses.format(rendezvous)
@@ -118,10 +119,8 @@ final class ChatCommand implements Callable<Integer> {
                 }
                 return ExitCodes.OK;
             } finally {
-                loop.submit(() -> {
-                    client.close();
-                    return null;
-                }).get(5, TimeUnit.SECONDS);
+                onSignal.close();
+                Loops.closeClient(loop, client);
             }
         }
     }

@@ -59,6 +59,8 @@ final class ReceiveCommand implements Callable<Integer>, Main.JsonOutput {
     }
 
     @Override
+    // "try": the shutdown-hook resource is held for its scope, never referenced (Loops.closeOnShutdown).
+    @SuppressWarnings("try")
     public Integer call() throws Exception {
         if (!Files.isDirectory(out)) {
             throw new CliException(ExitCodes.LOCAL_FILE, "output directory " + out + " does not exist");
@@ -74,7 +76,8 @@ final class ReceiveCommand implements Callable<Integer>, Main.JsonOutput {
         }
         String secret = Loops.readSecret(secretFile);
         Identity identity = Identities.forNode(identityFile);
-        try (PinholeNode node = Loops.openNode(id, identity, rendezvous, secret, bind, 0, UnaryOperator.identity())) {
+        try (PinholeNode node = Loops.openNode(id, identity, rendezvous, secret, bind, 0, UnaryOperator.identity());
+             AutoCloseable onSignal = Loops.closeOnShutdown("receive-shutdown", node::close)) {
             if (!json) {
                 System.err.println("pinhole receive: registered as " + id + " at " + Addresses.format(rendezvous)
                         + ", writing to " + out.toAbsolutePath().normalize());

@@ -62,6 +62,8 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
     }
 
     @Override
+    // "try": the shutdown-hook resource is held for its scope, never referenced (Loops.closeOnShutdown).
+    @SuppressWarnings("try")
     public Integer call() throws Exception {
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             throw new CliException(ExitCodes.LOCAL_FILE, "no such file or directory: " + file);
@@ -79,7 +81,8 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
         Identity identity = Identities.forNode(identityFile);
         Progress progress = new Progress("sending", json, System.err);
         try (PinholeNode node = Loops.openNode(id, identity, rendezvous, secret, bind, timeoutSeconds * 1000,
-                UnaryOperator.identity())) {
+                UnaryOperator.identity());
+             AutoCloseable onSignal = Loops.closeOnShutdown("send-shutdown", node::close)) {
             PeerConnection connection;
             try {
                 connection = node.connect(to);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.core.net.UdpEventLoop;
+import dev.pinhole.server.RendezvousServerStats;
 import dev.pinhole.server.rendezvous.RendezvousServer;
 import dev.pinhole.server.rendezvous.RendezvousServerConfig;
 import dev.pinhole.reliability.ConnectionException;
@@ -82,6 +83,39 @@ class PinholeNodeLoopbackTest {
     private PinholeNode.Builder node(String name) {
         return PinholeNode.builder().name(name).rendezvous(serverLoop.localAddress()).secret(SECRET)
                 .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    }
+
+    @Test
+    void aClosedNodesNameIsFreeForAnotherNodeAtOnce() throws Exception {
+        node("erin").build().close();
+        assertEquals(1, serverStats().deregistered(), "the close's DEREGISTER was answered before the socket closed");
+        // Another node (another socket and CLIENT-ID) would get 409 while the name was held: it registers.
+        try (PinholeNode again = node("erin").build()) {
+            assertEquals("erin", again.name(), "registered");
+            assertEquals(0, serverStats().nameConflicts(), "no 409");
+        }
+    }
+
+    /** The server's counters, read on its loop. */
+    private RendezvousServerStats serverStats() throws Exception {
+        return serverLoop.submit(server::stats).get(FAILSAFE_SECONDS, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void aNodeWhoseServerIsGoneStillCloses() throws Exception {
+        PinholeNode alone = node("frank").build();
+        serverLoop.submit(() -> {
+            server.close();
+            return null;
+        }).get(FAILSAFE_SECONDS, TimeUnit.SECONDS);
+        // The DEREGISTER goes unanswered; the close gives up after its short transaction (1.25 s; the
+        // simulator test checks the bound exactly) instead of RFC 8489's 39.5 s.
+        Future<?> closed = threads.submit(() -> {
+            alone.close();
+            return null;
+        });
+        closed.get(FAILSAFE_SECONDS, TimeUnit.SECONDS);
+        assertThrows(IOException.class, alone::peers, "closed");
     }
 
     @Test

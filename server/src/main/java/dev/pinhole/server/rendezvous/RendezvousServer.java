@@ -563,8 +563,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         if (holder != null && holder.clientId != clientId && !holder.address.equals(sender)) {
             nameConflicts++;
             sendError(RendezvousProtocol.ERROR_NAME_TAKEN, "name '" + name + "' is registered by another client;"
-                + " it is freed " + (config.registrationLifetimeNs() / 1_000_000_000L)
-                + " s after that client's last refresh");
+                + " it is freed when that client shuts down, or " + (config.registrationLifetimeNs() / 1_000_000_000L)
+                + " s after its last refresh if it dies");
             return;
         }
         if (holder == null && atAddress == null && table.isFull()) {
