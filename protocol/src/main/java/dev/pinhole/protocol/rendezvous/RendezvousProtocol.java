@@ -115,7 +115,8 @@ public final class RendezvousProtocol {
     public static final int ATTR_REFRESH_INTERVAL = 0xE10A;
     /**
      * 32 bits, milliseconds: how long the registration lives without a refresh. In a REGISTER request, 0
-     * ends the registration now (a clean close).
+     * ends the registration now, under the same rule as {@link #METHOD_DEREGISTER} (the older form of a
+     * clean close); a success response to either carries 0.
      */
     public static final int ATTR_REGISTRATION_LIFETIME = 0xE10B;
     /** 64 bits: identifies one introduction; both peers' INTRODUCTIONs and the CONNECT response carry it. */
