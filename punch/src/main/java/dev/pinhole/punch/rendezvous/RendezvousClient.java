@@ -806,14 +806,16 @@ public final class RendezvousClient implements AutoCloseable {
         CompletableFuture<Boolean> future = new CompletableFuture<>();
         deregistration = future;
         List<Attribute> body = registerBody;
-        boolean registered = registration != null && body != null && nonce != null;
+        // Not only after a success: a REGISTER still in flight may already have registered us, and with a
+        // nonce the server may hold our name. A DEREGISTER for nothing costs one 403.
+        boolean mayHoldName = body != null && nonce != null;
         registration = null;
         if (pendingRegistration != null) {
             CompletableFuture<Registration> pending = pendingRegistration;
             pendingRegistration = null;
             pending.completeExceptionally(new RendezvousException("deregistered before the registration completed"));
         }
-        if (!registered) {
+        if (!mayHoldName) {
             future.complete(false);
             return future;
         }
