@@ -69,6 +69,17 @@ final class RendezvousCommand implements Callable<Integer> {
             description = "The TURN server's REST secret (first line), with --turn-server.")
     Path turnSecretFile;
 
+    @Option(names = "--max-per-address", paramLabel = "N",
+            description = "Live registrations one source address may hold: an IPv4 address, or an IPv6 /64"
+                + " (default: " + PinholeServer.DEFAULT_MAX_REGISTRATIONS_PER_ADDRESS + "). Nodes behind"
+                + " one NAT share its address.")
+    Integer maxPerAddress;
+
+    @Option(names = "--max-per-prefix", paramLabel = "N",
+            description = "Live registrations one network may hold: an IPv4 /24, or an IPv6 /56 (default: "
+                + PinholeServer.DEFAULT_MAX_REGISTRATIONS_PER_PREFIX + ").")
+    Integer maxPerPrefix;
+
     @Option(names = "--json", description = "Print the ready line as JSON too.")
     boolean json;
 
@@ -77,9 +88,16 @@ final class RendezvousCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (maxPerAddress != null && maxPerAddress < 1) {
+            throw new CliException(ExitCodes.USAGE, "--max-per-address must be positive, got " + maxPerAddress);
+        }
+        if (maxPerPrefix != null && maxPerPrefix < 1) {
+            throw new CliException(ExitCodes.USAGE, "--max-per-prefix must be positive, got " + maxPerPrefix);
+        }
         String secret = Loops.readSecret(secretFile);
         PinholeServer.Builder builder = PinholeServer.builder().listen(listen).alternate(alt).secret(secret)
-                .software("pinhole").threadName("rendezvous");
+                .software("pinhole").threadName("rendezvous")
+                .maxRegistrationsPerAddress(maxPerAddress).maxRegistrationsPerPrefix(maxPerPrefix);
         if (turnServer != null) {
             builder.externalRelay(turnServer, externalTurnSecret());
         } else if (noRelay) {

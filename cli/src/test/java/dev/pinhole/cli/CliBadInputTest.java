@@ -39,6 +39,23 @@ class CliBadInputTest {
     }
 
     @Test
+    void nonPositiveRegistrationQuotasAreUsageErrors() throws Exception {
+        try (CliProcess p = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0", "--no-relay",
+                "--max-per-address", "0")) {
+            assertOneCleanLine(p, ExitCodes.USAGE);
+            assertTrue(p.stderr().contains("--max-per-address"), "names the option: " + p.stderr());
+        }
+        try (CliProcess p = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0", "--no-relay",
+                "--max-per-prefix", "-3")) {
+            assertOneCleanLine(p, ExitCodes.USAGE);
+            assertTrue(p.stderr().contains("--max-per-prefix"), "names the option: " + p.stderr());
+        }
+        try (CliProcess p = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0", "--max-per-prefix", "many")) {
+            assertOneCleanLine(p, ExitCodes.USAGE);
+        }
+    }
+
+    @Test
     void unknownOptionIsAUsageError() throws Exception {
         try (CliProcess p = CliProcess.start("demo", "--sise", "1")) {
             assertOneCleanLine(p, ExitCodes.USAGE);

@@ -38,6 +38,11 @@ import java.util.concurrent.TimeoutException;
 public final class PinholeServer implements AutoCloseable {
     /** The shortest TURN REST secret {@link Builder#externalRelay} accepts: 128 bits. */
     public static final int MIN_REST_SECRET_BYTES = RendezvousServerConfig.MIN_REST_SECRET_BYTES;
+    /** Live registrations one source address (IPv4 address, IPv6 /64) may hold by default. */
+    public static final int DEFAULT_MAX_REGISTRATIONS_PER_ADDRESS =
+        RendezvousServerConfig.DEFAULT_MAX_REGISTRATIONS_PER_ADDRESS;
+    /** Live registrations one network (IPv4 /24, IPv6 /56) may hold by default. */
+    public static final int DEFAULT_MAX_REGISTRATIONS_PER_PREFIX = RendezvousServerConfig.DEFAULT_MAX_REGISTRATIONS_PER_PREFIX;
     /** How long {@link Builder#build()} and {@link #stats()} wait for the event loop. */
     private static final long LOOP_WAIT_S = 10;
 
@@ -229,6 +234,8 @@ public final class PinholeServer implements AutoCloseable {
         private InetSocketAddress relayListen;
         private InetAddress relayIp;
         private Long relayBytesPerSecond;
+        private Integer maxRegistrationsPerAddress;
+        private Integer maxRegistrationsPerPrefix;
         private InetSocketAddress externalRelay;
         private byte[] externalRelaySecret;
         private UdpEventLoop eventLoop;
@@ -314,6 +321,35 @@ public final class PinholeServer implements AutoCloseable {
         }
 
         /**
+         * Live registrations one source address (IPv4 address, IPv6 /64) may hold, or null for
+         * {@link RendezvousServerConfig#DEFAULT_MAX_REGISTRATIONS_PER_ADDRESS}.
+         *
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder maxRegistrationsPerAddress(Integer max) {
+            this.maxRegistrationsPerAddress = quota("per address", max);
+            return this;
+        }
+
+        /**
+         * Live registrations one network (IPv4 /24, IPv6 /56) may hold, or null for
+         * {@link RendezvousServerConfig#DEFAULT_MAX_REGISTRATIONS_PER_PREFIX}.
+         *
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder maxRegistrationsPerPrefix(Integer max) {
+            this.maxRegistrationsPerPrefix = quota("per prefix", max);
+            return this;
+        }
+
+        private static Integer quota(String what, Integer max) {
+            if (max != null && max < 1) {
+                throw new IllegalArgumentException("the registration quota " + what + " must be positive, got " + max);
+            }
+            return max;
+        }
+
+        /**
          * Offers this TURN server instead of running the built-in relay: it must accept TURN REST credentials
          * made with {@code restSecret} (coturn: {@code --use-auth-secret --static-auth-secret=SECRET}).
          *
@@ -360,6 +396,12 @@ public final class PinholeServer implements AutoCloseable {
                 throw new IllegalStateException("no listen address: call listen(address)");
             }
             RendezvousServerConfig.Builder config = RendezvousServerConfig.builder().software(software);
+            if (maxRegistrationsPerAddress != null) {
+                config.maxRegistrationsPerAddress(maxRegistrationsPerAddress);
+            }
+            if (maxRegistrationsPerPrefix != null) {
+                config.maxRegistrationsPerPrefix(maxRegistrationsPerPrefix);
+            }
             if (secret != null) {
                 config.secret(secret);
             }

@@ -15,6 +15,10 @@ package dev.pinhole.server;
  *                               and client id at its address (unknown, foreign, spoofed or repeated)
  * @param nameConflicts          409 answers: the name was held by another client
  * @param serverFull             508 answers: a table was full
+ * @param addressQuotaRefused    508 answers to REGISTER: the source address (IPv4 address, IPv6 /64)
+ *                               already held its quota of live registrations
+ * @param prefixQuotaRefused     508 answers to REGISTER: the source network (IPv4 /24, IPv6 /56) already
+ *                               held its quota of live registrations
  * @param lists                  LIST_PEERS pages sent
  * @param connects               CONNECTs that led to an introduction
  * @param peerNotFound           404 answers to CONNECT, MESSAGE or CANDIDATE
@@ -50,6 +54,8 @@ public record RendezvousServerStats(
     long deregistrationsRefused,
     long nameConflicts,
     long serverFull,
+    long addressQuotaRefused,
+    long prefixQuotaRefused,
     long lists,
     long connects,
     long peerNotFound,

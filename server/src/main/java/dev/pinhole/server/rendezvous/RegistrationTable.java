@@ -11,21 +11,29 @@ import org.agrona.collections.Object2ObjectHashMap;
  * source transport address (a refresh finds its entry without decoding anything), and in order of last
  * refresh (an intrusive list, so that expiry looks only at the oldest entry and a refresh moves an entry
  * to the end in O(1)). Every registration has exactly one name and one address, and both are unique in
- * the table. Confined to the server's event loop.
+ * the table. Every entry that enters or leaves passes {@link RegistrationQuotas}, which therefore counts
+ * exactly the live registrations per source address and network. Confined to the server's event loop.
  */
 final class RegistrationTable {
     private final int capacity;
     private final long lifetimeNs;
     private final TreeMap<String, Entry> byName = new TreeMap<>();
     private final Object2ObjectHashMap<InetSocketAddress, Entry> byAddress;
+    private final RegistrationQuotas quotas;
     /** Least recently refreshed at the head. */
     private Entry oldest;
     private Entry newest;
 
-    RegistrationTable(int capacity, long lifetimeNs) {
+    RegistrationTable(int capacity, long lifetimeNs, int maxPerAddress, int maxPerPrefix) {
         this.capacity = capacity;
         this.lifetimeNs = lifetimeNs;
         this.byAddress = new Object2ObjectHashMap<>(Math.min(capacity, 1024) * 2, 0.5f);
+        this.quotas = new RegistrationQuotas(maxPerAddress, maxPerPrefix, capacity);
+    }
+
+    /** The live registrations per source address and network, kept by {@link #add} and {@link #remove}. */
+    RegistrationQuotas quotas() {
+        return quotas;
     }
 
     int size() {
@@ -60,6 +68,7 @@ final class RegistrationTable {
         byName.put(registration.name, registration);
         byAddress.put(registration.address, registration);
         append(registration);
+        quotas.add(registration);
     }
 
     void remove(Entry registration) {
@@ -67,6 +76,7 @@ final class RegistrationTable {
             byName.remove(registration.name);
             byAddress.remove(registration.address);
             unlink(registration);
+            quotas.remove(registration);
         }
     }
 
@@ -109,6 +119,7 @@ final class RegistrationTable {
     void clear() {
         byName.clear();
         byAddress.clear();
+        quotas.clear();
         oldest = null;
         newest = null;
     }
@@ -150,6 +161,10 @@ final class RegistrationTable {
         final byte[] nameBytes;
         final long clientId;
         final InetSocketAddress address;
+        /** {@link RegistrationQuotas#addressKey} of the address, computed once when the entry is made. */
+        final long addressKey;
+        /** {@link RegistrationQuotas#prefixOf} the address key. */
+        final long prefixKey;
         /** HOST-CANDIDATE values as received, in order. */
         final byte[][] hostCandidates;
         /** NAT-PROFILE value as received, or null. */
@@ -164,6 +179,8 @@ final class RegistrationTable {
             this.nameBytes = nameBytes;
             this.clientId = clientId;
             this.address = address;
+            this.addressKey = RegistrationQuotas.addressKey(address.getAddress());
+            this.prefixKey = RegistrationQuotas.prefixOf(addressKey);
             this.hostCandidates = hostCandidates;
             this.natProfile = natProfile;
         }

@@ -47,6 +47,7 @@ import dev.pinhole.protocol.ice.CandidateType;
 import dev.pinhole.protocol.ice.Credentials;
 import dev.pinhole.protocol.rendezvous.RelayOffer;
 import io.netty.buffer.ByteBuf;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -86,6 +87,15 @@ import org.agrona.collections.Long2ObjectHashMap;
  * registration is never preferred merely for being newer: without per-user credentials the server
  * could not tell a restart from a hijack. Each address holds one registration: registering another
  * name from the same address replaces it.
+ *
+ * <p><b>Quotas.</b> One source address (an IPv4 address, an IPv6 /64) holds at most
+ * {@link RendezvousServerConfig#maxRegistrationsPerAddress()} live registrations and one network (an IPv4
+ * /24, an IPv6 /56) at most {@link RendezvousServerConfig#maxRegistrationsPerPrefix()}, so that one place
+ * cannot fill the table and lock everyone else out with 508. A REGISTER that would add one beyond either
+ * gets 508 with a reason naming the quota (the same code as a full table: the server lacks room for
+ * this request, and a client does the same about both); what the REGISTER replaces is subtracted first,
+ * so refreshes and takeovers by the holder never count as more. The counts follow every registration
+ * that is added, replaced, deregistered or expires ({@link RegistrationQuotas}).
  *
  * <h2>Introductions</h2>
  * A registered peer sends CONNECT with the other's name. The server answers 404 if no such peer is
@@ -164,6 +174,11 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private final int[] hostAt = new int[MAX_SCANNED_HOST_CANDIDATES];
     private final byte[] nameScratch = new byte[PeerNames.MAX_NAME_BYTES];
     private final long[] malformed = new long[StunParseResult.values().length];
+    private final String addressQuotaReason;
+    private final String prefixQuotaReason;
+    /** The last source whose quota key was derived, and the key: a flood from one address derives it once. */
+    private InetAddress quotaKeyOf;
+    private long quotaKey;
     private long expiryTimerId = TimerService.NO_TIMER;
     private boolean closed;
 
@@ -192,6 +207,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private long deregistrationsRefused;
     private long nameConflicts;
     private long serverFull;
+    private long addressQuotaRefused;
+    private long prefixQuotaRefused;
     private long lists;
     private long connects;
     private long peerNotFound;
@@ -220,7 +237,13 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         this.outbound = new StunClient(endpoint, config.outboundTiming(), random);
         this.limiter = new SourceRateLimiter(config.ratePerSecond(), config.rateBurst(), config.maxTrackedSources());
         this.nonces = new NonceIssuer(NonceIssuer.Format.BASE64URL_HMAC_SHA256, nonceKey(random), NONCE_EPOCH_NS);
-        this.table = new RegistrationTable(config.maxRegistrations(), config.registrationLifetimeNs());
+        this.table = new RegistrationTable(config.maxRegistrations(), config.registrationLifetimeNs(),
+            config.maxRegistrationsPerAddress(), config.maxRegistrationsPerPrefix());
+        // Made once: a flood of refused REGISTERs builds no strings.
+        this.addressQuotaReason = "quota: " + config.maxRegistrationsPerAddress() + " registrations are live from"
+            + " this address (per IPv4 address or IPv6 /64); one of them must end first";
+        this.prefixQuotaReason = "quota: " + config.maxRegistrationsPerPrefix() + " registrations are live from"
+            + " this network (per IPv4 /24 or IPv6 /56); one of them must end first";
     }
 
     /**
@@ -308,7 +331,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         }
         return new RendezvousServerStats(table.size(), registered, refreshes, expired, replaced, deregistered,
             deregistrationsRefused, nameConflicts,
-            serverFull, lists, connects, peerNotFound, introductionsSent, introductionsAcked, introductionsUnacked,
+            serverFull, addressQuotaRefused, prefixQuotaRefused, lists, connects, peerNotFound, introductionsSent, introductionsAcked, introductionsUnacked,
             relayOffers, messagesForwarded, candidatesForwarded, unauthenticated, staleNonces, rateLimited, malformedTotal, badRequests, unknownMethods,
             amplificationDrops, responsesSent, sendFailures, ignored,
             binding.responseCount() + binding.errorResponseCount(), limiter.size(), limiter.evictions(),
@@ -567,6 +590,9 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
                 + " s after its last refresh if it dies");
             return;
         }
+        if (overQuota(holder, atAddress)) {
+            return;
+        }
         if (holder == null && atAddress == null && table.isFull()) {
             serverFull++;
             sendError(RendezvousProtocol.ERROR_SERVER_FULL, "server full: " + table.capacity() + " peers are registered");
@@ -589,6 +615,57 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         registered++;
         armExpiryTimer();
         sendRegisterSuccess();
+    }
+
+    /**
+     * Refuses (508, counted) a REGISTER that would leave its source address or network with more live
+     * registrations than the quota allows. What the REGISTER replaces is subtracted first: a refresh, a
+     * change of candidates, another name from the same socket, or a takeover of the client's own name
+     * from the same address never adds a registration there, so a holder is never refused; a name moving
+     * in from another address or network counts as new there, or a source could gather names from
+     * elsewhere without bound.
+     */
+    private boolean overQuota(Entry holder, Entry atAddress) {
+        RegistrationQuotas quotas = table.quotas();
+        long addressKey = senderQuotaKey(atAddress);
+        long prefixKey = RegistrationQuotas.prefixOf(addressKey);
+        int freedAtAddress = 0;
+        int freedInPrefix = 0;
+        if (holder != null) {
+            freedAtAddress += holder.addressKey == addressKey ? 1 : 0;
+            freedInPrefix += holder.prefixKey == prefixKey ? 1 : 0;
+        }
+        if (atAddress != null && atAddress != holder) {
+            freedAtAddress++;
+            freedInPrefix++;
+        }
+        if (quotas.atAddress(addressKey) - freedAtAddress >= quotas.maxPerAddress()) {
+            addressQuotaRefused++;
+            sendError(RendezvousProtocol.ERROR_SERVER_FULL, addressQuotaReason);
+            return true;
+        }
+        if (quotas.inPrefix(prefixKey) - freedInPrefix >= quotas.maxPerPrefix()) {
+            prefixQuotaRefused++;
+            sendError(RendezvousProtocol.ERROR_SERVER_FULL, prefixQuotaReason);
+            return true;
+        }
+        return false;
+    }
+
+    /**
+     * The sender's {@link RegistrationQuotas#addressKey}: from its registration if it has one, else from
+     * the last source derived if it is the same IP (compared in place), else derived from the address.
+     */
+    private long senderQuotaKey(Entry atAddress) {
+        if (atAddress != null) {
+            return atAddress.addressKey;
+        }
+        InetAddress ip = sender.getAddress();
+        if (!ip.equals(quotaKeyOf)) {
+            quotaKey = RegistrationQuotas.addressKey(ip);
+            quotaKeyOf = ip;
+        }
+        return quotaKey;
     }
 
     // ---- DEREGISTER -------------------------------------------------------------------------------

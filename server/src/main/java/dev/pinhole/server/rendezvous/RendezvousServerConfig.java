@@ -16,12 +16,23 @@ import java.util.random.RandomGenerator;
 /**
  * Settings of a {@link RendezvousServer}; immutable, made by {@link #builder()}.
  *
- * <p>Every table the server keeps is bounded here: registrations, tracked sources of the rate limiter,
+ * <p>Every table the server keeps is bounded here: registrations (in all, and per source address and
+ * network, so that no one place can fill the table), tracked sources of the rate limiter,
  * and outbound requests (INTRODUCTIONs and forwarded MESSAGEs) waiting for their acknowledgement.
  */
 public final class RendezvousServerConfig {
     /** Registrations the server holds at most; more get 508 "server full". */
     public static final int DEFAULT_MAX_REGISTRATIONS = 10_000;
+    /**
+     * Live registrations one source address may hold (an IPv4 address, an IPv6 /64); more get 508.
+     * Several nodes behind one NAT share its address, and a node holds one registration per socket.
+     */
+    public static final int DEFAULT_MAX_REGISTRATIONS_PER_ADDRESS = 8;
+    /**
+     * Live registrations one network may hold (an IPv4 /24, an IPv6 /56); more get 508. With the
+     * default table of {@value #DEFAULT_MAX_REGISTRATIONS}, filling it takes 157 networks, not one.
+     */
+    public static final int DEFAULT_MAX_REGISTRATIONS_PER_PREFIX = 64;
     /** Requests per second a source IP address may send, sustained. */
     public static final int DEFAULT_RATE_PER_SECOND = 20;
     /** Requests a quiet source IP address may send at once. */
@@ -56,6 +67,8 @@ public final class RendezvousServerConfig {
     private final long refreshIntervalNs;
     private final int missedRefreshesBeforeExpiry;
     private final int maxRegistrations;
+    private final int maxRegistrationsPerAddress;
+    private final int maxRegistrationsPerPrefix;
     private final int ratePerSecond;
     private final int rateBurst;
     private final int maxTrackedSources;
@@ -75,6 +88,8 @@ public final class RendezvousServerConfig {
         this.refreshIntervalNs = b.refreshIntervalNs;
         this.missedRefreshesBeforeExpiry = b.missedRefreshesBeforeExpiry;
         this.maxRegistrations = b.maxRegistrations;
+        this.maxRegistrationsPerAddress = b.maxRegistrationsPerAddress;
+        this.maxRegistrationsPerPrefix = b.maxRegistrationsPerPrefix;
         this.ratePerSecond = b.ratePerSecond;
         this.rateBurst = b.rateBurst;
         this.maxTrackedSources = b.maxTrackedSources;
@@ -114,6 +129,16 @@ public final class RendezvousServerConfig {
 
     public int maxRegistrations() {
         return maxRegistrations;
+    }
+
+    /** Live registrations one source address (IPv4 address, IPv6 /64) may hold. */
+    public int maxRegistrationsPerAddress() {
+        return maxRegistrationsPerAddress;
+    }
+
+    /** Live registrations one network (IPv4 /24, IPv6 /56) may hold. */
+    public int maxRegistrationsPerPrefix() {
+        return maxRegistrationsPerPrefix;
     }
 
     public int ratePerSecond() {
@@ -179,6 +204,8 @@ public final class RendezvousServerConfig {
         private long refreshIntervalNs = RendezvousProtocol.DEFAULT_REFRESH_INTERVAL_NS;
         private int missedRefreshesBeforeExpiry = RendezvousProtocol.MISSED_REFRESHES_BEFORE_EXPIRY;
         private int maxRegistrations = DEFAULT_MAX_REGISTRATIONS;
+        private int maxRegistrationsPerAddress = DEFAULT_MAX_REGISTRATIONS_PER_ADDRESS;
+        private int maxRegistrationsPerPrefix = DEFAULT_MAX_REGISTRATIONS_PER_PREFIX;
         private int ratePerSecond = DEFAULT_RATE_PER_SECOND;
         private int rateBurst = DEFAULT_RATE_BURST;
         private int maxTrackedSources = DEFAULT_MAX_TRACKED_SOURCES;
@@ -268,6 +295,26 @@ public final class RendezvousServerConfig {
 
         public Builder maxRegistrations(int maxRegistrations) {
             this.maxRegistrations = positive("maxRegistrations", maxRegistrations);
+            return this;
+        }
+
+        /**
+         * Live registrations one source address may hold (default
+         * {@value #DEFAULT_MAX_REGISTRATIONS_PER_ADDRESS}): an IPv4 address, or an IPv6 /64, since a host
+         * picks addresses in its /64 at will. A REGISTER that would add one more gets 508; refreshes of a
+         * held registration never count as more.
+         */
+        public Builder maxRegistrationsPerAddress(int max) {
+            this.maxRegistrationsPerAddress = positive("maxRegistrationsPerAddress", max);
+            return this;
+        }
+
+        /**
+         * Live registrations one network may hold (default {@value #DEFAULT_MAX_REGISTRATIONS_PER_PREFIX}):
+         * an IPv4 /24 or an IPv6 /56. A REGISTER that would add one more gets 508.
+         */
+        public Builder maxRegistrationsPerPrefix(int max) {
+            this.maxRegistrationsPerPrefix = positive("maxRegistrationsPerPrefix", max);
             return this;
         }
 
