@@ -70,6 +70,24 @@ class RendezvousProcessTest {
     }
 
     @Test
+    void maxPerAddressRefusesASecondRegistrationFromTheSameAddressWith508() throws Exception {
+        try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0", "--no-relay",
+                "--max-per-address", "1")) {
+            String address = listeningAddress(server);
+            try (CliProcess bob = CliProcess.start("chat", "--id", "bob", "--rendezvous", address)) {
+                bob.awaitLine(l -> l.startsWith("registered as bob"), "bob's registration");
+                try (CliProcess alice = CliProcess.start("chat", "--id", "alice", "--rendezvous", address)) {
+                    assertEquals(ExitCodes.RENDEZVOUS_UNREACHABLE, alice.exitCode(), alice.describe());
+                    assertTrue(alice.stderr().contains("508") && alice.stderr().contains("registration quota reached: 1 per source address"),
+                        "names the quota: " + alice.stderr());
+                }
+                bob.type("exit");
+                assertEquals(0, bob.exitCode(), bob.describe());
+            }
+        }
+    }
+
+    @Test
     void theBuiltInRelayRunsByDefaultAndChallengesATurnAllocateWithRealmAndNonce() throws Exception {
         try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0", "--json")) {
             String ready = server.awaitLine(l -> l.contains("listening on "), "the ready line");

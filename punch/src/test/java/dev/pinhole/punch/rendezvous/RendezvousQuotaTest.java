@@ -63,7 +63,7 @@ class RendezvousQuotaTest {
         assertEquals(92, stats.addressQuotaRefused(), "counted as the per-address quota");
         assertEquals(0, stats.prefixQuotaRefused(), "not as the prefix quota");
         assertEquals(0, stats.serverFull(), "the table never filled");
-        assertTrue(flood.get(99).lastReason().contains("from this address (per IPv4 address or IPv6 /64)"),
+        assertTrue(flood.get(99).lastReason().contains("registration quota reached: 8 per source address (IPv4 address or IPv6 /64)"),
             "the reason names the quota: " + flood.get(99).lastReason());
         assertEquals(9, net.server.registrationCount(), "bob and 8 flood names");
         assertRefreshedThroughTheFlood(bob);
@@ -92,7 +92,7 @@ class RendezvousQuotaTest {
         assertEquals(136, stats.prefixQuotaRefused(), "counted as the prefix quota");
         assertEquals(0, stats.addressQuotaRefused(), "no address held more than 2");
         assertEquals(0, stats.serverFull(), "the table never filled");
-        assertTrue(flood.get(199).lastReason().contains("from this network (per IPv4 /24 or IPv6 /56)"),
+        assertTrue(flood.get(199).lastReason().contains("registration quota reached: 64 per network (IPv4 /24 or IPv6 /56)"),
             "the reason names the quota: " + flood.get(199).lastReason());
         assertRefreshedThroughTheFlood(bob);
 

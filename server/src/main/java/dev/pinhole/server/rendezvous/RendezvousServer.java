@@ -240,10 +240,10 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         this.table = new RegistrationTable(config.maxRegistrations(), config.registrationLifetimeNs(),
             config.maxRegistrationsPerAddress(), config.maxRegistrationsPerPrefix());
         // Made once: a flood of refused REGISTERs builds no strings.
-        this.addressQuotaReason = "quota: " + config.maxRegistrationsPerAddress() + " registrations are live from"
-            + " this address (per IPv4 address or IPv6 /64); one of them must end first";
-        this.prefixQuotaReason = "quota: " + config.maxRegistrationsPerPrefix() + " registrations are live from"
-            + " this network (per IPv4 /24 or IPv6 /56); one of them must end first";
+        this.addressQuotaReason = "registration quota reached: " + config.maxRegistrationsPerAddress()
+            + " per source address (IPv4 address or IPv6 /64); one of its registrations must end first";
+        this.prefixQuotaReason = "registration quota reached: " + config.maxRegistrationsPerPrefix()
+            + " per network (IPv4 /24 or IPv6 /56); one of its registrations must end first";
     }
 
     /**
