@@ -66,7 +66,7 @@ class RendezvousQuotaTest {
         assertTrue(flood.get(99).lastReason().contains("registration quota reached: 8 per source address (IPv4 address or IPv6 /64)"),
             "the reason names the quota: " + flood.get(99).lastReason());
         assertEquals(9, net.server.registrationCount(), "bob and 8 flood names");
-        assertRefreshedThroughTheFlood(bob);
+        assertRefreshedThroughTheFlood(bob, 30 * SECOND);
 
         Peer alice = net.peerBehindNat("alice");
         net.register(alice);
@@ -94,12 +94,49 @@ class RendezvousQuotaTest {
         assertEquals(0, stats.serverFull(), "the table never filled");
         assertTrue(flood.get(199).lastReason().contains("registration quota reached: 64 per network (IPv4 /24 or IPv6 /56)"),
             "the reason names the quota: " + flood.get(199).lastReason());
-        assertRefreshedThroughTheFlood(bob);
+        assertRefreshedThroughTheFlood(bob, 30 * SECOND);
 
         Peer alice = net.peerBehindNat("alice");
         net.register(alice);
         assertTrue(net.server.isRegistered("alice"), "a client of another network registers");
         assertEquals(66, net.server.registrationCount(), "bob, alice and 64 flood names");
+    }
+
+    /**
+     * The flood that used to fill the table: 10,000 names from 400 addresses (25 sockets each) in four
+     * /24s, all within 20 s. Each /24 now keeps 64, the table is nowhere near full, and a client of
+     * another network registers in the middle of it.
+     */
+    @Test
+    void theFloodThatFilledTheTableNowStopsAtTheQuotasOfItsNetworks() {
+        net.startServer();
+        Peer bob = net.peerBehindNat("bob");
+        net.register(bob);
+        List<Flooder> flood = new ArrayList<>();
+        // Socket by socket across the addresses, so each address sends 2 requests per 0.8 s, within its rate limit.
+        for (int socket = 0; socket < 25; socket++) {
+            for (int address = 0; address < 400; address++) {
+                String ip = "192.0." + (2 + address / 100) + "." + (1 + address % 100);
+                flood.add(new Flooder(ip, 7000 + socket, "f" + address + "-" + socket, flood.size()));
+            }
+        }
+        long start = net.sim.nowNs();
+        for (int i = 0; i < flood.size(); i++) {
+            net.sim.schedule(start + i * 2 * MS, flood.get(i)::requestNonce);
+            net.sim.schedule(start + i * 2 * MS + 100 * MS, flood.get(i)::sendRegister);
+        }
+        net.runFor(10 * SECOND);
+        Peer alice = net.peerBehindNat("alice");
+        net.register(alice);
+        net.runFor(11 * SECOND);
+
+        RendezvousServerStats stats = net.server.stats();
+        assertEquals(4 * 64 + 2, net.server.registrationCount(), "64 per /24, bob and alice");
+        assertEquals(10_000 - 4 * 64, stats.addressQuotaRefused() + stats.prefixQuotaRefused(), "the rest refused");
+        assertEquals(0, stats.serverFull(), "the table never filled");
+        assertEquals(0, stats.rateLimited(), "the quotas did it, not the rate limit");
+        assertTrue(net.server.isRegistered("alice"), "registered during the flood");
+        assertRefreshedThroughTheFlood(bob, 21 * SECOND);
     }
 
     @Test
@@ -158,11 +195,15 @@ class RendezvousQuotaTest {
         return codes;
     }
 
-    /** The flood lasted 30 s (shorter than a registration's 45 s, so no flood name expired meanwhile). */
-    private void assertRefreshedThroughTheFlood(Peer peer) {
+    /**
+     * {@code peer} is registered and refreshed every 15 s while the flood ran, {@code floodNs} long (at
+     * most 30 s, shorter than a registration's 45 s, so no flood name expired meanwhile), never refused.
+     */
+    private void assertRefreshedThroughTheFlood(Peer peer, long floodNs) {
         assertTrue(net.server.isRegistered(peer.name()), peer.name() + " is still registered");
-        assertTrue(peer.client().stats().registrations() >= 3,
-            "registered and refreshed at 15 and 30 s: " + peer.client().stats().registrations());
+        long refreshes = floodNs / RendezvousProtocol.DEFAULT_REFRESH_INTERVAL_NS;
+        assertTrue(peer.client().stats().registrations() >= 1 + refreshes,
+            "registered and refreshed " + refreshes + " times: " + peer.client().stats().registrations());
         assertEquals(0, peer.client().stats().refreshFailures(), "no refresh refused");
     }
 
@@ -178,6 +219,18 @@ class RendezvousQuotaTest {
                 net.sim.random("flooder " + ip + ":" + port));
             this.name = name;
             this.clientId = clientId;
+        }
+
+        /** First half of {@link #register()} without running the simulator: a padded REGISTER for a nonce. */
+        void requestNonce() {
+            raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, body(name, clientId)
+                .andThen(w -> w.addBytes(StunAttributeType.PADDING, new byte[128])), null, null, true));
+        }
+
+        /** Second half: the REGISTER with the nonce the first half got. */
+        void sendRegister() {
+            nonce = raw.lastNonce();
+            raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, body(name, clientId), nonce, null, true));
         }
 
         int register() {
