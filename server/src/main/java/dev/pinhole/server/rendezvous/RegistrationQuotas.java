@@ -16,11 +16,12 @@ import org.agrona.collections.Long2LongHashMap;
  *     and the usual smallest block a provider routes).</li>
  * <li>IPv6: the address is the /64, because a host forms any number of addresses in its /64 at will
  *     (SLAAC temporary addresses, RFC 8981), so a quota per 128-bit address would bound nothing; the
- *     prefix is the /56, the usual delegation to one subscriber (RFC 6177 §2).</li>
+ *     prefix is the /56, the usual delegation to one home subscriber (RFC 6177 leaves the size to the
+ *     provider, and /56 is the common choice).</li>
  * <li>IPv4-mapped IPv6 addresses (a dual-stack socket) count as the IPv4 address they carry.</li>
  * </ul>
- * IPv4 keys carry 0xFF in the top byte: as an IPv6 /64 that would be a multicast address, which is never
- * a source (RFC 4291 §2.7), so the two families never share a key. Confined to the server's event loop.
+ * IPv4 keys have all of their top 32 bits set: as an IPv6 /64 that would lie in ffff:ffff::/32, inside
+ * multicast ff00::/8, which is never a source (RFC 4291 §2.7), so the two families never share a key. Confined to the server's event loop.
  */
 final class RegistrationQuotas {
     /** Top bits of every IPv4 key: ff00::/8, multicast in IPv6, never a source address. */
