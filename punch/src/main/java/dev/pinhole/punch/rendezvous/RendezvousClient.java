@@ -855,7 +855,9 @@ public final class RendezvousClient implements AutoCloseable {
      * and fails every other pending request with a {@link RendezvousException}. The DEREGISTER transaction
      * outlives the close, bounded by {@link #DEREGISTER_TIMING}: {@link #deregistration()} tells when it
      * ended, and the owner of a shared {@link StunClient} should close that only then. Closes the
-     * {@link StunClient} only if {@link #listen} created it, after the DEREGISTER ended.
+     * {@link StunClient} only if {@link #listen} created it, after the DEREGISTER ended. The owner of the
+     * event loop must likewise stop it only after {@link #deregistration()} completed: the DEREGISTER's
+     * request buffer lives until its transaction ends, and a loop closed earlier loses it.
      */
     @Override
     public void close() {

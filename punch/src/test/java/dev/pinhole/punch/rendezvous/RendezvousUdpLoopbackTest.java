@@ -83,6 +83,10 @@ class RendezvousUdpLoopbackTest {
                 bob.close();
                 return null;
             }).get(FAILSAFE_SECONDS, TimeUnit.SECONDS);
+            // Each close sent a DEREGISTER whose request buffer lives until its transaction ends: the loops
+            // may close only then (as PinholeNode.close waits), or the buffer is lost with them.
+            assertTrue(await(alice.deregistration()), "alice's name freed");
+            assertTrue(await(bob.deregistration()), "bob's name freed");
             serverLoop.submit(() -> {
                 server.close();
                 return null;
