@@ -115,8 +115,6 @@ public final class PunchSim extends SimFixture {
     /** The simulator starts at time 0; credentials expire in Unix seconds, so the nodes' world starts in 2023. */
     public static final long UNIX_EPOCH_OFFSET_SECONDS = 1_700_000_000L;
 
-    /** What protocol code allocates through {@link #tracked} endpoints; {@link #close()} requires it all released. */
-    public final CountingAllocator protocolAllocator = countedAllocator();
     /** Every {@link TurnNode} made, closed by {@link #close()}. */
     public final List<TurnNode> turnNodes = new ArrayList<>();
 
@@ -282,11 +280,6 @@ public final class PunchSim extends SimFixture {
         PunchSim world = new PunchSim(seed);
         world.serverHost = world.publicHost(SERVER_IP);
         return world;
-    }
-
-    /** {@code endpoint} with {@link #protocolAllocator} as its allocator, so protocol code's buffers are counted. */
-    public TrackedEndpoint tracked(DatagramEndpoint endpoint) {
-        return new TrackedEndpoint(endpoint, protocolAllocator);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.pinhole.sim;
 
+import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.DatagramReceiver;
 import io.netty.buffer.ByteBuf;
 import java.net.InetAddress;
@@ -37,6 +38,8 @@ public class SimFixture implements AutoCloseable {
     /** The simulator's public internet. */
     public final Network internet;
     private final List<CountingAllocator> counted = new ArrayList<>();
+    /** What protocol code allocates through {@link #tracked} endpoints; {@link #close()} requires it all released. */
+    public final CountingAllocator protocolAllocator = countedAllocator();
 
     public SimFixture(long seed) {
         this.seed = seed;
@@ -87,6 +90,11 @@ public class SimFixture implements AutoCloseable {
         CountingAllocator extra = new CountingAllocator();
         counted.add(extra);
         return extra;
+    }
+
+    /** {@code endpoint} with {@link #protocolAllocator} as its allocator, so protocol code's buffers are counted. */
+    public TrackedEndpoint tracked(DatagramEndpoint endpoint) {
+        return new TrackedEndpoint(endpoint, protocolAllocator);
     }
 
     /** Runs events until {@code done} or {@code timeoutNs} of virtual time passed; true if {@code done}. */

@@ -90,11 +90,6 @@ public final class DatagramDemultiplexer implements DatagramReceiver {
         return PacketKind.STUN;
     }
 
-
-    /** A demultiplexer with no receivers installed: every datagram is counted and dropped until one is. */
-    public DatagramDemultiplexer() {
-        // Receivers are installed after construction, on the event loop.
-    }
     /**
      * Installs the receiver of one routed kind (replacing any earlier one); {@code null} removes it, and
      * datagrams of that kind are then counted as unrouted and dropped.

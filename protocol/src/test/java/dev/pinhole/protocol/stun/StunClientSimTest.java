@@ -29,8 +29,7 @@ class StunClientSimTest {
 
     private final SimFixture world = new SimFixture(SEED);
     private final Simulator sim = world.sim;
-    /** What protocol code allocates through {@link #tracked} endpoints; closing the world requires it all released. */
-    private final CountingAllocator allocator = world.countedAllocator();
+    private final CountingAllocator allocator = world.protocolAllocator;
     private final SimHost serverHost = world.publicHost("198.51.100.10");
     private final InetSocketAddress serverAddress = address("198.51.100.10", 3478);
 
@@ -40,7 +39,7 @@ class StunClientSimTest {
     }
 
     private TrackedEndpoint tracked(SimEndpoint endpoint) {
-        return new TrackedEndpoint(endpoint, allocator);
+        return world.tracked(endpoint);
     }
 
     private StunClient client(SimEndpoint endpoint) {
@@ -50,8 +49,7 @@ class StunClientSimTest {
     }
 
     private <T> T await(CompletableFuture<T> future, long timeoutNs) {
-        assertTrue(sim.runUntil(future::isDone, timeoutNs), "no outcome within " + timeoutNs / MS + " ms (seed " + SEED + ")");
-        return future.join();
+        return world.await(future, timeoutNs);
     }
 
     @Test

@@ -45,8 +45,7 @@ class StunClientBindingServerSimTest {
 
     private final SimFixture world = new SimFixture(SEED);
     private final Simulator sim = world.sim;
-    /** What protocol code allocates through {@link #tracked} endpoints; closing the world requires it all released. */
-    private final CountingAllocator allocator = world.countedAllocator();
+    private final CountingAllocator allocator = world.protocolAllocator;
     private final SimHost serverHost = world.publicHost("198.51.100.10");
     private final InetSocketAddress serverAddress = address("198.51.100.10", 3478);
 
@@ -56,7 +55,7 @@ class StunClientBindingServerSimTest {
     }
 
     private TrackedEndpoint tracked(SimEndpoint endpoint) {
-        return new TrackedEndpoint(endpoint, allocator);
+        return world.tracked(endpoint);
     }
 
     private StunClient client(SimEndpoint endpoint) {
@@ -66,8 +65,7 @@ class StunClientBindingServerSimTest {
     }
 
     private <T> T await(CompletableFuture<T> future, long timeoutNs) {
-        assertTrue(sim.runUntil(future::isDone, timeoutNs), "no outcome within " + timeoutNs / MS + " ms (seed " + SEED + ")");
-        return future.join();
+        return world.await(future, timeoutNs);
     }
 
     @Test
