@@ -48,6 +48,8 @@ final class BlockingStreams implements ConnectionHandler {
     private boolean closeStarted;
 
     private volatile InetSocketAddress peer;
+    /** The peer's static key the handshake authenticated; null before it finished. */
+    private volatile byte[] peerKey;
     /** The failure every read and write throws from now on; null while the connection is fine. */
     private volatile ConnectionException failure;
     /** The peer's FIN and every byte before it are in {@link #inbound}. */
@@ -85,6 +87,7 @@ final class BlockingStreams implements ConnectionHandler {
     void attach(Connection connection) {
         this.connection = connection;
         this.peer = connection.remoteAddress();
+        this.peerKey = connection.peerStaticKey();
     }
 
     // ------------------------------------------------------------------ application side (any thread)
@@ -146,6 +149,11 @@ final class BlockingStreams implements ConnectionHandler {
         return peer;
     }
 
+    /** The peer's authenticated static key (not a copy: callers must not change it), or null. */
+    byte[] peerKey() {
+        return peerKey;
+    }
+
     /** Records a failure seen outside the loop (the loop itself is gone) and wakes every waiter. */
     private void fail(ConnectionException e) {
         if (failure == null) {
@@ -174,6 +182,7 @@ final class BlockingStreams implements ConnectionHandler {
         }
         if ((events & Connection.EVENT_ESTABLISHED) != 0) {
             peer = c.remoteAddress();
+            peerKey = c.peerStaticKey();
             established.complete(null);
         }
         if ((events & Connection.EVENT_PATH_CHANGED) != 0) {

@@ -105,6 +105,20 @@ public final class ReliableConnection implements Closeable {
     }
 
     /**
+     * The peer's node id ({@link Identity#id()}): its static key, which the handshake proved the peer holds.
+     * Everything read from this connection comes from that key's holder, and everything written goes only
+     * to it.
+     */
+    public String peerId() {
+        return Base32.encode(bridge.peerKey());
+    }
+
+    /** The peer's 32-byte X25519 static key (a copy); {@link #peerId()} is its printable form. */
+    public byte[] peerKey() {
+        return bridge.peerKey().clone();
+    }
+
+    /**
      * Ends the outgoing stream after the bytes written so far (FIN). The peer reads them and then
      * end-of-stream; this side can go on reading. Idempotent; does not wait.
      */

@@ -72,6 +72,15 @@ public final class ReliableTransport implements Closeable {
      * @throws java.net.BindException if the address is in use
      */
     public static ReliableTransport bind(InetSocketAddress local, TransportConfig config) throws IOException {
+        return bind(local, config, null);
+    }
+
+    /**
+     * {@link #bind(InetSocketAddress, TransportConfig)} with {@code identity}'s static key for every handshake
+     * (null: an ephemeral key, new for this transport): peers that pinned its {@link Identity#id()} connect.
+     */
+    public static ReliableTransport bind(InetSocketAddress local, TransportConfig config, Identity identity)
+            throws IOException {
         Objects.requireNonNull(local, "local");
         Objects.requireNonNull(config, "config");
         UdpEventLoop loop = UdpEventLoop.builder()
@@ -80,7 +89,7 @@ public final class ReliableTransport implements Closeable {
                 .daemon(true)
                 .build();
         try {
-            TransportEndpoint endpoint = TransportEndpoint.attach(loop, config, new SecureRandom());
+            TransportEndpoint endpoint = TransportEndpoint.attach(loop, config, new SecureRandom(), identity);
             ReliableTransport transport = new ReliableTransport(loop::execute, loop, endpoint, config);
             loop.start();
             return transport;
@@ -95,9 +104,15 @@ public final class ReliableTransport implements Closeable {
      * only receiver. {@link #close()} leaves the loop running.
      */
     public static ReliableTransport on(UdpEventLoop loop, TransportConfig config) throws IOException {
+        return on(loop, config, null);
+    }
+
+    /** {@link #on(UdpEventLoop, TransportConfig)} with {@code identity} (null: an ephemeral one). */
+    public static ReliableTransport on(UdpEventLoop loop, TransportConfig config, Identity identity)
+            throws IOException {
         Objects.requireNonNull(loop, "loop");
         Objects.requireNonNull(config, "config");
-        TransportEndpoint endpoint = TransportEndpoint.create(loop, config, new SecureRandom());
+        TransportEndpoint endpoint = TransportEndpoint.create(loop, config, new SecureRandom(), identity);
         ReliableTransport transport = new ReliableTransport(loop::execute, null, endpoint, config);
         LoopCalls.await(LoopCalls.call(loop::execute, () -> {
             loop.receiver(endpoint);
@@ -112,11 +127,22 @@ public final class ReliableTransport implements Closeable {
      * {@code DatagramDemultiplexer} and {@code PacketKind.TRANSPORT}) to {@link #datagramReceiver()}.
      */
     public static ReliableTransport on(DatagramEndpoint endpoint, Executor loopExecutor, TransportConfig config) {
+        return on(endpoint, loopExecutor, config, null);
+    }
+
+    /** {@link #on(DatagramEndpoint, Executor, TransportConfig)} with {@code identity} (null: an ephemeral one). */
+    public static ReliableTransport on(DatagramEndpoint endpoint, Executor loopExecutor, TransportConfig config,
+                                       Identity identity) {
         Objects.requireNonNull(endpoint, "endpoint");
         Objects.requireNonNull(loopExecutor, "loopExecutor");
         Objects.requireNonNull(config, "config");
         return new ReliableTransport(loopExecutor, null,
-                TransportEndpoint.create(endpoint, config, new SecureRandom()), config);
+                TransportEndpoint.create(endpoint, config, new SecureRandom(), identity), config);
+    }
+
+    /** The identity this transport's handshakes prove; peers pin its {@link Identity#id()}. */
+    public Identity identity() {
+        return endpoint.identity();
     }
 
     /** Where the endpoint's Pinhole packets must go when this transport shares a socket. */
@@ -134,17 +160,34 @@ public final class ReliableTransport implements Closeable {
 
     /**
      * Opens a connection to {@code remote} and waits for the handshake (one round trip; at most
-     * {@link TransportConfig#handshakeTimeout()}).
+     * {@link TransportConfig#handshakeTimeout()}). Any peer key is accepted (Noise XX): the connection is
+     * encrypted and its {@link ReliableConnection#peerId()} says whom it reached; check it, or use
+     * {@link #connect(InetSocketAddress, String)} with the id you expect.
      *
      * @throws HandshakeFailedException if no Pinhole endpoint answered in time, or it refused
      */
     public ReliableConnection connect(InetSocketAddress remote) throws IOException {
+        return connect(remote, (byte[]) null);
+    }
+
+    /**
+     * Opens a connection to {@code remote} that succeeds only if the peer holds the key of node id
+     * {@code peerId} (Noise IK): a peer with another key cannot complete the handshake, and the call fails
+     * with {@link HandshakeFailedException} as if nothing answered.
+     *
+     * @throws IllegalArgumentException if {@code peerId} is not a node id
+     */
+    public ReliableConnection connect(InetSocketAddress remote, String peerId) throws IOException {
+        return connect(remote, Identity.parseId(Objects.requireNonNull(peerId, "peerId")));
+    }
+
+    private ReliableConnection connect(InetSocketAddress remote, byte[] peerKey) throws IOException {
         Objects.requireNonNull(remote, "remote");
         checkOpen();
         BlockingStreams bridge = newBridge(remote);
         ReliableConnection connection = new ReliableConnection(bridge, localAddress(), config);
         LoopCalls.await(LoopCalls.call(loop, () -> {
-            bridge.attach(endpoint.connect(remote, bridge));
+            bridge.attach(endpoint.connect(remote, bridge, peerKey));
             return null;
         }), LOOP_ANSWER_NS, new Waiting("open a connection to " + remote));
         try {

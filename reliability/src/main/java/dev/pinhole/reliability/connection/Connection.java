@@ -5,12 +5,14 @@ import dev.pinhole.reliability.TransportConfig;
 import dev.pinhole.reliability.cc.CongestionController;
 import dev.pinhole.reliability.cc.CongestionControllers;
 import dev.pinhole.reliability.cc.Pacer;
+import dev.pinhole.reliability.crypto.PacketProtection;
 import dev.pinhole.reliability.recovery.AckTracker;
 import dev.pinhole.reliability.recovery.LossDetector;
 import dev.pinhole.reliability.recovery.RttEstimator;
 import dev.pinhole.reliability.recovery.SentPacket;
 import dev.pinhole.reliability.recovery.SentPacketLog;
 import dev.pinhole.reliability.wire.AckRanges;
+import dev.pinhole.reliability.wire.ConfirmPrefix;
 import dev.pinhole.reliability.wire.FrameReader;
 import dev.pinhole.reliability.wire.FrameVisitor;
 import dev.pinhole.reliability.wire.Frames;
@@ -33,10 +35,13 @@ import java.util.random.RandomGenerator;
  * ({@link #nextDeadlineNs()}) and events ({@link #pollEvents()}). It never reads a clock, owns no
  * socket and starts no thread; every method must be called on one thread, the owner's event loop.
  *
- * <p>The protocol is QUIC (RFC 9000/9002) reduced to one bidirectional stream without encryption; see
- * docs/protocol.md. Handshake: the client sends INITIAL{HELLO} until a HANDSHAKE{HELLO_REPLY} arrives
- * and then puts a CONFIRM frame (which lets the stateless server create its connection) into every
- * packet until one is acknowledged. After that: STREAM data with retransmission of lost frames (RFC
+ * <p>The protocol is QUIC (RFC 9000/9002) reduced to one bidirectional stream, with a Noise handshake and
+ * QUIC's packet protection; see docs/protocol.md. Handshake: the client sends INITIAL{HELLO + the first
+ * Noise message} until a HANDSHAKE{HELLO_REPLY + the responder's message} authenticates, then sends every
+ * packet as a CONFIRM packet (whose clear prefix returns the cookie, and for XX carries the last Noise
+ * message, which lets the stateless server create its connection) until one is acknowledged. Every packet
+ * after the handshake is sealed ({@link PacketKeys}); one that fails to open is counted and dropped before
+ * it can change anything. After that: STREAM data with retransmission of lost frames (RFC
  * 9000 §13.3), loss detection and congestion control ({@link LossDetector}), pacing, flow control
  * (MAX_DATA / DATA_BLOCKED, §4), path validation on a peer address change (§8.2, §9) with the 3x
  * anti-amplification limit (§8), the idle timeout (§10.1) with keep-alive PINGs, and closing
@@ -147,9 +152,19 @@ public final class Connection {
     private int initialAttempts;
     private long nextInitialNs = NO_DEADLINE;
     private final long handshakeDeadlineNs;
-    private final byte[] cookie = new byte[Frames.COOKIE_LENGTH];
+    private ClientHandshake handshake;
+    private byte[] cookie;
+    private byte[] finalMessage;
+    private int confirmPrefixLength;
     private boolean confirmed;
     private boolean helloReplied;
+
+    // Packet protection, from the handshake on.
+    private PacketKeys keys;
+    private byte[] peerStatic;
+    private final ConfirmPrefix confirmPrefix = new ConfirmPrefix();
+    /** Header length of the packet being built: the header, plus the CONFIRM prefix while unconfirmed. */
+    private int buildingHeaderLength;
 
     // Timers.
     private long lastReceivedNs;
@@ -177,6 +192,7 @@ public final class Connection {
     private long packetsReceived;
     private long packetsRetransmitted;
     private long malformedPackets;
+    private long handshakeFailures;
     private long bytesDelivered;
 
     // Per-packet context for the frame handler.
@@ -207,26 +223,37 @@ public final class Connection {
         this.handshakeDeadlineNs = nowNs + config.handshakeTimeout().toNanos();
     }
 
-    /** A client connection that starts its handshake with {@code remote} at the next {@link #flush}. */
-    public static Connection client(TransportConfig config, long nowNs, long localCid, InetSocketAddress remote,
-                                    RandomGenerator random, ByteBufAllocator allocator) {
+    /**
+     * A client connection that starts its handshake with {@code remote} at the next {@link #flush}.
+     *
+     * @param localStatic this node's static key pair
+     * @param peerKey the server's 32-byte X25519 static key if known (Noise IK: only that key is accepted),
+     *                else null (Noise XX: any key, which {@link #peerStaticKey()} then reports)
+     * @throws IllegalArgumentException if {@code peerKey} is not a usable X25519 public key
+     */
+    static Connection client(TransportConfig config, long nowNs, long localCid, InetSocketAddress remote,
+                             RandomGenerator random, ByteBufAllocator allocator,
+                             dev.pinhole.reliability.noise.NoiseKeyPair localStatic, byte[] peerKey) {
         Connection c = new Connection(Role.CLIENT, config, nowNs, localCid, remote, random, allocator);
+        c.handshake = new ClientHandshake(localStatic, peerKey, localCid, c.localParams,
+                HandshakeProtocol.secureRandom(random));
         c.state = State.HANDSHAKE;
         c.nextInitialNs = nowNs;
         return c;
     }
 
     /**
-     * A server connection created from a valid CONFIRM (the client proved its address with the cookie),
-     * established at once.
+     * A server connection created from a CONFIRM whose cookie and handshake were valid (the client proved its
+     * address and finished the Noise handshake), established at once.
      */
-    public static Connection server(TransportConfig config, long nowNs, long localCid, long clientCid,
-                                    TransportParameters clientParams, InetSocketAddress remote, RandomGenerator random,
-                                    ByteBufAllocator allocator) {
+    static Connection server(TransportConfig config, long nowNs, long localCid, InetSocketAddress remote,
+                             RandomGenerator random, ByteBufAllocator allocator, ServerHandshakes.Accepted accepted) {
         Connection c = new Connection(Role.SERVER, config, nowNs, localCid, remote, random, allocator);
-        c.remoteCid = clientCid;
+        c.remoteCid = accepted.clientCid();
         c.confirmed = true;
-        c.establish(nowNs, clientParams);
+        c.peerStatic = accepted.peerStatic();
+        c.keys = new PacketKeys(accepted.sendSecret(), accepted.receiveSecret());
+        c.establish(nowNs, accepted.clientParams());
         return c;
     }
 
@@ -265,27 +292,43 @@ public final class Connection {
             onHandshakePacket(nowNs, packet, from);
             return;
         }
-        if (type != PacketHeader.TYPE_SHORT || state == State.HANDSHAKE) {
+        boolean confirmPacket = type == PacketHeader.TYPE_CONFIRM && role == Role.SERVER;
+        if ((type != PacketHeader.TYPE_SHORT && !confirmPacket) || keys == null) {
             malformedPackets++;
             return;
         }
-        if (state == State.CLOSING) {
-            onPacketWhileClosing(nowNs, packet);
+        int headerLength = PacketHeader.HEADER_LENGTH;
+        if (confirmPacket) {
+            if (!confirmPrefix.parse(packet)) {
+                malformedPackets++;
+                return;
+            }
+            headerLength = confirmPrefix.protectedHeaderLength(packet);
+        }
+        if (!open(nowNs, packet, headerLength)) {
             return;
         }
-        long packetNumber = PacketNumbers.decode(ackTracker.largestReceived(), header.truncatedPacketNumber());
+        long packetNumber = keys.openedPacketNumber();
+        if (ackTracker.isDuplicate(packetNumber)) {
+            // RFC 9000 §12.3: a replayed or duplicated packet authenticates again, but does nothing twice.
+            return;
+        }
+        if (state == State.CLOSING) {
+            onPacketWhileClosing(nowNs, packet, headerLength);
+            return;
+        }
         boolean newLargest = packetNumber > ackTracker.largestReceived();
         packetNowNs = nowNs;
         packetFrom = from;
-        int result = readFrames(packet);
+        int result = readFrames(packet, headerLength);
         if (result != FrameReader.OK) {
             malformedPackets++;
             return;
         }
         if (!ackTracker.onPacketReceived(packetNumber, frameReader.ackEliciting(), nowNs)) {
-            // A duplicate: its frames were idempotent (RFC 9000 §13.3), and it restarts no timer.
             return;
         }
+        keys.afterOpen(nowNs, rtt.probeTimeoutNs(peerMaxAckDelayNs()));
         packetsReceived++;
         lastReceivedNs = nowNs;
         idleStartNs = nowNs;
@@ -304,6 +347,23 @@ public final class Connection {
         paths.onPacketFromNewAddress(nowNs, from, size, newLargest, validationTimeNs);
     }
 
+    /**
+     * Opens a protected packet in place; false (the packet counted and dropped) if it does not authenticate.
+     * Only the integrity limit, which forgeries cannot reach in any realistic time, ends the connection.
+     */
+    private boolean open(long nowNs, ByteBuf packet, int headerLength) {
+        int result = keys.open(packet, headerLength, ackTracker.largestReceived());
+        if (result >= 0) {
+            return true;
+        }
+        if (result == PacketProtection.OPEN_INTEGRITY_LIMIT_REACHED && state == State.ESTABLISHED) {
+            enterClosing(nowNs, TransportErrors.AEAD_LIMIT_REACHED, "too many packets failed authentication",
+                    new CloseReason.ProtocolError(TransportErrors.AEAD_LIMIT_REACHED,
+                            "too many packets failed authentication"));
+        }
+        return false;
+    }
+
     private void onHandshakePacket(long nowNs, ByteBuf packet, InetSocketAddress from) {
         if (role != Role.CLIENT || state != State.HANDSHAKE) {
             // A late reply to a retransmitted INITIAL: the first one won.
@@ -313,9 +373,14 @@ public final class Connection {
         packetNowNs = nowNs;
         packetFrom = from;
         helloReplied = false;
-        int result = readFrames(packet);
-        if (result != FrameReader.OK || !helloReplied) {
+        int result = readFrames(packet, PacketHeader.HEADER_LENGTH);
+        if (result != FrameReader.OK) {
             malformedPackets++;
+            return;
+        }
+        if (!helloReplied) {
+            // A reply that did not authenticate: forged, damaged, or from a server without the expected key.
+            handshakeFailures++;
             return;
         }
         if (attempt < initialAttempts) {
@@ -330,7 +395,7 @@ public final class Connection {
         establish(nowNs, peerParams);
     }
 
-    private void onPacketWhileClosing(long nowNs, ByteBuf packet) {
+    private void onPacketWhileClosing(long nowNs, ByteBuf packet, int headerLength) {
         // RFC 9000 §10.2.1: answer with CONNECTION_CLOSE again, rate-limited to two per PTO. The peer's
         // probes are at least a PTO apart, so each of them is answered.
         if (nowNs - lastCloseSentNs >= rtt.probeTimeoutNs(peerMaxAckDelayNs()) / 2) {
@@ -339,7 +404,7 @@ public final class Connection {
         packetNowNs = nowNs;
         closingScan = true;
         try {
-            readFrames(packet);
+            readFrames(packet, headerLength);
         } finally {
             closingScan = false;
         }
@@ -349,9 +414,9 @@ public final class Connection {
      * Reads the frames after the header by moving the packet's reader index past it for the call (no
      * slice object per packet); the index is restored afterwards.
      */
-    private int readFrames(ByteBuf packet) {
+    private int readFrames(ByteBuf packet, int headerLength) {
         int readerIndex = packet.readerIndex();
-        packet.readerIndex(readerIndex + PacketHeader.HEADER_LENGTH);
+        packet.readerIndex(readerIndex + headerLength);
         try {
             return frameReader.read(packet, frameHandler);
         } finally {
@@ -481,22 +546,25 @@ public final class Connection {
         }
 
         @Override
-        public void onHello(long clientCid, TransportParameters params) {
+        public void onHello(long clientCid, TransportParameters params, int pattern, ByteBuf noiseMessage) {
         }
 
         @Override
-        public void onHelloReply(long serverCid, TransportParameters params, ByteBuf cookieBytes) {
-            if (state != State.HANDSHAKE || helloReplied) {
+        public void onHelloReply(long serverCid, TransportParameters params, ByteBuf cookieBytes,
+                                 ByteBuf noiseMessage) {
+            if (state != State.HANDSHAKE || helloReplied || !handshake.onReply(serverCid, params, noiseMessage)) {
                 return;
             }
             helloReplied = true;
             remoteCid = serverCid;
             peerParams = params;
-            cookieBytes.getBytes(cookieBytes.readerIndex(), cookie);
-        }
-
-        @Override
-        public void onConfirm(long clientCid, TransportParameters params, ByteBuf cookieBytes, long timeBucket) {
+            cookie = io.netty.buffer.ByteBufUtil.getBytes(cookieBytes);
+            finalMessage = handshake.finalMessage();
+            confirmPrefixLength = ConfirmPrefix.length(cookie, finalMessage);
+            peerStatic = handshake.peerStatic();
+            byte[][] secrets = handshake.takeSecrets();
+            keys = new PacketKeys(secrets[0], secrets[1]);
+            handshake = null;
         }
     }
 
@@ -573,6 +641,7 @@ public final class Connection {
             }
             return;
         }
+        keys.onTimeout(nowNs);
         if (nowNs >= lingerDeadlineNs) {
             lingerDeadlineNs = NO_DEADLINE;
             enterClosing(nowNs, TransportErrors.NO_ERROR, "",
@@ -661,6 +730,7 @@ public final class Connection {
         deadline = Math.min(deadline, pacingDeadlineNs);
         deadline = Math.min(deadline, flushAgainNs);
         deadline = Math.min(deadline, lingerDeadlineNs);
+        deadline = Math.min(deadline, keys.deadlineNs());
         return Math.min(deadline, paths.deadlineNs());
     }
 
@@ -926,7 +996,7 @@ public final class Connection {
         }
         ByteBuf buf = sink.allocator().ioBuffer(INITIAL_PADDED_SIZE);
         PacketHeader.write(buf, PacketHeader.TYPE_INITIAL, 0L, initialAttempts);
-        Frames.writeHello(buf, localCid, localParams);
+        Frames.writeHello(buf, localCid, localParams, handshake.pattern(), handshake.firstMessage());
         Frames.writePadding(buf, INITIAL_PADDED_SIZE - buf.writerIndex());
         initialSentNs[initialAttempts] = nowNs;
         // RFC 9002 §6.2.2/§6.2.4: the initial PTO, doubled for every attempt, here capped so that a lossy
@@ -939,18 +1009,62 @@ public final class Connection {
 
     private void sendClose(long nowNs, PacketSink sink) {
         lastCloseSentNs = nowNs;
-        ByteBuf buf = sink.allocator().ioBuffer(maxDatagramSize);
-        PacketHeader.write(buf, PacketHeader.TYPE_SHORT, remoteCid, sentLog.nextPacketNumber());
+        long packetNumber = sentLog.nextPacketNumber();
+        ByteBuf buf = startPacket(sink, packetNumber);
         sentLog.skip();
         if (resetCode >= 0 && closeReason instanceof CloseReason.LocalAbort) {
             Frames.writeReset(buf, resetCode);
         }
         Frames.writeConnectionClose(buf, closeErrorCode, closeReasonText);
+        if (!seal(buf, packetNumber)) {
+            return;
+        }
         packetsSent++;
         sink.send(buf, remote);
     }
 
-    private static final int PATH_PACKET_MIN_SIZE = PacketHeader.HEADER_LENGTH + 1 + Frames.PATH_DATA_LENGTH;
+    private static final int PATH_PACKET_MIN_SIZE = PacketHeader.HEADER_LENGTH + 1 + Frames.PATH_DATA_LENGTH
+            + PacketProtection.TAG_LENGTH;
+
+    /**
+     * A buffer for one protected packet with the header written: SHORT, or CONFIRM with its prefix while the
+     * client's handshake is unconfirmed. Frames go up to {@link #payloadLimit()}; {@link #seal} finishes it.
+     */
+    private ByteBuf startPacket(PacketSink sink, long packetNumber) {
+        ByteBuf buf = sink.allocator().ioBuffer(maxDatagramSize);
+        if (role == Role.CLIENT && !confirmed) {
+            PacketHeader.write(buf, PacketHeader.TYPE_CONFIRM, remoteCid, packetNumber);
+            ConfirmPrefix.write(buf, cookie, finalMessage);
+        } else {
+            PacketHeader.write(buf, PacketHeader.TYPE_SHORT, remoteCid, packetNumber);
+        }
+        buildingHeaderLength = buf.writerIndex();
+        return buf;
+    }
+
+    /** Where the frames of the packet being built must end: the datagram size less the AEAD tag. */
+    private int payloadLimit() {
+        return maxDatagramSize - PacketProtection.TAG_LENGTH;
+    }
+
+    /**
+     * Seals the packet {@link #startPacket} began. False, with the buffer released and the connection
+     * closing, if the key is exhausted (RFC 9001 §6.6; key updates keep that from happening).
+     */
+    private boolean seal(ByteBuf buf, long packetNumber) {
+        keys.beforeSeal(loss == null ? -1 : loss.largestAcked());
+        if (keys.seal(buf, buildingHeaderLength, packetNumber)) {
+            return true;
+        }
+        buf.release();
+        if (state == State.ESTABLISHED) {
+            enterClosing(packetNowNs, TransportErrors.AEAD_LIMIT_REACHED, "packet key exhausted",
+                    new CloseReason.ProtocolError(TransportErrors.AEAD_LIMIT_REACHED, "packet key exhausted"));
+        } else {
+            terminate(new CloseReason.ProtocolError(TransportErrors.AEAD_LIMIT_REACHED, "packet key exhausted"));
+        }
+        return false;
+    }
 
     private boolean sendPathResponse(long nowNs, PacketSink sink) {
         InetSocketAddress to = paths.responseTo();
@@ -973,9 +1087,8 @@ public final class Connection {
 
     /** One packet with a PATH_CHALLENGE or PATH_RESPONSE, padded towards 1200 bytes as budget allows (§8.2.1). */
     private boolean sendPathFrame(long nowNs, PacketSink sink, InetSocketAddress to, int frame, long data) {
-        ByteBuf buf = sink.allocator().ioBuffer(maxDatagramSize);
         long packetNumber = sentLog.nextPacketNumber();
-        PacketHeader.write(buf, PacketHeader.TYPE_SHORT, remoteCid, packetNumber);
+        ByteBuf buf = startPacket(sink, packetNumber);
         if (frame == CF_PATH_CHALLENGE) {
             Frames.writePathChallenge(buf, data);
         } else {
@@ -985,8 +1098,12 @@ public final class Connection {
         if (to.equals(paths.candidate())) {
             target = (int) Math.min(target, paths.budget());
         }
+        target -= PacketProtection.TAG_LENGTH;
         if (buf.writerIndex() < target) {
             Frames.writePadding(buf, target - buf.writerIndex());
+        }
+        if (!seal(buf, packetNumber)) {
+            return false;
         }
         int size = buf.readableBytes();
         paths.onSent(to, size);
@@ -1027,9 +1144,8 @@ public final class Connection {
         if (!PacketNumbers.canEncode(packetNumber, loss.largestAcked())) {
             return false;
         }
-        ByteBuf buf = sink.allocator().ioBuffer(maxDatagramSize);
-        PacketHeader.write(buf, PacketHeader.TYPE_SHORT, remoteCid, packetNumber);
-        int limit = maxDatagramSize;
+        ByteBuf buf = startPacket(sink, packetNumber);
+        int limit = payloadLimit();
 
         long ackLargest = SentPacket.NO_ACK;
         boolean piggyback = mayElicit && ackTracker.hasNewAckInfo()
@@ -1072,6 +1188,9 @@ public final class Connection {
         boolean eliciting = controlFrames != 0 || chunk.present();
         if (!eliciting && ackLargest == SentPacket.NO_ACK) {
             buf.release();
+            return false;
+        }
+        if (!seal(buf, packetNumber)) {
             return false;
         }
         int size = buf.readableBytes();
@@ -1123,8 +1242,10 @@ public final class Connection {
         int written = 0;
         // Protocol sketch, handshake step 3: every packet carries CONFIRM until the server acknowledges one.
         // The pending bit only asks for a packet when there is nothing else to carry it.
-        if (!confirmed) {
-            Frames.writeConfirm(buf, localCid, localParams, cookie, 0);
+        if (role == Role.CLIENT && !confirmed) {
+            // The CONFIRM prefix is in the header; a PING makes the packet ack-eliciting, so that the
+            // server's acknowledgement ends the prefix.
+            Frames.writePing(buf);
             written |= CF_CONFIRM;
         }
         pendingControl &= ~CF_CONFIRM;
@@ -1250,6 +1371,34 @@ public final class Connection {
     /** Received datagrams that were malformed or not for this state, dropped. */
     public long malformedPackets() {
         return malformedPackets;
+    }
+
+    /** HANDSHAKE replies that did not authenticate (forged, damaged, or from a server without the expected key). */
+    public long handshakeFailures() {
+        return handshakeFailures;
+    }
+
+    /** Received packets that failed authentication and were dropped. */
+    public long authenticationFailures() {
+        return keys == null ? 0 : keys.authenticationFailures();
+    }
+
+    /** Received packets dropped before authentication: too short, or for discarded keys. */
+    public long undecryptablePackets() {
+        return keys == null ? 0 : keys.tooShort() + keys.keyUnavailable();
+    }
+
+    /** Key updates this side made (RFC 9001 §6). */
+    public long keyUpdates() {
+        return keys == null ? 0 : keys.keyUpdates();
+    }
+
+    /**
+     * The peer's 32-byte X25519 static key, authenticated by the handshake (a copy); null before the
+     * handshake finished.
+     */
+    public byte[] peerStaticKey() {
+        return peerStatic == null ? null : peerStatic.clone();
     }
 
     /** Stream bytes currently held for sending and retransmission. */

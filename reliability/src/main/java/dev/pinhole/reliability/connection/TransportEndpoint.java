@@ -4,8 +4,11 @@ import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.DatagramReceiver;
 import dev.pinhole.core.time.TimerHandler;
 import dev.pinhole.core.time.TimerService;
+import dev.pinhole.reliability.Identity;
 import dev.pinhole.reliability.TransportConfig;
+import dev.pinhole.reliability.noise.NoiseKeyPair;
 import dev.pinhole.reliability.wire.AckRanges;
+import dev.pinhole.reliability.wire.ConfirmPrefix;
 import dev.pinhole.reliability.wire.FrameReader;
 import dev.pinhole.reliability.wire.FrameVisitor;
 import dev.pinhole.reliability.wire.Frames;
@@ -19,10 +22,12 @@ import java.util.random.RandomGenerator;
 import org.agrona.collections.Long2ObjectHashMap;
 
 /**
- * All Pinhole transport connections on one {@link DatagramEndpoint}: routes packets to connections by
- * destination connection id, answers INITIALs statelessly with a cookie (creating no state), creates a
- * server connection when a SHORT packet carries a CONFIRM with a valid cookie, keeps one timer per
- * connection armed at its next deadline, and flushes connections after every input.
+ * All Pinhole transport connections on one {@link DatagramEndpoint}, under one static key (the node's
+ * {@link Identity}): routes packets to connections by destination connection id, answers INITIALs
+ * statelessly with the responder's Noise message and a sealed cookie (creating no state,
+ * {@link ServerHandshakes}), creates a server connection when a CONFIRM packet returns a valid cookie and
+ * finishes the handshake, keeps one timer per connection armed at its next deadline, and flushes
+ * connections after every input.
  *
  * <p>Install it as the endpoint's receiver ({@link #attach}) or, when the socket is shared with STUN
  * and TURN, as the {@code TRANSPORT} route of core's {@code DatagramDemultiplexer} ({@link #create} and
@@ -43,6 +48,8 @@ public final class TransportEndpoint implements DatagramReceiver {
         long malformed;
         long unknownConnection;
         long invalidCookie;
+        long handshakeFailures;
+        long replayedConfirms;
         long initialsAnswered;
         long initialsIgnored;
         long refused;
@@ -53,14 +60,24 @@ public final class TransportEndpoint implements DatagramReceiver {
             return malformed;
         }
 
-        /** SHORT or HANDSHAKE packets for no known connection, without a CONFIRM. */
+        /** SHORT or HANDSHAKE packets for no known connection. */
         public long unknownConnection() {
             return unknownConnection;
         }
 
-        /** CONFIRM frames whose cookie was forged, expired or issued to another address. */
+        /** CONFIRM packets whose cookie was forged, expired or issued to another address. */
         public long invalidCookie() {
             return invalidCookie;
+        }
+
+        /** HELLOs and CONFIRMs whose Noise message did not authenticate. */
+        public long handshakeFailures() {
+            return handshakeFailures;
+        }
+
+        /** CONFIRM packets for a connection id accepted before (replays), or beyond the replay memory. */
+        public long replayedConfirms() {
+            return replayedConfirms;
         }
 
         /** INITIALs answered with a HANDSHAKE (statelessly). */
@@ -88,7 +105,9 @@ public final class TransportEndpoint implements DatagramReceiver {
     private final PacketSink sink;
     private final TransportConfig config;
     private final RandomGenerator random;
-    private final HandshakeCookies cookies;
+    private final ServerHandshakes handshakes;
+    private final NoiseKeyPair staticKey;
+    private final Identity identity;
     private final TransportParameters localParams;
     private final Long2ObjectHashMap<Entry> connections = new Long2ObjectHashMap<>();
     /** Connections that ended with unread data; released when read to the end, or on {@link #close()}. */
@@ -96,37 +115,59 @@ public final class TransportEndpoint implements DatagramReceiver {
     private final PacketHeader header = new PacketHeader();
     private final FrameReader reader = new FrameReader();
     private final HandshakeScan scan = new HandshakeScan();
-    private final byte[] cookie = new byte[Frames.COOKIE_LENGTH];
+    private final ConfirmPrefix confirmPrefix = new ConfirmPrefix();
     private final Counters counters = new Counters();
     private Acceptor acceptor;
     private boolean closed;
 
-    private TransportEndpoint(DatagramEndpoint endpoint, TransportConfig config, RandomGenerator random) {
+    private TransportEndpoint(DatagramEndpoint endpoint, TransportConfig config, RandomGenerator random,
+                              Identity identity) {
         this.endpoint = endpoint;
         this.sink = PacketSink.of(endpoint);
         this.config = config;
         this.random = random;
-        this.cookies = new HandshakeCookies(random);
+        this.identity = identity != null ? identity : Identity.generate(HandshakeProtocol.secureRandom(random));
+        this.staticKey = NoiseKeyPair.ofJdkKey(this.identity.x25519PrivateKey(), this.identity.x25519PublicKey());
         this.localParams = new TransportParameters(config.maxDatagramSize(), config.receiveWindow(),
                 config.idleTimeout().toMillis(), config.maxAckDelay().toMillis());
+        this.handshakes = new ServerHandshakes(staticKey, localParams, HandshakeProtocol.secureRandom(random));
     }
 
     /**
      * An endpoint over {@code endpoint} that is not yet installed as its receiver: route the transport's
      * datagrams (first byte 128..191) to it, e.g. from a {@code DatagramDemultiplexer}.
      *
-     * @param random source of connection ids, cookie secret and path challenges: a {@code SecureRandom}
-     *               in production, a seeded generator in simulations
+     * @param random source of connection ids, cookie key, handshake ephemerals and path challenges: a
+     *               {@code SecureRandom} in production, a seeded generator in simulations
+     * @param identity the static key every handshake on this endpoint proves; null for an ephemeral one
+     *                 drawn from {@code random}
      */
+    public static TransportEndpoint create(DatagramEndpoint endpoint, TransportConfig config, RandomGenerator random,
+                                           Identity identity) {
+        return new TransportEndpoint(endpoint, config, random, identity);
+    }
+
+    /** {@link #create(DatagramEndpoint, TransportConfig, RandomGenerator, Identity)} with an ephemeral identity. */
     public static TransportEndpoint create(DatagramEndpoint endpoint, TransportConfig config, RandomGenerator random) {
-        return new TransportEndpoint(endpoint, config, random);
+        return new TransportEndpoint(endpoint, config, random, null);
     }
 
     /** An endpoint installed as {@code endpoint}'s only receiver. */
-    public static TransportEndpoint attach(DatagramEndpoint endpoint, TransportConfig config, RandomGenerator random) {
-        TransportEndpoint transport = create(endpoint, config, random);
+    public static TransportEndpoint attach(DatagramEndpoint endpoint, TransportConfig config, RandomGenerator random,
+                                           Identity identity) {
+        TransportEndpoint transport = create(endpoint, config, random, identity);
         endpoint.receiver(transport);
         return transport;
+    }
+
+    /** {@link #attach(DatagramEndpoint, TransportConfig, RandomGenerator, Identity)} with an ephemeral identity. */
+    public static TransportEndpoint attach(DatagramEndpoint endpoint, TransportConfig config, RandomGenerator random) {
+        return attach(endpoint, config, random, null);
+    }
+
+    /** The identity whose static key this endpoint's handshakes prove. */
+    public Identity identity() {
+        return identity;
     }
 
     /** Accept connections from now on; {@code acceptor} decides about each. Null stops accepting. */
@@ -134,14 +175,32 @@ public final class TransportEndpoint implements DatagramReceiver {
         this.acceptor = acceptor;
     }
 
-    /** Opens a connection to {@code remote}; the handler hears {@code EVENT_ESTABLISHED} or {@code EVENT_CLOSED}. */
+    /**
+     * Opens a connection to {@code remote} that accepts whatever static key the peer proves (Noise XX; read
+     * it from {@link Connection#peerStaticKey()} once established); the handler hears
+     * {@code EVENT_ESTABLISHED} or {@code EVENT_CLOSED}.
+     */
     public Connection connect(InetSocketAddress remote, ConnectionHandler handler) {
+        return connect(remote, handler, null);
+    }
+
+    /**
+     * Opens a connection to {@code remote} that succeeds only with the peer whose 32-byte X25519 static key is
+     * {@code peerKey} (Noise IK; null for {@link #connect(InetSocketAddress, ConnectionHandler) any key}).
+     * Another key never answers in a way the client accepts, so the connection ends with a handshake timeout.
+     *
+     * @throws IllegalArgumentException if {@code peerKey} is not 32 bytes or not a usable X25519 key
+     */
+    public Connection connect(InetSocketAddress remote, ConnectionHandler handler, byte[] peerKey) {
         if (closed) {
             throw new IllegalStateException("transport endpoint is closed");
         }
+        if (peerKey != null && peerKey.length != Identity.KEY_BYTES) {
+            throw new IllegalArgumentException("a peer key is " + Identity.KEY_BYTES + " bytes, was " + peerKey.length);
+        }
         long nowNs = endpoint.clock().nanoTime();
         Connection connection = Connection.client(config, nowNs, newConnectionId(), remote, random,
-                endpoint.allocator());
+                endpoint.allocator(), staticKey, peerKey);
         Entry entry = new Entry(connection, handler);
         connections.put(connection.localCid(), entry);
         service(entry, nowNs);
@@ -185,7 +244,7 @@ public final class TransportEndpoint implements DatagramReceiver {
             service(entry, nowNs);
             return;
         }
-        if (type == PacketHeader.TYPE_SHORT) {
+        if (type == PacketHeader.TYPE_CONFIRM) {
             acceptConfirm(nowNs, datagram, sender);
         } else {
             counters.unknownConnection++;
@@ -199,36 +258,47 @@ public final class TransportEndpoint implements DatagramReceiver {
             counters.initialsIgnored++;
             return;
         }
-        if (!scanPayload(nowNs, datagram, sender) || !scan.hello) {
+        if (!scanPayload(datagram) || !scan.hello) {
             counters.malformed++;
             return;
         }
         long serverCid = newConnectionId();
-        cookies.issue(nowNs, sender, scan.clientCid, serverCid, scan.params, cookie);
-        ByteBuf reply = endpoint.allocator().ioBuffer(128);
+        ServerHandshakes.Reply answer = handshakes.reply(nowNs, sender, scan.clientCid, scan.params, scan.pattern,
+                scan.noiseMessage, serverCid);
+        if (answer == null) {
+            counters.handshakeFailures++;
+            return;
+        }
+        ByteBuf reply = endpoint.allocator().ioBuffer(256 + answer.cookie().length + answer.message().length);
         PacketHeader.write(reply, PacketHeader.TYPE_HANDSHAKE, scan.clientCid, header.truncatedPacketNumber());
-        Frames.writeHelloReply(reply, serverCid, localParams, cookie);
+        Frames.writeHelloReply(reply, serverCid, localParams, answer.cookie(), answer.message());
         counters.initialsAnswered++;
         endpoint.send(reply, sender);
     }
 
-    /** A SHORT packet for no known connection: create the server connection if it carries a valid CONFIRM. */
+    /** A CONFIRM packet for no known connection: create the server connection if its cookie and handshake hold. */
     private void acceptConfirm(long nowNs, ByteBuf datagram, InetSocketAddress sender) {
         long serverCid = header.destinationCid();
-        if (!scanPayload(nowNs, datagram, sender)) {
+        if (!confirmPrefix.parse(datagram)) {
             counters.malformed++;
             return;
         }
-        if (!scan.confirm || acceptor == null) {
+        if (acceptor == null) {
             counters.unknownConnection++;
             return;
         }
-        if (!scan.cookieValid) {
-            counters.invalidCookie++;
+        ServerHandshakes.Accepted accepted = handshakes.confirm(nowNs, sender, serverCid,
+                confirmPrefix.cookie(datagram), confirmPrefix.noiseMessage(datagram));
+        if (accepted == null) {
+            switch (handshakes.lastRefusal()) {
+                case BAD_HANDSHAKE -> counters.handshakeFailures++;
+                case REPLAYED, TOO_MANY -> counters.replayedConfirms++;
+                default -> counters.invalidCookie++;
+            }
             return;
         }
-        Connection connection = Connection.server(config, nowNs, serverCid, scan.clientCid, scan.params, sender,
-                random, endpoint.allocator());
+        Connection connection = Connection.server(config, nowNs, serverCid, sender, random, endpoint.allocator(),
+                accepted);
         Entry entry = new Entry(connection, null);
         connections.put(serverCid, entry);
         ConnectionHandler handler = acceptor.onAccept(connection);
@@ -243,8 +313,8 @@ public final class TransportEndpoint implements DatagramReceiver {
         service(entry, nowNs);
     }
 
-    private boolean scanPayload(long nowNs, ByteBuf datagram, InetSocketAddress sender) {
-        scan.reset(nowNs, sender, header.destinationCid());
+    private boolean scanPayload(ByteBuf datagram) {
+        scan.reset();
         int readerIndex = datagram.readerIndex();
         datagram.readerIndex(readerIndex + PacketHeader.HEADER_LENGTH);
         try {
@@ -254,43 +324,30 @@ public final class TransportEndpoint implements DatagramReceiver {
         }
     }
 
-    /** Picks the HELLO or CONFIRM out of a packet for no connection; ignores every other frame. */
-    private final class HandshakeScan implements FrameVisitor {
+    /** Picks the HELLO out of an INITIAL; ignores every other frame. */
+    private static final class HandshakeScan implements FrameVisitor {
         boolean hello;
-        boolean confirm;
-        boolean cookieValid;
         long clientCid;
         TransportParameters params;
-        private long nowNs;
-        private InetSocketAddress sender;
-        private long serverCid;
+        int pattern;
+        ByteBuf noiseMessage;
 
-        void reset(long nowNs, InetSocketAddress sender, long serverCid) {
+        void reset() {
             hello = false;
-            confirm = false;
-            cookieValid = false;
             params = null;
-            this.nowNs = nowNs;
-            this.sender = sender;
-            this.serverCid = serverCid;
+            noiseMessage = null;
         }
 
         @Override
-        public void onHello(long cid, TransportParameters p) {
+        public void onHello(long cid, TransportParameters p, int helloPattern, ByteBuf message) {
+            if (hello) {
+                return;
+            }
             hello = true;
             clientCid = cid;
             params = p;
-        }
-
-        @Override
-        public void onConfirm(long cid, TransportParameters p, ByteBuf cookieBytes, long timeBucket) {
-            if (confirm) {
-                return;
-            }
-            confirm = true;
-            clientCid = cid;
-            params = p;
-            cookieValid = cookies.verify(nowNs, cookieBytes, sender, cid, serverCid, p);
+            pattern = helloPattern;
+            noiseMessage = message;
         }
 
         @Override public void onPadding(int n) { }
@@ -303,7 +360,7 @@ public final class TransportEndpoint implements DatagramReceiver {
         @Override public void onConnectionClose(long errorCode, String reason) { }
         @Override public void onPathChallenge(long data) { }
         @Override public void onPathResponse(long data) { }
-        @Override public void onHelloReply(long cid, TransportParameters p, ByteBuf cookieBytes) { }
+        @Override public void onHelloReply(long cid, TransportParameters p, ByteBuf cookie, ByteBuf message) { }
     }
 
     /** Flushes {@code entry}'s connection, tells its handler of events, and re-arms or forgets it. */

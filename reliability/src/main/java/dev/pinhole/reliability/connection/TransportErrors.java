@@ -20,6 +20,8 @@ final class TransportErrors {
     public static final long PROTOCOL_VIOLATION = 0xa;
     /** RFC 9000 §20.1 APPLICATION_ERROR: the application aborted; its code is in the RESET frame. */
     public static final long APPLICATION_ABORT = 0xc;
+    /** RFC 9000 §20.1 AEAD_LIMIT_REACHED: too many packets failed authentication (RFC 9001 §6.6). */
+    public static final long AEAD_LIMIT_REACHED = 0xf;
 
     private TransportErrors() {
     }

@@ -1,5 +1,7 @@
 package dev.pinhole.reliability.crypto;
 
+import dev.pinhole.reliability.wire.PacketHeader;
+
 /**
  * Packet protection for the Pinhole transport, modelled on QUIC's (RFC 9001 §5): after the handshake
  * every packet is sealed with AEAD_AES_256_GCM (RFC 5116 §5.2), the header as associated data, the nonce
@@ -30,7 +32,7 @@ public final class PacketProtection {
      * top bit of today's 4-bit type field: the types in use (0..2) fit the remaining 3 bits, which stay
      * readable, as do the fixed bits and the version, because a receiver needs them before it has keys.
      */
-    public static final int KEY_PHASE_BIT = 0x20;
+    public static final int KEY_PHASE_BIT = PacketHeader.KEY_PHASE_BIT;
 
     /**
      * Packets a sealer should protect with one key before it updates the key: half of

@@ -1,6 +1,11 @@
 package dev.pinhole.reliability.noise;
 
 import dev.pinhole.reliability.noise.HandshakePattern.Token;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.List;
@@ -294,6 +299,117 @@ public final class HandshakeState {
         split = true;
         CipherState[] c = symmetric.split();
         return initiator ? new CipherStatePair(c[0], c[1]) : new CipherStatePair(c[1], c[0]);
+    }
+
+    /**
+     * Split() as raw keys for a transport with its own packet protection: {@code [0]} is the key this
+     * side sends with, {@code [1]} the one it receives with (initiator: k1, k2; responder: k2, k1). Only
+     * once, after the last message; the chaining key is wiped. The caller wipes the arrays after use.
+     *
+     * @throws IllegalStateException if the handshake is not finished or was split already
+     */
+    public byte[][] splitKeys() {
+        if (!isFinished() || failed) {
+            throw new IllegalStateException("split before the handshake finished");
+        }
+        if (split) {
+            throw new IllegalStateException("the handshake was split already");
+        }
+        split = true;
+        byte[][] k = symmetric.splitKeys();
+        return initiator ? k : new byte[][] {k[1], k[0]};
+    }
+
+    /**
+     * The whole state of a responder between two messages, for a server that keeps no state between
+     * its reply and the initiator's next packet: it seals this into its cookie (encrypted and
+     * authenticated under a key only it knows) and {@link #restoreResponder restores} it from the cookie
+     * the initiator returns. The snapshot holds secrets (the chaining key, the ephemeral private key):
+     * never send it unencrypted.
+     *
+     * @throws IllegalStateException for an initiator, a failed or split handshake, or an ephemeral
+     *     without its raw private key
+     */
+    public byte[] exportResponder() {
+        if (initiator || failed || split) {
+            throw new IllegalStateException("only a live responder can be exported: " + this);
+        }
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(SNAPSHOT_MAX_LENGTH);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeByte(pattern.ordinal());
+            out.writeByte(messageIndex);
+            symmetric.export(out);
+            writeOptional(out, e == null ? null : e.privateKey());
+            writeOptional(out, re);
+            writeOptional(out, rs);
+        } catch (IOException ex) {
+            throw new IllegalStateException("writing to memory failed", ex);
+        }
+        return bytes.toByteArray();
+    }
+
+    /** The longest {@link #exportResponder()} result: 2 + 32 + 32 + 1 + 40 + 3 * 33 bytes. */
+    public static final int SNAPSHOT_MAX_LENGTH = 2 + 64 + 1 + 40 + 3 * 33;
+
+    /**
+     * The responder {@link #exportResponder()} captured, with this side's static key (which the
+     * snapshot does not hold). {@code random} is for an ephemeral not yet generated (may be null when
+     * the responder already wrote its {@code e}).
+     *
+     * @throws NoiseException if the snapshot is malformed (it came from our own cookie, so only a bug or a
+     *     changed key makes it so)
+     */
+    public static HandshakeState restoreResponder(byte[] snapshot, NoiseKeyPair localStatic, SecureRandom random)
+            throws NoiseException {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot))) {
+            int ordinal = in.readUnsignedByte();
+            HandshakePattern[] patterns = HandshakePattern.values();
+            if (ordinal >= patterns.length) {
+                throw new NoiseException("snapshot names no pattern");
+            }
+            HandshakePattern pattern = patterns[ordinal];
+            HandshakeState state = new HandshakeState(pattern, pattern.usesStatic(false) ? localStatic : null, random);
+            state.messageIndex = in.readUnsignedByte();
+            if (state.messageIndex > pattern.messages().size()) {
+                throw new NoiseException("snapshot past the pattern's last message");
+            }
+            state.symmetric.restore(in);
+            byte[] ephemeral = readOptional(in);
+            state.e = ephemeral == null ? null : NoiseKeyPair.fromPrivateKey(ephemeral);
+            state.re = readOptional(in);
+            state.rs = readOptional(in);
+            if (in.available() != 0) {
+                throw new NoiseException("snapshot has trailing bytes");
+            }
+            return state;
+        } catch (IOException ex) {
+            throw new NoiseException("snapshot truncated");
+        }
+    }
+
+    /** A responder to be filled from a snapshot: no prologue or pre-message is mixed here. */
+    private HandshakeState(HandshakePattern pattern, NoiseKeyPair s, SecureRandom random) {
+        this.pattern = pattern;
+        this.initiator = false;
+        this.s = s;
+        this.random = random;
+        this.symmetric = new SymmetricState(pattern.protocolName());
+    }
+
+    private static void writeOptional(DataOutputStream out, byte[] key) throws IOException {
+        out.writeBoolean(key != null);
+        if (key != null) {
+            out.write(key);
+        }
+    }
+
+    private static byte[] readOptional(DataInputStream in) throws IOException {
+        if (!in.readBoolean()) {
+            return null;
+        }
+        byte[] key = new byte[DH_LENGTH];
+        in.readFully(key);
+        return key;
     }
 
     /**

@@ -1,9 +1,10 @@
 package dev.pinhole.reliability.noise;
 
-import java.util.HexFormat;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Objects;
 
 /**
  * A Curve25519 key pair in Noise's raw form (Noise revision 34, §4.1 GENERATE_KEYPAIR, §12.1): a
@@ -49,6 +50,21 @@ public final class NoiseKeyPair {
         return new NoiseKeyPair(scalar, dh);
     }
 
+    /**
+     * The key pair of a JDK X25519 private key whose raw scalar stays where it is (an identity's key): the
+     * handshake needs only the JDK key and the public key, and {@link #privateKey()} is refused.
+     */
+    public static NoiseKeyPair ofJdkKey(PrivateKey jdkPrivateKey, byte[] publicKey) {
+        Dh25519.checkLength(publicKey, "public key");
+        return new NoiseKeyPair(jdkPrivateKey, publicKey.clone());
+    }
+
+    private NoiseKeyPair(PrivateKey jdkPrivateKey, byte[] publicKey) {
+        this.privateKey = null;
+        this.jdkPrivateKey = Objects.requireNonNull(jdkPrivateKey, "jdkPrivateKey");
+        this.publicKey = publicKey;
+    }
+
     /** A copy of the 32-byte public key. */
     public byte[] publicKey() {
         return publicKey.clone();
@@ -56,6 +72,9 @@ public final class NoiseKeyPair {
 
     /** A copy of the 32-byte private key; only for writing key files. */
     public byte[] privateKey() {
+        if (privateKey == null) {
+            throw new IllegalStateException("this key pair holds no raw private key (made by ofJdkKey)");
+        }
         return privateKey.clone();
     }
 

@@ -3,6 +3,9 @@ package dev.pinhole.reliability.noise;
 import dev.pinhole.reliability.crypto.Hkdf;
 
 import java.nio.charset.StandardCharsets;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
 import java.security.DigestException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -121,6 +124,48 @@ final class SymmetricState {
         Arrays.fill(ck, (byte) 0);
         cipher.clearKey();
         return new CipherState[] {c1, c2};
+    }
+
+    /**
+     * Split() as the two raw 32-byte keys, first the initiator-to-responder one, for a transport that
+     * derives its own packet keys from them; the chaining key is wiped as in {@link #split()}.
+     */
+    byte[][] splitKeys() {
+        byte[] k1 = new byte[HASH_LENGTH];
+        byte[] k2 = new byte[HASH_LENGTH];
+        hkdf.noise(ck, new byte[0], 0, 0, k1, k2, null);
+        Arrays.fill(ck, (byte) 0);
+        cipher.clearKey();
+        return new byte[][] {k1, k2};
+    }
+
+    /** Appends ck, h and the CipherState (key flag, key, nonce) to {@code out}, for a snapshot. */
+    void export(DataOutputStream out) throws IOException {
+        out.write(ck);
+        out.write(h);
+        out.writeBoolean(cipher.hasKey());
+        if (cipher.hasKey()) {
+            byte[] key = new byte[CipherState.KEY_LENGTH];
+            cipher.copyKey(key);
+            out.write(key);
+            Arrays.fill(key, (byte) 0);
+            out.writeLong(cipher.nonce());
+        }
+    }
+
+    /** Reads back what {@link #export} wrote. */
+    void restore(DataInputStream in) throws IOException {
+        in.readFully(ck);
+        in.readFully(h);
+        if (in.readBoolean()) {
+            byte[] key = new byte[CipherState.KEY_LENGTH];
+            in.readFully(key);
+            cipher.initializeKey(key);
+            Arrays.fill(key, (byte) 0);
+            cipher.setNonce(in.readLong());
+        } else {
+            cipher.clearKey();
+        }
     }
 
     /** Remembers the whole state, for {@link #rollback()}. */

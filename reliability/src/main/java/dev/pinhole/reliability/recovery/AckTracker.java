@@ -109,6 +109,22 @@ public final class AckTracker {
     }
 
     /**
+     * True if {@code packetNumber} was received before, or is older than anything still tracked: a packet the
+     * caller must drop before any of its frames takes effect (RFC 9000 §12.3; a replayed packet authenticates).
+     */
+    public boolean isDuplicate(long packetNumber) {
+        if (packetNumber < floor) {
+            return true;
+        }
+        for (int i = 0; i < size; i++) {
+            if (packetNumber >= lows[i]) {
+                return packetNumber <= highs[i];
+            }
+        }
+        return false;
+    }
+
+    /**
      * RFC 9000 §13.2.1: the packet is below an ack-eliciting packet already received, or above the
      * largest with packets missing in between. Must be called after inserting {@code packetNumber}.
      */

@@ -36,6 +36,8 @@ public final class FrameReader {
     public static final int ERR_REASON_TOO_LONG = -7;
     /** A transport parameter block is truncated, repeats a parameter or has a value out of range. */
     public static final int ERR_BAD_TRANSPORT_PARAMETERS = -8;
+    /** A handshake frame with an unknown pattern or an over-long cookie or Noise message. */
+    public static final int ERR_BAD_HANDSHAKE = -9;
 
     private final AckRanges ackRanges;
     private boolean ackEliciting;
@@ -177,7 +179,7 @@ public final class FrameReader {
             case FrameType.CONNECTION_CLOSE -> {
                 return connectionClose(in, end, visitor);
             }
-            case FrameType.HELLO, FrameType.HELLO_REPLY, FrameType.CONFIRM -> {
+            case FrameType.HELLO, FrameType.HELLO_REPLY -> {
                 return handshake(type, in, end, visitor);
             }
             default -> {
@@ -293,37 +295,52 @@ public final class FrameReader {
                     ? ERR_TRUNCATED : ERR_BAD_TRANSPORT_PARAMETERS;
         }
         if (type == FrameType.HELLO) {
+            if (in.readerIndex() >= end) {
+                return ERR_TRUNCATED;
+            }
+            final int pattern = in.readUnsignedByte();
+            if (pattern != Frames.PATTERN_IK && pattern != Frames.PATTERN_XX) {
+                return ERR_BAD_HANDSHAKE;
+            }
+            final int messageStart = lengthPrefixed(in, end, Frames.MAX_NOISE_MESSAGE_LENGTH);
+            if (messageStart < 0) {
+                return messageStart;
+            }
             if (visitor != null) {
-                visitor.onHello(cid, params);
+                visitor.onHello(cid, params, pattern, in.slice(messageStart, in.readerIndex() - messageStart));
             }
             return OK;
         }
-        if (end - in.readerIndex() < Frames.COOKIE_LENGTH) {
-            return ERR_TRUNCATED;
+        final int cookieStart = lengthPrefixed(in, end, Frames.MAX_COOKIE_LENGTH);
+        if (cookieStart < 0) {
+            return cookieStart;
         }
-        final int cookieStart = in.readerIndex();
-        final int cookieEnd = cookieStart + Frames.COOKIE_LENGTH;
-        in.readerIndex(cookieEnd);
-        long timeBucket = 0;
-        if (type == FrameType.CONFIRM) {
-            timeBucket = VarInt.read(in);
-            if (timeBucket < 0) {
-                return ERR_TRUNCATED;
-            }
+        final int cookieEnd = in.readerIndex();
+        final int messageStart = lengthPrefixed(in, end, Frames.MAX_NOISE_MESSAGE_LENGTH);
+        if (messageStart < 0) {
+            return messageStart;
         }
         if (visitor != null) {
-            final int next = in.readerIndex();
-            in.setIndex(cookieStart, cookieEnd);
-            try {
-                if (type == FrameType.HELLO_REPLY) {
-                    visitor.onHelloReply(cid, params, in);
-                } else {
-                    visitor.onConfirm(cid, params, in, timeBucket);
-                }
-            } finally {
-                in.setIndex(next, end);
-            }
+            visitor.onHelloReply(cid, params, in.slice(cookieStart, cookieEnd - cookieStart),
+                    in.slice(messageStart, in.readerIndex() - messageStart));
         }
         return OK;
+    }
+
+    /**
+     * Reads a varint length and skips that many bytes, which must lie before {@code end} and number at most
+     * {@code max}; returns where they start, or a negative error.
+     */
+    static int lengthPrefixed(ByteBuf in, int end, int max) {
+        final long length = VarInt.read(in);
+        if (length < 0 || length > end - in.readerIndex()) {
+            return ERR_TRUNCATED;
+        }
+        if (length > max) {
+            return ERR_BAD_HANDSHAKE;
+        }
+        final int start = in.readerIndex();
+        in.readerIndex(start + (int) length);
+        return start;
     }
 }

@@ -32,12 +32,10 @@ final class FrameType {
     public static final int PATH_RESPONSE = 0x1b;
     /** RFC 9000 §19.19 (without the frame type field): error code and reason; not ack-eliciting. */
     public static final int CONNECTION_CLOSE = 0x1c;
-    /** Client's connection id and transport parameters, in an INITIAL packet. */
+    /** Client's connection id, transport parameters and first Noise message, in an INITIAL packet. */
     public static final int HELLO = 0x30;
-    /** Server's connection id, transport parameters and stateless cookie, in a HANDSHAKE packet. */
+    /** Server's connection id, transport parameters, stateless cookie and Noise reply, in a HANDSHAKE packet. */
     public static final int HELLO_REPLY = 0x31;
-    /** Client's proof of the cookie, in SHORT packets until the server acknowledges one. */
-    public static final int CONFIRM = 0x32;
 
     private FrameType() {
     }
@@ -72,7 +70,6 @@ final class FrameType {
             case CONNECTION_CLOSE -> "CONNECTION_CLOSE";
             case HELLO -> "HELLO";
             case HELLO_REPLY -> "HELLO_REPLY";
-            case CONFIRM -> "CONFIRM";
             default -> "UNKNOWN(0x" + Integer.toHexString(type) + ")";
         };
     }

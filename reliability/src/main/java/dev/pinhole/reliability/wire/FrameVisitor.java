@@ -48,11 +48,15 @@ public interface FrameVisitor {
 
     void onPathResponse(long data);
 
-    void onHello(long clientCid, TransportParameters params);
+    /**
+     * @param pattern the Noise pattern of the handshake ({@link Frames#PATTERN_IK} or {@link Frames#PATTERN_XX})
+     * @param noiseMessage the initiator's first handshake message, valid during the call
+     */
+    void onHello(long clientCid, TransportParameters params, int pattern, ByteBuf noiseMessage);
 
-    /** @param cookie {@link Frames#COOKIE_LENGTH} readable bytes, valid during the call */
-    void onHelloReply(long serverCid, TransportParameters params, ByteBuf cookie);
-
-    /** @param cookie {@link Frames#COOKIE_LENGTH} readable bytes, valid during the call */
-    void onConfirm(long clientCid, TransportParameters params, ByteBuf cookie, long timeBucket);
+    /**
+     * @param cookie the server's opaque cookie (at most {@link Frames#MAX_COOKIE_LENGTH} bytes), valid during the call
+     * @param noiseMessage the responder's handshake message, valid during the call
+     */
+    void onHelloReply(long serverCid, TransportParameters params, ByteBuf cookie, ByteBuf noiseMessage);
 }

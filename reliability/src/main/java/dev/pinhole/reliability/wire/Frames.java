@@ -13,8 +13,14 @@ import java.nio.charset.StandardCharsets;
  * wire cannot carry: that is a bug of the caller, never input.
  */
 public final class Frames {
-    /** Length of the stateless cookie in HELLO_REPLY and CONFIRM: a truncated HMAC-SHA256 (128 bits). */
-    public static final int COOKIE_LENGTH = 16;
+    /** Handshake pattern byte of HELLO: Noise IK (the client knows the server's static key). */
+    public static final int PATTERN_IK = 1;
+    /** Handshake pattern byte of HELLO: Noise XX (it does not). */
+    public static final int PATTERN_XX = 2;
+    /** The longest cookie a reader accepts (the server's is about 250 bytes). */
+    public static final int MAX_COOKIE_LENGTH = 512;
+    /** The longest Noise handshake message a reader accepts (ours are at most about 150 bytes). */
+    public static final int MAX_NOISE_MESSAGE_LENGTH = 512;
     /** Longest CONNECTION_CLOSE reason in UTF-8 bytes; longer reasons are cut when written. */
     public static final int MAX_REASON_LENGTH = 256;
     /** Length of the PATH_CHALLENGE / PATH_RESPONSE data (RFC 9000 §19.17). */
@@ -199,74 +205,57 @@ public final class Frames {
 
     /**
      * Appends HELLO: the client's own connection id (8 bytes, the id the server puts in packets to the
-     * client) and its transport parameters.
+     * client), its transport parameters, the Noise pattern and the initiator's first Noise message.
      *
      * <pre>
-     * HELLO { Type (0x30), Client Connection ID (64), Transport Parameters (..) }
+     * HELLO { Type (0x30), Client Connection ID (64), Transport Parameters (..), Pattern (8),
+     *         Noise Message Length (i), Noise Message (..) }
      * </pre>
      */
-    public static void writeHello(ByteBuf out, long clientCid, TransportParameters params) {
+    public static void writeHello(ByteBuf out, long clientCid, TransportParameters params, int pattern,
+                                  byte[] noiseMessage) {
+        checkPattern(pattern);
+        checkLength(noiseMessage.length, MAX_NOISE_MESSAGE_LENGTH, "Noise message");
         out.writeByte(FrameType.HELLO);
         out.writeLong(clientCid);
         params.write(out);
+        out.writeByte(pattern);
+        VarInt.write(out, noiseMessage.length);
+        out.writeBytes(noiseMessage);
     }
 
     /**
-     * Appends HELLO_REPLY with the {@link #COOKIE_LENGTH} readable bytes of {@code cookie} (not consumed).
+     * Appends HELLO_REPLY: the server's connection id and transport parameters (both repeated in the
+     * Noise message's encrypted payload, which is what the client trusts), the stateless cookie and the
+     * responder's Noise message.
      *
      * <pre>
-     * HELLO_REPLY { Type (0x31), Server Connection ID (64), Transport Parameters (..), Cookie (128) }
+     * HELLO_REPLY { Type (0x31), Server Connection ID (64), Transport Parameters (..),
+     *               Cookie Length (i), Cookie (..), Noise Message Length (i), Noise Message (..) }
      * </pre>
      */
-    public static void writeHelloReply(ByteBuf out, long serverCid, TransportParameters params, ByteBuf cookie) {
-        checkCookie(cookie.readableBytes());
+    public static void writeHelloReply(ByteBuf out, long serverCid, TransportParameters params, byte[] cookie,
+                                       byte[] noiseMessage) {
+        checkLength(cookie.length, MAX_COOKIE_LENGTH, "cookie");
+        checkLength(noiseMessage.length, MAX_NOISE_MESSAGE_LENGTH, "Noise message");
         out.writeByte(FrameType.HELLO_REPLY);
         out.writeLong(serverCid);
         params.write(out);
-        out.writeBytes(cookie, cookie.readerIndex(), COOKIE_LENGTH);
-    }
-
-    /** {@link #writeHelloReply(ByteBuf, long, TransportParameters, ByteBuf)} with the cookie in an array. */
-    public static void writeHelloReply(ByteBuf out, long serverCid, TransportParameters params, byte[] cookie) {
-        checkCookie(cookie.length);
-        out.writeByte(FrameType.HELLO_REPLY);
-        out.writeLong(serverCid);
-        params.write(out);
+        VarInt.write(out, cookie.length);
         out.writeBytes(cookie);
+        VarInt.write(out, noiseMessage.length);
+        out.writeBytes(noiseMessage);
     }
 
-    /**
-     * Appends CONFIRM: what the server needs to recompute the cookie and create its connection state.
-     *
-     * <pre>
-     * CONFIRM { Type (0x32), Client Connection ID (64), Transport Parameters (..), Cookie (128),
-     *           Time Bucket (i) }
-     * </pre>
-     */
-    public static void writeConfirm(ByteBuf out, long clientCid, TransportParameters params, ByteBuf cookie,
-                                    long timeBucket) {
-        checkCookie(cookie.readableBytes());
-        out.writeByte(FrameType.CONFIRM);
-        out.writeLong(clientCid);
-        params.write(out);
-        out.writeBytes(cookie, cookie.readerIndex(), COOKIE_LENGTH);
-        VarInt.write(out, timeBucket);
+    static void checkPattern(int pattern) {
+        if (pattern != PATTERN_IK && pattern != PATTERN_XX) {
+            throw new IllegalArgumentException("unknown handshake pattern " + pattern);
+        }
     }
 
-    /** {@link #writeConfirm(ByteBuf, long, TransportParameters, ByteBuf, long)} with the cookie in an array. */
-    public static void writeConfirm(ByteBuf out, long clientCid, TransportParameters params, byte[] cookie,
-                                    long timeBucket) {
-        checkCookie(cookie.length);
-        out.writeByte(FrameType.CONFIRM);
-        out.writeLong(clientCid);
-        params.write(out);
-        out.writeBytes(cookie);
-        VarInt.write(out, timeBucket);
-    }
-
-    private static void checkCookie(int length) {
-        if (length != COOKIE_LENGTH) {
-            throw new IllegalArgumentException("cookie must be " + COOKIE_LENGTH + " bytes, was " + length);
+    static void checkLength(int length, int max, String what) {
+        if (length > max) {
+            throw new IllegalArgumentException(what + " of " + length + " bytes exceeds " + max);
         }
     }
 }

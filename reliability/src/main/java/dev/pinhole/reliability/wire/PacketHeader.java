@@ -9,7 +9,7 @@ import io.netty.buffer.ByteBuf;
  *  0                   1                   2                   3
  *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |1|0| Type  |Ver|                                               |
+ * |1|0|K|Type |Ver|                                               |
  * +-+-+-+-+-+-+-+-+                                               +
  * |              Destination Connection ID (64)                   |
  * +               +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
@@ -22,14 +22,17 @@ import io.netty.buffer.ByteBuf;
  * <ul>
  *   <li>Byte 0: the two top bits are always {@code 10}, so every Pinhole packet starts with a byte in
  *       128..191, the range the node's first-byte demultiplexer reserves for the transport (RFC 7983
- *       style: STUN uses 0..3, TURN ChannelData 64..79). Then four bits of packet type and two bits of
- *       version (always {@link #VERSION_0}).</li>
+ *       style: STUN uses 0..3, TURN ChannelData 64..79). Then the key phase bit {@code K}
+ *       ({@link #KEY_PHASE_BIT}, RFC 9001 §6: protected packets only, hidden by header protection;
+ *       0 in INITIAL and HANDSHAKE), three bits of packet type and two bits of version (always
+ *       {@link #VERSION_1}).</li>
  *   <li>Bytes 1..8: the destination connection id, chosen by the receiver of the packet.</li>
  *   <li>Bytes 9..12: the low 32 bits of the packet number; {@link PacketNumbers#decode} reconstructs
  *       the full number (RFC 9000 §17.1, Appendix A.3).</li>
  * </ul>
- * Network byte order throughout. The header never depends on payload bytes, so a future AEAD can use
- * it unchanged as associated data while encrypting the payload.
+ * Network byte order throughout. SHORT and CONFIRM packets are protected (docs/protocol.md, "Packet
+ * protection"): the header is the AEAD's associated data, and header protection masks {@code K} and the
+ * packet number on the wire; the getters here read the unmasked values once the protection is removed.
  *
  * <p>Create one instance, then {@link #wrap} it over each packet (no allocation per packet). Getters
  * read at the field offsets relative to the wrapped offset; setters write and return {@code this}.
@@ -46,22 +49,33 @@ public final class PacketHeader {
     /** Header length in bytes; the payload (frames) starts here. */
     public static final int HEADER_LENGTH = 13;
 
-    /** Client to server: opens a connection; its payload carries a HELLO frame. */
+    /** Client to server: opens a connection; its payload carries a HELLO frame with the first Noise message. */
     public static final int TYPE_INITIAL = 0x0;
     /** Server to client: the stateless reply to an INITIAL, carrying a HELLO_REPLY frame. */
     public static final int TYPE_HANDSHAKE = 0x1;
-    /** Every packet after the handshake reply. */
+    /** Every protected packet except the client's first ones. */
     public static final int TYPE_SHORT = 0x2;
+    /**
+     * Client to server until the server acknowledges one: a protected packet whose header is followed by a
+     * clear prefix with the server's cookie and the client's last Noise message, from which the stateless
+     * server creates its connection ({@link dev.pinhole.reliability.wire.ConfirmPrefix}).
+     */
+    public static final int TYPE_CONFIRM = 0x3;
 
-    /** The only protocol version so far. */
-    public static final int VERSION_0 = 0;
+    /**
+     * The protocol version: 1 is the encrypted protocol (Noise handshake, protected packets). Version 0, the
+     * unencrypted one of earlier releases, is no longer accepted.
+     */
+    public static final int VERSION_1 = 1;
+    /** The key phase bit of the first byte (RFC 9001 §6), masked by header protection on the wire. */
+    public static final int KEY_PHASE_BIT = 0x20;
 
     /** The fixed top bits {@code 10} of the first byte. */
     public static final int FIXED_BITS = 0x80;
     /** Mask of the fixed top bits. */
     public static final int FIXED_BITS_MASK = 0xC0;
     /** Mask of the type bits in the first byte, before shifting. */
-    public static final int TYPE_MASK = 0x3C;
+    public static final int TYPE_MASK = 0x1C;
     /** Right shift that turns the masked type bits into the type. */
     public static final int TYPE_SHIFT = 2;
     /** Mask of the version bits in the first byte. */
@@ -105,19 +119,23 @@ public final class PacketHeader {
             return false;
         }
         final byte first = datagram.getByte(datagram.readerIndex() + FIRST_BYTE_OFFSET);
-        if (!isPinholePacket(first) || (first & VERSION_MASK) != VERSION_0) {
+        if (!isPinholePacket(first) || (first & VERSION_MASK) != VERSION_1) {
             return false;
         }
         final int type = (first & TYPE_MASK) >>> TYPE_SHIFT;
-        return type == TYPE_INITIAL || type == TYPE_HANDSHAKE || type == TYPE_SHORT;
+        if (type == TYPE_INITIAL || type == TYPE_HANDSHAKE) {
+            // Never protected: a set key phase bit is not ours.
+            return (first & KEY_PHASE_BIT) == 0;
+        }
+        return type == TYPE_SHORT || type == TYPE_CONFIRM;
     }
 
-    /** The first byte for a packet of {@code type}, version 0. */
+    /** The first byte for a packet of {@code type}, key phase 0, the current version. */
     public static int firstByte(int type) {
         if ((type & ~(TYPE_MASK >>> TYPE_SHIFT)) != 0) {
-            throw new IllegalArgumentException("packet type must fit 4 bits, was " + type);
+            throw new IllegalArgumentException("packet type must fit 3 bits, was " + type);
         }
-        return FIXED_BITS | (type << TYPE_SHIFT) | VERSION_0;
+        return FIXED_BITS | (type << TYPE_SHIFT) | VERSION_1;
     }
 
     /**
@@ -136,7 +154,7 @@ public final class PacketHeader {
         return (buffer.getByte(offset + FIRST_BYTE_OFFSET) & TYPE_MASK) >>> TYPE_SHIFT;
     }
 
-    /** Sets the fixed bits, {@code type} and version 0. */
+    /** Sets the fixed bits, {@code type}, key phase 0 and the current version. */
     public PacketHeader type(int type) {
         buffer.setByte(offset + FIRST_BYTE_OFFSET, firstByte(type));
         return this;

@@ -26,10 +26,20 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * A bulk transfer in steady state allocates nothing per packet: two transport endpoints over an
- * allocation-free in-memory pipe with a manual clock, measured with the thread's allocation counter.
+ * A bulk transfer in steady state allocates no more per packet than the JDK's AES-GCM does: two transport
+ * endpoints over an allocation-free in-memory pipe with a manual clock, measured with the thread's
+ * allocation counter. The transport's own code allocated nothing per packet before packet protection (this
+ * test asserted 0 B); JDK 17's {@code Cipher} allocates about 1 kB per encryption or decryption, which no
+ * caller can avoid (docs/decisions/0011), and each data packet is sealed and opened once, each ACK packet
+ * (about one per two data packets) too: about 3.1 kB per data packet, all of it the cipher's. The bound
+ * catches any per-packet allocation of our own that is not tiny next to that, e.g. a copy of the payload.
  */
 class ConnectionSteadyStateAllocationTest {
+    /**
+     * 1.5 seals and 1.5 opens per data packet at PacketProtectionAllocationTest's measured 2.1 kB per seal and
+     * open is 3.2 kB; measured here 3.13-3.15 kB. A payload copy (1.2 kB) would cross the bound.
+     */
+    private static final long MAX_BYTES_PER_PACKET = 3_600;
     private static final long STEP_NS = 50_000L;
 
     /** Two endpoints joined by queues, one manual clock, and a handful of timer slots (no allocation). */
@@ -144,7 +154,7 @@ class ConnectionSteadyStateAllocationTest {
 
     @ParameterizedTest
     @EnumSource(CongestionControl.class)
-    void bulkTransferAllocatesNothingPerPacket(CongestionControl cc) throws Exception {
+    void bulkTransferAllocatesOnlyWhatTheCipherDoesPerPacket(CongestionControl cc) throws Exception {
         AtomicReference<Object> outcome = new AtomicReference<>();
         Thread thread = new FastThreadLocalThread(() -> {
             ResourceLeakDetector.Level previous = ResourceLeakDetector.getLevel();
@@ -167,7 +177,9 @@ class ConnectionSteadyStateAllocationTest {
         long bytes = result[0];
         long packets = result[1];
         assertTrue(packets > 1000, "the measured window moved many packets: " + packets);
-        assertEquals(0, bytes, "bytes allocated with " + cc + " while " + packets + " packets moved in steady state");
+        assertTrue(bytes <= MAX_BYTES_PER_PACKET * packets, bytes + " bytes allocated with " + cc + " while "
+                + packets + " packets moved in steady state: " + bytes / packets + " per packet, bound "
+                + MAX_BYTES_PER_PACKET);
     }
 
     /** Returns {bytes allocated in the quietest window, packets in one window}. */

@@ -2,9 +2,11 @@ package dev.pinhole.reliability.connection;
 
 import static dev.pinhole.reliability.connection.SimTransfer.MS;
 import static dev.pinhole.reliability.connection.SimTransfer.SECOND;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.CountingAllocator;
@@ -15,13 +17,16 @@ import dev.pinhole.sim.SimHost;
 import dev.pinhole.sim.Simulator;
 import dev.pinhole.reliability.HandshakeFailedException;
 import dev.pinhole.reliability.TransportConfig;
+import dev.pinhole.reliability.noise.NoiseKeyPair;
 import dev.pinhole.reliability.wire.AckRanges;
+import dev.pinhole.reliability.wire.ConfirmPrefix;
 import dev.pinhole.reliability.wire.FrameReader;
 import dev.pinhole.reliability.wire.FrameVisitor;
 import dev.pinhole.reliability.wire.Frames;
 import dev.pinhole.reliability.wire.PacketHeader;
 import dev.pinhole.reliability.wire.TransportParameters;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -61,11 +66,19 @@ class HandshakeSimTest {
         world.close();
     }
 
-    /** A raw peer that sends hand-made packets and keeps the HELLO_REPLY it gets. */
+    /**
+     * A raw peer that sends hand-made packets: a real Noise XX initiator ({@link ClientHandshake}) whose
+     * HELLO_REPLY it keeps, and CONFIRM packets it builds and seals itself.
+     */
     private final class RawPeer {
         final SimEndpoint socket;
+        final NoiseKeyPair key = NoiseKeyPair.generate(HandshakeProtocol.secureRandom(sim.random("raw peer key")));
+        ClientHandshake handshake;
         long serverCid;
-        final byte[] cookie = new byte[Frames.COOKIE_LENGTH];
+        byte[] cookie;
+        byte[] finalMessage;
+        PacketKeys keys;
+        long nextPacketNumber;
         int replies;
 
         RawPeer(String ip, int port) {
@@ -79,29 +92,46 @@ class HandshakeSimTest {
                         datagram.readableBytes() - PacketHeader.HEADER_LENGTH);
                 new FrameReader().read(payload, new IgnoringVisitor() {
                     @Override
-                    public void onHelloReply(long cid, TransportParameters params, ByteBuf cookieBytes) {
-                        serverCid = cid;
-                        cookieBytes.getBytes(cookieBytes.readerIndex(), cookie);
+                    public void onHelloReply(long cid, TransportParameters params, ByteBuf cookieBytes,
+                                             ByteBuf noiseMessage) {
                         replies++;
+                        if (handshake != null && handshake.onReply(cid, params, noiseMessage)) {
+                            serverCid = cid;
+                            cookie = ByteBufUtil.getBytes(cookieBytes);
+                            finalMessage = handshake.finalMessage();
+                            byte[][] secrets = handshake.takeSecrets();
+                            keys = new PacketKeys(secrets[0], secrets[1]);
+                            handshake = null;
+                        }
                     }
                 });
             });
         }
 
         void sendInitial(long clientCid) {
+            handshake = new ClientHandshake(key, null, clientCid, CLIENT_PARAMS,
+                    HandshakeProtocol.secureRandom(sim.random("raw peer " + clientCid)));
             ByteBuf packet = Unpooled.buffer(1200);
             PacketHeader.write(packet, PacketHeader.TYPE_INITIAL, 0, 0);
-            Frames.writeHello(packet, clientCid, CLIENT_PARAMS);
+            Frames.writeHello(packet, clientCid, CLIENT_PARAMS, handshake.pattern(), handshake.firstMessage());
             Frames.writePadding(packet, 1200 - packet.writerIndex());
             socket.send(packet, serverAddress);
         }
 
-        void sendConfirm(long serverCid, long clientCid, byte[] cookieBytes) {
+        /** A CONFIRM packet with a PING, sealed with this peer's keys. */
+        ByteBuf confirm(long toServerCid, byte[] cookieBytes, byte[] noiseMessage) {
             ByteBuf packet = Unpooled.buffer(1200);
-            PacketHeader.write(packet, PacketHeader.TYPE_SHORT, serverCid, 0);
-            Frames.writeConfirm(packet, clientCid, CLIENT_PARAMS, cookieBytes, 0);
+            long packetNumber = nextPacketNumber++;
+            PacketHeader.write(packet, PacketHeader.TYPE_CONFIRM, toServerCid, packetNumber);
+            ConfirmPrefix.write(packet, cookieBytes, noiseMessage);
+            int headerLength = packet.writerIndex();
             Frames.writePing(packet);
-            socket.send(packet, serverAddress);
+            keys.seal(packet, headerLength, packetNumber);
+            return packet;
+        }
+
+        void sendConfirm(long toServerCid, byte[] cookieBytes) {
+            socket.send(confirm(toServerCid, cookieBytes, finalMessage), serverAddress);
         }
     }
 
@@ -124,7 +154,7 @@ class HandshakeSimTest {
         RawPeer peer = new RawPeer("198.51.100.1", 5000);
         ByteBuf packet = Unpooled.buffer(100);
         PacketHeader.write(packet, PacketHeader.TYPE_INITIAL, 0, 0);
-        Frames.writeHello(packet, 42, CLIENT_PARAMS);
+        Frames.writeHello(packet, 42, CLIENT_PARAMS, Frames.PATTERN_XX, new byte[32]);
         peer.socket.send(packet, serverAddress);
         sim.runFor(SECOND);
         assertEquals(0, peer.replies, "a short INITIAL could make the server amplify; no answer");
@@ -137,7 +167,7 @@ class HandshakeSimTest {
         peer.sendInitial(77);
         sim.runFor(100 * MS);
         assertEquals(1, peer.replies, "HELLO_REPLY received");
-        peer.sendConfirm(peer.serverCid, 77, peer.cookie);
+        peer.sendConfirm(peer.serverCid, peer.cookie);
         sim.runFor(100 * MS);
         assertEquals(1, accepted.size(), "the CONFIRM with the cookie created one connection");
         assertEquals(77, accepted.get(0).remoteCid(), "connection sends to the client's id");
@@ -150,11 +180,13 @@ class HandshakeSimTest {
         sim.runFor(100 * MS);
         byte[] forged = peer.cookie.clone();
         forged[3] ^= 1;
-        peer.sendConfirm(peer.serverCid, 77, forged);
-        peer.sendConfirm(0x1234_5678L, 77, peer.cookie);
-        peer.sendConfirm(peer.serverCid, 78, peer.cookie);
+        peer.sendConfirm(peer.serverCid, forged);
+        peer.sendConfirm(0x1234_5678L, peer.cookie);
+        forged = peer.cookie.clone();
+        forged[forged.length - 1] ^= 1;
+        peer.sendConfirm(peer.serverCid, forged);
         sim.runFor(100 * MS);
-        assertTrue(accepted.isEmpty(), "no connection from a flipped bit, another server id or another client id");
+        assertTrue(accepted.isEmpty(), "no connection from a flipped bit (bucket, tag) or another server id");
         assertEquals(3, server.counters().invalidCookie(), "three invalid cookies counted");
         assertEquals(0, server.connectionCount(), "no state");
     }
@@ -165,7 +197,7 @@ class HandshakeSimTest {
         RawPeer thief = new RawPeer("198.51.100.2", 5000);
         peer.sendInitial(77);
         sim.runFor(100 * MS);
-        thief.sendConfirm(peer.serverCid, 77, peer.cookie);
+        thief.socket.send(peer.confirm(peer.serverCid, peer.cookie, peer.finalMessage), serverAddress);
         sim.runFor(100 * MS);
         assertTrue(accepted.isEmpty(), "a cookie proves only the address it was sent to");
         assertEquals(1, server.counters().invalidCookie(), "counted");
@@ -178,7 +210,7 @@ class HandshakeSimTest {
         sim.runFor(100 * MS);
         // Valid in its own 10 s bucket and the next: 20 s later it has expired whatever the phase.
         sim.runFor(20 * SECOND);
-        peer.sendConfirm(peer.serverCid, 77, peer.cookie);
+        peer.sendConfirm(peer.serverCid, peer.cookie);
         sim.runFor(100 * MS);
         assertTrue(accepted.isEmpty(), "an expired cookie creates nothing");
         assertEquals(1, server.counters().invalidCookie(), "counted");
@@ -257,7 +289,7 @@ class HandshakeSimTest {
         RawPeer peer = new RawPeer("198.51.100.1", 5000);
         peer.sendInitial(77);
         sim.runFor(100 * MS);
-        peer.sendConfirm(peer.serverCid, 77, peer.cookie);
+        peer.sendConfirm(peer.serverCid, peer.cookie);
         sim.runFor(100 * MS);
         assertEquals(1, accepted.size(), "connection created");
         java.util.random.RandomGenerator random = sim.random("test/garbage");
@@ -272,16 +304,51 @@ class HandshakeSimTest {
             peer.socket.send(packet, serverAddress);
         }
         sim.runFor(SECOND);
-        // Nothing escaped the event loop (the simulator would have rethrown it). Without packet
-        // authentication a random packet can be a valid CONNECTION_CLOSE or a STREAM frame beyond the
-        // window: then the connection ends with a protocol outcome, and later garbage is ignored.
+        // Nothing escaped the event loop (the simulator would have rethrown it), and since every packet
+        // is authenticated, no random packet can close the connection or reach its stream.
         Connection connection = accepted.get(0);
-        assertTrue(server.counters().malformed() > 0, "garbage counted as malformed");
-        assertTrue(connection.closeReason() == null
-                        || connection.closeReason() instanceof CloseReason.PeerReset
-                        || connection.closeReason() instanceof CloseReason.ProtocolError
-                        || connection.closeReason() instanceof CloseReason.ClosedByPeerEarly,
-                "the connection is open or ended by what the garbage said: " + connection);
+        assertNull(connection.closeReason(), "garbage changes nothing: " + connection);
+        assertEquals(2000, connection.authenticationFailures() + connection.undecryptablePackets(),
+                "every garbage packet failed to open and was counted");
+    }
+
+    @Test
+    void replayedConfirmCreatesNothingAfterItsConnectionEnded() {
+        RawPeer peer = new RawPeer("198.51.100.1", 5000);
+        peer.sendInitial(77);
+        sim.runFor(100 * MS);
+        ByteBuf first = peer.confirm(peer.serverCid, peer.cookie, peer.finalMessage);
+        ByteBuf replay = first.copy();
+        peer.socket.send(first, serverAddress);
+        sim.runFor(100 * MS);
+        assertEquals(1, accepted.size(), "connection created");
+        accepted.get(0).abort(sim.nowNs(), 1);
+        server.wake(accepted.get(0));
+        // Closing lasts the 10 s connection timeout; the cookie lives 10 to 20 s, so it is still fresh.
+        sim.runFor(11 * SECOND);
+        assertEquals(0, server.connectionCount(), "the connection ended: " + accepted.get(0));
+        peer.socket.send(replay, serverAddress);
+        sim.runFor(100 * MS);
+        assertEquals(1, accepted.size(), "the replayed CONFIRM (cookie still fresh) created no second connection");
+        assertEquals(1, server.counters().replayedConfirms(), "counted as a replay");
+    }
+
+    @Test
+    void confirmWithoutTheFinalNoiseMessageIsRefused() {
+        RawPeer peer = new RawPeer("198.51.100.1", 5000);
+        peer.sendInitial(77);
+        sim.runFor(100 * MS);
+        byte[] damaged = peer.finalMessage.clone();
+        damaged[10] ^= 1;
+        peer.socket.send(peer.confirm(peer.serverCid, peer.cookie, new byte[0]), serverAddress);
+        peer.socket.send(peer.confirm(peer.serverCid, peer.cookie, damaged), serverAddress);
+        sim.runFor(100 * MS);
+        assertTrue(accepted.isEmpty(), "XX's third message authenticates the client; without it, nothing");
+        assertEquals(2, server.counters().handshakeFailures(), "both counted as handshake failures");
+        peer.sendConfirm(peer.serverCid, peer.cookie);
+        sim.runFor(100 * MS);
+        assertEquals(1, accepted.size(), "the genuine CONFIRM still works after the failed ones");
+        assertArrayEquals(peer.key.publicKey(), accepted.get(0).peerStaticKey(), "the server learned the client's key");
     }
 
     /** A visitor that ignores every frame; tests override what they look for. */
@@ -296,8 +363,8 @@ class HandshakeSimTest {
         @Override public void onConnectionClose(long errorCode, String reason) { }
         @Override public void onPathChallenge(long data) { }
         @Override public void onPathResponse(long data) { }
-        @Override public void onHello(long clientCid, TransportParameters params) { }
-        @Override public void onHelloReply(long serverCid, TransportParameters params, ByteBuf cookie) { }
-        @Override public void onConfirm(long clientCid, TransportParameters params, ByteBuf cookie, long bucket) { }
+        @Override public void onHello(long clientCid, TransportParameters params, int pattern, ByteBuf noise) { }
+        @Override public void onHelloReply(long serverCid, TransportParameters params, ByteBuf cookie, ByteBuf noise) {
+        }
     }
 }

@@ -27,7 +27,12 @@ final class PacketLog {
             line.append("invalid");
         } else {
             header.wrap(datagram, datagram.readerIndex());
-            line.append("type=").append(header.type()).append(" pn=").append(header.truncatedPacketNumber()).append(' ');
+            line.append("type=").append(header.type()).append(' ');
+            if (header.type() == PacketHeader.TYPE_SHORT || header.type() == PacketHeader.TYPE_CONFIRM) {
+                // Protected: the packet number is masked and the frames encrypted.
+                lines.add(line.append("protected").toString());
+                return;
+            }
             ByteBuf payload = datagram.slice(datagram.readerIndex() + PacketHeader.HEADER_LENGTH,
                     datagram.readableBytes() - PacketHeader.HEADER_LENGTH);
             int result = reader.read(payload, new Describer(line));
@@ -69,12 +74,11 @@ final class PacketLog {
         }
         @Override public void onPathChallenge(long data) { out.append("PATH_CHALLENGE "); }
         @Override public void onPathResponse(long data) { out.append("PATH_RESPONSE "); }
-        @Override public void onHello(long clientCid, TransportParameters params) { out.append("HELLO "); }
-        @Override public void onHelloReply(long serverCid, TransportParameters params, ByteBuf cookie) {
-            out.append("HELLO_REPLY ");
+        @Override public void onHello(long clientCid, TransportParameters params, int pattern, ByteBuf noise) {
+            out.append("HELLO ");
         }
-        @Override public void onConfirm(long clientCid, TransportParameters params, ByteBuf cookie, long bucket) {
-            out.append("CONFIRM ");
+        @Override public void onHelloReply(long serverCid, TransportParameters params, ByteBuf cookie, ByteBuf noise) {
+            out.append("HELLO_REPLY ");
         }
     }
 }

@@ -31,7 +31,7 @@ class HeaderProtectionTest {
             packet.writeBytes(HEX.parseHex("00112233445566778899aabbccddeeff"));
             hp.apply(packet, 0, HEADER);
             // mask[0] = 0x8e has the key phase bit (0x20) clear: the first byte stays; mask[1..4] cover the number.
-            assertEquals("88" + "0000000000000000" + "a2b7ca51", HEX.formatHex(ProtectionFixture.bytes(packet, 0, HEADER)));
+            assertEquals("89" + "0000000000000000" + "a2b7ca51", HEX.formatHex(ProtectionFixture.bytes(packet, 0, HEADER)));
         } finally {
             packet.release();
         }

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 
 class FrameReaderTest {
     private static final byte[] COOKIE = ByteBufUtil.decodeHexDump("00112233445566778899aabbccddeeff");
+    private static final byte[] NOISE = ByteBufUtil.decodeHexDump("a0a1a2");
     private static final TransportParameters PARAMS = new TransportParameters(1400, 2_000_000, 30_000, 25);
 
     private final FrameReader reader = new FrameReader();
@@ -64,9 +65,8 @@ class FrameReaderTest {
             Frames.writeReset(out, 7);
             Frames.writePathChallenge(out, 0xCAFEBABE_12345678L);
             Frames.writePathResponse(out, 0x0123456789ABCDEFL);
-            Frames.writeHello(out, 0xC11E47L, PARAMS);
-            Frames.writeHelloReply(out, 0x5E4BE4L, PARAMS, COOKIE);
-            Frames.writeConfirm(out, 0xC11E47L, PARAMS, Unpooled.wrappedBuffer(COOKIE), 177_000_123L);
+            Frames.writeHello(out, 0xC11E47L, PARAMS, Frames.PATTERN_IK, NOISE);
+            Frames.writeHelloReply(out, 0x5E4BE4L, PARAMS, COOKIE, NOISE);
             Frames.writeConnectionClose(out, 3, "bye: ünïcode");
             Frames.writePadding(out, 5);
         });
@@ -80,9 +80,8 @@ class FrameReaderTest {
                 "RESET 7",
                 "PATH_CHALLENGE cafebabe12345678",
                 "PATH_RESPONSE 123456789abcdef",
-                "HELLO c11e47 " + PARAMS,
-                "HELLO_REPLY 5e4be4 " + PARAMS + " cookie=00112233445566778899aabbccddeeff",
-                "CONFIRM c11e47 " + PARAMS + " cookie=00112233445566778899aabbccddeeff bucket=177000123",
+                "HELLO c11e47 " + PARAMS + " pattern=1 noise=a0a1a2",
+                "HELLO_REPLY 5e4be4 " + PARAMS + " cookie=00112233445566778899aabbccddeeff noise=a0a1a2",
                 "CONNECTION_CLOSE 3 'bye: ünïcode'",
                 "PADDING 5");
         assertTrue(reader.ackEliciting(), "PING makes the packet ack-eliciting");
@@ -204,9 +203,8 @@ class FrameReaderTest {
                 out -> Frames.writeConnectionClose(out, 9, "reason"),
                 out -> Frames.writePathChallenge(out, 1),
                 out -> Frames.writePathResponse(out, 1),
-                out -> Frames.writeHello(out, 1, PARAMS),
-                out -> Frames.writeHelloReply(out, 1, PARAMS, COOKIE),
-                out -> Frames.writeConfirm(out, 1, PARAMS, COOKIE, 1L << 33));
+                out -> Frames.writeHello(out, 1, PARAMS, Frames.PATTERN_XX, NOISE),
+                out -> Frames.writeHelloReply(out, 1, PARAMS, COOKIE, NOISE));
         for (Consumer<ByteBuf> writer : writers) {
             ByteBuf full = packet(writer);
             for (int cut = 1; cut < full.readableBytes(); cut++) {

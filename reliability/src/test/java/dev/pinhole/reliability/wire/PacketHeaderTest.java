@@ -16,8 +16,8 @@ class PacketHeaderTest {
         ByteBuf out = Unpooled.buffer();
         PacketHeader.write(out, PacketHeader.TYPE_SHORT, 0x0102030405060708L, 0x1_AABBCCDDL);
         assertEquals(PacketHeader.HEADER_LENGTH, out.readableBytes(), "header length");
-        // 0x88 = 10 0010 00: fixed bits, type 2 (SHORT), version 0; only the low 32 bits of the number.
-        assertEquals("88" + "0102030405060708" + "aabbccdd", ByteBufUtil.hexDump(out));
+        // 0x89 = 10 0 010 01: fixed bits, key phase 0, type 2 (SHORT), version 1; only the low 32 bits of the number.
+        assertEquals("89" + "0102030405060708" + "aabbccdd", ByteBufUtil.hexDump(out));
     }
 
     @Test
@@ -27,7 +27,7 @@ class PacketHeaderTest {
         PacketHeader.write(buf, PacketHeader.TYPE_HANDSHAKE, -2L, 0xFFFF_FFFFL);
         PacketHeader header = new PacketHeader().wrap(buf, 5);
         assertEquals(PacketHeader.TYPE_HANDSHAKE, header.type());
-        assertEquals(PacketHeader.VERSION_0, header.version());
+        assertEquals(PacketHeader.VERSION_1, header.version());
         assertEquals(-2L, header.destinationCid());
         assertEquals(0xFFFF_FFFFL, header.truncatedPacketNumber(), "unsigned 32-bit packet number");
     }
@@ -69,12 +69,20 @@ class PacketHeaderTest {
         assertFalse(PacketHeader.isValid(Unpooled.EMPTY_BUFFER), "empty datagram");
 
         ByteBuf otherVersion = ok.copy();
-        otherVersion.setByte(0, ok.getByte(0) | 0x01);
-        assertFalse(PacketHeader.isValid(otherVersion), "version 1");
+        otherVersion.setByte(0, ok.getByte(0) & ~PacketHeader.VERSION_MASK);
+        assertFalse(PacketHeader.isValid(otherVersion), "version 0, the unencrypted protocol");
 
         ByteBuf unknownType = ok.copy();
-        unknownType.setByte(0, 0x80 | (0xF << PacketHeader.TYPE_SHIFT));
-        assertFalse(PacketHeader.isValid(unknownType), "type 15");
+        unknownType.setByte(0, 0x80 | (0x7 << PacketHeader.TYPE_SHIFT) | PacketHeader.VERSION_1);
+        assertFalse(PacketHeader.isValid(unknownType), "type 7");
+
+        ByteBuf phasedInitial = ok.copy();
+        phasedInitial.setByte(0, PacketHeader.firstByte(PacketHeader.TYPE_INITIAL) | PacketHeader.KEY_PHASE_BIT);
+        assertFalse(PacketHeader.isValid(phasedInitial), "INITIAL with the key phase bit: never protected");
+
+        ByteBuf phasedShort = ok.copy();
+        phasedShort.setByte(0, ok.getByte(0) | PacketHeader.KEY_PHASE_BIT);
+        assertTrue(PacketHeader.isValid(phasedShort), "SHORT of key phase 1");
 
         ByteBuf stun = ok.copy();
         stun.setByte(0, 0x00);

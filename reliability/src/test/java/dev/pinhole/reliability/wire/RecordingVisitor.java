@@ -60,19 +60,14 @@ class RecordingVisitor implements FrameVisitor {
     }
 
     @Override
-    public void onHello(long clientCid, TransportParameters params) {
-        frames.add("HELLO " + Long.toHexString(clientCid) + " " + params);
+    public void onHello(long clientCid, TransportParameters params, int pattern, ByteBuf noiseMessage) {
+        frames.add("HELLO " + Long.toHexString(clientCid) + " " + params + " pattern=" + pattern + " noise="
+                + ByteBufUtil.hexDump(noiseMessage));
     }
 
     @Override
-    public void onHelloReply(long serverCid, TransportParameters params, ByteBuf cookie) {
+    public void onHelloReply(long serverCid, TransportParameters params, ByteBuf cookie, ByteBuf noiseMessage) {
         frames.add("HELLO_REPLY " + Long.toHexString(serverCid) + " " + params + " cookie="
-                + ByteBufUtil.hexDump(cookie));
-    }
-
-    @Override
-    public void onConfirm(long clientCid, TransportParameters params, ByteBuf cookie, long timeBucket) {
-        frames.add("CONFIRM " + Long.toHexString(clientCid) + " " + params + " cookie="
-                + ByteBufUtil.hexDump(cookie) + " bucket=" + timeBucket);
+                + ByteBufUtil.hexDump(cookie) + " noise=" + ByteBufUtil.hexDump(noiseMessage));
     }
 }
