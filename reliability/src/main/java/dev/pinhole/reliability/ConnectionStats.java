@@ -19,9 +19,13 @@ import java.time.Duration;
  * @param congestionWindow   congestion window in bytes
  * @param bytesInFlight      bytes sent and neither acknowledged nor declared lost
  * @param path               the peer's current address
+ * @param packetsUnauthenticated received packets that failed to open (forged, damaged, truncated, or for
+ *                           discarded keys), dropped before they could change anything
+ * @param packetsDuplicated  authenticated packets dropped because their number was seen before (the
+ *                           network's duplicates, or replays)
  */
 public record ConnectionStats(long bytesSent, long bytesReceived, long bytesRetransmitted, long packetsSent,
                               long packetsReceived, long packetsLost, long packetsRetransmitted, long probesSent,
                               Duration smoothedRtt, Duration minRtt, long congestionWindow, long bytesInFlight,
-                              InetSocketAddress path) {
+                              InetSocketAddress path, long packetsUnauthenticated, long packetsDuplicated) {
 }

@@ -193,6 +193,7 @@ public final class Connection {
     private long packetsRetransmitted;
     private long malformedPackets;
     private long handshakeFailures;
+    private long duplicatePackets;
     private long bytesDelivered;
 
     // Per-packet context for the frame handler.
@@ -311,6 +312,7 @@ public final class Connection {
         long packetNumber = keys.openedPacketNumber();
         if (ackTracker.isDuplicate(packetNumber)) {
             // RFC 9000 §12.3: a replayed or duplicated packet authenticates again, but does nothing twice.
+            duplicatePackets++;
             return;
         }
         if (state == State.CLOSING) {
@@ -1388,6 +1390,11 @@ public final class Connection {
         return keys == null ? 0 : keys.tooShort() + keys.keyUnavailable();
     }
 
+    /** Authenticated packets dropped because their number was received before: duplicates and replays. */
+    public long duplicatePackets() {
+        return duplicatePackets;
+    }
+
     /** Key updates this side made (RFC 9001 §6). */
     public long keyUpdates() {
         return keys == null ? 0 : keys.keyUpdates();
@@ -1417,7 +1424,8 @@ public final class Connection {
                 packetsReceived, loss == null ? 0 : loss.packetsLost(), packetsRetransmitted,
                 loss == null ? 0 : loss.probesSent(), Duration.ofNanos(rtt.smoothedRttNs()),
                 Duration.ofNanos(rtt.minRttNs()), congestion == null ? 0 : congestion.congestionWindowBytes(),
-                loss == null ? 0 : loss.bytesInFlight(), remote);
+                loss == null ? 0 : loss.bytesInFlight(), remote, authenticationFailures() + undecryptablePackets(),
+                duplicatePackets);
     }
 
     /** Stream bytes in packets declared lost (for tests bounding retransmission against loss). */

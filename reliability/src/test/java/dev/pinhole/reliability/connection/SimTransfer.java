@@ -49,6 +49,8 @@ final class SimTransfer extends SimFixture {
     final CountingAllocator transportAllocator = countedAllocator();
     /** Received packets, when -Dpinhole.packetLog=N asks for the last N of them on failure. */
     final PacketLog log;
+    /** An attacker on the path, when a test sets one before {@link #start()}; null for none. */
+    Adversary adversary;
 
     /**
      * @param uplink   impairments of the client-to-server direction (the client host's uplink)
@@ -86,6 +88,9 @@ final class SimTransfer extends SimFixture {
             if (log != null) {
                 log.record(sim.nowNs(), "S->C", datagram);
             }
+            if (adversary != null) {
+                adversary.observe(datagram, from, client);
+            }
             client.onDatagram(datagram, from);
         });
         serverSocket.receiver((datagram, from) -> {
@@ -93,6 +98,9 @@ final class SimTransfer extends SimFixture {
             bytesReceivedFrom.merge(from, (long) datagram.readableBytes(), Long::sum);
             if (log != null) {
                 log.record(sim.nowNs(), "C->S", datagram);
+            }
+            if (adversary != null) {
+                adversary.observe(datagram, from, server);
             }
             server.onDatagram(datagram, from);
         });
@@ -146,6 +154,23 @@ final class SimTransfer extends SimFixture {
         client.close();
         server.close();
         super.close();
+    }
+
+    /** Datagrams either endpoint or connection counted as dropped: malformed, unauthenticated, replayed. */
+    long rejectedDatagrams() {
+        long n = 0;
+        for (TransportEndpoint e : new TransportEndpoint[] {client, server}) {
+            TransportEndpoint.Counters c = e.counters();
+            n += c.malformed() + c.unknownConnection() + c.invalidCookie() + c.handshakeFailures()
+                    + c.replayedConfirms();
+        }
+        for (Side side : new Side[] {clientSide, serverSide}) {
+            if (side.connection != null) {
+                n += side.connection.authenticationFailures() + side.connection.undecryptablePackets()
+                        + side.connection.handshakeFailures() + side.connection.duplicatePackets();
+            }
+        }
+        return n;
     }
 
     /** Transport buffers not released. */

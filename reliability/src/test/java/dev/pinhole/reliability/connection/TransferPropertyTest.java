@@ -1,6 +1,7 @@
 package dev.pinhole.reliability.connection;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.SimCounters;
@@ -50,13 +51,44 @@ class TransferPropertyTest {
                 .check(TransferPropertyTest::transferAndCheck);
     }
 
+    /**
+     * The same properties with an attacker on the path that replays, spoofs, flips bits in, truncates and
+     * forges a fifth of all datagrams: every byte still arrives once and in order, both sides close
+     * gracefully, nothing is retransmitted beyond what the network's own losses explain, the connection
+     * never moves to the attacker's address, and every injected datagram was dropped.
+     */
+    @Test
+    void anAttackerOnThePathChangesNothing() {
+        long[] totals = new long[3];
+        Property.forAll(TransferScenario.generator(1_500_000, true))
+                .shrinkWith(TransferScenario.SHRINKER)
+                .scale(0.2)
+                .maxShrinkAttempts(30)
+                .check(s -> {
+                    SimTransfer t = transferAndCheck(s, 0.2);
+                    totals[0]++;
+                    totals[1] += t.adversary.injected();
+                    totals[2] += t.rejectedDatagrams();
+                });
+        System.out.printf("attacker scenarios: %d, datagrams injected: %d, counted as dropped: %d%n",
+                totals[0], totals[1], totals[2]);
+        assertTrue(totals[1] > 10 * totals[0], "the attacker was active: " + totals[1] + " in " + totals[0]);
+    }
+
     static void transferAndCheck(TransferScenario s) {
+        transferAndCheck(s, 0);
+    }
+
+    static SimTransfer transferAndCheck(TransferScenario s, double attackShare) {
         byte[] up = s.clientPayload();
         byte[] down = s.serverPayload();
         TransportConfig config = s.config();
         SimTransfer transfer = new SimTransfer(s.simSeed(), config, s.uplink().toLinkConfig(),
                 s.downlink().toLinkConfig(), up, down, s.maxWriteChunk(), s.maxReadChunk(), s.readBytesPerMs());
         try (SimTransfer t = transfer) {
+            if (attackShare > 0) {
+                t.adversary = new Adversary(t.sim, t.sim.random("test/adversary"), attackShare);
+            }
             t.start();
             long wallStart = System.nanoTime();
             try {
@@ -73,6 +105,7 @@ class TransferPropertyTest {
             }
         }
         assertEquals(0, transfer.leakedBuffers(), "transport buffers all released after the endpoints closed");
+        return transfer;
     }
 
     private static void check(TransferScenario s, SimTransfer t, byte[] up, byte[] down, TransportConfig config) {
@@ -105,6 +138,17 @@ class TransferPropertyTest {
                     + t.clientSide.finalStats.probesSent() + t.serverSide.finalStats.probesSent());
             assertTrue(retransmitted <= bound, "retransmitted " + retransmitted + " bytes, more than " + bound
                     + " allowed for " + disturbed + " datagrams lost or reordered");
+
+            if (t.adversary != null) {
+                String attack = t.adversary + both;
+                assertFalse(Adversary.THIRD_PARTY.equals(t.clientSide.finalStats.path())
+                        || Adversary.THIRD_PARTY.equals(t.serverSide.finalStats.path()),
+                        "no connection moved to the attacker's address: " + attack);
+                long damaged = t.adversary.bitFlipped + t.adversary.truncated + t.adversary.forged;
+                if (damaged >= 20) {
+                    assertTrue(t.rejectedDatagrams() > 0, "damaged datagrams were counted as dropped: " + attack);
+                }
+            }
 
             long sendLimit = config.sendBufferSize();
             long receiveLimit = config.receiveWindow() + 2L * 16 * 1024;
