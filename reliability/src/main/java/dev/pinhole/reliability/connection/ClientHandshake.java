@@ -55,19 +55,15 @@ final class ClientHandshake {
 
     /**
      * Reads the server's HELLO_REPLY message. True if it authenticated and its encrypted payload repeats the
-     * clear connection id and parameters; the keys are then ready. False leaves the handshake as it was, so
-     * that a forged reply cannot spoil the genuine one that may follow.
+     * clear connection id and parameters and hashes the clear cookie; the keys are then ready. False leaves
+     * the handshake as it was, so that a forged or damaged reply cannot spoil the genuine one that follows
+     * (the server answers every INITIAL retransmission).
      */
-    boolean onReply(long serverCid, TransportParameters params, ByteBuf message) {
-        byte[] payload;
+    boolean onReply(long serverCid, TransportParameters params, byte[] cookie, ByteBuf message) {
+        byte[] expected = HandshakeProtocol.replyPayload(serverCid, params, cookie);
         try {
-            payload = noise.readMessage(ByteBufUtil.getBytes(message));
+            noise.readMessage(ByteBufUtil.getBytes(message), payload -> Arrays.equals(payload, expected));
         } catch (NoiseException e) {
-            return false;
-        }
-        if (!Arrays.equals(payload, HandshakeProtocol.replyPayload(serverCid, params))) {
-            // Authenticated by the server, yet not what the clear frame says: the frame was changed on the
-            // path. Nothing to trust; the handshake will time out unless a genuine reply follows.
             return false;
         }
         try {

@@ -126,6 +126,7 @@ public final class Connection {
     private final StreamReceiver receiver;
     private final FrameReader frameReader = new FrameReader();
     private final FrameHandler frameHandler = new FrameHandler();
+    private final HelloReplyScan helloReplyScan = new HelloReplyScan();
     private final PacketHeader header = new PacketHeader();
     private final AckRanges ackRanges = new AckRanges();
     private long[] ackPairs = new long[2 * AckRanges.DEFAULT_CAPACITY];
@@ -375,7 +376,15 @@ public final class Connection {
         packetNowNs = nowNs;
         packetFrom = from;
         helloReplied = false;
-        int result = readFrames(packet, PacketHeader.HEADER_LENGTH);
+        int readerIndex = packet.readerIndex();
+        packet.readerIndex(readerIndex + PacketHeader.HEADER_LENGTH);
+        int result;
+        try {
+            // Only HELLO_REPLY counts: nothing else in an unprotected packet may touch the connection.
+            result = frameReader.read(packet, helloReplyScan);
+        } finally {
+            packet.readerIndex(readerIndex);
+        }
         if (result != FrameReader.OK) {
             malformedPackets++;
             return;
@@ -554,13 +563,42 @@ public final class Connection {
         @Override
         public void onHelloReply(long serverCid, TransportParameters params, ByteBuf cookieBytes,
                                  ByteBuf noiseMessage) {
-            if (state != State.HANDSHAKE || helloReplied || !handshake.onReply(serverCid, params, noiseMessage)) {
+            // A HELLO_REPLY inside a protected packet means nothing: the handshake is over.
+        }
+    }
+
+    /**
+     * Reads the server's HANDSHAKE packet, which is not protected: only its HELLO_REPLY is looked at, and only
+     * once the Noise message in it authenticates; every other frame in it is ignored, so a forged HANDSHAKE
+     * packet can neither close nor otherwise change a connection.
+     */
+    private final class HelloReplyScan implements FrameVisitor {
+        @Override public void onPadding(int n) { }
+        @Override public void onPing() { }
+        @Override public void onAck(long largest, long ackDelayMicros, AckRanges ranges) { }
+        @Override public void onStream(long offset, ByteBuf data, boolean fin) { }
+        @Override public void onMaxData(long maxData) { }
+        @Override public void onDataBlocked(long limit) { }
+        @Override public void onReset(long errorCode) { }
+        @Override public void onConnectionClose(long errorCode, String reason) { }
+        @Override public void onPathChallenge(long data) { }
+        @Override public void onPathResponse(long data) { }
+        @Override public void onHello(long clientCid, TransportParameters params, int pattern, ByteBuf noise) { }
+
+        @Override
+        public void onHelloReply(long serverCid, TransportParameters params, ByteBuf cookieBytes,
+                                 ByteBuf noiseMessage) {
+            if (state != State.HANDSHAKE || helloReplied) {
+                return;
+            }
+            byte[] presented = io.netty.buffer.ByteBufUtil.getBytes(cookieBytes);
+            if (!handshake.onReply(serverCid, params, presented, noiseMessage)) {
                 return;
             }
             helloReplied = true;
             remoteCid = serverCid;
             peerParams = params;
-            cookie = io.netty.buffer.ByteBufUtil.getBytes(cookieBytes);
+            cookie = presented;
             finalMessage = handshake.finalMessage();
             confirmPrefixLength = ConfirmPrefix.length(cookie, finalMessage);
             peerStatic = handshake.peerStatic();

@@ -5,6 +5,8 @@ import dev.pinhole.reliability.wire.TransportParameters;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.random.RandomGenerator;
 
@@ -33,14 +35,26 @@ final class HandshakeProtocol {
     }
 
     /**
-     * The responder's encrypted payload: the HELLO_REPLY's server connection id and transport parameters, so
-     * that the client uses only values the server authenticated.
+     * The responder's encrypted payload: the HELLO_REPLY's server connection id, transport parameters and the
+     * SHA-256 of its cookie, so that the client uses only values the server authenticated, and a cookie
+     * damaged or replaced on the path is refused at once instead of failing every CONFIRM.
      */
-    static byte[] replyPayload(long serverCid, TransportParameters params) {
-        ByteBuf buf = Unpooled.buffer(8 + params.encodedLength());
+    static byte[] replyPayload(long serverCid, TransportParameters params, byte[] cookie) {
+        ByteBuf buf = Unpooled.buffer(8 + params.encodedLength() + COOKIE_HASH_LENGTH);
         buf.writeLong(serverCid);
         params.write(buf);
+        buf.writeBytes(sha256(cookie));
         return bytes(buf);
+    }
+
+    private static final int COOKIE_HASH_LENGTH = 32;
+
+    private static byte[] sha256(byte[] data) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(data);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
+        }
     }
 
     static int patternByte(boolean knowsPeerKey) {

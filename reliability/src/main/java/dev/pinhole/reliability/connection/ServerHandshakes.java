@@ -24,8 +24,10 @@ import javax.crypto.spec.SecretKeySpec;
  * The server's side of the Noise handshake, kept stateless between its reply and the client's CONFIRM
  * (docs/protocol.md, "Handshake"; the idea of TCP SYN cookies and QUIC's Retry token, RFC 9000 §8.1.2).
  *
- * <p>{@link #reply} reads the client's first Noise message, writes the responder's, and puts everything the
- * server must remember into the cookie, sealed with AES-256-GCM under a key drawn once per endpoint:
+ * <p>{@link #reply} reads the client's first Noise message, draws the responder's ephemeral key, puts
+ * everything the server must remember into the cookie, sealed with AES-256-GCM under a key drawn once per
+ * endpoint, and writes the responder's message, whose encrypted payload carries the cookie's SHA-256 (so the
+ * client accepts the cookie only as the server sent it):
  *
  * <pre>
  * cookie    = time bucket (32) || nonce (96) || AES-256-GCM(cookie key, nonce, plaintext, aad)
@@ -33,8 +35,9 @@ import javax.crypto.spec.SecretKeySpec;
  * plaintext = server cid (64) || client cid (64) || client transport parameters || responder snapshot
  * </pre>
  *
- * The snapshot is the responder's Noise state after its message ({@link HandshakeState#exportResponder()}):
- * for IK the finished handshake, for XX the state that reads the client's third message. So the server keeps
+ * The snapshot is the responder's Noise state after reading the client's message, with its ephemeral key
+ * ({@link HandshakeState#exportResponder()}); {@link #confirm} restores it, writes the same reply again (two
+ * DH operations) and, for XX, reads the client's third message. So the server keeps
  * nothing for an INITIAL, a spoofed one included, and a client proves its address by returning the cookie,
  * which only the address the reply went to received. A cookie is accepted in its own 10-second bucket and
  * the next. Each server connection id is accepted once while its cookie lives ({@link #confirm}), so a
@@ -103,14 +106,17 @@ final class ServerHandshakes {
         HandshakePattern noisePattern = pattern == Frames.PATTERN_IK ? HandshakePattern.IK : HandshakePattern.XX;
         HandshakeState noise = HandshakeState.responder(noisePattern, HandshakeProtocol.prologue(clientCid, params),
                 local, random);
-        byte[] message;
         try {
             noise.readMessage(ByteBufUtil.getBytes(firstMessage));
-            message = noise.writeMessage(HandshakeProtocol.replyPayload(serverCid, localParams));
+            // The cookie holds the state before our message, ephemeral included; the message then carries the
+            // cookie's hash, and the CONFIRM's restored state writes the very same message again.
+            noise.prepareEphemeral();
+            byte[] cookie = sealCookie(nowNs, client, serverCid, clientCid, params, noise.exportResponder());
+            byte[] message = noise.writeMessage(HandshakeProtocol.replyPayload(serverCid, localParams, cookie));
+            return new Reply(cookie, message);
         } catch (NoiseException e) {
             return null;
         }
-        return new Reply(sealCookie(nowNs, client, serverCid, clientCid, params, noise.exportResponder()), message);
     }
 
     /**
@@ -139,6 +145,7 @@ final class ServerHandshakes {
         byte[] peerStatic;
         try {
             HandshakeState noise = HandshakeState.restoreResponder(snapshot, local, random);
+            noise.writeMessage(HandshakeProtocol.replyPayload(serverCid, localParams, cookie));
             if (!noise.isFinished()) {
                 noise.readMessage(finalMessage);
             } else if (finalMessage.length != 0) {

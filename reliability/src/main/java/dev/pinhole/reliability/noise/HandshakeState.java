@@ -10,6 +10,7 @@ import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Predicate;
 
 /**
  * A Noise HandshakeState (Noise revision 34, §5.3) for {@code Noise_<pattern>_25519_AESGCM_SHA256}:
@@ -228,6 +229,21 @@ public final class HandshakeState {
      *     handshake failed earlier
      */
     public byte[] readMessage(byte[] message, int offset, int length) throws NoiseException {
+        return readMessage(message, offset, length, null);
+    }
+
+    /**
+     * {@link #readMessage(byte[])} that also rolls back, exactly as for a message that fails to read, when
+     * {@code acceptPayload} refuses the authenticated payload: for a caller that must check the payload
+     * against data outside the message (a datagram's clear fields) and keep waiting for the genuine one if it
+     * does not match.
+     */
+    public byte[] readMessage(byte[] message, Predicate<byte[]> acceptPayload) throws NoiseException {
+        return readMessage(message, 0, message.length, acceptPayload);
+    }
+
+    private byte[] readMessage(byte[] message, int offset, int length, Predicate<byte[]> acceptPayload)
+            throws NoiseException {
         Objects.checkFromIndexSize(offset, length, message.length);
         if (failed) {
             throw new NoiseException("the handshake failed earlier");
@@ -271,6 +287,9 @@ public final class HandshakeState {
             need(rest, tag, "payload tag");
             byte[] payload = new byte[rest - tag];
             symmetric.decryptAndHash(message, pos, rest, payload, 0);
+            if (acceptPayload != null && !acceptPayload.test(payload)) {
+                throw new NoiseException("the payload was refused");
+            }
             messageIndex++;
             return payload;
         } catch (NoiseException ex) {
@@ -318,6 +337,17 @@ public final class HandshakeState {
         split = true;
         byte[][] k = symmetric.splitKeys();
         return initiator ? k : new byte[][] {k[1], k[0]};
+    }
+
+    /**
+     * Generates the ephemeral key the next {@code e} token writes, if none exists yet, so that an
+     * {@link #exportResponder() export} before the message holds it: a stateless server exports the state
+     * before writing its message and, restored, writes exactly the same message again.
+     */
+    public void prepareEphemeral() {
+        if (e == null) {
+            e = NoiseKeyPair.generate(random, dh);
+        }
     }
 
     /**

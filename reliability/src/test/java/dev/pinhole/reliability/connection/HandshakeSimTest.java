@@ -95,9 +95,10 @@ class HandshakeSimTest {
                     public void onHelloReply(long cid, TransportParameters params, ByteBuf cookieBytes,
                                              ByteBuf noiseMessage) {
                         replies++;
-                        if (handshake != null && handshake.onReply(cid, params, noiseMessage)) {
+                        byte[] presented = ByteBufUtil.getBytes(cookieBytes);
+                        if (handshake != null && handshake.onReply(cid, params, presented, noiseMessage)) {
                             serverCid = cid;
-                            cookie = ByteBufUtil.getBytes(cookieBytes);
+                            cookie = presented;
                             finalMessage = handshake.finalMessage();
                             byte[][] secrets = handshake.takeSecrets();
                             keys = new PacketKeys(secrets[0], secrets[1]);
@@ -349,6 +350,86 @@ class HandshakeSimTest {
         sim.runFor(100 * MS);
         assertEquals(1, accepted.size(), "the genuine CONFIRM still works after the failed ones");
         assertArrayEquals(peer.key.publicKey(), accepted.get(0).peerStaticKey(), "the server learned the client's key");
+    }
+
+    /** A copy of {@code genuine} with 1 to 8 random bytes changed and its length moved by up to 20 either way. */
+    private static byte[] mutate(byte[] genuine, java.util.random.RandomGenerator random) {
+        int length = Math.max(0, genuine.length + random.nextInt(41) - 20);
+        byte[] bytes = java.util.Arrays.copyOf(genuine, length);
+        if (length > genuine.length) {
+            byte[] tail = new byte[length - genuine.length];
+            random.nextBytes(tail);
+            System.arraycopy(tail, 0, bytes, genuine.length, tail.length);
+        }
+        for (int i = 1 + random.nextInt(8); i > 0 && length > 0; i--) {
+            bytes[random.nextInt(length)] ^= (byte) (1 + random.nextInt(255));
+        }
+        return bytes;
+    }
+
+    @Test
+    void fuzzedInitialsAndConfirmsCreateNothing() {
+        RawPeer peer = new RawPeer("198.51.100.1", 5000);
+        java.util.random.RandomGenerator random = sim.random("test/fuzz");
+        ByteBuf initial = Unpooled.buffer(1200);
+        peer.handshake = new ClientHandshake(peer.key, null, 77, CLIENT_PARAMS,
+                HandshakeProtocol.secureRandom(sim.random("fuzz client")));
+        PacketHeader.write(initial, PacketHeader.TYPE_INITIAL, 0, 0);
+        Frames.writeHello(initial, 77, CLIENT_PARAMS, peer.handshake.pattern(), peer.handshake.firstMessage());
+        Frames.writePadding(initial, 1200 - initial.writerIndex());
+        byte[] genuineInitial = ByteBufUtil.getBytes(initial);
+        peer.socket.send(Unpooled.wrappedBuffer(genuineInitial), serverAddress);
+        sim.runFor(100 * MS);
+        byte[] genuineConfirm = ByteBufUtil.getBytes(peer.confirm(peer.serverCid, peer.cookie, peer.finalMessage));
+        for (int i = 0; i < 1000; i++) {
+            peer.socket.send(Unpooled.wrappedBuffer(mutate(genuineInitial, random)), serverAddress);
+            peer.socket.send(Unpooled.wrappedBuffer(mutate(genuineConfirm, random)), serverAddress);
+        }
+        sim.runFor(SECOND);
+        // Nothing escaped the event loop (the simulator rethrows). A mutation confined to the padding of an
+        // INITIAL is still a valid INITIAL and is answered; a CONFIRM is accepted only with its cookie and
+        // Noise message intact, and then only once.
+        assertTrue(accepted.size() <= 1, "at most the genuine handshake made a connection: " + accepted.size());
+        TransportEndpoint.Counters c = server.counters();
+        assertTrue(c.malformed() + c.invalidCookie() + c.handshakeFailures() + c.replayedConfirms()
+                + c.unknownConnection() + c.initialsIgnored() > 1000, "the mutations were counted as dropped");
+        peer.socket.send(Unpooled.wrappedBuffer(genuineConfirm), serverAddress);
+        sim.runFor(100 * MS);
+        assertEquals(1, accepted.size(), "the genuine CONFIRM still makes exactly one connection");
+    }
+
+    @Test
+    void fuzzedRepliesDoNotStopTheGenuineHandshake() {
+        SimEndpoint clientSocket = sim.internet().addHost("198.51.100.1", LinkConfig.builder().delay(10 * MS).build())
+                .bind(0);
+        TransportEndpoint client = TransportEndpoint.create(new TestEndpoint(clientSocket, allocator, null, "C=>"),
+                TransportConfig.DEFAULT, sim.random("client"));
+        java.util.random.RandomGenerator random = sim.random("test/fuzz replies");
+        clientSocket.receiver((datagram, from) -> {
+            PacketHeader header = new PacketHeader().wrap(datagram, datagram.readerIndex());
+            if (PacketHeader.isValid(datagram) && header.type() == PacketHeader.TYPE_HANDSHAKE) {
+                byte[] genuine = ByteBufUtil.getBytes(datagram);
+                for (int i = 0; i < 200; i++) {
+                    client.onDatagram(Unpooled.wrappedBuffer(mutate(genuine, random)), from);
+                }
+            }
+            client.onDatagram(datagram, from);
+        });
+        Connection[] established = new Connection[4];
+        for (int i = 0; i < established.length; i++) {
+            int index = i;
+            client.connect(serverAddress, (c, events) -> {
+                if ((events & Connection.EVENT_ESTABLISHED) != 0) {
+                    established[index] = c;
+                }
+            });
+        }
+        sim.runFor(2 * SECOND);
+        for (Connection c : established) {
+            assertNotNull(c, "every connection established despite 200 damaged replies before the genuine one");
+            assertArrayEquals(server.identity().x25519PublicKey(), c.peerStaticKey(), "and reached the server's key");
+        }
+        client.close();
     }
 
     /** A visitor that ignores every frame; tests override what they look for. */
