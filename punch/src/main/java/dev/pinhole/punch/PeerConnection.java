@@ -30,6 +30,12 @@ public interface PeerConnection extends Closeable {
     /** The name the peer registered at the rendezvous server. */
     String peerName();
 
+    /**
+     * The peer's node id ({@link dev.pinhole.reliability.Identity#id()}): the static key its handshake proved.
+     * Every byte read from this connection comes from that key's holder, and every byte written reaches only it.
+     */
+    String peerId();
+
     /** The path the connection runs on. */
     PathInfo path();
 

@@ -127,7 +127,7 @@ public final class PinholeNode implements Closeable {
         try {
             DatagramEndpoint endpoint = Objects.requireNonNull(b.endpointFilter.apply(loop),
                     "endpointFilter returned null");
-            this.core = new NodeCore(endpoint, nodeConfig, new SecureRandom(), new NodeCore.Listener() {
+            this.core = new NodeCore(endpoint, nodeConfig, identity, new SecureRandom(), new NodeCore.Listener() {
                 @Override
                 public void onIncoming(ConnectedPeer link) {
                     accepted(link);

@@ -35,6 +35,7 @@ import dev.pinhole.punch.traversal.TraversalConfig;
 import dev.pinhole.punch.traversal.TraversalListener;
 import dev.pinhole.punch.traversal.TraversalPath;
 import dev.pinhole.punch.traversal.TraversalSession;
+import dev.pinhole.reliability.Identity;
 import dev.pinhole.reliability.TransportConfig;
 import dev.pinhole.server.relay.RestCredentials;
 import dev.pinhole.server.relay.TurnAuthenticator;
@@ -605,7 +606,9 @@ public final class PunchSim extends SimFixture {
             this.endpoint = endpoint;
             this.nat = nat;
             this.name = name;
-            this.core = new NodeCore(endpoint, nodeConfig, sim.random("node/" + name), new NodeCore.Listener() {
+            this.core = new NodeCore(endpoint, nodeConfig,
+                    Identity.generate(seeded(sim.random("node/" + name + "/identity"))),
+                    sim.random("node/" + name), new NodeCore.Listener() {
                 @Override
                 public void onIncoming(ConnectedPeer link) {
                     incoming.add(link);
@@ -800,5 +803,17 @@ public final class PunchSim extends SimFixture {
         public String toString() {
             return name + "@" + endpoint.localAddress();
         }
+    }
+
+    /** A SecureRandom whose bytes come from a seeded generator, so that simulated identities repeat. */
+    static java.security.SecureRandom seeded(java.util.random.RandomGenerator generator) {
+        return new java.security.SecureRandom(new byte[0]) {
+            private static final long serialVersionUID = 1L;
+
+            @Override
+            public void nextBytes(byte[] bytes) {
+                generator.nextBytes(bytes);
+            }
+        };
     }
 }

@@ -28,6 +28,7 @@ import dev.pinhole.punch.traversal.Introduction;
 import dev.pinhole.punch.traversal.IceRole;
 import dev.pinhole.punch.TraversalFailedException;
 import dev.pinhole.punch.traversal.TraversalSession;
+import dev.pinhole.reliability.Identity;
 import dev.pinhole.reliability.connection.Connection;
 import dev.pinhole.reliability.connection.ConnectionHandler;
 import dev.pinhole.reliability.connection.TransportEndpoint;
@@ -111,6 +112,7 @@ public final class NodeCore {
 
     private final DatagramEndpoint endpoint;
     private final NodeConfig nodeConfig;
+    private final Identity identity;
     private final RandomGenerator random;
     private final Listener listener;
     private final DatagramDemultiplexer demux = new DatagramDemultiplexer();
@@ -150,11 +152,14 @@ public final class NodeCore {
     /**
      * A node on {@code endpoint}, installed as its receiver. Nothing is sent before {@link #start}.
      *
+     * @param identity the node's long-term keys: every transport handshake proves its static key
      * @param random source of transport connection ids and cookie secret, transaction ids and ICE
      *               tie-breakers: a {@code SecureRandom} in production, a seeded generator in simulations
      */
-    public NodeCore(DatagramEndpoint endpoint, NodeConfig nodeConfig, RandomGenerator random, Listener listener) {
+    public NodeCore(DatagramEndpoint endpoint, NodeConfig nodeConfig, Identity identity, RandomGenerator random,
+                    Listener listener) {
         this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
+        this.identity = Objects.requireNonNull(identity, "identity");
         this.nodeConfig = Objects.requireNonNull(nodeConfig, "nodeConfig");
         this.random = Objects.requireNonNull(random, "random");
         this.listener = Objects.requireNonNull(listener, "listener");
@@ -172,7 +177,7 @@ public final class NodeCore {
             }
         });
         this.router = new PathRouter(endpoint);
-        this.transport = TransportEndpoint.create(router, nodeConfig.transportConfig(), random);
+        this.transport = TransportEndpoint.create(router, nodeConfig.transportConfig(), random, identity);
         this.transport.listen(connection -> onAccept(transport, connection));
         TurnClient turn = new TurnClient(stun, random);
         this.relays = new NodeRelays(turn, router, transport, this::onRelayLost);
@@ -480,7 +485,7 @@ public final class NodeCore {
         }
         TransportEndpoint extra = extraTransports.get(socket);
         if (extra == null) {
-            TransportEndpoint created = TransportEndpoint.create(socket, nodeConfig.transportConfig(), random);
+            TransportEndpoint created = TransportEndpoint.create(socket, nodeConfig.transportConfig(), random, identity);
             created.listen(connection -> onAccept(created, connection));
             extraTransports.put(socket, created);
             extra = created;

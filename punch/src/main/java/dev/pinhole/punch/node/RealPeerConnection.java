@@ -72,6 +72,11 @@ public final class RealPeerConnection implements PeerConnection {
     }
 
     @Override
+    public String peerId() {
+        return connection.peerId();
+    }
+
+    @Override
     public PathInfo path() {
         return link.path();
     }
