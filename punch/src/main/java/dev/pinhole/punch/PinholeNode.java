@@ -26,11 +26,13 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.Callable;
@@ -81,7 +83,14 @@ import java.util.function.UnaryOperator;
  * Every node holds an {@link Identity}, its long-term key pairs and the id printed from them:
  * {@link Builder#identity} gives one (for instance {@code Identity.loadOrCreate(Identity.defaultPath())}, as the
  * command line does), else the node makes an ephemeral one, new on every run. {@link #identity()} reports it.
- * The key pairs are for the transport's handshake; nothing on the wire carries them yet.
+ * The transport's handshake proves it to every peer, and {@link PeerConnection#peerId()} reports the key the
+ * peer proved.
+ *
+ * <h2>Known peers</h2>
+ * With {@link Builder#knownPeers} (a file like SSH's {@code known_hosts}, {@link KnownPeers}), {@link #connect}
+ * and {@link #accept} remember the id each name proved the first time and refuse a different one later with a
+ * {@link PeerKeyChangedException}, aborting the connection first; {@link #connect(String, String)} accepts
+ * only the id the caller pinned. Without it nothing is checked: the caller reads {@link PeerConnection#peerId()}.
  *
  * <h2>Errors</h2>
  * All checked {@link IOException}s that say what to do:
@@ -90,7 +99,8 @@ import java.util.function.UnaryOperator;
  * {@link dev.pinhole.punch.NameTakenException},
  * {@link dev.pinhole.punch.PeerNotFoundException} (with the registered names),
  * {@link dev.pinhole.punch.TraversalFailedException} (both NATs' behaviour, the pairs tried, and
- * that a relay is needed), {@link dev.pinhole.reliability.HandshakeFailedException}.
+ * that a relay is needed), {@link dev.pinhole.reliability.HandshakeFailedException},
+ * {@link PeerKeyChangedException} (both fingerprints, and how to accept a new key).
  *
  * <p>Thread-safe: any thread may connect, accept and list peers at the same time.
  */
@@ -103,12 +113,14 @@ public final class PinholeNode implements Closeable {
     private final UdpEventLoop loop;
     private final NodeCore core;
     private final NodeConfig nodeConfig;
+    private final KnownPeers knownPeers;
     private final BlockingQueue<PeerConnection> incoming;
     private volatile boolean closed;
 
     private PinholeNode(Builder b) throws IOException {
         this.name = b.name;
         this.identity = b.identity != null ? b.identity : Identity.generate(new SecureRandom());
+        this.knownPeers = b.knownPeers;
         TransportConfig transportConfig = b.transportConfig();
         RendezvousClientConfig.Builder rendezvousConfig = RendezvousClientConfig.builder();
         if (b.secret != null) {
@@ -176,28 +188,51 @@ public final class PinholeNode implements Closeable {
      * @throws IOException for the other failures listed in the class comment, or if the node is closed
      */
     public PeerConnection connect(String peerName) throws IOException {
+        return connect(peerName, null);
+    }
+
+    /**
+     * As {@link #connect(String)}, but the peer must prove the key of {@code pinnedId} ({@link Identity#id()}, as
+     * {@code pinhole id} prints it): any other key aborts the connection with a {@link PeerKeyChangedException},
+     * whatever the known-peers file says. With a known-peers file, the pinned id is then recorded for the name
+     * (replacing an older one: pinning is how a new key is accepted). A null {@code pinnedId} is
+     * {@link #connect(String)}.
+     *
+     * @throws IllegalArgumentException if {@code pinnedId} is not a node id
+     * @throws PeerKeyChangedException if the peer proved another key
+     */
+    public PeerConnection connect(String peerName, String pinnedId) throws IOException {
         Objects.requireNonNull(peerName, "peerName");
+        if (pinnedId != null) {
+            Identity.parseId(pinnedId);
+        }
         ensureOpen();
         long waitNs = nodeConfig.connectTimeoutNs() + nodeConfig.traversalConfig().deadlineNs()
                 + nodeConfig.transportConfig().handshakeTimeout().toNanos()
                 + nodeConfig.rendezvousConfig().timing().timeoutNs() + FAILSAFE_MARGIN_NS;
         CompletableFuture<PeerConnection> connected = submit(() -> core.connect(peerName).thenApply(this::wrap));
+        PeerConnection connection;
         try {
-            return LoopCalls.await(connected, waitNs, new Waiting("connecting to '" + peerName + "'"));
+            connection = LoopCalls.await(connected, waitNs, new Waiting("connecting to '" + peerName + "'"));
         } catch (IOException e) {
             // A connection established just after we gave up must not be left open.
             connected.thenAccept(c -> c.abort(0));
             throw e;
         }
+        return verified(connection, pinnedId);
     }
 
-    /** Waits for the next peer that connects to this node. */
+    /**
+     * Waits for the next peer that connects to this node. With a known-peers file, a peer whose name is recorded
+     * with another key is aborted and this call throws {@link PeerKeyChangedException} (call it again for the
+     * next peer); a name met for the first time is recorded.
+     */
     public PeerConnection accept() throws IOException {
         while (true) {
             ensureOpen();
             PeerConnection next = poll(TimeUnit.SECONDS.toNanos(1));
             if (next != null) {
-                return next;
+                return verified(next, null);
             }
         }
     }
@@ -218,9 +253,14 @@ public final class PinholeNode implements Closeable {
             }
             PeerConnection next = poll(Math.min(leftNs, TimeUnit.SECONDS.toNanos(1)));
             if (next != null) {
-                return next;
+                return verified(next, null);
             }
         }
+    }
+
+    /** The known-peers file {@link Builder#knownPeers} gave, if any. */
+    public Optional<KnownPeers> knownPeers() {
+        return Optional.ofNullable(knownPeers);
     }
 
     /** The names registered at the rendezvous server, this node's included, in code-unit order. */
@@ -273,6 +313,44 @@ public final class PinholeNode implements Closeable {
     }
 
     // ------------------------------------------------------------------ internals
+
+    /**
+     * On the caller's thread: checks the key {@code connection}'s peer proved against {@code pinnedId}, else
+     * against the known-peers file, and records it there (trust on first use). A mismatch, or a known-peers file
+     * that cannot be read or written, aborts the connection (code {@link PeerKeyChangedException#ABORT_CODE})
+     * before it is returned.
+     */
+    private PeerConnection verified(PeerConnection connection, String pinnedId) throws IOException {
+        String name = connection.peerName();
+        String presented = connection.peerId();
+        try {
+            if (pinnedId != null) {
+                if (!presented.equalsIgnoreCase(pinnedId)) {
+                    throw new PeerKeyChangedException(name, pinnedId.toLowerCase(java.util.Locale.ROOT), presented,
+                            true, knownPeers == null ? null : knownPeers.file());
+                }
+                if (knownPeers != null) {
+                    knownPeers.remember(name, presented);
+                }
+                return connection;
+            }
+            if (knownPeers == null) {
+                return connection;
+            }
+            switch (knownPeers.check(name, presented)) {
+                case KNOWN -> {
+                }
+                case UNKNOWN -> knownPeers.remember(name, presented);
+                case CHANGED -> throw new PeerKeyChangedException(name, knownPeers.idOf(name).orElseThrow(),
+                        presented, false, knownPeers.file());
+                default -> throw new IllegalStateException();
+            }
+            return connection;
+        } catch (IOException | RuntimeException e) {
+            connection.abort(PeerKeyChangedException.ABORT_CODE);
+            throw e;
+        }
+    }
 
     /** On the loop: wraps an established link in a blocking connection and installs it as its handler. */
     private PeerConnection wrap(ConnectedPeer link) {
@@ -404,8 +482,21 @@ public final class PinholeNode implements Closeable {
         private List<InetSocketAddress> stunServers = List.of();
         private UnaryOperator<DatagramEndpoint> endpointFilter = UnaryOperator.identity();
         private RelayConfig relay = RelayConfig.DEFAULT;
+        private KnownPeers knownPeers;
 
         private Builder() {
+        }
+
+        /**
+         * The known-peers file ({@link KnownPeers}; the command line uses {@link KnownPeers#defaultPath()}):
+         * {@link PinholeNode#connect} and {@link PinholeNode#accept} then check the key each peer proves against
+         * the one recorded for its name, record the key of a name met for the first time (trust on first use),
+         * and refuse a different one with {@link PeerKeyChangedException}. Default: none, nothing is checked or
+         * recorded (ephemeral use; {@link PeerConnection#peerId()} still says who the peer is).
+         */
+        public Builder knownPeers(Path file) {
+            this.knownPeers = KnownPeers.at(file);
+            return this;
         }
 
         /** Required: the name to register (NFC-normalised; see the rendezvous protocol for what is allowed). */
