@@ -17,6 +17,11 @@ public final class ExitCodes {
     public static final int LOCAL_FILE = 7;
     /** The local address to listen on is in use or cannot be bound. */
     public static final int PORT_IN_USE = 8;
+    /**
+     * The peer is not trusted: its key differs from the one known_peers recorded for its name, it is not the id
+     * pinned by {@code --to NAME@ID} or {@code --from}, or the receiver did not accept this sender.
+     */
+    public static final int PEER_NOT_TRUSTED = 9;
     /** Something this program did not expect (a bug): the message says what. */
     public static final int INTERNAL = 70;
     /** Stopped by Ctrl-C (128 + SIGINT), as shells report it. */
@@ -35,6 +40,8 @@ public final class ExitCodes {
               7  local file problem (missing file, unreadable or unwritable directory)
                  or a refused identity file (malformed, or readable by others)
               8  address in use (cannot bind the local port)
+              9  peer not trusted: its key changed since known_peers recorded it, it is
+                 not the pinned id (--to NAME@ID, --from), or the receiver refused the sender
              70  internal error
             130  interrupted (Ctrl-C)
             """;

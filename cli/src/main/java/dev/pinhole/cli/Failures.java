@@ -1,12 +1,14 @@
 package dev.pinhole.cli;
 
 import dev.pinhole.cli.transfer.TransferException;
+import dev.pinhole.punch.PeerKeyChangedException;
 import dev.pinhole.punch.PeerNotFoundException;
 import dev.pinhole.punch.RendezvousAuthenticationException;
 import dev.pinhole.punch.RendezvousException;
 import dev.pinhole.punch.RendezvousUnreachableException;
 import dev.pinhole.punch.TraversalFailedException;
 import dev.pinhole.reliability.ConnectionException;
+import dev.pinhole.reliability.ConnectionResetException;
 import java.io.IOException;
 import java.net.BindException;
 import java.net.SocketTimeoutException;
@@ -30,6 +32,17 @@ final class Failures {
             e = e.getCause();
         }
         return e;
+    }
+
+    /** The peer's abort with a trust code ({@link Trust#REFUSED_CODE}, the library's key code) among the causes. */
+    private static ConnectionResetException refusal(Throwable t) {
+        for (Throwable e = t; e != null; e = e.getCause()) {
+            if (e instanceof ConnectionResetException reset && reset.byPeer()
+                    && (reset.code() == Trust.REFUSED_CODE || reset.code() == PeerKeyChangedException.ABORT_CODE)) {
+                return reset;
+            }
+        }
+        return null;
     }
 
     static CliException toCli(String doing, Throwable thrown) {
@@ -60,11 +73,23 @@ final class Failures {
             return new CliException(ExitCodes.TRAVERSAL_FAILED, "NAT traversal failed: " + message
                     + (message.contains("pairs tried") ? "" : " (" + traversal.pairs().size() + " candidate pairs tried)"), t);
         }
+        if (t instanceof PeerKeyChangedException) {
+            return new CliException(ExitCodes.PEER_NOT_TRUSTED, message, t);
+        }
+        ConnectionResetException refused = refusal(t);
+        if (refused != null) {
+            return new CliException(ExitCodes.PEER_NOT_TRUSTED, refused.code() == PeerKeyChangedException.ABORT_CODE
+                    ? "the peer refused this node's key while " + doing + ": it has another key recorded for this"
+                        + " node's name (it may pass --accept-new-key, or remove the name from its known_peers)"
+                    : "the receiver refused this sender while " + doing + ": it accepts unknown senders only with"
+                        + " --yes, --from NAME or --from ID, or when its user answers yes", t);
+        }
         if (t instanceof TransferException transfer) {
             int code = switch (transfer.kind()) {
                 case INTERRUPTED -> ExitCodes.INTERRUPTED;
                 case LOCAL_IO -> ExitCodes.LOCAL_FILE;
                 case PROTOCOL, REFUSED, HASH_MISMATCH -> ExitCodes.TRANSFER_FAILED;
+                case NOT_TRUSTED -> ExitCodes.PEER_NOT_TRUSTED;
             };
             return new CliException(code, message, t);
         }

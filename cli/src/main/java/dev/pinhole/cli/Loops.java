@@ -68,8 +68,19 @@ final class Loops {
                                 InetSocketAddress bind, long connectTimeoutMs,
                                 UnaryOperator<DatagramEndpoint> endpointFilter)
             throws CliException {
+        return openNode(name, identity, rendezvous, secret, bind, connectTimeoutMs, endpointFilter, null);
+    }
+
+    /** As above, with the known-peers file the node checks peers' keys against, or null for none. */
+    static PinholeNode openNode(String name, Identity identity, InetSocketAddress rendezvous, String secret,
+                                InetSocketAddress bind, long connectTimeoutMs,
+                                UnaryOperator<DatagramEndpoint> endpointFilter, Path knownPeers)
+            throws CliException {
         PinholeNode.Builder builder = PinholeNode.builder().name(name).rendezvous(rendezvous).bind(bind)
                 .endpointFilter(endpointFilter);
+        if (knownPeers != null) {
+            builder.knownPeers(knownPeers);
+        }
         if (identity != null) {
             builder.identity(identity);
         }

@@ -1,6 +1,7 @@
 package dev.pinhole.cli;
 
 import dev.pinhole.cli.transfer.SendEntry;
+import dev.pinhole.punch.KnownPeers;
 import dev.pinhole.punch.PeerConnection;
 import dev.pinhole.punch.PinholeNode;
 import dev.pinhole.reliability.Identity;
@@ -29,8 +30,13 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
     @Option(names = "--id", required = true, paramLabel = "NAME", description = "Your name at the rendezvous server.")
     String id;
 
-    @Option(names = "--to", required = true, paramLabel = "PEER", description = "The receiver's name.")
+    @Option(names = "--to", required = true, paramLabel = "PEER[@ID]",
+            description = "The receiver's name; with @ID (its node id, from `pinhole id` on its machine) only that"
+                + " key is accepted, and recorded in known_peers.")
     String to;
+
+    @Mixin
+    Trust.Options trust;
 
     @Option(names = "--rendezvous", required = true, paramLabel = "HOST:PORT", converter = Addresses.class,
             description = "The rendezvous server.")
@@ -77,17 +83,27 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
         } catch (IOException e) {
             throw new CliException(ExitCodes.LOCAL_FILE, e.getMessage(), e);
         }
+        Trust.Target target = Trust.Target.parse(to);
+        KnownPeers known = trust.open();
         String secret = Loops.readSecret(secretFile);
         Identity identity = Identities.forNode(identityFile);
         Progress progress = new Progress("sending", json, System.err);
+        // With --accept-new-key the node checks nothing itself: a changed key is accepted and recorded below.
         try (PinholeNode node = Loops.openNode(id, identity, rendezvous, secret, bind, timeoutSeconds * 1000,
-                UnaryOperator.identity());
+                UnaryOperator.identity(), trust.acceptNewKey ? null : known.file());
              AutoCloseable onSignal = Loops.closeOnShutdown("send-shutdown", node::close)) {
             PeerConnection connection;
             try {
-                connection = node.connect(to);
+                connection = node.connect(target.name(), target.pinnedId());
+                if (trust.acceptNewKey && target.pinnedId() == null) {
+                    acceptNewKey(known, connection);
+                }
             } catch (IOException e) {
-                throw Failures.toCli("connecting to '" + to + "'", e);
+                throw Failures.toCli("connecting to '" + target.name() + "'", e);
+            }
+            if (!json) {
+                System.err.println("pinhole send: connected to " + Trust.describe(connection) + ", id "
+                        + connection.peerId());
             }
             TransferReport report;
             try {
@@ -114,5 +130,21 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
             report.print(System.out, json);
         }
         return ExitCodes.OK;
+    }
+
+    /** --accept-new-key: records the key the peer proved, saying so when it replaces another one. */
+    private static void acceptNewKey(KnownPeers known, PeerConnection connection) throws IOException {
+        try {
+            java.util.Optional<String> old = known.idOf(connection.peerName());
+            if (old.isPresent() && !old.get().equals(connection.peerId())) {
+                System.err.println("pinhole send: accepted a new key for " + connection.peerName() + ": fingerprint "
+                        + Trust.fingerprint(old.get()) + " replaced by " + Trust.fingerprint(connection.peerId())
+                        + " in " + known.file());
+            }
+            known.remember(connection.peerName(), connection.peerId());
+        } catch (IOException e) {
+            connection.abort(Trust.REFUSED_CODE);
+            throw e;
+        }
     }
 }

@@ -11,13 +11,14 @@ import java.util.Locale;
  *
  * @param role "send", "receive" or "demo"
  * @param peer the other side's name
+ * @param peerId the node id the other side's handshake proved
  * @param summary what was verified
  * @param path the path the connection ran on
  * @param connectMs rendezvous + punching + handshake, in milliseconds
  * @param transferNs from the first byte of the session to the receiver's confirmation
  * @param stats the transport's counters at the end (this side's)
  */
-record TransferReport(String role, String peer, TransferSummary summary, PathInfo path, long connectMs,
+record TransferReport(String role, String peer, String peerId, TransferSummary summary, PathInfo path, long connectMs,
                       long transferNs, ConnectionStats stats) {
 
     double seconds() {
@@ -31,6 +32,7 @@ record TransferReport(String role, String peer, TransferSummary summary, PathInf
 
     Json json() {
         return Json.object().put("ok", true).put("role", role).put("peer", peer)
+                .put("peer_id", peerId).put("peer_fingerprint", Trust.fingerprint(peerId))
                 .put("files", summary.files().size()).put("bytes", summary.bytes())
                 .put("bytes_on_wire", summary.bytesOnWire())
                 .put("resumed_bytes", summary.bytes() - summary.bytesOnWire())
@@ -51,6 +53,7 @@ record TransferReport(String role, String peer, TransferSummary summary, PathInf
             out.println(json());
             return;
         }
+        out.printf(Locale.ROOT, "peer:        %s (fingerprint %s)%n", peer, Trust.fingerprint(peerId));
         out.printf(Locale.ROOT, "path:        %s %s -> %s (%s)%n", path.kind().name().toLowerCase(Locale.ROOT),
                 Addresses.format(path.local()), Addresses.format(path.remote()), path.via());
         out.printf(Locale.ROOT, "connect:     %d ms (rendezvous, punching, handshake)%n", connectMs);

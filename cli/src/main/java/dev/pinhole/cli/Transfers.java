@@ -1,5 +1,6 @@
 package dev.pinhole.cli;
 
+import dev.pinhole.cli.transfer.Admission;
 import dev.pinhole.cli.transfer.FileReceiver;
 import dev.pinhole.cli.transfer.FileSender;
 import dev.pinhole.cli.transfer.SendEntry;
@@ -23,18 +24,25 @@ final class Transfers {
         long elapsedNs = System.nanoTime() - startNs;
         ConnectionStats stats = statsOf(connection);
         connection.shutdownOutput();
-        return new TransferReport(role, connection.peerName(), summary, connection.path(),
+        return new TransferReport(role, connection.peerName(), connection.peerId(), summary, connection.path(),
                 connection.connectMillis(), elapsedNs, stats);
     }
 
     static TransferReport receive(PeerConnection connection, FileReceiver receiver, TransferListener listener)
             throws IOException {
+        return receive(connection, receiver, listener, Admission.ALL);
+    }
+
+    /** Receives one session if {@code admission} admits what the sender offers. */
+    static TransferReport receive(PeerConnection connection, FileReceiver receiver, TransferListener listener,
+                                  Admission admission) throws IOException {
         long startNs = System.nanoTime();
-        TransferSummary summary = receiver.receive(connection.inputStream(), connection.outputStream(), listener);
+        TransferSummary summary = receiver.receive(connection.inputStream(), connection.outputStream(), listener,
+                admission);
         long elapsedNs = System.nanoTime() - startNs;
         ConnectionStats stats = statsOf(connection);
         connection.shutdownOutput();
-        return new TransferReport("receive", connection.peerName(), summary, connection.path(),
+        return new TransferReport("receive", connection.peerName(), connection.peerId(), summary, connection.path(),
                 connection.connectMillis(), elapsedNs, stats);
     }
 

@@ -33,7 +33,7 @@ class TransferProcessTest {
                 "--secret-file", secret.toString())) {
             String address = listeningAddress(server);
             try (CliProcess receiver = CliProcess.start("receive", "--id", "bob", "--rendezvous", address,
-                    "--out", out.toString(), "--once", "--secret-file", secret.toString(), "--json", "--bind",
+                    "--out", out.toString(), "--once", "--yes", "--secret-file", secret.toString(), "--json", "--bind",
                     "127.0.0.1:0")) {
                 receiver.awaitLine(l -> l.contains("\"registered\""), "bob's registration");
                 try (CliProcess sender = CliProcess.start("send", file.toString(), "--id", "alice", "--to", "bob",
@@ -92,7 +92,7 @@ class TransferProcessTest {
         try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0")) {
             String address = listeningAddress(server);
             try (CliProcess receiver = CliProcess.start("receive", "--id", "erin", "--rendezvous", address,
-                    "--out", out.toString(), "--once", "--json", "--bind", "127.0.0.1:0")) {
+                    "--out", out.toString(), "--once", "--from", "frank", "--json", "--bind", "127.0.0.1:0")) {
                 receiver.awaitLine(l -> l.contains("\"registered\""), "erin's registration");
                 try (CliProcess sender = CliProcess.start("send", file.toString(), "--id", "frank", "--to", "erin",
                         "--rendezvous", address, "--json", "--bind", "127.0.0.1:0")) {
@@ -115,7 +115,7 @@ class TransferProcessTest {
         try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0")) {
             String address = listeningAddress(server);
             try (CliProcess receiver = CliProcess.start("receive", "--id", "gina", "--rendezvous", address,
-                    "--out", out.toString(), "--once", "--json", "--bind", "127.0.0.1:0")) {
+                    "--out", out.toString(), "--once", "--yes", "--json", "--bind", "127.0.0.1:0")) {
                 receiver.awaitLine(l -> l.contains("\"registered\""), "gina's registration");
                 try (CliProcess sender = CliProcess.start("send", file.toString(), "--id", "hugo", "--to", "gina",
                         "--rendezvous", address, "--bind", "127.0.0.1:0")) {

@@ -42,6 +42,15 @@ public final class FileReceiver {
     /** Receives one session: returns when the sender ended it, throws when it broke. */
     public TransferSummary receive(InputStream fromSender, OutputStream toSender, TransferListener listener)
             throws TransferException {
+        return receive(fromSender, toSender, listener, Admission.ALL);
+    }
+
+    /**
+     * Receives one session if {@code admission} admits what the sender's HELLO announces: it decides before the
+     * receiver answers or writes anything, and a refusal ends the session with its exception.
+     */
+    public TransferSummary receive(InputStream fromSender, OutputStream toSender, TransferListener listener,
+                                   Admission admission) throws TransferException {
         DataInputStream in = new DataInputStream(new BufferedInputStream(fromSender, TransferProtocol.COPY_BUFFER_BYTES));
         DataOutputStream out = new DataOutputStream(new BufferedOutputStream(toSender, 4096));
         String current = "the greeting";
@@ -63,6 +72,7 @@ public final class FileReceiver {
                 throw new TransferException(TransferException.Kind.PROTOCOL,
                         "the sender announced " + entryCount + " entries, more than " + TransferProtocol.MAX_ENTRIES);
             }
+            admission.admit(entryCount, total);
             out.writeInt(TransferProtocol.MAGIC);
             out.writeByte(TransferProtocol.VERSION);
             out.flush();

@@ -17,7 +17,9 @@ public final class TransferException extends IOException {
         /** The receiver's SHA-256 differed from the sender's. */
         HASH_MISMATCH,
         /** A local file could not be read or written. */
-        LOCAL_IO
+        LOCAL_IO,
+        /** The receiver did not accept the sender (unknown, not the one --from names, or its key changed). */
+        NOT_TRUSTED
     }
 
     private final Kind kind;

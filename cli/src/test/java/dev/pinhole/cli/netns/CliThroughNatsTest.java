@@ -158,7 +158,7 @@ class CliThroughNatsTest {
                 LabProcess receiver = startReceiver(lab, "bob", rendezvous, out);
                 LabProcess sender = lab.java("alice", Main.class, "send", file.toString(), "--id", "alice",
                         "--to", "bob", "--rendezvous", rendezvous, "--timeout", PEER_WAIT_SECONDS,
-                        "--identity", identityFile("alice"));
+                        "--identity", identityFile("alice"), "--known-peers", knownPeersFile("alice"));
                 int code = sender.awaitExit(TRANSFER_LIMIT);
                 List<String> lines = sender.output().lines().filter(l -> !l.isBlank()).toList();
                 assertEquals(ExitCodes.TRAVERSAL_FAILED, code,
@@ -191,7 +191,8 @@ class CliThroughNatsTest {
     private LabProcess startReceiver(NetnsLab lab, String host, String rendezvous, Path out)
             throws Exception {
         LabProcess receiver = lab.java(host, Main.class, "receive", "--id", host, "--rendezvous", rendezvous,
-                "--out", out.toString(), "--once", "--json", "--identity", identityFile(host));
+                "--out", out.toString(), "--once", "--json", "--identity", identityFile(host), "--yes",
+                "--known-peers", knownPeersFile(host));
         receiver.awaitLine(l -> l.contains("\"event\":\"registered\""), host + "'s registration", READY_LIMIT);
         return receiver;
     }
@@ -203,7 +204,7 @@ class CliThroughNatsTest {
         LabProcess receiver = startReceiver(lab, to, rendezvous, out);
         LabProcess sender = lab.java(from, Main.class, "send", file.toString(), "--id", from, "--to", to,
                 "--rendezvous", rendezvous, "--timeout", PEER_WAIT_SECONDS, "--json", "--identity",
-                identityFile(from));
+                identityFile(from), "--known-peers", knownPeersFile(from));
         int sendExit = sender.awaitExit(TRANSFER_LIMIT);
         int receiveExit = receiver.awaitExit(TRANSFER_LIMIT);
         return new Outcome(sendExit, summary(sender), receiveExit, summary(receiver),
@@ -213,6 +214,11 @@ class CliThroughNatsTest {
     /** Each lab host's key file, in the test's directory rather than the home directory of whoever runs it. */
     private String identityFile(String host) {
         return dir.resolve("identity-" + host).toString();
+    }
+
+    /** Each lab host's known-peers file, next to its key file. */
+    private String knownPeersFile(String host) {
+        return dir.resolve("known_peers-" + host).toString();
     }
 
     /** The JSON summary line (the one with "ok"), or the whole output when there is none. */
