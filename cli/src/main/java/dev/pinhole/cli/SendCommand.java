@@ -95,7 +95,8 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
             PeerConnection connection;
             try {
                 connection = node.connect(target.name(), target.pinnedId());
-                if (trust.acceptNewKey && target.pinnedId() == null) {
+                if (trust.acceptNewKey) {
+                    // The node had no known-peers file to check or record with (a pinned id was checked by it).
                     acceptNewKey(known, connection);
                 }
             } catch (IOException e) {
