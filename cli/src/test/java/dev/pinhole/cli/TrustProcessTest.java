@@ -179,4 +179,44 @@ class TrustProcessTest {
             assertEquals(ExitCodes.USAGE, bad.exitCode(), bad.describe());
         }
     }
+
+    @Test
+    void aReceiverRefusesASenderWhoseKeyChangedEvenWithYesAndFromItsIdAcceptsIt() throws Exception {
+        identity("bob");
+        Identity alice = identity("alice");
+        Path out = outDir();
+        Path file = Files.writeString(dir.resolve("note.txt"), "hello");
+        String old = Identity.generate(RANDOM).id();
+        KnownPeers.at(knownPeers("bob")).remember("alice", old);
+        try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0")) {
+            String address = listeningAddress(server);
+            try (CliProcess receiver = CliProcess.start(own("bob", "receive", "--id", "bob", "--rendezvous", address,
+                    "--out", out.toString(), "--once", "--yes", "--json"))) {
+                receiver.awaitLine(l -> l.contains("\"registered\""), "bob's registration");
+                try (CliProcess sender = CliProcess.start(own("alice", "send", file.toString(), "--id", "alice",
+                        "--to", "bob", "--rendezvous", address))) {
+                    assertEquals(ExitCodes.PEER_NOT_TRUSTED, receiver.exitCode(), receiver.describe());
+                    String said = receiver.stderr();
+                    assertTrue(said.contains("has changed") && said.contains(alice.fingerprint())
+                            && said.contains(Identity.fingerprintOf(Identity.parseId(old))), said);
+                    assertEquals(ExitCodes.PEER_NOT_TRUSTED, sender.exitCode(), sender.describe());
+                    assertEquals(0, filesIn(out), "nothing written");
+                    assertEquals(Optional.of(old), KnownPeers.at(knownPeers("bob")).idOf("alice"), "unchanged");
+                }
+            }
+            try (CliProcess receiver = CliProcess.start(own("bob", "receive", "--id", "bob", "--rendezvous", address,
+                    "--out", out.toString(), "--once", "--from", alice.id().toUpperCase(java.util.Locale.ROOT),
+                    "--json"))) {
+                receiver.awaitLine(l -> l.contains("\"registered\""), "bob's registration");
+                try (CliProcess sender = CliProcess.start(own("alice", "send", file.toString(), "--id", "alice",
+                        "--to", "bob", "--rendezvous", address))) {
+                    assertEquals(0, receiver.exitCode(), receiver.describe());
+                    assertEquals(0, sender.exitCode(), sender.describe());
+                    assertEquals("hello", Files.readString(out.resolve("note.txt")));
+                    assertEquals(Optional.of(alice.id()), KnownPeers.at(knownPeers("bob")).idOf("alice"),
+                            "--from ID pinned and recorded the new key");
+                }
+            }
+        }
+    }
 }
