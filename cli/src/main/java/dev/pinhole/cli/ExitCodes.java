@@ -40,8 +40,9 @@ public final class ExitCodes {
               7  local file problem (missing file, unreadable or unwritable directory)
                  or a refused identity file (malformed, or readable by others)
               8  address in use (cannot bind the local port)
-              9  peer not trusted: its key changed since known_peers recorded it, it is
-                 not the pinned id (--to NAME@ID, --from), or the receiver refused the sender
+              9  peer not trusted: its key changed since known_peers recorded it,
+                 it is not the pinned id (--to NAME@ID, --from ID),
+                 or the receiver refused the sender
              70  internal error
             130  interrupted (Ctrl-C)
             """;
