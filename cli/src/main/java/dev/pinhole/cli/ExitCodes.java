@@ -38,7 +38,7 @@ public final class ExitCodes {
               5  NAT traversal failed (the reason is printed)
               6  transfer interrupted (connection lost or timed out)
               7  local file problem (missing file, unreadable or unwritable directory)
-                 or a refused identity file (malformed, or readable by others)
+                 or a refused identity or known_peers file (malformed, unsafe mode)
               8  address in use (cannot bind the local port)
               9  peer not trusted: its key changed since known_peers recorded it,
                  it is not the pinned id (--to NAME@ID, --from ID),

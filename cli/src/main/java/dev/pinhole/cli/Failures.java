@@ -1,6 +1,7 @@
 package dev.pinhole.cli;
 
 import dev.pinhole.cli.transfer.TransferException;
+import dev.pinhole.punch.KnownPeersFileException;
 import dev.pinhole.punch.PeerKeyChangedException;
 import dev.pinhole.punch.PeerNotFoundException;
 import dev.pinhole.punch.RendezvousAuthenticationException;
@@ -72,6 +73,9 @@ final class Failures {
         if (t instanceof TraversalFailedException traversal) {
             return new CliException(ExitCodes.TRAVERSAL_FAILED, "NAT traversal failed: " + message
                     + (message.contains("pairs tried") ? "" : " (" + traversal.pairs().size() + " candidate pairs tried)"), t);
+        }
+        if (t instanceof KnownPeersFileException) {
+            return new CliException(ExitCodes.LOCAL_FILE, message, t);
         }
         if (t instanceof PeerKeyChangedException) {
             return new CliException(ExitCodes.PEER_NOT_TRUSTED, message, t);

@@ -219,4 +219,20 @@ class TrustProcessTest {
             }
         }
     }
+
+    @Test
+    void aMalformedKnownPeersFileStopsSendAndReceiveWithExit7NamingTheLine() throws Exception {
+        identity("alice");
+        Files.writeString(knownPeers("alice"), "# peers\nbob not-an-id\n");
+        Path file = Files.writeString(dir.resolve("note.txt"), "hello");
+        try (CliProcess send = CliProcess.start(own("alice", "send", file.toString(), "--id", "alice", "--to", "bob",
+                "--rendezvous", "127.0.0.1:9"));
+             CliProcess receive = CliProcess.start(own("alice", "receive", "--id", "alice", "--rendezvous",
+                "127.0.0.1:9", "--out", dir.toString()))) {
+            for (CliProcess p : List.of(send, receive)) {
+                assertEquals(ExitCodes.LOCAL_FILE, p.exitCode(), p.describe());
+                assertTrue(p.stderr().contains(knownPeers("alice") + " line 2"), p.describe());
+            }
+        }
+    }
 }

@@ -47,7 +47,7 @@ import java.util.Set;
  * </pre>
  * NAME is a rendezvous name (NFC, no whitespace), ID a node id ({@link Identity#id()}, 52 characters of
  * {@code a-z2-7}, either case). A name appears at most once; a line that breaks these rules makes every
- * read fail with an {@link IOException} naming the file and the line, so that a damaged file is never
+ * read fail with a {@link KnownPeersFileException} naming the file and the line, so that a damaged file is never
  * silently taken for "peer unknown". The file is at most {@value #MAX_BYTES} bytes.
  *
  * <h2>Writing</h2>
@@ -114,7 +114,7 @@ public final class KnownPeers {
     /**
      * Compares {@code id} with the one the file holds for {@code name}.
      *
-     * @throws IOException if the file cannot be read or is malformed (the message names the line)
+     * @throws KnownPeersFileException if the file cannot be read or is malformed (the message names the line)
      */
     public synchronized Verdict check(String name, String id) throws IOException {
         Optional<String> known = idOf(name);
@@ -151,7 +151,7 @@ public final class KnownPeers {
      * appending a line with today's date. Creates the file (mode 0600) and its directories (0700) if missing.
      *
      * @throws IllegalArgumentException if the name or the id is not valid
-     * @throws IOException if the file cannot be read, is malformed, or cannot be written
+     * @throws KnownPeersFileException if the file cannot be read, is malformed, or cannot be written
      */
     public synchronized void remember(String name, String id) throws IOException {
         String key = canonicalName(name);
@@ -219,16 +219,26 @@ public final class KnownPeers {
     }
 
     private List<Line> read() throws IOException {
+        try {
+            return readLines();
+        } catch (KnownPeersFileException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new KnownPeersFileException(file, "cannot read known-peers file " + file + ": " + e, e);
+        }
+    }
+
+    private List<Line> readLines() throws IOException {
         PosixFileAttributeView posix = Files.getFileAttributeView(file, PosixFileAttributeView.class);
         byte[] bytes;
         try {
             if (posix != null) {
                 var attributes = posix.readAttributes();
                 if (!attributes.isRegularFile()) {
-                    throw new IOException("known-peers file " + file + " is not a regular file");
+                    throw new KnownPeersFileException(file, "known-peers file " + file + " is not a regular file");
                 }
                 if (attributes.permissions().stream().anyMatch(GROUP_OR_OTHERS_WRITE::contains)) {
-                    throw new IOException("known-peers file " + file + " may be written by group or others, who"
+                    throw new KnownPeersFileException(file, "known-peers file " + file + " may be written by group or others, who"
                             + " could make this machine trust any key; run: chmod 600 " + file);
                 }
             }
@@ -238,10 +248,10 @@ public final class KnownPeers {
         } catch (NoSuchFileException missing) {
             return List.of();
         } catch (AccessDeniedException e) {
-            throw new IOException("cannot read known-peers file " + file + ": permission denied", e);
+            throw new KnownPeersFileException(file, "cannot read known-peers file " + file + ": permission denied", e);
         }
         if (bytes.length > MAX_BYTES) {
-            throw new IOException("known-peers file " + file + " is larger than " + MAX_BYTES
+            throw new KnownPeersFileException(file, "known-peers file " + file + " is larger than " + MAX_BYTES
                     + " bytes; is it the right file?");
         }
         String content;
@@ -249,7 +259,7 @@ public final class KnownPeers {
             content = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
         } catch (CharacterCodingException e) {
-            throw new IOException("known-peers file " + file + " is not UTF-8 text", e);
+            throw new KnownPeersFileException(file, "known-peers file " + file + " is not UTF-8 text", e);
         }
         return parse(file, content);
     }
@@ -301,18 +311,28 @@ public final class KnownPeers {
     }
 
     private static IOException malformed(Path file, int line, String problem) {
-        return new IOException("known-peers file " + file + " line " + line + ": " + problem
+        return new KnownPeersFileException(file, "known-peers file " + file + " line " + line + ": " + problem
                 + " (each line is 'NAME ID [comment]'; fix or delete the line)");
     }
 
     private void write(List<Line> lines) throws IOException {
+        try {
+            writeLines(lines);
+        } catch (KnownPeersFileException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new KnownPeersFileException(file, "cannot write known-peers file " + file + ": " + e, e);
+        }
+    }
+
+    private void writeLines(List<Line> lines) throws IOException {
         StringBuilder text = new StringBuilder();
         for (Line line : lines) {
             text.append(line.text).append('\n');
         }
         byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
         if (bytes.length > MAX_BYTES) {
-            throw new IOException("known-peers file " + file + " would grow beyond " + MAX_BYTES
+            throw new KnownPeersFileException(file, "known-peers file " + file + " would grow beyond " + MAX_BYTES
                     + " bytes; remove peers you no longer use");
         }
         boolean posix = file.getFileSystem().supportedFileAttributeViews().contains("posix");
@@ -324,7 +344,7 @@ public final class KnownPeers {
                 Files.createDirectories(directory);
             }
         } catch (FileAlreadyExistsException e) {
-            throw new IOException("cannot create the directory of known-peers file " + file + ": " + e.getFile()
+            throw new KnownPeersFileException(file, "cannot create the directory of known-peers file " + file + ": " + e.getFile()
                     + " exists and is not a directory", e);
         }
         Path target = file;
@@ -352,7 +372,7 @@ public final class KnownPeers {
             Files.deleteIfExists(temporary);
         }
         if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
-            throw new IOException("known-peers file " + file + " vanished while it was written");
+            throw new KnownPeersFileException(file, "known-peers file " + file + " vanished while it was written");
         }
     }
 }

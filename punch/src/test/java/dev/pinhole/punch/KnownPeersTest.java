@@ -102,7 +102,8 @@ class KnownPeersTest {
                 "bob " + id.substring(1) + "\n", "line 1");
         for (Map.Entry<String, String> c : cases.entrySet()) {
             Path file = Files.writeString(dir.resolve("bad"), c.getKey());
-            IOException e = assertThrows(IOException.class, () -> KnownPeers.at(file).idOf("bob"), c.getKey());
+            IOException e = assertThrows(KnownPeersFileException.class, () -> KnownPeers.at(file).idOf("bob"),
+                    c.getKey());
             assertTrue(e.getMessage().contains(file.toString()) && e.getMessage().contains(c.getValue()),
                     "'" + c.getKey() + "': " + e.getMessage());
             assertThrows(IOException.class, () -> KnownPeers.at(file).remember("carol", newId()),
