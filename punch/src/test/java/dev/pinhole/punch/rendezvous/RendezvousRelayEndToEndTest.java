@@ -10,6 +10,7 @@ import dev.pinhole.core.net.DatagramDemultiplexer;
 import dev.pinhole.sim.Nat;
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.server.relay.RelayGrants;
 import dev.pinhole.server.relay.RestCredentials;
 import dev.pinhole.server.relay.TurnServer;
 import dev.pinhole.server.relay.TurnServerConfig;
@@ -53,10 +54,11 @@ class RendezvousRelayEndToEndTest {
         try (PunchSim net = PunchSim.withRendezvousHost(seed)) {
             InetSocketAddress turnAddress = PunchSim.address(PunchSim.SERVER_IP, TURN_PORT);
             SimEndpoint turnSocket = net.serverHost.bind(TURN_PORT);
+            RelayGrants grants = new RelayGrants();
             TurnServer relay = new TurnServer(turnSocket, () -> net.serverHost.bind(0),
                 new RestCredentials(REST_SECRET, () -> WALL_UNIX_SECONDS), TurnServerConfig.defaults(),
-                net.sim.random("turn-server")).listen();
-            net.startServer(b -> b.relay(turnAddress, REST_SECRET).unixSeconds(() -> WALL_UNIX_SECONDS));
+                net.sim.random("turn-server"), grants).listen();
+            net.startServer(b -> b.relay(turnAddress, REST_SECRET, grants).unixSeconds(() -> WALL_UNIX_SECONDS));
             List<Node> nodes = new ArrayList<>();
             try {
                 Node alice = node(net, "alice", nodes);
