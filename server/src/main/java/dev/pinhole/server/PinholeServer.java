@@ -358,7 +358,7 @@ public final class PinholeServer implements AutoCloseable {
          * Offers this TURN server instead of running the built-in relay: it must accept TURN REST credentials
          * made with {@code restSecret} (coturn: {@code --use-auth-secret --static-auth-secret=SECRET}), a
          * secret of its own: {@link #build()} refuses the rendezvous shared secret. Which peers coturn relays
-         * to is its own configuration (docs/deployment.md: {@code --denied-peer-ip} and others).
+         * to is its own configuration (docs/nat-traversal.md, "Running coturn": {@code --denied-peer-ip} and others).
          *
          * @param restSecret at least {@link #MIN_REST_SECRET_BYTES} bytes (copied)
          */

@@ -10,6 +10,7 @@ import dev.pinhole.core.net.DatagramDemultiplexer;
 import dev.pinhole.sim.Nat;
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.server.RelayCounter;
 import dev.pinhole.server.relay.RelayGrants;
 import dev.pinhole.server.relay.RestCredentials;
 import dev.pinhole.server.relay.TurnServer;
@@ -94,6 +95,13 @@ class RendezvousRelayEndToEndTest {
 
                 assertEquals(1, bobGot.size(), "bob received alice's datagram through the relay (seed " + seed + ")");
                 assertArrayEquals(hello, bobGot.get(0), "intact");
+
+                // The offer's credentials relay to the introduced peer only (RelayGrants): a third address is refused.
+                InetSocketAddress third = PunchSim.address("192.0.2.99", 9);
+                CompletableFuture<Void> refused = aliceAllocation.createPermission(third);
+                net.runFor(2 * SECOND);
+                assertEquals(403, PunchSim.turnFailure(refused).code(), "403 Forbidden for a third address");
+                assertEquals(1, relay.count(RelayCounter.NOT_GRANTED), "counted by the relay");
             } finally {
                 for (Node node : nodes) {
                     node.turn().close();
