@@ -64,6 +64,14 @@ import org.agrona.collections.Int2ObjectHashMap;
  *   <li>Binding requests (RFC 8489 §6.3) are answered with XOR-MAPPED-ADDRESS, as every TURN server does.</li>
  *   <li>Peers refused with 403: wildcard, multicast, link-local, port 0, loopback (unless allowed), and the
  *       server's own listening address (no TURN inside TURN).</li>
+ *   <li>With a {@link RelayGrants} table (what {@code PinholeServer} runs): an Allocate whose username has no
+ *       grant gets 403, allocations count against the grant's quota key (the node, not the username), and
+ *       CreatePermission and ChannelBind for a peer outside the grant get 403 Forbidden; datagrams between
+ *       two allocations of this relay pass only between the two grants of one introduction, checked per
+ *       datagram since permissions are per IP and allocations share the relay's IP.</li>
+ *   <li>Credentials are checked when an allocation is made; later requests on a live allocation under
+ *       its own username use the allocation's key, also after the username's expiry (coturn does the same:
+ *       credentials admit new allocations for minutes, a transfer may take hours).</li>
  * </ul>
  * Not implemented: TCP/TLS/DTLS, TCP relaying (RFC 6062), IPv6 and dual-stack relayed addresses, SHA-256
  * password algorithms, ALTERNATE-SERVER, mobility, DONT-FRAGMENT, ICMP. Datagrams between two

@@ -114,9 +114,10 @@ import java.util.List;
  *
  * <p><b>Relay offers.</b> With {@link RendezvousServerConfig.Builder#relay} configured, each INTRODUCTION
  * also carries a RELAY-OFFER for its recipient: the TURN server's address and TURN REST credentials
- * issued to the recipient's name (so each peer has its own username and its own allocation quota on the
- * relay), valid for {@link RendezvousServerConfig#relayCredentialLifetimeSeconds()} from now on the
- * configured wall clock. Offers go only where introductions go: to registered peers, whose return
+ * bound to the recipient node and this introduction ({@code <expiry>:<node>.<introduction>.<role>}),
+ * valid for {@link RendezvousServerConfig#relayCredentialLifetimeSeconds()} from now on the configured
+ * wall clock. With a relay in this process, the server also writes the recipient's grant
+ * ({@link RelayGrants}: relay only to the introduced peer), which forwarded CANDIDATEs extend. Offers go only where introductions go: to registered peers, whose return
  * routability was proven by the nonce, so they add nothing an attacker could reflect.
  *
  * <h2>Trickled candidates</h2>
