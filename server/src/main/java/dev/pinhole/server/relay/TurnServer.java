@@ -716,7 +716,10 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             sendError(sender, method, 403, "Forbidden", key);
             return false;
         }
-        if (allocation.grant != null && !allocation.grant.permits(peer)) {
+        // A relayed address of this relay is granted only as the reciprocal grant's allocation, even when the
+        // relay's IP came into the grant's addresses (a trickled relayed candidate names it).
+        if (allocation.grant != null && !(byRelayed.containsKey(peer) ? allocation.grant.isReciprocalRelayed(peer)
+            : allocation.grant.permits(peer))) {
             increment(RelayCounter.NOT_GRANTED);
             sendError(sender, method, 403, "Forbidden: not the introduced peer", key);
             return false;

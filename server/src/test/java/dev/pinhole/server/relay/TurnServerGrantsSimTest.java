@@ -229,6 +229,9 @@ class TurnServerGrantsSimTest {
             assertEquals(403, mallory.permit(ra), "mallory may not reach alice's allocation");
             assertEquals(403, mallory.bind(0x4001, ra), "nor bind a channel to it");
             assertEquals(403, alice.permit(rc), "alice may not reach carol's either");
+            // bob trickles his relayed address through the rendezvous server: the relay's IP enters alice's grant ...
+            assertTrue(w.grants.extend("alice", "bob", rb), "a trickled relayed candidate");
+            assertEquals(403, alice.permit(rc), "... and still names no other allocation of the relay");
             // Permissions are per IP: mallory's for carol's relayed address covers the relay's IP ...
             assertEquals(0, mallory.permit(rc), "mallory admits carol's relayed address");
             assertEquals(0, carol.permit(rm), "and carol mallory's");
