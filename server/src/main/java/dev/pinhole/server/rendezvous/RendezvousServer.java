@@ -117,8 +117,9 @@ import java.util.List;
  * bound to the recipient node and this introduction ({@code <expiry>:<node>.<introduction>.<role>}),
  * valid for {@link RendezvousServerConfig#relayCredentialLifetimeSeconds()} from now on the configured
  * wall clock. With a relay in this process, the server also writes the recipient's grant
- * ({@link RelayGrants}: relay only to the introduced peer), which forwarded CANDIDATEs extend. Offers go only where introductions go: to registered peers, whose return
- * routability was proven by the nonce, so they add nothing an attacker could reflect.
+ * ({@link RelayGrants}: relay only to the introduced peer), which forwarded CANDIDATEs extend. Offers go
+ * only where introductions go: to registered peers, whose return routability was proven by the nonce, so
+ * they add nothing an attacker could reflect.
  *
  * <h2>Trickled candidates</h2>
  * A registered peer sends CANDIDATE with the target's name and one PEER-CANDIDATE (in practice the
