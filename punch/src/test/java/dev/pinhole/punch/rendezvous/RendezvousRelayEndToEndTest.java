@@ -102,6 +102,17 @@ class RendezvousRelayEndToEndTest {
                 net.runFor(2 * SECOND);
                 assertEquals(403, PunchSim.turnFailure(refused).code(), "403 Forbidden for a third address");
                 assertEquals(1, relay.count(RelayCounter.NOT_GRANTED), "counted by the relay");
+
+                // A candidate alice trickles through the rendezvous server (say, a relayed address on another TURN
+                // server) extends bob's grant toward her: refused before, granted after.
+                InetSocketAddress elsewhere = PunchSim.address("203.0.113.250", 5000);
+                CompletableFuture<Void> early = bobAllocation.createPermission(elsewhere);
+                net.runFor(2 * SECOND);
+                assertEquals(403, PunchSim.turnFailure(early).code(), "not granted before alice trickles it");
+                net.await(alice.rendezvous().sendCandidate("bob", Candidate.of(CandidateType.RELAYED, elsewhere)),
+                    5 * SECOND);
+                net.runFor(1 * SECOND);
+                net.await(bobAllocation.createPermission(elsewhere), 5 * SECOND);
             } finally {
                 for (Node node : nodes) {
                     node.turn().close();
