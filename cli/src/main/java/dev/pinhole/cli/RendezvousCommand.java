@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
             + " introduced to each other; it answers STUN Binding requests on the same port, and with --alt"
             + " it is an RFC 5780 NAT behaviour discovery server. Unless --no-relay, it also runs a TURN relay"
             + " (RFC 8656) for peers that cannot punch, and every introduction offers it with credentials"
-            + " valid for 24 hours.",
+            + " that admit new allocations for 10 minutes and let each peer relay only to the peer it is"
+            + " introduced to.",
             "Prints 'listening on IP:PORT' once ready (with ', relay on IP:PORT' when relaying)."})
 final class RendezvousCommand implements Callable<Integer> {
     @Option(names = "--listen", required = true, paramLabel = "IP:PORT", converter = Addresses.class,
@@ -99,7 +100,12 @@ final class RendezvousCommand implements Callable<Integer> {
                 .software("pinhole").threadName("rendezvous")
                 .maxRegistrationsPerAddress(maxPerAddress).maxRegistrationsPerPrefix(maxPerPrefix);
         if (turnServer != null) {
-            builder.externalRelay(turnServer, externalTurnSecret());
+            byte[] turnSecret = externalTurnSecret();
+            if (secret != null && java.util.Arrays.equals(turnSecret, secret.getBytes(StandardCharsets.UTF_8))) {
+                throw new CliException(ExitCodes.USAGE, "--turn-secret-file holds the same secret as --secret-file:"
+                        + " every peer knows the shared secret, so the TURN server needs a secret of its own");
+            }
+            builder.externalRelay(turnServer, turnSecret);
         } else if (noRelay) {
             builder.builtInRelay(false);
         } else {

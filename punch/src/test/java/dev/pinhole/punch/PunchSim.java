@@ -37,6 +37,7 @@ import dev.pinhole.punch.traversal.TraversalPath;
 import dev.pinhole.punch.traversal.TraversalSession;
 import dev.pinhole.reliability.Identity;
 import dev.pinhole.reliability.TransportConfig;
+import dev.pinhole.server.relay.RelayGrants;
 import dev.pinhole.server.relay.RestCredentials;
 import dev.pinhole.server.relay.TurnAuthenticator;
 import dev.pinhole.server.relay.TurnServer;
@@ -147,6 +148,8 @@ public final class PunchSim extends SimFixture {
 
     /** The {@link #withNodeServers} world's built-in relay (or null), its nodes, and the settings of nodes to come. */
     public TurnServer relayServer;
+    /** The grants the rendezvous server issues and the built-in relay enforces (with a relay), or null. */
+    public RelayGrants relayGrants;
     public final List<Node> nodes = new ArrayList<>();
     /**
      * Two ports of one IP, then another IP, as the gatherer wants them; the rendezvous server's own address
@@ -230,10 +233,11 @@ public final class PunchSim extends SimFixture {
             byte[] secret = "relay secret of this world".getBytes(StandardCharsets.UTF_8);
             LongSupplier unixSeconds = () -> UNIX_EPOCH_OFFSET_SECONDS + world.sim.nowNs() / SECOND;
             SimHost relayHost = world.publicHost(RELAY.getAddress().getHostAddress());
+            world.relayGrants = new RelayGrants();
             world.relayServer = new TurnServer(relayHost.bind(RELAY.getPort()), () -> relayHost.bind(0),
-                    new RestCredentials(secret, unixSeconds), TurnServerConfig.defaults(), world.sim.random("relay"))
-                    .listen();
-            config.relay(RELAY, secret).unixSeconds(unixSeconds);
+                    new RestCredentials(secret, unixSeconds), TurnServerConfig.defaults(), world.sim.random("relay"),
+                    world.relayGrants).listen();
+            config.relay(RELAY, secret, world.relayGrants).unixSeconds(unixSeconds);
         }
         world.server = RendezvousServer.listenRfc5780(primary.bind(3478), primary.bind(3479), alternate.bind(3478),
                 alternate.bind(3479), config.build());

@@ -85,16 +85,19 @@ class RendezvousRelayOfferTest {
         net.runFor(1 * SECOND);
         Introduction forBob = bob.listener().introductions.get(0);
 
-        long expiry = WALL_START_UNIX_SECONDS + Duration.ofHours(24).toSeconds();
+        long expiry = WALL_START_UNIX_SECONDS + Duration.ofMinutes(10).toSeconds();
         RelayOffer aliceOffer = forAlice.relay();
         RelayOffer bobOffer = forBob.relay();
         assertNotNull(aliceOffer, "alice's introduction carries a relay offer");
         assertNotNull(bobOffer, "bob's introduction carries a relay offer");
         assertEquals(RELAY, aliceOffer.server(), "the offered TURN server");
         assertEquals(RELAY, bobOffer.server(), "the same TURN server for bob");
-        assertEquals(expiry + ":alice", aliceOffer.username(), "alice's own username: expiry (now + 24 h) and her name");
-        assertEquals(expiry + ":bob", bobOffer.username(), "bob's own username");
-        assertEquals(expiry, aliceOffer.expiresUnixSeconds(), "expiry of the default lifetime, one day");
+        // <expiry>:<quota key>.<introduction id>.<role>: the node and the introduction, coturn parsing only the expiry.
+        assertTrue(aliceOffer.username().matches(expiry + ":alice\\.[0-9a-f]{16}\\.0"),
+            "alice's own username: expiry (now + 10 min), her node, the introduction, her role: " + aliceOffer.username());
+        String introduction = aliceOffer.username().split("\\.")[1];
+        assertEquals(expiry + ":bob." + introduction + ".1", bobOffer.username(), "bob's own username, same introduction");
+        assertEquals(expiry, aliceOffer.expiresUnixSeconds(), "expiry of the default lifetime, 10 minutes");
         assertNotEquals(aliceOffer.password(), bobOffer.password(), "each peer has its own password");
 
         // The relay verifies with the same secret and its own wall clock.
@@ -288,7 +291,7 @@ class RendezvousRelayOfferTest {
             .relay(RELAY, new byte[15]), "a 15-byte secret");
         assertThrows(IllegalArgumentException.class, () -> RendezvousServerConfig.builder()
             .relayCredentialLifetime(Duration.ofSeconds(59)), "a lifetime under a minute");
-        assertEquals(Duration.ofHours(24), RendezvousServerConfig.DEFAULT_RELAY_CREDENTIAL_LIFETIME, "one day");
+        assertEquals(Duration.ofMinutes(10), RendezvousServerConfig.DEFAULT_RELAY_CREDENTIAL_LIFETIME, "10 minutes");
     }
 
     // ---- trickled candidates --------------------------------------------------------------------

@@ -56,6 +56,11 @@ import java.util.Iterator;
 import java.util.Objects;
 import java.util.random.RandomGenerator;
 import org.agrona.collections.Long2ObjectHashMap;
+import dev.pinhole.protocol.rendezvous.RendezvousAttributes.WireCandidate;
+import dev.pinhole.server.relay.RelayGrants;
+import io.netty.buffer.Unpooled;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The rendezvous server (the "mediation" or "index" server of the peer-to-peer literature), driven through a
@@ -109,10 +114,12 @@ import org.agrona.collections.Long2ObjectHashMap;
  *
  * <p><b>Relay offers.</b> With {@link RendezvousServerConfig.Builder#relay} configured, each INTRODUCTION
  * also carries a RELAY-OFFER for its recipient: the TURN server's address and TURN REST credentials
- * issued to the recipient's name (so each peer has its own username and its own allocation quota on the
- * relay), valid for {@link RendezvousServerConfig#relayCredentialLifetimeSeconds()} from now on the
- * configured wall clock. Offers go only where introductions go: to registered peers, whose return
- * routability was proven by the nonce, so they add nothing an attacker could reflect.
+ * bound to the recipient node and this introduction ({@code <expiry>:<node>.<introduction>.<role>}),
+ * valid for {@link RendezvousServerConfig#relayCredentialLifetimeSeconds()} from now on the configured
+ * wall clock. With a relay in this process, the server also writes the recipient's grant
+ * ({@link RelayGrants}: relay only to the introduced peer), which forwarded CANDIDATEs extend. Offers go
+ * only where introductions go: to registered peers, whose return routability was proven by the nonce, so
+ * they add nothing an attacker could reflect.
  *
  * <h2>Trickled candidates</h2>
  * A registered peer sends CANDIDATE with the target's name and one PEER-CANDIDATE (in practice the
@@ -811,7 +818,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         byte[] reflexive = serverReflexiveCandidate(peer);
         String localText = local.ufrag() + ":" + local.password();
         String remoteText = remote.ufrag() + ":" + remote.password();
-        byte[] offer = relayOfferFor(recipient);
+        byte[] offer = relayOfferFor(recipient, peer, relay.introductionId, role);
         introductionsSent++;
         outbound.request(recipient.address, RendezvousProtocol.METHOD_INTRODUCTION, w -> {
             w.addUInt64(ATTR_INTRODUCTION_ID, relay.introductionId);
@@ -836,18 +843,64 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     }
 
     /**
-     * The RELAY-OFFER value for {@code recipient}: credentials issued to its name, valid for the configured
-     * lifetime from now (RFC 8656 §9.2 long-term credentials in TURN REST form), or null without a relay.
+     * The RELAY-OFFER value for {@code recipient} in the introduction {@code introductionId} to {@code peer}
+     * (RFC 8656 §9.2 long-term credentials in TURN REST form), or null without a relay. The username is
+     * {@code <expiry>:<quota key>.<introduction id>.<role>}: bound to the recipient node and this
+     * introduction, valid for the configured lifetime from now. With a relay in this process, the grant
+     * of that name lets the recipient relay only to {@code peer} ({@link RelayGrants}).
      */
-    private byte[] relayOfferFor(Entry recipient) {
+    private byte[] relayOfferFor(Entry recipient, Entry peer, long introductionId, int role) {
         if (config.relayServer() == null) {
             return null;
         }
-        long expiry = config.unixSeconds().getAsLong() + config.relayCredentialLifetimeSeconds();
-        TurnCredentials credentials = config.relayCredentials().issue(recipient.name, expiry);
+        long now = config.unixSeconds().getAsLong();
+        long expiry = now + config.relayCredentialLifetimeSeconds();
+        String grantId = RelayGrants.grantId(relayQuotaKey(recipient), introductionId, role);
+        RelayGrants grants = config.relayGrants();
+        if (grants != null) {
+            List<InetSocketAddress> hosts = new ArrayList<>(peer.hostCandidates.length);
+            for (byte[] host : peer.hostCandidates) {
+                WireCandidate candidate = RendezvousAttributes.readHostCandidate(Unpooled.wrappedBuffer(host), 0,
+                    host.length);
+                if (candidate != null) {
+                    hosts.add(candidate.address());
+                }
+            }
+            String reciprocalId = RelayGrants.grantId(relayQuotaKey(peer), introductionId,
+                role == RendezvousProtocol.ROLE_CONTROLLING ? RendezvousProtocol.ROLE_CONTROLLED
+                    : RendezvousProtocol.ROLE_CONTROLLING);
+            grants.issue(grantId, reciprocalId, relayQuotaKey(recipient), relayQuotaKey(peer), peer.address, hosts,
+                expiry, now);
+        }
+        TurnCredentials credentials = config.relayCredentials().issue(grantId, expiry);
         relayOffers++;
         return RendezvousAttributes.relayOffer(new RelayOffer(config.relayServer(), credentials.username(),
             credentials.password(), expiry));
+    }
+
+    /**
+     * Whose relay quota a registration's allocations count against, and the node part of its relay
+     * usernames and grants.
+     */
+    private static String relayQuotaKey(Entry registration) {
+        // relay quota key: the node key once registrations carry it
+        return registration.name;
+    }
+
+    /**
+     * A candidate {@code from} trickled to {@code to}: if it reaches the relay of this process, {@code to}'s
+     * grant toward {@code from} now includes it (a globally routable address only; {@link RelayGrants#extend}).
+     */
+    private void grantTrickled(Entry to, Entry from, byte[] candidate) {
+        RelayGrants grants = config.relayGrants();
+        if (grants == null) {
+            return;
+        }
+        WireCandidate wire = RendezvousAttributes.readPeerCandidate(Unpooled.wrappedBuffer(candidate), 0,
+            candidate.length);
+        if (wire != null) {
+            grants.extend(relayQuotaKey(to), relayQuotaKey(from), wire.address());
+        }
     }
 
     /**
@@ -952,6 +1005,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         byte[] candidate = copyValue(candidateAt);
         remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), 0, nowNs));
         candidatesForwarded++;
+        grantTrickled(to, from, candidate);
         outbound.request(to.address, RendezvousProtocol.METHOD_CANDIDATE, w -> {
             w.addBytes(ATTR_PEER_NAME, from.nameBytes);
             w.addBytes(ATTR_PEER_CANDIDATE, candidate);
