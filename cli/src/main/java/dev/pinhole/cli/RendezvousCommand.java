@@ -80,6 +80,11 @@ final class RendezvousCommand implements Callable<Integer> {
                 + PinholeServer.DEFAULT_MAX_REGISTRATIONS_PER_PREFIX + ").")
     Integer maxPerPrefix;
 
+    @Option(names = "--allow-list",
+            description = "Let peers list the registered names (chat's getu). Default: listing is refused"
+                + " (403), so the server reveals no names.")
+    boolean allowList;
+
     @Option(names = "--json", description = "Print the ready line as JSON too.")
     boolean json;
 
@@ -97,7 +102,8 @@ final class RendezvousCommand implements Callable<Integer> {
         String secret = Loops.readSecret(secretFile);
         PinholeServer.Builder builder = PinholeServer.builder().listen(listen).alternate(alt).secret(secret)
                 .software("pinhole").threadName("rendezvous")
-                .maxRegistrationsPerAddress(maxPerAddress).maxRegistrationsPerPrefix(maxPerPrefix);
+                .maxRegistrationsPerAddress(maxPerAddress).maxRegistrationsPerPrefix(maxPerPrefix)
+                .allowList(allowList);
         if (turnServer != null) {
             builder.externalRelay(turnServer, externalTurnSecret());
         } else if (noRelay) {

@@ -110,7 +110,7 @@ public final class PinholeNode implements Closeable {
         this.name = b.name;
         this.identity = b.identity != null ? b.identity : Identity.generate(new SecureRandom());
         TransportConfig transportConfig = b.transportConfig();
-        RendezvousClientConfig.Builder rendezvousConfig = RendezvousClientConfig.builder();
+        RendezvousClientConfig.Builder rendezvousConfig = RendezvousClientConfig.builder().identity(identity);
         if (b.secret != null) {
             rendezvousConfig.secret(b.secret);
         }

@@ -1,5 +1,8 @@
 package dev.pinhole.server.rendezvous;
 
+import dev.pinhole.protocol.stun.StunKey;
+import java.nio.ByteBuffer;
+
 import java.net.InetSocketAddress;
 import java.util.Iterator;
 import java.util.NavigableMap;
@@ -7,10 +10,11 @@ import java.util.TreeMap;
 import org.agrona.collections.Object2ObjectHashMap;
 
 /**
- * The server's registrations, indexed three ways: by name (sorted, for LIST pages and CONNECT), by
- * source transport address (a refresh finds its entry without decoding anything), and in order of last
+ * The server's registrations, indexed four ways: by name (sorted, for LIST pages and CONNECT), by
+ * source transport address (a refresh finds its entry without decoding anything), by NODE-KEY (one
+ * registration per key: the owner's REGISTER from elsewhere finds what it replaces), and in order of last
  * refresh (an intrusive list, so that expiry looks only at the oldest entry and a refresh moves an entry
- * to the end in O(1)). Every registration has exactly one name and one address, and both are unique in
+ * to the end in O(1)). Every registration has exactly one name, one address and one key, all unique in
  * the table. Every entry that enters or leaves passes {@link RegistrationQuotas}, which therefore counts
  * exactly the live registrations per source address and network. Confined to the server's event loop.
  */
@@ -19,6 +23,7 @@ final class RegistrationTable {
     private final long lifetimeNs;
     private final TreeMap<String, Entry> byName = new TreeMap<>();
     private final Object2ObjectHashMap<InetSocketAddress, Entry> byAddress;
+    private final Object2ObjectHashMap<ByteBuffer, Entry> byKey;
     private final RegistrationQuotas quotas;
     /** Least recently refreshed at the head. */
     private Entry oldest;
@@ -28,6 +33,7 @@ final class RegistrationTable {
         this.capacity = capacity;
         this.lifetimeNs = lifetimeNs;
         this.byAddress = new Object2ObjectHashMap<>(Math.min(capacity, 1024) * 2, 0.5f);
+        this.byKey = new Object2ObjectHashMap<>(Math.min(capacity, 1024) * 2, 0.5f);
         this.quotas = new RegistrationQuotas(maxPerAddress, maxPerPrefix, capacity);
     }
 
@@ -56,10 +62,16 @@ final class RegistrationTable {
         return byAddress.get(address);
     }
 
-    /** Adds {@code registration}, whose name and address no entry may hold (remove those first). */
+    /** The registration of the node whose X25519 public key is {@code nodeKey}, or null. */
+    Entry byKey(byte[] nodeKey) {
+        return byKey.get(ByteBuffer.wrap(nodeKey));
+    }
+
+    /** Adds {@code registration}, whose name, address and key no entry may hold (remove those first). */
     void add(Entry registration, long nowNs) {
-        if (byName.containsKey(registration.name) || byAddress.containsKey(registration.address)) {
-            throw new IllegalStateException("name or address already registered: " + registration);
+        if (byName.containsKey(registration.name) || byAddress.containsKey(registration.address)
+            || byKey.containsKey(registration.keyIndex)) {
+            throw new IllegalStateException("name, address or key already registered: " + registration);
         }
         if (isFull()) {
             throw new IllegalStateException("registration table is full (" + capacity + ")");
@@ -67,6 +79,7 @@ final class RegistrationTable {
         registration.lastRefreshNs = nowNs;
         byName.put(registration.name, registration);
         byAddress.put(registration.address, registration);
+        byKey.put(registration.keyIndex, registration);
         append(registration);
         quotas.add(registration);
     }
@@ -75,6 +88,7 @@ final class RegistrationTable {
         if (byName.get(registration.name) == registration) {
             byName.remove(registration.name);
             byAddress.remove(registration.address);
+            byKey.remove(registration.keyIndex);
             unlink(registration);
             quotas.remove(registration);
         }
@@ -119,6 +133,7 @@ final class RegistrationTable {
     void clear() {
         byName.clear();
         byAddress.clear();
+        byKey.clear();
         quotas.clear();
         oldest = null;
         newest = null;
@@ -152,14 +167,24 @@ final class RegistrationTable {
     }
 
     /**
-     * One registered peer: what it reported (name, client id, host candidates, NAT profile, as the raw
+     * One registered peer: what it reported (name, node key, host candidates, NAT profile, as the raw
      * attribute values so that a refresh compares them in place) and what the server observed (its
      * source address, the server-reflexive candidate).
      */
     static final class Entry {
         final String name;
         final byte[] nameBytes;
-        final long clientId;
+        /** The node's X25519 public key (NODE-KEY), which owns the name. */
+        final byte[] nodeKey;
+        /** {@link #nodeKey} as a map key. */
+        final ByteBuffer keyIndex;
+        /** X25519(server, node): the input of every session key of this node, computed once. */
+        final byte[] dh;
+        /**
+         * How many times this key's registration moved to another address; a move needs a NONCE bound to
+         * the key and this count, so a replayed older REGISTER cannot move it back.
+         */
+        final int moves;
         final InetSocketAddress address;
         /** {@link RegistrationQuotas#addressKey} of the address, computed once when the entry is made. */
         final long addressKey;
@@ -170,14 +195,20 @@ final class RegistrationTable {
         /** NAT-PROFILE value as received, or null. */
         final byte[] natProfile;
         long lastRefreshNs;
+        /** The NONCE value the session key below was derived with (the node's latest), or null. */
+        byte[] sessionNonce;
+        StunKey sessionKey;
         Entry older;
         Entry newer;
 
-        Entry(String name, byte[] nameBytes, long clientId, InetSocketAddress address, byte[][] hostCandidates,
-                     byte[] natProfile) {
+        Entry(String name, byte[] nameBytes, byte[] nodeKey, byte[] dh, int moves, InetSocketAddress address,
+              byte[][] hostCandidates, byte[] natProfile) {
             this.name = name;
             this.nameBytes = nameBytes;
-            this.clientId = clientId;
+            this.nodeKey = nodeKey;
+            this.keyIndex = ByteBuffer.wrap(nodeKey);
+            this.dh = dh;
+            this.moves = moves;
             this.address = address;
             this.addressKey = RegistrationQuotas.addressKey(address.getAddress());
             this.prefixKey = RegistrationQuotas.prefixOf(addressKey);

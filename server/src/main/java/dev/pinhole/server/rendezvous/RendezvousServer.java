@@ -6,7 +6,9 @@ import dev.pinhole.protocol.rendezvous.PeerNames;
 import dev.pinhole.protocol.rendezvous.RendezvousAttributes;
 import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
 
-import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_CLIENT_ID;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_NODE_KEY;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_PEER_KEY;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_SERVER_KEY;
 import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_HOST_CANDIDATE;
 import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_INTRODUCTION_ID;
 import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_LIST_AFTER;
@@ -50,6 +52,8 @@ import io.netty.buffer.ByteBuf;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -164,6 +168,10 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private final StunClient outbound;
     private final SourceRateLimiter limiter;
     private final NonceIssuer nonces;
+    /** Nonces that allow a key's registration to move to a new address (see {@link #moveNonce}). */
+    private final NonceIssuer moveNonces;
+    private final MessageDigest sha256;
+    private final ServerKey serverKey;
     private final RegistrationTable table;
     private final RandomGenerator random;
     /** Requests that started outbound work (CONNECT, MESSAGE, CANDIDATE), by their transaction id's first 64 bits. */
@@ -185,11 +193,21 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     // The request being handled (valid during onDatagram only).
     private InetSocketAddress sender;
     private long nowNs;
-    private boolean sign;
+    /** What the answer is signed with: the session key or the secret's key, or null (unsigned). */
+    private StunKey responseKey;
+    /** The request's NODE-KEY value (copied), or null; authenticated when the method handler runs. */
+    private byte[] requestKey;
+    /** The session key that authenticated the request (with {@link #requestKey}). */
+    private StunKey requestSessionKey;
+    /** X25519(server, NODE-KEY) of the request, when computed or taken from its registration. */
+    private byte[] requestDh;
+    /** Whether the request's NONCE is a move nonce for its key's registration's current move count. */
+    private boolean moveNonceValid;
+    private int nonceAt;
     private int budget;
     private boolean rotateNonce;
     private int nameAt;
-    private int clientIdAt;
+    private int nodeKeyAt;
     private int natAt;
     private int listAfterAt;
     private int textAt;
@@ -210,6 +228,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private long addressQuotaRefused;
     private long prefixQuotaRefused;
     private long lists;
+    private long listsRefused;
+    private long movesChallenged;
     private long connects;
     private long peerNotFound;
     private long introductionsSent;
@@ -221,12 +241,14 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private long unauthenticated;
     private long staleNonces;
     private long rateLimited;
+    private long ownerOverLimit;
     private long badRequests;
     private long unknownMethods;
     private long amplificationDrops;
     private long responsesSent;
     private long sendFailures;
     private long ignored;
+    private long notRegisteredSenders;
 
     private RendezvousServer(DatagramEndpoint endpoint, StunBindingServer binding, RendezvousServerConfig config) {
         this.endpoint = endpoint;
@@ -237,6 +259,13 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         this.outbound = new StunClient(endpoint, config.outboundTiming(), random);
         this.limiter = new SourceRateLimiter(config.ratePerSecond(), config.rateBurst(), config.maxTrackedSources());
         this.nonces = new NonceIssuer(NonceIssuer.Format.BASE64URL_HMAC_SHA256, nonceKey(random), NONCE_EPOCH_NS);
+        this.moveNonces = new NonceIssuer(NonceIssuer.Format.BASE64URL_HMAC_SHA256, nonceKey(random), NONCE_EPOCH_NS);
+        this.serverKey = new ServerKey(random);
+        try {
+            this.sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform provides SHA-256", e);
+        }
         this.table = new RegistrationTable(config.maxRegistrations(), config.registrationLifetimeNs(),
             config.maxRegistrationsPerAddress(), config.maxRegistrationsPerPrefix());
         // Made once: a flood of refused REGISTERs builds no strings.
@@ -313,6 +342,17 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         return table.byName(name) != null;
     }
 
+    /** The server's X25519 public key (a copy), as SERVER-KEY carries it. */
+    public byte[] publicKey() {
+        return serverKey.publicKey().clone();
+    }
+
+    /** The NODE-KEY that holds {@code name} (a copy), or null. */
+    public byte[] registeredKey(String name) {
+        Entry registration = table.byName(name);
+        return registration == null ? null : registration.nodeKey.clone();
+    }
+
     /** The source address {@code name} registered from, or null. */
     public InetSocketAddress registeredAddress(String name) {
         Entry registration = table.byName(name);
@@ -335,7 +375,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             relayOffers, messagesForwarded, candidatesForwarded, unauthenticated, staleNonces, rateLimited, malformedTotal, badRequests, unknownMethods,
             amplificationDrops, responsesSent, sendFailures, ignored,
             binding.responseCount() + binding.errorResponseCount(), limiter.size(), limiter.evictions(),
-            outbound.pendingCount());
+            outbound.pendingCount(), listsRefused, notRegisteredSenders, movesChallenged, ownerOverLimit);
     }
 
     /**
@@ -368,7 +408,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             return;
         }
         long now = endpoint.clock().nanoTime();
-        if (!limiter.tryAcquire(from.getAddress(), now)) {
+        if (!limiter.tryAcquire(from.getAddress(), now) && !ownerOverLimit(datagram, from, now)) {
             rateLimited++;
             return;
         }
@@ -394,7 +434,11 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         }
         sender = from;
         nowNs = now;
-        sign = false;
+        responseKey = null;
+        requestKey = null;
+        requestSessionKey = null;
+        requestDh = null;
+        moveNonceValid = false;
         rotateNonce = false;
         budget = reader.messageLength();
         handleRequest(method, result);
@@ -417,7 +461,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             || method == RendezvousProtocol.METHOD_CONNECT
             || method == RendezvousProtocol.METHOD_CANDIDATE
             || method == RendezvousProtocol.METHOD_DEREGISTER
-            || (method == RendezvousProtocol.METHOD_MESSAGE && config.messagesEnabled());
+            || method == RendezvousProtocol.METHOD_MESSAGE;
         if (!ours) {
             unknownMethods++;
             sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "unknown method " + RendezvousProtocol.methodName(method));
@@ -428,33 +472,58 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             sendUnknownAttributes();
             return;
         }
-        boolean authenticated = false;
-        if (key != null) {
-            authenticated = reader.hasMessageIntegritySha256()
-                && reader.verifyMessageIntegritySha256(key) == StunParseResult.OK;
-            if (!authenticated) {
+        nodeKeyAt = reader.findAttribute(ATTR_NODE_KEY);
+        nonceAt = reader.findAttribute(StunAttributeType.NONCE);
+        if (nodeKeyAt == StunReader.NO_ATTRIBUTE) {
+            // No key: the secret's integrity (if any) and the nonce, as before keys existed.
+            if (key != null) {
+                if (!verifies(key)) {
+                    unauthenticated++;
+                    // RFC 8489's reason phrase; short, because the answer must fit the unauthenticated request.
+                    sendError(RendezvousProtocol.ERROR_UNAUTHENTICATED, "Unauthorized");
+                    return;
+                }
+                responseKey = key;
+            }
+            if (checkNonce(null) == NonceIssuer.Check.INVALID) {
+                sendStaleNonce(null);
+                return;
+            }
+        } else {
+            if (reader.attributeLength(nodeKeyAt) != RendezvousProtocol.KEY_BYTES) {
+                badRequests++;
+                sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "NODE-KEY is 32 bytes");
+                return;
+            }
+            // A request without any nonce is a client's first: it signs with the secret's key, if there is one.
+            if (key != null && nonceAt == StunReader.NO_ATTRIBUTE && !verifies(key)) {
                 unauthenticated++;
-                // RFC 8489's reason phrase; short, because the answer must fit the unauthenticated request.
                 sendError(RendezvousProtocol.ERROR_UNAUTHENTICATED, "Unauthorized");
                 return;
             }
-            sign = true;
-        }
-        int nonceAt = reader.findAttribute(StunAttributeType.NONCE);
-        NonceIssuer.Check nonce = nonceAt == StunReader.NO_ATTRIBUTE ? NonceIssuer.Check.INVALID
-            : nonces.verify(reader.buffer(), reader.attributeValueIndex(nonceAt), reader.attributeLength(nonceAt),
-                sender, nowNs);
-        if (nonce == NonceIssuer.Check.INVALID) {
-            staleNonces++;
-            beginResponse(StunClass.ERROR_RESPONSE);
-            writer.addErrorCode(RendezvousProtocol.ERROR_STALE_NONCE, "Stale Nonce");
-            writer.addBytes(StunAttributeType.NONCE, nonces.issue(sender, nowNs));
-            finishAndSend();
-            return;
+            Entry owned = ownedBy(nodeKeyAt);
+            if (checkNonce(owned) == NonceIssuer.Check.INVALID) {
+                // With a secret the challenge is signed with its key, so nobody without it can swap SERVER-KEY.
+                responseKey = key;
+                sendStaleNonce(null);
+                return;
+            }
+            requestKey = copyValue(nodeKeyAt);
+            StunKey session = sessionKeyOf(owned);
+            if (session == null || !verifies(session)) {
+                unauthenticated++;
+                requestKey = null;
+                sendError(RendezvousProtocol.ERROR_UNAUTHENTICATED, "Unauthorized");
+                return;
+            }
+            requestSessionKey = session;
+            responseKey = session;
+            if (owned != null && owned.address.equals(sender)) {
+                rememberSession(owned);
+            }
         }
         // Return routability is proven: the answer may be as large as the protocol allows.
         budget = RendezvousProtocol.MAX_MESSAGE_BYTES;
-        rotateNonce = nonce == NonceIssuer.Check.VALID_PREVIOUS_EPOCH;
         scanAttributes();
         if (badAttribute) {
             badRequests++;
@@ -467,14 +536,168 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             case RendezvousProtocol.METHOD_CONNECT -> onConnect();
             case RendezvousProtocol.METHOD_CANDIDATE -> onCandidate();
             case RendezvousProtocol.METHOD_DEREGISTER -> onDeregister();
-            default -> onMessage();
+            default -> {
+                if (config.messagesEnabled()) {
+                    onMessage();
+                } else {
+                    // Refused after authentication, so the sender can verify the refusal.
+                    unknownMethods++;
+                    sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "unknown method MESSAGE: messages are disabled");
+                }
+            }
         }
+    }
+
+    private boolean verifies(StunKey candidate) {
+        return reader.hasMessageIntegritySha256()
+            && reader.verifyMessageIntegritySha256(candidate) == StunParseResult.OK;
+    }
+
+    /**
+     * The registration of the request's NODE-KEY: the one at the sender's address if it has that key
+     * (compared in place: a refresh allocates nothing here), else the key's own, or null.
+     */
+    private Entry ownedBy(int keyAt) {
+        Entry atAddress = table.byAddress(sender);
+        if (atAddress != null && reader.attributeValueEquals(keyAt, atAddress.nodeKey)) {
+            return atAddress;
+        }
+        byte[] nodeKey = new byte[RendezvousProtocol.KEY_BYTES];
+        reader.copyAttributeValue(keyAt, nodeKey, 0);
+        return table.byKey(nodeKey);
+    }
+
+    /**
+     * Checks the request's NONCE: one issued to the sender's address, or a move nonce of {@code owned}
+     * (the registration of the request's key) for this address: for its current move count when it is
+     * registered elsewhere (then {@link #moveNonceValid}), for the previous one when it moved here with it.
+     * Sets {@link #rotateNonce} when the nonce is from the previous epoch.
+     */
+    private NonceIssuer.Check checkNonce(Entry owned) {
+        if (nonceAt == StunReader.NO_ATTRIBUTE) {
+            return NonceIssuer.Check.INVALID;
+        }
+        int index = reader.attributeValueIndex(nonceAt);
+        int length = reader.attributeLength(nonceAt);
+        NonceIssuer.Check check = nonces.verify(reader.buffer(), index, length, sender, nowNs);
+        if (check == NonceIssuer.Check.INVALID && owned != null) {
+            boolean here = owned.address.equals(sender);
+            if (!here || owned.moves > 0) {
+                check = moveNonces.verify(reader.buffer(), index, length,
+                    moveAddress(owned.nodeKey, here ? owned.moves - 1 : owned.moves), nowNs);
+                moveNonceValid = !here && check != NonceIssuer.Check.INVALID;
+            }
+        }
+        if (check == NonceIssuer.Check.INVALID) {
+            staleNonces++;
+        }
+        rotateNonce = check == NonceIssuer.Check.VALID_PREVIOUS_EPOCH;
+        return check;
+    }
+
+    /**
+     * The address a move nonce is issued to: the sender's port and a 16-byte address hashed from the key,
+     * the move count and the sender's address. So a move nonce is bound to one key, one address and one
+     * move: a REGISTER recorded before the registration last moved carries a nonce that no longer moves it.
+     */
+    private InetSocketAddress moveAddress(byte[] nodeKey, int moves) {
+        return moveAddress(nodeKey, moves, sender);
+    }
+
+    private InetSocketAddress moveAddress(byte[] nodeKey, int moves, InetSocketAddress to) {
+        sha256.update(nodeKey);
+        sha256.update(new byte[] {(byte) (moves >>> 24), (byte) (moves >>> 16), (byte) (moves >>> 8), (byte) moves});
+        sha256.update(to.getAddress().getAddress());
+        byte[] digest = sha256.digest();
+        try {
+            return new InetSocketAddress(InetAddress.getByAddress(Arrays.copyOf(digest, 16)), to.getPort());
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException("16 bytes are an IPv6 address", e);
+        }
+    }
+
+    /** The move nonce that lets {@code owned} move to the sender's address (ASCII, a fresh array). */
+    private byte[] moveNonce(Entry owned) {
+        return moveNonces.issue(moveAddress(owned.nodeKey, owned.moves), nowNs).clone();
+    }
+
+    /** 438 with a fresh NONCE (the given one, else the sender's) and SERVER-KEY. */
+    private void sendStaleNonce(byte[] nonce) {
+        beginResponse(StunClass.ERROR_RESPONSE);
+        writer.addErrorCode(RendezvousProtocol.ERROR_STALE_NONCE, "Stale Nonce");
+        writer.addBytes(StunAttributeType.NONCE, nonce != null ? nonce : nonces.issue(sender, nowNs));
+        writer.addBytes(ATTR_SERVER_KEY, serverKey.publicKey());
+        rotateNonce = false;
+        finishAndSend();
+    }
+
+    /**
+     * The session key of {@link #requestKey} under the request's NONCE: the one cached on its registration
+     * when the nonce is the same, else derived (HKDF over the registration's cached X25519 output, or a
+     * fresh X25519 for a key not registered), or null if the key is not a usable X25519 public key.
+     */
+    private StunKey sessionKeyOf(Entry owned) {
+        if (owned != null && owned.sessionNonce != null && reader.attributeValueEquals(nonceAt, owned.sessionNonce)) {
+            requestDh = owned.dh;
+            return owned.sessionKey;
+        }
+        requestDh = owned != null ? owned.dh : serverKey.dh(requestKey);
+        if (requestDh == null) {
+            return null;
+        }
+        return RendezvousProtocol.sessionKey(requestDh, copyValue(nonceAt), requestKey, serverKey.publicKey(), key);
+    }
+
+    /** Caches the request's session key on the registration, which signs what the server sends it. */
+    private void rememberSession(Entry registration) {
+        if (registration.sessionNonce == null || !reader.attributeValueEquals(nonceAt, registration.sessionNonce)) {
+            registration.sessionNonce = copyValue(nonceAt);
+            registration.sessionKey = requestSessionKey;
+        }
+    }
+
+    /**
+     * Whether a request over its source's rate limit is nonetheless an owner's: a request with the NODE-KEY
+     * of the registration at that very address, a valid NONCE and a MESSAGE-INTEGRITY-SHA256 that verifies
+     * under the session key. A spoofed flood from the owner's address exhausts that address's budget, but
+     * cannot make the owner's own refreshes fail. Bounded cost per datagram, whatever the flood: a parse,
+     * a hash lookup, the nonce's HMAC, at most one HKDF (two HMACs) and the request's HMAC; never an
+     * X25519 (only keys already registered, whose shared secret is cached).
+     */
+    private boolean ownerOverLimit(ByteBuf datagram, InetSocketAddress from, long now) {
+        Entry owner = table.byAddress(from);
+        if (owner == null || reader.wrap(datagram) != StunParseResult.OK
+            || reader.messageClass() != StunClass.REQUEST) {
+            return false;
+        }
+        int keyAt = reader.findAttribute(ATTR_NODE_KEY);
+        int at = reader.findAttribute(StunAttributeType.NONCE);
+        if (keyAt == StunReader.NO_ATTRIBUTE || at == StunReader.NO_ATTRIBUTE
+            || !reader.attributeValueEquals(keyAt, owner.nodeKey)) {
+            return false;
+        }
+        NonceIssuer.Check check = nonces.verify(reader.buffer(), reader.attributeValueIndex(at),
+            reader.attributeLength(at), from, now);
+        if (check == NonceIssuer.Check.INVALID && owner.moves > 0) {
+            check = moveNonces.verify(reader.buffer(), reader.attributeValueIndex(at), reader.attributeLength(at),
+                moveAddress(owner.nodeKey, owner.moves - 1, from), now);
+        }
+        if (check == NonceIssuer.Check.INVALID) {
+            return false;
+        }
+        StunKey session = owner.sessionNonce != null && reader.attributeValueEquals(at, owner.sessionNonce)
+            ? owner.sessionKey
+            : RendezvousProtocol.sessionKey(owner.dh, copyValue(at), owner.nodeKey, serverKey.publicKey(), key);
+        if (!verifies(session)) {
+            return false;
+        }
+        ownerOverLimit++;
+        return true;
     }
 
     /** Finds our attributes in one pass and checks their lengths. */
     private void scanAttributes() {
         nameAt = StunReader.NO_ATTRIBUTE;
-        clientIdAt = StunReader.NO_ATTRIBUTE;
         natAt = StunReader.NO_ATTRIBUTE;
         listAfterAt = StunReader.NO_ATTRIBUTE;
         textAt = StunReader.NO_ATTRIBUTE;
@@ -489,12 +712,6 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
                 case ATTR_PEER_NAME -> {
                     if (nameAt == StunReader.NO_ATTRIBUTE) {
                         nameAt = at;
-                    }
-                }
-                case ATTR_CLIENT_ID -> {
-                    if (clientIdAt == StunReader.NO_ATTRIBUTE) {
-                        clientIdAt = at;
-                        badAttribute |= length != RendezvousProtocol.ID_BYTES;
                     }
                 }
                 case ATTR_HOST_CANDIDATE -> {
@@ -546,9 +763,9 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     // ---- REGISTER ---------------------------------------------------------------------------------
 
     private void onRegister() {
-        if (nameAt == StunReader.NO_ATTRIBUTE || clientIdAt == StunReader.NO_ATTRIBUTE) {
+        if (nameAt == StunReader.NO_ATTRIBUTE || requestKey == null) {
             badRequests++;
-            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "REGISTER needs PEER-NAME and an 8-byte CLIENT-ID");
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "REGISTER needs PEER-NAME and a 32-byte NODE-KEY");
             return;
         }
         if (hostCount > RendezvousProtocol.MAX_HOST_CANDIDATES) {
@@ -557,12 +774,13 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
                 "at most " + RendezvousProtocol.MAX_HOST_CANDIDATES + " host candidates, got " + hostCount);
             return;
         }
-        long clientId = reader.buffer().getLong(reader.attributeValueIndex(clientIdAt));
         Entry atAddress = table.byAddress(sender);
+        Entry owned = atAddress != null && Arrays.equals(atAddress.nodeKey, requestKey) ? atAddress
+            : table.byKey(requestKey);
         if (lifetimeAt != StunReader.NO_ATTRIBUTE && reader.uint32(lifetimeAt) == 0) {
-            // Deregistration: only the holder, from its own address, may end its registration early.
-            if (atAddress != null && atAddress.clientId == clientId) {
-                table.remove(atAddress);
+            // Deregistration: only the key that holds the registration may end it early.
+            if (owned != null && reader.attributeValueEquals(nameAt, owned.nameBytes)) {
+                table.remove(owned);
                 deregistered++;
             }
             beginResponse(StunClass.SUCCESS_RESPONSE);
@@ -570,9 +788,9 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             finishAndSend();
             return;
         }
-        if (atAddress != null && unchanged(atAddress, clientId)) {
+        if (owned != null && owned == atAddress && unchanged(owned)) {
             refreshes++;
-            table.refresh(atAddress, nowNs);
+            table.refresh(owned, nowNs);
             sendRegisterSuccess();
             return;
         }
@@ -583,26 +801,36 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             return;
         }
         Entry holder = table.byName(name);
-        if (holder != null && holder.clientId != clientId && !holder.address.equals(sender)) {
+        if (holder != null && holder != owned) {
             nameConflicts++;
-            sendError(RendezvousProtocol.ERROR_NAME_TAKEN, "name '" + name + "' is registered by another client;"
-                + " it is freed when that client shuts down, or " + (config.registrationLifetimeNs() / 1_000_000_000L)
-                + " s after its last refresh if it dies");
+            sendError(RendezvousProtocol.ERROR_NAME_TAKEN, "name '" + name + "' is registered to another key;"
+                + " it is freed when that node shuts down, or " + (config.registrationLifetimeNs() / 1_000_000_000L)
+                + " s after its last refresh if it stops");
             return;
         }
-        if (overQuota(holder, atAddress)) {
+        if (owned != null && !owned.address.equals(sender) && !moveNonceValid) {
+            // The owner moved (a new address, a restart): one more round trip with a nonce for this move, so
+            // that a REGISTER recorded earlier and replayed from an old address cannot move the name back.
+            movesChallenged++;
+            sendStaleNonce(moveNonce(owned));
             return;
         }
-        if (holder == null && atAddress == null && table.isFull()) {
+        if (overQuota(owned, atAddress)) {
+            return;
+        }
+        if (owned == null && atAddress == null && table.isFull()) {
             serverFull++;
             sendError(RendezvousProtocol.ERROR_SERVER_FULL, "server full: " + table.capacity() + " peers are registered");
             return;
         }
-        if (holder != null) {
-            table.remove(holder);
+        int moves = 0;
+        if (owned != null) {
+            moves = owned.address.equals(sender) ? owned.moves : owned.moves + 1;
+            table.remove(owned);
             replaced++;
         }
-        if (atAddress != null && atAddress != holder) {
+        if (atAddress != null && atAddress != owned) {
+            // A new node on the very socket address of the old one: the old one is necessarily gone.
             table.remove(atAddress);
             replaced++;
         }
@@ -611,7 +839,9 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             hosts[i] = copyValue(hostAt[i]);
         }
         byte[] nat = natAt == StunReader.NO_ATTRIBUTE ? null : copyValue(natAt);
-        table.add(new Entry(name, copyValue(nameAt), clientId, sender, hosts, nat), nowNs);
+        Entry registration = new Entry(name, copyValue(nameAt), requestKey, requestDh, moves, sender, hosts, nat);
+        rememberSession(registration);
+        table.add(registration, nowNs);
         registered++;
         armExpiryTimer();
         sendRegisterSuccess();
@@ -620,7 +850,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     /**
      * Refuses (508, counted) a REGISTER that would leave its source address or network with more live
      * registrations than the quota allows. What the REGISTER replaces is subtracted first: a refresh, a
-     * change of candidates, another name from the same socket, or a takeover of the client's own name
+     * change of candidates, another name from the same socket, or a re-registration by the owner's key
      * from the same address never adds a registration there, so a holder is never refused; a name moving
      * in from another address or network counts as new there, or a source could gather names from
      * elsewhere without bound.
@@ -671,26 +901,24 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     // ---- DEREGISTER -------------------------------------------------------------------------------
 
     /**
-     * Ends the sender's own registration. Ownership is what a refresh proves: the nonce already tied the
-     * request to its source address, and the registration at that address must carry the request's
-     * CLIENT-ID and name. An unknown name, a name held elsewhere or under another client id, and a second
-     * DEREGISTER all get the same 403, which names nothing, so the answer reveals no other registration.
+     * Ends the sender's own registration. Ownership is what the session key proved: the registration of
+     * the request's NODE-KEY, under the request's name. An unknown name, a name held by another key, a
+     * request without a key and a second DEREGISTER all get the same 403, which names nothing, so the
+     * answer reveals no other registration.
      */
     private void onDeregister() {
-        if (nameAt == StunReader.NO_ATTRIBUTE || clientIdAt == StunReader.NO_ATTRIBUTE) {
+        if (nameAt == StunReader.NO_ATTRIBUTE) {
             badRequests++;
-            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "DEREGISTER needs PEER-NAME and an 8-byte CLIENT-ID");
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "DEREGISTER needs PEER-NAME and NODE-KEY");
             return;
         }
-        long clientId = reader.buffer().getLong(reader.attributeValueIndex(clientIdAt));
-        Entry atAddress = table.byAddress(sender);
-        if (atAddress == null || atAddress.clientId != clientId
-            || !reader.attributeValueEquals(nameAt, atAddress.nameBytes)) {
+        Entry owned = requestKey == null ? null : table.byKey(requestKey);
+        if (owned == null || !reader.attributeValueEquals(nameAt, owned.nameBytes)) {
             deregistrationsRefused++;
-            sendError(RendezvousProtocol.ERROR_NOT_REGISTERED, "no such registration of this client at this address");
+            sendError(RendezvousProtocol.ERROR_NOT_REGISTERED, "no such registration of this key");
             return;
         }
-        table.remove(atAddress);
+        table.remove(owned);
         deregistered++;
         beginResponse(StunClass.SUCCESS_RESPONSE);
         writer.addUInt32(ATTR_REGISTRATION_LIFETIME, 0);
@@ -698,8 +926,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     }
 
     /** Whether the REGISTER being handled repeats {@code registration} exactly (compared in place). */
-    private boolean unchanged(Entry registration, long clientId) {
-        if (registration.clientId != clientId || !reader.attributeValueEquals(nameAt, registration.nameBytes)
+    private boolean unchanged(Entry registration) {
+        if (!reader.attributeValueEquals(nameAt, registration.nameBytes)
             || hostCount != registration.hostCandidates.length) {
             return false;
         }
@@ -719,12 +947,18 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         writer.addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, sender);
         writer.addUInt32(ATTR_REFRESH_INTERVAL, millis(config.refreshIntervalNs()));
         writer.addUInt32(ATTR_REGISTRATION_LIFETIME, millis(config.registrationLifetimeNs()));
+        writer.addBytes(ATTR_SERVER_KEY, serverKey.publicKey());
         finishAndSend();
     }
 
     // ---- LIST_PEERS -------------------------------------------------------------------------------
 
     private void onListPeers() {
+        if (!config.allowList()) {
+            listsRefused++;
+            sendError(RendezvousProtocol.ERROR_NOT_REGISTERED, "listing is disabled on this server");
+            return;
+        }
         String after = null;
         if (listAfterAt != StunReader.NO_ATTRIBUTE) {
             after = decodeName(listAfterAt);
@@ -767,7 +1001,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private void onConnect() {
         Relay repeat = repeatedRequest();
         if (repeat != null) {
-            sendConnectSuccess(repeat.introductionId);
+            sendConnectSuccess(repeat.introductionId, repeat.peerKey);
             return;
         }
         Entry requester = requireRegisteredSender("CONNECT");
@@ -792,16 +1026,18 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         long introductionId = random.nextLong();
         Credentials requesterCredentials = Credentials.random(random);
         Credentials targetCredentials = Credentials.random(random);
-        Relay relay = remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), introductionId, nowNs));
+        Relay relay = remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), introductionId,
+            target.nodeKey, nowNs));
         // Both in the same turn of the loop, so both peers start checking at the same moment (± path delay).
         introduce(relay, requester, target, requesterCredentials, targetCredentials, RendezvousProtocol.ROLE_CONTROLLING);
         introduce(relay, target, requester, targetCredentials, requesterCredentials, RendezvousProtocol.ROLE_CONTROLLED);
-        sendConnectSuccess(introductionId);
+        sendConnectSuccess(introductionId, target.nodeKey);
     }
 
-    private void sendConnectSuccess(long introductionId) {
+    private void sendConnectSuccess(long introductionId, byte[] peerKey) {
         beginResponse(StunClass.SUCCESS_RESPONSE);
         writer.addUInt64(ATTR_INTRODUCTION_ID, introductionId);
+        writer.addBytes(ATTR_PEER_KEY, peerKey);
         finishAndSend();
     }
 
@@ -812,10 +1048,12 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         String localText = local.ufrag() + ":" + local.password();
         String remoteText = remote.ufrag() + ":" + remote.password();
         byte[] offer = relayOfferFor(recipient);
+        StunKey signing = recipient.sessionKey;
         introductionsSent++;
         outbound.request(recipient.address, RendezvousProtocol.METHOD_INTRODUCTION, w -> {
             w.addUInt64(ATTR_INTRODUCTION_ID, relay.introductionId);
             w.addBytes(ATTR_PEER_NAME, peer.nameBytes);
+            w.addBytes(ATTR_PEER_KEY, peer.nodeKey);
             for (byte[] host : peer.hostCandidates) {
                 w.addBytes(ATTR_PEER_CANDIDATE, peerCandidate(RendezvousProtocol.CANDIDATE_HOST, host));
             }
@@ -831,8 +1069,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             if (offer != null) {
                 w.addBytes(ATTR_RELAY_OFFER, offer);
             }
-            signAndFingerprint(w);
-        }, new OutboundHandler(recipient.address, true));
+            signAndFingerprint(w, signing);
+        }, new OutboundHandler(recipient.address, signing, true));
     }
 
     /**
@@ -905,13 +1143,15 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             return;
         }
         byte[] text = copyValue(textAt);
-        remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), 0, nowNs));
+        remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), 0, null, nowNs));
         messagesForwarded++;
+        StunKey signing = to.sessionKey;
         outbound.request(to.address, RendezvousProtocol.METHOD_MESSAGE, w -> {
             w.addBytes(ATTR_PEER_NAME, from.nameBytes);
+            w.addBytes(ATTR_PEER_KEY, from.nodeKey);
             w.addBytes(ATTR_MESSAGE_TEXT, text);
-            signAndFingerprint(w);
-        }, new OutboundHandler(to.address, false));
+            signAndFingerprint(w, signing);
+        }, new OutboundHandler(to.address, signing, false));
         beginResponse(StunClass.SUCCESS_RESPONSE);
         finishAndSend();
     }
@@ -950,13 +1190,15 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             return;
         }
         byte[] candidate = copyValue(candidateAt);
-        remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), 0, nowNs));
+        remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), 0, null, nowNs));
         candidatesForwarded++;
+        StunKey signing = to.sessionKey;
         outbound.request(to.address, RendezvousProtocol.METHOD_CANDIDATE, w -> {
             w.addBytes(ATTR_PEER_NAME, from.nameBytes);
+            w.addBytes(ATTR_PEER_KEY, from.nodeKey);
             w.addBytes(ATTR_PEER_CANDIDATE, candidate);
-            signAndFingerprint(w);
-        }, new OutboundHandler(to.address, false));
+            signAndFingerprint(w, signing);
+        }, new OutboundHandler(to.address, signing, false));
         beginResponse(StunClass.SUCCESS_RESPONSE);
         finishAndSend();
     }
@@ -969,11 +1211,17 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         return relay != null && relay.requestIdLow == reader.transactionIdLow() ? relay : null;
     }
 
+    /**
+     * The sender's registration: the request carried a NODE-KEY its session key authenticated, and that
+     * key's registration is at the sender's address. Anything else is 403 (counted), naming nothing.
+     */
     private Entry requireRegisteredSender(String method) {
         Entry registration = table.byAddress(sender);
-        if (registration == null) {
-            sendError(RendezvousProtocol.ERROR_NOT_REGISTERED, method + " from " + sender
-                + ", which is not registered: REGISTER first");
+        if (requestKey == null || registration == null || !Arrays.equals(registration.nodeKey, requestKey)) {
+            notRegisteredSenders++;
+            sendError(RendezvousProtocol.ERROR_NOT_REGISTERED, method + " is only for registered nodes,"
+                + " authenticated by their key: REGISTER first");
+            return null;
         }
         return registration;
     }
@@ -994,13 +1242,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         if (target == null) {
             peerNotFound++;
             beginResponse(StunClass.ERROR_RESPONSE);
+            // Names nothing else: the answer says only that this name is not registered.
             writer.addErrorCode(RendezvousProtocol.ERROR_PEER_NOT_FOUND, "peer '" + name + "' is not registered");
-            writer.addUInt32(ATTR_PEER_COUNT, table.size());
-            if (table.size() <= RendezvousProtocol.MAX_NAMES_IN_NOT_FOUND) {
-                for (Entry registration : table.inNameOrder()) {
-                    writer.addBytes(ATTR_PEER_NAME, registration.nameBytes);
-                }
-            }
             finishAndSend();
         }
         return target;
@@ -1061,7 +1304,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         if (rotateNonce) {
             writer.addBytes(StunAttributeType.NONCE, nonces.issue(sender, nowNs));
         }
-        ByteBuf out = responder.finish(StunResponder.Integrity.HMAC_SHA256, sign ? key : null, true);
+        ByteBuf out = responder.finish(StunResponder.Integrity.HMAC_SHA256, responseKey, true);
         if (out.readableBytes() > budget) {
             out.release();
             amplificationDrops++;
@@ -1073,16 +1316,17 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         }
     }
 
-    private void signAndFingerprint(StunWriter w) {
-        if (key != null) {
-            w.addMessageIntegritySha256(key);
+    /** Signs a request to a node with its session key (which includes the secret's key, if any). */
+    private static void signAndFingerprint(StunWriter w, StunKey signing) {
+        if (signing != null) {
+            w.addMessageIntegritySha256(signing);
         }
         w.addFingerprint();
     }
 
     /** Bytes of the attributes every answer ends with: NONCE if rotated, integrity if signed, FINGERPRINT. */
     private int trailerSize() {
-        return (rotateNonce ? attributeSize(nonces.length()) : 0) + (sign ? attributeSize(32) : 0)
+        return (rotateNonce ? attributeSize(nonces.length()) : 0) + (responseKey != null ? attributeSize(32) : 0)
             + attributeSize(4);
     }
 
@@ -1146,23 +1390,31 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         final int requestIdLow;
         /** The INTRODUCTION-ID of a CONNECT; 0 for a MESSAGE. */
         final long introductionId;
+        /** The target's NODE-KEY of a CONNECT; null for a MESSAGE. */
+        final byte[] peerKey;
         final long createdNs;
 
-        Relay(long requestIdHigh, int requestIdLow, long introductionId, long createdNs) {
+        Relay(long requestIdHigh, int requestIdLow, long introductionId, byte[] peerKey, long createdNs) {
             this.requestIdHigh = requestIdHigh;
             this.requestIdLow = requestIdLow;
             this.introductionId = introductionId;
+            this.peerKey = peerKey;
             this.createdNs = createdNs;
         }
     }
 
-    /** Accepts a peer's acknowledgement of an INTRODUCTION or MESSAGE: from the peer's address, signed if we sign. */
+    /**
+     * Accepts a peer's acknowledgement of an INTRODUCTION or MESSAGE: from the peer's address, signed with
+     * the session key the request was signed with.
+     */
     private final class OutboundHandler implements StunResponseHandler {
         private final InetSocketAddress peer;
+        private final StunKey signing;
         private final boolean introduction;
 
-        OutboundHandler(InetSocketAddress peer, boolean introduction) {
+        OutboundHandler(InetSocketAddress peer, StunKey signing, boolean introduction) {
             this.peer = peer;
+            this.signing = signing;
             this.introduction = introduction;
         }
 
@@ -1171,8 +1423,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             if (!peer.equals(source)) {
                 return false;
             }
-            if (key != null && (!response.hasMessageIntegritySha256()
-                || response.verifyMessageIntegritySha256(key) != StunParseResult.OK)) {
+            if (signing != null && (!response.hasMessageIntegritySha256()
+                || response.verifyMessageIntegritySha256(signing) != StunParseResult.OK)) {
                 return false;
             }
             onOutboundEnded(introduction, response.messageClass() == StunClass.SUCCESS_RESPONSE);
