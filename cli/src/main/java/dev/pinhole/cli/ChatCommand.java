@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
 @Command(name = "chat", mixinStandardHelpOptions = true,
         description = {"Registers NAME and chats through the rendezvous server. Commands on stdin:",
             "  send <user> <message>   send a message to a registered user",
-            "  getu                    list the registered users",
+            "  getu                    list the registered users (if the server runs with --allow-list)",
             "  exit                    leave (end of input also leaves)",
             "Received messages print as '<user>: <message>'."})
 final class ChatCommand implements Callable<Integer> {
@@ -98,7 +98,14 @@ final class ChatCommand implements Callable<Integer> {
                         case "exit" -> {
                             return ExitCodes.OK;
                         }
-                        case "getu" -> System.out.println("users: " + String.join(", ", users(loop, client)));
+                        case "getu" -> {
+                            try {
+                                System.out.println("users: " + String.join(", ", users(loop, client)));
+                            } catch (CliException e) {
+                                // 403 unless the server runs with --allow-list: it reveals no names.
+                                System.err.println("pinhole: " + e.getMessage());
+                            }
+                        }
                         case "send" -> {
                             if (parts.length < 3) {
                                 System.err.println("usage: send <user> <message>");

@@ -89,7 +89,7 @@ class PinholeNodeLoopbackTest {
     void aClosedNodesNameIsFreeForAnotherNodeAtOnce() throws Exception {
         node("erin").build().close();
         assertEquals(1, serverStats().deregistered(), "the close's DEREGISTER was answered before the socket closed");
-        // Another node (another socket and CLIENT-ID) would get 409 while the name was held: it registers.
+        // Another node (another socket and key) would get 409 while the name was held: it registers.
         try (PinholeNode again = node("erin").build()) {
             assertEquals("erin", again.name(), "registered");
             assertEquals(0, serverStats().nameConflicts(), "no 409");

@@ -1,7 +1,6 @@
 package dev.pinhole.server.rendezvous;
 
 import dev.pinhole.protocol.stun.StunKey;
-import java.nio.ByteBuffer;
 
 import java.net.InetSocketAddress;
 import java.util.Iterator;
@@ -10,12 +9,12 @@ import java.util.TreeMap;
 import org.agrona.collections.Object2ObjectHashMap;
 
 /**
- * The server's registrations, indexed four ways: by name (sorted, for LIST pages and CONNECT), by
- * source transport address (a refresh finds its entry without decoding anything), by NODE-KEY (one
- * registration per key: the owner's REGISTER from elsewhere finds what it replaces), and in order of last
+ * The server's registrations, indexed three ways: by name (sorted, for LIST pages and CONNECT), by
+ * source transport address (a refresh finds its entry without decoding anything), and in order of last
  * refresh (an intrusive list, so that expiry looks only at the oldest entry and a refresh moves an entry
- * to the end in O(1)). Every registration has exactly one name, one address and one key, all unique in
- * the table. Every entry that enters or leaves passes {@link RegistrationQuotas}, which therefore counts
+ * to the end in O(1)). Every registration has exactly one name and one address, both unique in the
+ * table, and one key (NODE-KEY, which owns the name); a key may hold several names (one node's processes
+ * sharing an identity file, each on its own socket). Every entry that enters or leaves passes {@link RegistrationQuotas}, which therefore counts
  * exactly the live registrations per source address and network. Confined to the server's event loop.
  */
 final class RegistrationTable {
@@ -23,7 +22,6 @@ final class RegistrationTable {
     private final long lifetimeNs;
     private final TreeMap<String, Entry> byName = new TreeMap<>();
     private final Object2ObjectHashMap<InetSocketAddress, Entry> byAddress;
-    private final Object2ObjectHashMap<ByteBuffer, Entry> byKey;
     private final RegistrationQuotas quotas;
     /** Least recently refreshed at the head. */
     private Entry oldest;
@@ -33,7 +31,6 @@ final class RegistrationTable {
         this.capacity = capacity;
         this.lifetimeNs = lifetimeNs;
         this.byAddress = new Object2ObjectHashMap<>(Math.min(capacity, 1024) * 2, 0.5f);
-        this.byKey = new Object2ObjectHashMap<>(Math.min(capacity, 1024) * 2, 0.5f);
         this.quotas = new RegistrationQuotas(maxPerAddress, maxPerPrefix, capacity);
     }
 
@@ -62,16 +59,10 @@ final class RegistrationTable {
         return byAddress.get(address);
     }
 
-    /** The registration of the node whose X25519 public key is {@code nodeKey}, or null. */
-    Entry byKey(byte[] nodeKey) {
-        return byKey.get(ByteBuffer.wrap(nodeKey));
-    }
-
-    /** Adds {@code registration}, whose name, address and key no entry may hold (remove those first). */
+    /** Adds {@code registration}, whose name and address no entry may hold (remove those first). */
     void add(Entry registration, long nowNs) {
-        if (byName.containsKey(registration.name) || byAddress.containsKey(registration.address)
-            || byKey.containsKey(registration.keyIndex)) {
-            throw new IllegalStateException("name, address or key already registered: " + registration);
+        if (byName.containsKey(registration.name) || byAddress.containsKey(registration.address)) {
+            throw new IllegalStateException("name or address already registered: " + registration);
         }
         if (isFull()) {
             throw new IllegalStateException("registration table is full (" + capacity + ")");
@@ -79,7 +70,6 @@ final class RegistrationTable {
         registration.lastRefreshNs = nowNs;
         byName.put(registration.name, registration);
         byAddress.put(registration.address, registration);
-        byKey.put(registration.keyIndex, registration);
         append(registration);
         quotas.add(registration);
     }
@@ -88,7 +78,6 @@ final class RegistrationTable {
         if (byName.get(registration.name) == registration) {
             byName.remove(registration.name);
             byAddress.remove(registration.address);
-            byKey.remove(registration.keyIndex);
             unlink(registration);
             quotas.remove(registration);
         }
@@ -133,7 +122,6 @@ final class RegistrationTable {
     void clear() {
         byName.clear();
         byAddress.clear();
-        byKey.clear();
         quotas.clear();
         oldest = null;
         newest = null;
@@ -176,8 +164,6 @@ final class RegistrationTable {
         final byte[] nameBytes;
         /** The node's X25519 public key (NODE-KEY), which owns the name. */
         final byte[] nodeKey;
-        /** {@link #nodeKey} as a map key. */
-        final ByteBuffer keyIndex;
         /** X25519(server, node): the input of every session key of this node, computed once. */
         final byte[] dh;
         /**
@@ -206,7 +192,6 @@ final class RegistrationTable {
             this.name = name;
             this.nameBytes = nameBytes;
             this.nodeKey = nodeKey;
-            this.keyIndex = ByteBuffer.wrap(nodeKey);
             this.dh = dh;
             this.moves = moves;
             this.address = address;

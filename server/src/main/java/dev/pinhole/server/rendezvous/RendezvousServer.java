@@ -485,7 +485,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
                 }
                 responseKey = key;
             }
-            if (checkNonce(null) == NonceIssuer.Check.INVALID) {
+            if (checkNonce() == NonceIssuer.Check.INVALID) {
                 sendStaleNonce(null);
                 return;
             }
@@ -501,14 +501,14 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
                 sendError(RendezvousProtocol.ERROR_UNAUTHENTICATED, "Unauthorized");
                 return;
             }
-            Entry owned = ownedBy(nodeKeyAt);
-            if (checkNonce(owned) == NonceIssuer.Check.INVALID) {
+            if (checkNonce() == NonceIssuer.Check.INVALID) {
                 // With a secret the challenge is signed with its key, so nobody without it can swap SERVER-KEY.
                 responseKey = key;
                 sendStaleNonce(null);
                 return;
             }
             requestKey = copyValue(nodeKeyAt);
+            Entry owned = ownedBy(nodeKeyAt);
             StunKey session = sessionKeyOf(owned);
             if (session == null || !verifies(session)) {
                 unauthenticated++;
@@ -554,38 +554,53 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     }
 
     /**
-     * The registration of the request's NODE-KEY: the one at the sender's address if it has that key
-     * (compared in place: a refresh allocates nothing here), else the key's own, or null.
+     * The registration of the request's NODE-KEY that the request is about: the one at the sender's address
+     * if it has that key (compared in place: a refresh allocates nothing here), else the one of the
+     * request's PEER-NAME if that key holds it (the owner moved, or restarted elsewhere), or null.
      */
     private Entry ownedBy(int keyAt) {
+        Entry here = ownedHere(keyAt);
+        return here != null ? here : ownedByName(keyAt);
+    }
+
+    private Entry ownedHere(int keyAt) {
         Entry atAddress = table.byAddress(sender);
-        if (atAddress != null && reader.attributeValueEquals(keyAt, atAddress.nodeKey)) {
-            return atAddress;
-        }
-        byte[] nodeKey = new byte[RendezvousProtocol.KEY_BYTES];
-        reader.copyAttributeValue(keyAt, nodeKey, 0);
-        return table.byKey(nodeKey);
+        return atAddress != null && reader.attributeValueEquals(keyAt, atAddress.nodeKey) ? atAddress : null;
+    }
+
+    private Entry ownedByName(int keyAt) {
+        int at = reader.findAttribute(ATTR_PEER_NAME);
+        String name = at == StunReader.NO_ATTRIBUTE ? null : decodeName(at);
+        Entry holder = name == null ? null : table.byName(name);
+        return holder != null && reader.attributeValueEquals(keyAt, holder.nodeKey) ? holder : null;
     }
 
     /**
-     * Checks the request's NONCE: one issued to the sender's address, or a move nonce of {@code owned}
-     * (the registration of the request's key) for this address: for its current move count when it is
-     * registered elsewhere (then {@link #moveNonceValid}), for the previous one when it moved here with it.
-     * Sets {@link #rotateNonce} when the nonce is from the previous epoch.
+     * Checks the request's NONCE: one issued to the sender's address; else, for a request with NODE-KEY, a
+     * move nonce: of the key's registration at this address for its previous move count (it moved here
+     * with it), or of the registration of the request's PEER-NAME held by that key elsewhere for its
+     * current move count (then {@link #moveNonceValid}: the move may happen). Sets {@link #rotateNonce}
+     * when the nonce is from the previous epoch.
      */
-    private NonceIssuer.Check checkNonce(Entry owned) {
+    private NonceIssuer.Check checkNonce() {
         if (nonceAt == StunReader.NO_ATTRIBUTE) {
+            staleNonces++;
             return NonceIssuer.Check.INVALID;
         }
         int index = reader.attributeValueIndex(nonceAt);
         int length = reader.attributeLength(nonceAt);
         NonceIssuer.Check check = nonces.verify(reader.buffer(), index, length, sender, nowNs);
-        if (check == NonceIssuer.Check.INVALID && owned != null) {
-            boolean here = owned.address.equals(sender);
-            if (!here || owned.moves > 0) {
-                check = moveNonces.verify(reader.buffer(), index, length,
-                    moveAddress(owned.nodeKey, here ? owned.moves - 1 : owned.moves), nowNs);
-                moveNonceValid = !here && check != NonceIssuer.Check.INVALID;
+        if (check == NonceIssuer.Check.INVALID && nodeKeyAt != StunReader.NO_ATTRIBUTE) {
+            Entry here = ownedHere(nodeKeyAt);
+            if (here != null && here.moves > 0) {
+                check = moveNonces.verify(reader.buffer(), index, length, moveAddress(here.nodeKey, here.moves - 1),
+                    nowNs);
+            }
+            Entry elsewhere = check == NonceIssuer.Check.INVALID ? ownedByName(nodeKeyAt) : null;
+            if (elsewhere != null && !elsewhere.address.equals(sender)) {
+                check = moveNonces.verify(reader.buffer(), index, length, moveAddress(elsewhere.nodeKey,
+                    elsewhere.moves), nowNs);
+                moveNonceValid = check != NonceIssuer.Check.INVALID;
             }
         }
         if (check == NonceIssuer.Check.INVALID) {
@@ -775,22 +790,10 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             return;
         }
         Entry atAddress = table.byAddress(sender);
-        Entry owned = atAddress != null && Arrays.equals(atAddress.nodeKey, requestKey) ? atAddress
-            : table.byKey(requestKey);
-        if (lifetimeAt != StunReader.NO_ATTRIBUTE && reader.uint32(lifetimeAt) == 0) {
-            // Deregistration: only the key that holds the registration may end it early.
-            if (owned != null && reader.attributeValueEquals(nameAt, owned.nameBytes)) {
-                table.remove(owned);
-                deregistered++;
-            }
-            beginResponse(StunClass.SUCCESS_RESPONSE);
-            writer.addUInt32(ATTR_REGISTRATION_LIFETIME, 0);
-            finishAndSend();
-            return;
-        }
-        if (owned != null && owned == atAddress && unchanged(owned)) {
+        if (atAddress != null && Arrays.equals(atAddress.nodeKey, requestKey) && unchanged(atAddress)
+            && (lifetimeAt == StunReader.NO_ATTRIBUTE || reader.uint32(lifetimeAt) != 0)) {
             refreshes++;
-            table.refresh(owned, nowNs);
+            table.refresh(atAddress, nowNs);
             sendRegisterSuccess();
             return;
         }
@@ -801,7 +804,19 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             return;
         }
         Entry holder = table.byName(name);
-        if (holder != null && holder != owned) {
+        Entry owned = holder != null && Arrays.equals(holder.nodeKey, requestKey) ? holder : null;
+        if (lifetimeAt != StunReader.NO_ATTRIBUTE && reader.uint32(lifetimeAt) == 0) {
+            // Deregistration: only the key that holds the name may end its registration early.
+            if (owned != null) {
+                table.remove(owned);
+                deregistered++;
+            }
+            beginResponse(StunClass.SUCCESS_RESPONSE);
+            writer.addUInt32(ATTR_REGISTRATION_LIFETIME, 0);
+            finishAndSend();
+            return;
+        }
+        if (holder != null && owned == null) {
             nameConflicts++;
             sendError(RendezvousProtocol.ERROR_NAME_TAKEN, "name '" + name + "' is registered to another key;"
                 + " it is freed when that node shuts down, or " + (config.registrationLifetimeNs() / 1_000_000_000L)
@@ -912,8 +927,9 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "DEREGISTER needs PEER-NAME and NODE-KEY");
             return;
         }
-        Entry owned = requestKey == null ? null : table.byKey(requestKey);
-        if (owned == null || !reader.attributeValueEquals(nameAt, owned.nameBytes)) {
+        String name = decodeName(nameAt);
+        Entry owned = requestKey == null || name == null ? null : table.byName(name);
+        if (owned == null || !Arrays.equals(owned.nodeKey, requestKey)) {
             deregistrationsRefused++;
             sendError(RendezvousProtocol.ERROR_NOT_REGISTERED, "no such registration of this key");
             return;
