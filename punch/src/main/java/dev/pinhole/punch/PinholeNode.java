@@ -88,7 +88,7 @@ import java.util.function.UnaryOperator;
  * {@link dev.pinhole.punch.RendezvousUnreachableException} (the server's address and how long
  * was waited), {@link dev.pinhole.punch.RendezvousAuthenticationException} (wrong secret),
  * {@link dev.pinhole.punch.NameTakenException},
- * {@link dev.pinhole.punch.PeerNotFoundException} (with the registered names),
+ * {@link dev.pinhole.punch.PeerNotFoundException},
  * {@link dev.pinhole.punch.TraversalFailedException} (both NATs' behaviour, the pairs tried, and
  * that a relay is needed), {@link dev.pinhole.reliability.HandshakeFailedException}.
  *

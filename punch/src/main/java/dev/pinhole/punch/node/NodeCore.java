@@ -69,7 +69,7 @@ import java.util.random.RandomGenerator;
  *       mapping behaviour), then register the name with the host candidates and the NAT profile.</li>
  *   <li>{@link #connect}: ask the server for an introduction. A peer that is not registered yet is asked
  *       for again every {@value #CONNECT_RETRY_MS} ms until the connect timeout; then the last
- *       {@link PeerNotFoundException} (which lists the registered names) ends the attempt.</li>
+ *       {@link PeerNotFoundException} ends the attempt.</li>
  *   <li>The server introduces both peers at the same moment; both run a {@link TraversalSession}
  *       (RFC 8445-style checks). This side asked, so it is CONTROLLING and nominates the pair.</li>
  *   <li>On nomination the controlling side opens a transport connection to the nominated remote address,

@@ -75,12 +75,21 @@ import java.util.concurrent.CompletableFuture;
  * server observes is the one peers must reach (docs/architecture.md, principle 2).
  *
  * <ul>
+ *   <li>Every request carries NODE-KEY, the X25519 public key of {@link RendezvousClientConfig#identity}
+ *       (the node id), and MESSAGE-INTEGRITY-SHA256 under the session key
+ *       {@link RendezvousProtocol#sessionKey} of the latest NONCE and the server's SERVER-KEY (the shared
+ *       secret's key on a first request, before any nonce). Answers must be signed with the key the request
+ *       was signed with, and INTRODUCTION, MESSAGE and CANDIDATE requests with one of the last three session
+ *       keys, else they are dropped (counted); a 438 is the exception, taken unsigned (no secret) or signed
+ *       with the secret's key, since the server cannot derive the session key of a nonce it no longer
+ *       accepts. An on-path attacker can therefore answer a stale request with its own SERVER-KEY and pose
+ *       as the server to this client (not to the real server); with a shared secret it cannot.</li>
  *   <li>{@link #register} registers a name with the host candidates and NAT profile, then refreshes it
  *       every {@link Registration#refreshIntervalNs()} (15 s by default, as RFC 8445 §11 keepalives) on
  *       the same socket, which also keeps the NAT mapping alive. A refresh the server does not recognise
  *       (it restarted, or the NAT mapping changed) is answered 438 and repeated with the fresh nonce,
  *       which registers again in full.</li>
- *   <li>{@link #listPeers} pages through the registered names.</li>
+ *   <li>{@link #listPeers} pages through the registered names (403 unless the server allows listing).</li>
  *   <li>{@link #connect} asks for an introduction and completes with our {@link Introduction}
  *       (role controlling) when the server's INTRODUCTION arrives; the peer receives its own at the same
  *       moment through {@link RendezvousListener#onIntroduction}.</li>

@@ -70,27 +70,52 @@ import org.agrona.collections.Long2ObjectHashMap;
  * Wire format, authentication and the no-amplification rule: {@link RendezvousProtocol}.
  *
  * <h2>Registrations</h2>
- * A REGISTER carries the name, the client's 8-byte random CLIENT-ID, its host candidates and optionally
- * its NAT profile; the server adds the source address it observed (the server-reflexive candidate) and
- * answers with that address, the refresh interval and the lifetime. Refreshes are the same request
- * every interval (15 s by default); a registration expires after three intervals without one (45 s).
- * A REGISTER with REGISTRATION-LIFETIME 0 from the registration's own address and client id ends it at
- * once (as a TURN Refresh with LIFETIME 0 does, RFC 8656 §7), and so does DEREGISTER {PEER-NAME,
- * CLIENT-ID}, which clients send when they shut down: a client that closes cleanly frees its name at
- * once instead of holding it for 45 s. DEREGISTER passes the very checks a refresh passes (secret,
- * nonce of the source address) and must name the registration held at its source address under its
- * CLIENT-ID; anything else removes nothing and is answered 403 without saying who holds what (counted).
- * Because every refresh carries everything, a restarted server is repopulated by the next round of
- * refreshes (each first gets 438 for its old nonce, then registers with the new one).
+ * A REGISTER carries the name, the node's NODE-KEY (its X25519 public key, its node id), its host
+ * candidates and optionally its NAT profile, and is authenticated with MESSAGE-INTEGRITY-SHA256 under the
+ * node's session key ({@link RendezvousProtocol#sessionKey}: HKDF of X25519(node key, this server's key),
+ * the NONCE as salt), which proves possession of the private key. The server adds the source address it
+ * observed (the server-reflexive candidate) and answers with that address, the refresh interval, the
+ * lifetime and SERVER-KEY, signed with the same session key. Refreshes are the same request every interval
+ * (15 s by default); a registration expires after three intervals without one (45 s). A REGISTER with
+ * REGISTRATION-LIFETIME 0 by the name's key ends it at once (as a TURN Refresh with LIFETIME 0 does, RFC 8656
+ * §7), and so does DEREGISTER {PEER-NAME, NODE-KEY}, which clients send when they shut down: a client that
+ * closes cleanly frees its name at once instead of holding it for 45 s. Anything but the name's key removes
+ * nothing and is answered 403 without saying who holds what (counted). Because every refresh carries
+ * everything, a restarted server is repopulated by the next round of refreshes (each first gets 438 for its
+ * old nonce, with the new SERVER-KEY, then registers with the new nonce and session key).
  *
- * <p><b>Who owns a name.</b> A name belongs to the client id that registered it while that
- * registration lives. A REGISTER for a held name succeeds if it comes from the same client id (the
- * client moved: NAT rebinding, new network) or from the same source address (a new client on the very
- * socket address of the old one: the old one is necessarily gone, since one address is one socket);
- * otherwise it gets 409 and the holder keeps the name until it stops refreshing. The newer
- * registration is never preferred merely for being newer: without per-user credentials the server
- * could not tell a restart from a hijack. Each address holds one registration: registering another
- * name from the same address replaces it.
+ * <p><b>Who owns a name.</b> A name belongs to the key that registered it while that registration lives:
+ * a REGISTER for it under any other key gets 409 (the reason names no address), also from the holder's very
+ * socket address. The owner's key takes it over at once from anywhere (NAT rebinding, a new network, a
+ * restarted process with the same identity file): the new registration replaces the old one immediately.
+ * A move to another address costs one more round trip: the server answers 438 with a move nonce bound to
+ * the key, the new address and the registration's move count, and only a REGISTER carrying it (and signed
+ * with the session key it salts) moves the name, so a REGISTER recorded before an earlier move and replayed
+ * from the old address (its nonce and MAC still valid there) cannot move the name back. A key may hold
+ * several names, each on its own socket (processes sharing one identity file). Each address holds one
+ * registration: registering another name from the same address replaces it (one address is one socket).
+ * Requests of other methods are authenticated the same way and refused with 403 unless their key holds the
+ * registration at their source address; their answers, and the INTRODUCTION, MESSAGE and CANDIDATE requests
+ * the server sends a node, are signed with that node's session key, so nobody without a private key forges
+ * them. With a shared secret, its key is part of the session key's derivation (admission control on top),
+ * and a node's first request (no nonce yet) carries the secret's integrity.
+ *
+ * <p><b>Replays.</b> A nonce is bound to its source address, so a sniffed request replayed from elsewhere
+ * gets 438; from the same address within the nonce's lifetime it repeats what its sender did there (a
+ * refresh, or a CONNECT/MESSAGE/CANDIDATE, which retransmission memory recognises for
+ * {@link #RELAY_MEMORY_NS}). What is not prevented: a recorded MESSAGE or CANDIDATE replayed from its
+ * sender's address after that memory (up to the nonce's hour) is forwarded again, and a recorded DEREGISTER
+ * replayed while the same key holds the name at the same address ends it until the next refresh.
+ *
+ * <p><b>The rate limiter and the owner.</b> Datagrams over their source IP's rate limit are dropped, except
+ * a request carrying the NODE-KEY of the registration at that very address, a valid nonce and a MAC that
+ * verifies under its session key: a spoofed flood from the owner's address exhausts the address's budget
+ * but cannot make the owner's refreshes fail. The check costs a parse, a hash lookup, the nonce's HMAC, at
+ * most one HKDF and the request's HMAC per datagram, never an X25519 (only registered keys, whose X25519
+ * output is cached).
+ *
+ * <p><b>Listing.</b> LIST_PEERS is answered only with {@link RendezvousServerConfig.Builder#allowList}
+ * (default off: 403 "listing is disabled on this server"); no error names registered peers.
  *
  * <p><b>Quotas.</b> One source address (an IPv4 address, an IPv6 /64) holds at most
  * {@link RendezvousServerConfig#maxRegistrationsPerAddress()} live registrations and one network (an IPv4
@@ -103,11 +128,10 @@ import org.agrona.collections.Long2ObjectHashMap;
  *
  * <h2>Introductions</h2>
  * A registered peer sends CONNECT with the other's name. The server answers 404 if no such peer is
- * registered (with the registered names when there are at most
- * {@value RendezvousProtocol#MAX_NAMES_IN_NOT_FOUND}), otherwise starts two INTRODUCTION requests in
- * the same event-loop turn: to the requester (role controlling) and to the named peer (controlled), each
- * with the other's host and server-reflexive candidates, its own and the other's fresh credentials and
- * the other's NAT profile. Each is retransmitted until that peer acknowledges it or
+ * registered (naming no one else), otherwise starts two INTRODUCTION requests in the same event-loop turn:
+ * to the requester (role controlling) and to the named peer (controlled), each with the other's name,
+ * PEER-KEY (its proven X25519 public key), host and server-reflexive candidates, its own and the other's
+ * fresh credentials and the other's NAT profile; the CONNECT success carries the target's PEER-KEY too. Each is retransmitted until that peer acknowledges it or
  * {@link RendezvousServerConfig#outboundTiming()} gives up. A retransmitted CONNECT (same transaction)
  * is answered again without a second introduction.
  *
@@ -121,18 +145,22 @@ import org.agrona.collections.Long2ObjectHashMap;
  * <h2>Trickled candidates</h2>
  * A registered peer sends CANDIDATE with the target's name and one PEER-CANDIDATE (in practice the
  * relayed address it allocated after its introduction); the server forwards it to the target, with the
- * sender's name, exactly as it forwards MESSAGE: same checks (403 unregistered sender, 404 unknown target
- * with the registered names, 508 when busy), the same memory of retransmitted requests, and the same
+ * sender's name and PEER-KEY, exactly as it forwards MESSAGE: same checks (403 unregistered or
+ * unauthenticated sender, 404 unknown target, 508 when busy), the same memory of retransmitted requests, and the same
  * retransmission until the target acknowledges.
  *
  * <h2>Order of checks, and what costs what</h2>
- * Per datagram: rate limit by source IP (no parsing before it), parse (malformed: counted, dropped),
+ * Per datagram: rate limit by source IP (no parsing before it, unless the source holds a registration:
+ * see the owner above), parse (malformed: counted, dropped),
  * Binding to the Binding responder, responses to the server's own outbound transactions, then for
- * requests: unknown comprehension-required attributes (420), shared secret (401), nonce (438), and the
- * method. Every answer to a request that passed neither the secret nor the nonce is checked against the
- * request's size before it is sent, in one place. Tables are bounded by
- * {@link RendezvousServerConfig}. A refresh of an unchanged registration compares the request with the
- * stored attribute bytes in place and allocates nothing of its own.
+ * requests: unknown comprehension-required attributes (420); without NODE-KEY the shared secret (401) and
+ * the nonce (438); with NODE-KEY the secret only if the request has no nonce at all (401), the nonce or move
+ * nonce (438, with SERVER-KEY, signed with the secret's key if there is one), then the session key's MAC
+ * (401: at most one X25519 per request, for a key not registered); and the method. Every answer to a
+ * request that passed neither the secret nor the nonce is checked against the request's size before it is
+ * sent, in one place. Tables are bounded by {@link RendezvousServerConfig}. A refresh of an unchanged
+ * registration compares the request with the stored attribute bytes in place, reuses the session key
+ * cached for its nonce, and allocates only a copy of its NODE-KEY.
  *
  * <p>Confined to the endpoint's event loop: create it there (or, on a {@code UdpEventLoop}, before the loop
  * starts), and call every method there. Nothing is thrown out of {@link #onDatagram} for any input.
