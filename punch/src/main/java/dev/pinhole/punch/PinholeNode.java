@@ -223,7 +223,10 @@ public final class PinholeNode implements Closeable {
         }
     }
 
-    /** The names registered at the rendezvous server, this node's included, in code-unit order. */
+    /**
+     * The names registered at the rendezvous server, this node's included, in code-unit order. Only a server
+     * started with allow-list answers; any other refuses with a {@link RendezvousException} (403).
+     */
     public List<String> peers() throws IOException {
         ensureOpen();
         List<String> names = new ArrayList<>();
