@@ -59,11 +59,10 @@ final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String secret = Loops.readSecret(secretFile);
-        // Chat speaks to the rendezvous server only and opens no node, so nothing uses the keys yet; loading
-        // them now makes a bad key file fail here, as in send and receive, and creates the identity this
-        // machine's other commands share.
-        Identities.forNode(identityFile);
-        RendezvousClientConfig.Builder config = RendezvousClientConfig.builder().timing(INTERACTIVE_TIMING);
+        // The name is bound to this identity's key at the rendezvous server: a restarted chat with the same
+        // identity file takes its name back at once, and no other key can take it while it is registered.
+        RendezvousClientConfig.Builder config = RendezvousClientConfig.builder().timing(INTERACTIVE_TIMING)
+                .identity(Identities.forNode(identityFile));
         if (secret != null) {
             config.secret(secret);
         }

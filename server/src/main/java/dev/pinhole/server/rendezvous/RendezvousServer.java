@@ -1081,7 +1081,10 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private void sendConnectSuccess(long introductionId, byte[] peerKey) {
         beginResponse(StunClass.SUCCESS_RESPONSE);
         writer.addUInt64(ATTR_INTRODUCTION_ID, introductionId);
-        writer.addBytes(ATTR_PEER_KEY, peerKey);
+        if (peerKey != null) {
+            // Null only for a CONNECT that reuses the transaction id of an earlier MESSAGE or CANDIDATE.
+            writer.addBytes(ATTR_PEER_KEY, peerKey);
+        }
         finishAndSend();
     }
 
