@@ -211,6 +211,28 @@ class RendezvousKeysTest {
         assertEquals(2, bob.client().stats().unauthenticatedRequests(), "both counted");
     }
 
+    @Test
+    void aConnectReusingAMessagesTransactionIdIsAnsweredWithoutFailing() {
+        net.startServer();
+        Peer bob = net.peerBehindNat("bob");
+        net.register(bob);
+        RawPeer raw = raw("192.0.2.66", "raw");
+        assertEquals(0, raw.register("raw", this::settle));
+        TransactionId id = new TransactionId(0x1234_5678_9ABC_DEF0L, 42);
+        Consumer<StunWriter> keyed = w -> w.addBytes(RendezvousProtocol.ATTR_NODE_KEY, raw.identity.x25519PublicKey());
+        raw.send(RawPeer.message(StunMessageType.of(RendezvousProtocol.METHOD_MESSAGE, StunClass.REQUEST), id,
+            name("bob").andThen(w -> w.addString(RendezvousProtocol.ATTR_MESSAGE_TEXT, "hi")).andThen(keyed),
+            raw.nonce, raw.sessionKey(), true));
+        settle();
+        raw.send(RawPeer.message(StunMessageType.of(RendezvousProtocol.METHOD_CONNECT, StunClass.REQUEST), id,
+            name("bob").andThen(keyed), raw.nonce, raw.sessionKey(), true));
+        settle();
+
+        assertEquals(0, raw.lastCode(), "answered as the repeat it claims to be");
+        assertEquals(1, net.server.stats().messagesForwarded(), "the message went once");
+        assertEquals(0, net.server.stats().connects(), "no introduction");
+    }
+
     // ---- giving nothing away ----------------------------------------------------------------------
 
     @Test
