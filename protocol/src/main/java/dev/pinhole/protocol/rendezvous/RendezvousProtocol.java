@@ -44,12 +44,14 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <h2>Authentication and address validation</h2>
  * <ul>
- *   <li><b>Shared secret (optional).</b> With one, every request and response of these methods carries
- *       MESSAGE-INTEGRITY-SHA256 (RFC 8489 §14.6) keyed with {@link #deriveKey(byte[])}
- *       {@code = HMAC-SHA256(secret, "pinhole rendezvous v1")}, then FINGERPRINT. A request without a
+ *   <li><b>Shared secret (optional).</b> With one, a request without NODE-KEY, a node's first request
+ *       (before it has a nonce), the answers to them and every 438 carry MESSAGE-INTEGRITY-SHA256
+ *       (RFC 8489 §14.6) keyed with {@link #deriveKey(byte[])}
+ *       {@code = HMAC-SHA256(secret, "pinhole rendezvous v1")}, then FINGERPRINT. Such a request without a
  *       valid one is answered 401 (unsigned; RFC 8489 §9.1.3 answers an unauthenticated request without
- *       integrity) and counted. Without a secret, messages carry FINGERPRINT only: anyone who reaches the
- *       server can register, list and connect, which is meant for trusted networks and tests.</li>
+ *       integrity) and counted. Every other message is signed with a session key (below), whose
+ *       derivation includes the secret's key, so one MESSAGE-INTEGRITY-SHA256 proves both. Without a secret, anyone who reaches the server can
+ *       register a free name under its own key.</li>
  *   <li><b>Return routability (always).</b> Every request must carry a NONCE the server issued to its
  *       source address (an HMAC of the address under a key the server instance draws at start), as the
  *       long-term credential mechanism does (RFC 8489 §9.2). A request without one, or with one for
@@ -87,7 +89,8 @@ public final class RendezvousProtocol {
     public static final int METHOD_MESSAGE = 0x0E4;
     /**
      * Trickle: a request {PEER-NAME (the target), PEER-CANDIDATE (one)} from a registered peer, which the
-     * server forwards to the target as a CANDIDATE request {PEER-NAME (the sender), PEER-CANDIDATE}.
+     * server forwards to the target as a CANDIDATE request {PEER-NAME and PEER-KEY (the sender's),
+     * PEER-CANDIDATE}.
      */
     public static final int METHOD_CANDIDATE = 0x0E5;
     /**
@@ -123,7 +126,7 @@ public final class RendezvousProtocol {
     public static final int ATTR_NAT_PROFILE = 0xE107;
     /** LIST_PEERS request: list names after this one; response: more names follow, ask again with this. */
     public static final int ATTR_LIST_AFTER = 0xE108;
-    /** 32 bits: how many peers are registered (LIST responses, 404 errors). */
+    /** 32 bits: how many peers are registered (LIST responses, on a server that allows listing). */
     public static final int ATTR_PEER_COUNT = 0xE109;
     /** 32 bits, milliseconds: how often the client should refresh its registration. */
     public static final int ATTR_REFRESH_INTERVAL = 0xE10A;
