@@ -36,7 +36,8 @@ final class RendezvousCommand implements Callable<Integer> {
     InetSocketAddress alt;
 
     @Option(names = "--secret-file", paramLabel = "FILE",
-            description = "Shared secret (first line) peers must prove with MESSAGE-INTEGRITY-SHA256.")
+            description = "Shared secret (first line) peers must prove with MESSAGE-INTEGRITY-SHA256, on top of"
+                + " the key each name is bound to (admission control).")
     Path secretFile;
 
     @Option(names = "--no-relay", description = "Do not run the built-in relay and offer none: peers that"
