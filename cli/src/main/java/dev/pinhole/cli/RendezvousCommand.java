@@ -37,7 +37,8 @@ final class RendezvousCommand implements Callable<Integer> {
     InetSocketAddress alt;
 
     @Option(names = "--secret-file", paramLabel = "FILE",
-            description = "Shared secret (first line) peers must prove with MESSAGE-INTEGRITY-SHA256.")
+            description = "Shared secret (first line) peers must prove with MESSAGE-INTEGRITY-SHA256, on top of"
+                + " the key each name is bound to (admission control).")
     Path secretFile;
 
     @Option(names = "--no-relay", description = "Do not run the built-in relay and offer none: peers that"
@@ -81,6 +82,11 @@ final class RendezvousCommand implements Callable<Integer> {
                 + PinholeServer.DEFAULT_MAX_REGISTRATIONS_PER_PREFIX + ").")
     Integer maxPerPrefix;
 
+    @Option(names = "--allow-list",
+            description = "Let peers list the registered names (chat's getu). Default: listing is refused"
+                + " (403), so the server reveals no names.")
+    boolean allowList;
+
     @Option(names = "--json", description = "Print the ready line as JSON too.")
     boolean json;
 
@@ -98,7 +104,8 @@ final class RendezvousCommand implements Callable<Integer> {
         String secret = Loops.readSecret(secretFile);
         PinholeServer.Builder builder = PinholeServer.builder().listen(listen).alternate(alt).secret(secret)
                 .software("pinhole").threadName("rendezvous")
-                .maxRegistrationsPerAddress(maxPerAddress).maxRegistrationsPerPrefix(maxPerPrefix);
+                .maxRegistrationsPerAddress(maxPerAddress).maxRegistrationsPerPrefix(maxPerPrefix)
+                .allowList(allowList);
         if (turnServer != null) {
             byte[] turnSecret = externalTurnSecret();
             if (secret != null && java.util.Arrays.equals(turnSecret, secret.getBytes(StandardCharsets.UTF_8))) {

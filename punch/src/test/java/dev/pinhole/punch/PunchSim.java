@@ -559,7 +559,11 @@ public final class PunchSim extends SimFixture {
         public final List<Introduction> introductions = new ArrayList<>();
         public final List<Long> introductionTimesNs = new ArrayList<>();
         public final List<String> messages = new ArrayList<>();
+        /** The sender's key of each message, in the order of {@link #messages}. */
+        public final List<byte[]> messageKeys = new ArrayList<>();
         public final List<String> candidateSenders = new ArrayList<>();
+        /** The sender's key of each candidate, in the order of {@link #candidates}. */
+        public final List<byte[]> candidateKeys = new ArrayList<>();
         public final List<Candidate> candidates = new ArrayList<>();
         public final List<RendezvousException> refreshFailures = new ArrayList<>();
         public final List<RendezvousException> lost = new ArrayList<>();
@@ -581,9 +585,21 @@ public final class PunchSim extends SimFixture {
         }
 
         @Override
+        public void onMessage(String fromPeer, byte[] fromKey, String text) {
+            messageKeys.add(fromKey);
+            onMessage(fromPeer, text);
+        }
+
+        @Override
         public void onCandidate(String fromPeer, Candidate candidate) {
             candidateSenders.add(fromPeer);
             candidates.add(candidate);
+        }
+
+        @Override
+        public void onCandidate(String fromPeer, byte[] fromKey, Candidate candidate) {
+            candidateKeys.add(fromKey);
+            onCandidate(fromPeer, candidate);
         }
 
         @Override
@@ -810,7 +826,7 @@ public final class PunchSim extends SimFixture {
     }
 
     /** A SecureRandom whose bytes come from a seeded generator, so that simulated identities repeat. */
-    static java.security.SecureRandom seeded(java.util.random.RandomGenerator generator) {
+    public static java.security.SecureRandom seeded(java.util.random.RandomGenerator generator) {
         return new java.security.SecureRandom(new byte[0]) {
             private static final long serialVersionUID = 1L;
 

@@ -240,6 +240,7 @@ public final class PinholeServer implements AutoCloseable {
         private Long relayBytesPerSecond;
         private Integer maxRegistrationsPerAddress;
         private Integer maxRegistrationsPerPrefix;
+        private boolean allowList;
         private InetSocketAddress externalRelay;
         private byte[] externalRelaySecret;
         private Duration relayCredentialLifetime;
@@ -267,6 +268,15 @@ public final class PinholeServer implements AutoCloseable {
         /** The shared secret peers must prove with MESSAGE-INTEGRITY-SHA256, or null (the default) for none. */
         public Builder secret(String secret) {
             this.secret = secret;
+            return this;
+        }
+
+        /**
+         * Whether peers may list the registered names (LIST_PEERS). Default false: the server answers 403
+         * "listing is disabled on this server", so it reveals no names; a peer connects to a name it knows.
+         */
+        public Builder allowList(boolean allowList) {
+            this.allowList = allowList;
             return this;
         }
 
@@ -412,7 +422,8 @@ public final class PinholeServer implements AutoCloseable {
             if (listen == null) {
                 throw new IllegalStateException("no listen address: call listen(address)");
             }
-            RendezvousServerConfig.Builder config = RendezvousServerConfig.builder().software(software);
+            RendezvousServerConfig.Builder config = RendezvousServerConfig.builder().software(software)
+                .allowList(allowList);
             if (maxRegistrationsPerAddress != null) {
                 config.maxRegistrationsPerAddress(maxRegistrationsPerAddress);
             }

@@ -77,6 +77,7 @@ public final class RendezvousServerConfig {
     private final int maxOutboundRequests;
     private final int maxNamesPerPage;
     private final boolean messagesEnabled;
+    private final boolean allowList;
     private final StunTransactionConfig outboundTiming;
     private final String software;
     private final RandomGenerator random;
@@ -99,6 +100,7 @@ public final class RendezvousServerConfig {
         this.maxOutboundRequests = b.maxOutboundRequests;
         this.maxNamesPerPage = b.maxNamesPerPage;
         this.messagesEnabled = b.messagesEnabled;
+        this.allowList = b.allowList;
         this.outboundTiming = b.outboundTiming;
         this.software = b.software;
         this.random = b.random != null ? b.random : new SecureRandom();
@@ -169,6 +171,11 @@ public final class RendezvousServerConfig {
         return messagesEnabled;
     }
 
+    /** Whether LIST_PEERS is answered; without it the server says 403 and names nothing. */
+    public boolean allowList() {
+        return allowList;
+    }
+
     public StunTransactionConfig outboundTiming() {
         return outboundTiming;
     }
@@ -225,6 +232,7 @@ public final class RendezvousServerConfig {
         private int maxOutboundRequests = DEFAULT_MAX_OUTBOUND_REQUESTS;
         private int maxNamesPerPage = DEFAULT_MAX_NAMES_PER_PAGE;
         private boolean messagesEnabled = true;
+        private boolean allowList;
         private StunTransactionConfig outboundTiming = DEFAULT_OUTBOUND_TIMING;
         private String software = "pinhole";
         private RandomGenerator random;
@@ -376,6 +384,16 @@ public final class RendezvousServerConfig {
         /** Whether the server relays MESSAGE requests between registered peers (on by default). */
         public Builder messagesEnabled(boolean messagesEnabled) {
             this.messagesEnabled = messagesEnabled;
+            return this;
+        }
+
+        /**
+         * Whether anyone who reaches the server (and knows the shared secret, if there is one) may list the
+         * registered names. Default false: LIST_PEERS gets 403 "listing is disabled on this server", and a
+         * peer must know the name it connects to.
+         */
+        public Builder allowList(boolean allowList) {
+            this.allowList = allowList;
             return this;
         }
 
