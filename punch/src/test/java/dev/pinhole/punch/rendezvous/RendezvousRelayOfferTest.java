@@ -92,11 +92,20 @@ class RendezvousRelayOfferTest {
         assertNotNull(bobOffer, "bob's introduction carries a relay offer");
         assertEquals(RELAY, aliceOffer.server(), "the offered TURN server");
         assertEquals(RELAY, bobOffer.server(), "the same TURN server for bob");
-        // <expiry>:<quota key>.<introduction id>.<role>: the node and the introduction, coturn parsing only the expiry.
-        assertTrue(aliceOffer.username().matches(expiry + ":alice\\.[0-9a-f]{16}\\.0"),
-            "alice's own username: expiry (now + 10 min), her node, the introduction, her role: " + aliceOffer.username());
-        String introduction = aliceOffer.username().split("\\.")[1];
-        assertEquals(expiry + ":bob." + introduction + ".1", bobOffer.username(), "bob's own username, same introduction");
+        // <expiry>:<quota key>.<introduction id>.<role>: the node (its X25519 key, base64url) and the introduction,
+        // coturn parsing only the expiry.
+        String aliceKey = java.util.Base64.getUrlEncoder().withoutPadding()
+            .encodeToString(alice.client().identity().x25519PublicKey());
+        String bobKey = java.util.Base64.getUrlEncoder().withoutPadding()
+            .encodeToString(bob.client().identity().x25519PublicKey());
+        assertTrue(aliceOffer.username().matches(expiry + ":" + java.util.regex.Pattern.quote(aliceKey)
+                + "\\.[0-9a-f]{16}\\.0"),
+            "alice's own username: expiry (now + 10 min), her node key, the introduction, her role: "
+                + aliceOffer.username());
+        String introduction = aliceOffer.username().substring(aliceOffer.username().indexOf('.') + 1,
+            aliceOffer.username().lastIndexOf('.'));
+        assertEquals(expiry + ":" + bobKey + "." + introduction + ".1", bobOffer.username(),
+            "bob's own username, same introduction");
         assertEquals(expiry, aliceOffer.expiresUnixSeconds(), "expiry of the default lifetime, 10 minutes");
         assertNotEquals(aliceOffer.password(), bobOffer.password(), "each peer has its own password");
 
