@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
 @Command(name = "chat", mixinStandardHelpOptions = true,
         description = {"Registers NAME and chats through the rendezvous server. Commands on stdin:",
             "  send <user> <message>   send a message to a registered user",
-            "  getu                    list the registered users",
+            "  getu                    list the registered users (if the server runs with --allow-list)",
             "  exit                    leave (end of input also leaves)",
             "Received messages print as '<user>: <message>'."})
 final class ChatCommand implements Callable<Integer> {
@@ -59,11 +59,10 @@ final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         String secret = Loops.readSecret(secretFile);
-        // Chat speaks to the rendezvous server only and opens no node, so nothing uses the keys yet; loading
-        // them now makes a bad key file fail here, as in send and receive, and creates the identity this
-        // machine's other commands share.
-        Identities.forNode(identityFile);
-        RendezvousClientConfig.Builder config = RendezvousClientConfig.builder().timing(INTERACTIVE_TIMING);
+        // The name is bound to this identity's key at the rendezvous server: a restarted chat with the same
+        // identity file takes its name back at once, and no other key can take it while it is registered.
+        RendezvousClientConfig.Builder config = RendezvousClientConfig.builder().timing(INTERACTIVE_TIMING)
+                .identity(Identities.forNode(identityFile));
         if (secret != null) {
             config.secret(secret);
         }
@@ -98,7 +97,14 @@ final class ChatCommand implements Callable<Integer> {
                         case "exit" -> {
                             return ExitCodes.OK;
                         }
-                        case "getu" -> System.out.println("users: " + String.join(", ", users(loop, client)));
+                        case "getu" -> {
+                            try {
+                                System.out.println("users: " + String.join(", ", users(loop, client)));
+                            } catch (CliException e) {
+                                // 403 unless the server runs with --allow-list: it reveals no names.
+                                System.err.println("pinhole: " + e.getMessage());
+                            }
+                        }
                         case "send" -> {
                             if (parts.length < 3) {
                                 System.err.println("usage: send <user> <message>");

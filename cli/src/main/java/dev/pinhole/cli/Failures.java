@@ -53,11 +53,9 @@ final class Failures {
         }
         String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
         if (t instanceof PeerNotFoundException notFound) {
+            // The server names no one else (docs/security.md), so neither do we.
             return new CliException(ExitCodes.PEER_NOT_FOUND, "peer '" + notFound.peerName()
-                    + "' is not registered at the rendezvous server; registered: "
-                    + (notFound.registeredNames().isEmpty() ? "(none)" : String.join(", ", notFound.registeredNames()))
-                    + (notFound.registeredCount() > notFound.registeredNames().size()
-                        ? " and " + (notFound.registeredCount() - notFound.registeredNames().size()) + " more" : ""), t);
+                    + "' is not registered at the rendezvous server (check the name, or whether it is running)", t);
         }
         if (t instanceof RendezvousUnreachableException) {
             return new CliException(ExitCodes.RENDEZVOUS_UNREACHABLE, message, t);

@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
             + " introduced to each other; it answers STUN Binding requests on the same port, and with --alt"
             + " it is an RFC 5780 NAT behaviour discovery server. Unless --no-relay, it also runs a TURN relay"
             + " (RFC 8656) for peers that cannot punch, and every introduction offers it with credentials"
-            + " valid for 24 hours.",
+            + " that admit new allocations for 10 minutes and let each peer relay only to the peer it is"
+            + " introduced to.",
             "Prints 'listening on IP:PORT' once ready (with ', relay on IP:PORT' when relaying)."})
 final class RendezvousCommand implements Callable<Integer> {
     @Option(names = "--listen", required = true, paramLabel = "IP:PORT", converter = Addresses.class,
@@ -36,7 +37,8 @@ final class RendezvousCommand implements Callable<Integer> {
     InetSocketAddress alt;
 
     @Option(names = "--secret-file", paramLabel = "FILE",
-            description = "Shared secret (first line) peers must prove with MESSAGE-INTEGRITY-SHA256.")
+            description = "Shared secret (first line) peers must prove with MESSAGE-INTEGRITY-SHA256, on top of"
+                + " the key each name is bound to (admission control).")
     Path secretFile;
 
     @Option(names = "--no-relay", description = "Do not run the built-in relay and offer none: peers that"
@@ -80,6 +82,11 @@ final class RendezvousCommand implements Callable<Integer> {
                 + PinholeServer.DEFAULT_MAX_REGISTRATIONS_PER_PREFIX + ").")
     Integer maxPerPrefix;
 
+    @Option(names = "--allow-list",
+            description = "Let peers list the registered names (chat's getu). Default: listing is refused"
+                + " (403), so the server reveals no names.")
+    boolean allowList;
+
     @Option(names = "--json", description = "Print the ready line as JSON too.")
     boolean json;
 
@@ -97,9 +104,15 @@ final class RendezvousCommand implements Callable<Integer> {
         String secret = Loops.readSecret(secretFile);
         PinholeServer.Builder builder = PinholeServer.builder().listen(listen).alternate(alt).secret(secret)
                 .software("pinhole").threadName("rendezvous")
-                .maxRegistrationsPerAddress(maxPerAddress).maxRegistrationsPerPrefix(maxPerPrefix);
+                .maxRegistrationsPerAddress(maxPerAddress).maxRegistrationsPerPrefix(maxPerPrefix)
+                .allowList(allowList);
         if (turnServer != null) {
-            builder.externalRelay(turnServer, externalTurnSecret());
+            byte[] turnSecret = externalTurnSecret();
+            if (secret != null && java.util.Arrays.equals(turnSecret, secret.getBytes(StandardCharsets.UTF_8))) {
+                throw new CliException(ExitCodes.USAGE, "--turn-secret-file holds the same secret as --secret-file:"
+                        + " every peer knows the shared secret, so the TURN server needs a secret of its own");
+            }
+            builder.externalRelay(turnServer, turnSecret);
         } else if (noRelay) {
             builder.builtInRelay(false);
         } else {

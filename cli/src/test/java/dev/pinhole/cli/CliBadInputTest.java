@@ -138,6 +138,16 @@ class CliBadInputTest {
     }
 
     @Test
+    void aTurnSecretEqualToTheSharedSecretIsAUsageError() throws Exception {
+        // Every peer knows the shared secret: as the TURN server's key it would let any of them mint credentials.
+        Path secret = java.nio.file.Files.writeString(dir.resolve("secret"), "one secret for both, 32 bytes long\n");
+        try (CliProcess p = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0", "--secret-file", secret.toString(),
+                "--turn-server", "127.0.0.1:3478", "--turn-secret-file", secret.toString())) {
+            assertOneCleanLine(p, ExitCodes.USAGE);
+        }
+    }
+
+    @Test
     void unreachableStunServerIsReported() throws Exception {
         int closedPort;
         try (DatagramSocket s = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {

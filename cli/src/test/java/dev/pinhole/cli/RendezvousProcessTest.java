@@ -49,7 +49,7 @@ class RendezvousProcessTest {
 
     @Test
     void chatMessageReachesTheOtherUserThroughTheServer() throws Exception {
-        try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0")) {
+        try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0", "--allow-list")) {
             String address = listeningAddress(server);
             try (CliProcess bob = CliProcess.start("chat", "--id", "bob", "--rendezvous", address);
                  CliProcess alice = CliProcess.start("chat", "--id", "alice", "--rendezvous", address)) {
@@ -65,6 +65,22 @@ class RendezvousProcessTest {
                 bob.type("exit");
                 assertEquals(0, alice.exitCode(), alice.describe());
                 assertEquals(0, bob.exitCode(), bob.describe());
+            }
+        }
+    }
+
+    @Test
+    void withoutAllowListGetuIsRefusedAndNamesNoOne() throws Exception {
+        try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0", "--no-relay")) {
+            String address = listeningAddress(server);
+            try (CliProcess alice = CliProcess.start("chat", "--id", "alice", "--rendezvous", address)) {
+                alice.awaitLine(l -> l.startsWith("registered as alice"), "alice's registration");
+                alice.type("getu");
+                alice.type("exit");
+                assertEquals(0, alice.exitCode(), alice.describe());
+                assertTrue(alice.stderr().contains("listing is disabled on this server"), alice.describe());
+                assertTrue(alice.remainingStdout().stream().noneMatch(l -> l.startsWith("users: ")),
+                    "no list: " + alice.describe());
             }
         }
     }

@@ -6,8 +6,9 @@ import java.util.List;
 
 /**
  * The server has no registration under the name asked for: the peer never registered, or its
- * registration expired because it stopped refreshing. When few peers are registered, the server lists
- * them all; otherwise {@link #registeredNames()} is empty and {@link RendezvousClient#listPeers()} finds them.
+ * registration expired because it stopped refreshing. The server names no one else (docs/security.md), so
+ * {@link #registeredNames()} is empty and {@link #registeredCount()} is -1 for answers of this version's
+ * server; {@code RendezvousClient#listPeers()} lists the names where the server allows listing.
  */
 public final class PeerNotFoundException extends RendezvousException {
     private static final long serialVersionUID = 1L;
@@ -27,7 +28,7 @@ public final class PeerNotFoundException extends RendezvousException {
         return peerName;
     }
 
-    /** The names registered at the time, when the server sent them (it does for a handful), else empty. */
+    /** The names registered at the time, when the server sent them (servers of earlier versions did), else empty. */
     public List<String> registeredNames() {
         return registeredNames;
     }

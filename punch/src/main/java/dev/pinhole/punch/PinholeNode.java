@@ -97,7 +97,7 @@ import java.util.function.UnaryOperator;
  * {@link dev.pinhole.punch.RendezvousUnreachableException} (the server's address and how long
  * was waited), {@link dev.pinhole.punch.RendezvousAuthenticationException} (wrong secret),
  * {@link dev.pinhole.punch.NameTakenException},
- * {@link dev.pinhole.punch.PeerNotFoundException} (with the registered names),
+ * {@link dev.pinhole.punch.PeerNotFoundException},
  * {@link dev.pinhole.punch.TraversalFailedException} (both NATs' behaviour, the pairs tried, and
  * that a relay is needed), {@link dev.pinhole.reliability.HandshakeFailedException},
  * {@link PeerKeyChangedException} (both fingerprints, and how to accept a new key).
@@ -122,7 +122,7 @@ public final class PinholeNode implements Closeable {
         this.identity = b.identity != null ? b.identity : Identity.generate(new SecureRandom());
         this.knownPeers = b.knownPeers;
         TransportConfig transportConfig = b.transportConfig();
-        RendezvousClientConfig.Builder rendezvousConfig = RendezvousClientConfig.builder();
+        RendezvousClientConfig.Builder rendezvousConfig = RendezvousClientConfig.builder().identity(identity);
         if (b.secret != null) {
             rendezvousConfig.secret(b.secret);
         }
@@ -263,7 +263,10 @@ public final class PinholeNode implements Closeable {
         return Optional.ofNullable(knownPeers);
     }
 
-    /** The names registered at the rendezvous server, this node's included, in code-unit order. */
+    /**
+     * The names registered at the rendezvous server, this node's included, in code-unit order. Only a server
+     * started with allow-list answers; any other refuses with a {@link RendezvousException} (403).
+     */
     public List<String> peers() throws IOException {
         ensureOpen();
         List<String> names = new ArrayList<>();

@@ -37,6 +37,7 @@ import dev.pinhole.punch.traversal.TraversalPath;
 import dev.pinhole.punch.traversal.TraversalSession;
 import dev.pinhole.reliability.Identity;
 import dev.pinhole.reliability.TransportConfig;
+import dev.pinhole.server.relay.RelayGrants;
 import dev.pinhole.server.relay.RestCredentials;
 import dev.pinhole.server.relay.TurnAuthenticator;
 import dev.pinhole.server.relay.TurnServer;
@@ -147,6 +148,8 @@ public final class PunchSim extends SimFixture {
 
     /** The {@link #withNodeServers} world's built-in relay (or null), its nodes, and the settings of nodes to come. */
     public TurnServer relayServer;
+    /** The grants the rendezvous server issues and the built-in relay enforces (with a relay), or null. */
+    public RelayGrants relayGrants;
     public final List<Node> nodes = new ArrayList<>();
     /**
      * Two ports of one IP, then another IP, as the gatherer wants them; the rendezvous server's own address
@@ -230,10 +233,11 @@ public final class PunchSim extends SimFixture {
             byte[] secret = "relay secret of this world".getBytes(StandardCharsets.UTF_8);
             LongSupplier unixSeconds = () -> UNIX_EPOCH_OFFSET_SECONDS + world.sim.nowNs() / SECOND;
             SimHost relayHost = world.publicHost(RELAY.getAddress().getHostAddress());
+            world.relayGrants = new RelayGrants();
             world.relayServer = new TurnServer(relayHost.bind(RELAY.getPort()), () -> relayHost.bind(0),
-                    new RestCredentials(secret, unixSeconds), TurnServerConfig.defaults(), world.sim.random("relay"))
-                    .listen();
-            config.relay(RELAY, secret).unixSeconds(unixSeconds);
+                    new RestCredentials(secret, unixSeconds), TurnServerConfig.defaults(), world.sim.random("relay"),
+                    world.relayGrants).listen();
+            config.relay(RELAY, secret, world.relayGrants).unixSeconds(unixSeconds);
         }
         world.server = RendezvousServer.listenRfc5780(primary.bind(3478), primary.bind(3479), alternate.bind(3478),
                 alternate.bind(3479), config.build());
@@ -555,7 +559,11 @@ public final class PunchSim extends SimFixture {
         public final List<Introduction> introductions = new ArrayList<>();
         public final List<Long> introductionTimesNs = new ArrayList<>();
         public final List<String> messages = new ArrayList<>();
+        /** The sender's key of each message, in the order of {@link #messages}. */
+        public final List<byte[]> messageKeys = new ArrayList<>();
         public final List<String> candidateSenders = new ArrayList<>();
+        /** The sender's key of each candidate, in the order of {@link #candidates}. */
+        public final List<byte[]> candidateKeys = new ArrayList<>();
         public final List<Candidate> candidates = new ArrayList<>();
         public final List<RendezvousException> refreshFailures = new ArrayList<>();
         public final List<RendezvousException> lost = new ArrayList<>();
@@ -577,9 +585,21 @@ public final class PunchSim extends SimFixture {
         }
 
         @Override
+        public void onMessage(String fromPeer, byte[] fromKey, String text) {
+            messageKeys.add(fromKey);
+            onMessage(fromPeer, text);
+        }
+
+        @Override
         public void onCandidate(String fromPeer, Candidate candidate) {
             candidateSenders.add(fromPeer);
             candidates.add(candidate);
+        }
+
+        @Override
+        public void onCandidate(String fromPeer, byte[] fromKey, Candidate candidate) {
+            candidateKeys.add(fromKey);
+            onCandidate(fromPeer, candidate);
         }
 
         @Override
@@ -806,7 +826,7 @@ public final class PunchSim extends SimFixture {
     }
 
     /** A SecureRandom whose bytes come from a seeded generator, so that simulated identities repeat. */
-    static java.security.SecureRandom seeded(java.util.random.RandomGenerator generator) {
+    public static java.security.SecureRandom seeded(java.util.random.RandomGenerator generator) {
         return new java.security.SecureRandom(new byte[0]) {
             private static final long serialVersionUID = 1L;
 

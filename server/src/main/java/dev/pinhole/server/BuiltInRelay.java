@@ -14,8 +14,8 @@ import java.util.Collections;
 /**
  * The defaults of the TURN relay (RFC 8656) that a {@link PinholeServer} runs next to its rendezvous
  * server: where it listens, which address peers are told (offers and XOR-RELAYED-ADDRESS, RFC 8656
- * §7.3), its rate limits, and the TURN REST secret its credentials are issued under (only this process
- * issues them, so the rendezvous server's offers are the only way in).
+ * §7.3), its rate limits, and the TURN REST key its credentials are issued under: its own, random per
+ * run (only this process issues them, so the rendezvous server's offers are the only way in).
  */
 final class BuiltInRelay {
     /** Bytes of a random per-run REST secret: 256 bits, twice {@link RendezvousServerConfig#MIN_REST_SECRET_BYTES}. */
@@ -99,13 +99,11 @@ final class BuiltInRelay {
     }
 
     /**
-     * The REST secret: the shared secret's bytes when it has at least 16, else random per run (only this
-     * process issues credentials, so the secret never needs to leave it).
+     * The relay's own credential key: random per run, never the rendezvous shared secret (every peer knows
+     * that one, and could sign relay credentials of any name and any lifetime with it). Only this process
+     * issues credentials, so the key never needs to leave it.
      */
-    static byte[] restSecret(byte[] sharedSecret) {
-        if (sharedSecret != null && sharedSecret.length >= RendezvousServerConfig.MIN_REST_SECRET_BYTES) {
-            return sharedSecret.clone();
-        }
+    static byte[] randomRelaySecret() {
         byte[] secret = new byte[RANDOM_SECRET_BYTES];
         new SecureRandom().nextBytes(secret);
         return secret;

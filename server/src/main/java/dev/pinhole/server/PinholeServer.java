@@ -2,6 +2,7 @@ package dev.pinhole.server;
 
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
+import dev.pinhole.server.relay.RelayGrants;
 import dev.pinhole.server.relay.RelaySockets;
 import dev.pinhole.server.relay.RestCredentials;
 import dev.pinhole.server.relay.TurnServer;
@@ -14,6 +15,9 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -236,8 +240,10 @@ public final class PinholeServer implements AutoCloseable {
         private Long relayBytesPerSecond;
         private Integer maxRegistrationsPerAddress;
         private Integer maxRegistrationsPerPrefix;
+        private boolean allowList;
         private InetSocketAddress externalRelay;
         private byte[] externalRelaySecret;
+        private Duration relayCredentialLifetime;
         private UdpEventLoop eventLoop;
         private String threadName = "rendezvous";
 
@@ -262,6 +268,15 @@ public final class PinholeServer implements AutoCloseable {
         /** The shared secret peers must prove with MESSAGE-INTEGRITY-SHA256, or null (the default) for none. */
         public Builder secret(String secret) {
             this.secret = secret;
+            return this;
+        }
+
+        /**
+         * Whether peers may list the registered names (LIST_PEERS). Default false: the server answers 403
+         * "listing is disabled on this server", so it reveals no names; a peer connects to a name it knows.
+         */
+        public Builder allowList(boolean allowList) {
+            this.allowList = allowList;
             return this;
         }
 
@@ -351,7 +366,9 @@ public final class PinholeServer implements AutoCloseable {
 
         /**
          * Offers this TURN server instead of running the built-in relay: it must accept TURN REST credentials
-         * made with {@code restSecret} (coturn: {@code --use-auth-secret --static-auth-secret=SECRET}).
+         * made with {@code restSecret} (coturn: {@code --use-auth-secret --static-auth-secret=SECRET}), a
+         * secret of its own: {@link #build()} refuses the rendezvous shared secret. Which peers coturn relays
+         * to is its own configuration (docs/nat-traversal.md, "Running coturn": {@code --denied-peer-ip} and others).
          *
          * @param restSecret at least {@link #MIN_REST_SECRET_BYTES} bytes (copied)
          */
@@ -364,6 +381,16 @@ public final class PinholeServer implements AutoCloseable {
             }
             this.externalRelay = server;
             this.externalRelaySecret = restSecret.clone();
+            return this;
+        }
+
+        /**
+         * How long the relay credentials of an introduction admit new allocations, or null for
+         * {@link RendezvousServerConfig#DEFAULT_RELAY_CREDENTIAL_LIFETIME} (10 minutes); an allocation made
+         * in time keeps refreshing past it.
+         */
+        public Builder relayCredentialLifetime(Duration lifetime) {
+            this.relayCredentialLifetime = lifetime;
             return this;
         }
 
@@ -395,7 +422,8 @@ public final class PinholeServer implements AutoCloseable {
             if (listen == null) {
                 throw new IllegalStateException("no listen address: call listen(address)");
             }
-            RendezvousServerConfig.Builder config = RendezvousServerConfig.builder().software(software);
+            RendezvousServerConfig.Builder config = RendezvousServerConfig.builder().software(software)
+                .allowList(allowList);
             if (maxRegistrationsPerAddress != null) {
                 config.maxRegistrationsPerAddress(maxRegistrationsPerAddress);
             }
@@ -404,6 +432,13 @@ public final class PinholeServer implements AutoCloseable {
             }
             if (secret != null) {
                 config.secret(secret);
+                if (externalRelaySecret != null
+                    && Arrays.equals(externalRelaySecret, secret.getBytes(StandardCharsets.UTF_8))) {
+                    // Every peer knows the shared secret: as the relay's key it would let any of them sign
+                    // relay credentials for any name and lifetime.
+                    throw new IllegalArgumentException("the TURN server's REST secret must not be the rendezvous"
+                        + " shared secret, which every peer knows: give the TURN server a secret of its own");
+                }
             }
             UdpEventLoop loop;
             DatagramEndpoint primary;
@@ -439,6 +474,10 @@ public final class PinholeServer implements AutoCloseable {
             InetAddress relaySocketIp = null;
             TurnServerConfig relayConfig = null;
             byte[] restSecret = null;
+            RelayGrants grants = null;
+            if (relayCredentialLifetime != null) {
+                config.relayCredentialLifetime(relayCredentialLifetime);
+            }
             if (externalRelay != null) {
                 offered = externalRelay;
                 config.relay(externalRelay, externalRelaySecret);
@@ -461,10 +500,11 @@ public final class PinholeServer implements AutoCloseable {
                 }
                 relayConfig = BuiltInRelay.config(software, externalIp, announced.isLoopbackAddress(),
                     relayBytesPerSecond);
-                restSecret = BuiltInRelay.restSecret(secret == null ? null : secret.getBytes(StandardCharsets.UTF_8));
+                restSecret = BuiltInRelay.randomRelaySecret();
+                grants = new RelayGrants();
                 relayListening = openSocket(loop, where, added);
                 offered = new InetSocketAddress(announced, relayListening.localAddress().getPort());
-                config.relay(offered, restSecret);
+                config.relay(offered, restSecret, grants);
             }
             DatagramEndpoint[] alternates = alternate == null ? null : openAlternates(loop, primary, added);
             RendezvousServerConfig rendezvousConfig = config.build();
@@ -472,6 +512,7 @@ public final class PinholeServer implements AutoCloseable {
             InetAddress socketIp = relaySocketIp;
             TurnServerConfig turnConfig = relayConfig;
             byte[] turnSecret = restSecret;
+            RelayGrants relayGrants = grants;
             Started started = onLoop(loop, () -> {
                 TurnServer turn = null;
                 if (listening != null) {
@@ -483,7 +524,8 @@ public final class PinholeServer implements AutoCloseable {
                     };
                     RestCredentials credentials =
                         new RestCredentials(turnSecret, RendezvousServerConfig.SYSTEM_UNIX_SECONDS);
-                    turn = new TurnServer(listening, sockets, credentials, turnConfig).listen();
+                    turn = new TurnServer(listening, sockets, credentials, turnConfig, new SecureRandom(), relayGrants)
+                        .listen();
                 }
                 RendezvousServer server = alternates == null
                     ? RendezvousServer.listen(primary, rendezvousConfig)

@@ -51,6 +51,11 @@ public enum RelayCounter {
     CAPACITY_REJECTIONS,
     /** 403: a peer address the server does not relay to (loopback, wildcard, multicast, link-local). */
     FORBIDDEN_PEERS,
+    /**
+     * 403 under a grant table ({@code RelayGrants}): an Allocate whose username has no grant, or a
+     * CreatePermission or ChannelBind for a peer the grant does not name (not the introduced peer).
+     */
+    NOT_GRANTED,
     /** 420, 440, 442, 443: unsupported attributes, families or transports. */
     UNSUPPORTED_REQUESTS,
     REFRESHES,
@@ -66,6 +71,11 @@ public enum RelayCounter {
     DROPPED_NO_ALLOCATION,
     /** Data to or from a peer IP without a permission (RFC 8656 §9). */
     DROPPED_NO_PERMISSION,
+    /**
+     * Data between two allocations of this relay that are not the two sides of one introduction (the
+     * permission for the relay's IP does not open the relay's other allocations).
+     */
+    DROPPED_NOT_GRANTED,
     /** ChannelData on a channel number that is not bound (or whose binding lapsed). */
     DROPPED_UNBOUND_CHANNEL,
     /** Beyond the allocation's bytes-per-second bucket. */

@@ -8,12 +8,12 @@ package dev.pinhole.server;
  *                               with changed name, candidates, NAT profile or address
  * @param refreshes              REGISTER requests that only refreshed an unchanged registration
  * @param expired                registrations removed after missing their refreshes
- * @param replaced               registrations that gave way to a newer one of the same client or address
+ * @param replaced               registrations that gave way to a newer one of the same key or address
  * @param deregistered           registrations ended early by their client (DEREGISTER, or REGISTER with
  *                               lifetime 0)
  * @param deregistrationsRefused 403 answers to DEREGISTER: the sender held no registration of that name
- *                               and client id at its address (unknown, foreign, spoofed or repeated)
- * @param nameConflicts          409 answers: the name was held by another client
+ *                               under the request's key (unknown, foreign, spoofed or repeated)
+ * @param nameConflicts          409 answers: the name was held by another key
  * @param serverFull             508 answers: a table was full
  * @param addressQuotaRefused    508 answers to REGISTER: the source address (IPv4 address, IPv6 /64)
  *                               already held its quota of live registrations
@@ -29,7 +29,7 @@ package dev.pinhole.server;
  * @param relayOffers            INTRODUCTIONs that carried a RELAY-OFFER (credentials issued)
  * @param messagesForwarded      MESSAGE requests relayed to their recipient
  * @param candidatesForwarded    CANDIDATE requests (trickled candidates) relayed to their recipient
- * @param unauthenticated        401 answers and requests dropped for failing the shared secret
+ * @param unauthenticated        401 answers: the shared secret's or the session key's integrity failed
  * @param staleNonces            438 answers: no valid nonce for the source address
  * @param rateLimited            datagrams dropped by the per-source rate limit
  * @param malformed              datagrams dropped as malformed STUN
@@ -43,6 +43,13 @@ package dev.pinhole.server;
  * @param trackedSources         source addresses the rate limiter remembers now
  * @param sourceEvictions        sources forgotten to make room for new ones
  * @param outboundPending        INTRODUCTION, MESSAGE and CANDIDATE requests awaiting acknowledgement now
+ * @param listsRefused           403 answers to LIST_PEERS: the server was started without allow-list
+ * @param notRegisteredSenders   403 answers to CONNECT, MESSAGE or CANDIDATE: the sender was not a
+ *                               registered node authenticated by its key
+ * @param movesChallenged        438 answers to an owner's REGISTER from a new address, with a nonce for
+ *                               that move (one extra round trip per move)
+ * @param ownerOverLimit         requests over their source's rate limit let through because they were the
+ *                               registered owner's, authenticated by its session key
  */
 public record RendezvousServerStats(
     int registrations,
@@ -78,5 +85,9 @@ public record RendezvousServerStats(
     long bindingResponses,
     int trackedSources,
     long sourceEvictions,
-    int outboundPending) {
+    int outboundPending,
+    long listsRefused,
+    long notRegisteredSenders,
+    long movesChallenged,
+    long ownerOverLimit) {
 }

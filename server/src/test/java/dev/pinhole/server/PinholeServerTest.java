@@ -16,6 +16,11 @@ import dev.pinhole.protocol.stun.StunParseResult;
 import dev.pinhole.protocol.stun.StunReader;
 import dev.pinhole.protocol.stun.StunWriter;
 import dev.pinhole.protocol.stun.TransactionId;
+import dev.pinhole.protocol.stun.StunKey;
+import dev.pinhole.protocol.turn.TurnCredentials;
+import dev.pinhole.server.relay.RestCredentials;
+import dev.pinhole.server.rendezvous.RendezvousServerConfig;
+import java.nio.charset.StandardCharsets;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -173,6 +178,41 @@ class PinholeServerTest {
             assertEquals(PinholeServerException.Reason.BIND_FAILED, e.reason(), e.getMessage());
             assertEquals(address, e.address());
         }
+    }
+
+    @Test
+    void theRendezvousSharedSecretCannotMakeCredentialsTheBuiltInRelayAccepts() throws Exception {
+        String shared = "the rendezvous shared secret, known to every peer";
+        try (PinholeServer server = PinholeServer.builder().listen(new InetSocketAddress(IP1, 0)).secret(shared).build();
+             DatagramSocket client = client()) {
+            StunReader challenge = exchange(client, allocateRequest(), server.relayAddress());
+            assertEquals(401, challenge.errorCode(), "challenge");
+            String realm = challenge.findString(StunAttributeType.REALM);
+            String nonce = challenge.findString(StunAttributeType.NONCE);
+            // What the attacker could do before: sign relay credentials with the shared secret, any name, any lifetime.
+            long farFuture = System.currentTimeMillis() / 1000 + 365L * 24 * 3600;
+            for (String grant : new String[] {"mallory", "mallory.0000000000000001.0"}) {
+                TurnCredentials forged = new RestCredentials(shared.getBytes(StandardCharsets.UTF_8),
+                    RendezvousServerConfig.SYSTEM_UNIX_SECONDS).issue(grant, farFuture);
+                ByteBuf out = Unpooled.buffer();
+                new StunWriter().begin(out, StunMessageType.of(StunMessageType.METHOD_ALLOCATE, StunClass.REQUEST),
+                        TransactionId.random(new SplittableRandom(random.nextLong())))
+                    .addUInt32(StunAttributeType.REQUESTED_TRANSPORT, 17 << 24)
+                    .addString(StunAttributeType.USERNAME, forged.username())
+                    .addString(StunAttributeType.REALM, realm)
+                    .addString(StunAttributeType.NONCE, nonce)
+                    .addMessageIntegrity(StunKey.longTerm(forged.username(), realm, forged.password()))
+                    .addFingerprint().finish();
+                StunReader answer = exchange(client, ByteBufUtil.getBytes(out), server.relayAddress());
+                assertEquals(401, answer.errorCode(), "credentials signed with the shared secret (" + forged.username()
+                    + ") are not the relay's: the relay has its own key");
+            }
+            assertEquals(0, server.stats().relay().allocations(), "nothing allocated");
+        }
+        assertThrows(IllegalArgumentException.class, () -> PinholeServer.builder()
+            .listen(new InetSocketAddress(IP1, 0)).secret(shared)
+            .externalRelay(new InetSocketAddress(IP1, 3478), shared.getBytes(StandardCharsets.UTF_8)).build(),
+            "an external TURN server keyed with the shared secret is refused");
     }
 
     private static DatagramSocket client() throws Exception {

@@ -44,12 +44,14 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * <h2>Authentication and address validation</h2>
  * <ul>
- *   <li><b>Shared secret (optional).</b> With one, every request and response of these methods carries
- *       MESSAGE-INTEGRITY-SHA256 (RFC 8489 §14.6) keyed with {@link #deriveKey(byte[])}
- *       {@code = HMAC-SHA256(secret, "pinhole rendezvous v1")}, then FINGERPRINT. A request without a
+ *   <li><b>Shared secret (optional).</b> With one, a request without NODE-KEY, a node's first request
+ *       (before it has a nonce), the answers to them and every 438 carry MESSAGE-INTEGRITY-SHA256
+ *       (RFC 8489 §14.6) keyed with {@link #deriveKey(byte[])}
+ *       {@code = HMAC-SHA256(secret, "pinhole rendezvous v1")}, then FINGERPRINT. Such a request without a
  *       valid one is answered 401 (unsigned; RFC 8489 §9.1.3 answers an unauthenticated request without
- *       integrity) and counted. Without a secret, messages carry FINGERPRINT only: anyone who reaches the
- *       server can register, list and connect, which is meant for trusted networks and tests.</li>
+ *       integrity) and counted. Every other message is signed with a session key (below), whose
+ *       derivation includes the secret's key, so one MESSAGE-INTEGRITY-SHA256 proves both. Without a secret, anyone who reaches the server can
+ *       register a free name under its own key.</li>
  *   <li><b>Return routability (always).</b> Every request must carry a NONCE the server issued to its
  *       source address (an HMAC of the address under a key the server instance draws at start), as the
  *       long-term credential mechanism does (RFC 8489 §9.2). A request without one, or with one for
@@ -57,6 +59,17 @@ import javax.crypto.spec.SecretKeySpec;
  *       client repeats it with that nonce. This proves the client receives at its source address before
  *       the server keeps state for it or sends an introduction anywhere; it is also how a client learns
  *       that the server restarted or that its NAT mapping changed.</li>
+ *   <li><b>Names bound to keys (always).</b> Every node has an X25519 key pair whose public key is its
+ *       node id; the server makes one when it starts and hands its public key out in SERVER-KEY with every
+ *       438 and REGISTER success. REGISTER, DEREGISTER, CONNECT, MESSAGE and CANDIDATE carry NODE-KEY and
+ *       MESSAGE-INTEGRITY-SHA256 under {@link #sessionKey} (the nonce as salt), which only the holder of the
+ *       node's private key (or the server's) can compute, as in Noise's K pattern: possession of the key is
+ *       proven with every request, a sniffed request cannot be re-signed with the nonce of another address,
+ *       and the server signs its answers and its INTRODUCTION, MESSAGE and CANDIDATE requests to the node
+ *       with the same key, so nobody on or off the path can forge them. A name belongs to the key that
+ *       registered it while the registration lives. With a shared secret, the secret's key is part of the
+ *       session key's derivation (admission control on top); requests without NODE-KEY (the first one,
+ *       LIST) carry the secret's MESSAGE-INTEGRITY-SHA256 as before.</li>
  * </ul>
  *
  * <h2>No amplification</h2>
@@ -76,25 +89,29 @@ public final class RendezvousProtocol {
     public static final int METHOD_MESSAGE = 0x0E4;
     /**
      * Trickle: a request {PEER-NAME (the target), PEER-CANDIDATE (one)} from a registered peer, which the
-     * server forwards to the target as a CANDIDATE request {PEER-NAME (the sender), PEER-CANDIDATE}.
+     * server forwards to the target as a CANDIDATE request {PEER-NAME and PEER-KEY (the sender's),
+     * PEER-CANDIDATE}.
      */
     public static final int METHOD_CANDIDATE = 0x0E5;
     /**
-     * A request {PEER-NAME, CLIENT-ID} that ends the sender's registration now, as a TURN Refresh with
-     * LIFETIME 0 deletes an allocation (RFC 8656 §7). It must pass the checks a refresh passes (the
-     * shared secret's MESSAGE-INTEGRITY-SHA256 when there is one, a NONCE issued to its source address)
-     * and name the registration held at that very address under that CLIENT-ID, so a spoofed or foreign
-     * one removes nothing. Answered with success and REGISTRATION-LIFETIME 0 when it ended the
-     * registration, with {@link #ERROR_NOT_REGISTERED} when the sender holds no such registration (never
-     * saying who does), which a client that deregisters twice reads as "already gone".
+     * A request {PEER-NAME, NODE-KEY} that ends the sender's registration now, as a TURN Refresh with
+     * LIFETIME 0 deletes an allocation (RFC 8656 §7). It must be authenticated with the session key of the
+     * registration's NODE-KEY (see "Names bound to keys" above) and name that key's registration, so a
+     * spoofed or foreign one removes nothing. Answered with success and REGISTRATION-LIFETIME 0 when it
+     * ended the registration, with {@link #ERROR_NOT_REGISTERED} when the key holds no such registration
+     * (never saying who does), which a client that deregisters twice reads as "already gone".
      */
     public static final int METHOD_DEREGISTER = 0x0E6;
 
     // ---- attributes (comprehension-optional, RFC 8489 §14 and §18.3) --------------------------------
     /** A peer name, UTF-8, 1–{@value PeerNames#MAX_NAME_BYTES} bytes ({@link PeerNames}); repeated in LIST responses. */
     public static final int ATTR_PEER_NAME = 0xE100;
-    /** 8 random bytes a client draws once: who owns a registration (see {@code RendezvousServer}). */
-    public static final int ATTR_CLIENT_ID = 0xE101;
+    /**
+     * The sender's 32-byte X25519 public key (RFC 7748), its node id: who owns a registration. A request
+     * that carries it is authenticated with MESSAGE-INTEGRITY-SHA256 under {@link #sessionKey}. (0xE101
+     * carried the 8-byte CLIENT-ID of earlier versions, which this replaces.)
+     */
+    public static final int ATTR_NODE_KEY = 0xE101;
     /** Repeatable: {@code priority(32) | xor-address(8 or 20)}, a host candidate the client reports. */
     public static final int ATTR_HOST_CANDIDATE = 0xE102;
     /** Repeatable: {@code type(8) | 0(24) | priority(32) | xor-address(8 or 20)}, a candidate of the other peer. */
@@ -109,7 +126,7 @@ public final class RendezvousProtocol {
     public static final int ATTR_NAT_PROFILE = 0xE107;
     /** LIST_PEERS request: list names after this one; response: more names follow, ask again with this. */
     public static final int ATTR_LIST_AFTER = 0xE108;
-    /** 32 bits: how many peers are registered (LIST responses, 404 errors). */
+    /** 32 bits: how many peers are registered (LIST responses, on a server that allows listing). */
     public static final int ATTR_PEER_COUNT = 0xE109;
     /** 32 bits, milliseconds: how often the client should refresh its registration. */
     public static final int ATTR_REFRESH_INTERVAL = 0xE10A;
@@ -129,6 +146,17 @@ public final class RendezvousProtocol {
      * | expiry(64, Unix seconds)} (see {@link RendezvousAttributes}).
      */
     public static final int ATTR_RELAY_OFFER = 0xE10E;
+    /**
+     * The server's 32-byte X25519 public key, made when it starts: in every 438 (with the NONCE) and every
+     * success response to REGISTER, so a client can derive {@link #sessionKey}.
+     */
+    public static final int ATTR_SERVER_KEY = 0xE120;
+    /**
+     * The other peer's 32-byte X25519 public key (its node id), proven to the server by its REGISTER: in
+     * both INTRODUCTIONs, the CONNECT success response, and forwarded MESSAGE and CANDIDATE requests (the
+     * sender's key).
+     */
+    public static final int ATTR_PEER_KEY = 0xE121;
 
     public static final int ROLE_CONTROLLING = 0;
     public static final int ROLE_CONTROLLED = 1;
@@ -142,11 +170,14 @@ public final class RendezvousProtocol {
     // ---- error codes (RFC 8489 §14.8 classes; the numbers we give them) ---------------------------
     /** Malformed or missing attribute, invalid name. */
     public static final int ERROR_BAD_REQUEST = 400;
-    /** Missing or wrong MESSAGE-INTEGRITY-SHA256 under the shared secret (RFC 8489 §9.1.3). */
+    /**
+     * Missing or wrong MESSAGE-INTEGRITY-SHA256: under the shared secret, or under the session key of the
+     * request's NODE-KEY (RFC 8489 §9.1.3).
+     */
     public static final int ERROR_UNAUTHENTICATED = 401;
     /**
-     * CONNECT, MESSAGE or CANDIDATE from an address with no registration; DEREGISTER of a registration
-     * the sender does not hold (from this address, under this CLIENT-ID).
+     * CONNECT, MESSAGE or CANDIDATE from a sender that is not an authenticated, registered node;
+     * DEREGISTER of a registration the sender's key does not hold; LIST on a server without allow-list.
      */
     public static final int ERROR_NOT_REGISTERED = 403;
     /** The named peer is not registered (or its registration expired). */
@@ -167,7 +198,7 @@ public final class RendezvousProtocol {
     public static final int MAX_HOST_CANDIDATES = 8;
     /** Largest MESSAGE text. */
     public static final int MAX_MESSAGE_TEXT_BYTES = 512;
-    /** CLIENT-ID and INTRODUCTION-ID length. */
+    /** INTRODUCTION-ID length. */
     public static final int ID_BYTES = 8;
     /**
      * Largest message the server sends: fits the IPv6 minimum MTU of 1280 bytes (RFC 8200 §5) less the
@@ -175,12 +206,13 @@ public final class RendezvousProtocol {
      */
     public static final int MAX_MESSAGE_BYTES = 1200;
     /**
-     * What clients pad requests without a nonce to (RFC 5780 §7.6 PADDING), so that the server's 438
-     * with a fresh NONCE (76 bytes, 112 with MESSAGE-INTEGRITY-SHA256) fits the no-amplification rule.
+     * What clients pad every request to (RFC 5780 §7.6 PADDING), so that the server's 438 with a fresh
+     * NONCE and its SERVER-KEY (112 bytes, 148 with MESSAGE-INTEGRITY-SHA256) fits the no-amplification
+     * rule, also for a request whose nonce went stale (a server restart, a NAT rebinding).
      */
-    public static final int MIN_UNVALIDATED_REQUEST_BYTES = 128;
-    /** Peer names a 404 carries when the server has no more than this many registered. */
-    public static final int MAX_NAMES_IN_NOT_FOUND = 8;
+    public static final int MIN_UNVALIDATED_REQUEST_BYTES = 160;
+    /** Length of NODE-KEY, SERVER-KEY and PEER-KEY values: a raw X25519 public key. */
+    public static final int KEY_BYTES = 32;
 
     // ---- timers -------------------------------------------------------------------------------------
     /**
@@ -193,6 +225,8 @@ public final class RendezvousProtocol {
 
     /** The label the secret's key is derived with; the version lets a future change of scheme coexist. */
     static final String KEY_DERIVATION_LABEL = "pinhole rendezvous v1";
+    /** HKDF info prefix of {@link #sessionKey}. */
+    static final String SESSION_LABEL = "pinhole rendezvous session v1";
 
     private RendezvousProtocol() {
     }
@@ -212,6 +246,37 @@ public final class RendezvousProtocol {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(new SecretKeySpec(secret, "HmacSHA256"));
             return StunKey.ofBytes(mac.doFinal(KEY_DERIVATION_LABEL.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException | InvalidKeyException e) {
+            throw new IllegalStateException("every Java platform provides HmacSHA256", e);
+        }
+    }
+
+    /**
+     * The session key of a node at the server: HKDF-SHA256 (RFC 5869) with
+     * {@code IKM = X25519(node, server)}, {@code salt = the NONCE value} and
+     * {@code info = "pinhole rendezvous session v1" ‖ NODE-KEY ‖ SERVER-KEY ‖ admission key (if any)},
+     * 32 bytes. Only the holders of the node's or the server's private key can compute it; it changes with
+     * the nonce (a new address or epoch, a restarted server); and with a shared secret it also proves
+     * knowledge of the secret, since the secret's {@link #deriveKey} is part of the info.
+     *
+     * @param dh        the 32-byte X25519 shared secret
+     * @param nonce     the NONCE value the request carries
+     * @param admission the shared secret's key, or null
+     */
+    public static StunKey sessionKey(byte[] dh, byte[] nonce, byte[] nodeKey, byte[] serverKey, StunKey admission) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(nonce.length == 0 ? new byte[32] : nonce, "HmacSHA256"));
+            byte[] prk = mac.doFinal(dh);
+            mac.init(new SecretKeySpec(prk, "HmacSHA256"));
+            mac.update(SESSION_LABEL.getBytes(StandardCharsets.UTF_8));
+            mac.update(nodeKey);
+            mac.update(serverKey);
+            if (admission != null) {
+                mac.update(admission.bytes());
+            }
+            mac.update((byte) 1);
+            return StunKey.ofBytes(mac.doFinal());
         } catch (NoSuchAlgorithmException | InvalidKeyException e) {
             throw new IllegalStateException("every Java platform provides HmacSHA256", e);
         }

@@ -10,6 +10,7 @@ import dev.pinhole.protocol.rendezvous.PeerNames;
 import dev.pinhole.punch.PeerNotFoundException;
 import dev.pinhole.punch.rendezvous.Registration;
 import dev.pinhole.punch.rendezvous.RendezvousClient;
+import dev.pinhole.punch.rendezvous.RendezvousClientConfig;
 import dev.pinhole.punch.rendezvous.RendezvousListener;
 import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
 import dev.pinhole.punch.RendezvousUnreachableException;
@@ -38,6 +39,7 @@ import java.net.InetSocketAddress;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.HashSet;
@@ -48,6 +50,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.UnaryOperator;
 import java.util.random.RandomGenerator;
 
 /**
@@ -70,7 +73,7 @@ import java.util.random.RandomGenerator;
  *       mapping behaviour), then register the name with the host candidates and the NAT profile.</li>
  *   <li>{@link #connect}: ask the server for an introduction. A peer that is not registered yet is asked
  *       for again every {@value #CONNECT_RETRY_MS} ms until the connect timeout; then the last
- *       {@link PeerNotFoundException} (which lists the registered names) ends the attempt.</li>
+ *       {@link PeerNotFoundException} ends the attempt.</li>
  *   <li>The server introduces both peers at the same moment; both run a {@link TraversalSession}
  *       (RFC 8445-style checks). This side asked, so it is CONTROLLING and nominates the pair.</li>
  *   <li>On nomination the controlling side opens a transport connection to the nominated remote address,
@@ -96,6 +99,10 @@ public final class NodeCore {
     public static final int CONNECT_RETRY_MS = 500;
     /** Accepted transport connections waiting for their traversal to nominate; more are refused. */
     public static final int MAX_UNMATCHED_CONNECTIONS = 16;
+    /** Application error code of the abort a connection gets whose key is not the one its introduction named. */
+    static final long KEY_MISMATCH_ABORT_CODE = 0x6b6579;
+    private long keyMismatches;
+
     /** Application error code of the abort an unmatched connection gets. */
     public static final long UNMATCHED_ABORT_CODE = 0x504E_0001L;
     /** What the node tells its owner without being asked. */
@@ -164,7 +171,15 @@ public final class NodeCore {
         this.random = Objects.requireNonNull(random, "random");
         this.listener = Objects.requireNonNull(listener, "listener");
         this.stun = new StunClient(endpoint, StunTransactionConfig.DEFAULT, random);
-        this.rendezvous = new RendezvousClient(stun, nodeConfig.rendezvous(), nodeConfig.rendezvousConfig());
+        RendezvousClientConfig rendezvousConfig = nodeConfig.rendezvousConfig();
+        if (rendezvousConfig.identity() == null) {
+            rendezvousConfig = rendezvousConfig.withIdentity(identity);
+        } else if (!rendezvousConfig.identity().equals(identity)) {
+            // The key the name is bound to must be the key the transport proves, or every introduction lies.
+            throw new IllegalArgumentException("the rendezvous client's identity " + rendezvousConfig.identity().id()
+                    + " is not the node's " + identity.id());
+        }
+        this.rendezvous = new RendezvousClient(stun, nodeConfig.rendezvous(), rendezvousConfig);
         this.rendezvous.listener(new RendezvousListener() {
             @Override
             public void onIntroduction(Introduction introduction) {
@@ -382,10 +397,22 @@ public final class NodeCore {
         return link;
     }
 
-    /** An accepted connection reached the peer whose paths expected it: it is theirs, and the owner's. */
-    void deliver(ConnectedPeer link, PeerPaths paths) {
+    /**
+     * An accepted connection reached the peer whose paths expected it: it is theirs, and the owner's, if its
+     * handshake proved the key the introduction named. Otherwise someone else (at the peer's address, or
+     * through the relay) connected: it is aborted and counted, and false returned.
+     */
+    boolean deliver(ConnectedPeer link, PeerPaths paths) {
         if (closed) {
-            return;
+            return false;
+        }
+        byte[] expectedKey = paths.introduction.peerKey();
+        if (expectedKey != null && !Arrays.equals(expectedKey, link.connection().peerStaticKey())) {
+            keyMismatches++;
+            links.remove(link);
+            link.connection().abort(endpoint.clock().nanoTime(), KEY_MISMATCH_ABORT_CODE);
+            link.wake();
+            return false;
         }
         link.bind(paths.introduction.peerName(), paths.pathFor(link.connection().remoteAddress()), paths);
         paths.link = link;
@@ -393,11 +420,23 @@ public final class NodeCore {
             relayedConnections++;
         }
         listener.onIncoming(link);
+        return true;
     }
 
     // ------------------------------------------------------------------ traversal
 
-    private void startTraversal(Introduction introduction, long startNs, CompletableFuture<ConnectedPeer> outgoing) {
+    /**
+     * Tests only: what the rendezvous server's introductions become before the node acts on them, to play a
+     * server that lies (swaps keys) without a second server implementation.
+     */
+    void introductionFilter(UnaryOperator<Introduction> filter) {
+        this.introductionFilter = Objects.requireNonNull(filter, "filter");
+    }
+
+    private UnaryOperator<Introduction> introductionFilter = UnaryOperator.identity();
+
+    private void startTraversal(Introduction told, long startNs, CompletableFuture<ConnectedPeer> outgoing) {
+        Introduction introduction = introductionFilter.apply(told);
         if (gathered == null) {
             IOException notStarted = new IOException("introduced to '" + introduction.peerName()
                     + "' before this node's candidates were gathered");
@@ -603,6 +642,14 @@ public final class NodeCore {
     /** Accepted connections that no traversal claimed before the deadline and were aborted. */
     public long unmatchedAborted() {
         return unmatchedAborted;
+    }
+
+    /**
+     * Accepted connections whose handshake proved another key than the one the rendezvous server's
+     * introduction named for that peer: aborted, never handed to the application.
+     */
+    public long keyMismatches() {
+        return keyMismatches;
     }
 
     /** Connections that started on a relay. */

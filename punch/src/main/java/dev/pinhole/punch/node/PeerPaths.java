@@ -233,14 +233,14 @@ final class PeerPaths implements TraversalListener {
             link = opened;
             core.track(opened);
             core.countRelayedConnection();
-            opened.connection(transport.connect(peerRelayed, opened));
+            // Noise IK toward the key the introduction named: only its holder can complete the handshake.
+            opened.connection(transport.connect(peerRelayed, opened, introduction.peerKey()));
             return;
         }
         onRelay = true;
         relayState = "waiting for the peer's connection through it";
         ConnectedPeer held = core.claimUnmatched(peerRelayed);
-        if (held != null) {
-            core.deliver(held, this);
+        if (held != null && core.deliver(held, this)) {
             return;
         }
         core.expect(peerRelayed, this);
@@ -269,12 +269,11 @@ final class PeerPaths implements TraversalListener {
             opened.established = outgoing;
             link = opened;
             core.track(opened);
-            opened.connection(onSocket.connect(nominated.remote(), opened));
+            opened.connection(onSocket.connect(nominated.remote(), opened, introduction.peerKey()));
             return;
         }
         ConnectedPeer held = core.claimUnmatched(nominated.remote());
-        if (held != null) {
-            core.deliver(held, this);
+        if (held != null && core.deliver(held, this)) {
             return;
         }
         core.expect(nominated.remote(), this);

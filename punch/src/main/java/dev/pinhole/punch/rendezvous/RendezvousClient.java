@@ -11,7 +11,9 @@ import dev.pinhole.protocol.rendezvous.PeerNames;
 import dev.pinhole.protocol.rendezvous.RendezvousAttributes;
 import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
 
-import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_CLIENT_ID;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_NODE_KEY;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_PEER_KEY;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_SERVER_KEY;
 import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_HOST_CANDIDATE;
 import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_INTRODUCTION_ID;
 import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_LIST_AFTER;
@@ -51,6 +53,9 @@ import dev.pinhole.punch.traversal.Introduction;
 import dev.pinhole.protocol.nat.NatProfile;
 import dev.pinhole.protocol.rendezvous.RelayOffer;
 import dev.pinhole.punch.traversal.IceRole;
+import dev.pinhole.reliability.Identity;
+import java.security.InvalidKeyException;
+import java.security.SecureRandom;
 import io.netty.buffer.ByteBuf;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -70,12 +75,21 @@ import java.util.concurrent.CompletableFuture;
  * server observes is the one peers must reach (docs/architecture.md, principle 2).
  *
  * <ul>
+ *   <li>Every request carries NODE-KEY, the X25519 public key of {@link RendezvousClientConfig#identity}
+ *       (the node id), and MESSAGE-INTEGRITY-SHA256 under the session key
+ *       {@link RendezvousProtocol#sessionKey} of the latest NONCE and the server's SERVER-KEY (the shared
+ *       secret's key on a first request, before any nonce). Answers must be signed with the key the request
+ *       was signed with, and INTRODUCTION, MESSAGE and CANDIDATE requests with one of the last three session
+ *       keys, else they are dropped (counted); a 438 is the exception, taken unsigned (no secret) or signed
+ *       with the secret's key, since the server cannot derive the session key of a nonce it no longer
+ *       accepts. An on-path attacker can therefore answer a stale request with its own SERVER-KEY and pose
+ *       as the server to this client (not to the real server); with a shared secret it cannot.</li>
  *   <li>{@link #register} registers a name with the host candidates and NAT profile, then refreshes it
  *       every {@link Registration#refreshIntervalNs()} (15 s by default, as RFC 8445 §11 keepalives) on
  *       the same socket, which also keeps the NAT mapping alive. A refresh the server does not recognise
  *       (it restarted, or the NAT mapping changed) is answered 438 and repeated with the fresh nonce,
  *       which registers again in full.</li>
- *   <li>{@link #listPeers} pages through the registered names.</li>
+ *   <li>{@link #listPeers} pages through the registered names (403 unless the server allows listing).</li>
  *   <li>{@link #connect} asks for an introduction and completes with our {@link Introduction}
  *       (role controlling) when the server's INTRODUCTION arrives; the peer receives its own at the same
  *       moment through {@link RendezvousListener#onIntroduction}.</li>
@@ -115,7 +129,8 @@ public final class RendezvousClient implements AutoCloseable {
     private final InetSocketAddress server;
     private final RendezvousClientConfig config;
     private final StunKey key;
-    private final long clientId;
+    private final Identity identity;
+    private final byte[] nodeKey;
     private final boolean ownsStunClient;
     private final StunReader reader = new StunReader();
     private final StunWriter writer = new StunWriter();
@@ -126,7 +141,20 @@ public final class RendezvousClient implements AutoCloseable {
     private int recentCount;
     private int recentNext;
     private RendezvousListener listener = new RendezvousListener() { };
+    /** The session key that verified the request being handled, which signs our answer to it. */
+    private StunKey ackKey;
     private byte[] nonce;
+    /** The server's X25519 public key, from its last SERVER-KEY, or null before the first. */
+    private byte[] serverKey;
+    /** X25519(identity, serverKey), or null. */
+    private byte[] serverDh;
+    /** The nonce {@link #sessionKeys}[0] was derived with. */
+    private byte[] sessionNonce;
+    /**
+     * The session key of the current nonce first, then the two before it: the server signs its requests
+     * with the key of our last request it saw, which may lag our newest by a nonce change or two.
+     */
+    private final StunKey[] sessionKeys = new StunKey[3];
     private boolean closed;
 
     private List<Attribute> registerBody;
@@ -169,7 +197,8 @@ public final class RendezvousClient implements AutoCloseable {
             throw new IllegalArgumentException("the rendezvous server address must be resolved: " + server);
         }
         this.key = config.key();
-        this.clientId = config.random().nextLong();
+        this.identity = config.identity() != null ? config.identity() : Identity.generate(new SecureRandom());
+        this.nodeKey = identity.x25519PublicKey();
         this.ownsStunClient = ownsStunClient;
     }
 
@@ -207,9 +236,19 @@ public final class RendezvousClient implements AutoCloseable {
         return registration;
     }
 
-    /** This client's CLIENT-ID, which owns its name at the server. */
-    public long clientId() {
-        return clientId;
+    /** The identity whose X25519 public key (NODE-KEY) owns this client's name at the server. */
+    public Identity identity() {
+        return identity;
+    }
+
+    /** The server's X25519 public key as it last announced it (a copy), or null before its first answer. */
+    public byte[] serverKey() {
+        return serverKey == null ? null : serverKey.clone();
+    }
+
+    /** The current session key and the two before it (nulls where none), for tests that check signatures. */
+    StunKey[] sessionKeys() {
+        return sessionKeys.clone();
     }
 
     public RendezvousClientStats stats() {
@@ -246,9 +285,6 @@ public final class RendezvousClient implements AutoCloseable {
         }
         List<Attribute> body = new ArrayList<>();
         body.add(new Attribute(ATTR_PEER_NAME, normalized.getBytes(StandardCharsets.UTF_8)));
-        byte[] id = new byte[RendezvousProtocol.ID_BYTES];
-        RendezvousAttributes.writeLong(id, 0, clientId);
-        body.add(new Attribute(ATTR_CLIENT_ID, id));
         for (Candidate candidate : hostCandidates) {
             if (candidate.address().getPort() == 0) {
                 throw new IllegalArgumentException("a host candidate needs a port: " + candidate);
@@ -573,8 +609,17 @@ public final class RendezvousClient implements AutoCloseable {
             && method != RendezvousProtocol.METHOD_CANDIDATE) {
             return false;
         }
-        if (key != null && (!reader.hasMessageIntegritySha256()
-            || reader.verifyMessageIntegritySha256(key) != StunParseResult.OK)) {
+        // Only the server can sign with our session key: nobody else can forge an introduction or a message.
+        ackKey = null;
+        if (reader.hasMessageIntegritySha256()) {
+            for (StunKey candidate : sessionKeys) {
+                if (candidate != null && reader.verifyMessageIntegritySha256(candidate) == StunParseResult.OK) {
+                    ackKey = candidate;
+                    break;
+                }
+            }
+        }
+        if (ackKey == null) {
             unauthenticatedRequests++;
             return true;
         }
@@ -630,6 +675,7 @@ public final class RendezvousClient implements AutoCloseable {
         IceRole role = null;
         NatProfile peerNat = NatProfile.UNKNOWN;
         RelayOffer relay = null;
+        byte[] peerKey = null;
         for (int at = reader.firstAttribute(); at != StunReader.NO_ATTRIBUTE; at = reader.nextAttribute(at)) {
             int value = reader.attributeValueIndex(at);
             int length = reader.attributeLength(at);
@@ -666,6 +712,13 @@ public final class RendezvousClient implements AutoCloseable {
                     }
                 }
                 case ATTR_NAT_PROFILE -> peerNat = NatProfiles.decode(reader.buffer(), value, length);
+                case ATTR_PEER_KEY -> {
+                    if (length != RendezvousProtocol.KEY_BYTES) {
+                        throw new IllegalArgumentException("PEER-KEY is 32 bytes");
+                    }
+                    peerKey = new byte[length];
+                    reader.copyAttributeValue(at, peerKey, 0);
+                }
                 case ATTR_RELAY_OFFER -> {
                     relay = RendezvousAttributes.readRelayOffer(reader.buffer(), value, length);
                     if (relay == null) {
@@ -677,10 +730,11 @@ public final class RendezvousClient implements AutoCloseable {
                 }
             }
         }
-        if (peerName == null || local == null || remote == null || role == null) {
-            throw new IllegalArgumentException("PEER-NAME, LOCAL-CREDENTIALS, REMOTE-CREDENTIALS and ROLE are required");
+        if (peerName == null || peerKey == null || local == null || remote == null || role == null) {
+            throw new IllegalArgumentException(
+                "PEER-NAME, PEER-KEY, LOCAL-CREDENTIALS, REMOTE-CREDENTIALS and ROLE are required");
         }
-        return new Introduction(peerName, candidates, local, remote, role, peerNat, localNat, relay);
+        return new Introduction(peerName, candidates, local, remote, role, peerNat, localNat, relay, peerKey);
     }
 
     private static Credentials credentials(String text) {
@@ -695,9 +749,10 @@ public final class RendezvousClient implements AutoCloseable {
     private void onMessageRequest() {
         int nameAt = reader.findAttribute(ATTR_PEER_NAME);
         int textAt = reader.findAttribute(ATTR_MESSAGE_TEXT);
-        if (nameAt == StunReader.NO_ATTRIBUTE || textAt == StunReader.NO_ATTRIBUTE
+        byte[] fromKey = peerKey();
+        if (nameAt == StunReader.NO_ATTRIBUTE || textAt == StunReader.NO_ATTRIBUTE || fromKey == null
             || reader.attributeLength(textAt) > RendezvousProtocol.MAX_MESSAGE_TEXT_BYTES) {
-            rejectRequest("MESSAGE needs PEER-NAME and MESSAGE-TEXT");
+            rejectRequest("MESSAGE needs PEER-NAME, PEER-KEY and MESSAGE-TEXT");
             return;
         }
         long id = reader.transactionIdHigh() ^ reader.transactionIdLow();
@@ -707,14 +762,15 @@ public final class RendezvousClient implements AutoCloseable {
         }
         remember(id);
         messagesReceived++;
-        listener.onMessage(reader.string(nameAt), reader.string(textAt));
+        listener.onMessage(reader.string(nameAt), fromKey, reader.string(textAt));
     }
 
     private void onCandidateRequest() {
         int nameAt = reader.findAttribute(ATTR_PEER_NAME);
         int candidateAt = reader.findAttribute(ATTR_PEER_CANDIDATE);
-        if (nameAt == StunReader.NO_ATTRIBUTE || candidateAt == StunReader.NO_ATTRIBUTE) {
-            rejectRequest("CANDIDATE needs PEER-NAME and PEER-CANDIDATE");
+        byte[] fromKey = peerKey();
+        if (nameAt == StunReader.NO_ATTRIBUTE || candidateAt == StunReader.NO_ATTRIBUTE || fromKey == null) {
+            rejectRequest("CANDIDATE needs PEER-NAME, PEER-KEY and PEER-CANDIDATE");
             return;
         }
         int nameLength = reader.attributeLength(nameAt);
@@ -737,7 +793,53 @@ public final class RendezvousClient implements AutoCloseable {
         }
         remember(id);
         candidatesReceived++;
-        listener.onCandidate(from, RendezvousAttributes.toCandidate(wire));
+        listener.onCandidate(from, fromKey, RendezvousAttributes.toCandidate(wire));
+    }
+
+    /** The request's PEER-KEY value, or null if absent or not 32 bytes. */
+    private byte[] peerKey() {
+        int at = reader.findAttribute(ATTR_PEER_KEY);
+        if (at == StunReader.NO_ATTRIBUTE || reader.attributeLength(at) != RendezvousProtocol.KEY_BYTES) {
+            return null;
+        }
+        byte[] value = new byte[RendezvousProtocol.KEY_BYTES];
+        reader.copyAttributeValue(at, value, 0);
+        return value;
+    }
+
+    /**
+     * The key a request is signed with: the session key of the current nonce and server key (derived
+     * once per nonce), else the shared secret's key (a first request, before any nonce), else null.
+     */
+    private StunKey requestKey() {
+        if (nonce == null || serverDh == null) {
+            return key;
+        }
+        if (sessionNonce == null || !Arrays.equals(sessionNonce, nonce)) {
+            sessionKeys[2] = sessionKeys[1];
+            sessionKeys[1] = sessionKeys[0];
+            sessionKeys[0] = RendezvousProtocol.sessionKey(serverDh, nonce, nodeKey, serverKey, key);
+            sessionNonce = nonce;
+        }
+        return sessionKeys[0];
+    }
+
+    /** Takes a SERVER-KEY from an answer; a new one (a restarted server) replaces the cached X25519 output. */
+    private void learnServerKey(StunReader response) {
+        int at = response.findAttribute(ATTR_SERVER_KEY);
+        if (at == StunReader.NO_ATTRIBUTE || response.attributeLength(at) != RendezvousProtocol.KEY_BYTES
+            || (serverKey != null && response.attributeValueEquals(at, serverKey))) {
+            return;
+        }
+        byte[] announced = new byte[RendezvousProtocol.KEY_BYTES];
+        response.copyAttributeValue(at, announced, 0);
+        try {
+            serverDh = identity.dh(announced);
+            serverKey = announced;
+            sessionNonce = null;
+        } catch (InvalidKeyException e) {
+            rejectedResponses++;
+        }
     }
 
     private void acknowledge() {
@@ -758,8 +860,8 @@ public final class RendezvousClient implements AutoCloseable {
     }
 
     private void finishAndSend(ByteBuf out) {
-        if (key != null) {
-            writer.addMessageIntegritySha256(key);
+        if (ackKey != null) {
+            writer.addMessageIntegritySha256(ackKey);
         }
         writer.addFingerprint();
         writer.finish();
@@ -784,8 +886,8 @@ public final class RendezvousClient implements AutoCloseable {
     // ---- deregistration ---------------------------------------------------------------------------
 
     /**
-     * Ends the registration now: stops refreshing and sends DEREGISTER {PEER-NAME, CLIENT-ID} with the
-     * current nonce, as one {@link #DEREGISTER_TIMING} transaction, so the name is free for the next
+     * Ends the registration now: stops refreshing and sends DEREGISTER {PEER-NAME, NODE-KEY} with the
+     * current nonce, under the session key, as one {@link #DEREGISTER_TIMING} transaction, so the name is free for the next
      * REGISTER of anyone. Calling it again returns the same future.
      *
      * @return completes with true when the server removed the registration, false when there was none to
@@ -819,8 +921,8 @@ public final class RendezvousClient implements AutoCloseable {
             future.complete(false);
             return future;
         }
-        // REGISTER's first two attributes are PEER-NAME and CLIENT-ID, exactly what proves ownership.
-        Call call = new Call(RendezvousProtocol.METHOD_DEREGISTER, List.of(body.get(0), body.get(1)), null,
+        // REGISTER's first attribute is PEER-NAME; the NODE-KEY every request carries proves ownership.
+        Call call = new Call(RendezvousProtocol.METHOD_DEREGISTER, List.of(body.get(0)), null,
             new Outcome() {
                 @Override
                 public void succeeded(StunReader response, Call self) {
@@ -937,6 +1039,8 @@ public final class RendezvousClient implements AutoCloseable {
         StunTransactionConfig timing = config.timing();
         /** Whether a 438 is answered by repeating the request with the fresh nonce. */
         boolean retryStaleNonce = true;
+        /** The key the current transaction's request was signed with, or null. */
+        StunKey signedWith;
 
         Call(int method, List<Attribute> body, String subject, Outcome outcome) {
             this.method = method;
@@ -963,20 +1067,24 @@ public final class RendezvousClient implements AutoCloseable {
                 w.addBytes(attribute.type(), attribute.value());
                 size += attribute.size();
             }
+            w.addBytes(ATTR_NODE_KEY, nodeKey);
+            size += StunHeader.ATTRIBUTE_HEADER_LENGTH + nodeKey.length;
+            signedWith = requestKey();
             if (nonce != null) {
                 w.addBytes(StunAttributeType.NONCE, nonce);
-            } else {
-                // RFC 5780 §7.6 PADDING, so the server's 438 is no larger than this request.
-                int trailer = (key != null ? StunHeader.ATTRIBUTE_HEADER_LENGTH + 32 : 0)
-                    + StunHeader.ATTRIBUTE_HEADER_LENGTH + 4;
-                int missing = RendezvousProtocol.MIN_UNVALIDATED_REQUEST_BYTES - size - trailer
-                    - StunHeader.ATTRIBUTE_HEADER_LENGTH;
-                if (missing > 0) {
-                    w.addBytes(StunAttributeType.PADDING, new byte[StunHeader.padded(missing)]);
-                }
+                size += StunHeader.ATTRIBUTE_HEADER_LENGTH + StunHeader.padded(nonce.length);
             }
-            if (key != null) {
-                w.addMessageIntegritySha256(key);
+            // RFC 5780 §7.6 PADDING, so the server's 438 is no larger than this request even when its nonce
+            // went stale (a server restart, a new NAT mapping).
+            int trailer = (signedWith != null ? StunHeader.ATTRIBUTE_HEADER_LENGTH + 32 : 0)
+                + StunHeader.ATTRIBUTE_HEADER_LENGTH + 4;
+            int missing = RendezvousProtocol.MIN_UNVALIDATED_REQUEST_BYTES - size - trailer
+                - StunHeader.ATTRIBUTE_HEADER_LENGTH;
+            if (missing > 0) {
+                w.addBytes(StunAttributeType.PADDING, new byte[StunHeader.padded(missing)]);
+            }
+            if (signedWith != null) {
+                w.addMessageIntegritySha256(signedWith);
             }
             w.addFingerprint();
         }
@@ -988,17 +1096,12 @@ public final class RendezvousClient implements AutoCloseable {
             }
             boolean error = response.messageClass() == StunClass.ERROR_RESPONSE;
             int code = error ? response.errorCode() : 0;
-            if (key != null) {
-                boolean verified = response.hasMessageIntegritySha256()
-                    && response.verifyMessageIntegritySha256(key) == StunParseResult.OK;
-                // RFC 8489 §9.1.3: a 401 cannot be signed, the server could not authenticate us.
-                if (!verified && !(error && code == RendezvousProtocol.ERROR_UNAUTHENTICATED
-                    && !response.hasMessageIntegritySha256())) {
-                    authenticationFailures++;
-                    rejectedResponses++;
-                    return false;
-                }
+            if (!acceptable(response, error, code)) {
+                authenticationFailures++;
+                rejectedResponses++;
+                return false;
             }
+            learnServerKey(response);
             int nonceAt = response.findAttribute(StunAttributeType.NONCE);
             if (nonceAt != StunReader.NO_ATTRIBUTE && response.attributeLength(nonceAt) <= StunAttributeType.MAX_TEXT_BYTES) {
                 byte[] fresh = new byte[response.attributeLength(nonceAt)];
@@ -1041,6 +1144,28 @@ public final class RendezvousClient implements AutoCloseable {
             outcome.failed(cause, this);
         }
 
+        /**
+         * Whether an answer is the server's: signed with the key our request was signed with. Two answers
+         * cannot be: a 401 (RFC 8489 §9.1.3: the server could not authenticate us) and a 438 to a request
+         * whose nonce it no longer accepts (it cannot derive that request's session key), which the server
+         * signs with the shared secret's key when there is one and sends unsigned otherwise. A 438 only
+         * makes us repeat the request, at most {@link RendezvousClientConfig#MAX_NONCE_RETRIES} times.
+         */
+        private boolean acceptable(StunReader response, boolean error, int code) {
+            boolean signed = response.hasMessageIntegritySha256();
+            if (signedWith != null && signed && response.verifyMessageIntegritySha256(signedWith) == StunParseResult.OK) {
+                return true;
+            }
+            if (error && code == RendezvousProtocol.ERROR_UNAUTHENTICATED && !signed) {
+                return true;
+            }
+            if (error && code == RendezvousProtocol.ERROR_STALE_NONCE) {
+                return key == null ? !signed || signedWith == null
+                    : signed && response.verifyMessageIntegritySha256(key) == StunParseResult.OK;
+            }
+            return signedWith == null;
+        }
+
         private RendezvousException errorFor(StunReader response, int code) {
             String reason = response.errorReason();
             reason = reason == null ? "" : reason;
@@ -1049,18 +1174,9 @@ public final class RendezvousClient implements AutoCloseable {
                     return new RendezvousAuthenticationException(server, "the server answered 401 (" + reason + ")", code);
                 case RendezvousProtocol.ERROR_NAME_TAKEN:
                     return new NameTakenException(new String(body.get(0).value(), StandardCharsets.UTF_8), reason);
-                case RendezvousProtocol.ERROR_PEER_NOT_FOUND: {
-                    List<String> names = new ArrayList<>();
-                    for (int at = response.firstAttribute(); at != StunReader.NO_ATTRIBUTE; at = response.nextAttribute(at)) {
-                        if (response.attributeType(at) == ATTR_PEER_NAME) {
-                            names.add(response.string(at));
-                        }
-                    }
-                    int countAt = response.findAttribute(ATTR_PEER_COUNT);
-                    int count = countAt != StunReader.NO_ATTRIBUTE && response.attributeLength(countAt) == 4
-                        ? (int) Math.min(Integer.MAX_VALUE, response.uint32(countAt)) : -1;
-                    return new PeerNotFoundException(subject != null ? subject : "?", names, count);
-                }
+                case RendezvousProtocol.ERROR_PEER_NOT_FOUND:
+                    // The server names nothing else (docs/security.md): no list of who is registered.
+                    return new PeerNotFoundException(subject != null ? subject : "?", List.of(), -1);
                 default:
                     return new RendezvousException("the rendezvous server " + server + " answered "
                         + RendezvousProtocol.methodName(method) + " with " + code + " " + reason, code);

@@ -5,6 +5,7 @@ import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
 
 import dev.pinhole.protocol.stun.StunKey;
 import dev.pinhole.protocol.stun.StunTransactionConfig;
+import dev.pinhole.reliability.Identity;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Objects;
@@ -18,13 +19,14 @@ public final class RendezvousClientConfig {
      */
     public static final long DEFAULT_INTRODUCTION_TIMEOUT_NS = 10_000_000_000L;
     /** How many 438 answers in a row one request follows with a fresh nonce before giving up. */
-    static final int MAX_NONCE_RETRIES = 2;
+    static final int MAX_NONCE_RETRIES = 3;
 
     private final StunKey key;
     private final long refreshIntervalNs;
     private final StunTransactionConfig timing;
     private final long introductionTimeoutNs;
     private final RandomGenerator random;
+    private final Identity identity;
 
     private RendezvousClientConfig(Builder b) {
         this.key = b.key;
@@ -32,6 +34,21 @@ public final class RendezvousClientConfig {
         this.timing = b.timing;
         this.introductionTimeoutNs = b.introductionTimeoutNs;
         this.random = b.random != null ? b.random : new SecureRandom();
+        this.identity = b.identity;
+    }
+
+    private RendezvousClientConfig(RendezvousClientConfig other, Identity identity) {
+        this.key = other.key;
+        this.refreshIntervalNs = other.refreshIntervalNs;
+        this.timing = other.timing;
+        this.introductionTimeoutNs = other.introductionTimeoutNs;
+        this.random = other.random;
+        this.identity = identity;
+    }
+
+    /** This config with {@code identity} (a node gives its client the identity its transport proves). */
+    public RendezvousClientConfig withIdentity(Identity identity) {
+        return new RendezvousClientConfig(this, java.util.Objects.requireNonNull(identity, "identity"));
     }
 
     public static Builder builder() {
@@ -57,9 +74,18 @@ public final class RendezvousClientConfig {
         return introductionTimeoutNs;
     }
 
-    /** Source of the client id and of transaction ids. */
+    /** Source of transaction ids. */
     public RandomGenerator random() {
         return random;
+    }
+
+    /**
+     * The node's identity: its X25519 public key (NODE-KEY) owns the registered name, and its private key
+     * authenticates every request (RendezvousProtocol#sessionKey). Null unless given: then each
+     * {@link RendezvousClient} made with this config makes an ephemeral identity of its own.
+     */
+    public Identity identity() {
+        return identity;
     }
 
     public static final class Builder {
@@ -68,8 +94,20 @@ public final class RendezvousClientConfig {
         private StunTransactionConfig timing = StunTransactionConfig.DEFAULT;
         private long introductionTimeoutNs = DEFAULT_INTRODUCTION_TIMEOUT_NS;
         private RandomGenerator random;
+        private Identity identity;
 
         private Builder() {
+        }
+
+        /**
+         * The node's identity (PinholeNode passes its own). The name registered is bound to its X25519
+         * public key: a restart with the same identity takes the name over at once, any other key gets 409
+         * while the registration lives. Default: each client makes a fresh ephemeral identity (so two clients
+     * built with one config never share a key).
+         */
+        public Builder identity(Identity identity) {
+            this.identity = Objects.requireNonNull(identity, "identity");
+            return this;
         }
 
         /** The server's shared secret (UTF-8); see {@link RendezvousProtocol#deriveKey(byte[])}. */

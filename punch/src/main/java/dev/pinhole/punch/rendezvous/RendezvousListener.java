@@ -23,6 +23,17 @@ public interface RendezvousListener {
     }
 
     /**
+     * {@link #onMessage(String, String)} with the sender's X25519 public key (its node id), which the
+     * sender proved to the server by registering and the server signed to us; by default it calls the
+     * two-argument form.
+     *
+     * @param fromKey the sender's 32-byte key (a fresh array)
+     */
+    default void onMessage(String fromPeer, byte[] fromKey, String text) {
+        onMessage(fromPeer, text);
+    }
+
+    /**
      * A registered peer trickled one more candidate to us through the server (CANDIDATE), typically the
      * relayed address it allocated on the relay its introduction offered: add it to the checks of the
      * traversal with that peer.
@@ -34,6 +45,14 @@ public interface RendezvousListener {
     }
 
     /**
+     * {@link #onCandidate(String, Candidate)} with the sender's X25519 public key, as
+     * {@link #onMessage(String, byte[], String)} has it; by default it calls the two-argument form.
+     */
+    default void onCandidate(String fromPeer, byte[] fromKey, Candidate candidate) {
+        onCandidate(fromPeer, candidate);
+    }
+
+    /**
      * A refresh failed (the server did not answer, or answered with an error); refreshing continues at
      * the interval unless {@link #onRegistrationLost} follows.
      */
@@ -41,8 +60,8 @@ public interface RendezvousListener {
     }
 
     /**
-     * The registration ended and the client stopped refreshing it: another client took the name while
-     * ours had expired, or the server rejects our credentials.
+     * The registration ended and the client stopped refreshing it: another key took the name while ours
+     * had expired, or the server rejects our credentials.
      */
     default void onRegistrationLost(RendezvousException cause) {
     }

@@ -9,8 +9,13 @@
  * then sends both peers, in the same instant, an {@link dev.pinhole.punch.traversal.Introduction} with the
  * other's candidates, fresh ICE credentials and roles, and both start connectivity checks
  * ({@link dev.pinhole.punch.traversal.TraversalSession}). Peers can also
- * {@link dev.pinhole.punch.rendezvous.RendezvousClient#listPeers list} the registered names and relay short
- * texts through the server.
+ * {@link dev.pinhole.punch.rendezvous.RendezvousClient#listPeers list} the registered names (where the
+ * server allows listing) and relay short texts through the server.
+ *
+ * <p>A name is bound to the node's X25519 key ({@link dev.pinhole.punch.rendezvous.RendezvousClientConfig#identity}):
+ * every request proves possession of it with a session key derived from it and the server's key, the
+ * server signs what it sends the node with the same key, and introductions carry the peer's key
+ * ({@link dev.pinhole.punch.traversal.Introduction#peerKey()}).
  *
  * <p>The protocol is STUN (RFC 8489) with methods and attributes of our own
  * ({@link dev.pinhole.protocol.rendezvous.RendezvousProtocol}), so the server also answers plain Binding

@@ -5,6 +5,8 @@ import dev.pinhole.protocol.ice.Credentials;
 import dev.pinhole.protocol.nat.NatProfile;
 import dev.pinhole.protocol.rendezvous.RelayOffer;
 
+import java.util.Arrays;
+import java.util.Base64;
 import java.util.List;
 import java.util.Objects;
 
@@ -25,6 +27,10 @@ import java.util.Objects;
  * @param localNat       this side's NAT; {@link NatProfile#UNKNOWN} if not measured (null accepted)
  * @param relay          a TURN server this side may allocate on, with credentials issued for it, when
  *                       no direct path opens (RFC 8656); null when the rendezvous server offers none
+ * @param peerKey        the peer's 32-byte X25519 public key (its node id), which it proved to the
+ *                       rendezvous server by registering: the key the transport handshake must
+ *                       authenticate. Copied in and out. Null only for introductions made without a
+ *                       rendezvous server (tests, labs), where the key is not known
  */
 public record Introduction(
         String peerName,
@@ -34,10 +40,20 @@ public record Introduction(
         IceRole role,
         NatProfile peerNat,
         NatProfile localNat,
-        RelayOffer relay) {
+        RelayOffer relay,
+        byte[] peerKey) {
+
+    /** Length of {@link #peerKey()}: a raw X25519 public key. */
+    public static final int PEER_KEY_BYTES = 32;
 
     public Introduction {
         Objects.requireNonNull(peerName, "peerName");
+        if (peerKey != null) {
+            if (peerKey.length != PEER_KEY_BYTES) {
+                throw new IllegalArgumentException("a peer key is " + PEER_KEY_BYTES + " bytes, got " + peerKey.length);
+            }
+            peerKey = peerKey.clone();
+        }
         Objects.requireNonNull(local, "local");
         Objects.requireNonNull(remote, "remote");
         Objects.requireNonNull(role, "role");
@@ -46,9 +62,44 @@ public record Introduction(
         localNat = localNat == null ? NatProfile.UNKNOWN : localNat;
     }
 
-    /** An introduction without a relay offer. */
+    /** An introduction whose peer key is not known (made without a rendezvous server). */
+    public Introduction(String peerName, List<Candidate> peerCandidates, Credentials local, Credentials remote,
+                        IceRole role, NatProfile peerNat, NatProfile localNat, RelayOffer relay) {
+        this(peerName, peerCandidates, local, remote, role, peerNat, localNat, relay, null);
+    }
+
+    /** An introduction without a relay offer, whose peer key is not known. */
     public Introduction(String peerName, List<Candidate> peerCandidates, Credentials local, Credentials remote,
                         IceRole role, NatProfile peerNat, NatProfile localNat) {
-        this(peerName, peerCandidates, local, remote, role, peerNat, localNat, null);
+        this(peerName, peerCandidates, local, remote, role, peerNat, localNat, null, null);
+    }
+
+    /** A copy of the peer's X25519 public key, or null if not known. */
+    @Override
+    public byte[] peerKey() {
+        return peerKey == null ? null : peerKey.clone();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Introduction other && peerName.equals(other.peerName)
+            && peerCandidates.equals(other.peerCandidates) && local.equals(other.local)
+            && remote.equals(other.remote) && role == other.role && peerNat.equals(other.peerNat)
+            && localNat.equals(other.localNat) && Objects.equals(relay, other.relay)
+            && Arrays.equals(peerKey, other.peerKey);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(peerName, peerCandidates, local, remote, role, peerNat, localNat, relay)
+            * 31 + Arrays.hashCode(peerKey);
+    }
+
+    @Override
+    public String toString() {
+        return "Introduction[peerName=" + peerName + ", peerCandidates=" + peerCandidates + ", role=" + role
+            + ", peerNat=" + peerNat + ", localNat=" + localNat + ", relay=" + (relay != null)
+            + ", peerKey=" + (peerKey == null ? "unknown" : Base64.getUrlEncoder().withoutPadding()
+                .encodeToString(peerKey)) + "]";
     }
 }

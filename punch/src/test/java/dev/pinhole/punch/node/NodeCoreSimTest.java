@@ -31,6 +31,7 @@ import dev.pinhole.punch.traversal.SocketTtl;
 import dev.pinhole.punch.traversal.TraversalConfig;
 import dev.pinhole.punch.TraversalFailedException;
 import dev.pinhole.reliability.ConnectionResetException;
+import dev.pinhole.reliability.Identity;
 import dev.pinhole.reliability.TransportConfig;
 import dev.pinhole.reliability.connection.Connection;
 import dev.pinhole.reliability.connection.ConnectionHandler;
@@ -52,6 +53,7 @@ import dev.pinhole.punch.PunchSim.Node;
 import dev.pinhole.punch.node.NodeSim.Pump;
 import dev.pinhole.punch.node.NodeSim.Pumps;
 import dev.pinhole.punch.PunchSim;
+import dev.pinhole.punch.traversal.Introduction;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -179,6 +181,56 @@ class NodeCoreSimTest {
         }
     }
 
+    /** The introduction as a lying rendezvous server would send it: the peer's key replaced by {@code key}. */
+    private static Introduction withKey(Introduction told, byte[] key) {
+        return new Introduction(told.peerName(), told.peerCandidates(), told.local(), told.remote(), told.role(),
+                told.peerNat(), told.localNat(), told.relay(), key);
+    }
+
+    @Test
+    void aRendezvousServerThatSwapsKeysIsDetectedByBothPeers() throws Exception {
+        long seed = 0x5EED_0006L;
+        byte[] mallory = Identity.generate(PunchSim.seeded(new java.util.SplittableRandom(seed))).x25519PublicKey();
+        try (PunchSim world = PunchSim.withNodeServers(seed)) {
+            Node alice = world.node("alice", "203.0.113.1", NatConfig.FULL_CONE, "10.0.0.2");
+            Node bob = world.node("bob", "203.0.113.2", NatConfig.FULL_CONE, "10.1.0.2");
+            world.register(alice, bob);
+            // The server tells alice that bob's key is mallory's, and bob that alice's is.
+            alice.core.introductionFilter(told -> withKey(told, mallory));
+            bob.core.introductionFilter(told -> withKey(told, mallory));
+            CompletableFuture<ConnectedPeer> connecting = alice.core.connect("bob");
+            world.sim.runUntil(connecting::isDone, 120 * SECOND);
+            assertTrue(connecting.isCompletedExceptionally(), "seed " + seed + ": alice's handshake toward mallory's"
+                    + " key cannot complete with bob: " + connecting);
+            assertTrue(bob.incoming.isEmpty(), "bob accepted nothing");
+            assertTrue(bob.core.transport().counters().handshakeFailures() > 0, "bob's transport refused alice's"
+                    + " handshake, which was for another key: " + bob.core.transport().counters().handshakeFailures());
+        }
+        try (PunchSim world = PunchSim.withNodeServers(seed + 1)) {
+            Node alice = world.node("alice", "203.0.113.1", NatConfig.FULL_CONE, "10.0.0.2");
+            Node bob = world.node("bob", "203.0.113.2", NatConfig.FULL_CONE, "10.1.0.2");
+            world.register(alice, bob);
+            // Only bob is lied to: alice's genuine handshake reaches him, with a key he was not told of.
+            bob.core.introductionFilter(told -> withKey(told, mallory));
+            CompletableFuture<ConnectedPeer> connecting = alice.core.connect("bob");
+            world.sim.runUntil(() -> bob.core.keyMismatches() > 0 && connectingEnded(connecting), 120 * SECOND);
+            assertEquals(1, bob.core.keyMismatches(), "seed " + (seed + 1) + ": bob refused the connection whose key"
+                    + " is not the one he was told");
+            assertTrue(bob.incoming.isEmpty(), "and never handed it to the application");
+        }
+    }
+
+    /** The connect failed, or succeeded and its connection has since ended. */
+    private static boolean connectingEnded(CompletableFuture<ConnectedPeer> connecting) {
+        if (!connecting.isDone()) {
+            return false;
+        }
+        if (connecting.isCompletedExceptionally()) {
+            return true;
+        }
+        return connecting.join().connection().isTerminated();
+    }
+
     @Test
     void connectingToItselfToAnInvalidNameOrTwiceToOnePeerFailsWithAnExplanation() throws Exception {
         try (PunchSim world = PunchSim.withNodeServers(0x5EED_0006L)) {
@@ -267,7 +319,7 @@ class NodeCoreSimTest {
     }
 
     @Test
-    void connectToAPeerThatRegistersLaterSucceedsAndToAnAbsentOneListsTheRegistered() throws Exception {
+    void connectToAPeerThatRegistersLaterSucceedsAndToAnAbsentOneNamesNoOneElse() throws Exception {
         long seed = 0x5EED_0003L;
         try (PunchSim world = PunchSim.withNodeServers(seed)) {
             Node alice = world.node("alice", "203.0.113.1", NatConfig.PORT_RESTRICTED_CONE, "10.0.0.2");
@@ -287,8 +339,8 @@ class NodeCoreSimTest {
                     absent::get, "carol never registers");
             PeerNotFoundException notFound = assertInstanceOf(PeerNotFoundException.class, thrown.getCause(),
                     "not found: " + thrown.getCause());
-            assertTrue(notFound.getMessage().contains("alice") && notFound.getMessage().contains("bob"),
-                    "the message lists the registered names: " + notFound.getMessage());
+            assertTrue(notFound.getMessage().contains("carol") && !notFound.getMessage().contains("bob"),
+                    "the message names the peer asked for and no one else: " + notFound.getMessage());
         }
     }
 

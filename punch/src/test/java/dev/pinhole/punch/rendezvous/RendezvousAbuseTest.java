@@ -53,7 +53,7 @@ class RendezvousAbuseTest {
     @Test
     void withTheSameSecretEverythingWorksAndEveryServerMessageIsSigned() {
         RendezvousServerConfig config = RendezvousServerConfig.builder().secret("correct horse")
-            .random(net.sim.random("server")).build();
+            .random(net.sim.random("server")).allowList(true).build();
         net.serverEndpoint = net.serverHost.bind(PunchSim.SERVER_PORT);
         RecordingEndpoint tap = new RecordingEndpoint(net.tracked(net.serverEndpoint));
         List<RecordingEndpoint.Sent> sent = tap.sent;
@@ -69,13 +69,22 @@ class RendezvousAbuseTest {
 
         assertEquals("bob", introduction.peerName(), "introduced");
         assertEquals(1, bob.listener().introductions.size(), "bob introduced");
-        StunKey key = RendezvousProtocol.deriveKey("correct horse");
+        // Signed with the secret's key (the 438s) or a session key, which the secret's key is part of.
+        List<StunKey> keys = new java.util.ArrayList<>(List.of(RendezvousProtocol.deriveKey("correct horse")));
+        for (Peer peer : List.of(alice, bob)) {
+            for (StunKey session : peer.client().sessionKeys()) {
+                if (session != null) {
+                    keys.add(session);
+                }
+            }
+        }
         StunReader reader = new StunReader();
         assertTrue(sent.size() >= 8, "the server sent " + sent.size() + " messages");
         for (byte[] message : sent.stream().map(RecordingEndpoint.Sent::bytes).toList()) {
             assertEquals(StunParseResult.OK, reader.wrap(Unpooled.wrappedBuffer(message)), "parses");
             assertTrue(reader.hasMessageIntegritySha256(), "carries MESSAGE-INTEGRITY-SHA256: " + reader);
-            assertEquals(StunParseResult.OK, reader.verifyMessageIntegritySha256(key), "verifies: " + reader);
+            assertTrue(keys.stream().anyMatch(k -> reader.verifyMessageIntegritySha256(k) == StunParseResult.OK),
+                "verifies: " + reader);
             assertTrue(reader.hasFingerprint(), "carries FINGERPRINT: " + reader);
         }
         assertEquals(0, net.server.stats().unauthenticated(), "nothing rejected");
@@ -165,9 +174,10 @@ class RendezvousAbuseTest {
     private Map<String, Integer> checkAmplification(RawPeer attacker, StunKey wrongKey) {
         Map<String, Consumer<StunWriter>> bodies = new LinkedHashMap<>();
         bodies.put("empty", w -> { });
-        bodies.put("minimal", w -> {
+        bodies.put("minimal", w -> w.addString(RendezvousProtocol.ATTR_PEER_NAME, "bob"));
+        bodies.put("keyed", w -> {
             w.addString(RendezvousProtocol.ATTR_PEER_NAME, "bob");
-            w.addBytes(RendezvousProtocol.ATTR_CLIENT_ID, new byte[8]);
+            w.addBytes(RendezvousProtocol.ATTR_NODE_KEY, RawPeer.identity("bob").x25519PublicKey());
         });
         bodies.put("padded", w -> {
             w.addString(RendezvousProtocol.ATTR_PEER_NAME, "bob");
@@ -213,21 +223,18 @@ class RendezvousAbuseTest {
     void aPaddedFirstRequestGetsANonceAndTheSameRequestWithItSucceeds() {
         net.startServer();
         RawPeer raw = new RawPeer(net.sim.internet().addHost("192.0.2.66").bind(7000), net.serverAddress,
-            net.sim.random("raw"));
-        Consumer<StunWriter> register = w -> {
-            w.addString(RendezvousProtocol.ATTR_PEER_NAME, "raw");
-            w.addBytes(RendezvousProtocol.ATTR_CLIENT_ID, new byte[8]);
-        };
-        Consumer<StunWriter> padded = register.andThen(w -> w.addBytes(StunAttributeType.PADDING, new byte[64]));
+            net.sim.random("raw")).identity(RawPeer.identity("raw"));
+        Consumer<StunWriter> register = w -> w.addString(RendezvousProtocol.ATTR_PEER_NAME, "raw");
 
-        int requestBytes = raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, padded, null, null, true));
+        int requestBytes = raw.send(raw.signed(RendezvousProtocol.METHOD_REGISTER, register));
         net.runFor(100 * MS);
 
         assertEquals(438, raw.lastCode(), "438 Stale Nonce");
         assertTrue(raw.received.get(0).length <= requestBytes, "438 fits the request");
-        byte[] nonce = raw.lastNonce();
-        assertNotNull(nonce, "with a NONCE");
-        raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, register, nonce, null, true));
+        raw.learn();
+        assertNotNull(raw.nonce, "with a NONCE");
+        assertNotNull(raw.serverKey, "and the server's key");
+        raw.send(raw.signed(RendezvousProtocol.METHOD_REGISTER, register));
         net.runFor(100 * MS);
         assertEquals(0, raw.lastCode(), "registered with the nonce");
         assertTrue(net.server.isRegistered("raw"), "server has it");
@@ -235,7 +242,7 @@ class RendezvousAbuseTest {
 
     @Test
     void aNonceIsBoundToTheAddressItWasIssuedTo() {
-        net.startServer();
+        net.startServer(b -> b.allowList(true));
         RawPeer first = new RawPeer(net.sim.internet().addHost("192.0.2.66").bind(7000), net.serverAddress,
             net.sim.random("first"));
         RawPeer second = new RawPeer(net.sim.internet().addHost("192.0.2.67").bind(7000), net.serverAddress,

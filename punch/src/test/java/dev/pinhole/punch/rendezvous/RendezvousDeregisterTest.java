@@ -27,9 +27,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * DEREGISTER on the simulator: a shutdown frees the name at once, only the holder (its address and its
- * CLIENT-ID, under the refresh checks) can free it, twice is harmless, and a node's close sends it without
- * waiting long for a server that is gone.
+ * DEREGISTER on the simulator: a shutdown frees the name at once, only the holder (its key, proven by the
+ * session key's integrity) can free it, twice is harmless, and a node's close sends it without waiting long
+ * for a server that is gone.
  */
 class RendezvousDeregisterTest {
     private static final long SEED = 0xDE0E6L;
@@ -77,17 +77,13 @@ class RendezvousDeregisterTest {
     @Test
     void aRepeatedDeregisterOnTheWireIsAnswered403AndCounted() {
         net.startServer();
-        RawPeer raw = rawPeer("192.0.2.70");
-        byte[] nonce = registerRaw(raw, "carol", 0x0102030405060708L);
+        RawPeer raw = rawPeer("192.0.2.70", "carol");
+        assertEquals(0, raw.register("carol", () -> net.runFor(100 * MS)));
         assertTrue(net.server.isRegistered("carol"));
 
-        raw.send(raw.request(RendezvousProtocol.METHOD_DEREGISTER, owner("carol", 0x0102030405060708L), nonce, null,
-            true));
-        net.runFor(100 * MS);
+        raw.call(RendezvousProtocol.METHOD_DEREGISTER, name("carol"), () -> net.runFor(100 * MS));
         assertEquals(0, raw.lastCode(), "success: carol's registration ended");
-        raw.send(raw.request(RendezvousProtocol.METHOD_DEREGISTER, owner("carol", 0x0102030405060708L), nonce, null,
-            true));
-        net.runFor(100 * MS);
+        raw.call(RendezvousProtocol.METHOD_DEREGISTER, name("carol"), () -> net.runFor(100 * MS));
 
         assertEquals(RendezvousProtocol.ERROR_NOT_REGISTERED, raw.lastCode(), "nothing left to end");
         RendezvousServerStats stats = net.server.stats();
@@ -97,17 +93,15 @@ class RendezvousDeregisterTest {
     }
 
     @Test
-    void aDeregisterFromAnotherAddressLeavesTheRegistrationInPlace() {
+    void aDeregisterByAnotherKeyLeavesTheRegistrationInPlace() {
         net.startServer();
         Peer alice = net.peerBehindNat("alice");
         net.register(alice);
-        RawPeer raw = rawPeer("192.0.2.66");
-        // The attacker knows alice's name and even her CLIENT-ID, and holds a valid nonce of its own address.
-        byte[] nonce = registerRaw(raw, "mallory", 7L);
+        RawPeer raw = rawPeer("192.0.2.66", "mallory");
+        // The attacker knows alice's name and holds a registration and a valid session of its own.
+        assertEquals(0, raw.register("mallory", () -> net.runFor(100 * MS)));
 
-        raw.send(raw.request(RendezvousProtocol.METHOD_DEREGISTER, owner("alice", alice.client().clientId()), nonce,
-            null, true));
-        net.runFor(100 * MS);
+        raw.call(RendezvousProtocol.METHOD_DEREGISTER, name("alice"), () -> net.runFor(100 * MS));
 
         assertEquals(RendezvousProtocol.ERROR_NOT_REGISTERED, raw.lastCode(), "refused");
         assertTrue(net.server.isRegistered("alice"), "alice keeps her name");
@@ -117,18 +111,35 @@ class RendezvousDeregisterTest {
     }
 
     @Test
-    void aDeregisterWithAnotherClientIdFromTheRegisteredAddressLeavesTheRegistrationInPlace() {
+    void aDeregisterWithAlicesKeyButNoValidIntegrityIsRefused() {
         net.startServer();
-        RawPeer raw = rawPeer("192.0.2.67");
-        byte[] nonce = registerRaw(raw, "carol", 11L);
+        Peer alice = net.peerBehindNat("alice");
+        net.register(alice);
+        RawPeer raw = rawPeer("192.0.2.66", "mallory");
+        assertEquals(0, raw.register("mallory", () -> net.runFor(100 * MS)));
+        // Alice's public key in NODE-KEY, signed with mallory's session key: the server derives alice's.
+        raw.send(raw.request(RendezvousProtocol.METHOD_DEREGISTER, name("alice").andThen(
+            w -> w.addBytes(RendezvousProtocol.ATTR_NODE_KEY, alice.client().identity().x25519PublicKey())),
+            raw.nonce, raw.sessionKey(), true));
+        net.runFor(100 * MS);
 
-        raw.send(raw.request(RendezvousProtocol.METHOD_DEREGISTER, owner("carol", 12L), nonce, null, true));
-        net.runFor(100 * MS);
-        assertEquals(RendezvousProtocol.ERROR_NOT_REGISTERED, raw.lastCode(), "another client id: refused");
-        raw.send(raw.request(RendezvousProtocol.METHOD_DEREGISTER, owner("dave", 11L), nonce, null, true));
-        net.runFor(100 * MS);
+        assertEquals(RendezvousProtocol.ERROR_UNAUTHENTICATED, raw.lastCode(), "401: not alice's key");
+        assertTrue(net.server.isRegistered("alice"), "alice keeps her name");
+        assertEquals(0, net.server.stats().deregistered(), "nothing ended");
+    }
+
+    @Test
+    void aDeregisterOfAnotherNameOrWithoutKeyLeavesTheRegistrationInPlace() {
+        net.startServer();
+        RawPeer raw = rawPeer("192.0.2.67", "carol");
+        assertEquals(0, raw.register("carol", () -> net.runFor(100 * MS)));
+
+        raw.call(RendezvousProtocol.METHOD_DEREGISTER, name("dave"), () -> net.runFor(100 * MS));
         assertEquals(RendezvousProtocol.ERROR_NOT_REGISTERED, raw.lastCode(), "another name: refused");
-        raw.send(raw.request(RendezvousProtocol.METHOD_DEREGISTER, owner("carol", 11L).andThen(
+        raw.send(raw.request(RendezvousProtocol.METHOD_DEREGISTER, name("carol"), raw.nonce, null, true));
+        net.runFor(100 * MS);
+        assertEquals(RendezvousProtocol.ERROR_NOT_REGISTERED, raw.lastCode(), "no key: refused");
+        raw.send(raw.request(RendezvousProtocol.METHOD_DEREGISTER, name("carol").andThen(
             w -> w.addBytes(StunAttributeType.PADDING, new byte[128])), null, null, true));
         net.runFor(100 * MS);
         assertEquals(RendezvousProtocol.ERROR_STALE_NONCE, raw.lastCode(), "no nonce: the usual 438, nothing else");
@@ -144,9 +155,9 @@ class RendezvousDeregisterTest {
         net.startServer(b -> b.secret(secret));
         Peer alice = net.peerBehindNat("alice", NatConfig.PORT_RESTRICTED_CONE, b -> b.secret(secret));
         net.register(alice);
-        RawPeer raw = rawPeer("192.0.2.68");
-        raw.send(raw.request(RendezvousProtocol.METHOD_DEREGISTER, owner("alice", alice.client().clientId())
-            .andThen(w -> w.addBytes(StunAttributeType.PADDING, new byte[128])), null, null, true));
+        RawPeer raw = rawPeer("192.0.2.68", "mallory");
+        raw.send(raw.request(RendezvousProtocol.METHOD_DEREGISTER, name("alice").andThen(
+            w -> w.addBytes(StunAttributeType.PADDING, new byte[128])), null, null, true));
         net.runFor(100 * MS);
         assertEquals(RendezvousProtocol.ERROR_UNAUTHENTICATED, raw.lastCode(), "401, as for any unsigned request");
         assertTrue(net.server.isRegistered("alice"));
@@ -204,28 +215,12 @@ class RendezvousDeregisterTest {
         assertInstanceOf(RendezvousUnreachableException.class, failure, "no answer: " + failure);
     }
 
-    private RawPeer rawPeer(String ip) {
-        return new RawPeer(net.sim.internet().addHost(ip).bind(7000), net.serverAddress, net.sim.random("raw-" + ip));
+    private RawPeer rawPeer(String ip, String owner) {
+        return new RawPeer(net.sim.internet().addHost(ip).bind(7000), net.serverAddress, net.sim.random("raw-" + ip))
+            .identity(RawPeer.identity(owner));
     }
 
-    /** Registers {@code name} from {@code raw} (438 first, then with the nonce); returns the nonce. */
-    private byte[] registerRaw(RawPeer raw, String name, long clientId) {
-        raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, owner(name, clientId).andThen(
-            w -> w.addBytes(StunAttributeType.PADDING, new byte[128])), null, null, true));
-        net.runFor(100 * MS);
-        byte[] nonce = raw.lastNonce();
-        raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, owner(name, clientId), nonce, null, true));
-        net.runFor(100 * MS);
-        assertEquals(0, raw.lastCode(), "registered " + name);
-        return nonce;
-    }
-
-    private static Consumer<StunWriter> owner(String name, long clientId) {
-        byte[] id = new byte[RendezvousProtocol.ID_BYTES];
-        RendezvousAttributes.writeLong(id, 0, clientId);
-        return w -> {
-            w.addString(RendezvousProtocol.ATTR_PEER_NAME, name);
-            w.addBytes(RendezvousProtocol.ATTR_CLIENT_ID, id);
-        };
+    private static Consumer<StunWriter> name(String name) {
+        return w -> w.addString(RendezvousProtocol.ATTR_PEER_NAME, name);
     }
 }

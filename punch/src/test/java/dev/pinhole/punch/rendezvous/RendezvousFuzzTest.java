@@ -16,6 +16,7 @@ import dev.pinhole.punch.PunchSim.Peer;
 import dev.pinhole.protocol.stun.StunAttributeType;
 import dev.pinhole.protocol.stun.StunClass;
 import dev.pinhole.protocol.stun.StunMessageType;
+import dev.pinhole.protocol.stun.StunKey;
 import dev.pinhole.protocol.stun.StunWriter;
 import dev.pinhole.protocol.stun.TransactionId;
 import dev.pinhole.protocol.ice.Candidate;
@@ -50,7 +51,8 @@ class RendezvousFuzzTest {
         RendezvousProtocol.METHOD_INTRODUCTION, StunMessageType.METHOD_BINDING, 0x0EF};
     /** The methods clients send, which {@link #structured} builds plausible requests of. */
     private static final int CLIENT_METHODS = 5;
-    private static final int[] ATTRIBUTES = {RendezvousProtocol.ATTR_PEER_NAME, RendezvousProtocol.ATTR_CLIENT_ID,
+    private static final int[] ATTRIBUTES = {RendezvousProtocol.ATTR_PEER_NAME, RendezvousProtocol.ATTR_NODE_KEY,
+        RendezvousProtocol.ATTR_SERVER_KEY, RendezvousProtocol.ATTR_PEER_KEY,
         RendezvousProtocol.ATTR_HOST_CANDIDATE, RendezvousProtocol.ATTR_NAT_PROFILE, RendezvousProtocol.ATTR_LIST_AFTER,
         RendezvousProtocol.ATTR_MESSAGE_TEXT, RendezvousProtocol.ATTR_INTRODUCTION_ID, RendezvousProtocol.ATTR_PEER_CANDIDATE,
         RendezvousProtocol.ATTR_RELAY_OFFER, StunAttributeType.PADDING,
@@ -71,7 +73,7 @@ class RendezvousFuzzTest {
         try (PunchSim net = PunchSim.withRendezvousHost(seed)) {
             net.startServer(b -> b.maxRegistrations(MAX_REGISTRATIONS).maxTrackedSources(MAX_SOURCES)
                 .maxOutboundRequests(MAX_OUTBOUND).rateLimit(200, 400).maxNamesPerPage(5)
-                .relay(PunchSim.address("198.51.100.10", 3479), REST_SECRET));
+                .relay(PunchSim.address("198.51.100.10", 3479), REST_SECRET).allowList(true));
             Peer alice = net.peerBehindNat("alice");
             Peer bob = net.peerBehindNat("bob");
             net.register(alice);
@@ -81,7 +83,7 @@ class RendezvousFuzzTest {
             List<byte[]> nonces = new ArrayList<>();
             for (int i = 0; i < 2 * MAX_SOURCES; i++) {
                 RawPeer fuzzer = new RawPeer(net.sim.internet().addHost("192.0.2." + (10 + i)).bind(7000 + i),
-                    net.serverAddress, net.sim.random("fuzzer" + i));
+                    net.serverAddress, net.sim.random("fuzzer" + i)).identity(RawPeer.identity("fuzzer" + i));
                 fuzzer.send(fuzzer.request(RendezvousProtocol.METHOD_LIST_PEERS,
                     w -> w.addBytes(StunAttributeType.PADDING, new byte[128]), null, null, true));
                 fuzzers.add(fuzzer);
@@ -89,11 +91,12 @@ class RendezvousFuzzTest {
             net.runFor(100 * MS);
             for (RawPeer fuzzer : fuzzers) {
                 nonces.add(fuzzer.lastNonce());
+                fuzzer.learn();
             }
             for (int i = 0; i < DATAGRAMS_PER_SEED; i++) {
                 int who = random.nextInt(fuzzers.size());
                 RawPeer fuzzer = fuzzers.get(who);
-                byte[] datagram = fuzzDatagram(random, nonces.get(who));
+                byte[] datagram = fuzzDatagram(random, nonces.get(who), fuzzer);
                 net.sim.schedule(net.sim.nowNs() + random.nextLong(10 * SECOND), () -> fuzzer.send(datagram));
             }
             net.runFor(30 * SECOND);
@@ -162,7 +165,17 @@ class RendezvousFuzzTest {
      * random method and class; then a third of them truncated, bit-flipped, extended or lying about a length.
      */
     static byte[] fuzzDatagram(SplittableRandom random, byte[] nonce) {
-        byte[] message = random.nextBoolean() ? structured(random, nonce) : soup(random, nonce);
+        return fuzzDatagram(random, nonce, null);
+    }
+
+    /**
+     * {@link #fuzzDatagram(SplittableRandom, byte[])}; with a {@code signer} (a raw peer that knows its nonce
+     * and the server's key), three quarters of the structured requests carry its NODE-KEY and are signed with
+     * its session key, so that registrations, introductions and forwarding happen too.
+     */
+    static byte[] fuzzDatagram(SplittableRandom random, byte[] nonce, RawPeer signer) {
+        byte[] message = random.nextBoolean() ? structured(random, nonce, signer != null && random.nextInt(4) != 0
+            ? signer : null) : soup(random, nonce);
         return switch (random.nextInt(9)) {
             case 0 -> Arrays.copyOf(message, random.nextInt(message.length + 1));
             case 1 -> flipBits(random, message);
@@ -179,17 +192,21 @@ class RendezvousFuzzTest {
         };
     }
 
-    private static byte[] structured(SplittableRandom random, byte[] nonce) {
+    private static byte[] structured(SplittableRandom random, byte[] nonce, RawPeer signer) {
         int method = METHODS[random.nextInt(CLIENT_METHODS)];
         Consumer<StunWriter> body = w -> {
             switch (method) {
                 case RendezvousProtocol.METHOD_REGISTER -> {
                     w.addBytes(RendezvousProtocol.ATTR_PEER_NAME, poolName(random));
-                    byte[] id = new byte[random.nextInt(10) == 0 ? random.nextInt(12) : 8];
-                    if (id.length > 0) {
-                        id[0] = (byte) random.nextInt(4);
+                    // A key from a pool of four (so fuzzed REGISTERs collide on keys), sometimes of a wrong
+                    // length; without the session key's integrity every one is refused (401).
+                    if (signer == null) {
+                        byte[] nodeKey = new byte[random.nextInt(10) == 0 ? random.nextInt(40) : 32];
+                        if (nodeKey.length > 0) {
+                            nodeKey[0] = (byte) (9 + random.nextInt(4));
+                        }
+                        w.addBytes(RendezvousProtocol.ATTR_NODE_KEY, nodeKey);
                     }
-                    w.addBytes(RendezvousProtocol.ATTR_CLIENT_ID, id);
                     int hosts = random.nextInt(11);
                     for (int i = 0; i < hosts; i++) {
                         w.addBytes(RendezvousProtocol.ATTR_HOST_CANDIDATE, plausibleValue(random, RendezvousProtocol.ATTR_HOST_CANDIDATE));
@@ -218,6 +235,9 @@ class RendezvousFuzzTest {
                 }
             }
         };
+        if (signer != null) {
+            return signer.signed(method, body);
+        }
         return RawPeer.message(StunMessageType.of(method, StunClass.REQUEST),
             new TransactionId(random.nextLong(), random.nextInt()), body, random.nextInt(8) != 0 ? nonce : null, null,
             random.nextBoolean());
@@ -269,7 +289,9 @@ class RendezvousFuzzTest {
                     PunchSim.address("10.0.0." + random.nextInt(256), random.nextInt(65536)));
                 yield candidate;
             }
-            default -> randomBytes(random, attribute == RendezvousProtocol.ATTR_CLIENT_ID ? 8 : random.nextInt(12));
+            default -> randomBytes(random, attribute == RendezvousProtocol.ATTR_NODE_KEY
+                || attribute == RendezvousProtocol.ATTR_SERVER_KEY || attribute == RendezvousProtocol.ATTR_PEER_KEY
+                ? RendezvousProtocol.KEY_BYTES : random.nextInt(12));
         };
     }
 
@@ -312,6 +334,12 @@ class RendezvousFuzzTest {
         for (long seed = 1; seed <= Math.max(1, SEEDS); seed++) {
             try (PunchSim net = PunchSim.withRendezvousHost(seed)) {
                 Peer bob = net.publicPeer("bob", b -> b);
+                // A raw server on the rendezvous address gives bob a session, whose key signs what follows.
+                RawPeer server = new RawPeer(net.serverHost.bind(PunchSim.SERVER_PORT), null, net.sim.random("raw"));
+                bob.client().register("bob", List.of());
+                StunKey session = server.acceptRegistration(RawPeer.identity("raw server"), null,
+                    () -> net.runFor(100 * MS));
+                byte[] aliceKey = RawPeer.identity("alice").x25519PublicKey();
                 SplittableRandom random = new SplittableRandom(seed);
                 long delivered = 0;
                 long expectedOffers = 0;
@@ -326,17 +354,19 @@ class RendezvousFuzzTest {
                         RendezvousAttributes.writeLong(idBytes, 0, id);
                         w.addBytes(RendezvousProtocol.ATTR_INTRODUCTION_ID, idBytes);
                         w.addString(RendezvousProtocol.ATTR_PEER_NAME, "alice");
+                        w.addBytes(RendezvousProtocol.ATTR_PEER_KEY, aliceKey);
                         w.addString(RendezvousProtocol.ATTR_LOCAL_CREDENTIALS, "abcd:0123456789abcdefghijkl");
                         w.addString(RendezvousProtocol.ATTR_REMOTE_CREDENTIALS, "efgh:0123456789abcdefghijkl");
                         w.addUInt32(RendezvousProtocol.ATTR_ROLE, RendezvousProtocol.ROLE_CONTROLLED);
                         w.addBytes(RendezvousProtocol.ATTR_RELAY_OFFER, sent);
                     } : w -> {
                         w.addString(RendezvousProtocol.ATTR_PEER_NAME, "alice");
+                        w.addBytes(RendezvousProtocol.ATTR_PEER_KEY, aliceKey);
                         w.addBytes(RendezvousProtocol.ATTR_PEER_CANDIDATE, sent);
                     };
                     int method = introduction ? RendezvousProtocol.METHOD_INTRODUCTION : RendezvousProtocol.METHOD_CANDIDATE;
                     byte[] datagram = RawPeer.message(StunMessageType.of(method, StunClass.REQUEST),
-                        new TransactionId(random.nextLong(), random.nextInt()), body, null, null, true);
+                        new TransactionId(random.nextLong(), random.nextInt()), body, null, session, true);
                     ByteBuf buf = net.allocator.buffer(datagram.length);
                     buf.writeBytes(datagram);
                     boolean decodable = introduction

@@ -152,7 +152,7 @@ class RendezvousQuotaTest {
         assertEquals(508, third.register(), "3 of 2 refused");
 
         assertEquals(0, first.register(), "a refresh at the quota");
-        assertEquals(0, second.registerAs("second-renamed", 2), "another name from the same socket replaces");
+        assertEquals(0, second.registerAs("second-renamed"), "another name from the same socket replaces");
         Flooder rebound = new Flooder("192.0.2.66", 7100, "second-renamed", 2);
         assertEquals(0, rebound.register(), "the holder moving to another port of its address (NAT rebinding)");
         assertEquals(7100, net.server.registeredAddress("second-renamed").getPort(), "moved");
@@ -207,61 +207,56 @@ class RendezvousQuotaTest {
         assertEquals(0, peer.client().stats().refreshFailures(), "no refresh refused");
     }
 
-    /** A raw client on one socket: REGISTER (after fetching a nonce) and DEREGISTER by hand. */
+    /**
+     * A raw client on one socket: REGISTER (after fetching a nonce) and DEREGISTER by hand, with the key of
+     * its owner number (flooders with the same number are one node on several sockets).
+     */
     private final class Flooder {
         final RawPeer raw;
         final String name;
-        final long clientId;
-        byte[] nonce;
+        final long owner;
 
-        Flooder(String ip, int port, String name, long clientId) {
+        Flooder(String ip, int port, String name, long owner) {
             this.raw = new RawPeer(hosts.computeIfAbsent(ip, net.sim.internet()::addHost).bind(port), net.serverAddress,
-                net.sim.random("flooder " + ip + ":" + port));
+                net.sim.random("flooder " + ip + ":" + port)).identity(RawPeer.identity("flooder " + owner));
             this.name = name;
-            this.clientId = clientId;
+            this.owner = owner;
         }
 
         /** First half of {@link #register()} without running the simulator: a padded REGISTER for a nonce. */
         void requestNonce() {
-            raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, body(name, clientId)
-                .andThen(w -> w.addBytes(StunAttributeType.PADDING, new byte[128])), null, null, true));
+            raw.send(raw.signed(RendezvousProtocol.METHOD_REGISTER, body(name)));
         }
 
         /** Second half: the REGISTER with the nonce the first half got. */
         void sendRegister() {
-            nonce = raw.lastNonce();
-            raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, body(name, clientId), nonce, null, true));
+            raw.learn();
+            raw.send(raw.signed(RendezvousProtocol.METHOD_REGISTER, body(name)));
         }
 
         int register() {
-            return registerAs(name, clientId);
+            return registerAs(name);
         }
 
-        int registerAs(String peerName, long id) {
-            return call(RendezvousProtocol.METHOD_REGISTER, body(peerName, id));
+        int registerAs(String peerName) {
+            return call(RendezvousProtocol.METHOD_REGISTER, body(peerName));
         }
 
         int deregister() {
-            return call(RendezvousProtocol.METHOD_DEREGISTER, body(name, clientId));
+            return call(RendezvousProtocol.METHOD_DEREGISTER, body(name));
         }
 
-        private Consumer<StunWriter> body(String peerName, long id) {
-            return w -> {
-                w.addString(RendezvousProtocol.ATTR_PEER_NAME, peerName);
-                w.addBytes(RendezvousProtocol.ATTR_CLIENT_ID, ByteBuffer.allocate(8).putLong(id).array());
-            };
+        private Consumer<StunWriter> body(String peerName) {
+            return w -> w.addString(RendezvousProtocol.ATTR_PEER_NAME, peerName);
         }
 
+        /** The request, repeated after each 438 with its fresh nonce (at most three times). */
         private int call(int method, Consumer<StunWriter> body) {
-            if (nonce == null) {
-                raw.send(raw.request(method, body.andThen(w -> w.addBytes(StunAttributeType.PADDING, new byte[128])),
-                    null, null, true));
-                net.runFor(50 * MS);
-                nonce = raw.lastNonce();
+            int code = raw.call(method, body, () -> net.runFor(50 * MS));
+            for (int i = 0; i < 3 && code == RendezvousProtocol.ERROR_STALE_NONCE; i++) {
+                code = raw.call(method, body, () -> net.runFor(50 * MS));
             }
-            raw.send(raw.request(method, body, nonce, null, true));
-            net.runFor(50 * MS);
-            return raw.lastCode();
+            return code;
         }
 
         String lastReason() {

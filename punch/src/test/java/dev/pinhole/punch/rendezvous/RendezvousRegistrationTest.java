@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.pinhole.sim.LinkConfig;
 import dev.pinhole.sim.NatConfig;
+import dev.pinhole.reliability.Identity;
 import dev.pinhole.sim.SimEndpoint;
 import dev.pinhole.punch.PunchSim.Peer;
 import dev.pinhole.protocol.stun.StunAttributeType;
@@ -56,7 +57,7 @@ class RendezvousRegistrationTest {
             "the server keeps the same address");
         assertEquals(15 * SECOND, registration.refreshIntervalNs(), "default refresh interval (RFC 8445 keepalive)");
         assertEquals(45 * SECOND, registration.lifetimeNs(), "three missed refreshes");
-        assertEquals(1, net.server.stats().staleNonces(), "first contact fetched a nonce (438) once");
+        assertEquals(1, alice.client().stats().staleNonceRetries(), "first contact fetched a nonce (438) once");
     }
 
     @Test
@@ -157,7 +158,7 @@ class RendezvousRegistrationTest {
         NameTakenException taken = assertInstanceOf(NameTakenException.class, failure);
         assertEquals("alice", taken.name(), "the name in the exception");
         assertEquals(409, taken.errorCode(), "409 from the server");
-        assertTrue(taken.getMessage().contains("registered by another client"), "says why: " + taken.getMessage());
+        assertTrue(taken.getMessage().contains("registered to another key"), "says why: " + taken.getMessage());
         assertEquals(alice.mappedTowards(net.serverAddress), net.server.registeredAddress("alice"), "alice keeps it");
 
         alice.crash();
@@ -188,17 +189,13 @@ class RendezvousRegistrationTest {
         Peer alice = net.peerBehindNat("alice");
         net.register(alice);
         RawPeer raw = new RawPeer(net.sim.internet().addHost("192.0.2.66").bind(7000), net.serverAddress,
-            net.sim.random("raw"));
+            net.sim.random("raw")).identity(RawPeer.identity("mallory"));
         Consumer<StunWriter> deregister = w -> {
             w.addString(RendezvousProtocol.ATTR_PEER_NAME, "alice");
-            w.addBytes(RendezvousProtocol.ATTR_CLIENT_ID, new byte[8]);
             w.addUInt32(RendezvousProtocol.ATTR_REGISTRATION_LIFETIME, 0);
         };
-        raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, deregister.andThen(
-            w -> w.addBytes(StunAttributeType.PADDING, new byte[128])), null, null, true));
-        net.runFor(100 * MS);
-        raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, deregister, raw.lastNonce(), null, true));
-        net.runFor(100 * MS);
+        raw.call(RendezvousProtocol.METHOD_REGISTER, deregister, () -> net.runFor(100 * MS));
+        raw.call(RendezvousProtocol.METHOD_REGISTER, deregister, () -> net.runFor(100 * MS));
 
         assertEquals(0, raw.lastCode(), "answered like any deregistration, revealing nothing");
         assertTrue(net.server.isRegistered("alice"), "but alice's registration stands");
@@ -227,23 +224,32 @@ class RendezvousRegistrationTest {
     }
 
     @Test
-    void aNewClientOnTheSameSocketAddressTakesOverTheName() {
+    void aRestartWithTheSameIdentityOnTheSameSocketAddressTakesOverTheNameAndAnotherKeyCannot() {
         net.startServer();
         SimEndpoint socket = net.sim.internet().addHost("192.0.2.77").bind(6000);
+        Identity identity = RawPeer.identity("alice");
         RendezvousClient first = RendezvousClient.listen(socket, net.serverAddress,
-            RendezvousClientConfig.builder().random(net.sim.random("first")).build());
+            RendezvousClientConfig.builder().random(net.sim.random("first")).identity(identity).build());
         net.await(first.register("alice", List.of()), 5 * SECOND);
         // The first process dies without a word: its last datagrams never leave the machine.
         socket.host().uplink(LinkConfig.BLACKHOLE);
         first.close();
         socket.host().uplink(LinkConfig.PERFECT);
 
+        RendezvousClient stranger = RendezvousClient.listen(socket, net.serverAddress,
+            RendezvousClientConfig.builder().random(net.sim.random("stranger")).build());
+        Throwable failure = net.awaitFailure(stranger.register("alice", List.of()), 5 * SECOND);
+        assertEquals(409, assertInstanceOf(NameTakenException.class, failure).errorCode(),
+            "another key on the very same socket address does not get the name");
+        stranger.close();
+        net.runUntil(() -> stranger.deregistration().isDone(), 2 * SECOND);
+
         RendezvousClient second = RendezvousClient.listen(socket, net.serverAddress,
-            RendezvousClientConfig.builder().random(net.sim.random("second")).build());
+            RendezvousClientConfig.builder().random(net.sim.random("second")).identity(identity).build());
         try {
             Registration registration = net.await(second.register("alice", List.of()), 5 * SECOND);
-            assertEquals("alice", registration.name(), "a restart on the same address reclaims the name at once");
-            assertNotEquals(first.clientId(), second.clientId(), "different client ids");
+            assertEquals("alice", registration.name(), "a restart with the same identity reclaims the name at once");
+            assertEquals(first.identity(), second.identity(), "the same key");
         } finally {
             second.close();
             // Both DEREGISTER transactions hold their request until answered or given up (1.25 s).

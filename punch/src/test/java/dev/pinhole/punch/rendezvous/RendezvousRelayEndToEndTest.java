@@ -10,6 +10,8 @@ import dev.pinhole.core.net.DatagramDemultiplexer;
 import dev.pinhole.sim.Nat;
 import dev.pinhole.sim.NatConfig;
 import dev.pinhole.sim.SimEndpoint;
+import dev.pinhole.server.RelayCounter;
+import dev.pinhole.server.relay.RelayGrants;
 import dev.pinhole.server.relay.RestCredentials;
 import dev.pinhole.server.relay.TurnServer;
 import dev.pinhole.server.relay.TurnServerConfig;
@@ -53,10 +55,11 @@ class RendezvousRelayEndToEndTest {
         try (PunchSim net = PunchSim.withRendezvousHost(seed)) {
             InetSocketAddress turnAddress = PunchSim.address(PunchSim.SERVER_IP, TURN_PORT);
             SimEndpoint turnSocket = net.serverHost.bind(TURN_PORT);
+            RelayGrants grants = new RelayGrants();
             TurnServer relay = new TurnServer(turnSocket, () -> net.serverHost.bind(0),
                 new RestCredentials(REST_SECRET, () -> WALL_UNIX_SECONDS), TurnServerConfig.defaults(),
-                net.sim.random("turn-server")).listen();
-            net.startServer(b -> b.relay(turnAddress, REST_SECRET).unixSeconds(() -> WALL_UNIX_SECONDS));
+                net.sim.random("turn-server"), grants).listen();
+            net.startServer(b -> b.relay(turnAddress, REST_SECRET, grants).unixSeconds(() -> WALL_UNIX_SECONDS));
             List<Node> nodes = new ArrayList<>();
             try {
                 Node alice = node(net, "alice", nodes);
@@ -92,6 +95,24 @@ class RendezvousRelayEndToEndTest {
 
                 assertEquals(1, bobGot.size(), "bob received alice's datagram through the relay (seed " + seed + ")");
                 assertArrayEquals(hello, bobGot.get(0), "intact");
+
+                // The offer's credentials relay to the introduced peer only (RelayGrants): a third address is refused.
+                InetSocketAddress third = PunchSim.address("192.0.2.99", 9);
+                CompletableFuture<Void> refused = aliceAllocation.createPermission(third);
+                net.runFor(2 * SECOND);
+                assertEquals(403, PunchSim.turnFailure(refused).code(), "403 Forbidden for a third address");
+                assertEquals(1, relay.count(RelayCounter.NOT_GRANTED), "counted by the relay");
+
+                // A candidate alice trickles through the rendezvous server (say, a relayed address on another TURN
+                // server) extends bob's grant toward her: refused before, granted after.
+                InetSocketAddress elsewhere = PunchSim.address("203.0.113.250", 5000);
+                CompletableFuture<Void> early = bobAllocation.createPermission(elsewhere);
+                net.runFor(2 * SECOND);
+                assertEquals(403, PunchSim.turnFailure(early).code(), "not granted before alice trickles it");
+                net.await(alice.rendezvous().sendCandidate("bob", Candidate.of(CandidateType.RELAYED, elsewhere)),
+                    5 * SECOND);
+                net.runFor(1 * SECOND);
+                net.await(bobAllocation.createPermission(elsewhere), 5 * SECOND);
             } finally {
                 for (Node node : nodes) {
                     node.turn().close();

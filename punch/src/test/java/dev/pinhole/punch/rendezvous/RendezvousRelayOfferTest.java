@@ -85,16 +85,28 @@ class RendezvousRelayOfferTest {
         net.runFor(1 * SECOND);
         Introduction forBob = bob.listener().introductions.get(0);
 
-        long expiry = WALL_START_UNIX_SECONDS + Duration.ofHours(24).toSeconds();
+        long expiry = WALL_START_UNIX_SECONDS + Duration.ofMinutes(10).toSeconds();
         RelayOffer aliceOffer = forAlice.relay();
         RelayOffer bobOffer = forBob.relay();
         assertNotNull(aliceOffer, "alice's introduction carries a relay offer");
         assertNotNull(bobOffer, "bob's introduction carries a relay offer");
         assertEquals(RELAY, aliceOffer.server(), "the offered TURN server");
         assertEquals(RELAY, bobOffer.server(), "the same TURN server for bob");
-        assertEquals(expiry + ":alice", aliceOffer.username(), "alice's own username: expiry (now + 24 h) and her name");
-        assertEquals(expiry + ":bob", bobOffer.username(), "bob's own username");
-        assertEquals(expiry, aliceOffer.expiresUnixSeconds(), "expiry of the default lifetime, one day");
+        // <expiry>:<quota key>.<introduction id>.<role>: the node (its X25519 key, base64url) and the introduction,
+        // coturn parsing only the expiry.
+        String aliceKey = java.util.Base64.getUrlEncoder().withoutPadding()
+            .encodeToString(alice.client().identity().x25519PublicKey());
+        String bobKey = java.util.Base64.getUrlEncoder().withoutPadding()
+            .encodeToString(bob.client().identity().x25519PublicKey());
+        assertTrue(aliceOffer.username().matches(expiry + ":" + java.util.regex.Pattern.quote(aliceKey)
+                + "\\.[0-9a-f]{16}\\.0"),
+            "alice's own username: expiry (now + 10 min), her node key, the introduction, her role: "
+                + aliceOffer.username());
+        String introduction = aliceOffer.username().substring(aliceOffer.username().indexOf('.') + 1,
+            aliceOffer.username().lastIndexOf('.'));
+        assertEquals(expiry + ":" + bobKey + "." + introduction + ".1", bobOffer.username(),
+            "bob's own username, same introduction");
+        assertEquals(expiry, aliceOffer.expiresUnixSeconds(), "expiry of the default lifetime, 10 minutes");
         assertNotEquals(aliceOffer.password(), bobOffer.password(), "each peer has its own password");
 
         // The relay verifies with the same secret and its own wall clock.
@@ -191,7 +203,9 @@ class RendezvousRelayOfferTest {
     void anIntroductionWithAHundredByteUsernameAndEverythingElseAtItsLargestFitsAndDecodes() {
         RawPeer server = new RawPeer(net.serverHost.bind(PunchSim.SERVER_PORT), null, net.sim.random("raw"));
         Peer bob = net.publicPeer("bob", b -> b.secret("s3cret"));
-        StunKey key = RendezvousProtocol.deriveKey("s3cret");
+        bob.client().register("bob", List.of());
+        StunKey key = server.acceptRegistration(RawPeer.identity("raw server"), RendezvousProtocol.deriveKey("s3cret"),
+            () -> net.runFor(100 * MS));
         RelayOffer offer = new RelayOffer(PunchSim.address("2001:db8::1", 3479),
             "1795348800:" + "u".repeat(89), "p".repeat(28), 1_795_348_800L);
         assertEquals(100, offer.username().length(), "a 100-byte username");
@@ -212,6 +226,8 @@ class RendezvousRelayOfferTest {
     void anIntroductionWithAMalformedRelayOfferIsRefusedAndCountedNotDelivered() {
         RawPeer server = new RawPeer(net.serverHost.bind(PunchSim.SERVER_PORT), null, net.sim.random("raw"));
         Peer bob = net.publicPeer("bob", b -> b);
+        bob.client().register("bob", List.of());
+        StunKey session = server.acceptRegistration(RawPeer.identity("raw server"), null, () -> net.runFor(100 * MS));
         RelayOffer offer = new RelayOffer(PunchSim.address("198.51.100.10", 3479), "1795348800:bob",
             "c2VjcmV0LXBhc3N3b3JkLTAxMjM0NTY=", 1_795_348_800L);
         byte[] good = RendezvousAttributes.relayOffer(offer);
@@ -246,14 +262,14 @@ class RendezvousRelayOfferTest {
 
         int sent = 0;
         for (Map.Entry<String, byte[]> entry : broken.entrySet()) {
-            sendTo(server, bob, introduction(entry.getValue(), null));
+            sendTo(server, bob, introduction(entry.getValue(), session));
             sent++;
             assertEquals(400, server.lastCode(), entry.getKey() + ": answered 400 so the server stops retransmitting");
             assertEquals(sent, bob.client().stats().invalidIntroductions(), entry.getKey() + ": counted as invalid");
         }
         assertTrue(bob.listener().introductions.isEmpty(), "none delivered: " + bob.listener().introductions);
 
-        sendTo(server, bob, introduction(good, null));
+        sendTo(server, bob, introduction(good, session));
         assertEquals(1, bob.listener().introductions.size(), "the well-formed one is delivered");
         assertEquals(offer, bob.listener().introductions.get(0).relay(), "with its offer");
     }
@@ -288,7 +304,7 @@ class RendezvousRelayOfferTest {
             .relay(RELAY, new byte[15]), "a 15-byte secret");
         assertThrows(IllegalArgumentException.class, () -> RendezvousServerConfig.builder()
             .relayCredentialLifetime(Duration.ofSeconds(59)), "a lifetime under a minute");
-        assertEquals(Duration.ofHours(24), RendezvousServerConfig.DEFAULT_RELAY_CREDENTIAL_LIFETIME, "one day");
+        assertEquals(Duration.ofMinutes(10), RendezvousServerConfig.DEFAULT_RELAY_CREDENTIAL_LIFETIME, "10 minutes");
     }
 
     // ---- trickled candidates --------------------------------------------------------------------
@@ -338,7 +354,7 @@ class RendezvousRelayOfferTest {
     }
 
     @Test
-    void aCandidateForAnUnregisteredPeerFailsWithPeerNotFoundListingTheRegisteredNames() {
+    void aCandidateForAnUnregisteredPeerFailsWithPeerNotFoundNamingNoOneElse() {
         net.startServer();
         Peer alice = net.peerBehindNat("alice");
         Peer carol = net.peerBehindNat("carol");
@@ -351,7 +367,7 @@ class RendezvousRelayOfferTest {
         PeerNotFoundException notFound = assertInstanceOf(PeerNotFoundException.class,
             failure, "404 for an unknown target");
         assertEquals("bob", notFound.peerName(), "names the missing peer");
-        assertEquals(List.of("alice", "carol"), notFound.registeredNames(), "lists the registered names");
+        assertEquals(List.of(), notFound.registeredNames(), "names no registered peer");
         assertEquals(0, net.server.stats().candidatesForwarded(), "nothing forwarded");
     }
 
@@ -416,20 +432,9 @@ class RendezvousRelayOfferTest {
         Peer bob = net.peerBehindNat("bob");
         net.register(bob);
         RawPeer raw = new RawPeer(net.sim.internet().addHost("192.0.2.66").bind(7000), net.serverAddress,
-            net.sim.random("raw"));
-        raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, w -> {
-            w.addString(RendezvousProtocol.ATTR_PEER_NAME, "raw");
-            w.addBytes(RendezvousProtocol.ATTR_CLIENT_ID, new byte[8]);
-            w.addBytes(StunAttributeType.PADDING, new byte[128]);
-        }, null, null, true));
-        net.runFor(100 * MS);
-        raw.send(raw.request(RendezvousProtocol.METHOD_REGISTER, w -> {
-            w.addString(RendezvousProtocol.ATTR_PEER_NAME, "raw");
-            w.addBytes(RendezvousProtocol.ATTR_CLIENT_ID, new byte[8]);
-        }, raw.lastNonce(), null, true));
-        net.runFor(100 * MS);
+            net.sim.random("raw")).identity(RawPeer.identity("raw"));
+        assertEquals(0, raw.register("raw", () -> net.runFor(100 * MS)), "registered");
         assertTrue(net.server.isRegistered("raw"), "the raw peer registered");
-        byte[] nonce = raw.lastNonce();
 
         Map<String, Consumer<StunWriter>> bodies = new LinkedHashMap<>();
         bodies.put("no candidate", w -> w.addString(RendezvousProtocol.ATTR_PEER_NAME, "bob"));
@@ -443,7 +448,7 @@ class RendezvousRelayOfferTest {
             RendezvousAttributes.peerCandidate(Candidate.of(CandidateType.HOST, PunchSim.address("10.0.0.9", 9)))));
         bodies.put("to itself", candidateBody("raw"));
         for (Map.Entry<String, Consumer<StunWriter>> body : bodies.entrySet()) {
-            raw.send(raw.request(RendezvousProtocol.METHOD_CANDIDATE, body.getValue(), nonce, null, true));
+            raw.send(raw.signed(RendezvousProtocol.METHOD_CANDIDATE, body.getValue()));
             net.runFor(100 * MS);
             assertEquals(400, raw.lastCode(), body.getKey() + ": 400");
         }
@@ -478,6 +483,7 @@ class RendezvousRelayOfferTest {
             RendezvousAttributes.writeLong(id, 0, introductionId);
             w.addBytes(RendezvousProtocol.ATTR_INTRODUCTION_ID, id);
             w.addString(RendezvousProtocol.ATTR_PEER_NAME, "a".repeat(PeerNames.MAX_NAME_BYTES));
+            w.addBytes(RendezvousProtocol.ATTR_PEER_KEY, RawPeer.identity("alice").x25519PublicKey());
             for (int i = 0; i < RendezvousProtocol.MAX_HOST_CANDIDATES; i++) {
                 w.addBytes(RendezvousProtocol.ATTR_PEER_CANDIDATE, RendezvousAttributes.peerCandidate(Candidate.of(
                     CandidateType.HOST, PunchSim.address("2001:db8:ffff:ffff:ffff:ffff:ffff:" + i, 65_000 + i))));

@@ -33,7 +33,7 @@ class RendezvousUdpLoopbackTest {
              UdpEventLoop aliceLoop = UdpEventLoop.builder().bind(anyLoopbackPort).threadName("alice").build();
              UdpEventLoop bobLoop = UdpEventLoop.builder().bind(anyLoopbackPort).threadName("bob").build()) {
             RendezvousServer server = RendezvousServer.listen(serverLoop,
-                RendezvousServerConfig.builder().secret("loopback secret").build());
+                RendezvousServerConfig.builder().secret("loopback secret").allowList(true).build());
             RendezvousClientConfig config = RendezvousClientConfig.builder().secret("loopback secret").build();
             RendezvousClient alice = RendezvousClient.listen(aliceLoop, serverLoop.localAddress(), config);
             RendezvousClient bob = RendezvousClient.listen(bobLoop, serverLoop.localAddress(), config);

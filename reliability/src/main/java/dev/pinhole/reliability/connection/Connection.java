@@ -1056,7 +1056,7 @@ public final class Connection {
             Frames.writeReset(buf, resetCode);
         }
         Frames.writeConnectionClose(buf, closeErrorCode, closeReasonText);
-        if (!seal(buf, packetNumber)) {
+        if (!seal(buf, packetNumber, nowNs)) {
             return;
         }
         packetsSent++;
@@ -1091,14 +1091,14 @@ public final class Connection {
      * Seals the packet {@link #startPacket} began. False, with the buffer released and the connection
      * closing, if the key is exhausted (RFC 9001 §6.6; key updates keep that from happening).
      */
-    private boolean seal(ByteBuf buf, long packetNumber) {
-        keys.beforeSeal(loss == null ? -1 : loss.largestAcked());
+    private boolean seal(ByteBuf buf, long packetNumber, long nowNs) {
+        keys.beforeSeal(nowNs, loss == null ? -1 : loss.largestAcked());
         if (keys.seal(buf, buildingHeaderLength, packetNumber)) {
             return true;
         }
         buf.release();
         if (state == State.ESTABLISHED) {
-            enterClosing(packetNowNs, TransportErrors.AEAD_LIMIT_REACHED, "packet key exhausted",
+            enterClosing(nowNs, TransportErrors.AEAD_LIMIT_REACHED, "packet key exhausted",
                     new CloseReason.ProtocolError(TransportErrors.AEAD_LIMIT_REACHED, "packet key exhausted"));
         } else {
             terminate(new CloseReason.ProtocolError(TransportErrors.AEAD_LIMIT_REACHED, "packet key exhausted"));
@@ -1142,7 +1142,7 @@ public final class Connection {
         if (buf.writerIndex() < target) {
             Frames.writePadding(buf, target - buf.writerIndex());
         }
-        if (!seal(buf, packetNumber)) {
+        if (!seal(buf, packetNumber, nowNs)) {
             return false;
         }
         int size = buf.readableBytes();
@@ -1230,7 +1230,7 @@ public final class Connection {
             buf.release();
             return false;
         }
-        if (!seal(buf, packetNumber)) {
+        if (!seal(buf, packetNumber, nowNs)) {
             return false;
         }
         int size = buf.readableBytes();

@@ -12,7 +12,15 @@ import java.util.Arrays;
  * counters of packets that failed to open.
  */
 final class PacketKeys {
+    /**
+     * The longest a sending key is used (10 minutes), however few packets it sealed: a key update bounds what
+     * one key protects in time as well as in packets, as WireGuard rekeys every 2 minutes and TLS 1.3
+     * stacks after some volume or time.
+     */
+    static final long KEY_UPDATE_INTERVAL_NS = 600_000_000_000L;
+
     private final PacketSealer sealer;
+    private long keySinceNs = Connection.NO_DEADLINE;
     private final PacketOpener opener;
     private long openerGeneration;
     private long discardPreviousAtNs = Connection.NO_DEADLINE;
@@ -63,14 +71,24 @@ final class PacketKeys {
             discardPreviousAtNs = nowNs + Connection.CLOSE_PTO_MULTIPLIER * ptoNs;
             if (generation > sealer.generation()) {
                 sealer.updateKeys();
+                keySinceNs = nowNs;
             }
         }
     }
 
-    /** Before sealing: starts a key update when the current key is worn and RFC 9001 §6.1 allows it. */
-    void beforeSeal(long largestAcked) {
-        if (sealer.needsKeyUpdate() && sealer.mayInitiateKeyUpdate(largestAcked)) {
+    /**
+     * Before sealing: starts a key update when the current key has sealed {@link PacketProtection#KEY_UPDATE_THRESHOLD}
+     * packets or is {@link #KEY_UPDATE_INTERVAL_NS} old, once RFC 9001 §6.1 allows it (a packet of the current
+     * phase was acknowledged).
+     */
+    void beforeSeal(long nowNs, long largestAcked) {
+        if (keySinceNs == Connection.NO_DEADLINE) {
+            keySinceNs = nowNs;
+        }
+        boolean due = sealer.needsKeyUpdate() || nowNs - keySinceNs >= KEY_UPDATE_INTERVAL_NS;
+        if (due && sealer.mayInitiateKeyUpdate(largestAcked)) {
             sealer.updateKeys();
+            keySinceNs = nowNs;
         }
     }
 

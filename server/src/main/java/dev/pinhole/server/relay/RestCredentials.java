@@ -11,14 +11,16 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Short-lived TURN credentials from a secret shared by the rendezvous server and the relay, in the
- * style of the "TURN REST API" (draft-uberti-behave-turn-rest-00 §2.2), which coturn implements as
- * {@code --use-auth-secret}: so credentials issued for Pinhole's built-in relay work on a coturn
- * configured with the same secret, and the other way round.
+ * Short-lived TURN credentials from the relay's secret, known to the relay and the rendezvous server that
+ * issues them, in the style of the "TURN REST API" (draft-uberti-behave-turn-rest-00 §2.2), which coturn
+ * implements as {@code --use-auth-secret}: so the same format works on Pinhole's built-in relay and on
+ * coturn. The secret is the relay's own (the built-in relay draws one per run), never the rendezvous
+ * shared secret, which every peer knows.
  *
  * <ul>
- *   <li>username = {@code "<expiry as Unix seconds>:<peer name>"}</li>
- *   <li>password = {@code base64(HMAC-SHA1(sharedSecret, username))}</li>
+ *   <li>username = {@code "<expiry as Unix seconds>:<user id>"}; the rendezvous server's user id is the
+ *       grant id {@code <node>.<introduction>.<role>} ({@link RelayGrants})</li>
+ *   <li>password = {@code base64(HMAC-SHA1(secret, username))}</li>
  * </ul>
  *
  * A username whose expiry has passed is refused ({@link #password} returns null), as is one whose

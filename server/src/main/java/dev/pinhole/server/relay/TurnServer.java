@@ -64,6 +64,14 @@ import org.agrona.collections.Int2ObjectHashMap;
  *   <li>Binding requests (RFC 8489 §6.3) are answered with XOR-MAPPED-ADDRESS, as every TURN server does.</li>
  *   <li>Peers refused with 403: wildcard, multicast, link-local, port 0, loopback (unless allowed), and the
  *       server's own listening address (no TURN inside TURN).</li>
+ *   <li>With a {@link RelayGrants} table (what {@code PinholeServer} runs): an Allocate whose username has no
+ *       grant gets 403, allocations count against the grant's quota key (the node, not the username), and
+ *       CreatePermission and ChannelBind for a peer outside the grant get 403 Forbidden; datagrams between
+ *       two allocations of this relay pass only between the two grants of one introduction, checked per
+ *       datagram since permissions are per IP and allocations share the relay's IP.</li>
+ *   <li>Credentials are checked when an allocation is made; later requests on a live allocation under
+ *       its own username use the allocation's key, also after the username's expiry (coturn does the same:
+ *       credentials admit new allocations for minutes, a transfer may take hours).</li>
  * </ul>
  * Not implemented: TCP/TLS/DTLS, TCP relaying (RFC 6062), IPv6 and dual-stack relayed addresses, SHA-256
  * password algorithms, ALTERNATE-SERVER, mobility, DONT-FRAGMENT, ICMP. Datagrams between two
@@ -136,6 +144,8 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     private final DatagramEndpoint listening;
     private final RelaySockets relaySockets;
     private final TurnAuthenticator authenticator;
+    /** Whom each REST username may relay to, or null: every authenticated user may relay to any allowed peer. */
+    private final RelayGrants grants;
     private final TurnServerConfig config;
     private final StunReader reader = new StunReader();
     private final StunResponder responder = new StunResponder();
@@ -146,6 +156,10 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     private final long[] counters = new long[RelayCounter.values().length];
     private final long[] malformedStun = new long[StunParseResult.values().length];
     private final Map<InetSocketAddress, Allocation> byClient = new HashMap<>();
+    /** Every relay socket by its relayed address: datagrams between two allocations of this relay are checked. */
+    private final Map<InetSocketAddress, RelaySlot> byRelayed = new HashMap<>();
+    /** The IPs of the relayed addresses (usually one): a peer on one of them may be another allocation. */
+    private final List<InetAddress> relayIps = new ArrayList<>(1);
     private final List<Allocation> allocations = new ArrayList<>();
     private final Map<String, int[]> perUser = new HashMap<>();
     private final ArrayDeque<RelaySlot> freeSlots = new ArrayDeque<>();
@@ -176,9 +190,24 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
      */
     public TurnServer(DatagramEndpoint listening, RelaySockets relaySockets, TurnAuthenticator authenticator,
                       TurnServerConfig config, RandomGenerator random) {
+        this(listening, relaySockets, authenticator, config, random, null);
+    }
+
+    /**
+     * A relay that lets each username relay only to what its grant allows: {@code grants} is the table the
+     * rendezvous server of the same process writes when it issues RELAY-OFFERs (see {@link RelayGrants}).
+     * An Allocate whose username has no grant is refused (403), quotas count per grant's quota key, and
+     * CreatePermission and ChannelBind for a peer outside the grant get 403 Forbidden (RFC 8656 §9: the
+     * server's policy on peers).
+     *
+     * @param grants the shared grant table, or null for no per-username restriction (static users, tests)
+     */
+    public TurnServer(DatagramEndpoint listening, RelaySockets relaySockets, TurnAuthenticator authenticator,
+                      TurnServerConfig config, RandomGenerator random, RelayGrants grants) {
         this.listening = Objects.requireNonNull(listening, "listening");
         this.relaySockets = Objects.requireNonNull(relaySockets, "relaySockets");
         this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+        this.grants = grants;
         this.config = Objects.requireNonNull(config, "config");
         byte[] secret = new byte[20];
         random.nextBytes(secret);
@@ -397,14 +426,19 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             return null;
         }
         String username = reader.string(usernameAt);
-        String password = authenticator.password(username);
+        // A request on a live allocation under its own username is checked with the allocation's key, even
+        // once the username's expiry has passed: credentials admit new allocations for minutes, and an
+        // allocation made in time lives as long as its client refreshes it (as on coturn, which keeps the
+        // key of an authenticated session). Only the allocation's own 5-tuple gets here with it.
+        boolean ownAllocation = existing != null && existing.username.equals(username);
+        String password = ownAllocation ? existing.password : authenticator.password(username);
         if (password == null || password.isEmpty()) {
             increment(RelayCounter.REJECTED_CREDENTIALS);
             sendChallenge(sender, method, 401, "Unauthorized", nowNs);
             return null;
         }
         StunKey key;
-        if (existing != null && existing.username.equals(username) && existing.password.equals(password)) {
+        if (ownAllocation) {
             key = existing.key;
         } else {
             try {
@@ -484,7 +518,19 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             sendError(sender, method, 440, "Address Family not Supported", key);
             return;
         }
-        String quotaKey = authenticator.quotaKey(requestUser);
+        RelayGrants.Grant grant = null;
+        String quotaKey;
+        if (grants != null) {
+            grant = grants.byId(RelayGrants.grantIdOf(requestUser));
+            if (grant == null) {
+                increment(RelayCounter.NOT_GRANTED);
+                sendError(sender, method, 403, "Forbidden: no relay grant for this username", key);
+                return;
+            }
+            quotaKey = grant.quotaKey;
+        } else {
+            quotaKey = authenticator.quotaKey(requestUser);
+        }
         int[] userCount = perUser.get(quotaKey);
         if (userCount != null && userCount[0] >= config.maxAllocationsPerUser()) {
             increment(RelayCounter.QUOTA_REJECTIONS);
@@ -502,8 +548,11 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             sendError(sender, method, 508, "Insufficient Capacity", key);
             return;
         }
-        Allocation allocation = new Allocation(sender, requestUser, quotaKey, requestPassword, key, slot,
+        Allocation allocation = new Allocation(sender, requestUser, quotaKey, grant, requestPassword, key, slot,
             reader.transactionIdHigh(), reader.transactionIdLow(), config, nowNs);
+        if (grant != null) {
+            grant.relayed.add(slot.relayed);
+        }
         allocation.expiresAtNs = nowNs + grantedLifetimeNs();
         slot.allocation = allocation;
         byClient.put(sender, allocation);
@@ -598,7 +647,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
                 sendError(sender, method, 400, "Bad Request", key);
                 return;
             }
-            if (!checkPeer(sender, method, key, peer)) {
+            if (!checkPeer(sender, method, key, peer, allocation)) {
                 return;
             }
             if (allocation.permissions.get(peer.getAddress()) == null && !containsIp(peersOfRequest, peer.getAddress())) {
@@ -649,8 +698,12 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         return false;
     }
 
-    /** 443 for another family than the relay's, 403 for addresses the relay does not serve. */
-    private boolean checkPeer(InetSocketAddress sender, int method, StunKey key, InetSocketAddress peer) {
+    /**
+     * 443 for another family than the relay's, 403 for addresses the relay does not serve and for peers
+     * outside the allocation's grant.
+     */
+    private boolean checkPeer(InetSocketAddress sender, int method, StunKey key, InetSocketAddress peer,
+                              Allocation allocation) {
         InetAddress ip = peer.getAddress();
         if (!(ip instanceof Inet4Address)) {
             increment(RelayCounter.UNSUPPORTED_REQUESTS);
@@ -663,7 +716,43 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             sendError(sender, method, 403, "Forbidden", key);
             return false;
         }
+        // A relayed address of this relay is granted only as the reciprocal grant's allocation, even when the
+        // relay's IP came into the grant's addresses (a trickled relayed candidate names it).
+        if (allocation.grant != null && !(byRelayed.containsKey(peer) ? allocation.grant.isReciprocalRelayed(peer)
+            : allocation.grant.permits(peer))) {
+            increment(RelayCounter.NOT_GRANTED);
+            sendError(sender, method, 403, "Forbidden: not the introduced peer", key);
+            return false;
+        }
         return true;
+    }
+
+    /**
+     * Whether {@code allocation} may exchange datagrams with {@code peer} when {@code peer} is a relayed
+     * address of this very relay: permissions are per IP, so a permission for the reciprocal's relayed
+     * address covers the relay's whole IP, and this check narrows it to the allocations of the reciprocal
+     * grant. Both sides must hold grants of one introduction, or neither a grant (static users). Allocation-free.
+     */
+    private boolean mayExchange(Allocation allocation, InetSocketAddress peer) {
+        if (!isRelayIp(peer.getAddress())) {
+            return true;
+        }
+        RelaySlot slot = byRelayed.get(peer);
+        Allocation other = slot == null ? null : slot.allocation;
+        if (other == null) {
+            // No allocation there: a peer on the relay's host (loopback set-ups) only if granted by IP.
+            return allocation.grant == null || allocation.grant.addresses.contains(peer.getAddress());
+        }
+        return allocation.grant == null ? other.grant == null : other.grant == allocation.grant.peer;
+    }
+
+    private boolean isRelayIp(InetAddress ip) {
+        for (int i = 0; i < relayIps.size(); i++) {
+            if (relayIps.get(i).equals(ip)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void onChannelBind(InetSocketAddress sender, Allocation allocation, StunKey key, long nowNs) {
@@ -680,7 +769,7 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             sendError(sender, method, 400, "Bad Request", key);
             return;
         }
-        if (!checkPeer(sender, method, key, peer)) {
+        if (!checkPeer(sender, method, key, peer, allocation)) {
             return;
         }
         Channel byNumber = allocation.channels.get(number);
@@ -765,6 +854,10 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
     }
 
     private void toPeer(Allocation allocation, ByteBuf datagram, int index, int length, InetSocketAddress peer, long nowNs) {
+        if (!mayExchange(allocation, peer)) {
+            increment(RelayCounter.DROPPED_NOT_GRANTED);
+            return;
+        }
         if (!takeTokens(allocation, length, nowNs)) {
             return;
         }
@@ -792,6 +885,10 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             Permission permission = allocation.permissions.get(peer.getAddress());
             if (permission == null || permission.expiresAtNs <= nowNs) {
                 increment(RelayCounter.DROPPED_NO_PERMISSION);
+                return;
+            }
+            if (!mayExchange(allocation, peer)) {
+                increment(RelayCounter.DROPPED_NOT_GRANTED);
                 return;
             }
             int length = datagram.readableBytes();
@@ -882,6 +979,9 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
             RelaySlot created = new RelaySlot(endpoint, relayed);
             endpoint.receiver((datagram, peer) -> onPeerDatagram(created, datagram, peer));
             slots.add(created);
+            // Datagrams between allocations leave from the socket's own address and arrive at the announced one.
+            registerRelayed(local, created);
+            registerRelayed(relayed, created);
             if (!evenPort || (local.getPort() & 1) == 0) {
                 return created;
             }
@@ -890,12 +990,22 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         return null;
     }
 
+    private void registerRelayed(InetSocketAddress address, RelaySlot slot) {
+        byRelayed.put(address, slot);
+        if (!relayIps.contains(address.getAddress())) {
+            relayIps.add(address.getAddress());
+        }
+    }
+
     private void delete(Allocation allocation) {
         byClient.remove(allocation.client);
         allocations.remove(allocation);
         int[] count = perUser.get(allocation.quotaKey);
         if (count != null && --count[0] <= 0) {
             perUser.remove(allocation.quotaKey);
+        }
+        if (allocation.grant != null) {
+            allocation.grant.relayed.remove(allocation.slot.relayed);
         }
         allocation.slot.allocation = null;
         freeSlots.addLast(allocation.slot);
@@ -1046,6 +1156,8 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         final InetSocketAddress client;
         final String username;
         final String quotaKey;
+        /** What the username may relay to, or null without a grant table. */
+        final RelayGrants.Grant grant;
         final String password;
         final StunKey key;
         final RelaySlot slot;
@@ -1058,11 +1170,13 @@ public final class TurnServer implements DatagramReceiver, AutoCloseable {
         long expiresAtNs;
         long lastActivityNs;
 
-        Allocation(InetSocketAddress client, String username, String quotaKey, String password, StunKey key, RelaySlot slot,
-                   long allocateIdHigh, int allocateIdLow, TurnServerConfig config, long nowNs) {
+        Allocation(InetSocketAddress client, String username, String quotaKey, RelayGrants.Grant grant, String password,
+                   StunKey key, RelaySlot slot, long allocateIdHigh, int allocateIdLow, TurnServerConfig config,
+                   long nowNs) {
             this.client = client;
             this.username = username;
             this.quotaKey = quotaKey;
+            this.grant = grant;
             this.password = password;
             this.key = key;
             this.slot = slot;

@@ -1,5 +1,7 @@
 package dev.pinhole.server.rendezvous;
 
+import dev.pinhole.protocol.stun.StunKey;
+
 import java.net.InetSocketAddress;
 import java.util.Iterator;
 import java.util.NavigableMap;
@@ -10,8 +12,9 @@ import org.agrona.collections.Object2ObjectHashMap;
  * The server's registrations, indexed three ways: by name (sorted, for LIST pages and CONNECT), by
  * source transport address (a refresh finds its entry without decoding anything), and in order of last
  * refresh (an intrusive list, so that expiry looks only at the oldest entry and a refresh moves an entry
- * to the end in O(1)). Every registration has exactly one name and one address, and both are unique in
- * the table. Every entry that enters or leaves passes {@link RegistrationQuotas}, which therefore counts
+ * to the end in O(1)). Every registration has exactly one name and one address, both unique in the
+ * table, and one key (NODE-KEY, which owns the name); a key may hold several names (one node's processes
+ * sharing an identity file, each on its own socket). Every entry that enters or leaves passes {@link RegistrationQuotas}, which therefore counts
  * exactly the live registrations per source address and network. Confined to the server's event loop.
  */
 final class RegistrationTable {
@@ -152,14 +155,22 @@ final class RegistrationTable {
     }
 
     /**
-     * One registered peer: what it reported (name, client id, host candidates, NAT profile, as the raw
+     * One registered peer: what it reported (name, node key, host candidates, NAT profile, as the raw
      * attribute values so that a refresh compares them in place) and what the server observed (its
      * source address, the server-reflexive candidate).
      */
     static final class Entry {
         final String name;
         final byte[] nameBytes;
-        final long clientId;
+        /** The node's X25519 public key (NODE-KEY), which owns the name. */
+        final byte[] nodeKey;
+        /** X25519(server, node): the input of every session key of this node, computed once. */
+        final byte[] dh;
+        /**
+         * How many times this key's registration moved to another address; a move needs a NONCE bound to
+         * the key and this count, so a replayed older REGISTER cannot move it back.
+         */
+        final int moves;
         final InetSocketAddress address;
         /** {@link RegistrationQuotas#addressKey} of the address, computed once when the entry is made. */
         final long addressKey;
@@ -170,14 +181,19 @@ final class RegistrationTable {
         /** NAT-PROFILE value as received, or null. */
         final byte[] natProfile;
         long lastRefreshNs;
+        /** The NONCE value the session key below was derived with (the node's latest), or null. */
+        byte[] sessionNonce;
+        StunKey sessionKey;
         Entry older;
         Entry newer;
 
-        Entry(String name, byte[] nameBytes, long clientId, InetSocketAddress address, byte[][] hostCandidates,
-                     byte[] natProfile) {
+        Entry(String name, byte[] nameBytes, byte[] nodeKey, byte[] dh, int moves, InetSocketAddress address,
+              byte[][] hostCandidates, byte[] natProfile) {
             this.name = name;
             this.nameBytes = nameBytes;
-            this.clientId = clientId;
+            this.nodeKey = nodeKey;
+            this.dh = dh;
+            this.moves = moves;
             this.address = address;
             this.addressKey = RegistrationQuotas.addressKey(address.getAddress());
             this.prefixKey = RegistrationQuotas.prefixOf(addressKey);

@@ -6,7 +6,9 @@ import dev.pinhole.protocol.rendezvous.PeerNames;
 import dev.pinhole.protocol.rendezvous.RendezvousAttributes;
 import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
 
-import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_CLIENT_ID;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_NODE_KEY;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_PEER_KEY;
+import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_SERVER_KEY;
 import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_HOST_CANDIDATE;
 import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_INTRODUCTION_ID;
 import static dev.pinhole.protocol.rendezvous.RendezvousProtocol.ATTR_LIST_AFTER;
@@ -50,12 +52,19 @@ import io.netty.buffer.ByteBuf;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Objects;
 import java.util.random.RandomGenerator;
 import org.agrona.collections.Long2ObjectHashMap;
+import dev.pinhole.protocol.rendezvous.RendezvousAttributes.WireCandidate;
+import dev.pinhole.server.relay.RelayGrants;
+import io.netty.buffer.Unpooled;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The rendezvous server (the "mediation" or "index" server of the peer-to-peer literature), driven through a
@@ -66,27 +75,52 @@ import org.agrona.collections.Long2ObjectHashMap;
  * Wire format, authentication and the no-amplification rule: {@link RendezvousProtocol}.
  *
  * <h2>Registrations</h2>
- * A REGISTER carries the name, the client's 8-byte random CLIENT-ID, its host candidates and optionally
- * its NAT profile; the server adds the source address it observed (the server-reflexive candidate) and
- * answers with that address, the refresh interval and the lifetime. Refreshes are the same request
- * every interval (15 s by default); a registration expires after three intervals without one (45 s).
- * A REGISTER with REGISTRATION-LIFETIME 0 from the registration's own address and client id ends it at
- * once (as a TURN Refresh with LIFETIME 0 does, RFC 8656 §7), and so does DEREGISTER {PEER-NAME,
- * CLIENT-ID}, which clients send when they shut down: a client that closes cleanly frees its name at
- * once instead of holding it for 45 s. DEREGISTER passes the very checks a refresh passes (secret,
- * nonce of the source address) and must name the registration held at its source address under its
- * CLIENT-ID; anything else removes nothing and is answered 403 without saying who holds what (counted).
- * Because every refresh carries everything, a restarted server is repopulated by the next round of
- * refreshes (each first gets 438 for its old nonce, then registers with the new one).
+ * A REGISTER carries the name, the node's NODE-KEY (its X25519 public key, its node id), its host
+ * candidates and optionally its NAT profile, and is authenticated with MESSAGE-INTEGRITY-SHA256 under the
+ * node's session key ({@link RendezvousProtocol#sessionKey}: HKDF of X25519(node key, this server's key),
+ * the NONCE as salt), which proves possession of the private key. The server adds the source address it
+ * observed (the server-reflexive candidate) and answers with that address, the refresh interval, the
+ * lifetime and SERVER-KEY, signed with the same session key. Refreshes are the same request every interval
+ * (15 s by default); a registration expires after three intervals without one (45 s). A REGISTER with
+ * REGISTRATION-LIFETIME 0 by the name's key ends it at once (as a TURN Refresh with LIFETIME 0 does, RFC 8656
+ * §7), and so does DEREGISTER {PEER-NAME, NODE-KEY}, which clients send when they shut down: a client that
+ * closes cleanly frees its name at once instead of holding it for 45 s. Anything but the name's key removes
+ * nothing and is answered 403 without saying who holds what (counted). Because every refresh carries
+ * everything, a restarted server is repopulated by the next round of refreshes (each first gets 438 for its
+ * old nonce, with the new SERVER-KEY, then registers with the new nonce and session key).
  *
- * <p><b>Who owns a name.</b> A name belongs to the client id that registered it while that
- * registration lives. A REGISTER for a held name succeeds if it comes from the same client id (the
- * client moved: NAT rebinding, new network) or from the same source address (a new client on the very
- * socket address of the old one: the old one is necessarily gone, since one address is one socket);
- * otherwise it gets 409 and the holder keeps the name until it stops refreshing. The newer
- * registration is never preferred merely for being newer: without per-user credentials the server
- * could not tell a restart from a hijack. Each address holds one registration: registering another
- * name from the same address replaces it.
+ * <p><b>Who owns a name.</b> A name belongs to the key that registered it while that registration lives:
+ * a REGISTER for it under any other key gets 409 (the reason names no address), also from the holder's very
+ * socket address. The owner's key takes it over at once from anywhere (NAT rebinding, a new network, a
+ * restarted process with the same identity file): the new registration replaces the old one immediately.
+ * A move to another address costs one more round trip: the server answers 438 with a move nonce bound to
+ * the key, the new address and the registration's move count, and only a REGISTER carrying it (and signed
+ * with the session key it salts) moves the name, so a REGISTER recorded before an earlier move and replayed
+ * from the old address (its nonce and MAC still valid there) cannot move the name back. A key may hold
+ * several names, each on its own socket (processes sharing one identity file). Each address holds one
+ * registration: registering another name from the same address replaces it (one address is one socket).
+ * Requests of other methods are authenticated the same way and refused with 403 unless their key holds the
+ * registration at their source address; their answers, and the INTRODUCTION, MESSAGE and CANDIDATE requests
+ * the server sends a node, are signed with that node's session key, so nobody without a private key forges
+ * them. With a shared secret, its key is part of the session key's derivation (admission control on top),
+ * and a node's first request (no nonce yet) carries the secret's integrity.
+ *
+ * <p><b>Replays.</b> A nonce is bound to its source address, so a sniffed request replayed from elsewhere
+ * gets 438; from the same address within the nonce's lifetime it repeats what its sender did there (a
+ * refresh, or a CONNECT/MESSAGE/CANDIDATE, which retransmission memory recognises for
+ * {@link #RELAY_MEMORY_NS}). What is not prevented: a recorded MESSAGE or CANDIDATE replayed from its
+ * sender's address after that memory (up to the nonce's hour) is forwarded again, and a recorded DEREGISTER
+ * replayed while the same key holds the name at the same address ends it until the next refresh.
+ *
+ * <p><b>The rate limiter and the owner.</b> Datagrams over their source IP's rate limit are dropped, except
+ * a request carrying the NODE-KEY of the registration at that very address, a valid nonce and a MAC that
+ * verifies under its session key: a spoofed flood from the owner's address exhausts the address's budget
+ * but cannot make the owner's refreshes fail. The check costs a parse, a hash lookup, the nonce's HMAC, at
+ * most one HKDF and the request's HMAC per datagram, never an X25519 (only registered keys, whose X25519
+ * output is cached).
+ *
+ * <p><b>Listing.</b> LIST_PEERS is answered only with {@link RendezvousServerConfig.Builder#allowList}
+ * (default off: 403 "listing is disabled on this server"); no error names registered peers.
  *
  * <p><b>Quotas.</b> One source address (an IPv4 address, an IPv6 /64) holds at most
  * {@link RendezvousServerConfig#maxRegistrationsPerAddress()} live registrations and one network (an IPv4
@@ -99,36 +133,41 @@ import org.agrona.collections.Long2ObjectHashMap;
  *
  * <h2>Introductions</h2>
  * A registered peer sends CONNECT with the other's name. The server answers 404 if no such peer is
- * registered (with the registered names when there are at most
- * {@value RendezvousProtocol#MAX_NAMES_IN_NOT_FOUND}), otherwise starts two INTRODUCTION requests in
- * the same event-loop turn: to the requester (role controlling) and to the named peer (controlled), each
- * with the other's host and server-reflexive candidates, its own and the other's fresh credentials and
- * the other's NAT profile. Each is retransmitted until that peer acknowledges it or
+ * registered (naming no one else), otherwise starts two INTRODUCTION requests in the same event-loop turn:
+ * to the requester (role controlling) and to the named peer (controlled), each with the other's name,
+ * PEER-KEY (its proven X25519 public key), host and server-reflexive candidates, its own and the other's
+ * fresh credentials and the other's NAT profile; the CONNECT success carries the target's PEER-KEY too. Each is retransmitted until that peer acknowledges it or
  * {@link RendezvousServerConfig#outboundTiming()} gives up. A retransmitted CONNECT (same transaction)
  * is answered again without a second introduction.
  *
  * <p><b>Relay offers.</b> With {@link RendezvousServerConfig.Builder#relay} configured, each INTRODUCTION
  * also carries a RELAY-OFFER for its recipient: the TURN server's address and TURN REST credentials
- * issued to the recipient's name (so each peer has its own username and its own allocation quota on the
- * relay), valid for {@link RendezvousServerConfig#relayCredentialLifetimeSeconds()} from now on the
- * configured wall clock. Offers go only where introductions go: to registered peers, whose return
- * routability was proven by the nonce, so they add nothing an attacker could reflect.
+ * bound to the recipient node and this introduction ({@code <expiry>:<node>.<introduction>.<role>}),
+ * valid for {@link RendezvousServerConfig#relayCredentialLifetimeSeconds()} from now on the configured
+ * wall clock. With a relay in this process, the server also writes the recipient's grant
+ * ({@link RelayGrants}: relay only to the introduced peer), which forwarded CANDIDATEs extend. Offers go
+ * only where introductions go: to registered peers, whose return routability was proven by the nonce, so
+ * they add nothing an attacker could reflect.
  *
  * <h2>Trickled candidates</h2>
  * A registered peer sends CANDIDATE with the target's name and one PEER-CANDIDATE (in practice the
  * relayed address it allocated after its introduction); the server forwards it to the target, with the
- * sender's name, exactly as it forwards MESSAGE: same checks (403 unregistered sender, 404 unknown target
- * with the registered names, 508 when busy), the same memory of retransmitted requests, and the same
+ * sender's name and PEER-KEY, exactly as it forwards MESSAGE: same checks (403 unregistered or
+ * unauthenticated sender, 404 unknown target, 508 when busy), the same memory of retransmitted requests, and the same
  * retransmission until the target acknowledges.
  *
  * <h2>Order of checks, and what costs what</h2>
- * Per datagram: rate limit by source IP (no parsing before it), parse (malformed: counted, dropped),
+ * Per datagram: rate limit by source IP (no parsing before it, unless the source holds a registration:
+ * see the owner above), parse (malformed: counted, dropped),
  * Binding to the Binding responder, responses to the server's own outbound transactions, then for
- * requests: unknown comprehension-required attributes (420), shared secret (401), nonce (438), and the
- * method. Every answer to a request that passed neither the secret nor the nonce is checked against the
- * request's size before it is sent, in one place. Tables are bounded by
- * {@link RendezvousServerConfig}. A refresh of an unchanged registration compares the request with the
- * stored attribute bytes in place and allocates nothing of its own.
+ * requests: unknown comprehension-required attributes (420); without NODE-KEY the shared secret (401) and
+ * the nonce (438); with NODE-KEY the secret only if the request has no nonce at all (401), the nonce or move
+ * nonce (438, with SERVER-KEY, signed with the secret's key if there is one), then the session key's MAC
+ * (401: at most one X25519 per request, for a key not registered); and the method. Every answer to a
+ * request that passed neither the secret nor the nonce is checked against the request's size before it is
+ * sent, in one place. Tables are bounded by {@link RendezvousServerConfig}. A refresh of an unchanged
+ * registration compares the request with the stored attribute bytes in place, reuses the session key
+ * cached for its nonce, and allocates only a copy of its NODE-KEY.
  *
  * <p>Confined to the endpoint's event loop: create it there (or, on a {@code UdpEventLoop}, before the loop
  * starts), and call every method there. Nothing is thrown out of {@link #onDatagram} for any input.
@@ -164,6 +203,10 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private final StunClient outbound;
     private final SourceRateLimiter limiter;
     private final NonceIssuer nonces;
+    /** Nonces that allow a key's registration to move to a new address (see {@link #moveNonce}). */
+    private final NonceIssuer moveNonces;
+    private final MessageDigest sha256;
+    private final ServerKey serverKey;
     private final RegistrationTable table;
     private final RandomGenerator random;
     /** Requests that started outbound work (CONNECT, MESSAGE, CANDIDATE), by their transaction id's first 64 bits. */
@@ -185,11 +228,21 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     // The request being handled (valid during onDatagram only).
     private InetSocketAddress sender;
     private long nowNs;
-    private boolean sign;
+    /** What the answer is signed with: the session key or the secret's key, or null (unsigned). */
+    private StunKey responseKey;
+    /** The request's NODE-KEY value (copied), or null; authenticated when the method handler runs. */
+    private byte[] requestKey;
+    /** The session key that authenticated the request (with {@link #requestKey}). */
+    private StunKey requestSessionKey;
+    /** X25519(server, NODE-KEY) of the request, when computed or taken from its registration. */
+    private byte[] requestDh;
+    /** Whether the request's NONCE is a move nonce for its key's registration's current move count. */
+    private boolean moveNonceValid;
+    private int nonceAt;
     private int budget;
     private boolean rotateNonce;
     private int nameAt;
-    private int clientIdAt;
+    private int nodeKeyAt;
     private int natAt;
     private int listAfterAt;
     private int textAt;
@@ -210,6 +263,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private long addressQuotaRefused;
     private long prefixQuotaRefused;
     private long lists;
+    private long listsRefused;
+    private long movesChallenged;
     private long connects;
     private long peerNotFound;
     private long introductionsSent;
@@ -221,12 +276,14 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private long unauthenticated;
     private long staleNonces;
     private long rateLimited;
+    private long ownerOverLimit;
     private long badRequests;
     private long unknownMethods;
     private long amplificationDrops;
     private long responsesSent;
     private long sendFailures;
     private long ignored;
+    private long notRegisteredSenders;
 
     private RendezvousServer(DatagramEndpoint endpoint, StunBindingServer binding, RendezvousServerConfig config) {
         this.endpoint = endpoint;
@@ -237,6 +294,13 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         this.outbound = new StunClient(endpoint, config.outboundTiming(), random);
         this.limiter = new SourceRateLimiter(config.ratePerSecond(), config.rateBurst(), config.maxTrackedSources());
         this.nonces = new NonceIssuer(NonceIssuer.Format.BASE64URL_HMAC_SHA256, nonceKey(random), NONCE_EPOCH_NS);
+        this.moveNonces = new NonceIssuer(NonceIssuer.Format.BASE64URL_HMAC_SHA256, nonceKey(random), NONCE_EPOCH_NS);
+        this.serverKey = new ServerKey(random);
+        try {
+            this.sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform provides SHA-256", e);
+        }
         this.table = new RegistrationTable(config.maxRegistrations(), config.registrationLifetimeNs(),
             config.maxRegistrationsPerAddress(), config.maxRegistrationsPerPrefix());
         // Made once: a flood of refused REGISTERs builds no strings.
@@ -313,6 +377,17 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         return table.byName(name) != null;
     }
 
+    /** The server's X25519 public key (a copy), as SERVER-KEY carries it. */
+    public byte[] publicKey() {
+        return serverKey.publicKey().clone();
+    }
+
+    /** The NODE-KEY that holds {@code name} (a copy), or null. */
+    public byte[] registeredKey(String name) {
+        Entry registration = table.byName(name);
+        return registration == null ? null : registration.nodeKey.clone();
+    }
+
     /** The source address {@code name} registered from, or null. */
     public InetSocketAddress registeredAddress(String name) {
         Entry registration = table.byName(name);
@@ -335,7 +410,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             relayOffers, messagesForwarded, candidatesForwarded, unauthenticated, staleNonces, rateLimited, malformedTotal, badRequests, unknownMethods,
             amplificationDrops, responsesSent, sendFailures, ignored,
             binding.responseCount() + binding.errorResponseCount(), limiter.size(), limiter.evictions(),
-            outbound.pendingCount());
+            outbound.pendingCount(), listsRefused, notRegisteredSenders, movesChallenged, ownerOverLimit);
     }
 
     /**
@@ -368,7 +443,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             return;
         }
         long now = endpoint.clock().nanoTime();
-        if (!limiter.tryAcquire(from.getAddress(), now)) {
+        if (!limiter.tryAcquire(from.getAddress(), now) && !ownerOverLimit(datagram, from, now)) {
             rateLimited++;
             return;
         }
@@ -394,7 +469,11 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         }
         sender = from;
         nowNs = now;
-        sign = false;
+        responseKey = null;
+        requestKey = null;
+        requestSessionKey = null;
+        requestDh = null;
+        moveNonceValid = false;
         rotateNonce = false;
         budget = reader.messageLength();
         handleRequest(method, result);
@@ -417,7 +496,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             || method == RendezvousProtocol.METHOD_CONNECT
             || method == RendezvousProtocol.METHOD_CANDIDATE
             || method == RendezvousProtocol.METHOD_DEREGISTER
-            || (method == RendezvousProtocol.METHOD_MESSAGE && config.messagesEnabled());
+            || method == RendezvousProtocol.METHOD_MESSAGE;
         if (!ours) {
             unknownMethods++;
             sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "unknown method " + RendezvousProtocol.methodName(method));
@@ -428,33 +507,58 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             sendUnknownAttributes();
             return;
         }
-        boolean authenticated = false;
-        if (key != null) {
-            authenticated = reader.hasMessageIntegritySha256()
-                && reader.verifyMessageIntegritySha256(key) == StunParseResult.OK;
-            if (!authenticated) {
+        nodeKeyAt = reader.findAttribute(ATTR_NODE_KEY);
+        nonceAt = reader.findAttribute(StunAttributeType.NONCE);
+        if (nodeKeyAt == StunReader.NO_ATTRIBUTE) {
+            // No key: the secret's integrity (if any) and the nonce, as before keys existed.
+            if (key != null) {
+                if (!verifies(key)) {
+                    unauthenticated++;
+                    // RFC 8489's reason phrase; short, because the answer must fit the unauthenticated request.
+                    sendError(RendezvousProtocol.ERROR_UNAUTHENTICATED, "Unauthorized");
+                    return;
+                }
+                responseKey = key;
+            }
+            if (checkNonce() == NonceIssuer.Check.INVALID) {
+                sendStaleNonce(null);
+                return;
+            }
+        } else {
+            if (reader.attributeLength(nodeKeyAt) != RendezvousProtocol.KEY_BYTES) {
+                badRequests++;
+                sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "NODE-KEY is 32 bytes");
+                return;
+            }
+            // A request without any nonce is a client's first: it signs with the secret's key, if there is one.
+            if (key != null && nonceAt == StunReader.NO_ATTRIBUTE && !verifies(key)) {
                 unauthenticated++;
-                // RFC 8489's reason phrase; short, because the answer must fit the unauthenticated request.
                 sendError(RendezvousProtocol.ERROR_UNAUTHENTICATED, "Unauthorized");
                 return;
             }
-            sign = true;
-        }
-        int nonceAt = reader.findAttribute(StunAttributeType.NONCE);
-        NonceIssuer.Check nonce = nonceAt == StunReader.NO_ATTRIBUTE ? NonceIssuer.Check.INVALID
-            : nonces.verify(reader.buffer(), reader.attributeValueIndex(nonceAt), reader.attributeLength(nonceAt),
-                sender, nowNs);
-        if (nonce == NonceIssuer.Check.INVALID) {
-            staleNonces++;
-            beginResponse(StunClass.ERROR_RESPONSE);
-            writer.addErrorCode(RendezvousProtocol.ERROR_STALE_NONCE, "Stale Nonce");
-            writer.addBytes(StunAttributeType.NONCE, nonces.issue(sender, nowNs));
-            finishAndSend();
-            return;
+            if (checkNonce() == NonceIssuer.Check.INVALID) {
+                // With a secret the challenge is signed with its key, so nobody without it can swap SERVER-KEY.
+                responseKey = key;
+                sendStaleNonce(null);
+                return;
+            }
+            requestKey = copyValue(nodeKeyAt);
+            Entry owned = ownedBy(nodeKeyAt);
+            StunKey session = sessionKeyOf(owned);
+            if (session == null || !verifies(session)) {
+                unauthenticated++;
+                requestKey = null;
+                sendError(RendezvousProtocol.ERROR_UNAUTHENTICATED, "Unauthorized");
+                return;
+            }
+            requestSessionKey = session;
+            responseKey = session;
+            if (owned != null && owned.address.equals(sender)) {
+                rememberSession(owned);
+            }
         }
         // Return routability is proven: the answer may be as large as the protocol allows.
         budget = RendezvousProtocol.MAX_MESSAGE_BYTES;
-        rotateNonce = nonce == NonceIssuer.Check.VALID_PREVIOUS_EPOCH;
         scanAttributes();
         if (badAttribute) {
             badRequests++;
@@ -467,14 +571,183 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             case RendezvousProtocol.METHOD_CONNECT -> onConnect();
             case RendezvousProtocol.METHOD_CANDIDATE -> onCandidate();
             case RendezvousProtocol.METHOD_DEREGISTER -> onDeregister();
-            default -> onMessage();
+            default -> {
+                if (config.messagesEnabled()) {
+                    onMessage();
+                } else {
+                    // Refused after authentication, so the sender can verify the refusal.
+                    unknownMethods++;
+                    sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "unknown method MESSAGE: messages are disabled");
+                }
+            }
         }
+    }
+
+    private boolean verifies(StunKey candidate) {
+        return reader.hasMessageIntegritySha256()
+            && reader.verifyMessageIntegritySha256(candidate) == StunParseResult.OK;
+    }
+
+    /**
+     * The registration of the request's NODE-KEY that the request is about: the one at the sender's address
+     * if it has that key (compared in place: a refresh allocates nothing here), else the one of the
+     * request's PEER-NAME if that key holds it (the owner moved, or restarted elsewhere), or null.
+     */
+    private Entry ownedBy(int keyAt) {
+        Entry here = ownedHere(keyAt);
+        return here != null ? here : ownedByName(keyAt);
+    }
+
+    private Entry ownedHere(int keyAt) {
+        Entry atAddress = table.byAddress(sender);
+        return atAddress != null && reader.attributeValueEquals(keyAt, atAddress.nodeKey) ? atAddress : null;
+    }
+
+    private Entry ownedByName(int keyAt) {
+        int at = reader.findAttribute(ATTR_PEER_NAME);
+        String name = at == StunReader.NO_ATTRIBUTE ? null : decodeName(at);
+        Entry holder = name == null ? null : table.byName(name);
+        return holder != null && reader.attributeValueEquals(keyAt, holder.nodeKey) ? holder : null;
+    }
+
+    /**
+     * Checks the request's NONCE: one issued to the sender's address; else, for a request with NODE-KEY, a
+     * move nonce: of the key's registration at this address for its previous move count (it moved here
+     * with it), or of the registration of the request's PEER-NAME held by that key elsewhere for its
+     * current move count (then {@link #moveNonceValid}: the move may happen). Sets {@link #rotateNonce}
+     * when the nonce is from the previous epoch.
+     */
+    private NonceIssuer.Check checkNonce() {
+        if (nonceAt == StunReader.NO_ATTRIBUTE) {
+            staleNonces++;
+            return NonceIssuer.Check.INVALID;
+        }
+        int index = reader.attributeValueIndex(nonceAt);
+        int length = reader.attributeLength(nonceAt);
+        NonceIssuer.Check check = nonces.verify(reader.buffer(), index, length, sender, nowNs);
+        if (check == NonceIssuer.Check.INVALID && nodeKeyAt != StunReader.NO_ATTRIBUTE) {
+            Entry here = ownedHere(nodeKeyAt);
+            if (here != null && here.moves > 0) {
+                check = moveNonces.verify(reader.buffer(), index, length, moveAddress(here.nodeKey, here.moves - 1),
+                    nowNs);
+            }
+            Entry elsewhere = check == NonceIssuer.Check.INVALID ? ownedByName(nodeKeyAt) : null;
+            if (elsewhere != null && !elsewhere.address.equals(sender)) {
+                check = moveNonces.verify(reader.buffer(), index, length, moveAddress(elsewhere.nodeKey,
+                    elsewhere.moves), nowNs);
+                moveNonceValid = check != NonceIssuer.Check.INVALID;
+            }
+        }
+        if (check == NonceIssuer.Check.INVALID) {
+            staleNonces++;
+        }
+        rotateNonce = check == NonceIssuer.Check.VALID_PREVIOUS_EPOCH;
+        return check;
+    }
+
+    /**
+     * The address a move nonce is issued to: the sender's port and a 16-byte address hashed from the key,
+     * the move count and the sender's address. So a move nonce is bound to one key, one address and one
+     * move: a REGISTER recorded before the registration last moved carries a nonce that no longer moves it.
+     */
+    private InetSocketAddress moveAddress(byte[] nodeKey, int moves) {
+        return moveAddress(nodeKey, moves, sender);
+    }
+
+    private InetSocketAddress moveAddress(byte[] nodeKey, int moves, InetSocketAddress to) {
+        sha256.update(nodeKey);
+        sha256.update(new byte[] {(byte) (moves >>> 24), (byte) (moves >>> 16), (byte) (moves >>> 8), (byte) moves});
+        sha256.update(to.getAddress().getAddress());
+        byte[] digest = sha256.digest();
+        try {
+            return new InetSocketAddress(InetAddress.getByAddress(Arrays.copyOf(digest, 16)), to.getPort());
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException("16 bytes are an IPv6 address", e);
+        }
+    }
+
+    /** The move nonce that lets {@code owned} move to the sender's address (ASCII, a fresh array). */
+    private byte[] moveNonce(Entry owned) {
+        return moveNonces.issue(moveAddress(owned.nodeKey, owned.moves), nowNs).clone();
+    }
+
+    /** 438 with a fresh NONCE (the given one, else the sender's) and SERVER-KEY. */
+    private void sendStaleNonce(byte[] nonce) {
+        beginResponse(StunClass.ERROR_RESPONSE);
+        writer.addErrorCode(RendezvousProtocol.ERROR_STALE_NONCE, "Stale Nonce");
+        writer.addBytes(StunAttributeType.NONCE, nonce != null ? nonce : nonces.issue(sender, nowNs));
+        writer.addBytes(ATTR_SERVER_KEY, serverKey.publicKey());
+        rotateNonce = false;
+        finishAndSend();
+    }
+
+    /**
+     * The session key of {@link #requestKey} under the request's NONCE: the one cached on its registration
+     * when the nonce is the same, else derived (HKDF over the registration's cached X25519 output, or a
+     * fresh X25519 for a key not registered), or null if the key is not a usable X25519 public key.
+     */
+    private StunKey sessionKeyOf(Entry owned) {
+        if (owned != null && owned.sessionNonce != null && reader.attributeValueEquals(nonceAt, owned.sessionNonce)) {
+            requestDh = owned.dh;
+            return owned.sessionKey;
+        }
+        requestDh = owned != null ? owned.dh : serverKey.dh(requestKey);
+        if (requestDh == null) {
+            return null;
+        }
+        return RendezvousProtocol.sessionKey(requestDh, copyValue(nonceAt), requestKey, serverKey.publicKey(), key);
+    }
+
+    /** Caches the request's session key on the registration, which signs what the server sends it. */
+    private void rememberSession(Entry registration) {
+        if (registration.sessionNonce == null || !reader.attributeValueEquals(nonceAt, registration.sessionNonce)) {
+            registration.sessionNonce = copyValue(nonceAt);
+            registration.sessionKey = requestSessionKey;
+        }
+    }
+
+    /**
+     * Whether a request over its source's rate limit is nonetheless an owner's: a request with the NODE-KEY
+     * of the registration at that very address, a valid NONCE and a MESSAGE-INTEGRITY-SHA256 that verifies
+     * under the session key. A spoofed flood from the owner's address exhausts that address's budget, but
+     * cannot make the owner's own refreshes fail. Bounded cost per datagram, whatever the flood: a parse,
+     * a hash lookup, the nonce's HMAC, at most one HKDF (two HMACs) and the request's HMAC; never an
+     * X25519 (only keys already registered, whose shared secret is cached).
+     */
+    private boolean ownerOverLimit(ByteBuf datagram, InetSocketAddress from, long now) {
+        Entry owner = table.byAddress(from);
+        if (owner == null || reader.wrap(datagram) != StunParseResult.OK
+            || reader.messageClass() != StunClass.REQUEST) {
+            return false;
+        }
+        int keyAt = reader.findAttribute(ATTR_NODE_KEY);
+        int at = reader.findAttribute(StunAttributeType.NONCE);
+        if (keyAt == StunReader.NO_ATTRIBUTE || at == StunReader.NO_ATTRIBUTE
+            || !reader.attributeValueEquals(keyAt, owner.nodeKey)) {
+            return false;
+        }
+        NonceIssuer.Check check = nonces.verify(reader.buffer(), reader.attributeValueIndex(at),
+            reader.attributeLength(at), from, now);
+        if (check == NonceIssuer.Check.INVALID && owner.moves > 0) {
+            check = moveNonces.verify(reader.buffer(), reader.attributeValueIndex(at), reader.attributeLength(at),
+                moveAddress(owner.nodeKey, owner.moves - 1, from), now);
+        }
+        if (check == NonceIssuer.Check.INVALID) {
+            return false;
+        }
+        StunKey session = owner.sessionNonce != null && reader.attributeValueEquals(at, owner.sessionNonce)
+            ? owner.sessionKey
+            : RendezvousProtocol.sessionKey(owner.dh, copyValue(at), owner.nodeKey, serverKey.publicKey(), key);
+        if (!verifies(session)) {
+            return false;
+        }
+        ownerOverLimit++;
+        return true;
     }
 
     /** Finds our attributes in one pass and checks their lengths. */
     private void scanAttributes() {
         nameAt = StunReader.NO_ATTRIBUTE;
-        clientIdAt = StunReader.NO_ATTRIBUTE;
         natAt = StunReader.NO_ATTRIBUTE;
         listAfterAt = StunReader.NO_ATTRIBUTE;
         textAt = StunReader.NO_ATTRIBUTE;
@@ -489,12 +762,6 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
                 case ATTR_PEER_NAME -> {
                     if (nameAt == StunReader.NO_ATTRIBUTE) {
                         nameAt = at;
-                    }
-                }
-                case ATTR_CLIENT_ID -> {
-                    if (clientIdAt == StunReader.NO_ATTRIBUTE) {
-                        clientIdAt = at;
-                        badAttribute |= length != RendezvousProtocol.ID_BYTES;
                     }
                 }
                 case ATTR_HOST_CANDIDATE -> {
@@ -546,9 +813,9 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     // ---- REGISTER ---------------------------------------------------------------------------------
 
     private void onRegister() {
-        if (nameAt == StunReader.NO_ATTRIBUTE || clientIdAt == StunReader.NO_ATTRIBUTE) {
+        if (nameAt == StunReader.NO_ATTRIBUTE || requestKey == null) {
             badRequests++;
-            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "REGISTER needs PEER-NAME and an 8-byte CLIENT-ID");
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "REGISTER needs PEER-NAME and a 32-byte NODE-KEY");
             return;
         }
         if (hostCount > RendezvousProtocol.MAX_HOST_CANDIDATES) {
@@ -557,20 +824,9 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
                 "at most " + RendezvousProtocol.MAX_HOST_CANDIDATES + " host candidates, got " + hostCount);
             return;
         }
-        long clientId = reader.buffer().getLong(reader.attributeValueIndex(clientIdAt));
         Entry atAddress = table.byAddress(sender);
-        if (lifetimeAt != StunReader.NO_ATTRIBUTE && reader.uint32(lifetimeAt) == 0) {
-            // Deregistration: only the holder, from its own address, may end its registration early.
-            if (atAddress != null && atAddress.clientId == clientId) {
-                table.remove(atAddress);
-                deregistered++;
-            }
-            beginResponse(StunClass.SUCCESS_RESPONSE);
-            writer.addUInt32(ATTR_REGISTRATION_LIFETIME, 0);
-            finishAndSend();
-            return;
-        }
-        if (atAddress != null && unchanged(atAddress, clientId)) {
+        if (atAddress != null && Arrays.equals(atAddress.nodeKey, requestKey) && unchanged(atAddress)
+            && (lifetimeAt == StunReader.NO_ATTRIBUTE || reader.uint32(lifetimeAt) != 0)) {
             refreshes++;
             table.refresh(atAddress, nowNs);
             sendRegisterSuccess();
@@ -583,26 +839,48 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             return;
         }
         Entry holder = table.byName(name);
-        if (holder != null && holder.clientId != clientId && !holder.address.equals(sender)) {
+        Entry owned = holder != null && Arrays.equals(holder.nodeKey, requestKey) ? holder : null;
+        if (lifetimeAt != StunReader.NO_ATTRIBUTE && reader.uint32(lifetimeAt) == 0) {
+            // Deregistration: only the key that holds the name may end its registration early.
+            if (owned != null) {
+                table.remove(owned);
+                deregistered++;
+            }
+            beginResponse(StunClass.SUCCESS_RESPONSE);
+            writer.addUInt32(ATTR_REGISTRATION_LIFETIME, 0);
+            finishAndSend();
+            return;
+        }
+        if (holder != null && owned == null) {
             nameConflicts++;
-            sendError(RendezvousProtocol.ERROR_NAME_TAKEN, "name '" + name + "' is registered by another client;"
-                + " it is freed when that client shuts down, or " + (config.registrationLifetimeNs() / 1_000_000_000L)
-                + " s after its last refresh if it dies");
+            sendError(RendezvousProtocol.ERROR_NAME_TAKEN, "name '" + name + "' is registered to another key;"
+                + " it is freed when that node shuts down, or " + (config.registrationLifetimeNs() / 1_000_000_000L)
+                + " s after its last refresh if it stops");
             return;
         }
-        if (overQuota(holder, atAddress)) {
+        if (owned != null && !owned.address.equals(sender) && !moveNonceValid) {
+            // The owner moved (a new address, a restart): one more round trip with a nonce for this move, so
+            // that a REGISTER recorded earlier and replayed from an old address cannot move the name back.
+            movesChallenged++;
+            sendStaleNonce(moveNonce(owned));
             return;
         }
-        if (holder == null && atAddress == null && table.isFull()) {
+        if (overQuota(owned, atAddress)) {
+            return;
+        }
+        if (owned == null && atAddress == null && table.isFull()) {
             serverFull++;
             sendError(RendezvousProtocol.ERROR_SERVER_FULL, "server full: " + table.capacity() + " peers are registered");
             return;
         }
-        if (holder != null) {
-            table.remove(holder);
+        int moves = 0;
+        if (owned != null) {
+            moves = owned.address.equals(sender) ? owned.moves : owned.moves + 1;
+            table.remove(owned);
             replaced++;
         }
-        if (atAddress != null && atAddress != holder) {
+        if (atAddress != null && atAddress != owned) {
+            // A new node on the very socket address of the old one: the old one is necessarily gone.
             table.remove(atAddress);
             replaced++;
         }
@@ -611,7 +889,9 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             hosts[i] = copyValue(hostAt[i]);
         }
         byte[] nat = natAt == StunReader.NO_ATTRIBUTE ? null : copyValue(natAt);
-        table.add(new Entry(name, copyValue(nameAt), clientId, sender, hosts, nat), nowNs);
+        Entry registration = new Entry(name, copyValue(nameAt), requestKey, requestDh, moves, sender, hosts, nat);
+        rememberSession(registration);
+        table.add(registration, nowNs);
         registered++;
         armExpiryTimer();
         sendRegisterSuccess();
@@ -620,7 +900,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     /**
      * Refuses (508, counted) a REGISTER that would leave its source address or network with more live
      * registrations than the quota allows. What the REGISTER replaces is subtracted first: a refresh, a
-     * change of candidates, another name from the same socket, or a takeover of the client's own name
+     * change of candidates, another name from the same socket, or a re-registration by the owner's key
      * from the same address never adds a registration there, so a holder is never refused; a name moving
      * in from another address or network counts as new there, or a source could gather names from
      * elsewhere without bound.
@@ -671,26 +951,25 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     // ---- DEREGISTER -------------------------------------------------------------------------------
 
     /**
-     * Ends the sender's own registration. Ownership is what a refresh proves: the nonce already tied the
-     * request to its source address, and the registration at that address must carry the request's
-     * CLIENT-ID and name. An unknown name, a name held elsewhere or under another client id, and a second
-     * DEREGISTER all get the same 403, which names nothing, so the answer reveals no other registration.
+     * Ends the sender's own registration. Ownership is what the session key proved: the registration of
+     * the request's NODE-KEY, under the request's name. An unknown name, a name held by another key, a
+     * request without a key and a second DEREGISTER all get the same 403, which names nothing, so the
+     * answer reveals no other registration.
      */
     private void onDeregister() {
-        if (nameAt == StunReader.NO_ATTRIBUTE || clientIdAt == StunReader.NO_ATTRIBUTE) {
+        if (nameAt == StunReader.NO_ATTRIBUTE) {
             badRequests++;
-            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "DEREGISTER needs PEER-NAME and an 8-byte CLIENT-ID");
+            sendError(RendezvousProtocol.ERROR_BAD_REQUEST, "DEREGISTER needs PEER-NAME and NODE-KEY");
             return;
         }
-        long clientId = reader.buffer().getLong(reader.attributeValueIndex(clientIdAt));
-        Entry atAddress = table.byAddress(sender);
-        if (atAddress == null || atAddress.clientId != clientId
-            || !reader.attributeValueEquals(nameAt, atAddress.nameBytes)) {
+        String name = decodeName(nameAt);
+        Entry owned = requestKey == null || name == null ? null : table.byName(name);
+        if (owned == null || !Arrays.equals(owned.nodeKey, requestKey)) {
             deregistrationsRefused++;
-            sendError(RendezvousProtocol.ERROR_NOT_REGISTERED, "no such registration of this client at this address");
+            sendError(RendezvousProtocol.ERROR_NOT_REGISTERED, "no such registration of this key");
             return;
         }
-        table.remove(atAddress);
+        table.remove(owned);
         deregistered++;
         beginResponse(StunClass.SUCCESS_RESPONSE);
         writer.addUInt32(ATTR_REGISTRATION_LIFETIME, 0);
@@ -698,8 +977,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     }
 
     /** Whether the REGISTER being handled repeats {@code registration} exactly (compared in place). */
-    private boolean unchanged(Entry registration, long clientId) {
-        if (registration.clientId != clientId || !reader.attributeValueEquals(nameAt, registration.nameBytes)
+    private boolean unchanged(Entry registration) {
+        if (!reader.attributeValueEquals(nameAt, registration.nameBytes)
             || hostCount != registration.hostCandidates.length) {
             return false;
         }
@@ -719,12 +998,18 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         writer.addXorAddress(StunAttributeType.XOR_MAPPED_ADDRESS, sender);
         writer.addUInt32(ATTR_REFRESH_INTERVAL, millis(config.refreshIntervalNs()));
         writer.addUInt32(ATTR_REGISTRATION_LIFETIME, millis(config.registrationLifetimeNs()));
+        writer.addBytes(ATTR_SERVER_KEY, serverKey.publicKey());
         finishAndSend();
     }
 
     // ---- LIST_PEERS -------------------------------------------------------------------------------
 
     private void onListPeers() {
+        if (!config.allowList()) {
+            listsRefused++;
+            sendError(RendezvousProtocol.ERROR_NOT_REGISTERED, "listing is disabled on this server");
+            return;
+        }
         String after = null;
         if (listAfterAt != StunReader.NO_ATTRIBUTE) {
             after = decodeName(listAfterAt);
@@ -767,7 +1052,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
     private void onConnect() {
         Relay repeat = repeatedRequest();
         if (repeat != null) {
-            sendConnectSuccess(repeat.introductionId);
+            sendConnectSuccess(repeat.introductionId, repeat.peerKey);
             return;
         }
         Entry requester = requireRegisteredSender("CONNECT");
@@ -792,16 +1077,21 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         long introductionId = random.nextLong();
         Credentials requesterCredentials = Credentials.random(random);
         Credentials targetCredentials = Credentials.random(random);
-        Relay relay = remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), introductionId, nowNs));
+        Relay relay = remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), introductionId,
+            target.nodeKey, nowNs));
         // Both in the same turn of the loop, so both peers start checking at the same moment (± path delay).
         introduce(relay, requester, target, requesterCredentials, targetCredentials, RendezvousProtocol.ROLE_CONTROLLING);
         introduce(relay, target, requester, targetCredentials, requesterCredentials, RendezvousProtocol.ROLE_CONTROLLED);
-        sendConnectSuccess(introductionId);
+        sendConnectSuccess(introductionId, target.nodeKey);
     }
 
-    private void sendConnectSuccess(long introductionId) {
+    private void sendConnectSuccess(long introductionId, byte[] peerKey) {
         beginResponse(StunClass.SUCCESS_RESPONSE);
         writer.addUInt64(ATTR_INTRODUCTION_ID, introductionId);
+        if (peerKey != null) {
+            // Null only for a CONNECT that reuses the transaction id of an earlier MESSAGE or CANDIDATE.
+            writer.addBytes(ATTR_PEER_KEY, peerKey);
+        }
         finishAndSend();
     }
 
@@ -811,11 +1101,13 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         byte[] reflexive = serverReflexiveCandidate(peer);
         String localText = local.ufrag() + ":" + local.password();
         String remoteText = remote.ufrag() + ":" + remote.password();
-        byte[] offer = relayOfferFor(recipient);
+        byte[] offer = relayOfferFor(recipient, peer, relay.introductionId, role);
+        StunKey signing = recipient.sessionKey;
         introductionsSent++;
         outbound.request(recipient.address, RendezvousProtocol.METHOD_INTRODUCTION, w -> {
             w.addUInt64(ATTR_INTRODUCTION_ID, relay.introductionId);
             w.addBytes(ATTR_PEER_NAME, peer.nameBytes);
+            w.addBytes(ATTR_PEER_KEY, peer.nodeKey);
             for (byte[] host : peer.hostCandidates) {
                 w.addBytes(ATTR_PEER_CANDIDATE, peerCandidate(RendezvousProtocol.CANDIDATE_HOST, host));
             }
@@ -831,23 +1123,72 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             if (offer != null) {
                 w.addBytes(ATTR_RELAY_OFFER, offer);
             }
-            signAndFingerprint(w);
-        }, new OutboundHandler(recipient.address, true));
+            signAndFingerprint(w, signing);
+        }, new OutboundHandler(recipient.address, signing, true));
     }
 
     /**
-     * The RELAY-OFFER value for {@code recipient}: credentials issued to its name, valid for the configured
-     * lifetime from now (RFC 8656 §9.2 long-term credentials in TURN REST form), or null without a relay.
+     * The RELAY-OFFER value for {@code recipient} in the introduction {@code introductionId} to {@code peer}
+     * (RFC 8656 §9.2 long-term credentials in TURN REST form), or null without a relay. The username is
+     * {@code <expiry>:<quota key>.<introduction id>.<role>}: bound to the recipient node and this
+     * introduction, valid for the configured lifetime from now. With a relay in this process, the grant
+     * of that name lets the recipient relay only to {@code peer} ({@link RelayGrants}).
      */
-    private byte[] relayOfferFor(Entry recipient) {
+    private byte[] relayOfferFor(Entry recipient, Entry peer, long introductionId, int role) {
         if (config.relayServer() == null) {
             return null;
         }
-        long expiry = config.unixSeconds().getAsLong() + config.relayCredentialLifetimeSeconds();
-        TurnCredentials credentials = config.relayCredentials().issue(recipient.name, expiry);
+        long now = config.unixSeconds().getAsLong();
+        long expiry = now + config.relayCredentialLifetimeSeconds();
+        String grantId = RelayGrants.grantId(relayQuotaKey(recipient), introductionId, role);
+        RelayGrants grants = config.relayGrants();
+        if (grants != null) {
+            List<InetSocketAddress> hosts = new ArrayList<>(peer.hostCandidates.length);
+            for (byte[] host : peer.hostCandidates) {
+                WireCandidate candidate = RendezvousAttributes.readHostCandidate(Unpooled.wrappedBuffer(host), 0,
+                    host.length);
+                if (candidate != null) {
+                    hosts.add(candidate.address());
+                }
+            }
+            String reciprocalId = RelayGrants.grantId(relayQuotaKey(peer), introductionId,
+                role == RendezvousProtocol.ROLE_CONTROLLING ? RendezvousProtocol.ROLE_CONTROLLED
+                    : RendezvousProtocol.ROLE_CONTROLLING);
+            grants.issue(grantId, reciprocalId, relayQuotaKey(recipient), relayQuotaKey(peer), peer.address, hosts,
+                expiry, now);
+        }
+        TurnCredentials credentials = config.relayCredentials().issue(grantId, expiry);
         relayOffers++;
         return RendezvousAttributes.relayOffer(new RelayOffer(config.relayServer(), credentials.username(),
             credentials.password(), expiry));
+    }
+
+    /**
+     * Whose relay quota a registration's allocations count against, and the node part of its relay
+     * usernames and grants.
+     */
+    /**
+     * Whom relay allocations count against: the node's X25519 key (base64url, 43 characters), not the name,
+     * since one key may hold several names and a name says nothing about who holds it.
+     */
+    private static String relayQuotaKey(Entry registration) {
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(registration.nodeKey);
+    }
+
+    /**
+     * A candidate {@code from} trickled to {@code to}: if it reaches the relay of this process, {@code to}'s
+     * grant toward {@code from} now includes it (a globally routable address only; {@link RelayGrants#extend}).
+     */
+    private void grantTrickled(Entry to, Entry from, byte[] candidate) {
+        RelayGrants grants = config.relayGrants();
+        if (grants == null) {
+            return;
+        }
+        WireCandidate wire = RendezvousAttributes.readPeerCandidate(Unpooled.wrappedBuffer(candidate), 0,
+            candidate.length);
+        if (wire != null) {
+            grants.extend(relayQuotaKey(to), relayQuotaKey(from), wire.address());
+        }
     }
 
     /**
@@ -905,13 +1246,15 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             return;
         }
         byte[] text = copyValue(textAt);
-        remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), 0, nowNs));
+        remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), 0, null, nowNs));
         messagesForwarded++;
+        StunKey signing = to.sessionKey;
         outbound.request(to.address, RendezvousProtocol.METHOD_MESSAGE, w -> {
             w.addBytes(ATTR_PEER_NAME, from.nameBytes);
+            w.addBytes(ATTR_PEER_KEY, from.nodeKey);
             w.addBytes(ATTR_MESSAGE_TEXT, text);
-            signAndFingerprint(w);
-        }, new OutboundHandler(to.address, false));
+            signAndFingerprint(w, signing);
+        }, new OutboundHandler(to.address, signing, false));
         beginResponse(StunClass.SUCCESS_RESPONSE);
         finishAndSend();
     }
@@ -950,13 +1293,16 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             return;
         }
         byte[] candidate = copyValue(candidateAt);
-        remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), 0, nowNs));
+        remember(new Relay(reader.transactionIdHigh(), reader.transactionIdLow(), 0, null, nowNs));
         candidatesForwarded++;
+        grantTrickled(to, from, candidate);
+        StunKey signing = to.sessionKey;
         outbound.request(to.address, RendezvousProtocol.METHOD_CANDIDATE, w -> {
             w.addBytes(ATTR_PEER_NAME, from.nameBytes);
+            w.addBytes(ATTR_PEER_KEY, from.nodeKey);
             w.addBytes(ATTR_PEER_CANDIDATE, candidate);
-            signAndFingerprint(w);
-        }, new OutboundHandler(to.address, false));
+            signAndFingerprint(w, signing);
+        }, new OutboundHandler(to.address, signing, false));
         beginResponse(StunClass.SUCCESS_RESPONSE);
         finishAndSend();
     }
@@ -969,11 +1315,17 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         return relay != null && relay.requestIdLow == reader.transactionIdLow() ? relay : null;
     }
 
+    /**
+     * The sender's registration: the request carried a NODE-KEY its session key authenticated, and that
+     * key's registration is at the sender's address. Anything else is 403 (counted), naming nothing.
+     */
     private Entry requireRegisteredSender(String method) {
         Entry registration = table.byAddress(sender);
-        if (registration == null) {
-            sendError(RendezvousProtocol.ERROR_NOT_REGISTERED, method + " from " + sender
-                + ", which is not registered: REGISTER first");
+        if (requestKey == null || registration == null || !Arrays.equals(registration.nodeKey, requestKey)) {
+            notRegisteredSenders++;
+            sendError(RendezvousProtocol.ERROR_NOT_REGISTERED, method + " is only for registered nodes,"
+                + " authenticated by their key: REGISTER first");
+            return null;
         }
         return registration;
     }
@@ -994,13 +1346,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         if (target == null) {
             peerNotFound++;
             beginResponse(StunClass.ERROR_RESPONSE);
+            // Names nothing else: the answer says only that this name is not registered.
             writer.addErrorCode(RendezvousProtocol.ERROR_PEER_NOT_FOUND, "peer '" + name + "' is not registered");
-            writer.addUInt32(ATTR_PEER_COUNT, table.size());
-            if (table.size() <= RendezvousProtocol.MAX_NAMES_IN_NOT_FOUND) {
-                for (Entry registration : table.inNameOrder()) {
-                    writer.addBytes(ATTR_PEER_NAME, registration.nameBytes);
-                }
-            }
             finishAndSend();
         }
         return target;
@@ -1061,7 +1408,7 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         if (rotateNonce) {
             writer.addBytes(StunAttributeType.NONCE, nonces.issue(sender, nowNs));
         }
-        ByteBuf out = responder.finish(StunResponder.Integrity.HMAC_SHA256, sign ? key : null, true);
+        ByteBuf out = responder.finish(StunResponder.Integrity.HMAC_SHA256, responseKey, true);
         if (out.readableBytes() > budget) {
             out.release();
             amplificationDrops++;
@@ -1073,16 +1420,17 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         }
     }
 
-    private void signAndFingerprint(StunWriter w) {
-        if (key != null) {
-            w.addMessageIntegritySha256(key);
+    /** Signs a request to a node with its session key (which includes the secret's key, if any). */
+    private static void signAndFingerprint(StunWriter w, StunKey signing) {
+        if (signing != null) {
+            w.addMessageIntegritySha256(signing);
         }
         w.addFingerprint();
     }
 
     /** Bytes of the attributes every answer ends with: NONCE if rotated, integrity if signed, FINGERPRINT. */
     private int trailerSize() {
-        return (rotateNonce ? attributeSize(nonces.length()) : 0) + (sign ? attributeSize(32) : 0)
+        return (rotateNonce ? attributeSize(nonces.length()) : 0) + (responseKey != null ? attributeSize(32) : 0)
             + attributeSize(4);
     }
 
@@ -1146,23 +1494,31 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
         final int requestIdLow;
         /** The INTRODUCTION-ID of a CONNECT; 0 for a MESSAGE. */
         final long introductionId;
+        /** The target's NODE-KEY of a CONNECT; null for a MESSAGE. */
+        final byte[] peerKey;
         final long createdNs;
 
-        Relay(long requestIdHigh, int requestIdLow, long introductionId, long createdNs) {
+        Relay(long requestIdHigh, int requestIdLow, long introductionId, byte[] peerKey, long createdNs) {
             this.requestIdHigh = requestIdHigh;
             this.requestIdLow = requestIdLow;
             this.introductionId = introductionId;
+            this.peerKey = peerKey;
             this.createdNs = createdNs;
         }
     }
 
-    /** Accepts a peer's acknowledgement of an INTRODUCTION or MESSAGE: from the peer's address, signed if we sign. */
+    /**
+     * Accepts a peer's acknowledgement of an INTRODUCTION or MESSAGE: from the peer's address, signed with
+     * the session key the request was signed with.
+     */
     private final class OutboundHandler implements StunResponseHandler {
         private final InetSocketAddress peer;
+        private final StunKey signing;
         private final boolean introduction;
 
-        OutboundHandler(InetSocketAddress peer, boolean introduction) {
+        OutboundHandler(InetSocketAddress peer, StunKey signing, boolean introduction) {
             this.peer = peer;
+            this.signing = signing;
             this.introduction = introduction;
         }
 
@@ -1171,8 +1527,8 @@ public final class RendezvousServer implements DatagramReceiver, AutoCloseable {
             if (!peer.equals(source)) {
                 return false;
             }
-            if (key != null && (!response.hasMessageIntegritySha256()
-                || response.verifyMessageIntegritySha256(key) != StunParseResult.OK)) {
+            if (signing != null && (!response.hasMessageIntegritySha256()
+                || response.verifyMessageIntegritySha256(signing) != StunParseResult.OK)) {
                 return false;
             }
             onOutboundEnded(introduction, response.messageClass() == StunClass.SUCCESS_RESPONSE);

@@ -2,6 +2,7 @@ package dev.pinhole.server.rendezvous;
 
 import dev.pinhole.protocol.rendezvous.RendezvousProtocol;
 
+import dev.pinhole.server.relay.RelayGrants;
 import dev.pinhole.server.relay.RestCredentials;
 import dev.pinhole.protocol.stun.StunKey;
 import dev.pinhole.protocol.stun.StunTransactionConfig;
@@ -51,13 +52,14 @@ public final class RendezvousServerConfig {
     public static final StunTransactionConfig DEFAULT_OUTBOUND_TIMING =
         new StunTransactionConfig(StunTransactionConfig.DEFAULT_RTO_NS, 5, 4);
     /**
-     * How long the TURN credentials of a relay offer stay valid: one day, the lifetime coturn's TURN REST
-     * documentation suggests ({@code --use-auth-secret}; draft-uberti-behave-turn-rest-00 §2.2 leaves it to
-     * the server). Long enough that a long transfer can still refresh its allocation (RFC 8656 §7: a
-     * Refresh authenticates with the same credentials), short enough that a leaked username is useless
-     * by tomorrow.
+     * How long the TURN credentials of a relay offer admit new allocations: 10 minutes. A node allocates
+     * within seconds of its introduction (at once, or after the 2.5 s fallback delay), so minutes leave room
+     * for slow paths and clock skew between this server and the relay, while a leaked username is soon
+     * useless. An allocation made in time keeps refreshing past the expiry: both the built-in relay and
+     * coturn check the credentials' expiry when they authenticate a new allocation, and later requests on
+     * that allocation with the key it was made with (docs/security.md, "The relay").
      */
-    public static final Duration DEFAULT_RELAY_CREDENTIAL_LIFETIME = Duration.ofHours(24);
+    public static final Duration DEFAULT_RELAY_CREDENTIAL_LIFETIME = Duration.ofMinutes(10);
     /** Shortest REST secret {@link RestCredentials} accepts (128 bits). */
     public static final int MIN_REST_SECRET_BYTES = 16;
     /** The wall clock of credential expiry, in Unix seconds. */
@@ -75,11 +77,13 @@ public final class RendezvousServerConfig {
     private final int maxOutboundRequests;
     private final int maxNamesPerPage;
     private final boolean messagesEnabled;
+    private final boolean allowList;
     private final StunTransactionConfig outboundTiming;
     private final String software;
     private final RandomGenerator random;
     private final InetSocketAddress relayServer;
     private final RestCredentials relayCredentials;
+    private final RelayGrants relayGrants;
     private final long relayCredentialLifetimeSeconds;
     private final LongSupplier unixSeconds;
 
@@ -96,12 +100,14 @@ public final class RendezvousServerConfig {
         this.maxOutboundRequests = b.maxOutboundRequests;
         this.maxNamesPerPage = b.maxNamesPerPage;
         this.messagesEnabled = b.messagesEnabled;
+        this.allowList = b.allowList;
         this.outboundTiming = b.outboundTiming;
         this.software = b.software;
         this.random = b.random != null ? b.random : new SecureRandom();
         this.relayServer = b.relayServer;
         this.unixSeconds = b.unixSeconds;
         this.relayCredentials = b.relayServer == null ? null : new RestCredentials(b.restSecret, b.unixSeconds);
+        this.relayGrants = b.relayGrants;
         this.relayCredentialLifetimeSeconds = b.relayCredentialLifetime.toSeconds();
     }
 
@@ -165,6 +171,11 @@ public final class RendezvousServerConfig {
         return messagesEnabled;
     }
 
+    /** Whether LIST_PEERS is answered; without it the server says 403 and names nothing. */
+    public boolean allowList() {
+        return allowList;
+    }
+
     public StunTransactionConfig outboundTiming() {
         return outboundTiming;
     }
@@ -187,6 +198,15 @@ public final class RendezvousServerConfig {
     /** Issues the offers' TURN REST credentials under the relay's secret, or null without a relay. */
     public RestCredentials relayCredentials() {
         return relayCredentials;
+    }
+
+    /**
+     * The grant table shared with a relay in this process, which the server writes an entry into for every
+     * offer (whom the recipient may relay to), or null: the relay is in another process (coturn) and
+     * enforces no grants.
+     */
+    public RelayGrants relayGrants() {
+        return relayGrants;
     }
 
     /** How long an offer's credentials are valid from the moment they are issued, in seconds. */
@@ -212,11 +232,13 @@ public final class RendezvousServerConfig {
         private int maxOutboundRequests = DEFAULT_MAX_OUTBOUND_REQUESTS;
         private int maxNamesPerPage = DEFAULT_MAX_NAMES_PER_PAGE;
         private boolean messagesEnabled = true;
+        private boolean allowList;
         private StunTransactionConfig outboundTiming = DEFAULT_OUTBOUND_TIMING;
         private String software = "pinhole";
         private RandomGenerator random;
         private InetSocketAddress relayServer;
         private byte[] restSecret;
+        private RelayGrants relayGrants;
         private Duration relayCredentialLifetime = DEFAULT_RELAY_CREDENTIAL_LIFETIME;
         private LongSupplier unixSeconds = SYSTEM_UNIX_SECONDS;
 
@@ -226,12 +248,26 @@ public final class RendezvousServerConfig {
         /**
          * Offers the TURN server at {@code turnServer} in every INTRODUCTION, with credentials issued for
          * the recipient by {@link RestCredentials#issue} under {@code restSecret}, which the relay verifies
-         * with the same secret (Pinhole's built-in relay, or coturn with {@code --use-auth-secret}).
+         * with the same secret (coturn with {@code --use-auth-secret}, or a built-in relay in another
+         * process). The secret is the relay's own: never the rendezvous shared secret, which every peer
+         * knows. No grants: such a relay's peers are limited by its own configuration only.
          *
          * @param restSecret at least 16 bytes (copied)
          * @throws IllegalArgumentException if the address is unresolved or has port 0, or the secret is short
          */
         public Builder relay(InetSocketAddress turnServer, byte[] restSecret) {
+            return relay(turnServer, restSecret, null);
+        }
+
+        /**
+         * Offers the built-in relay of this process at {@code turnServer}: credentials as {@link #relay(
+         * InetSocketAddress, byte[])} gives, and for each offer a grant in {@code grants} that the relay
+         * ({@code TurnServer} constructed with the same table) enforces: the recipient may relay only to
+         * the peer it is introduced to.
+         *
+         * @param grants the table shared with the relay, or null for none
+         */
+        public Builder relay(InetSocketAddress turnServer, byte[] restSecret, RelayGrants grants) {
             Objects.requireNonNull(turnServer, "turnServer");
             Objects.requireNonNull(restSecret, "restSecret");
             if (turnServer.isUnresolved() || turnServer.getPort() == 0 || turnServer.getAddress().isAnyLocalAddress()) {
@@ -244,6 +280,7 @@ public final class RendezvousServerConfig {
             }
             this.relayServer = turnServer;
             this.restSecret = restSecret.clone();
+            this.relayGrants = grants;
             return this;
         }
 
@@ -347,6 +384,16 @@ public final class RendezvousServerConfig {
         /** Whether the server relays MESSAGE requests between registered peers (on by default). */
         public Builder messagesEnabled(boolean messagesEnabled) {
             this.messagesEnabled = messagesEnabled;
+            return this;
+        }
+
+        /**
+         * Whether anyone who reaches the server (and knows the shared secret, if there is one) may list the
+         * registered names. Default false: LIST_PEERS gets 403 "listing is disabled on this server", and a
+         * peer must know the name it connects to.
+         */
+        public Builder allowList(boolean allowList) {
+            this.allowList = allowList;
             return this;
         }
 

@@ -28,13 +28,17 @@ final class TurnServerSim extends SimFixture {
     final TurnServer turnServer;
 
     TurnServerSim(long seed, TurnServerConfig config) {
+        this(seed, config, TurnAuthenticator.staticUsers(Map.of(USER, PASSWORD, USER_2, PASSWORD_2)), null);
+    }
+
+    /** A server with {@code authenticator} that enforces {@code grants} (null: none). */
+    TurnServerSim(long seed, TurnServerConfig config, TurnAuthenticator authenticator, RelayGrants grants) {
         super(seed);
         serverHost = publicHost("198.51.100.1", LINK);
         listening = serverHost.bind(3478);
         DatagramEndpoint endpoint = listening;
-        turnServer = new TurnServer(endpoint, () -> serverHost.bind(0),
-            TurnAuthenticator.staticUsers(Map.of(USER, PASSWORD, USER_2, PASSWORD_2)), config, sim.random("server"))
-            .listen();
+        turnServer = new TurnServer(endpoint, () -> serverHost.bind(0), authenticator, config, sim.random("server"),
+            grants).listen();
     }
 
     /** A socket at {@code ip}:{@code port} on the public internet, the host added unless it exists. */

@@ -98,8 +98,20 @@ class RegistrationQuotasTest {
     }
 
     private static RegistrationTable.Entry entry(String name, String ip, int port) throws UnknownHostException {
-        return new RegistrationTable.Entry(name, name.getBytes(java.nio.charset.StandardCharsets.UTF_8), 1,
+        // Each entry its own key (one registration per key), derived from its name and address.
+        byte[] nodeKey = java.util.Arrays.copyOf((name + "@" + ip + ":" + port)
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8), 64);
+        return new RegistrationTable.Entry(name, name.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+            sha256(nodeKey), new byte[32], 0,
             new InetSocketAddress(ip(ip), port), new byte[0][], null);
+    }
+
+    private static byte[] sha256(byte[] input) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(input);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static InetAddress ip(String literal) throws UnknownHostException {
