@@ -68,16 +68,23 @@ final class Loops {
                                 InetSocketAddress bind, long connectTimeoutMs,
                                 UnaryOperator<DatagramEndpoint> endpointFilter)
             throws CliException {
-        return openNode(name, identity, rendezvous, secret, bind, connectTimeoutMs, endpointFilter, null);
+        return openNode(name, identity, rendezvous, secret, bind, connectTimeoutMs, endpointFilter, null, null);
     }
 
-    /** As above, with the known-peers file the node checks peers' keys against, or null for none. */
+    /**
+     * As above, with the known-peers file the node checks peers' keys against (null for none) and the
+     * command's {@code --relay-after} (null for the default).
+     */
     static PinholeNode openNode(String name, Identity identity, InetSocketAddress rendezvous, String secret,
                                 InetSocketAddress bind, long connectTimeoutMs,
-                                UnaryOperator<DatagramEndpoint> endpointFilter, Path knownPeers)
+                                UnaryOperator<DatagramEndpoint> endpointFilter, Path knownPeers,
+                                RelayTiming relayTiming)
             throws CliException {
         PinholeNode.Builder builder = PinholeNode.builder().name(name).rendezvous(rendezvous).bind(bind)
                 .endpointFilter(endpointFilter);
+        if (relayTiming != null) {
+            relayTiming.applyTo(builder);
+        }
         if (knownPeers != null) {
             builder.knownPeers(knownPeers);
         }

@@ -67,6 +67,9 @@ final class ReceiveCommand implements Callable<Integer>, Main.JsonOutput {
     Trust.Options trust;
 
     @Mixin
+    RelayTiming relayTiming;
+
+    @Mixin
     Main.Verbosity verbosity;
 
     /**
@@ -223,7 +226,8 @@ final class ReceiveCommand implements Callable<Integer>, Main.JsonOutput {
         KnownPeers known = trust.open();
         String secret = Loops.readSecret(secretFile);
         Identity identity = Identities.forNode(identityFile);
-        try (PinholeNode node = Loops.openNode(id, identity, rendezvous, secret, bind, 0, UnaryOperator.identity());
+        try (PinholeNode node = Loops.openNode(id, identity, rendezvous, secret, bind, 0, UnaryOperator.identity(),
+                null, relayTiming);
              AutoCloseable onSignal = Loops.closeOnShutdown("receive-shutdown", node::close)) {
             if (!json) {
                 System.err.println("pinhole receive: registered as " + id + " at " + Addresses.format(rendezvous)

@@ -38,6 +38,9 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
     @Mixin
     Trust.Options trust;
 
+    @Mixin
+    RelayTiming relayTiming;
+
     @Option(names = "--rendezvous", required = true, paramLabel = "HOST:PORT", converter = Addresses.class,
             description = "The rendezvous server.")
     InetSocketAddress rendezvous;
@@ -90,7 +93,7 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
         Progress progress = new Progress("sending", json, System.err);
         // With --accept-new-key the node checks nothing itself: a changed key is accepted and recorded below.
         try (PinholeNode node = Loops.openNode(id, identity, rendezvous, secret, bind, timeoutSeconds * 1000,
-                UnaryOperator.identity(), trust.acceptNewKey ? null : known.file());
+                UnaryOperator.identity(), trust.acceptNewKey ? null : known.file(), relayTiming);
              AutoCloseable onSignal = Loops.closeOnShutdown("send-shutdown", node::close)) {
             PeerConnection connection;
             try {
