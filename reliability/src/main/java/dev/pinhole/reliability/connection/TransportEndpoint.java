@@ -52,6 +52,7 @@ public final class TransportEndpoint implements DatagramReceiver {
         long replayedConfirms;
         long initialsAnswered;
         long initialsIgnored;
+        long initialsThrottled;
         long refused;
         long accepted;
 
@@ -88,6 +89,11 @@ public final class TransportEndpoint implements DatagramReceiver {
         /** INITIALs not answered: not listening, or smaller than 1200 bytes. */
         public long initialsIgnored() {
             return initialsIgnored;
+        }
+
+        /** INITIALs dropped because the endpoint answered its {@code handshakeRepliesPerSecond} already. */
+        public long initialsThrottled() {
+            return initialsThrottled;
         }
 
         /** Connections created from a valid CONFIRM and refused by the acceptor. */
@@ -262,6 +268,10 @@ public final class TransportEndpoint implements DatagramReceiver {
             counters.malformed++;
             return;
         }
+        if (!takeHandshakeToken(nowNs)) {
+            counters.initialsThrottled++;
+            return;
+        }
         long serverCid = newConnectionId();
         ServerHandshakes.Reply answer = handshakes.reply(nowNs, sender, scan.clientCid, scan.params, scan.pattern,
                 scan.noiseMessage, serverCid);
@@ -275,6 +285,28 @@ public final class TransportEndpoint implements DatagramReceiver {
         counters.initialsAnswered++;
         endpoint.send(reply, sender);
     }
+
+    /**
+     * A token bucket of {@code handshakeRepliesPerSecond} tokens per second, as many at most: the Noise reply is
+     * the one thing an unauthenticated datagram can make this endpoint compute at length.
+     */
+    private boolean takeHandshakeToken(long nowNs) {
+        int rate = config.handshakeRepliesPerSecond();
+        if (handshakeTokensAtNs == Long.MIN_VALUE) {
+            handshakeTokens = rate;
+        } else if (nowNs > handshakeTokensAtNs) {
+            handshakeTokens = Math.min(rate, handshakeTokens + (nowNs - handshakeTokensAtNs) * 1e-9 * rate);
+        }
+        handshakeTokensAtNs = nowNs;
+        if (handshakeTokens < 1) {
+            return false;
+        }
+        handshakeTokens -= 1;
+        return true;
+    }
+
+    private double handshakeTokens;
+    private long handshakeTokensAtNs = Long.MIN_VALUE;
 
     /** A CONFIRM packet for no known connection: create the server connection if its cookie and handshake hold. */
     private void acceptConfirm(long nowNs, ByteBuf datagram, InetSocketAddress sender) {
