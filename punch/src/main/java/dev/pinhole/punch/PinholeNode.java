@@ -8,6 +8,7 @@ import dev.pinhole.punch.traversal.ProbeSockets;
 import dev.pinhole.punch.traversal.SocketTtl;
 import dev.pinhole.punch.node.RealPeerConnection;
 import dev.pinhole.punch.node.NodeCore;
+import dev.pinhole.punch.node.IntroducedKeyException;
 import dev.pinhole.punch.node.NodeConfig;
 import dev.pinhole.punch.node.RelayConfig;
 import dev.pinhole.punch.node.ConnectedPeer;
@@ -210,10 +211,19 @@ public final class PinholeNode implements Closeable {
         long waitNs = nodeConfig.connectTimeoutNs() + nodeConfig.traversalConfig().deadlineNs()
                 + nodeConfig.transportConfig().handshakeTimeout().toNanos()
                 + nodeConfig.rendezvousConfig().timing().timeoutNs() + FAILSAFE_MARGIN_NS;
-        CompletableFuture<PeerConnection> connected = submit(() -> core.connect(peerName).thenApply(this::wrap));
+        // The key to expect, if known: a pin, else the known-peers file's. An introduction naming another key
+        // then stops the connect before any handshake reveals this node's key to that one.
+        String expectedId = pinnedId != null ? pinnedId
+                : knownPeers != null ? knownPeers.idOf(peerName).orElse(null) : null;
+        byte[] expectedKey = expectedId == null ? null : Identity.parseId(expectedId);
+        CompletableFuture<PeerConnection> connected = submit(() -> core.connect(peerName, expectedKey)
+                .thenApply(this::wrap));
         PeerConnection connection;
         try {
             connection = LoopCalls.await(connected, waitNs, new Waiting("connecting to '" + peerName + "'"));
+        } catch (IntroducedKeyException e) {
+            throw new PeerKeyChangedException(peerName, expectedId.toLowerCase(java.util.Locale.ROOT),
+                    Identity.idOf(e.introducedKey()), pinnedId != null, knownPeers == null ? null : knownPeers.file());
         } catch (IOException e) {
             // A connection established just after we gave up must not be left open.
             connected.thenAccept(c -> c.abort(0));

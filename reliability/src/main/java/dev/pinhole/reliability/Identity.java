@@ -205,6 +205,12 @@ public final class Identity {
         return fingerprintOf(x25519Public);
     }
 
+    /** {@link #id()} of the identity whose X25519 public key is {@code x25519PublicKey}. */
+    public static String idOf(byte[] x25519PublicKey) {
+        checkLength(x25519PublicKey, KEY_BYTES, "an X25519 public key");
+        return Base32.encode(x25519PublicKey);
+    }
+
     /** {@link #fingerprint()} of the identity whose X25519 public key is {@code x25519PublicKey}. */
     public static String fingerprintOf(byte[] x25519PublicKey) {
         checkLength(x25519PublicKey, KEY_BYTES, "an X25519 public key");

@@ -287,6 +287,17 @@ public final class NodeCore {
      * {@link dev.pinhole.reliability.HandshakeFailedException} or another {@link IOException}.
      */
     public CompletableFuture<ConnectedPeer> connect(String peerName) {
+        return connect(peerName, null);
+    }
+
+    /**
+     * {@link #connect(String)} toward a peer whose key the caller already knows (pinned, or recorded on an
+     * earlier meeting): if the introduction names another key, the connect fails with
+     * {@link IntroducedKeyException} before any handshake.
+     *
+     * @param expectedKey the peer's 32-byte X25519 key, or null to take the introduction's
+     */
+    public CompletableFuture<ConnectedPeer> connect(String peerName, byte[] expectedKey) {
         CompletableFuture<ConnectedPeer> result = new CompletableFuture<>();
         if (closed) {
             result.completeExceptionally(new IOException("the node is closed"));
@@ -318,11 +329,12 @@ public final class NodeCore {
             pendingConnects.remove(result);
             connectingTo.remove(key);
         });
-        askForIntroduction(peerName, startNs, startNs + nodeConfig.connectTimeoutNs(), result);
+        askForIntroduction(peerName, expectedKey == null ? null : expectedKey.clone(), startNs,
+                startNs + nodeConfig.connectTimeoutNs(), result);
         return result;
     }
 
-    private void askForIntroduction(String peerName, long startNs, long deadlineNs,
+    private void askForIntroduction(String peerName, byte[] expectedKey, long startNs, long deadlineNs,
             CompletableFuture<ConnectedPeer> result) {
         if (result.isDone()) {
             return;
@@ -339,6 +351,11 @@ public final class NodeCore {
                 return;
             }
             if (error == null) {
+                byte[] namedKey = introductionFilter.apply(introduction).peerKey();
+                if (expectedKey != null && namedKey != null && !Arrays.equals(expectedKey, namedKey)) {
+                    result.completeExceptionally(new IntroducedKeyException(peerName, namedKey));
+                    return;
+                }
                 startTraversal(introduction, startNs, result);
                 return;
             }
@@ -346,7 +363,7 @@ public final class NodeCore {
             long nowNs = endpoint.clock().nanoTime();
             if (cause instanceof PeerNotFoundException && nowNs + CONNECT_RETRY_MS * MS < deadlineNs) {
                 endpoint.timers().schedule(nowNs + CONNECT_RETRY_MS * MS,
-                        (firedNs, id) -> askForIntroduction(peerName, startNs, deadlineNs, result));
+                        (firedNs, id) -> askForIntroduction(peerName, expectedKey, startNs, deadlineNs, result));
             } else {
                 result.completeExceptionally(cause);
             }
