@@ -191,8 +191,19 @@ final class BlockingStreams implements ConnectionHandler {
         if ((events & Connection.EVENT_OUTPUT_ACKNOWLEDGED) != 0) {
             outputAcknowledged.complete(null);
         }
+        if ((events & Connection.EVENT_WRITABLE) != 0) {
+            // The peer acknowledged more (or buffer space was freed): progress a lingering close waits on.
+            progress++;
+        }
         pump();
     }
+
+    /** Counts the events that show the peer acknowledging data; a close that sees it grow keeps waiting. */
+    long progress() {
+        return progress;
+    }
+
+    private volatile long progress;
 
     /** Moves what can move in both directions and publishes state changes. */
     private void pump() {

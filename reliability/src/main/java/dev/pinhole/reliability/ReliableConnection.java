@@ -142,7 +142,9 @@ public final class ReliableConnection implements Closeable {
 
     /**
      * Closes gracefully: ends the outgoing stream, stops reading (data still arriving is discarded), and
-     * waits up to {@link TransportConfig#closeTimeout()} for the peer to acknowledge everything written.
+     * waits for the peer to acknowledge everything written: as long as it keeps acknowledging, and at most
+     * {@link TransportConfig#closeTimeout()} after it acknowledged anything new (a stall, not a clock: a slow
+     * path delivering a large send buffer is waited for, as TCP's close waits).
      * The connection then lingers in the background until the peer has finished its stream too (or the
      * close timeout passed), and ends with CONNECTION_CLOSE.
      *
@@ -160,14 +162,25 @@ public final class ReliableConnection implements Closeable {
         bridge.inbound.wakeAll();
         bridge.outbound.wakeAll();
         CloseReason reason = null;
+        CompletableFuture<Object> done = CompletableFuture.anyOf(bridge.outputAcknowledged, bridge.ended);
+        long seen = -1;
         try {
-            CompletableFuture.anyOf(bridge.outputAcknowledged, bridge.ended)
-                    .get(config.closeTimeout().toMillis() + 2_000, TimeUnit.MILLISECONDS);
+            // The transport ends the linger a close timeout after the last progress; this thread waits in
+            // slices of that length plus a margin and stops only when a whole slice brought no progress.
+            while (seen != bridge.progress()) {
+                seen = bridge.progress();
+                try {
+                    done.get(config.closeTimeout().toMillis() + 2_000, TimeUnit.MILLISECONDS);
+                    break;
+                } catch (TimeoutException stillWaiting) {
+                    // Loop if the peer acknowledged something meanwhile.
+                }
+            }
             reason = bridge.ended.getNow(null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while closing the connection to " + remoteAddress());
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (ExecutionException e) {
             reason = bridge.ended.getNow(null);
         }
         if (reason != null && !reason.graceful() && !failureReported && !bridge.outputAcknowledged.isDone()

@@ -31,8 +31,8 @@ import java.util.Objects;
  *       exponentially backed-off probes, before {@link ConnectionTimeoutException}</td></tr>
  *   <tr><td>readTimeout, writeTimeout</td><td>none</td><td>like a socket: block until data, space, or the
  *       connection fails (which the timeouts above bound)</td></tr>
- *   <tr><td>closeTimeout</td><td>10 s</td><td>how long {@code close()} lingers for the peer to acknowledge
- *       written data</td></tr>
+ *   <tr><td>closeTimeout</td><td>10 s</td><td>how long {@code close()} lingers without the peer acknowledging
+ *       anything new; while acknowledgements arrive it waits on, however long the written data takes</td></tr>
  *   <tr><td>acceptBacklog</td><td>64</td><td>opened connections waiting for {@code accept}; more are refused</td></tr>
  *   <tr><td>handshakeRepliesPerSecond</td><td>500</td><td>INITIALs answered per second at most (each costs about
  *       0.9 ms of CPU for the Noise reply); beyond it they are counted and dropped, and their clients retry</td></tr>
@@ -160,7 +160,10 @@ public final class TransportConfig {
         return writeTimeout;
     }
 
-    /** How long {@code close()} waits for the peer to acknowledge everything written. */
+    /**
+     * How long {@code close()} waits without the peer acknowledging anything new: a stall bound, not a total
+     * (a close keeps waiting while written data is still being acknowledged).
+     */
     public Duration closeTimeout() {
         return closeTimeout;
     }

@@ -478,6 +478,11 @@ public final class Connection {
             }
             if (sender.bytesAcked() != ackedBefore) {
                 events |= EVENT_WRITABLE;
+                if (lingerDeadlineNs != NO_DEADLINE) {
+                    // The close timeout bounds a stall, not the close: while the peer keeps acknowledging what
+                    // was written before close(), the linger goes on (as TCP's close does).
+                    lingerDeadlineNs = packetNowNs + config.closeTimeout().toNanos();
+                }
             }
             if (!outputAcknowledgedReported && sender.finishRequested() && sender.allAcked()) {
                 outputAcknowledgedReported = true;
@@ -835,8 +840,9 @@ public final class Connection {
 
     /**
      * Closes gracefully: finishes the stream, discards further received data, and ends the connection
-     * once the peer has acknowledged everything written and finished its own stream, or after the close
-     * timeout.
+     * once the peer has acknowledged everything written and finished its own stream, or when the peer has
+     * acknowledged nothing new for the close timeout (a stall: as long as acknowledgements arrive, the
+     * written data is still being delivered and the close waits for it).
      */
     public void close(long nowNs) {
         if (state == State.HANDSHAKE) {

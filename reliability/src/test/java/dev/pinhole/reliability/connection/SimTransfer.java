@@ -258,6 +258,9 @@ final class SimTransfer extends SimFixture {
             }
         }
 
+        /** Set before {@link #start()}: the application closes (lingers) as soon as its payload is written. */
+        boolean closeAfterWriting;
+
         private void scheduleReadTick() {
             readTickId = sim.scheduleAfter(MS, () -> {
                 readTickId = -1;
@@ -294,6 +297,9 @@ final class SimTransfer extends SimFixture {
                 written += n;
             }
             c.finish();
+            if (closeAfterWriting) {
+                c.close(sim.nowNs());
+            }
         }
 
         private void readSome(Connection c, long budget) {
