@@ -6,6 +6,7 @@ import dev.pinhole.reliability.cc.CongestionController;
 import dev.pinhole.reliability.cc.CongestionControllers;
 import dev.pinhole.reliability.cc.Pacer;
 import dev.pinhole.reliability.crypto.PacketProtection;
+import dev.pinhole.reliability.noise.NoiseKeyPair;
 import dev.pinhole.reliability.recovery.AckTracker;
 import dev.pinhole.reliability.recovery.LossDetector;
 import dev.pinhole.reliability.recovery.RttEstimator;
@@ -21,6 +22,7 @@ import dev.pinhole.reliability.wire.PacketNumbers;
 import dev.pinhole.reliability.wire.TransportParameters;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Objects;
@@ -235,7 +237,7 @@ public final class Connection {
      */
     static Connection client(TransportConfig config, long nowNs, long localCid, InetSocketAddress remote,
                              RandomGenerator random, ByteBufAllocator allocator,
-                             dev.pinhole.reliability.noise.NoiseKeyPair localStatic, byte[] peerKey) {
+                             NoiseKeyPair localStatic, byte[] peerKey) {
         Connection c = new Connection(Role.CLIENT, config, nowNs, localCid, remote, random, allocator);
         c.handshake = new ClientHandshake(localStatic, peerKey, localCid, c.localParams,
                 HandshakeProtocol.secureRandom(random));
@@ -596,7 +598,7 @@ public final class Connection {
             if (state != State.HANDSHAKE || helloReplied) {
                 return;
             }
-            byte[] presented = io.netty.buffer.ByteBufUtil.getBytes(cookieBytes);
+            byte[] presented = ByteBufUtil.getBytes(cookieBytes);
             if (!handshake.onReply(serverCid, params, presented, noiseMessage)) {
                 return;
             }
