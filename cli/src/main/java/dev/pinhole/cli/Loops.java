@@ -1,5 +1,6 @@
 package dev.pinhole.cli;
 
+import dev.pinhole.core.net.BindErrors;
 import dev.pinhole.core.net.DatagramEndpoint;
 import dev.pinhole.core.net.UdpEventLoop;
 import dev.pinhole.punch.PinholeNode;
@@ -46,14 +47,26 @@ final class Loops {
         }
     }
 
-    /** A socket that could not be bound, as the user reads it: {@link ExitCodes#PORT_IN_USE}. */
+    /**
+     * A socket that could not be bound, as the user reads it: {@link ExitCodes#PORT_IN_USE}, saying whether
+     * the address is not on this host or another process has the port, with the operating system's words.
+     */
     static CliException bindFailure(InetSocketAddress address, IOException e) {
+        String os = BindErrors.osReason(e);
+        String where = "cannot listen on " + Addresses.format(address) + ": ";
+        if (BindErrors.addressNotLocal(address.getAddress(), e)) {
+            return new CliException(ExitCodes.PORT_IN_USE, where + address.getAddress().getHostAddress()
+                    + " is not an address of this host (" + os + ")", e);
+        }
+        if (BindErrors.addressInUse(e)) {
+            return new CliException(ExitCodes.PORT_IN_USE, where + "another process is using UDP port "
+                    + address.getPort() + " (" + os + ")", e);
+        }
         if (e instanceof BindException) {
-            return new CliException(ExitCodes.PORT_IN_USE, "cannot listen on " + Addresses.format(address) + ": "
-                    + e.getMessage() + " (is another process using the port, or is the address not on this host?)", e);
+            return new CliException(ExitCodes.PORT_IN_USE, where + os, e);
         }
         return new CliException(ExitCodes.PORT_IN_USE, "cannot open a UDP socket on " + Addresses.format(address)
-                + ": " + e.getMessage(), e);
+                + ": " + os, e);
     }
 
     /**
@@ -100,8 +113,7 @@ final class Loops {
         try {
             return builder.build();
         } catch (BindException e) {
-            throw new CliException(ExitCodes.PORT_IN_USE, "cannot listen on " + Addresses.format(bind) + ": "
-                    + e.getMessage(), e);
+            throw bindFailure(bind, e);
         } catch (IOException | RuntimeException e) {
             throw Failures.toCli("registering '" + name + "' at " + Addresses.format(rendezvous), e);
         }

@@ -25,7 +25,9 @@ import picocli.CommandLine.Option;
             + " (RFC 8656) for peers that cannot punch, and every introduction offers it with credentials"
             + " that admit new allocations for 10 minutes and let each peer relay only to the peer it is"
             + " introduced to.",
-            "Prints 'listening on IP:PORT' once ready (with ', relay on IP:PORT' when relaying)."})
+            "Once ready, prints one line per socket it listens on (the rendezvous and STUN socket, with --alt"
+                + " the three more RFC 5780 sockets, and the relay's), then 'listening on IP:PORT' (with"
+                + " ', relay on IP:PORT' when relaying)."})
 final class RendezvousCommand implements Callable<Integer> {
     @Option(names = "--listen", required = true, paramLabel = "IP:PORT", converter = Addresses.class,
             description = "Address to listen on (UDP), e.g. 0.0.0.0:3478.")
@@ -46,8 +48,9 @@ final class RendezvousCommand implements Callable<Integer> {
     boolean noRelay;
 
     @Option(names = "--relay-listen", paramLabel = "IP:PORT", converter = Addresses.class,
-            description = "Address the relay listens on (UDP). Default: --listen's IP, port --listen's + 1"
-                + " (an ephemeral port when --listen's is 0).")
+            description = "Address the relay listens on (UDP). Default: --listen's IP and the port after every"
+                + " port the server uses: --listen's + 1, or with --alt the higher of --listen's and --alt's"
+                + " ports + 1 (3478 and 3479: 3480); an ephemeral port when either is 0.")
     InetSocketAddress relayListen;
 
     @Option(names = "--relay-ip", paramLabel = "IP",
@@ -87,7 +90,7 @@ final class RendezvousCommand implements Callable<Integer> {
                 + " (403), so the server reveals no names.")
     boolean allowList;
 
-    @Option(names = "--json", description = "Print the ready line as JSON too.")
+    @Option(names = "--json", description = "Print the ready line as JSON too, with every socket's address.")
     boolean json;
 
     @Mixin
@@ -134,6 +137,10 @@ final class RendezvousCommand implements Callable<Integer> {
         String where = Addresses.format(server.rendezvousAddress());
         String other = server.alternateAddress() == null ? null : Addresses.format(server.alternateAddress());
         String relayWhere = server.relayAddress() == null ? null : Addresses.format(server.relayAddress());
+        for (PinholeServer.ListeningSocket socket : server.sockets()) {
+            System.out.println("pinhole rendezvous: udp " + Addresses.format(socket.address()) + " "
+                    + label(socket, server));
+        }
         System.out.println("pinhole rendezvous: listening on " + where
                 + (other == null ? "" : " (RFC 5780 other address " + other + ")")
                 + (secret == null ? "" : " (shared secret required)")
@@ -141,7 +148,11 @@ final class RendezvousCommand implements Callable<Integer> {
         if (json) {
             Json line = Json.object().put("event", "listening").put("address", where)
                     .put("other_address", other).put("secret", secret != null);
-            System.out.println(relayWhere == null ? line.put("relay", false) : line.put("relay", relayWhere));
+            line = relayWhere == null ? line.put("relay", false) : line.put("relay", relayWhere);
+            for (PinholeServer.ListeningSocket socket : server.sockets()) {
+                line.put(socket.role().key(), Addresses.format(socket.address()));
+            }
+            System.out.println(line);
         }
         System.out.flush();
         CountDownLatch stopped = new CountDownLatch(1);
@@ -151,6 +162,62 @@ final class RendezvousCommand implements Callable<Integer> {
         }, "rendezvous-shutdown"));
         stopped.await();
         return ExitCodes.OK;
+    }
+
+    /** What a socket of the ready output is for. */
+    private static String label(PinholeServer.ListeningSocket socket, PinholeServer server) {
+        return switch (socket.role()) {
+            case RENDEZVOUS -> "rendezvous and STUN" + (server.alternateAddress() == null ? "" : " (RFC 5780 IP1:PORT1)");
+            case ALTERNATE_PORT -> "RFC 5780 IP1:PORT2 (alternate port)";
+            case ALTERNATE_IP -> "RFC 5780 IP2:PORT1 (alternate address)";
+            case OTHER_ADDRESS -> "RFC 5780 IP2:PORT2 (OTHER-ADDRESS)";
+            case RELAY -> "TURN relay" + (server.relayAddress() == null || server.relayAddress().equals(socket.address())
+                    ? "" : " (peers are told " + Addresses.format(server.relayAddress()) + ")");
+        };
+    }
+
+    /** A socket's description with the option its address comes from: "RFC 5780 ... (IP1:PORT2, --listen's IP, --alt's port)". */
+    private String withOption(PinholeServer.SocketRole role) {
+        String description = role.description();
+        return description.endsWith(")") ? description.substring(0, description.length() - 1) + ", " + option(role) + ")"
+                : description + " (" + option(role) + ")";
+    }
+
+    /** The option a socket's address comes from. */
+    private String option(PinholeServer.SocketRole role) {
+        return switch (role) {
+            case RENDEZVOUS -> "--listen";
+            case ALTERNATE_PORT -> "--listen's IP, --alt's port";
+            case ALTERNATE_IP -> "--alt's IP, --listen's port";
+            case OTHER_ADDRESS -> "--alt";
+            case RELAY -> relayListen != null ? "--relay-listen" : "the relay's default, --listen's IP";
+        };
+    }
+
+    /**
+     * A socket that could not be bound: {@link ExitCodes#PORT_IN_USE}, naming the socket and the option it
+     * comes from, and for a collision with one of the server's own sockets, that one too.
+     */
+    private CliException bindFailure(PinholeServerException e) {
+        if (e.role() == null) {
+            return Loops.bindFailure(e.address(), e.getCause() instanceof IOException io ? io : e);
+        }
+        String message = e.getMessage().replace(e.role().description(), withOption(e.role()));
+        if (e.bindProblem() == PinholeServerException.BindProblem.IN_USE_ELSEWHERE) {
+            message = message.replace("another socket on this host (another process) has", "another process is using");
+        }
+        if (e.bindProblem() == PinholeServerException.BindProblem.HELD_BY_THIS_SERVER) {
+            PinholeServer.SocketRole other = e.heldBy().role();
+            message = message.replace("own " + other.description(), "own " + withOption(other));
+            boolean wildcard = e.heldBy().address().getAddress().isAnyLocalAddress()
+                    || e.address().getAddress().isAnyLocalAddress();
+            if (wildcard && alt != null) {
+                message += "; with --alt, give --listen a specific IP (RFC 5780 answers from each address)";
+            } else if (e.role() == PinholeServer.SocketRole.RELAY || other == PinholeServer.SocketRole.RELAY) {
+                message += "; give the relay another port with --relay-listen";
+            }
+        }
+        return new CliException(ExitCodes.PORT_IN_USE, message, e);
     }
 
     /** The secret of --turn-server, checked against the other relay options. */
@@ -174,7 +241,7 @@ final class RendezvousCommand implements Callable<Integer> {
     /** The server's failure in this command's terms: its options, and the exit codes users script against. */
     private CliException toCli(PinholeServerException e) {
         return switch (e.reason()) {
-            case BIND_FAILED -> Loops.bindFailure(e.address(), e.getCause() instanceof IOException io ? io : e);
+            case BIND_FAILED -> bindFailure(e);
             case ALTERNATE_NOT_DISTINCT -> new CliException(ExitCodes.USAGE, "--alt must differ from --listen in"
                     + " both IP and port (RFC 5780 needs two addresses and two ports)");
             case NO_RELAY_IP -> new CliException(ExitCodes.USAGE, "cannot tell which address peers reach the relay"

@@ -150,6 +150,99 @@ class RendezvousProcessTest {
         }
     }
 
+    @Test
+    void theRfc5780PairOfConsecutivePortsStartsWithItsRelayAndPrintsEverySocket() throws Exception {
+        int port = freeTriple();
+        try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:" + port,
+                "--alt", "127.0.0.2:" + (port + 1), "--json")) {
+            String ready = server.awaitLine(l -> l.contains("listening on "), "the ready line");
+            assertEquals("pinhole rendezvous: listening on 127.0.0.1:" + port + " (RFC 5780 other address 127.0.0.2:"
+                    + (port + 1) + "), relay on 127.0.0.1:" + (port + 2), ready);
+            String json = server.awaitLine(JsonLine::isJsonObject, "the JSON ready line");
+            assertEquals("127.0.0.1:" + port, JsonLine.field(json, "rendezvous"), json);
+            assertEquals("127.0.0.1:" + (port + 1), JsonLine.field(json, "rfc5780_alt_port"), json);
+            assertEquals("127.0.0.2:" + port, JsonLine.field(json, "rfc5780_alt_ip"), json);
+            assertEquals("127.0.0.2:" + (port + 1), JsonLine.field(json, "rfc5780_other"), json);
+            assertEquals("127.0.0.1:" + (port + 2), JsonLine.field(json, "relay_listen"), json);
+            assertEquals("127.0.0.1:" + (port + 2), JsonLine.field(json, "relay"), json);
+            String out = server.describe();
+            for (String socket : new String[] {"127.0.0.1:" + port + " rendezvous and STUN",
+                "127.0.0.1:" + (port + 1) + " RFC 5780 IP1:PORT2", "127.0.0.2:" + port + " RFC 5780 IP2:PORT1",
+                "127.0.0.2:" + (port + 1) + " RFC 5780 IP2:PORT2", "127.0.0.1:" + (port + 2) + " TURN relay"}) {
+                assertTrue(out.contains("pinhole rendezvous: udp " + socket), "prints '" + socket + "': " + out);
+            }
+            byte[] answer = allocateWithoutCredentials(new InetSocketAddress("127.0.0.1", port + 2));
+            StunReader reader = new StunReader();
+            assertEquals(StunParseResult.OK, reader.wrap(Unpooled.wrappedBuffer(answer)), "the relay answers");
+            assertEquals(401, reader.errorCode(), "an Allocate challenge from the relay");
+        }
+    }
+
+    @Test
+    void aRelayOnOneOfTheServersOwnPortsNamesBothSocketsAndTheirOptions() throws Exception {
+        int port = freeTriple();
+        try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:" + port,
+                "--alt", "127.0.0.2:" + (port + 1), "--relay-listen", "127.0.0.1:" + (port + 1))) {
+            assertEquals(ExitCodes.PORT_IN_USE, server.exitCode(), server.describe());
+            String err = server.stderr().strip();
+            assertEquals("pinhole: cannot listen on 127.0.0.1:" + (port + 1) + " for the TURN relay socket"
+                    + " (--relay-listen): this server's own RFC 5780 alternate-port socket (IP1:PORT2, --listen's IP,"
+                    + " --alt's port) is on 127.0.0.1:" + (port + 1) + "; give the relay another port with"
+                    + " --relay-listen", err);
+        }
+    }
+
+    @Test
+    void anAddressNotOnThisHostIsSaidSo() throws Exception {
+        try (CliProcess server = CliProcess.start("rendezvous", "--listen", "192.0.2.77:3478")) {
+            assertEquals(ExitCodes.PORT_IN_USE, server.exitCode(), server.describe());
+            String err = server.stderr().strip();
+            assertTrue(err.startsWith("pinhole: cannot listen on 192.0.2.77:3478 for the rendezvous and STUN socket"
+                    + " (--listen): 192.0.2.77 is not an address of this host ("), err);
+            assertFalse(err.contains("another process"), err);
+        }
+    }
+
+    @Test
+    void aPortHeldByAnotherProcessIsSaidOnce() throws Exception {
+        try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:" + taken.getLocalPort())) {
+                assertEquals(ExitCodes.PORT_IN_USE, server.exitCode(), server.describe());
+                String err = server.stderr().strip();
+                assertEquals("pinhole: cannot listen on 127.0.0.1:" + taken.getLocalPort() + " for the rendezvous and"
+                        + " STUN socket (--listen): another process is using UDP port " + taken.getLocalPort()
+                        + " (Address already in use)", err);
+            }
+        }
+    }
+
+    /** A port P with P, P+1 and P+2 free on 127.0.0.1 and 127.0.0.2 (checked, then released). */
+    private static int freeTriple() throws Exception {
+        InetAddress ip2 = InetAddress.getByName("127.0.0.2");
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int port;
+            try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+                port = probe.getLocalPort();
+            }
+            if (port > 65_000) {
+                continue;
+            }
+            java.util.List<DatagramSocket> held = new java.util.ArrayList<>();
+            try {
+                for (int p = port; p <= port + 2; p++) {
+                    held.add(new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), p)));
+                    held.add(new DatagramSocket(new InetSocketAddress(ip2, p)));
+                }
+                return port;
+            } catch (java.net.BindException taken) {
+                // Try another.
+            } finally {
+                held.forEach(DatagramSocket::close);
+            }
+        }
+        throw new IllegalStateException("no three consecutive free ports on 127.0.0.1 and 127.0.0.2");
+    }
+
     private static String listeningAddress(String line) {
         return line.substring(line.indexOf("listening on ") + "listening on ".length()).split("[ ,]")[0];
     }

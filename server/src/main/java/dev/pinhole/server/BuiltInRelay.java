@@ -25,12 +25,21 @@ final class BuiltInRelay {
     }
 
     /**
-     * The relay's listening address when none is given: the rendezvous IP and the next port (ephemeral
-     * when the rendezvous port is 0 or 65535).
+     * The relay's listening address when none is given: the rendezvous IP and the first port after every
+     * port the server's own sockets use. Without an RFC 5780 alternate that is the listen port + 1; with
+     * one, the server also listens on IP1:PORT2, IP2:PORT1 and IP2:PORT2, so the relay takes the higher
+     * of PORT1 and PORT2 + 1 ({@code --listen IP1:3478 --alt IP2:3479}: 3480). Ephemeral when either
+     * given port is 0 (an ephemeral port is only known once bound, and a relay next to it could take
+     * it), or when the next port would pass 65535.
+     *
+     * @param alternate the RFC 5780 alternate address, or null
      */
-    static InetSocketAddress defaultListen(InetSocketAddress rendezvousListen) {
-        int port = rendezvousListen.getPort() == 0 || rendezvousListen.getPort() == 65_535
-            ? 0 : rendezvousListen.getPort() + 1;
+    static InetSocketAddress defaultListen(InetSocketAddress rendezvousListen, InetSocketAddress alternate) {
+        int highest = rendezvousListen.getPort();
+        if (alternate != null) {
+            highest = alternate.getPort() == 0 ? 0 : Math.max(highest, alternate.getPort());
+        }
+        int port = highest == 0 || highest >= 65_535 ? 0 : highest + 1;
         return new InetSocketAddress(rendezvousListen.getAddress(), port);
     }
 

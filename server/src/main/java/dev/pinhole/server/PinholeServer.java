@@ -59,11 +59,63 @@ public final class PinholeServer implements AutoCloseable {
     private final InetSocketAddress alternateAddress;
     private final InetSocketAddress relayAddress;
     private final boolean secretRequired;
+    private final List<ListeningSocket> sockets;
     private boolean closed;
+
+    /**
+     * What one of the server's listening sockets is for. RFC 5780 §6 names the server's addresses IP1/IP2
+     * and its ports PORT1/PORT2: the listen address is IP1:PORT1, the alternate address IP2:PORT2.
+     */
+    public enum SocketRole {
+        /** IP1:PORT1, the listen address: rendezvous, and STUN Binding (the RFC 5780 primary address). */
+        RENDEZVOUS("rendezvous", "rendezvous and STUN socket"),
+        /** IP1:PORT2 (RFC 5780): answers a CHANGE-REQUEST for another port. */
+        ALTERNATE_PORT("rfc5780_alt_port", "RFC 5780 alternate-port socket (IP1:PORT2)"),
+        /** IP2:PORT1 (RFC 5780): answers a CHANGE-REQUEST for another IP. */
+        ALTERNATE_IP("rfc5780_alt_ip", "RFC 5780 alternate-address socket (IP2:PORT1)"),
+        /** IP2:PORT2, the alternate address: RFC 5780's OTHER-ADDRESS. */
+        OTHER_ADDRESS("rfc5780_other", "RFC 5780 other-address socket (IP2:PORT2)"),
+        /** Where the built-in TURN relay listens (its allocations get ephemeral ports of their own). */
+        RELAY("relay_listen", "TURN relay socket");
+
+        private final String key;
+        private final String description;
+
+        SocketRole(String key, String description) {
+            this.key = key;
+            this.description = description;
+        }
+
+        /** A short stable name for scripts (the {@code pinhole rendezvous --json} keys), e.g. {@code rfc5780_alt_port}. */
+        public String key() {
+            return key;
+        }
+
+        /** What the socket is, for messages: e.g. "RFC 5780 alternate-port socket (IP1:PORT2)". */
+        public String description() {
+            return description;
+        }
+    }
+
+    /** One socket the server listens on, and what for. */
+    public record ListeningSocket(SocketRole role, InetSocketAddress address) {
+        public ListeningSocket {
+            Objects.requireNonNull(role, "role");
+            Objects.requireNonNull(address, "address");
+        }
+
+        /** Whether binding {@code other} would collide with this socket: the same port on the same IP or a wildcard. */
+        boolean overlaps(InetSocketAddress other) {
+            return other.getPort() != 0 && other.getPort() == address.getPort()
+                && (other.getAddress().equals(address.getAddress()) || other.getAddress().isAnyLocalAddress()
+                    || address.getAddress().isAnyLocalAddress());
+        }
+    }
 
     private PinholeServer(UdpEventLoop loop, boolean ownsLoop, List<DatagramEndpoint> addedSockets,
                           RendezvousServer rendezvous, TurnServer relay, InetSocketAddress alternateAddress,
-                          InetSocketAddress relayAddress, boolean secretRequired) {
+                          InetSocketAddress relayAddress, boolean secretRequired, List<ListeningSocket> sockets) {
+        this.sockets = List.copyOf(sockets);
         this.loop = loop;
         this.ownsLoop = ownsLoop;
         this.addedSockets = addedSockets;
@@ -97,6 +149,15 @@ public final class PinholeServer implements AutoCloseable {
      */
     public InetSocketAddress relayAddress() {
         return relayAddress;
+    }
+
+    /**
+     * Every socket the server listens on, as bound (ephemeral ports resolved), in the order the listen
+     * socket, the RFC 5780 ones (IP1:PORT2, IP2:PORT1, IP2:PORT2) and the built-in relay's. The relay's
+     * allocations, on ephemeral ports, are not listed; neither is an external TURN server.
+     */
+    public List<ListeningSocket> sockets() {
+        return sockets;
     }
 
     /** Whether peers must prove the shared secret (MESSAGE-INTEGRITY-SHA256). */
@@ -296,8 +357,10 @@ public final class PinholeServer implements AutoCloseable {
         }
 
         /**
-         * Where the built-in relay listens. Default: the listen address's IP and the next port (an ephemeral
-         * port when the listen port is 0).
+         * Where the built-in relay listens. Default: the listen address's IP and the first port after every
+         * port the server's own sockets use: the listen port + 1, or with an {@link #alternate} the higher of
+         * the two ports + 1 (3478 and 3479: 3480), so it never takes one of the RFC 5780 sockets' ports; an
+         * ephemeral port when the listen or alternate port is 0 (or the next port would pass 65535).
          */
         public Builder relayListen(InetSocketAddress address) {
             this.relayListen = address;
@@ -410,12 +473,13 @@ public final class PinholeServer implements AutoCloseable {
         }
 
         /**
-         * Binds every socket and starts serving: first the listen socket, then the relay's, then the RFC
-         * 5780 sockets; then, on the loop, the relay before the rendezvous server, so that the first
+         * Binds every socket and starts serving: first the listen socket, then the RFC 5780 sockets, then
+         * the relay's; then, on the loop, the relay before the rendezvous server, so that the first
          * introduction's offer already reaches a listening relay.
          *
-         * @throws PinholeServerException if a socket cannot be bound, the addresses do not fit, or the
-         *     servers do not start; nothing stays bound then
+         * @throws PinholeServerException if a socket cannot be bound (its {@link PinholeServerException#bindProblem()}
+         *     says whether another socket holds the port, one of this server's own sockets, or the address is
+         *     not on this host), the addresses do not fit, or the servers do not start; nothing stays bound then
          * @throws IllegalStateException if no listen address was given
          */
         public PinholeServer build() throws PinholeServerException {
@@ -443,20 +507,22 @@ public final class PinholeServer implements AutoCloseable {
             UdpEventLoop loop;
             DatagramEndpoint primary;
             List<DatagramEndpoint> added = new ArrayList<>();
+            List<ListeningSocket> bound = new ArrayList<>();
             if (eventLoop == null) {
                 try {
                     loop = UdpEventLoop.builder().bind(listen).threadName(threadName).daemon(true).build();
                 } catch (IOException e) {
-                    throw PinholeServerException.bindFailed(listen, e);
+                    throw PinholeServerException.bindFailed(listen, SocketRole.RENDEZVOUS, e, bound);
                 }
                 loop.start();
                 primary = loop;
+                bound.add(new ListeningSocket(SocketRole.RENDEZVOUS, loop.localAddress()));
             } else {
                 loop = eventLoop;
-                primary = openSocket(loop, listen, added);
+                primary = openSocket(loop, listen, added, SocketRole.RENDEZVOUS, bound);
             }
             try {
-                return start(loop, primary, added, config);
+                return start(loop, primary, added, bound, config);
             } catch (PinholeServerException | RuntimeException e) {
                 if (eventLoop == null) {
                     loop.close();
@@ -468,7 +534,11 @@ public final class PinholeServer implements AutoCloseable {
         }
 
         private PinholeServer start(UdpEventLoop loop, DatagramEndpoint primary, List<DatagramEndpoint> added,
-                                    RendezvousServerConfig.Builder config) throws PinholeServerException {
+                                    List<ListeningSocket> bound, RendezvousServerConfig.Builder config)
+            throws PinholeServerException {
+            // The RFC 5780 sockets first: their ports follow from the listen and alternate addresses; the
+            // relay's default port is chosen past them.
+            DatagramEndpoint[] alternates = alternate == null ? null : openAlternates(loop, primary, added, bound);
             InetSocketAddress offered = null;
             DatagramEndpoint relayListening = null;
             InetAddress relaySocketIp = null;
@@ -482,7 +552,8 @@ public final class PinholeServer implements AutoCloseable {
                 offered = externalRelay;
                 config.relay(externalRelay, externalRelaySecret);
             } else if (builtInRelay) {
-                InetSocketAddress where = relayListen != null ? relayListen : BuiltInRelay.defaultListen(listen);
+                InetSocketAddress where = relayListen != null ? relayListen
+                    : BuiltInRelay.defaultListen(listen, alternate);
                 InetAddress announced = relayIp != null ? relayIp : defaultRelayIp(where);
                 relaySocketIp = announced;
                 InetAddress externalIp = null;
@@ -502,11 +573,10 @@ public final class PinholeServer implements AutoCloseable {
                     relayBytesPerSecond);
                 restSecret = BuiltInRelay.randomRelaySecret();
                 grants = new RelayGrants();
-                relayListening = openSocket(loop, where, added);
+                relayListening = openSocket(loop, where, added, SocketRole.RELAY, bound);
                 offered = new InetSocketAddress(announced, relayListening.localAddress().getPort());
                 config.relay(offered, restSecret, grants);
             }
-            DatagramEndpoint[] alternates = alternate == null ? null : openAlternates(loop, primary, added);
             RendezvousServerConfig rendezvousConfig = config.build();
             DatagramEndpoint listening = relayListening;
             InetAddress socketIp = relaySocketIp;
@@ -534,7 +604,7 @@ public final class PinholeServer implements AutoCloseable {
                 return new Started(server, turn);
             });
             return new PinholeServer(loop, eventLoop == null, added, started.rendezvous(), started.relay(),
-                alternates == null ? null : alternates[2].localAddress(), offered, secret != null);
+                alternates == null ? null : alternates[2].localAddress(), offered, secret != null, bound);
         }
 
         /**
@@ -542,7 +612,8 @@ public final class PinholeServer implements AutoCloseable {
          * loop's one thread. Returns the sockets on IP1:PORT2, IP2:PORT1 and IP2:PORT2.
          */
         private DatagramEndpoint[] openAlternates(UdpEventLoop loop, DatagramEndpoint primary,
-                                                  List<DatagramEndpoint> added) throws PinholeServerException {
+                                                  List<DatagramEndpoint> added, List<ListeningSocket> bound)
+            throws PinholeServerException {
             int port1 = primary.localAddress().getPort();
             if (alternate.getAddress().equals(listen.getAddress()) || alternate.getPort() == port1) {
                 throw new PinholeServerException(PinholeServerException.Reason.ALTERNATE_NOT_DISTINCT, alternate,
@@ -550,10 +621,12 @@ public final class PinholeServer implements AutoCloseable {
                         + " port (RFC 5780 needs two addresses and two ports)", null);
             }
             DatagramEndpoint altPort = openSocket(loop, new InetSocketAddress(listen.getAddress(),
-                alternate.getPort()), added);
+                alternate.getPort()), added, SocketRole.ALTERNATE_PORT, bound);
             int port2 = altPort.localAddress().getPort();
-            DatagramEndpoint altIp = openSocket(loop, new InetSocketAddress(alternate.getAddress(), port1), added);
-            DatagramEndpoint altBoth = openSocket(loop, new InetSocketAddress(alternate.getAddress(), port2), added);
+            DatagramEndpoint altIp = openSocket(loop, new InetSocketAddress(alternate.getAddress(), port1), added,
+                SocketRole.ALTERNATE_IP, bound);
+            DatagramEndpoint altBoth = openSocket(loop, new InetSocketAddress(alternate.getAddress(), port2), added,
+                SocketRole.OTHER_ADDRESS, bound);
             return new DatagramEndpoint[] {altPort, altIp, altBoth};
         }
 
@@ -576,19 +649,21 @@ public final class PinholeServer implements AutoCloseable {
 
         /** One more socket on {@code loop}: on its thread, which may be running already. */
         private static DatagramEndpoint openSocket(UdpEventLoop loop, InetSocketAddress address,
-                                                   List<DatagramEndpoint> added) throws PinholeServerException {
+                                                   List<DatagramEndpoint> added, SocketRole role,
+                                                   List<ListeningSocket> bound) throws PinholeServerException {
             DatagramEndpoint socket;
             try {
                 socket = loop.submit(() -> loop.openSocket(address)).get(LOOP_WAIT_S, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
                 if (e.getCause() instanceof IOException io) {
-                    throw PinholeServerException.bindFailed(address, io);
+                    throw PinholeServerException.bindFailed(address, role, io, bound);
                 }
                 throw startFailed(e);
             } catch (TimeoutException | InterruptedException e) {
                 throw startFailed(e);
             }
             added.add(socket);
+            bound.add(new ListeningSocket(role, socket.localAddress()));
             return socket;
         }
 

@@ -29,6 +29,8 @@ import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -213,6 +215,105 @@ class PinholeServerTest {
             .listen(new InetSocketAddress(IP1, 0)).secret(shared)
             .externalRelay(new InetSocketAddress(IP1, 3478), shared.getBytes(StandardCharsets.UTF_8)).build(),
             "an external TURN server keyed with the shared secret is refused");
+    }
+
+    @Test
+    void theRfc5780PairOfConsecutivePortsStartsWithTheRelayOnThePortAfterBoth() throws Exception {
+        int port = freeTriple();
+        InetSocketAddress listen = new InetSocketAddress(IP1, port);
+        InetSocketAddress alternate = new InetSocketAddress(IP2, port + 1);
+        try (PinholeServer server = PinholeServer.builder().listen(listen).alternate(alternate).build()) {
+            assertEquals(listen, server.rendezvousAddress());
+            assertEquals(alternate, server.alternateAddress());
+            assertEquals(new InetSocketAddress(IP1, port + 2), server.relayAddress(),
+                "the relay takes the port after PORT1 and PORT2, not PORT2 on IP1 (the alternate-port socket's)");
+            assertEquals(List.of(
+                    new PinholeServer.ListeningSocket(PinholeServer.SocketRole.RENDEZVOUS, listen),
+                    new PinholeServer.ListeningSocket(PinholeServer.SocketRole.ALTERNATE_PORT,
+                        new InetSocketAddress(IP1, port + 1)),
+                    new PinholeServer.ListeningSocket(PinholeServer.SocketRole.ALTERNATE_IP,
+                        new InetSocketAddress(IP2, port)),
+                    new PinholeServer.ListeningSocket(PinholeServer.SocketRole.OTHER_ADDRESS, alternate),
+                    new PinholeServer.ListeningSocket(PinholeServer.SocketRole.RELAY,
+                        new InetSocketAddress(IP1, port + 2))),
+                server.sockets(), "every socket, as bound");
+        }
+    }
+
+    @Test
+    void aRelayOnOneOfItsOwnRfc5780PortsNamesBothSockets() throws Exception {
+        int port = freeTriple();
+        PinholeServerException e = assertThrows(PinholeServerException.class, () -> PinholeServer.builder()
+            .listen(new InetSocketAddress(IP1, port)).alternate(new InetSocketAddress(IP2, port + 1))
+            .relayListen(new InetSocketAddress(IP1, port + 1)).build());
+        assertEquals(PinholeServerException.Reason.BIND_FAILED, e.reason());
+        assertEquals(PinholeServerException.BindProblem.HELD_BY_THIS_SERVER, e.bindProblem(), e.getMessage());
+        assertEquals(PinholeServer.SocketRole.RELAY, e.role());
+        assertEquals(PinholeServer.SocketRole.ALTERNATE_PORT, e.heldBy().role());
+        assertEquals("cannot listen on 127.0.0.1:" + (port + 1) + " for the TURN relay socket: this server's own"
+            + " RFC 5780 alternate-port socket (IP1:PORT2) is on 127.0.0.1:" + (port + 1), e.getMessage());
+        assertReleased(new InetSocketAddress(IP1, port));
+        assertReleased(new InetSocketAddress(IP2, port + 1));
+    }
+
+    @Test
+    void aWildcardListenAddressWithAnAlternateIsACollisionWithItself() throws Exception {
+        int port = freeTriple();
+        PinholeServerException e = assertThrows(PinholeServerException.class, () -> PinholeServer.builder()
+            .listen(new InetSocketAddress(port)).alternate(new InetSocketAddress(IP2, port + 1)).builtInRelay(false)
+            .build());
+        assertEquals(PinholeServerException.BindProblem.HELD_BY_THIS_SERVER, e.bindProblem(), e.getMessage());
+        assertEquals(PinholeServer.SocketRole.RENDEZVOUS, e.heldBy().role(), e.getMessage());
+        assertTrue(e.getMessage().contains("wildcard"), e.getMessage());
+    }
+
+    @Test
+    void anAddressNotOnThisHostIsSaidSo() {
+        // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): no host has it.
+        PinholeServerException e = assertThrows(PinholeServerException.class, () -> PinholeServer.builder()
+            .listen(new InetSocketAddress(InetAddress.getByName("192.0.2.77"), 0)).build());
+        assertEquals(PinholeServerException.BindProblem.ADDRESS_NOT_LOCAL, e.bindProblem(), e.getMessage());
+        assertEquals(PinholeServer.SocketRole.RENDEZVOUS, e.role());
+        assertTrue(e.getMessage().startsWith("cannot listen on 192.0.2.77:0 for the rendezvous and STUN socket:"
+            + " 192.0.2.77 is not an address of this host ("), e.getMessage());
+    }
+
+    @Test
+    void aPortHeldByAnotherSocketIsSaidOnce() throws Exception {
+        try (DatagramSocket taken = new DatagramSocket(new InetSocketAddress(IP1, 0))) {
+            PinholeServerException e = assertThrows(PinholeServerException.class, () -> PinholeServer.builder()
+                .listen(new InetSocketAddress(IP1, taken.getLocalPort())).build());
+            assertEquals(PinholeServerException.BindProblem.IN_USE_ELSEWHERE, e.bindProblem(), e.getMessage());
+            assertEquals("cannot listen on 127.0.0.1:" + taken.getLocalPort() + " for the rendezvous and STUN socket:"
+                + " another socket on this host (another process) has UDP port " + taken.getLocalPort()
+                + " (Address already in use)", e.getMessage());
+        }
+    }
+
+    /** A port P with P, P+1 and P+2 free on both loopback addresses (checked, then released). */
+    static int freeTriple() throws Exception {
+        for (int attempt = 0; attempt < 50; attempt++) {
+            int port;
+            try (DatagramSocket probe = new DatagramSocket(new InetSocketAddress(IP1, 0))) {
+                port = probe.getLocalPort();
+            }
+            if (port > 65_000) {
+                continue;
+            }
+            List<DatagramSocket> held = new ArrayList<>();
+            try {
+                for (int p = port; p <= port + 2; p++) {
+                    held.add(new DatagramSocket(new InetSocketAddress(IP1, p)));
+                    held.add(new DatagramSocket(new InetSocketAddress(IP2, p)));
+                }
+                return port;
+            } catch (java.net.BindException taken) {
+                // Try another.
+            } finally {
+                held.forEach(DatagramSocket::close);
+            }
+        }
+        throw new IllegalStateException("no three consecutive free ports on 127.0.0.1 and 127.0.0.2");
     }
 
     private static DatagramSocket client() throws Exception {

@@ -229,7 +229,7 @@ final class SocketSet {
                 channel.bind(bindAddress);
             } catch (BindException e) {
                 final BindException withAddress = new BindException("cannot bind a UDP socket to " + bindAddress
-                    + ": " + e.getMessage() + " (is another process using the port?)");
+                    + ": " + e.getMessage());
                 withAddress.initCause(e);
                 throw withAddress;
             }
