@@ -36,7 +36,8 @@ final class ChatCommand implements Callable<Integer> {
     static final StunTransactionConfig INTERACTIVE_TIMING = new StunTransactionConfig(250_000_000L, 6, 8);
     private static final long WAIT_S = 30;
 
-    @Option(names = "--id", required = true, paramLabel = "NAME", description = "Your name.")
+    @Option(names = "--id", required = true, paramLabel = "NAME", converter = CliArguments.PeerName.class,
+            description = "Your name.")
     String id;
 
     @Option(names = "--rendezvous", required = true, paramLabel = "HOST:PORT", converter = Addresses.class,

@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
             + " written as .NAME.pinhole-partial and renamed only after its SHA-256 matches the sender's; an"
             + " interrupted transfer resumes from the partial file on the next send.")
 final class ReceiveCommand implements Callable<Integer>, Main.JsonOutput {
-    @Option(names = "--id", required = true, paramLabel = "NAME", description = "Your name at the rendezvous server.")
+    @Option(names = "--id", required = true, paramLabel = "NAME", converter = CliArguments.PeerName.class,
+            description = "Your name at the rendezvous server.")
     String id;
 
     @Option(names = "--rendezvous", required = true, paramLabel = "HOST:PORT", converter = Addresses.class,

@@ -27,7 +27,8 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
     @Parameters(index = "0", paramLabel = "FILE", description = "File or directory to send.")
     Path file;
 
-    @Option(names = "--id", required = true, paramLabel = "NAME", description = "Your name at the rendezvous server.")
+    @Option(names = "--id", required = true, paramLabel = "NAME", converter = CliArguments.PeerName.class,
+            description = "Your name at the rendezvous server.")
     String id;
 
     @Option(names = "--to", required = true, paramLabel = "PEER[@ID]",
@@ -56,6 +57,7 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
     InetSocketAddress bind;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "60",
+            converter = CliArguments.PositiveSeconds.class,
             description = "How long to wait for the peer to register (default: ${DEFAULT-VALUE}).")
     long timeoutSeconds;
 
@@ -74,6 +76,11 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
     // "try": the shutdown-hook resource is held for its scope, never referenced (Loops.closeOnShutdown).
     @SuppressWarnings("try")
     public Integer call() throws Exception {
+        Trust.Target target = Trust.Target.parse(to);
+        if (target.name().equals(id)) {
+            throw new CliException(ExitCodes.USAGE, "--to " + to + " names this sender itself (--id " + id
+                    + "): a transfer needs another peer");
+        }
         if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
             throw new CliException(ExitCodes.LOCAL_FILE, "no such file or directory: " + file);
         }
@@ -86,7 +93,6 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
         } catch (IOException e) {
             throw new CliException(ExitCodes.LOCAL_FILE, e.getMessage(), e);
         }
-        Trust.Target target = Trust.Target.parse(to);
         KnownPeers known = trust.open();
         String secret = Loops.readSecret(secretFile);
         Identity identity = Identities.forNode(identityFile);

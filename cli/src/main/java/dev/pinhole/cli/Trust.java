@@ -63,7 +63,7 @@ final class Trust {
         static Target parse(String spec) throws CliException {
             int at = spec.lastIndexOf('@');
             if (at < 0) {
-                return new Target(spec, null);
+                return new Target(name(spec, spec), null);
             }
             String name = spec.substring(0, at);
             String id = spec.substring(at + 1);
@@ -77,7 +77,15 @@ final class Trust {
                 throw new CliException(ExitCodes.USAGE, "--to " + spec + ": after the '@' comes the peer's node id, "
                         + e.getMessage());
             }
-            return new Target(name, id.toLowerCase(Locale.ROOT));
+            return new Target(name(spec, name), id.toLowerCase(Locale.ROOT));
+        }
+
+        private static String name(String spec, String name) throws CliException {
+            try {
+                return CliArguments.checkedName(name);
+            } catch (picocli.CommandLine.TypeConversionException e) {
+                throw new CliException(ExitCodes.USAGE, "--to " + spec + ": " + e.getMessage());
+            }
         }
     }
 

@@ -173,4 +173,35 @@ class CliBadInputTest {
             assertOneCleanLine(p, ExitCodes.RENDEZVOUS_UNREACHABLE);
         }
     }
+
+    @Test
+    void badNamesSelfTargetsAndTimeoutsAreUsageErrors() throws Exception {
+        Path file = Files.writeString(dir.resolve("f.txt"), "x");
+        String[][] lines = {
+            {"send", file.toString(), "--id", "", "--to", "b", "--rendezvous", "127.0.0.1:9"},
+            {"send", file.toString(), "--id", "a b", "--to", "b", "--rendezvous", "127.0.0.1:9"},
+            {"send", file.toString(), "--id", "a", "--to", "b c", "--rendezvous", "127.0.0.1:9"},
+            {"send", file.toString(), "--id", "a", "--to", "", "--rendezvous", "127.0.0.1:9"},
+            {"send", file.toString(), "--id", "a", "--to", "a", "--rendezvous", "127.0.0.1:9"},
+            {"send", file.toString(), "--id", "a", "--to", "b", "--rendezvous", "127.0.0.1:9", "--timeout", "-5"},
+            {"send", file.toString(), "--id", "a", "--to", "b", "--rendezvous", "127.0.0.1:9", "--timeout", "0"},
+            {"receive", "--id", "", "--rendezvous", "127.0.0.1:9", "--out", dir.toString()},
+            {"receive", "--id", "a b", "--rendezvous", "127.0.0.1:9", "--out", dir.toString()},
+            {"chat", "--id", "a\tb", "--rendezvous", "127.0.0.1:9"},
+            {"chat", "--id", "", "--rendezvous", "127.0.0.1:9"},
+        };
+        for (String[] line : lines) {
+            try (CliProcess p = CliProcess.start(line)) {
+                assertOneCleanLine(p, ExitCodes.USAGE);
+                String err = p.stderr();
+                assertTrue(err.contains("--id") || err.contains("--to") || err.contains("--timeout"),
+                        "names the option: " + err);
+            }
+        }
+        try (CliProcess p = CliProcess.start("send", file.toString(), "--id", "a", "--to", "a", "--rendezvous",
+                "127.0.0.1:9", "--json")) {
+            assertEquals(ExitCodes.USAGE, p.exitCode(), p.describe());
+            assertTrue(p.stderr().contains("itself"), "says why: " + p.stderr());
+        }
+    }
 }

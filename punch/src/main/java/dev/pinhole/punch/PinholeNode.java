@@ -160,6 +160,17 @@ public final class PinholeNode implements Closeable {
     }
 
     /** A builder; {@link Builder#name} and {@link Builder#rendezvous} are required. */
+    /**
+     * {@code name} as the rendezvous server will know it (Unicode NFC), checked against the rules for peer
+     * names: 1 to 64 bytes of UTF-8, no whitespace, no control, format, private-use or unassigned characters.
+     * A program can check what its user typed with it before it opens a node.
+     *
+     * @throws IllegalArgumentException naming the rule the name breaks
+     */
+    public static String checkName(String name) {
+        return dev.pinhole.protocol.rendezvous.PeerNames.normalize(java.util.Objects.requireNonNull(name, "name"));
+    }
+
     public static Builder builder() {
         return new Builder();
     }
