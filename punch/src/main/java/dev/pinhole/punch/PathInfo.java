@@ -1,6 +1,7 @@
 package dev.pinhole.punch;
 
 import java.net.InetSocketAddress;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -21,8 +22,17 @@ public record PathInfo(PathKind kind, InetSocketAddress local, InetSocketAddress
         Objects.requireNonNull(via, "via");
     }
 
+    /**
+     * As the README shows it: {@code direct 192.0.2.1:4000 -> 198.51.100.7:51000 via server-reflexive candidate}
+     * ({@code relayed ...} on a relay), addresses as IP:PORT with IPv6 in brackets and no host name or slash.
+     */
     @Override
     public String toString() {
-        return kind + " " + local + " -> " + remote + " via " + via;
+        return kind.name().toLowerCase(Locale.ROOT) + " " + format(local) + " -> " + format(remote) + " via " + via;
+    }
+
+    private static String format(InetSocketAddress address) {
+        String ip = address.getAddress() == null ? address.getHostString() : address.getAddress().getHostAddress();
+        return ip.indexOf(':') >= 0 ? "[" + ip + "]:" + address.getPort() : ip + ":" + address.getPort();
     }
 }
