@@ -78,7 +78,7 @@ final class ChatCommand implements Callable<Integer> {
 
                         @Override
                         public void onRegistrationLost(RendezvousException cause) {
-                            System.err.println("pinhole: registration lost: " + cause.getMessage());
+                            System.err.println("pinhole: registration lost: " + Failures.oneLine(String.valueOf(cause.getMessage())));
                         }
                     })), "starting");
             AutoCloseable onSignal = Loops.closeOnShutdown("chat-shutdown", () -> Loops.closeClient(loop, client));
@@ -103,7 +103,7 @@ final class ChatCommand implements Callable<Integer> {
                                 System.out.println("users: " + String.join(", ", users(loop, client)));
                             } catch (CliException e) {
                                 // 403 unless the server runs with --allow-list: it reveals no names.
-                                System.err.println("pinhole: " + e.getMessage());
+                                System.err.println("pinhole: " + Failures.oneLine(String.valueOf(e.getMessage())));
                             }
                         }
                         case "send" -> {
@@ -115,9 +115,9 @@ final class ChatCommand implements Callable<Integer> {
                                 await(onLoop(loop, () -> client.sendMessage(parts[1], parts[2])), "sending");
                                 System.out.println("sent to " + parts[1]);
                             } catch (CliException e) {
-                                System.err.println("pinhole: " + e.getMessage());
+                                System.err.println("pinhole: " + Failures.oneLine(String.valueOf(e.getMessage())));
                             } catch (IllegalArgumentException e) {
-                                System.err.println("pinhole: " + e.getMessage());
+                                System.err.println("pinhole: " + Failures.oneLine(String.valueOf(e.getMessage())));
                             }
                         }
                         default -> System.err.println("unknown command '" + parts[0]

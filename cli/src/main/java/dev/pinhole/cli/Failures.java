@@ -21,9 +21,22 @@ final class Failures {
     private Failures() {
     }
 
+    /**
+     * {@code InetSocketAddress.toString()} inside a message ({@code /192.0.2.1:3478}, {@code localhost/127.0.0.1:9},
+     * {@code /[::1]:3478}): an optional host name, a slash, then an IPv4 address or a bracketed IPv6 one and a port.
+     * Not preceded by a word character, dot, dash or slash, so a file path is left alone.
+     */
+    private static final java.util.regex.Pattern JAVA_ADDRESS = java.util.regex.Pattern.compile(
+            "(?<![\\w./-])[\\w.-]*/((?:\\d{1,3}\\.){3}\\d{1,3}|\\[[0-9A-Fa-f:.%\\w]+\\]):(\\d{1,5})\\b");
+
     /** The library's multi-line explanations (traversal reports) joined into the one line the CLI prints. */
     static String oneLine(String message) {
-        return message.strip().replaceAll("\\s*\\R\\s*", "; ").replace(".;", ";");
+        return plainAddresses(message.strip().replaceAll("\\s*\\R\\s*", "; ").replace(".;", ";"));
+    }
+
+    /** Addresses as the CLI prints them (IP:PORT, as {@link Addresses#format}), not as Java's toString() does. */
+    static String plainAddresses(String message) {
+        return JAVA_ADDRESS.matcher(message).replaceAll("$1:$2");
     }
 
     static Throwable unwrap(Throwable t) {

@@ -30,7 +30,13 @@ public final class Main implements Callable<Integer> {
         cl.getCommandSpec().usageMessage().footer(ExitCodes.FOOTER);
         cl.setParameterExceptionHandler((ex, a) -> {
             String command = ex.getCommandLine().getCommandName();
-            err.println("pinhole: " + ex.getMessage() + " (see: pinhole "
+            String message = Failures.oneLine(String.valueOf(ex.getMessage()));
+            // --json promises JSON on stdout for every outcome, a command line it could not parse included.
+            if (ex.getCommandLine().getCommand() instanceof JsonOutput && java.util.Arrays.asList(a).contains("--json")) {
+                out.println(Json.object().put("ok", false).put("exit_code", ExitCodes.USAGE).put("error", message));
+                out.flush();
+            }
+            err.println("pinhole: " + message + " (see: pinhole "
                     + ("pinhole".equals(command) ? "" : command + " ") + "--help)");
             return ExitCodes.USAGE;
         });

@@ -212,6 +212,9 @@ final class ReceiveCommand implements Callable<Integer>, Main.JsonOutput {
     // "try": the shutdown-hook resource is held for its scope, never referenced (Loops.closeOnShutdown).
     @SuppressWarnings("try")
     public Integer call() throws Exception {
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new CliException(ExitCodes.LOCAL_FILE, "--out " + out + " is a file, not a directory");
+        }
         if (!Files.isDirectory(out)) {
             throw new CliException(ExitCodes.LOCAL_FILE, "output directory " + out + " does not exist");
         }

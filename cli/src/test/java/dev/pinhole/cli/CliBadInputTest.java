@@ -204,4 +204,45 @@ class CliBadInputTest {
             assertTrue(p.stderr().contains("itself"), "says why: " + p.stderr());
         }
     }
+
+    @Test
+    void outputPathThatIsAFileIsNamedAsSuch() throws Exception {
+        Path plain = Files.writeString(dir.resolve("plain"), "x");
+        try (CliProcess p = CliProcess.start("receive", "--id", "r", "--rendezvous", "127.0.0.1:9",
+                "--out", plain.toString())) {
+            assertOneCleanLine(p, ExitCodes.LOCAL_FILE);
+            assertTrue(p.stderr().contains("is a file, not a directory"), "names the cause: " + p.stderr());
+        }
+    }
+
+    @Test
+    void withJsonEveryErrorIsAJsonLineAndAddressesHaveNoSlash() throws Exception {
+        Path file = Files.writeString(dir.resolve("f.txt"), "x");
+        // A usage error picocli finds while parsing, one the command finds, and one from the network.
+        String[][] lines = {
+            {"send", file.toString(), "--id", "a", "--to", "b", "--rendezvous", "127.0.0.1:9", "--timeout", "x",
+                "--json"},
+            {"receive", "--id", "a b", "--rendezvous", "127.0.0.1:9", "--json"},
+            {"send", file.toString(), "--id", "a", "--rendezvous", "127.0.0.1:9", "--json"},
+            {"send", file.toString(), "--id", "a", "--to", "a", "--rendezvous", "127.0.0.1:9", "--json"},
+            {"receive", "--id", "r", "--rendezvous", "127.0.0.1:9", "--out", file.toString(), "--json"},
+        };
+        for (String[] line : lines) {
+            try (CliProcess p = CliProcess.start(line)) {
+                int code = p.exitCode();
+                java.util.List<String> out = p.remainingStdout();
+                assertEquals(1, out.size(), "one JSON line: " + p.describe());
+                assertTrue(JsonLine.isJsonObject(out.get(0)), p.describe());
+                assertEquals("false", JsonLine.field(out.get(0), "ok"), p.describe());
+                assertEquals(String.valueOf(code), JsonLine.field(out.get(0), "exit_code"), p.describe());
+            }
+        }
+        try (CliProcess p = CliProcess.start("send", file.toString(), "--id", "a", "--to", "b",
+                "--rendezvous", "localhost:9", "--json")) {
+            assertEquals(ExitCodes.RENDEZVOUS_UNREACHABLE, p.exitCode(), p.describe());
+            String json = p.remainingStdout().get(0);
+            assertTrue(json.contains("rendezvous server 127.0.0.1:9 "), "the address as IP:PORT: " + json);
+            assertFalse(p.stderr().contains("/127.0.0.1"), "no Java-style address: " + p.stderr());
+        }
+    }
 }

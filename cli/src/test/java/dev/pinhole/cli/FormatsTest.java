@@ -18,6 +18,14 @@ class FormatsTest {
     }
 
     @Test
+    void messagesPrintAddressesWithoutJavasSlash() {
+        assertEquals("no answer from 127.0.0.1:9 (to 10.0.0.1:3478, [0:0:0:0:0:0:0:1]:5)",
+                Failures.oneLine("no answer from localhost/127.0.0.1:9 (to /10.0.0.1:3478, /[0:0:0:0:0:0:0:1]:5)"));
+        assertEquals("cannot read /tmp/x/1.2.3.4:5", Failures.oneLine("cannot read /tmp/x/1.2.3.4:5"),
+                "an absolute path is left alone");
+    }
+
+    @Test
     void addressesParseHostPortAndBracketedIpv6() {
         assertEquals(new InetSocketAddress("127.0.0.1", 3478), Addresses.parse("127.0.0.1:3478"), "IPv4");
         assertEquals(new InetSocketAddress("::1", 5), Addresses.parse("[::1]:5"), "IPv6");

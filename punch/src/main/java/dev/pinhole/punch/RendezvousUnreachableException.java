@@ -15,7 +15,7 @@ public final class RendezvousUnreachableException extends RendezvousException {
     private final long waitedNs;
 
     public RendezvousUnreachableException(InetSocketAddress server, String method, int requestsSent, long waitedNs) {
-        super("no answer from the rendezvous server " + server + " to " + method + " after " + requestsSent
+        super("no answer from the rendezvous server " + format(server) + " to " + method + " after " + requestsSent
             + " requests over " + seconds(waitedNs) + " s; check the address and that UDP to it is not blocked");
         this.server = server;
         this.requestsSent = requestsSent;
@@ -33,6 +33,14 @@ public final class RendezvousUnreachableException extends RendezvousException {
     /** From the first request to giving up, nanoseconds. */
     public long waitedNs() {
         return waitedNs;
+    }
+
+    private static String format(InetSocketAddress address) {
+        if (address == null || address.getAddress() == null) {
+            return String.valueOf(address);
+        }
+        String ip = address.getAddress().getHostAddress();
+        return ip.indexOf(':') >= 0 ? "[" + ip + "]:" + address.getPort() : ip + ":" + address.getPort();
     }
 
     private static String seconds(long ns) {
