@@ -10,6 +10,7 @@ public final class ExitCodes {
     /** No answer from the rendezvous (or STUN) server, or it refused the registration. */
     public static final int RENDEZVOUS_UNREACHABLE = 3;
     public static final int PEER_NOT_FOUND = 4;
+    /** No path to the peer: traversal failed, or the peer, though registered, answered nothing ("bob did not answer"). */
     public static final int TRAVERSAL_FAILED = 5;
     /** The connection broke or timed out during the transfer. */
     public static final int INTERRUPTED = 6;
@@ -35,7 +36,8 @@ public final class ExitCodes {
               2  bad command line (unknown option, bad HOST:PORT, bad number)
               3  rendezvous server unreachable, or it refused us (name taken, wrong secret)
               4  peer not found at the rendezvous server (the registered names are listed)
-              5  NAT traversal failed (the reason is printed)
+              5  no path to the peer: NAT traversal failed, or the registered peer
+                 did not answer at all (the reason is printed)
               6  transfer interrupted (connection lost or timed out)
               7  local file problem (missing file, unreadable or unwritable directory)
                  or a refused identity or known_peers file (malformed, unsafe mode)

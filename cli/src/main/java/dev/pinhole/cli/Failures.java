@@ -59,6 +59,40 @@ final class Failures {
         return null;
     }
 
+    /**
+     * A traversal that failed because the peer is gone, not because of the NATs: its name was registered (there
+     * was an introduction, or there would be no traversal), we sent checks, none was answered, none of the peer's
+     * arrived on any pair, and the relay waited for a peer that never came. Without the relay's word (relay off,
+     * or it failed itself) two NATs that drop everything look the same, so that stays a traversal failure.
+     */
+    static boolean silentPeer(TraversalFailedException traversal) {
+        if (traversal.pairs().isEmpty()) {
+            return false;
+        }
+        int sent = 0;
+        for (dev.pinhole.punch.PairReport pair : traversal.pairs()) {
+            if (pair.responses() > 0 || pair.requestsReceived() > 0 || pair.nonSymmetric() > 0) {
+                return false;
+            }
+            sent += pair.checksSent();
+        }
+        String message = String.valueOf(traversal.getMessage());
+        return sent > 0 && (message.contains("Relay: waiting for the peer's relayed address")
+                || message.contains("Relay: waiting for the peer's connection through it"));
+    }
+
+    /** A failed {@code connect} to {@code peer}: as {@link #toCli}, but a silent peer is named as such. */
+    static CliException connecting(String peer, Throwable thrown) {
+        if (unwrap(thrown) instanceof TraversalFailedException traversal && silentPeer(traversal)) {
+            int sent = traversal.pairs().stream().mapToInt(dev.pinhole.punch.PairReport::checksSent).sum();
+            return new CliException(ExitCodes.TRAVERSAL_FAILED, peer + " did not answer: it is registered at the"
+                    + " rendezvous server, but none of our " + sent + " checks was answered, no check from it arrived,"
+                    + " and it never came to the relay (it may have stopped without deregistering: a killed process"
+                    + " holds its name for up to 45 s)", traversal);
+        }
+        return toCli("connecting to '" + peer + "'", thrown);
+    }
+
     static CliException toCli(String doing, Throwable thrown) {
         Throwable t = unwrap(thrown);
         if (t instanceof CliException cli) {

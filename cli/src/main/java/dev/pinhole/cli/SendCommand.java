@@ -103,13 +103,13 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
              AutoCloseable onSignal = Loops.closeOnShutdown("send-shutdown", node::close)) {
             PeerConnection connection;
             try {
-                connection = node.connect(target.name(), target.pinnedId());
+                connection = node.connect(target.name(), target.pinnedId(), () -> waiting(target.name()));
                 if (trust.acceptNewKey) {
                     // The node had no known-peers file to check or record with (a pinned id was checked by it).
                     acceptNewKey(known, connection);
                 }
             } catch (IOException e) {
-                throw Failures.toCli("connecting to '" + target.name() + "'", e);
+                throw Failures.connecting(target.name(), e);
             }
             if (!json) {
                 System.err.println("pinhole send: connected to " + Trust.describe(connection) + ", id "
@@ -140,6 +140,18 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
             report.print(System.out, json);
         }
         return ExitCodes.OK;
+    }
+
+    /** Says, once, that the peer is not registered yet and how long this waits for it (node thread). */
+    private void waiting(String peer) {
+        if (json) {
+            System.out.println(Json.object().put("event", "waiting").put("peer", peer)
+                    .put("rendezvous", Addresses.format(rendezvous)).put("timeout_s", timeoutSeconds));
+            System.out.flush();
+        } else {
+            System.err.println("pinhole send: waiting for " + peer + " to register at " + Addresses.format(rendezvous)
+                    + " (up to " + timeoutSeconds + " s; start `pinhole receive --id " + peer + "` there)...");
+        }
     }
 
     /** --accept-new-key: records the key the peer proved, saying so when it replaces another one. */

@@ -155,6 +155,17 @@ final class CliProcess implements AutoCloseable {
         return "'" + description + "': stdout " + stdoutSeen + ", stderr:\n" + stderr;
     }
 
+    /** SIGKILL: the process gets no chance to deregister or tell anyone. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(MAX_WAIT_S, TimeUnit.SECONDS);
+    }
+
+    /** SIGINT, as Ctrl-C sends it. */
+    void interrupt() throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-INT", String.valueOf(process.pid())).start().waitFor();
+    }
+
     @Override
     public void close() {
         process.destroy();

@@ -71,7 +71,9 @@ class TransferProcessTest {
                 try (CliProcess sender = CliProcess.start("send", file.toString(), "--id", "alice", "--to", "dave",
                         "--rendezvous", address, "--timeout", "1", "--bind", "127.0.0.1:0")) {
                     int code = sender.exitCode();
-                    String err = sender.stderr().strip();
+                    // The line saying it waits, then the failure.
+                    String err = sender.stderr().strip().lines().filter(l -> !l.startsWith("pinhole send: waiting for"))
+                            .collect(java.util.stream.Collectors.joining("\n"));
                     assertEquals(ExitCodes.PEER_NOT_FOUND, code, sender.describe());
                     assertEquals(1, err.lines().count(), "one line: " + err);
                     assertTrue(err.contains("dave"), "names the peer: " + err);
@@ -128,6 +130,48 @@ class TransferProcessTest {
                     assertTrue(said.contains("keep.txt"), "the receiver names what it refused: " + said);
                     assertEquals("old", Files.readString(out.resolve("keep.txt")), "existing file untouched");
                 }
+            }
+        }
+    }
+
+    @Test
+    void aSenderWaitingForItsPeerSaysSoInTextAndJson() throws Exception {
+        Path file = Files.writeString(dir.resolve("wait.txt"), "hi");
+        try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0")) {
+            String address = listeningAddress(server);
+            try (CliProcess sender = CliProcess.start("send", file.toString(), "--id", "alice", "--to", "nobody",
+                    "--rendezvous", address, "--timeout", "2", "--json", "--bind", "127.0.0.1:0")) {
+                String waiting = sender.awaitLine(l -> l.contains("\"waiting\""), "the waiting event");
+                assertEquals("nobody", JsonLine.field(waiting, "peer"), waiting);
+                assertEquals(address, JsonLine.field(waiting, "rendezvous"), waiting);
+                assertEquals(ExitCodes.PEER_NOT_FOUND, sender.exitCode(), sender.describe());
+            }
+            try (CliProcess sender = CliProcess.start("send", file.toString(), "--id", "alice", "--to", "nobody",
+                    "--rendezvous", address, "--timeout", "2", "--bind", "127.0.0.1:0")) {
+                assertEquals(ExitCodes.PEER_NOT_FOUND, sender.exitCode(), sender.describe());
+                assertTrue(sender.stderr().contains("waiting for nobody to register at " + address),
+                        "says it waits: " + sender.stderr());
+            }
+        }
+    }
+
+    @Test
+    void aKilledReceiverStillRegisteredIsReportedAsNotAnswering() throws Exception {
+        Path file = Files.writeString(dir.resolve("dead.txt"), "hi");
+        try (CliProcess server = CliProcess.start("rendezvous", "--listen", "127.0.0.1:0")) {
+            String address = listeningAddress(server);
+            try (CliProcess receiver = CliProcess.start("receive", "--id", "ghost", "--rendezvous", address,
+                    "--out", dir.toString(), "--yes", "--json", "--bind", "127.0.0.1:0")) {
+                receiver.awaitLine(l -> l.contains("\"registered\""), "ghost's registration");
+                receiver.kill();
+            }
+            try (CliProcess sender = CliProcess.start("send", file.toString(), "--id", "alice", "--to", "ghost",
+                    "--rendezvous", address, "--bind", "127.0.0.1:0")) {
+                int code = sender.exitCode();
+                String err = sender.stderr();
+                assertEquals(ExitCodes.TRAVERSAL_FAILED, code, sender.describe());
+                assertTrue(err.contains("ghost did not answer"), "names the silent peer: " + err);
+                assertFalse(err.contains("NAT traversal failed"), "not blamed on the NATs: " + err);
             }
         }
     }

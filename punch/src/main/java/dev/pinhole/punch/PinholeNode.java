@@ -214,6 +214,15 @@ public final class PinholeNode implements Closeable {
      * @throws PeerKeyChangedException if the peer proved another key
      */
     public PeerConnection connect(String peerName, String pinnedId) throws IOException {
+        return connect(peerName, pinnedId, null);
+    }
+
+    /**
+     * As {@link #connect(String, String)}; {@code onWaiting} (if not null) runs once, on the node's thread, when
+     * the rendezvous server answered that the peer is not registered yet and this call waits for it (up to the
+     * connect timeout), so that a program can say so. It must return quickly.
+     */
+    public PeerConnection connect(String peerName, String pinnedId, Runnable onWaiting) throws IOException {
         Objects.requireNonNull(peerName, "peerName");
         if (pinnedId != null) {
             Identity.parseId(pinnedId);
@@ -227,7 +236,7 @@ public final class PinholeNode implements Closeable {
         String expectedId = pinnedId != null ? pinnedId
                 : knownPeers != null ? knownPeers.idOf(peerName).orElse(null) : null;
         byte[] expectedKey = expectedId == null ? null : Identity.parseId(expectedId);
-        CompletableFuture<PeerConnection> connected = submit(() -> core.connect(peerName, expectedKey)
+        CompletableFuture<PeerConnection> connected = submit(() -> core.connect(peerName, expectedKey, onWaiting)
                 .thenApply(this::wrap));
         PeerConnection connection;
         try {

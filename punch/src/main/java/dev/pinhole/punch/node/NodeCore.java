@@ -298,6 +298,14 @@ public final class NodeCore {
      * @param expectedKey the peer's 32-byte X25519 key, or null to take the introduction's
      */
     public CompletableFuture<ConnectedPeer> connect(String peerName, byte[] expectedKey) {
+        return connect(peerName, expectedKey, null);
+    }
+
+    /**
+     * As {@link #connect(String, byte[])}; {@code onWaiting} (if not null) runs once, on the loop thread, when the
+     * server answered that the peer is not registered yet and the connect waits for it to register.
+     */
+    public CompletableFuture<ConnectedPeer> connect(String peerName, byte[] expectedKey, Runnable onWaiting) {
         CompletableFuture<ConnectedPeer> result = new CompletableFuture<>();
         if (closed) {
             result.completeExceptionally(new IOException("the node is closed"));
@@ -330,12 +338,12 @@ public final class NodeCore {
             connectingTo.remove(key);
         });
         askForIntroduction(peerName, expectedKey == null ? null : expectedKey.clone(), startNs,
-                startNs + nodeConfig.connectTimeoutNs(), result);
+                startNs + nodeConfig.connectTimeoutNs(), result, onWaiting);
         return result;
     }
 
     private void askForIntroduction(String peerName, byte[] expectedKey, long startNs, long deadlineNs,
-            CompletableFuture<ConnectedPeer> result) {
+            CompletableFuture<ConnectedPeer> result, Runnable onWaiting) {
         if (result.isDone()) {
             return;
         }
@@ -362,8 +370,15 @@ public final class NodeCore {
             Throwable cause = unwrap(error);
             long nowNs = endpoint.clock().nanoTime();
             if (cause instanceof PeerNotFoundException && nowNs + CONNECT_RETRY_MS * MS < deadlineNs) {
+                if (onWaiting != null) {
+                    try {
+                        onWaiting.run();
+                    } catch (RuntimeException e) {
+                        // The caller's notice only: the connect goes on waiting.
+                    }
+                }
                 endpoint.timers().schedule(nowNs + CONNECT_RETRY_MS * MS,
-                        (firedNs, id) -> askForIntroduction(peerName, expectedKey, startNs, deadlineNs, result));
+                        (firedNs, id) -> askForIntroduction(peerName, expectedKey, startNs, deadlineNs, result, null));
             } else {
                 result.completeExceptionally(cause);
             }
