@@ -128,11 +128,11 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
                     sent = Transfers.send("demo", connection,
                             List.of(SendEntry.file(name, size, () -> new GeneratedContent(seed, size))), progress);
                 } catch (IOException e) {
-                    progress.close();
+                    progress.close(false);
                     CliException failure = Failures.toCli("sending from alice to bob", e);
                     throw failure;
                 }
-                progress.close();
+                progress.close(true);
                 TransferReport got;
                 try {
                     got = received.get(RECEIVER_WAIT_S, TimeUnit.SECONDS);

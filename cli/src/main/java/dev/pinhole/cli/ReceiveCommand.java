@@ -266,14 +266,14 @@ final class ReceiveCommand implements Callable<Integer>, Main.JsonOutput {
                         }
                         throw e;
                     }
-                    progress.close();
+                    progress.close(true);
                     report.print(System.out, json);
                     System.out.flush();
                     if (once) {
                         return ExitCodes.OK;
                     }
                 } catch (IOException | CliException e) {
-                    progress.close();
+                    progress.close(false);
                     CliException failure = Failures.toCli("receiving from '" + connection.peerName() + "'", e);
                     if (once) {
                         throw failure;

@@ -119,7 +119,7 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
             try {
                 report = Transfers.send("send", connection, entries, progress);
             } catch (IOException e) {
-                progress.close();
+                progress.close(false);
                 CliException failure = Failures.toCli("sending to '" + to + "'", e);
                 try {
                     connection.close();
@@ -128,7 +128,7 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
                 }
                 throw failure;
             }
-            progress.close();
+            progress.close(true);
             try {
                 connection.close();
             } catch (IOException e) {

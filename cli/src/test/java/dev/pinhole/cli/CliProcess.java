@@ -38,6 +38,11 @@ final class CliProcess implements AutoCloseable {
     private final String description;
 
     private CliProcess(List<String> args, Path workDir, Map<String, String> environment) throws IOException {
+        this(args, workDir, environment, false);
+    }
+
+    private CliProcess(List<String> args, Path workDir, Map<String, String> environment, boolean terminal)
+            throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("--add-exports");
@@ -49,6 +54,15 @@ final class CliProcess implements AutoCloseable {
         command.add(Main.class.getName());
         command.addAll(args);
         description = "pinhole " + String.join(" ", args);
+        if (terminal) {
+            // util-linux script(1) runs it on a pseudo-terminal (System.console() is then not null); stdout and
+            // stderr both arrive on this process's stdout, as a terminal shows them; -e passes the exit code on.
+            StringBuilder line = new StringBuilder();
+            for (String word : command) {
+                line.append(line.length() == 0 ? "" : " ").append('\'').append(word.replace("'", "'\\''")).append('\'');
+            }
+            command = List.of("script", "-qfec", line.toString(), "/dev/null");
+        }
         ProcessBuilder builder = new ProcessBuilder(command);
         if (workDir != null) {
             builder.directory(workDir.toFile());
@@ -62,6 +76,11 @@ final class CliProcess implements AutoCloseable {
 
     static CliProcess start(Path workDir, String... args) throws IOException {
         return new CliProcess(List.of(args), workDir, Map.of());
+    }
+
+    /** On a pseudo-terminal (needs script(1)): what a user at a terminal sees comes on stdout, \r and all. */
+    static CliProcess startInTerminal(String... args) throws IOException {
+        return new CliProcess(List.of(args), null, Map.of(), true);
     }
 
     static CliProcess start(String... args) throws IOException {
