@@ -92,6 +92,8 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
         } catch (IOException e) {
             throw new CliException(ExitCodes.LOCAL_FILE, "cannot create a temporary directory: " + e, e);
         }
+        // Ctrl-C (or SIGTERM) mid-transfer: the JVM runs this hook and then halts, so the partial file goes too.
+        AutoCloseable onSignal = Loops.closeOnShutdown("demo-cleanup", () -> deleteTreeWhileWritten(outDir));
         PinholeServer.Builder serverBuilder = PinholeServer.builder().listen(new InetSocketAddress(loopback, 0))
                 // The built-in relay on loopback next to the server, as `pinhole rendezvous` runs it, so that
                 // every introduction offers it.
@@ -148,7 +150,23 @@ final class DemoCommand implements Callable<Integer>, Main.JsonOutput {
                 return ExitCodes.OK;
             }
         } finally {
+            onSignal.close();
             deleteTree(outDir);
+        }
+    }
+
+    /** Deletes {@code root} while the receiving thread may still create a file in it: again until it is gone. */
+    private static void deleteTreeWhileWritten(Path root) {
+        for (int attempt = 0; attempt < 40 && Files.exists(root); attempt++) {
+            deleteTree(root);
+            if (Files.exists(root)) {
+                try {
+                    Thread.sleep(25);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
         }
     }
 

@@ -23,6 +23,8 @@ public final class ExitCodes {
      * pinned by {@code --to NAME@ID} or {@code --from}, or the receiver did not accept this sender.
      */
     public static final int PEER_NOT_TRUSTED = 9;
+    /** The peer's user stopped it (Ctrl-C, SIGTERM) during the transfer: it said so before it exited. */
+    public static final int PEER_CANCELLED = 10;
     /** Something this program did not expect (a bug): the message says what. */
     public static final int INTERNAL = 70;
     /** Stopped by Ctrl-C (128 + SIGINT), as shells report it. */
@@ -45,6 +47,7 @@ public final class ExitCodes {
               9  peer not trusted: its key changed since known_peers recorded it,
                  it is not the pinned id (--to NAME@ID, --from ID),
                  or the receiver refused the sender
+             10  the peer cancelled (Ctrl-C or SIGTERM on the other side)
              70  internal error
             130  interrupted (Ctrl-C)
             """;

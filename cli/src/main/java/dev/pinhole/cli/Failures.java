@@ -93,6 +93,26 @@ final class Failures {
         return toCli("connecting to '" + peer + "'", thrown);
     }
 
+    /** The peer's abort with {@link Trust#CANCELLED_CODE} among the causes, or null. */
+    static ConnectionResetException cancellation(Throwable t) {
+        for (Throwable e = t; e != null; e = e.getCause()) {
+            if (e instanceof ConnectionResetException reset && reset.byPeer() && reset.code() == Trust.CANCELLED_CODE) {
+                return reset;
+            }
+        }
+        return null;
+    }
+
+    /** {@code peer cancelled} ({@link ExitCodes#PEER_CANCELLED}) if the peer's user stopped it, else {@link #toCli}. */
+    static CliException toCli(String doing, String peer, Throwable thrown) {
+        ConnectionResetException cancelled = cancellation(thrown);
+        if (cancelled != null) {
+            return new CliException(ExitCodes.PEER_CANCELLED, peer + " cancelled the transfer (Ctrl-C or SIGTERM on its"
+                    + " side)", cancelled);
+        }
+        return toCli(doing, thrown);
+    }
+
     static CliException toCli(String doing, Throwable thrown) {
         Throwable t = unwrap(thrown);
         if (t instanceof CliException cli) {
@@ -124,6 +144,10 @@ final class Failures {
         }
         if (t instanceof PeerKeyChangedException) {
             return new CliException(ExitCodes.PEER_NOT_TRUSTED, message, t);
+        }
+        if (cancellation(t) != null) {
+            return new CliException(ExitCodes.PEER_CANCELLED, "the peer cancelled the transfer (Ctrl-C or SIGTERM on"
+                    + " its side) while " + doing, t);
         }
         ConnectionResetException refused = refusal(t);
         if (refused != null) {

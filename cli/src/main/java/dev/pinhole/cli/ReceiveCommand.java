@@ -230,9 +230,17 @@ final class ReceiveCommand implements Callable<Integer>, Main.JsonOutput {
         KnownPeers known = trust.open();
         String secret = Loops.readSecret(secretFile);
         Identity identity = Identities.forNode(identityFile);
+        java.util.concurrent.atomic.AtomicReference<PeerConnection> active = new java.util.concurrent.atomic.AtomicReference<>();
         try (PinholeNode node = Loops.openNode(id, identity, rendezvous, secret, bind, 0, UnaryOperator.identity(),
                 null, relayTiming);
-             AutoCloseable onSignal = Loops.closeOnShutdown("receive-shutdown", node::close)) {
+             AutoCloseable onSignal = Loops.closeOnShutdown("receive-shutdown", () -> {
+                 // Ctrl-C or SIGTERM: tell the sender why the connection ends, then deregister.
+                 PeerConnection open = active.get();
+                 if (open != null) {
+                     open.abort(Trust.CANCELLED_CODE);
+                 }
+                 node.close();
+             })) {
             if (!json) {
                 System.err.println("pinhole receive: registered as " + id + " at " + Addresses.format(rendezvous)
                         + ", writing to " + out.toAbsolutePath().normalize());
@@ -248,6 +256,7 @@ final class ReceiveCommand implements Callable<Integer>, Main.JsonOutput {
                     throw Failures.toCli("waiting for a sender", e);
                 }
                 Progress progress = new Progress("receiving", json, System.err);
+                active.set(connection);
                 try (connection) {
                     Admission admission;
                     try {
@@ -274,7 +283,7 @@ final class ReceiveCommand implements Callable<Integer>, Main.JsonOutput {
                     }
                 } catch (IOException | CliException e) {
                     progress.close(false);
-                    CliException failure = Failures.toCli("receiving from '" + connection.peerName() + "'", e);
+                    CliException failure = Failures.toCli("receiving", connection.peerName(), e);
                     if (once) {
                         throw failure;
                     }

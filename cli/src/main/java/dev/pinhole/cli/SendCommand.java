@@ -97,10 +97,18 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
         String secret = Loops.readSecret(secretFile);
         Identity identity = Identities.forNode(identityFile);
         Progress progress = new Progress("sending", json, System.err);
+        java.util.concurrent.atomic.AtomicReference<PeerConnection> active = new java.util.concurrent.atomic.AtomicReference<>();
         // With --accept-new-key the node checks nothing itself: a changed key is accepted and recorded below.
         try (PinholeNode node = Loops.openNode(id, identity, rendezvous, secret, bind, timeoutSeconds * 1000,
                 UnaryOperator.identity(), trust.acceptNewKey ? null : known.file(), relayTiming);
-             AutoCloseable onSignal = Loops.closeOnShutdown("send-shutdown", node::close)) {
+             AutoCloseable onSignal = Loops.closeOnShutdown("send-shutdown", () -> {
+                 // Ctrl-C or SIGTERM: tell the receiver why the connection ends, then deregister.
+                 PeerConnection open = active.get();
+                 if (open != null) {
+                     open.abort(Trust.CANCELLED_CODE);
+                 }
+                 node.close();
+             })) {
             PeerConnection connection;
             try {
                 connection = node.connect(target.name(), target.pinnedId(), () -> waiting(target.name()));
@@ -111,6 +119,7 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
             } catch (IOException e) {
                 throw Failures.connecting(target.name(), e);
             }
+            active.set(connection);
             if (!json) {
                 System.err.println("pinhole send: connected to " + Trust.describe(connection) + ", id "
                         + connection.peerId());
@@ -120,7 +129,7 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
                 report = Transfers.send("send", connection, entries, progress);
             } catch (IOException e) {
                 progress.close(false);
-                CliException failure = Failures.toCli("sending to '" + to + "'", e);
+                CliException failure = Failures.toCli("sending", target.name(), e);
                 try {
                     connection.close();
                 } catch (IOException closeFailure) {
@@ -129,6 +138,7 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
                 throw failure;
             }
             progress.close(true);
+            active.set(null);
             try {
                 connection.close();
             } catch (IOException e) {

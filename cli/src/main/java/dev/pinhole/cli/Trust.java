@@ -19,6 +19,12 @@ final class Trust {
      */
     static final long REFUSED_CODE = 0x52454655L;
 
+    /**
+     * The application code a sender or receiver aborts its connection with when its user stops it (Ctrl-C,
+     * SIGTERM): "CANC" in ASCII; the other side maps it to {@link ExitCodes#PEER_CANCELLED}.
+     */
+    static final long CANCELLED_CODE = 0x43414E43L;
+
     private Trust() {
     }
 
