@@ -26,7 +26,10 @@ import picocli.CommandLine.Option;
  * MESSAGE method (the server retransmits each to the peer until it is acknowledged).
  */
 @Command(name = "chat", mixinStandardHelpOptions = true,
-        description = {"Registers NAME and chats through the rendezvous server. Commands on stdin:",
+        // The first line is the summary `pinhole --help` lists: it must stand alone.
+        description = {"Registers NAME and chats through the rendezvous server: type 'send <user> <message>',"
+                + " 'getu' or 'exit' on stdin; received messages print as '<user>: <message>'.",
+            "Commands on stdin:",
             "  send <user> <message>   send a message to a registered user",
             "  getu                    list the registered users (if the server runs with --allow-list)",
             "  exit                    leave (end of input also leaves)",
