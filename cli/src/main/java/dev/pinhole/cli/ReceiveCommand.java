@@ -295,6 +295,8 @@ final class ReceiveCommand implements Callable<Integer>, Main.JsonOutput {
                                 .put("peer_fingerprint", Trust.fingerprint(connection.peerId())));
                         System.out.flush();
                     }
+                } finally {
+                    active.set(null);
                 }
             }
         }
