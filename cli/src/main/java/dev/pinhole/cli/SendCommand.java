@@ -160,7 +160,7 @@ final class SendCommand implements Callable<Integer>, Main.JsonOutput {
             System.out.flush();
         } else {
             System.err.println("pinhole send: waiting for " + peer + " to register at " + Addresses.format(rendezvous)
-                    + " (up to " + timeoutSeconds + " s; start `pinhole receive --id " + peer + "` there)...");
+                    + " (up to " + timeoutSeconds + " s)...");
         }
     }
 
