@@ -37,13 +37,13 @@ public final class ExitCodes {
               1  transfer failed (refused by the receiver, SHA-256 mismatch, protocol error)
               2  bad command line (unknown option, bad HOST:PORT, bad number)
               3  rendezvous server unreachable, or it refused us (name taken, wrong secret)
-              4  peer not found at the rendezvous server (the registered names are listed)
+              4  peer not found at the rendezvous server
               5  no path to the peer: NAT traversal failed, or the registered peer
                  did not answer at all (the reason is printed)
               6  transfer interrupted (connection lost or timed out)
               7  local file problem (missing file, unreadable or unwritable directory)
                  or a refused identity or known_peers file (malformed, unsafe mode)
-              8  address in use (cannot bind the local port)
+              8  cannot listen: the port is in use, or the address is not on this host
               9  peer not trusted: its key changed since known_peers recorded it,
                  it is not the pinned id (--to NAME@ID, --from ID),
                  or the receiver refused the sender
