@@ -354,12 +354,13 @@ public final class NodeCore {
             result.completeExceptionally(new IOException("cannot connect to '" + peerName + "': " + e.getMessage(), e));
             return;
         }
-        introduced.whenComplete((introduction, error) -> {
+        introduced.whenComplete((told, error) -> {
             if (result.isDone()) {
                 return;
             }
             if (error == null) {
-                byte[] namedKey = introductionFilter.apply(introduction).peerKey();
+                Introduction introduction = introductionFilter.apply(told);
+                byte[] namedKey = introduction.peerKey();
                 if (expectedKey != null && namedKey != null && !Arrays.equals(expectedKey, namedKey)) {
                     result.completeExceptionally(new IntroducedKeyException(peerName, namedKey));
                     return;
@@ -387,11 +388,11 @@ public final class NodeCore {
 
     // ------------------------------------------------------------------ incoming
 
-    private void onIntroduced(Introduction introduction) {
-        if (closed || introduction.role() != IceRole.CONTROLLED) {
+    private void onIntroduced(Introduction told) {
+        if (closed || told.role() != IceRole.CONTROLLED) {
             return;
         }
-        startTraversal(introduction, endpoint.clock().nanoTime(), null);
+        startTraversal(introductionFilter.apply(told), endpoint.clock().nanoTime(), null);
     }
 
     private ConnectionHandler onAccept(TransportEndpoint acceptedOn, Connection connection) {
@@ -467,8 +468,7 @@ public final class NodeCore {
 
     private UnaryOperator<Introduction> introductionFilter = UnaryOperator.identity();
 
-    private void startTraversal(Introduction told, long startNs, CompletableFuture<ConnectedPeer> outgoing) {
-        Introduction introduction = introductionFilter.apply(told);
+    private void startTraversal(Introduction introduction, long startNs, CompletableFuture<ConnectedPeer> outgoing) {
         if (gathered == null) {
             IOException notStarted = new IOException("introduced to '" + introduction.peerName()
                     + "' before this node's candidates were gathered");

@@ -15,6 +15,7 @@ import dev.pinhole.reliability.recovery.SentPacketLog;
 import dev.pinhole.reliability.wire.AckRanges;
 import dev.pinhole.reliability.wire.ConfirmPrefix;
 import dev.pinhole.reliability.wire.FrameReader;
+import dev.pinhole.reliability.wire.FrameScanner;
 import dev.pinhole.reliability.wire.FrameVisitor;
 import dev.pinhole.reliability.wire.Frames;
 import dev.pinhole.reliability.wire.PacketHeader;
@@ -579,19 +580,7 @@ public final class Connection {
      * once the Noise message in it authenticates; every other frame in it is ignored, so a forged HANDSHAKE
      * packet can neither close nor otherwise change a connection.
      */
-    private final class HelloReplyScan implements FrameVisitor {
-        @Override public void onPadding(int n) { }
-        @Override public void onPing() { }
-        @Override public void onAck(long largest, long ackDelayMicros, AckRanges ranges) { }
-        @Override public void onStream(long offset, ByteBuf data, boolean fin) { }
-        @Override public void onMaxData(long maxData) { }
-        @Override public void onDataBlocked(long limit) { }
-        @Override public void onReset(long errorCode) { }
-        @Override public void onConnectionClose(long errorCode, String reason) { }
-        @Override public void onPathChallenge(long data) { }
-        @Override public void onPathResponse(long data) { }
-        @Override public void onHello(long clientCid, TransportParameters params, int pattern, ByteBuf noise) { }
-
+    private final class HelloReplyScan extends FrameScanner {
         @Override
         public void onHelloReply(long serverCid, TransportParameters params, ByteBuf cookieBytes,
                                  ByteBuf noiseMessage) {

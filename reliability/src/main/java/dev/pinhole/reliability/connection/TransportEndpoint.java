@@ -7,10 +7,9 @@ import dev.pinhole.core.time.TimerService;
 import dev.pinhole.reliability.Identity;
 import dev.pinhole.reliability.TransportConfig;
 import dev.pinhole.reliability.noise.NoiseKeyPair;
-import dev.pinhole.reliability.wire.AckRanges;
 import dev.pinhole.reliability.wire.ConfirmPrefix;
 import dev.pinhole.reliability.wire.FrameReader;
-import dev.pinhole.reliability.wire.FrameVisitor;
+import dev.pinhole.reliability.wire.FrameScanner;
 import dev.pinhole.reliability.wire.Frames;
 import dev.pinhole.reliability.wire.PacketHeader;
 import dev.pinhole.reliability.wire.TransportParameters;
@@ -357,7 +356,7 @@ public final class TransportEndpoint implements DatagramReceiver {
     }
 
     /** Picks the HELLO out of an INITIAL; ignores every other frame. */
-    private static final class HandshakeScan implements FrameVisitor {
+    private static final class HandshakeScan extends FrameScanner {
         boolean hello;
         long clientCid;
         TransportParameters params;
@@ -382,17 +381,6 @@ public final class TransportEndpoint implements DatagramReceiver {
             noiseMessage = message;
         }
 
-        @Override public void onPadding(int n) { }
-        @Override public void onPing() { }
-        @Override public void onAck(long largest, long ackDelayMicros, AckRanges ranges) { }
-        @Override public void onStream(long offset, ByteBuf data, boolean fin) { }
-        @Override public void onMaxData(long maxData) { }
-        @Override public void onDataBlocked(long limit) { }
-        @Override public void onReset(long errorCode) { }
-        @Override public void onConnectionClose(long errorCode, String reason) { }
-        @Override public void onPathChallenge(long data) { }
-        @Override public void onPathResponse(long data) { }
-        @Override public void onHelloReply(long cid, TransportParameters p, ByteBuf cookie, ByteBuf message) { }
     }
 
     /** Flushes {@code entry}'s connection, tells its handler of events, and re-arms or forgets it. */

@@ -18,10 +18,9 @@ import dev.pinhole.sim.Simulator;
 import dev.pinhole.reliability.HandshakeFailedException;
 import dev.pinhole.reliability.TransportConfig;
 import dev.pinhole.reliability.noise.NoiseKeyPair;
-import dev.pinhole.reliability.wire.AckRanges;
 import dev.pinhole.reliability.wire.ConfirmPrefix;
 import dev.pinhole.reliability.wire.FrameReader;
-import dev.pinhole.reliability.wire.FrameVisitor;
+import dev.pinhole.reliability.wire.FrameScanner;
 import dev.pinhole.reliability.wire.Frames;
 import dev.pinhole.reliability.wire.PacketHeader;
 import dev.pinhole.reliability.wire.TransportParameters;
@@ -90,7 +89,7 @@ class HandshakeSimTest {
                 }
                 ByteBuf payload = datagram.slice(datagram.readerIndex() + PacketHeader.HEADER_LENGTH,
                         datagram.readableBytes() - PacketHeader.HEADER_LENGTH);
-                new FrameReader().read(payload, new IgnoringVisitor() {
+                new FrameReader().read(payload, new FrameScanner() {
                     @Override
                     public void onHelloReply(long cid, TransportParameters params, ByteBuf cookieBytes,
                                              ByteBuf noiseMessage) {
@@ -430,22 +429,5 @@ class HandshakeSimTest {
             assertArrayEquals(server.identity().x25519PublicKey(), c.peerStaticKey(), "and reached the server's key");
         }
         client.close();
-    }
-
-    /** A visitor that ignores every frame; tests override what they look for. */
-    private static class IgnoringVisitor implements FrameVisitor {
-        @Override public void onPadding(int n) { }
-        @Override public void onPing() { }
-        @Override public void onAck(long largest, long ackDelayMicros, AckRanges ranges) { }
-        @Override public void onStream(long offset, ByteBuf data, boolean fin) { }
-        @Override public void onMaxData(long maxData) { }
-        @Override public void onDataBlocked(long limit) { }
-        @Override public void onReset(long errorCode) { }
-        @Override public void onConnectionClose(long errorCode, String reason) { }
-        @Override public void onPathChallenge(long data) { }
-        @Override public void onPathResponse(long data) { }
-        @Override public void onHello(long clientCid, TransportParameters params, int pattern, ByteBuf noise) { }
-        @Override public void onHelloReply(long serverCid, TransportParameters params, ByteBuf cookie, ByteBuf noise) {
-        }
     }
 }
